@@ -1,0 +1,203 @@
+# wgkit: libwg-netlink and its tools. One plain Makefile; `make help` lists targets.
+VERSION    := 0.1.0
+SOVERSION  := 0
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+CC         ?= cc
+AR         ?= ar
+PKG_CONFIG ?= pkg-config
+BUILD      ?= build
+SANITIZE   ?=
+
+# The library's dependencies (libmnl: all netlink; libsodium: keys; liburing:
+# the STUN/probe engine; libcurl: HTTP probes). Tools add SQLite.
+LIB_PKGS   := libmnl libsodium liburing libcurl
+TOOL_PKGS  := $(LIB_PKGS) sqlite3
+
+CFLAGS     ?= -O2 -g
+WARNFLAGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-unused-parameter -Wvla -Wformat=2
+BASEFLAGS  := -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(WARNFLAGS)
+ifneq ($(SANITIZE),)
+BASEFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN      := -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS) 2>/dev/null)
+LIB_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+TOOL_LIBS  := $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
+ALL_CFLAGS := $(BASEFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+echo_cmd =
+else
+Q := @
+echo_cmd = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.pic.o)
+LIB_A      := $(BUILD)/libwg-netlink.a
+LIB_SO     := $(BUILD)/libwg-netlink.so.$(VERSION)
+LIB_SONAME := libwg-netlink.so.$(SOVERSION)
+PC_FILE    := $(BUILD)/libwg-netlink.pc
+
+TOOLS      := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard cmd/*/*.c)))))
+# Objects shared by the tools (option parsing, JSON output, ...).
+COMMON_SRC := $(sort $(wildcard cmd/common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+TOOLS      := $(filter-out common,$(TOOLS))
+TOOL_BINS  := $(TOOLS:%=$(BUILD)/%)
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers the unit tests share (recorded netlink bytes, fixtures).
+UNIT_HELP  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_HOBJ  := $(UNIT_HELP:%.c=$(BUILD)/%.o)
+TEST_TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
+TEST_TOOLS := $(TEST_TOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+.PHONY: all lib tools tests install uninstall clean distclean deps demo check check-unit \
+        check-asan check-uapi check-kernel check-extra bench help
+.DEFAULT_GOAL := all
+
+all: lib tools
+
+lib: $(LIB_A) $(LIB_SO) $(PC_FILE)
+tools: $(TOOL_BINS)
+tests: $(UNIT_BINS) $(TEST_TOOLS)
+
+$(BUILD)/%.pic.o: %.c
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,CC,$<)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DWGNL_BUILDING -Ilib -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,CC,$<)$(CC) $(ALL_CFLAGS) -Ilib -Icmd/common -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	$(call echo_cmd,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ) lib/libwg-netlink.map
+	$(call echo_cmd,LD,$@)$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=lib/libwg-netlink.map -Wl,--no-undefined \
+		-o $@ $(LIB_OBJ) $(LDSAN) $(LDFLAGS) $(LIB_LIBS)
+	$(Q)ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME) && ln -sf $(notdir $@) $(BUILD)/libwg-netlink.so
+
+$(PC_FILE): lib/libwg-netlink.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(LIB_PKGS)|' $< > $@
+
+# Each tool is every .c in cmd/<tool>/ plus cmd/common, linked statically
+# against the library so the build tree runs without installing.
+.SECONDEXPANSION:
+$(TOOL_BINS): $(BUILD)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(COMMON_OBJ) $(LIB_A)
+	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lcmocka -lm
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
+
+# ------------------------------------------------------------------ set-up
+deps: ## install the Debian packages the build and the tests need (as root)
+	$(Q)sh tests/deps.sh
+
+# ------------------------------------------------------------------ tests
+check: deps ## everything: unit, ASan+UBSan unit, UAPI (wireguard-go), kernel (qemu guest)
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)sh tests/run-all.sh "$(BUILD)"
+
+check-unit: all tests ## cmocka unit tests
+	$(Q)sh tests/unit/run.sh $(BUILD)
+
+check-asan: ## the unit tests built with ASan+UBSan (in build-asan/)
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/unit/run.sh build-asan
+
+check-uapi: all tests ## wireguard-go in network namespaces, configured by wgctl
+	$(Q)sh tests/uapi/run.sh $(BUILD)
+
+check-kernel: all tests ## real in-kernel WireGuard in a qemu guest
+	$(Q)sh tests/kernel/run.sh $(BUILD)
+
+bench: all tests ## benchmarks side by side with wg, fping, coturn (see bench/README.md)
+	$(Q)sh bench/run.sh $(BUILD)
+
+demo: deps ## build, then a gateway with two peers in namespaces, ping, tear down
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/demo.sh $(BUILD)
+
+# ------------------------------------------------------------------ install
+install: all ## install library, headers, tools, man pages (PREFIX, DESTDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/wgkit $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libwg-netlink.so
+	install -m 0644 include/wgkit/*.h $(DESTDIR)$(INCLUDEDIR)/wgkit/
+	install -m 0644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(SBINDIR)/
+	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
+
+uninstall: ## remove what install put in place
+	rm -f $(DESTDIR)$(LIBDIR)/libwg-netlink.a $(DESTDIR)$(LIBDIR)/libwg-netlink.so*
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/wgkit
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libwg-netlink.pc
+	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%)
+	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+
+clean: ## remove build trees
+	rm -rf $(BUILD) build-asan
+
+distclean: clean
+	rm -rf tests/kernel/cache
+
+help: ## this list
+	@echo "wgkit $(VERSION): targets"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | awk -F'\t' '{printf "  %-13s %s\n", $$1, $$2}'
+	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- stun/probe (issue 4) ----
+# STUN interop (coturn) and probe tests in network namespaces, a short
+# libFuzzer run of the STUN decoder (clang), and the STUN/probe benchmarks.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 30
+.PHONY: check-stun fuzz bench-stun
+check-stun: all tests ## STUN/probe integration tests (coturn, nftables NATs; namespaces)
+	$(Q)sh tests/stun/run.sh $(BUILD)
+
+$(BUILD)/fuzz/stun_decode: fuzz/stun_decode.c lib/stun.c include/wgkit/wgnl_stun.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,FUZZ,$@)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ fuzz/stun_decode.c lib/stun.c $(shell $(PKG_CONFIG) --libs libsodium)
+
+fuzz: $(BUILD)/fuzz/stun_decode ## libFuzzer run of the STUN decoder (FUZZ_TIME seconds)
+	$(Q)d=$$(mktemp -d) && cp fuzz/corpus/stun/* "$$d"/ && \
+	if $(BUILD)/fuzz/stun_decode -max_total_time=$(FUZZ_TIME) -max_len=1280 \
+		-artifact_prefix=$(BUILD)/fuzz/ "$$d" > $(BUILD)/fuzz/log 2>&1; then \
+		rm -rf "$$d"; tail -n 1 $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed, 0 skipped"; \
+	else rm -rf "$$d"; tail -n 30 $(BUILD)/fuzz/log; \
+		echo "fuzz: 0 passed, 1 failed, 0 skipped (artifacts in $(BUILD)/fuzz/)"; exit 1; fi
+
+bench-stun: all tests ## STUN server vs coturn, probes vs fping, codec cost (bench/README.md)
+	$(Q)sh bench/stun.sh $(BUILD)
+	$(Q)sh bench/probe.sh $(BUILD)
+# ---- end stun/probe ----

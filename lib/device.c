@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/* The device/peer model: contiguous peers with an O(1) public-key index,
+ * prefixes and endpoints. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+/* Open addressing with linear probing; slots hold peer position + 1 (0 is
+ * empty). Keys are hashed with SipHash under a per-process random key, so
+ * public keys chosen by whoever writes the config cannot force collisions. */
+struct wgnl_peer_index {
+	size_t mask; /* capacity - 1, capacity a power of two */
+	uint32_t *slots;
+};
+
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static int hash_key_ready;
+
+static size_t key_hash(const wgnl_key k)
+{
+	uint64_t h;
+
+	if (!__atomic_load_n(&hash_key_ready, __ATOMIC_ACQUIRE)) {
+		/* Idempotent: a race only writes another random key before any
+		 * index exists in the racing thread. */
+		if (sodium_init() < 0)
+			memset(hash_key, 0x5a, sizeof(hash_key));
+		else
+			randombytes_buf(hash_key, sizeof(hash_key));
+		__atomic_store_n(&hash_key_ready, 1, __ATOMIC_RELEASE);
+	}
+	crypto_shorthash((unsigned char *)&h, k, WGNL_KEY_LEN, hash_key);
+	return (size_t)h;
+}
+
+int wgi_grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 4;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	if (ncap > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static void index_free(struct wgnl_peer_index *idx)
+{
+	if (!idx)
+		return;
+	free(idx->slots);
+	free(idx);
+}
+
+static void index_insert(struct wgnl_peer_index *idx, const struct wgnl_peer *peers, uint32_t pos)
+{
+	size_t i = key_hash(peers[pos].public_key) & idx->mask;
+
+	while (idx->slots[i])
+		i = (i + 1) & idx->mask;
+	idx->slots[i] = pos + 1;
+}
+
+/* Size the index for @n peers (load factor <= 1/2) and fill it. */
+static int index_build(struct wgnl_device *dev, size_t n)
+{
+	struct wgnl_peer_index *idx = dev->index;
+	size_t cap = 16;
+
+	while (cap < n * 2)
+		cap *= 2;
+	if (!idx) {
+		idx = calloc(1, sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+		dev->index = idx;
+	}
+	if (!idx->slots || idx->mask + 1 != cap) {
+		uint32_t *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		free(idx->slots);
+		idx->slots = slots;
+		idx->mask = cap - 1;
+	} else {
+		memset(idx->slots, 0, cap * sizeof(*idx->slots));
+	}
+	for (size_t i = 0; i < dev->n_peers; i++)
+		index_insert(idx, dev->peers, (uint32_t)i);
+	return 0;
+}
+
+int wgi_device_reindex(struct wgnl_device *dev)
+{
+	return index_build(dev, dev->n_peers);
+}
+
+/* Slot holding @pub, or -1. */
+static ssize_t index_slot(const struct wgnl_device *dev, const wgnl_key pub)
+{
+	const struct wgnl_peer_index *idx = dev->index;
+	size_t i;
+
+	if (!idx || !dev->n_peers)
+		return -1;
+	for (i = key_hash(pub) & idx->mask; idx->slots[i]; i = (i + 1) & idx->mask) {
+		if (!memcmp(dev->peers[idx->slots[i] - 1].public_key, pub, WGNL_KEY_LEN))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Empty slot @i and shift later members of its probe run back, so lookups
+ * never stop early at a hole (no tombstones to accumulate under churn). */
+static void index_delete_slot(struct wgnl_peer_index *idx, const struct wgnl_peer *peers, size_t i)
+{
+	size_t j = i;
+
+	idx->slots[i] = 0;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & idx->mask;
+		if (!idx->slots[j])
+			return;
+		home = key_hash(peers[idx->slots[j] - 1].public_key) & idx->mask;
+		/* Move j back to i unless its home lies cyclically in (i, j]. */
+		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
+			idx->slots[i] = idx->slots[j];
+			idx->slots[j] = 0;
+			i = j;
+		}
+	}
+}
+
+struct wgnl_device *wgnl_device_new(const char *name)
+{
+	struct wgnl_device *dev;
+
+	if (name && strlen(name) >= WGNL_IFNAMSIZ)
+		return NULL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	if (name)
+		strcpy(dev->name, name);
+	return dev;
+}
+
+void wgi_peer_clear(struct wgnl_peer *peer)
+{
+	free(peer->allowedips);
+	free(peer->endpoint_name);
+	wgnl_wipe(peer, sizeof(*peer));
+}
+
+void wgnl_device_free(struct wgnl_device *dev)
+{
+	if (!dev)
+		return;
+	for (size_t i = 0; i < dev->n_peers; i++)
+		wgi_peer_clear(&dev->peers[i]);
+	free(dev->peers);
+	index_free(dev->index);
+	wgnl_wipe(dev, sizeof(*dev));
+	free(dev);
+}
+
+int wgnl_device_reserve(struct wgnl_device *dev, size_t n)
+{
+	int r = wgi_grow((void **)&dev->peers, &dev->cap_peers, n, sizeof(*dev->peers));
+
+	if (r < 0)
+		return r;
+	if (!dev->index || (dev->index->mask + 1) < n * 2)
+		return index_build(dev, n);
+	return 0;
+}
+
+int wgnl_device_add_peer(struct wgnl_device *dev, const wgnl_key pub, struct wgnl_peer **ret)
+{
+	struct wgnl_peer *peer;
+	ssize_t slot = index_slot(dev, pub);
+	int r;
+
+	if (slot >= 0) {
+		*ret = &dev->peers[dev->index->slots[slot] - 1];
+		return -EEXIST;
+	}
+	*ret = NULL;
+	r = wgi_grow((void **)&dev->peers, &dev->cap_peers, dev->n_peers + 1, sizeof(*dev->peers));
+	if (r < 0)
+		return r;
+	if (!dev->index || (dev->n_peers + 1) * 2 > dev->index->mask + 1) {
+		r = index_build(dev, dev->n_peers + 1 > 8 ? (dev->n_peers + 1) * 2 : 8);
+		if (r < 0)
+			return r;
+	}
+	peer = &dev->peers[dev->n_peers];
+	memset(peer, 0, sizeof(*peer));
+	memcpy(peer->public_key, pub, WGNL_KEY_LEN);
+	peer->flags = WGNL_PEER_HAS_PUBLIC_KEY;
+	index_insert(dev->index, dev->peers, (uint32_t)dev->n_peers);
+	dev->n_peers++;
+	*ret = peer;
+	return 0;
+}
+
+struct wgnl_peer *wgnl_device_find_peer(const struct wgnl_device *dev, const wgnl_key pub)
+{
+	ssize_t slot = index_slot(dev, pub);
+
+	return slot < 0 ? NULL : &dev->peers[dev->index->slots[slot] - 1];
+}
+
+int wgnl_device_remove_peer(struct wgnl_device *dev, const wgnl_key pub)
+{
+	ssize_t slot = index_slot(dev, pub);
+	size_t pos, last;
+
+	if (slot < 0)
+		return -ENOENT;
+	pos = dev->index->slots[slot] - 1;
+	index_delete_slot(dev->index, dev->peers, (size_t)slot);
+	wgi_peer_clear(&dev->peers[pos]);
+	last = dev->n_peers - 1;
+	if (pos != last) {
+		/* Re-point the last peer's slot at its new position. */
+		ssize_t ls = index_slot(dev, dev->peers[last].public_key);
+
+		dev->peers[pos] = dev->peers[last];
+		dev->index->slots[ls] = (uint32_t)pos + 1;
+	}
+	memset(&dev->peers[last], 0, sizeof(dev->peers[last]));
+	dev->n_peers--;
+	return 0;
+}
+
+int wgnl_peer_add_allowedip(struct wgnl_peer *peer, const struct wgnl_prefix *p)
+{
+	int r;
+
+	if (!(p->family == AF_INET && p->cidr <= 32) && !(p->family == AF_INET6 && p->cidr <= 128))
+		return -EINVAL;
+	r = wgi_grow((void **)&peer->allowedips, &peer->cap_allowedips, peer->n_allowedips + 1,
+		     sizeof(*peer->allowedips));
+	if (r < 0)
+		return r;
+	peer->allowedips[peer->n_allowedips++] = *p;
+	return 0;
+}
+
+int wgnl_peer_set_endpoint_name(struct wgnl_peer *peer, const char *name)
+{
+	char *copy = NULL;
+
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	free(peer->endpoint_name);
+	peer->endpoint_name = copy;
+	return 0;
+}
+
+static int prefix_qsort_cmp(const void *a, const void *b)
+{
+	return wgnl_prefix_cmp(a, b);
+}
+
+void wgnl_device_sort_allowedips(struct wgnl_device *dev)
+{
+	for (size_t i = 0; i < dev->n_peers; i++)
+		qsort(dev->peers[i].allowedips, dev->peers[i].n_allowedips,
+		      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
+}
+
+/* ------------------------------------------------------------- prefixes */
+
+int wgnl_prefix_parse(struct wgnl_prefix *out, const char *s)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long cidr;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (!alen || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, &out->ip4) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &out->ip6) == 1)
+		out->family = AF_INET6;
+	else
+		return -EINVAL;
+	out->cidr = out->family == AF_INET ? 32 : 128;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9')
+			goto bad;
+		errno = 0;
+		cidr = strtoul(slash + 1, &end, 10);
+		if (errno || *end || cidr > out->cidr)
+			goto bad;
+		out->cidr = (uint8_t)cidr;
+	}
+	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
+}
+
+char *wgnl_prefix_format(const struct wgnl_prefix *p, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, &p->ip6, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	snprintf(buf, len, "%s/%u", addr, p->cidr);
+	return buf;
+}
+
+void wgnl_prefix_mask(struct wgnl_prefix *p)
+{
+	size_t bytes = p->family == AF_INET ? 4 : 16;
+	uint8_t *a = (uint8_t *)&p->ip6;
+
+	for (size_t i = 0; i < bytes; i++) {
+		int keep = (int)p->cidr - (int)(i * 8);
+
+		if (keep <= 0)
+			a[i] = 0;
+		else if (keep < 8)
+			a[i] &= (uint8_t)(0xff00 >> keep);
+	}
+}
+
+int wgnl_prefix_cmp(const struct wgnl_prefix *a, const struct wgnl_prefix *b)
+{
+	int r;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	r = memcmp(&a->ip6, &b->ip6, a->family == AF_INET ? 4 : 16);
+	if (r)
+		return r < 0 ? -1 : 1;
+	if (a->cidr != b->cidr)
+		return a->cidr < b->cidr ? -1 : 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------- endpoints */
+
+/* Split "host:port" or "[host]:port" into @host and @port. */
+static int split_host_port(const char *s, char *host, size_t hlen, char *port, size_t plen)
+{
+	const char *colon;
+	size_t n;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		n = (size_t)(close - s - 1);
+		if (!n || n >= hlen)
+			return -EINVAL;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL; /* bare IPv6 must be bracketed */
+		n = (size_t)(colon - s);
+		if (n >= hlen)
+			return -EINVAL;
+		memcpy(host, s, n);
+		host[n] = '\0';
+	}
+	n = strlen(colon + 1);
+	if (!n || n >= plen || strspn(colon + 1, "0123456789") != n)
+		return -EINVAL;
+	memcpy(port, colon + 1, n + 1);
+	if (strtoul(port, NULL, 10) > 65535)
+		return -EINVAL;
+	return 0;
+}
+
+static int endpoint_lookup(union wgnl_endpoint *out, const char *s, int ai_flags)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+				  .ai_protocol = IPPROTO_UDP, .ai_flags = ai_flags };
+	struct addrinfo *res = NULL;
+	char host[256], port[8];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = split_host_port(s, host, sizeof(host), port, sizeof(port));
+	if (r < 0)
+		return r;
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r) {
+		if (ai_flags & AI_NUMERICHOST)
+			return -EINVAL;
+		return r == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
+	}
+	if (res->ai_addrlen > sizeof(*out) ||
+	    (res->ai_family != AF_INET && res->ai_family != AF_INET6)) {
+		freeaddrinfo(res);
+		return -EHOSTUNREACH;
+	}
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int wgnl_endpoint_parse(union wgnl_endpoint *out, const char *s)
+{
+	return endpoint_lookup(out, s, AI_NUMERICHOST | AI_NUMERICSERV);
+}
+
+int wgnl_endpoint_resolve(union wgnl_endpoint *out, const char *s)
+{
+	return endpoint_lookup(out, s, AI_NUMERICSERV);
+}
+
+char *wgnl_endpoint_format(const union wgnl_endpoint *ep, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], scope[IF_NAMESIZE + 2] = "";
+
+	if (ep->addr.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &ep->addr4.sin_addr, addr, sizeof(addr));
+		snprintf(buf, len, "%s:%u", addr, ntohs(ep->addr4.sin_port));
+	} else if (ep->addr.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &ep->addr6.sin6_addr, addr, sizeof(addr));
+		if (ep->addr6.sin6_scope_id)
+			snprintf(scope, sizeof(scope), "%%%u", ep->addr6.sin6_scope_id);
+		snprintf(buf, len, "[%s%s]:%u", addr, scope, ntohs(ep->addr6.sin6_port));
+	} else {
+		snprintf(buf, len, "(none)");
+	}
+	return buf;
+}
+
+bool wgnl_endpoint_equal(const union wgnl_endpoint *a, const union wgnl_endpoint *b)
+{
+	if (a->addr.sa_family != b->addr.sa_family)
+		return false;
+	if (a->addr.sa_family == AF_INET)
+		return a->addr4.sin_port == b->addr4.sin_port &&
+		       a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
+	if (a->addr.sa_family == AF_INET6)
+		return a->addr6.sin6_port == b->addr6.sin6_port &&
+		       a->addr6.sin6_scope_id == b->addr6.sin6_scope_id &&
+		       !memcmp(&a->addr6.sin6_addr, &b->addr6.sin6_addr, 16);
+	return true; /* both unset */
+}

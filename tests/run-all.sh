@@ -1,0 +1,41 @@
+#!/bin/sh
+# make check: run every suite, keep going after a failure, and close with one
+# total line. A suite that cannot run reports its tests as skipped, never passed.
+BUILD=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+LOG=$(mktemp -d)
+trap 'rm -rf "$LOG"' EXIT
+total_p=0 total_f=0 total_s=0 bad=""
+
+suite() { # name command...
+	name=$1; shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$LOG/$name"
+	rc=$(cat "$LOG/rc" 2>/dev/null)
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$LOG/$name" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) skipped.*/\1/p')
+	total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-0})); total_s=$((total_s + ${s:-0}))
+	if [ -z "$line" ] || [ "$rc" != 0 ] || [ "${f:-0}" != 0 ]; then
+		[ -z "$line" ] && total_f=$((total_f + 1))
+		bad="$bad $name"
+	fi
+}
+# Run a command and record its exit status for suite().
+run() { "$@"; echo $? > "$LOG/rc"; }
+
+suite unit run sh tests/unit/run.sh "$BUILD"
+suite asan run make --no-print-directory check-asan
+[ -f tests/rtnl/run.sh ] && suite rtnl run sh tests/rtnl/run.sh "$BUILD"
+[ -f tests/wgctl/run.sh ] && suite wgctl run sh tests/wgctl/run.sh "$BUILD"
+[ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"
+[ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
+[ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
+
+echo
+if [ -n "$bad" ]; then
+	echo "check: FAILED suites:$bad"
+fi
+echo "check: $total_p passed, $total_f failed, $total_s skipped"
+[ -z "$bad" ]

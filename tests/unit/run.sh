@@ -1,0 +1,17 @@
+#!/bin/sh
+# Run every unit test binary in BUILD/tests; exit 77 means skipped.
+# Prints one closing "N passed, N failed, N skipped" line.
+BUILD=${1:-build}
+pass=0 fail=0 skip=0
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	"$t"
+	rc=$?
+	case $rc in
+	0) pass=$((pass + 1)) ;;
+	77) skip=$((skip + 1)); echo "SKIP: $(basename "$t")" ;;
+	*) fail=$((fail + 1)); echo "FAIL: $(basename "$t") (exit $rc)" ;;
+	esac
+done
+echo "unit: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
