@@ -115,13 +115,10 @@ static void remove_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	char path[256];
 
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	if (d)
 		closedir(d);
