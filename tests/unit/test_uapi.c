@@ -23,26 +23,6 @@
 #include "internal.h"
 #include "uapi.h"
 
-/* The test binary links the static library, where the kernel backend may be
- * missing while lib/genl.c is written; a weak stand-in keeps this unit
- * linkable and yields to the real table when it is there. */
-static int stub_get(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
-{
-	return -EPROTONOSUPPORT;
-}
-static int stub_set(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
-{
-	return -EPROTONOSUPPORT;
-}
-static int stub_list(struct wgnl_ctx *ctx, char ***names, size_t *n)
-{
-	return -EPROTONOSUPPORT;
-}
-__attribute__((weak)) const struct wgi_backend_ops wgi_kernel_ops = {
-	.name = "kernel-stub", .get_device = stub_get, .set_device = stub_set,
-	.list_devices = stub_list,
-};
-
 /* ------------------------------------------------------------ fixtures */
 
 /* Keys as wireguard-go prints them (lowercase hex). */
