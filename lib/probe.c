@@ -118,7 +118,7 @@ static int icmp_open(struct eng *e, int fam)
 	int proto = fam == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 	int one = 1, bufsz = 32 << 20;
 
-	if (s->fd > 0)
+	if (s->fd >= 0)
 		return 0;
 	s->family = fam;
 	int fd = wgi_socket(fam, SOCK_DGRAM, proto, NULL, e->o->ifname, e->o->fwmark);
