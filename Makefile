@@ -101,7 +101,7 @@ $(PC_FILE): lib/libwg-netlink.pc.in Makefile
 # Each tool is every .c in cmd/<tool>/ plus cmd/common, linked statically
 # against the library so the build tree runs without installing.
 .SECONDEXPANSION:
-$(TOOL_BINS): $(BUILD)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(COMMON_OBJ) $(LIB_A)
+$(TOOL_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(COMMON_OBJ) $(LIB_A)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)

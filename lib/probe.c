@@ -134,13 +134,19 @@ static int icmp_open(struct eng *e, int fam)
 	s->fd = fd;
 	if (s->raw) {
 		randombytes_buf(&s->ident, sizeof(s->ident));
-		if (fam == AF_INET6) {
+		if (fam == AF_INET) {
+			/* ICMP_FILTER (SOL_RAW): a bit set drops that type. On
+			 * loopback this keeps our own echo requests out. */
+			uint32_t mask = ~(1U << ICMP_ECHOREPLY);
+			setsockopt(fd, SOL_RAW, 1 /* ICMP_FILTER */, &mask, sizeof(mask));
+		} else {
 			/* Only echo replies reach this socket. */
 			struct icmp6_filter f;
 			ICMP6_FILTER_SETBLOCKALL(&f);
 			ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
 			setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 		}
+		e->st->other_syscalls++;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	/* Thousands of replies can land between two reaps. */
@@ -149,7 +155,7 @@ static int icmp_open(struct eng *e, int fam)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	e->st->other_syscalls += 4;
-	s->rmh.msg_namelen = sizeof(struct sockaddr_in6);
+	s->rmh.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7U; /* keeps the cmsgs aligned */
 	s->rmh.msg_controllen = CMSG_SPACE(sizeof(struct timespec));
 	return 0;
 }

@@ -76,7 +76,7 @@ int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
 	c->ring_ok = true;
 	if ((r = wgi_bufring_init(&c->br, &c->ring, 64, 2048, BGID)) < 0)
 		goto fail;
-	c->rmh.msg_namelen = sizeof(struct sockaddr_in6);
+	c->rmh.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7U; /* keeps the cmsgs aligned */
 	*ret = c;
 	return 0;
 fail:

@@ -198,7 +198,7 @@ int wgnl_stun_server_new(const struct wgnl_stun_server_config *cfg, struct wgnl_
 		goto fail;
 
 	memset(&s->rmh, 0, sizeof(s->rmh));
-	s->rmh.msg_namelen = sizeof(struct sockaddr_in6);
+	s->rmh.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7U; /* keeps the cmsgs aligned */
 	s->rmh.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
 	*ret = s;
 	return 0;

@@ -6,7 +6,6 @@
  * in one pass, so a 10k-peer device costs one read of its text. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,13 @@
 #include "uapi.h"
 
 /* ------------------------------------------------------------ the socket */
+
+static const char *errdesc(int err)
+{
+	const char *d = strerrordesc_np(err);
+
+	return d ? d : "unknown error";
+}
 
 static int uapi_connect(struct wgnl_ctx *ctx, const char *ifname, int *ret)
 {
@@ -55,8 +61,7 @@ static int uapi_connect(struct wgnl_ctx *ctx, const char *ifname, int *ret)
 			wgi_set_error(ctx, "no permission to open %s", sun.sun_path);
 			return -EPERM;
 		default:
-			wgi_set_error(ctx, "cannot connect to %s: %s", sun.sun_path,
-				      strerrordesc_np(err));
+			wgi_set_error(ctx, "cannot connect to %s: %s", sun.sun_path, errdesc(err));
 			return -err;
 		}
 	}
@@ -71,7 +76,7 @@ static int sock_errno(struct wgnl_ctx *ctx, int err, const char *what)
 		wgi_set_error(ctx, "UAPI %s timed out after %d s", what, WGI_UAPI_TIMEOUT_SEC);
 		return -ETIMEDOUT;
 	}
-	wgi_set_error(ctx, "UAPI %s failed: %s", what, strerrordesc_np(err));
+	wgi_set_error(ctx, "UAPI %s failed: %s", what, errdesc(err));
 	return -err;
 }
 
@@ -217,6 +222,28 @@ static bool parse_errno(const char *s, int *out)
 	return true;
 }
 
+/* wireguard-go writes a link-local endpoint's zone as an interface name
+ * ("[fe80::1%eth0]:51820"), which only resolves in the daemon's network
+ * namespace; the socket directory is shared by all of them. Keep the
+ * address and port then, without the scope. */
+static int parse_endpoint(union wgnl_endpoint *ep, const char *s)
+{
+	char buf[INET6_ADDRSTRLEN + 32];
+	const char *pct = strchr(s, '%'), *close = strchr(s, ']');
+	size_t n;
+
+	if (wgnl_endpoint_parse(ep, s) == 0)
+		return 0;
+	if (*s != '[' || !pct || !close || pct > close)
+		return -EINVAL;
+	n = (size_t)(pct - s);
+	if (n + strlen(close) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	strcpy(buf + n, close);
+	return wgnl_endpoint_parse(ep, buf);
+}
+
 void wgi_uapi_parser_init(struct wgi_uapi_parser *p, struct wgnl_device *dev)
 {
 	*p = (struct wgi_uapi_parser){ .dev = dev };
@@ -277,7 +304,7 @@ static int parse_peer_line(struct wgnl_ctx *ctx, struct wgi_uapi_parser *p, cons
 			return bad_line(ctx, p, key, "not 64 hex digits");
 		peer->flags |= WGNL_PEER_HAS_PRESHARED_KEY;
 	} else if (!strcmp(key, "endpoint")) {
-		if (wgnl_endpoint_parse(&peer->endpoint, val) < 0)
+		if (parse_endpoint(&peer->endpoint, val) < 0)
 			return bad_line(ctx, p, key, "not a numeric address:port");
 		peer->flags |= WGNL_PEER_HAS_ENDPOINT;
 	} else if (!strcmp(key, "persistent_keepalive_interval")) {
@@ -423,8 +450,7 @@ static int uapi_error(struct wgnl_ctx *ctx, const char *ifname, const char *op, 
 			      err);
 	else
 		wgi_set_error(ctx, "'%s' failed the %s: %s (UAPI errno=%d)", ifname, op,
-			      strerrordesc_np(-err) ? strerrordesc_np(-err) : "unknown error",
-			      err);
+			      errdesc(-err), err);
 	return err;
 }
 
@@ -523,6 +549,8 @@ static void put_line(struct writer *w, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0 && n < WRITER_SLACK)
 		w->len += (size_t)n;
+	else if (!w->err)
+		w->err = -EINVAL; /* cannot happen with the lines written here */
 }
 
 static void put_key(struct writer *w, const char *name, const wgnl_key key)
@@ -927,7 +955,7 @@ static int uapi_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		r = -errno;
-		wgi_set_error(ctx, "cannot read %s: %s", ctx->uapi_dir, strerrordesc_np(-r));
+		wgi_set_error(ctx, "cannot read %s: %s", ctx->uapi_dir, errdesc(-r));
 		return r;
 	}
 	while ((de = readdir(d))) {

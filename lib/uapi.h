@@ -31,7 +31,8 @@ void wgi_uapi_parser_init(struct wgi_uapi_parser *p, struct wgnl_device *dev);
 /* Feed one line of @len bytes without its '\n'; @line is modified and needs
  * room for a NUL at line[len] (where the '\n' was). Returns 0 for more, 1
  * when the reply is complete (the blank line after errno), -EBADMSG for a
- * malformed line (ctx error says which), or -ENOMEM. The errno the implementation reported is left in p->uapi_errno. */
+ * malformed line (ctx error says which), or -ENOMEM. The errno the
+ * implementation reported is left in p->uapi_errno. */
 int wgi_uapi_parse_line(struct wgnl_ctx *ctx, struct wgi_uapi_parser *p, char *line, size_t len);
 
 /* One `get=1` transaction on the connected stream socket @fd (which the

@@ -31,6 +31,7 @@ suite asan run make --no-print-directory check-asan
 [ -f tests/wgctl/run.sh ] && suite wgctl run sh tests/wgctl/run.sh "$BUILD"
 [ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
+[ -f fuzz/stun_decode.c ] && suite fuzz run make --no-print-directory BUILD="$BUILD" fuzz FUZZ_TIME=30
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
 
 echo

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Probe benchmark (see bench/README.md): wghealth probe vs fping -i 0 -r 0 on
+# 10,000 loopback targets (127.1.0.0/16 on lo) in namespace st-pbench, as
+# root; medians of ROUNDS; system calls per probe under strace -c -f; then
+# the same with 10% of the targets silently dropped by nftables (timeout
+# 500 ms for both), verdicts compared.
+# Last lines: "bench: NAME ours=... ref=... ratio=..." (ratio ours/ref).
+BUILD=${1:-build}
+ROUNDS=${ROUNDS:-5}
+cd "$(dirname "$0")/.." || exit 1
+[ "$(id -u)" = 0 ] || { echo "bench-probe: SKIPPED: needs root (namespaces, fping)"; exit 0; }
+command -v fping > /dev/null || { echo "bench-probe: SKIPPED: fping not installed"; exit 0; }
+T=$(mktemp -d /tmp/st-pbench.XXXXXX)
+NS=st-pbench
+trap 'ip netns del $NS 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+ip netns add $NS && ip -n $NS link set lo up || exit 1
+X="ip netns exec $NS"
+python3 -c "
+for i in range(10000): print('127.1.%d.%d' % (i//250, i%250+1))" > "$T"/t
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+wall() { s=$(now); "$@" > "$T"/out 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f\n", e - s}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+strace_per_probe() { # command...
+	$X strace -c -f -o "$T"/st "$@" > /dev/null 2>&1
+	awk '/total$/ {printf "%.4f\n", $4 / 10000}' "$T"/st
+}
+
+: > "$T"/o; : > "$T"/r
+for i in $(seq "$ROUNDS"); do
+	wall $X "$BUILD"/wghealth probe --quiet --file "$T"/t --timeout 1000 >> "$T"/o
+	grep -q '10000 reachable' "$T"/out || { echo "ours: not all reachable:"; cat "$T"/out; }
+	wall $X fping -i 0 -r 0 -q -f "$T"/t >> "$T"/r
+done
+ours=$(median < "$T"/o); ref=$(median < "$T"/r)
+sco=$(strace_per_probe "$BUILD"/wghealth probe --quiet --file "$T"/t)
+scr=$(strace_per_probe fping -i 0 -r 0 -q -f "$T"/t)
+
+python3 -c "
+print('table ip st {\n set st_drop { type ipv4_addr; elements = { ' + ', '.join('127.1.%d.%d' % (i//250, i%250+1) for i in range(0,10000,10)) + ' } }')
+print(' chain input { type filter hook input priority 0; icmp type echo-request ip daddr @st_drop drop; }\n}')" > "$T"/drop.nft
+$X nft -f "$T"/drop.nft
+: > "$T"/od; : > "$T"/rd
+for i in $(seq "$ROUNDS"); do
+	wall $X "$BUILD"/wghealth probe --json --file "$T"/t --timeout 500 >> "$T"/od
+	cp "$T"/out "$T"/ours.json
+	wall $X fping -i 0 -r 0 -t 500 -u -f "$T"/t >> "$T"/rd
+	sort "$T"/out > "$T"/fping.unreach
+done
+oursd=$(median < "$T"/od); refd=$(median < "$T"/rd)
+grep -o '"target":"[0-9.]*","kind":"icmp","status":"timeout"' "$T"/ours.json | cut -d'"' -f4 | sort > "$T"/ours.unreach
+same=no; cmp -s "$T"/ours.unreach "$T"/fping.unreach && same=yes
+echo "probe 10k loopback: wall s ours=$ours fping=$ref; syscalls/probe ours=$sco fping=$scr"
+echo "probe 10k, 10% dropped (timeout 500 ms): wall s ours=$oursd fping=$refd; unreachable ours=$(wc -l < "$T"/ours.unreach) fping=$(wc -l < "$T"/fping.unreach) same verdicts: $same"
+echo "bench: probe_10k_wall_s ours=$ours ref=$ref ratio=$(ratio "$ours" "$ref")"
+echo "bench: probe_10k_syscalls_per_probe ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
+echo "bench: probe_10k_drop10_wall_s ours=$oursd ref=$refd ratio=$(ratio "$oursd" "$refd")"
+echo "bench: probe_10k_drop10_same_verdicts ours=$same ref=yes ratio=nan"

@@ -1,0 +1,76 @@
+#!/bin/sh
+# STUN benchmarks (see bench/README.md): wgpunch stun-server vs coturn's
+# turnserver (STUN only) on loopback in namespace st-bench, same load
+# generator (bench/stun_load.c), server pinned to CPU 0 and the load to CPU 1,
+# ROUNDS rounds of SECS seconds, medians; then system calls per answered
+# request under strace -c -f; then the codec's cost per message.
+# Last lines: "bench: NAME ours=... ref=... ratio=..." (ratio ours/ref).
+BUILD=${1:-build}
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-3}
+cd "$(dirname "$0")/.." || exit 1
+[ "$(id -u)" = 0 ] || { echo "bench-stun: SKIPPED: needs root (namespaces)"; exit 0; }
+T=$(mktemp -d /tmp/st-bench.XXXXXX)
+NS=st-bench
+cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null; wait 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT INT TERM
+LIBS=$(pkg-config --libs libmnl libsodium liburing libcurl)
+CC=${CC:-cc}
+$CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_load bench/stun_load.c "$BUILD"/libwg-netlink.a $LIBS || exit 1
+$CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_codec bench/stun_codec.c "$BUILD"/libwg-netlink.a $LIBS || exit 1
+ip netns add $NS && ip -n $NS link set lo up || exit 1
+X="ip netns exec $NS"
+NCPU=$(nproc)
+PIN_S="taskset -c 0"; PIN_L="taskset -c $((NCPU > 1 ? 1 : 0))"
+
+start_ours() { $X $PIN_S "$BUILD"/wgpunch stun-server --listen 127.0.0.1:3478 > "$T"/ours.out 2>&1 & SP=$!; sleep 0.3; }
+start_coturn() {
+	$X $PIN_S turnserver -n --stun-only --no-cli --no-tls --no-dtls -L 127.0.0.1 \
+		--listening-port 3478 --userdb "$T"/turndb --log-file stdout --no-stdout-log \
+		> /dev/null 2>&1 & SP=$!; sleep 1
+}
+stop() { kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null; SP=; }
+load() { $X $PIN_L "$T"/stun_load 127.0.0.1 3478 "$1"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+
+: > "$T"/o; : > "$T"/r
+for i in $(seq "$ROUNDS"); do
+	start_ours; load "$SECS" > "$T"/l; stop; cat "$T"/l | sed 's/^/  ours:   /'
+	field rate < "$T"/l >> "$T"/o; field malformed < "$T"/l >> "$T"/om
+	if command -v turnserver > /dev/null; then
+		start_coturn; load "$SECS" > "$T"/l; stop; cat "$T"/l | sed 's/^/  coturn: /'
+		field rate < "$T"/l >> "$T"/r; field malformed < "$T"/l >> "$T"/rm
+	fi
+done
+ours=$(median < "$T"/o); ref=$(median < "$T"/r)
+om=$(awk '{s+=$1} END {print s+0}' "$T"/om); rm_=$(awk '{s+=$1} END {print s+0}' "$T"/rm 2>/dev/null)
+
+# System calls per answered request: strace -c on the server while loaded.
+sc_per() { # start-fn
+	$1
+	$X strace -c -f -p "$SP" -o "$T"/strace 2>/dev/null & ST=$!
+	sleep 0.5
+	load 2 > "$T"/l
+	kill -INT $ST 2>/dev/null; wait $ST 2>/dev/null
+	stop
+	calls=$(awk '/total$/ {print $4}' "$T"/strace)
+	ans=$(field answered < "$T"/l)
+	awk -v c="${calls:-0}" -v a="${ans:-0}" 'BEGIN { if (a > 0) printf "%.4f\n", c / a; else print "nan" }'
+}
+if command -v strace > /dev/null; then
+	sco=$(sc_per start_ours); scr=nan
+	command -v turnserver > /dev/null && scr=$(sc_per start_coturn)
+else
+	sco=nan scr=nan
+fi
+ns=$($X "$T"/stun_codec | field ns_per_msg)
+
+echo "stun server: answered/s ours=$ours coturn=${ref:-n/a} malformed ours=$om coturn=${rm_:-n/a}"
+echo "stun server: syscalls per answered request (strace -c, under load) ours=$sco coturn=$scr"
+echo "stun codec: one request parse + response build + response parse: $ns ns, no allocation"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+echo "bench: stun_server_rps ours=$ours ref=${ref:-0} ratio=$(ratio "$ours" "${ref:-0}")"
+echo "bench: stun_malformed_replies ours=$om ref=${rm_:-0} ratio=nan"
+echo "bench: stun_syscalls_per_reply ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
+echo "bench: stun_codec_ns ours=$ns ref=nan ratio=nan"

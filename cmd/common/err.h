@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Error and warning output for the wgkit tools: one line on stderr, prefixed
+ * with the tool's name, with user input quoted and made printable. */
+#ifndef WGK_ERR_H
+#define WGK_ERR_H
+
+#include <stdarg.h>
+
+/* Name the tool ("wgctl"); every line starts with it. */
+void wgk_err_init(const char *prog);
+const char *wgk_prog(void);
+
+/* "<prog>: <message>\n" on stderr. The message must be one line: pass
+ * anything that came from outside through wgk_q(). */
+void wgk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wgk_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* "<prog>: warning: <message>\n" on stderr. */
+void wgk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "<prog>: note: <message>\n" on stderr. */
+void wgk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* @s made safe to print inside one line: control characters, backslashes
+ * and bytes >= 0x7f become \xNN, long input is cut with "...". The
+ * result lives in one of 8 rotating static buffers, so up to 8 calls can be
+ * used in one printf. NULL gives "(null)". */
+const char *wgk_q(const char *s);
+
+/* The exit code for a -errno from an operation on a device, link or the
+ * system: ENODEV/ENOENT/ESRCH/ENXIO -> not found, EPERM/EACCES -> permission,
+ * EINVAL/ERANGE/EHOSTUNREACH -> input, everything else -> system. */
+int wgk_exit_for_errno(int negerr);
+/* The exit code for a -errno from opening or reading an input file:
+ * EPERM/EACCES -> permission, everything else -> input. */
+int wgk_exit_for_file_errno(int negerr);
+
+#endif

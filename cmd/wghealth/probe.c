@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/* wghealth probe: probe many targets at once through the library's io_uring
+ * engine and print one result per target (text or --json). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+
+#include "err.h"
+#include "exitcodes.h"
+#include "json.h"
+#include "wghealth.h"
+#include "wgkit/wgnl_probe.h"
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"Usage: wghealth probe [--json] [--quiet] [--timeout MS] [--interface IF] [--fwmark N]\n"
+		"         [--tcp PORT | --udp PORT] [--max-inflight N] [--file PATH] [TARGET...]\n"
+		"TARGET: ADDR (ICMP echo, or --tcp/--udp PORT), icmp:ADDR, tcp:ADDR:PORT,\n"
+		"udp:ADDR:PORT, http://... or https://... ; --file reads one per line (# comments).\n"
+		"Every result is printed with its RTT; --quiet prints only the summary.\n"
+		"Exit: 0 all targets answered, 3 some did not, 1 usage, 2 bad target, 5 system.\n");
+}
+
+struct target_list {
+	struct wgnl_probe *p;
+	char **names;
+	size_t n, cap;
+};
+
+static int parse_addr(union wgnl_endpoint *ep, const char *s, bool want_port)
+{
+	char buf[300];
+	size_t n = strlen(s);
+
+	memset(ep, 0, sizeof(*ep));
+	if (want_port)
+		return wgnl_endpoint_resolve(ep, s) < 0 ? -EINVAL : 0;
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	if (s[0] == '[' && n > 2 && s[n - 1] == ']') {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = 0;
+	} else {
+		memcpy(buf, s, n + 1);
+	}
+	if (inet_pton(AF_INET, buf, &ep->addr4.sin_addr) == 1) {
+		ep->addr4.sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, &ep->addr6.sin6_addr) == 1) {
+		ep->addr6.sin6_family = AF_INET6;
+		return 0;
+	}
+	/* A host name: resolve with a dummy port. */
+	if (strlen(buf) + 3 < sizeof(buf)) {
+		strcat(buf, ":0");
+		if (wgnl_endpoint_resolve(ep, buf) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+static int add_target(struct target_list *t, const char *s, enum wgnl_probe_kind defkind,
+		      uint16_t defport)
+{
+	struct wgnl_probe p;
+	char buf[320];
+	int r = 0;
+
+	memset(&p, 0, sizeof(p));
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		p.kind = WGNL_PROBE_HTTP;
+	} else if (!strncmp(s, "icmp:", 5)) {
+		p.kind = WGNL_PROBE_ICMP;
+		r = parse_addr(&p.target, s + 5, false);
+	} else if (!strncmp(s, "tcp:", 4) || !strncmp(s, "udp:", 4)) {
+		p.kind = s[0] == 't' ? WGNL_PROBE_TCP : WGNL_PROBE_UDP;
+		r = parse_addr(&p.target, s + 4, true);
+	} else if (defkind == WGNL_PROBE_ICMP) {
+		p.kind = WGNL_PROBE_ICMP;
+		r = parse_addr(&p.target, s, false);
+	} else {
+		p.kind = defkind;
+		/* A bare address with the default port. */
+		if (strchr(s, ':') && !strchr(s, '['))
+			snprintf(buf, sizeof(buf), "[%s]:%u", s, defport);
+		else
+			snprintf(buf, sizeof(buf), "%s:%u", s, defport);
+		r = parse_addr(&p.target, buf, true);
+	}
+	if (r < 0)
+		return r;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct wgnl_probe *np = realloc(t->p, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		t->p = np;
+		char **nn = realloc(t->names, cap * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		t->names = nn;
+		t->cap = cap;
+	}
+	t->names[t->n] = strdup(s);
+	if (!t->names[t->n])
+		return -ENOMEM;
+	if (p.kind == WGNL_PROBE_HTTP)
+		p.url = t->names[t->n];
+	t->p[t->n++] = p;
+	return 0;
+}
+
+static const char *status_word(int st)
+{
+	switch (st) {
+	case 0:
+		return "reachable";
+	case -ECONNREFUSED:
+		return "refused";
+	case -ETIMEDOUT:
+		return "timeout";
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return "unreachable";
+	default:
+		return "error";
+	}
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "fwmark", required_argument, NULL, 'm' },
+		{ "tcp", required_argument, NULL, 't' },
+		{ "udp", required_argument, NULL, 'u' },
+		{ "max-inflight", required_argument, NULL, 'M' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wgnl_probe_opts o;
+	struct wgnl_probe_stats st;
+	struct target_list t = { 0 };
+	enum wgnl_probe_kind defkind = WGNL_PROBE_ICMP;
+	uint16_t defport = 0;
+	bool json = false, quiet = false;
+	const char *file = NULL;
+	int c, r, rc = WGK_EXIT_OK;
+	char *end;
+	unsigned long v;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hjq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'i':
+			if (strlen(optarg) >= sizeof(o.ifname)) {
+				wgk_error("interface name '%s' too long", wgk_q(optarg));
+				return WGK_EXIT_USAGE;
+			}
+			strcpy(o.ifname, optarg);
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'T':
+		case 'm':
+		case 't':
+		case 'u':
+		case 'M':
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-' ||
+			    ((c == 't' || c == 'u') && (v == 0 || v > 65535)) || v > 0xffffffffUL ||
+			    ((c == 'T' || c == 'M') && v == 0)) {
+				wgk_error("invalid number '%s'", wgk_q(optarg));
+				return WGK_EXIT_USAGE;
+			}
+			if (c == 'T')
+				o.timeout_ms = (uint32_t)v;
+			else if (c == 'm')
+				o.fwmark = (uint32_t)v;
+			else if (c == 'M')
+				o.max_inflight = (uint32_t)v;
+			else {
+				defkind = c == 't' ? WGNL_PROBE_TCP : WGNL_PROBE_UDP;
+				defport = (uint16_t)v;
+			}
+			break;
+		case 'h':
+			help(stdout);
+			return WGK_EXIT_OK;
+		default:
+			help(stderr);
+			return WGK_EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if ((r = add_target(&t, argv[i], defkind, defport)) < 0) {
+			wgk_error("invalid target '%s'", wgk_q(argv[i]));
+			rc = WGK_EXIT_INPUT;
+			goto out;
+		}
+	}
+	if (file) {
+		FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+		char line[512];
+		unsigned lineno = 0;
+		if (!f) {
+			wgk_error("cannot open '%s': %s", wgk_q(file), strerror(errno));
+			rc = wgk_exit_for_file_errno(-errno);
+			goto out;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			lineno++;
+			char *s = line + strspn(line, " \t");
+			s[strcspn(s, " \t\r\n#")] = 0;
+			if (!*s)
+				continue;
+			if (add_target(&t, s, defkind, defport) < 0) {
+				wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno, wgk_q(s));
+				if (f != stdin)
+					fclose(f);
+				rc = WGK_EXIT_INPUT;
+				goto out;
+			}
+		}
+		if (f != stdin)
+			fclose(f);
+	}
+	if (t.n == 0) {
+		wgk_error("no targets");
+		help(stderr);
+		rc = WGK_EXIT_USAGE;
+		goto out;
+	}
+	/* One socket per UDP/TCP probe in flight. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = wgnl_probe_run(t.p, t.n, &o, &st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r < 0) {
+		wgk_error("probing failed: %s%s", strerror(-r),
+			  r == -EPERM ? " (ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range)" : "");
+		rc = r == -EPERM ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
+		goto out;
+	}
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	size_t n_ok = 0, n_ref = 0, n_to = 0, n_err = 0;
+	for (size_t i = 0; i < t.n; i++) {
+		int s = t.p[i].status;
+		n_ok += s == 0;
+		n_ref += s == -ECONNREFUSED;
+		n_to += s == -ETIMEDOUT;
+		n_err += s != 0 && s != -ECONNREFUSED && s != -ETIMEDOUT;
+	}
+	char addr[64];
+	if (json) {
+		struct wgk_json j;
+		wgk_json_init(&j, stdout, false);
+		wgk_json_object_begin(&j);
+		if (!quiet) {
+			wgk_json_key(&j, "results");
+			wgk_json_array_begin(&j);
+			for (size_t i = 0; i < t.n; i++) {
+				struct wgnl_probe *p = &t.p[i];
+				wgk_json_object_begin(&j);
+				wgk_json_kv_string(&j, "target", t.names[i]);
+				wgk_json_kv_string(&j, "kind", wgnl_probe_kind_name(p->kind));
+				wgk_json_kv_string(&j, "status", status_word(p->status));
+				if (p->status == 0 || p->status == -ECONNREFUSED)
+					wgk_json_kv_uint(&j, "rtt_us", p->rtt_ns / 1000);
+				else if (p->status != -ETIMEDOUT)
+					wgk_json_kv_string(&j, "error", strerror(-p->status));
+				if (p->kind == WGNL_PROBE_HTTP && p->http_code)
+					wgk_json_kv_uint(&j, "http_code", (uint64_t)p->http_code);
+				wgk_json_object_end(&j);
+			}
+			wgk_json_array_end(&j);
+		}
+		wgk_json_key(&j, "summary");
+		wgk_json_object_begin(&j);
+		wgk_json_kv_uint(&j, "targets", t.n);
+		wgk_json_kv_uint(&j, "reachable", n_ok);
+		wgk_json_kv_uint(&j, "refused", n_ref);
+		wgk_json_kv_uint(&j, "timeout", n_to);
+		wgk_json_kv_uint(&j, "error", n_err);
+		wgk_json_kv_uint(&j, "elapsed_us", (uint64_t)(secs * 1e6));
+		wgk_json_kv_uint(&j, "ring_enters", st.ring_enters);
+		wgk_json_kv_uint(&j, "other_syscalls", st.other_syscalls);
+		wgk_json_kv_bool(&j, "icmp_raw", st.icmp_raw);
+		wgk_json_object_end(&j);
+		wgk_json_object_end(&j);
+		wgk_json_finish(&j);
+	} else {
+		for (size_t i = 0; !quiet && i < t.n; i++) {
+			struct wgnl_probe *p = &t.p[i];
+			(void)addr;
+			if (p->status == 0 || p->status == -ECONNREFUSED)
+				printf("%s %s %s %.3f ms%s\n", t.names[i], wgnl_probe_kind_name(p->kind),
+				       status_word(p->status), (double)p->rtt_ns / 1e6,
+				       p->kind == WGNL_PROBE_HTTP ? "" : "");
+			else if (p->status == -ETIMEDOUT)
+				printf("%s %s timeout\n", t.names[i], wgnl_probe_kind_name(p->kind));
+			else
+				printf("%s %s %s (%s)\n", t.names[i], wgnl_probe_kind_name(p->kind),
+				       status_word(p->status), strerror(-p->status));
+		}
+		printf("probe: %zu targets, %zu reachable, %zu refused, %zu timeout, %zu error in %.3f s "
+		       "(ring_enters=%llu other_syscalls=%llu)\n",
+		       t.n, n_ok, n_ref, n_to, n_err, secs, (unsigned long long)st.ring_enters,
+		       (unsigned long long)st.other_syscalls);
+	}
+	if (n_ok + n_ref < t.n)
+		rc = WGK_EXIT_NOTFOUND;
+out:
+	for (size_t i = 0; i < t.n; i++)
+		free(t.names[i]);
+	free(t.names);
+	free(t.p);
+	return rc;
+}

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/* wgpunch discover: ask every server at once for our mapped address, then
+ * run the RFC 5780 tests against the first server that offers OTHER-ADDRESS
+ * and say what it means for hole punching. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "exitcodes.h"
+#include "json.h"
+#include "wgkit/wgnl_stun.h"
+#include "wgpunch.h"
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"Usage: wgpunch discover [--json] [--local ADDR:PORT] [--interface IF] [--fwmark N]\n"
+		"         [--rto MS] [--tries N] [--timeout MS] [--no-nat-test] SERVER[:PORT]...\n"
+		"Ask each STUN server (default port 3478) for the public address, all at\n"
+		"once, retransmitting per RFC 8489 (first RTO --rto, default 500 ms, at most\n"
+		"--tries requests, default 7, whole run capped by --timeout, default 10000).\n"
+		"Where a server supports RFC 5780, report the NAT's mapping and filtering\n"
+		"behaviour, hairpinning and a verdict.\n");
+}
+
+static const char *verdict(const struct wgnl_stun_nat_result *n)
+{
+	if (!n->rfc5780)
+		return "unknown: no server supports RFC 5780 behaviour discovery";
+	if (n->mapping == WGNL_STUN_NAT_NONE)
+		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT
+			       ? "no NAT, open: peers can reach this host directly"
+			       : "no NAT, but a stateful firewall: direct connections work when this side sends first";
+	if (n->mapping == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT)
+		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT
+			       ? "endpoint-independent NAT (full cone): hole punching works, peers can reach the public address"
+			       : "endpoint-independent mapping with filtering: hole punching works when both sides send";
+	if (n->mapping == WGNL_STUN_NAT_UNKNOWN)
+		return "unknown: the mapping tests did not complete";
+	return "symmetric NAT (mapping varies by destination): hole punching is unreliable, use a relay or port prediction";
+}
+
+static const char *status_text(const struct wgnl_stun_query *q, char *buf, size_t len)
+{
+	if (q->status == 0)
+		return "ok";
+	if (q->status == -ETIMEDOUT)
+		return "timeout";
+	if (q->status == -EPROTO) {
+		snprintf(buf, len, "error %u", q->error_code);
+		return buf;
+	}
+	return strerror(-q->status);
+}
+
+int cmd_discover(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "local", required_argument, NULL, 'l' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "fwmark", required_argument, NULL, 'm' },
+		{ "rto", required_argument, NULL, 'r' },
+		{ "tries", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "no-nat-test", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wgnl_stun_client_opts o;
+	struct wgnl_stun_client *cl = NULL;
+	struct wgnl_stun_query *q;
+	struct wgnl_stun_nat_result nat;
+	bool json = false, nat_test = true, nat_done = false;
+	int nat_server = -1, c, r, rc = WGK_EXIT_OK;
+	uint32_t v;
+	char b1[64], b2[64], b3[64];
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = 10000;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'l':
+			if (wgpunch_parse_ep(&o.local, optarg, 0) < 0) {
+				wgk_error("invalid local address '%s'", wgk_q(optarg));
+				return WGK_EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (strlen(optarg) >= sizeof(o.ifname)) {
+				wgk_error("interface name '%s' too long", wgk_q(optarg));
+				return WGK_EXIT_USAGE;
+			}
+			strcpy(o.ifname, optarg);
+			break;
+		case 'm':
+		case 'r':
+		case 't':
+		case 'T':
+			if (wgpunch_parse_u32(optarg, c == 'm' ? 0 : 1, c == 't' ? 20 : 0xffffffffU, &v) < 0) {
+				wgk_error("invalid number '%s'", wgk_q(optarg));
+				return WGK_EXIT_USAGE;
+			}
+			if (c == 'm')
+				o.fwmark = v;
+			else if (c == 'r')
+				o.rto_ms = v;
+			else if (c == 't')
+				o.max_tries = v;
+			else
+				o.timeout_ms = v;
+			break;
+		case 'n':
+			nat_test = false;
+			break;
+		case 'h':
+			help(stdout);
+			return WGK_EXIT_OK;
+		default:
+			help(stderr);
+			return WGK_EXIT_USAGE;
+		}
+	}
+	int n = argc - optind;
+	if (n < 1) {
+		wgk_error("no STUN server given");
+		help(stderr);
+		return WGK_EXIT_USAGE;
+	}
+	q = calloc((size_t)n, sizeof(*q));
+	if (!q)
+		return WGK_EXIT_SYSTEM;
+	for (int i = 0; i < n; i++) {
+		const char *s = argv[optind + i];
+		if (wgpunch_parse_ep(&q[i].server, s, WGNL_STUN_PORT) < 0 &&
+		    wgnl_endpoint_resolve(&q[i].server, s) < 0) {
+			wgk_error("invalid STUN server '%s'", wgk_q(s));
+			free(q);
+			return WGK_EXIT_USAGE;
+		}
+		if (q[i].server.addr.sa_family != q[0].server.addr.sa_family) {
+			wgk_error("mixing IPv4 and IPv6 servers is not supported ('%s')", wgk_q(s));
+			free(q);
+			return WGK_EXIT_USAGE;
+		}
+	}
+	r = wgnl_stun_client_new(&o, q[0].server.addr.sa_family, &cl);
+	if (r < 0) {
+		wgk_error("cannot open STUN client: %s", strerror(-r));
+		free(q);
+		return wgk_exit_for_errno(r);
+	}
+	r = wgnl_stun_client_query(cl, q, (size_t)n);
+	if (r < 0) {
+		wgk_error("STUN queries failed: %s", strerror(-r));
+		rc = WGK_EXIT_SYSTEM;
+		goto out;
+	}
+	for (int i = 0; i < n && nat_server < 0; i++)
+		if (q[i].status == 0 && (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS))
+			nat_server = i;
+	if (nat_test) {
+		int s = nat_server >= 0 ? nat_server : -1;
+		for (int i = 0; s < 0 && i < n; i++)
+			if (q[i].status == 0)
+				s = i;
+		if (s >= 0 && wgnl_stun_nat_discover(cl, &q[s].server, &nat) == 0) {
+			nat_done = true;
+			nat_server = s;
+		}
+	}
+
+	bool any = false;
+	for (int i = 0; i < n; i++)
+		any |= q[i].status == 0;
+	if (json) {
+		struct wgk_json j;
+		wgk_json_init(&j, stdout, false);
+		wgk_json_object_begin(&j);
+		wgk_json_key(&j, "servers");
+		wgk_json_array_begin(&j);
+		for (int i = 0; i < n; i++) {
+			wgk_json_object_begin(&j);
+			wgk_json_kv_string(&j, "server", wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "status", status_text(&q[i], b2, sizeof(b2)));
+			wgk_json_kv_uint(&j, "requests", q[i].tries);
+			if (q[i].status == 0) {
+				wgk_json_kv_string(&j, "mapped", wgnl_endpoint_format(&q[i].mapped, b1, sizeof(b1)));
+				wgk_json_kv_uint(&j, "rtt_us", q[i].rtt_ns / 1000);
+				if (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS)
+					wgk_json_kv_string(&j, "other_address",
+							   wgnl_endpoint_format(&q[i].other_address, b1, sizeof(b1)));
+			}
+			wgk_json_object_end(&j);
+		}
+		wgk_json_array_end(&j);
+		wgk_json_key(&j, "public");
+		wgk_json_array_begin(&j);
+		for (int i = 0; i < n; i++) {
+			bool dup = false;
+			if (q[i].status)
+				continue;
+			for (int k = 0; k < i; k++)
+				dup |= q[k].status == 0 && wgnl_endpoint_equal(&q[k].mapped, &q[i].mapped);
+			if (!dup)
+				wgk_json_string(&j, wgnl_endpoint_format(&q[i].mapped, b1, sizeof(b1)));
+		}
+		wgk_json_array_end(&j);
+		wgk_json_key(&j, "nat");
+		if (nat_done) {
+			wgk_json_object_begin(&j);
+			wgk_json_kv_string(&j, "server", wgnl_endpoint_format(&q[nat_server].server, b1, sizeof(b1)));
+			wgk_json_kv_bool(&j, "rfc5780", nat.rfc5780);
+			wgk_json_kv_string(&j, "local", wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "mapped", wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "mapping", wgnl_stun_nat_behaviour_name(nat.mapping));
+			wgk_json_kv_string(&j, "filtering", wgnl_stun_nat_behaviour_name(nat.filtering));
+			wgk_json_key(&j, "hairpinning");
+			if (nat.hairpin < 0)
+				wgk_json_null(&j);
+			else
+				wgk_json_bool(&j, nat.hairpin == 1);
+			wgk_json_key(&j, "varies_by_destination");
+			if (nat.rfc5780 && nat.mapping != WGNL_STUN_NAT_UNKNOWN)
+				wgk_json_bool(&j, nat.varies_by_destination);
+			else
+				wgk_json_null(&j);
+			wgk_json_kv_string(&j, "verdict", verdict(&nat));
+			wgk_json_object_end(&j);
+		} else {
+			wgk_json_null(&j);
+		}
+		wgk_json_object_end(&j);
+		wgk_json_finish(&j);
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (q[i].status == 0)
+				printf("server %s: mapped %s (rtt %.3f ms%s%s)\n",
+				       wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)),
+				       wgnl_endpoint_format(&q[i].mapped, b2, sizeof(b2)),
+				       (double)q[i].rtt_ns / 1e6,
+				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS) ? ", other address " : "",
+				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS)
+					       ? wgnl_endpoint_format(&q[i].other_address, b3, sizeof(b3))
+					       : "");
+			else
+				printf("server %s: %s after %u request%s\n",
+				       wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)),
+				       status_text(&q[i], b2, sizeof(b2)), q[i].tries,
+				       q[i].tries == 1 ? "" : "s");
+		}
+		if (nat_done) {
+			printf("local address: %s\n", wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
+			printf("public address: %s\n", wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
+			if (nat.rfc5780) {
+				printf("mapping: %s\n", wgnl_stun_nat_behaviour_name(nat.mapping));
+				printf("filtering: %s\n", wgnl_stun_nat_behaviour_name(nat.filtering));
+				printf("mapping varies by destination: %s\n",
+				       nat.varies_by_destination ? "yes" : "no");
+			}
+			printf("hairpinning: %s\n",
+			       nat.hairpin < 0 ? "not tested" : nat.hairpin ? "yes" : "no");
+			printf("verdict: %s\n", verdict(&nat));
+		}
+	}
+	if (!any) {
+		wgk_error("no STUN server answered");
+		rc = WGK_EXIT_SYSTEM;
+	}
+out:
+	wgnl_stun_client_free(cl);
+	free(q);
+	return rc;
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/* wgpunch: find the public address and NAT behaviour (STUN client), and
+ * answer STUN for others (server). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "err.h"
+#include "exitcodes.h"
+#include "wgpunch.h"
+
+static const struct wgpunch_cmd commands[] = {
+	{ "discover", cmd_discover, "ask STUN servers for the public address and NAT behaviour" },
+	{ "stun-server", cmd_stun_server, "answer STUN Binding requests (RFC 8489, RFC 5780)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: wgpunch <command> [<args>]\n"
+		   "       wgpunch --version | --help | <command> --help\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad input, 5 system error or no answer.\n"
+		   "See wgpunch(8).\n");
+}
+
+int wgpunch_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int wgpunch_parse_ep(union wgnl_endpoint *out, const char *s, uint16_t defport)
+{
+	char buf[128];
+	const char *colon = strrchr(s, ':');
+
+	if (wgnl_endpoint_parse(out, s) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	/* No port: a bare IPv4 address or an unbracketed / bracketed IPv6. */
+	if (inet_pton(AF_INET, s, &out->addr4.sin_addr) == 1) {
+		out->addr4.sin_family = AF_INET;
+		out->addr4.sin_port = htons(defport);
+		return 0;
+	}
+	if (colon && strlen(s) < sizeof(buf)) {
+		const char *a = s;
+		size_t n = strlen(s);
+		if (s[0] == '[' && s[n - 1] == ']') {
+			a = s + 1;
+			n -= 2;
+		}
+		memcpy(buf, a, n);
+		buf[n] = 0;
+		if (inet_pton(AF_INET6, buf, &out->addr6.sin6_addr) == 1) {
+			out->addr6.sin6_family = AF_INET6;
+			out->addr6.sin6_port = htons(defport);
+			return 0;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	wgk_err_init("wgpunch");
+	if (argc < 2) {
+		usage(stderr);
+		return WGK_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return WGK_EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("wgpunch %s (wgkit)\n", WGKIT_VERSION);
+		return WGK_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	wgk_error("unknown command '%s' (try wgpunch --help)", wgk_q(name));
+	return WGK_EXIT_USAGE;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* wgpunch: STUN client and server over io_uring. One file per subcommand. */
+#ifndef WGPUNCH_H
+#define WGPUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wgkit/wgnl.h"
+
+struct wgpunch_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+int cmd_discover(int argc, char **argv);
+int cmd_stun_server(int argc, char **argv);
+
+/* Parse "ADDR", "ADDR:PORT", "[V6]:PORT" or "V6" (numeric; @defport when no
+ * port is given). Returns 0 or -EINVAL. */
+int wgpunch_parse_ep(union wgnl_endpoint *out, const char *s, uint16_t defport);
+/* Parse an unsigned number in [lo, hi]. Returns 0 or -EINVAL. */
+int wgpunch_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+
+#endif

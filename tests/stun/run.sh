@@ -1,0 +1,281 @@
+#!/bin/sh
+# STUN and probe integration tests in network namespaces (prefix st-):
+#  - wgpunch against itself, coturn's turnserver (STUN only, RFC 5780 on two
+#    addresses), coturn's turnutils_stunclient / turnutils_natdiscovery
+#    against wgpunch stun-server;
+#  - NAT behaviour verdicts through real nftables NATs (full cone, port
+#    restricted, masquerade random);
+#  - bad input never answered, rate limiting, replies from the arrival address;
+#  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
+# Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+PUNCH=$BUILD/wgpunch
+HEALTH=$BUILD/wghealth
+pass=0 fail=0 skip=0
+T=$(mktemp -d /tmp/st-test.XXXXXX)
+NS="st-c st-n st-s st-l st-p"
+
+cleanup() {
+	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in $NS; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "$2" ] && sed 's/^/       | /' "$2" | head -n 40; }
+sk() { skip=$((skip + 1)); echo "SKIP - $1 ($2)"; }
+check() { # name file command... : pass when the command succeeds
+	n=$1 f=$2; shift 2
+	if "$@"; then ok "$n"; else ko "$n" "$f"; fi
+}
+bg() { "$@" & echo $! >> "$T"/pids; }
+# wait until something answers STUN at ADDR PORT in namespace NS
+wait_stun() {
+	i=0
+	while [ $i -lt 50 ]; do
+		ip netns exec "$1" "$PUNCH" discover --no-nat-test --rto 50 --tries 1 --timeout 200 \
+			"$2:$3" >/dev/null 2>&1 && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+stop_bg() { for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done; wait 2>/dev/null; : > "$T"/pids; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "stun: SKIPPED: needs root for network namespaces"
+	echo "stun: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if [ ! -x "$PUNCH" ]; then
+	echo "stun: $PUNCH missing (run make)"
+	echo "stun: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+if ! "$PUNCH" discover --help >/dev/null 2>&1 || ! ip netns add st-l 2>/dev/null; then
+	echo "stun: SKIPPED: cannot create network namespaces"
+	echo "stun: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+HAVE_COTURN=1
+command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
+HAVE_NFT=1
+command -v nft >/dev/null 2>&1 || HAVE_NFT=0
+
+# ------------------------------------------------------------ loopback
+L="ip netns exec st-l"
+ip -n st-l link set lo up
+ip -n st-l addr add 127.0.0.2/8 dev lo 2>/dev/null
+ip -n st-l addr add 10.99.0.1/32 dev lo
+ip -n st-l addr add 10.99.0.2/32 dev lo
+ip -n st-l -6 addr add ::2/128 dev lo 2>/dev/null
+
+bg $L "$PUNCH" stun-server --listen 127.0.0.1:3478 --alt-address 127.0.0.2 --alt-port 3479 \
+	> "$T"/srv.out 2> "$T"/srv.err
+wait_stun st-l 127.0.0.1 3478 || ko "our server starts" "$T"/srv.err
+
+$L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 > "$T"/d1 2>&1
+check "discover against our server: mapped address and RFC 5780" "$T"/d1 \
+	grep -q '"status":"ok".*"mapped":"127.0.0.1:[0-9]*".*"other_address":"127.0.0.2:3479".*"mapping":"no-nat","filtering":"endpoint-independent"' "$T"/d1
+
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 2 127.0.0.1 127.0.0.1:3479 127.0.0.2 127.0.0.1:9 \
+	> "$T"/d2 2>&1
+check "discover asks several servers at once, reports the silent one" "$T"/d2 \
+	sh -c "[ \$(grep -c ': mapped 127.0.0.1:' $T/d2) = 3 ] && grep -q '127.0.0.1:9: timeout after 2 requests' $T/d2"
+
+if [ $HAVE_COTURN = 1 ]; then
+	$L turnutils_stunclient -p 3478 127.0.0.1 > "$T"/c1 2>&1
+	check "turnutils_stunclient against our server" "$T"/c1 \
+		grep -q 'UDP reflexive addr: 127.0.0.1:' "$T"/c1
+	$L timeout 20 turnutils_natdiscovery -m -f -H 127.0.0.1 > "$T"/c2 2>&1
+	check "turnutils_natdiscovery against our server (RFC 5780)" "$T"/c2 \
+		sh -c "grep -q 'NAT with Endpoint Independent Mapping' $T/c2 && grep -q 'NAT with Endpoint Independent Filtering' $T/c2"
+else
+	sk "coturn clients against our server" "coturn not installed"
+	sk "turnutils_natdiscovery against our server" "coturn not installed"
+fi
+
+# Bad input: nothing but the one valid request may be answered.
+cat > "$T"/bad.py <<'EOF'
+import os, socket, struct, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+tid = os.urandom(12)
+hdr = lambda t, l, c=0x2112A442, x=tid: struct.pack('>HHI', t, l, c) + x
+bad = [
+    b'', b'\x00', os.urandom(19),                      # runts
+    hdr(1, 0, 0xdeadbeef),                             # wrong cookie
+    hdr(1, 8) ,                                        # truncated (length says 8)
+    hdr(1, 0) + b'\0' * 8,                             # oversized (trailing bytes)
+    hdr(1, 2) + b'\0\0',                               # length not a multiple of 4
+    hdr(1, 8) + struct.pack('>HH', 0x8022, 9) + b'abcd',  # attribute overruns
+    hdr(1, 8) + struct.pack('>HHI', 0x8028, 4, 0),     # bad fingerprint
+    hdr(0x101, 0),                                     # a response: never answered
+    hdr(0x011, 0),                                     # an indication
+    hdr(0x0c0 | 1, 0) ,                                # leading bits (0x00c1 is ok type, use 0xc001)
+    struct.pack('>HHI', 0xc001, 0, 0x2112A442) + tid,  # leading two bits set
+    b'\0' * 1400,                                      # big garbage
+    bytes([0x00, 0x01, 0x05, 0x00]) + struct.pack('>I', 0x2112A442) + tid + os.urandom(1280),  # oversized
+] + [os.urandom(n) for n in (20, 28, 64, 548, 1200) for _ in range(20)]
+for b in bad:
+    s.sendto(b, ('127.0.0.1', port))
+answers = 0
+try:
+    while True:
+        d, a = s.recvfrom(2048)
+        answers += 1
+except socket.timeout:
+    pass
+s.sendto(hdr(1, 0), ('127.0.0.1', port))
+d, a = s.recvfrom(2048)
+ok = d[8:20] == tid and d[0:2] == b'\x01\x01'
+print('answers_to_bad=%d valid_answered=%d' % (answers, ok))
+EOF
+# 0x00c1 is a valid Binding-class type of another method; the server drops it too.
+$L python3 "$T"/bad.py 3478 > "$T"/bad 2>&1
+check "bad input: no reply to garbage, truncated, oversized, wrong cookie, responses" "$T"/bad \
+	grep -q 'answers_to_bad=0 valid_answered=1' "$T"/bad
+stop_bg
+check "bad input: dropped packets are counted" "$T"/srv.out \
+	sh -c "grep -q 'drop_not_stun=[1-9]' $T/srv.out && grep -q 'drop_size=[1-9]' $T/srv.out && grep -q 'drop_malformed=[1-9]' $T/srv.out && grep -q 'drop_class=[1-9]' $T/srv.out"
+
+# Replies leave from the address the request arrived on (wildcard bind, IP_PKTINFO).
+bg $L "$PUNCH" stun-server --listen 0.0.0.0:3480 --rate 20 --burst 20 > "$T"/srv2.out 2>&1
+wait_stun st-l 10.99.0.2 3480 || true
+cat > "$T"/pktinfo.py <<'EOF'
+import os, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+res = []
+for dst in ('10.99.0.1', '10.99.0.2'):
+    tid = os.urandom(12)
+    s.sendto(struct.pack('>HHI', 1, 0, 0x2112A442) + tid, (dst, 3480))
+    d, a = s.recvfrom(2048)
+    res.append(a[0] == dst and d[8:20] == tid)
+# Rate limiting: 100 requests at once from one source, 20 allowed (+ refill).
+for i in range(100):
+    s.sendto(struct.pack('>HHI', 1, 0, 0x2112A442) + os.urandom(12), ('10.99.0.1', 3480))
+n = 0
+try:
+    while True:
+        s.recvfrom(2048); n += 1
+except socket.timeout:
+    pass
+print('pktinfo=%s limited=%d' % (all(res), n))
+EOF
+$L python3 "$T"/pktinfo.py > "$T"/pk 2>&1
+check "wildcard server answers from the address the request arrived on" "$T"/pk grep -q 'pktinfo=True' "$T"/pk
+check "per-source rate limit (burst 20 of 100 answered)" "$T"/pk \
+	sh -c "n=\$(sed -n 's/.*limited=\([0-9]*\).*/\1/p' $T/pk); [ \"\$n\" -ge 15 ] && [ \"\$n\" -le 25 ]"
+stop_bg
+
+# IPv6
+bg $L "$PUNCH" stun-server --listen '[::1]:3478' > /dev/null 2>&1
+sleep 0.3
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 '[::1]:3478' > "$T"/d6 2>&1
+check "IPv6 discover" "$T"/d6 grep -q 'mapped \[::1\]:' "$T"/d6
+stop_bg
+
+# Our client against coturn (STUN only, RFC 5780 on two addresses).
+if [ $HAVE_COTURN = 1 ]; then
+	bg $L turnserver -n --stun-only --no-cli --no-tls --no-dtls -L 127.0.0.1 -L 127.0.0.2 \
+		--listening-port 3478 --alt-listening-port 3479 --userdb "$T"/turndb \
+		--pidfile "$T"/turn.pid --log-file stdout --no-stdout-log > "$T"/turn.log 2>&1
+	wait_stun st-l 127.0.0.1 3478
+	$L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 127.0.0.2 > "$T"/d3 2>&1
+	check "discover against coturn: mapped address from both servers" "$T"/d3 \
+		sh -c "[ \$(grep -o '\"status\":\"ok\"' $T/d3 | wc -l) = 2 ] && grep -q '\"public\":\[\"127.0.0.1:[0-9]*\"\]' $T/d3"
+	check "discover against coturn: RFC 5780 verdict (no NAT on loopback)" "$T"/d3 \
+		grep -q '"rfc5780":true.*"mapping":"no-nat","filtering":"endpoint-independent"' "$T"/d3
+	stop_bg
+else
+	sk "discover against coturn" "coturn not installed"
+	sk "discover against coturn RFC 5780" "coturn not installed"
+fi
+
+# ------------------------------------------------------------ real NATs
+# st-c (10.77.1.2) -- st-n (10.77.1.1 | 203.0.113.1) -- st-s (203.0.113.10, .11)
+nat_setup() {
+	for n in st-c st-n st-s; do ip netns add $n; ip -n $n link set lo up; done
+	ip link add st-c0 netns st-c type veth peer name st-nc netns st-n
+	ip link add st-ns netns st-n type veth peer name st-s0 netns st-s
+	ip -n st-c addr add 10.77.1.2/24 dev st-c0
+	ip -n st-n addr add 10.77.1.1/24 dev st-nc
+	ip -n st-n addr add 203.0.113.1/24 dev st-ns
+	ip -n st-s addr add 203.0.113.10/24 dev st-s0
+	ip -n st-s addr add 203.0.113.11/24 dev st-s0
+	for l in "st-c st-c0" "st-n st-nc" "st-n st-ns" "st-s st-s0"; do
+		set -- $l; ip -n $1 link set $2 up
+	done
+	ip -n st-c route add default via 10.77.1.1
+	ip netns exec st-n sysctl -qw net.ipv4.ip_forward=1
+}
+nat_rules() { # kind
+	ip netns exec st-n nft flush ruleset
+	case $1 in
+	fullcone) ip netns exec st-n nft -f - <<'EOF'
+table ip st {
+	chain pre { type nat hook prerouting priority dstnat; iifname "st-ns" ip daddr 203.0.113.1 udp dport 1024-65535 dnat to 10.77.1.2; }
+	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" snat to 203.0.113.1; }
+}
+EOF
+	;;
+	restricted) ip netns exec st-n nft -f - <<'EOF'
+table ip st {
+	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" masquerade; }
+}
+EOF
+	;;
+	symmetric) ip netns exec st-n nft -f - <<'EOF'
+table ip st {
+	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" masquerade random; }
+}
+EOF
+	;;
+	esac
+	ip netns exec st-n conntrack -F 2>/dev/null || true
+}
+nat_case() { # kind server-kind expected-mapping expected-filtering
+	nat_rules "$1"
+	ip netns exec st-c "$PUNCH" discover --json --rto 100 --tries 3 --timeout 20000 \
+		203.0.113.10 > "$T"/nat-$1-$2 2>&1
+	check "NAT $1 via $2: mapping $3, filtering $4" "$T"/nat-$1-$2 \
+		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\"" "$T"/nat-$1-$2
+}
+if [ $HAVE_NFT = 1 ]; then
+	nat_setup
+	bg ip netns exec st-s "$PUNCH" stun-server --listen 203.0.113.10:3478 \
+		--alt-address 203.0.113.11 --alt-port 3479 > /dev/null 2>&1
+	sleep 0.3
+	nat_case fullcone wgpunch endpoint-independent endpoint-independent
+	nat_case restricted wgpunch endpoint-independent address-and-port-dependent
+	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent
+	check "symmetric NAT: verdict says the mapping varies by destination" "$T"/nat-symmetric-wgpunch \
+		grep -q '"varies_by_destination":true,"verdict":"symmetric NAT' "$T"/nat-symmetric-wgpunch
+	stop_bg
+	if [ $HAVE_COTURN = 1 ]; then
+		bg ip netns exec st-s turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+			-L 203.0.113.10 -L 203.0.113.11 --listening-port 3478 --alt-listening-port 3479 \
+			--userdb "$T"/turndb2 --pidfile "$T"/turn2.pid --log-file stdout --no-stdout-log \
+			> "$T"/turn2.log 2>&1
+		wait_stun st-s 203.0.113.10 3478
+		nat_case fullcone coturn endpoint-independent endpoint-independent
+		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent
+		stop_bg
+	else
+		sk "NAT verdicts against coturn" "coturn not installed"
+	fi
+else
+	sk "NAT behaviour through nftables NATs" "nft not installed"
+fi
+
+# ------------------------------------------------------------ probes
+if [ -x "$HEALTH" ] && [ -f tests/stun/probe.sh ]; then
+	. tests/stun/probe.sh
+fi
+
+echo "stun: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
