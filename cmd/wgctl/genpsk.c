@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+/* wgctl genpsk: a new preshared key on stdout. */
+#include <stdio.h>
+
+#include "wgctl.h"
+
+int cmd_genpsk(int argc, char **argv)
+{
+	if (wgctl_wants_help(argc, argv)) {
+		printf("Usage: wgctl genpsk\n"
+		       "Print 32 random bytes in base64, for use as a preshared key.\n");
+		return WGK_EXIT_OK;
+	}
+	if (argc > 1)
+		return wgctl_usage("genpsk", "unexpected argument '%s'", wgk_q(argv[1]));
+	if (wgctl_no_json("genpsk"))
+		return WGK_EXIT_USAGE;
+	return wgctl_print_secret("genpsk", true);
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/* wgctl: a scriptable superset of wg and wg-quick. Global options, then one
+ * subcommand per file behind this table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "wgctl.h"
+
+static const struct wgctl_cmd commands[] = {
+	{ "show", cmd_show, "show interfaces, peers and their state (text, dump or --json)" },
+	{ "showconf", cmd_showconf, "print an interface's configuration, private key included" },
+	{ "set", cmd_set, "change an interface's settings and peers" },
+	{ "setconf", cmd_setconf, "replace an interface's configuration with a file" },
+	{ "addconf", cmd_addconf, "add a file's configuration to an interface" },
+	{ "syncconf", cmd_syncconf, "make an interface match a file (peers absent from it go)" },
+	{ "genkey", cmd_genkey, "print a new private key" },
+	{ "genpsk", cmd_genpsk, "print a new preshared key" },
+	{ "pubkey", cmd_pubkey, "print the public key of the private key read on stdin" },
+	{ "up", cmd_up, "bring up an interface from a wg-quick config" },
+	{ "down", cmd_down, "tear down an interface brought up from a wg-quick config" },
+	{ "peer", cmd_peer, "add or remove one peer, idempotently" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: wgctl [--json] [--show-keys] <command> [<args>]\n"
+		   "       wgctl --version | --help | <command> --help\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad config or input, 3 no such interface or\n"
+		   "peer, 4 permission denied, 5 kernel or system error. See wgctl(8).\n");
+}
+
+/* Take the global flags out of argv wherever they appear (up to a "--",
+ * which is dropped), so `wgctl show wg0 --json` and `wgctl --json show wg0`
+ * both work. */
+static void take_global_flags(int *argc, char **argv)
+{
+	int out = 1, i;
+
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (!strcmp(argv[i], "--json")) {
+			wgctl_opt.json = true;
+		} else if (!strcmp(argv[i], "--show-keys")) {
+			wgctl_opt.show_keys = true;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	for (; i < *argc; i++)
+		argv[out++] = argv[i];
+	argv[out] = NULL;
+	*argc = out;
+}
+
+/* stdout goes through a buffer of ours, so that what passed through it
+ * (showconf, genkey and --show-keys print keys) can be wiped at exit. */
+static char stdout_buf[64 * 1024];
+
+static int finish(int rc)
+{
+	fflush(stdout);
+	wgnl_wipe(stdout_buf, sizeof(stdout_buf));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name;
+
+	wgk_err_init("wgctl");
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	take_global_flags(&argc, argv);
+	if (argc < 2) {
+		/* Like wg: no command means "show". */
+		char *show_argv[] = { (char *)"show", NULL };
+
+		return finish(cmd_show(1, show_argv));
+	}
+	name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return WGK_EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("wgctl %s (wgkit)\n", WGKIT_VERSION);
+		return WGK_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return finish(commands[i].fn(argc - 1, argv + 1));
+	wgk_error("unknown command '%s' (see 'wgctl --help')", wgk_q(name));
+	return WGK_EXIT_USAGE;
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/* What `up` and `down` share: finding the config and the interface name
+ * (wg-quick rules), hooks, resolvconf, and wg-quick's policy routing for
+ * default routes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "quick.h"
+
+#define CONF_DIR "/etc/wireguard"
+
+static bool quick_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '=' || c == '+' || c == '.' || c == '-';
+}
+
+static bool quick_name_ok(const char *s, size_t n)
+{
+	if (!n || n >= WGNL_IFNAMSIZ)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!quick_name_char(s[i]))
+			return false;
+	return true;
+}
+
+int quick_target(const char *cmd, const char *arg, struct quick_target *t)
+{
+	const char *base, *dot;
+	size_t n = strlen(arg);
+
+	memset(t, 0, sizeof(*t));
+	if (strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".conf"))) {
+		if (n >= sizeof(t->path))
+			return wgctl_usage(cmd, "config path too long");
+		memcpy(t->path, arg, n + 1);
+		base = strrchr(arg, '/');
+		base = base ? base + 1 : arg;
+		dot = strrchr(base, '.');
+		if (!dot || strcmp(dot, ".conf") || !quick_name_ok(base, (size_t)(dot - base))) {
+			wgk_error("%s: '%s': the file name must be <interface>.conf with an interface "
+				  "name of 1-15 characters [a-zA-Z0-9_=+.-]", cmd, wgk_q(arg));
+			return WGK_EXIT_INPUT;
+		}
+		memcpy(t->ifname, base, (size_t)(dot - base));
+		return 0;
+	}
+	if (!quick_name_ok(arg, n))
+		return wgctl_usage(cmd, "invalid interface name '%s'", wgk_q(arg));
+	memcpy(t->ifname, arg, n + 1);
+	snprintf(t->path, sizeof(t->path), "%s/%s.conf", CONF_DIR, arg);
+	return 0;
+}
+
+/* Replace every "%i" by the interface name. */
+static char *expand_hook(const char *hook, const char *ifname)
+{
+	size_t n = 1, il = strlen(ifname);
+	char *out, *o;
+
+	for (const char *p = hook; *p; p++)
+		n += (p[0] == '%' && p[1] == 'i') ? il : 1;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	o = out;
+	for (const char *p = hook; *p; p++) {
+		if (p[0] == '%' && p[1] == 'i') {
+			memcpy(o, ifname, il);
+			o += il;
+			p++;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Run argv with @input (may be NULL) on its stdin; returns the wait status
+ * or -errno. */
+static int run(char *const argv[], const char *input)
+{
+	int pfd[2] = { -1, -1 }, status;
+	pid_t pid;
+
+	if (input && pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		if (input) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		return r;
+	}
+	if (pid == 0) {
+		if (input && dup2(pfd[0], STDIN_FILENO) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (input) {
+		size_t len = strlen(input), off = 0;
+		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+
+		close(pfd[0]);
+		while (off < len) {
+			ssize_t w = write(pfd[1], input + off, len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		close(pfd[1]);
+		signal(SIGPIPE, old);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
+
+static void describe_status(char *buf, size_t len, int status)
+{
+	if (status < 0)
+		snprintf(buf, len, "could not run: %s", strerror(-status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(buf, len, "could not run (exit status 127)");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "failed with exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "failed");
+}
+
+int quick_hooks(const char *cmd, const char *ifname, const char *key, char **hooks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *line = expand_hook(hooks[i], ifname), why[96];
+		char *argv[] = { (char *)"sh", (char *)"-c", line, NULL };
+		int st;
+
+		if (!line) {
+			wgk_error("%s: out of memory", cmd);
+			return WGK_EXIT_SYSTEM;
+		}
+		st = run(argv, NULL);
+		if (st != 0) {
+			describe_status(why, sizeof(why), st);
+			wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_q(line), why);
+			free(line);
+			return WGK_EXIT_SYSTEM;
+		}
+		free(line);
+	}
+	return 0;
+}
+
+bool quick_have_resolvconf(void)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && n + sizeof("/resolvconf") < sizeof(buf)) {
+			memcpy(buf, path, n);
+			strcpy(buf + n, "/resolvconf");
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return false;
+}
+
+int quick_dns_set(const char *cmd, const char *ifname, const struct wgnl_quick *q)
+{
+	char *argv[] = { (char *)"resolvconf", (char *)"-a", (char *)ifname, (char *)"-m",
+			 (char *)"0", (char *)"-x", NULL };
+	size_t len = 1;
+	char *input, why[96];
+	int st;
+
+	/* Addresses are name servers, anything else is a search domain. */
+	for (size_t i = 0; i < q->n_dns; i++)
+		len += strlen(q->dns[i]) + sizeof("nameserver \nsearch \n");
+	input = malloc(len);
+	if (!input) {
+		wgk_error("%s: out of memory", cmd);
+		return WGK_EXIT_SYSTEM;
+	}
+	input[0] = '\0';
+	for (size_t i = 0; i < q->n_dns; i++) {
+		struct wgnl_prefix p;
+
+		if (wgnl_prefix_parse(&p, q->dns[i]) == 0 && !strchr(q->dns[i], '/'))
+			strcat(input, "nameserver ");
+		else
+			strcat(input, "search ");
+		strcat(input, q->dns[i]);
+		strcat(input, "\n");
+	}
+	st = run(argv, input);
+	free(input);
+	if (st != 0) {
+		describe_status(why, sizeof(why), st);
+		wgk_error("%s: cannot set DNS for '%s': resolvconf %s", cmd, wgk_q(ifname), why);
+		return WGK_EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+int quick_dns_unset(const char *ifname)
+{
+	char *argv[] = { (char *)"resolvconf", (char *)"-d", (char *)ifname, (char *)"-f", NULL };
+
+	return run(argv, NULL) == 0 ? 0 : -EIO;
+}
+
+bool quick_has_default(const struct wgnl_device *dev, uint16_t family)
+{
+	for (size_t i = 0; i < dev->n_peers; i++)
+		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++)
+			if (dev->peers[i].allowedips[k].family == family &&
+			    dev->peers[i].allowedips[k].cidr == 0)
+				return true;
+	return false;
+}
+
+void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2])
+{
+	memset(out, 0, 2 * sizeof(*out));
+	/* "not fwmark X table X": everything but the tunnel's own packets
+	 * goes to table X, whose only route is the default via the tunnel. */
+	out[0].family = family;
+	out[0].fwmark = table;
+	out[0].invert = true;
+	out[0].table = table;
+	out[0].suppress_prefixlen = -1;
+	/* "table main suppress_prefixlength 0": more specific routes of the
+	 * main table still win over that default. */
+	out[1].family = family;
+	out[1].table = 0;
+	out[1].suppress_prefixlen = 0;
+}
+
+int quick_write_file(const char *path, const struct wgnl_config *cfg)
+{
+	char tmp[PATH_MAX], buf[8192];
+	FILE *f;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.wgctl-XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* mkstemp creates the file 0600: it holds the private key. */
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	/* Our buffer, wiped below: the config holds the private key. */
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	r = wgnl_conf_write(f, cfg, WGNL_CONF_QUICK);
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+		r = r < 0 ? r : -errno;
+	if (fclose(f) != 0 && r >= 0)
+		r = -errno;
+	wgnl_wipe(buf, sizeof(buf));
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r < 0 ? r : 0;
+}

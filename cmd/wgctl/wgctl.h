@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* wgctl: what the subcommand files share. */
+#ifndef WGCTL_H
+#define WGCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wgkit/wgnl.h"
+
+#include "err.h"
+#include "exitcodes.h"
+#include "json.h"
+
+/* Global options, taken out of argv by main() wherever they appear. */
+struct wgctl_opts {
+	bool json;      /* --json: machine output where the command has one */
+	bool show_keys; /* --show-keys: print private and preshared keys */
+};
+extern struct wgctl_opts wgctl_opt;
+
+/* One subcommand: argv[0] is its name. Returns an exit code (exitcodes.h). */
+struct wgctl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+int cmd_show(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_setconf(int argc, char **argv);
+int cmd_addconf(int argc, char **argv);
+int cmd_syncconf(int argc, char **argv);
+int cmd_genkey(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+int cmd_genpsk(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+
+/* ---------------------------------------------------------- util.c */
+/* Helpers returning "an exit code" print their one error line themselves
+ * and return 0 on success. */
+
+/* True when the arguments ask for help (-h or --help anywhere, help first). */
+bool wgctl_wants_help(int argc, char **argv);
+/* "wgctl: CMD: <message> (see 'wgctl CMD --help')"; returns WGK_EXIT_USAGE. */
+int wgctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Refuse --json for a command that has no JSON output (exit code). */
+int wgctl_no_json(const char *cmd);
+
+/* A valid interface name: 1-15 bytes, no '/', whitespace or ':'. */
+bool wgctl_valid_ifname(const char *name);
+
+/* Open a context (exit code). */
+int wgctl_open(struct wgnl_ctx **ctx);
+/* strerror(-r), with the kernel's or the implementation's explanation
+ * appended when @ctx has one. Static buffer. */
+const char *wgctl_reason(const struct wgnl_ctx *ctx, int r);
+/* Print "<what>: <reason>" and return the exit code for @r. */
+int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Read WireGuard device @ifname (exit code). A missing device is reported
+ * as not found whatever the backend said (no kernel module, no socket). */
+int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
+/* Apply @dev (exit code); @what names the change in the error line. */
+int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const char *what);
+
+/* Strict numbers: decimal digits only (and 0x hex when @hex), no sign, no
+ * space, value <= @max. Returns 0 or -EINVAL. */
+int wgctl_parse_u32(const char *s, uint32_t max, bool hex, uint32_t *out);
+/* "N" seconds or "off" (0). Returns 0 or -EINVAL. */
+int wgctl_parse_keepalive(const char *s, uint16_t *out);
+/* fwmark: "off", decimal or 0x hex. Returns 0 or -EINVAL. */
+int wgctl_parse_fwmark(const char *s, uint32_t *out);
+/* Decode a base64 public key given on the command line (exit code; the error
+ * names @cmd and quotes the key). */
+int wgctl_parse_pubkey(const char *cmd, const char *s, wgnl_key out);
+/* Read a key file (private or preshared key in base64, surrounding
+ * whitespace allowed). An empty file sets *empty and a zero key (it removes
+ * the key). Warns when the file is readable by others. Exit code; the
+ * file's content is never printed. */
+int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgnl_key out,
+			bool *empty);
+/* Print a config parse error as "FILE:LINE: KEY: message" and return the
+ * exit code. */
+int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path);
+/* Parse config file @path (exit code). */
+int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret);
+/* Mark a device parsed from a config for setconf semantics: the device
+ * fields are all set (absent means zero), peers replace all peers and each
+ * peer's allowed IPs replace its list. */
+void wgctl_conf_as_setconf(struct wgnl_device *dev);
+
+/* ---------------------------------------------------------- peeropts.c */
+/* Parse the peer option at argv[*i] (endpoint, preshared-key,
+ * persistent-keepalive, allowed-ips) with its value into @peer, advancing
+ * *i past the value. Returns 0, -1 when argv[*i] is no peer option, or an
+ * exit code. allowed-ips "a,b" replaces the list; "+a,-b" edits it (removals
+ * carry WGNL_PREFIX_REMOVE until wgctl_resolve_allowedip_edits()). */
+int wgctl_peer_option(const char *cmd, struct wgnl_peer *peer, int argc, char **argv, int *i);
+/* Where the backend cannot remove one allowed IP, turn each peer's "+/-"
+ * edits into a full replacement list computed from the running device
+ * (exit code). */
+int wgctl_resolve_allowedip_edits(struct wgnl_ctx *ctx, struct wgnl_device *dev, const char *cmd);
+
+/* setconf.c: the argument check, config load and context open that
+ * setconf, addconf and syncconf share (exit code). The config's device is
+ * named argv[1]. */
+int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx **ctx,
+			struct wgnl_config **cfg);
+
+/* genkey.c: print a new private (or preshared) key (exit code). */
+int wgctl_print_secret(const char *cmd, bool preshared);
+
+/* Before writing a running device as a config: sort allowed IPs, and drop
+ * a zero preshared key and keepalive 0 (they mean "none", and a config
+ * written by hand leaves them out). */
+void wgctl_device_tidy(struct wgnl_device *dev);
+
+/* Seconds since the epoch of a handshake, 0 for never. */
+uint64_t wgctl_handshake_secs(const struct wgnl_peer *peer);
+
+#endif

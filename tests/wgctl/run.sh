@@ -1,0 +1,484 @@
+#!/bin/sh
+# Host-side CLI tests for wgctl. Key commands run anywhere; everything that
+# needs a device runs against wireguard-go (the UAPI backend: the host kernel
+# has no WireGuard) in network namespaces wc-* with interfaces wc*, which are
+# stopped by PID and removed on exit. Only loopback and namespace-local
+# addresses are used; nothing is sent anywhere.
+#   sh tests/wgctl/run.sh BUILD
+# Prints "wgctl: N passed, N failed, N skipped"; exits non-zero on failure.
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+WGCTL=$(cd "$BUILD" 2>/dev/null && pwd)/wgctl
+pass=0 fail=0 skip=0
+T=$(mktemp -d /tmp/wgctl-test.XXXXXX) || exit 1
+chmod 700 "$T"
+PIDS="" NSS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for n in $NSS; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$1"; }
+nok() { fail=$((fail + 1)); printf 'FAIL %s%s\n' "$1" "${2:+: $2}"; }
+skp() { skip=$((skip + 1)); printf 'SKIP %s: %s\n' "$1" "$2"; }
+# run CMD...: stdout in $T/out, stderr in $T/err, exit status in $rc.
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+# check NAME CONDITION [DETAIL]: both are shell code, DETAIL runs on failure.
+check() { if eval "$2"; then ok "$1"; else nok "$1" "$(eval "${3:-true}" 2>&1 | head -c 600)"; fi; }
+# expect NAME RC: the last run() exited RC; errors (RC != 0) are one line.
+expect() {
+	if [ "$rc" != "$2" ]; then
+		nok "$1" "exit $rc, want $2; stderr: $(head -c 400 "$T/err")"
+	elif [ "$2" != 0 ] && [ "$(wc -l <"$T/err")" != 1 ]; then
+		nok "$1" "want one stderr line, got: $(head -c 400 "$T/err")"
+	else
+		ok "$1"
+	fi
+}
+b64() { python3 -c "import base64,sys;print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())" "$1"; }
+
+if [ ! -x "$WGCTL" ]; then
+	echo "wgctl: $WGCTL not built (make first)"
+	echo "wgctl: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+# ------------------------------------------------------------ no device
+run "$WGCTL" --version
+check "version" '[ $rc = 0 ] && grep -q "^wgctl " "$T/out"'
+run "$WGCTL" --help
+check "help" '[ $rc = 0 ] && grep -q "Exit codes" "$T/out"'
+run "$WGCTL" frobnicate
+expect "unknown command is a usage error" 1
+
+# The JSON writer of cmd/common, with strings that need escaping.
+if command -v cc >/dev/null && command -v python3 >/dev/null &&
+	cc -std=gnu11 -Wall -Wextra -Werror -Icmd/common -o "$T/json_check" \
+		tests/wgctl/json_check.c cmd/common/json.c 2>"$T/err"; then
+	for mode in compact pretty; do
+		run "$T/json_check" "$mode"
+		check "json writer ($mode): valid JSON holding what was written" '[ $rc = 0 ] && python3 - "$T/out" <<"EOP"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")  # strict: the writer must emit valid UTF-8 only
+d = json.loads(raw)
+s = d["strings"]
+assert s[0] == "plain"
+assert s[1] == "quote \" backslash \\ slash /"
+assert s[2] == "control \x01\x02\x1f del \x7f"
+assert s[3] == "newline \n tab \t cr \r bs \b ff \f"
+assert s[4] == "utf8 \u00e9 \u20ac \U0001f511"
+assert s[5].startswith("bad utf8 \ufffd \ufffd") and s[5].endswith(" end"), s[5]
+assert "\ufffd" in s[5] and all(c == "\ufffd" or c < "\u0080" for c in s[5]), s[5]
+assert s[6] == ""
+assert d["key \"needing\" \\escapes\n"] == "v"
+assert d["u64max"] == 2**64 - 1 and d["i64min"] == -2**63
+assert d["t"] is True and d["n"] is None
+assert d["empty_object"] == {} and d["empty_array"] == [] and d["nested"] == [{"a": 1}, []]
+EOP' 'cat "$T/out"'
+	done
+else
+	skp "json writer" "cannot build tests/wgctl/json_check.c: $(head -c 200 "$T/err")"
+fi
+
+umask 077
+run "$WGCTL" genkey
+k1=$(cat "$T/out")
+run "$WGCTL" genkey
+k2=$(cat "$T/out")
+check "genkey: 44 base64 characters" '[ ${#k1} = 44 ] && echo "$k1" | grep -Eq "^[A-Za-z0-9+/]{43}=$"'
+check "genkey: new key each time" '[ "$k1" != "$k2" ]'
+run "$WGCTL" genkey --json
+expect "genkey --json is a usage error" 1
+(umask 022 && "$WGCTL" genkey >"$T/exposed.key" 2>"$T/err")
+check "genkey warns about a world-readable file" 'grep -q "warning" "$T/err"'
+"$WGCTL" genkey >"$T/private.key" 2>"$T/err"
+check "genkey: no warning with umask 077" '[ ! -s "$T/err" ]'
+
+# RFC 7748 section 6.1 test vectors (Alice and Bob).
+for pair in \
+	77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a:8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a \
+	5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb:de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f; do
+	priv=$(b64 "${pair%%:*}") pub=$(b64 "${pair#*:}")
+	out=$(echo "$priv" | "$WGCTL" pubkey)
+	check "pubkey: RFC 7748 vector ${pair%%:*}" '[ "$out" = "$pub" ]' 'echo "got $out, want $pub"'
+done
+echo "not a key" >"$T/bad.key"
+run "$WGCTL" pubkey <"$T/bad.key"
+expect "pubkey: invalid input exits 2" 2
+check "pubkey: the input is not echoed" '! grep -q "not a key" "$T/err"'
+if command -v wg >/dev/null; then
+	check "pubkey agrees with wg pubkey" '[ "$(echo "$k1" | "$WGCTL" pubkey)" = "$(echo "$k1" | wg pubkey)" ]'
+else
+	skp "pubkey agrees with wg pubkey" "wg is not installed"
+fi
+run "$WGCTL" genpsk
+check "genpsk: 44 base64 characters" '[ $rc = 0 ] && [ "$(wc -c <"$T/out")" = 45 ]'
+
+# ------------------------------------------------------------ devices
+why=""
+[ "$(id -u)" = 0 ] || why="not root"
+[ -z "$why" ] && ! command -v wireguard-go >/dev/null && why="wireguard-go is not installed"
+[ -z "$why" ] && ! command -v python3 >/dev/null && why="python3 is not installed"
+[ -z "$why" ] && [ ! -c /dev/net/tun ] && why="no /dev/net/tun"
+if [ -n "$why" ]; then
+	echo "wgctl: SKIPPING every device test: $why" >&2
+	skp "device tests" "$why"
+	echo "wgctl: $pass passed, $fail failed, $((skip)) skipped"
+	[ "$fail" = 0 ]
+	exit
+fi
+
+ID=$$
+# start_wg NS IF: a namespace with a wireguard-go device in it.
+start_wg() {
+	ip netns add "$1" || return 1
+	NSS="$NSS $1"
+	ip netns exec "$1" setsid wireguard-go -f "$2" >"$T/$2.log" 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+	ip -n "$1" link set lo up
+}
+NS=wc-t$ID
+IF=wct$ID
+if ! start_wg "$NS" "$IF"; then
+	nok "start wireguard-go" "$(cat "$T/$IF.log" 2>/dev/null)"
+	echo "wgctl: $pass passed, $fail failed, $skip skipped"
+	exit 1
+fi
+W() { ip netns exec "$NS" "$WGCTL" "$@"; }
+# Dumps and lists with each peer's allowed IPs sorted (their order is the
+# implementation's), for comparison.
+sorted_ips() { awk -F'\t' '{ n = split($2, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } s = a[1]; for (i = 2; i <= n; i++) s = s " " a[i]; print $1 "\t" s }'; }
+ips() { W show "$IF" allowed-ips | sorted_ips | grep "^$1	" | cut -f2; }
+# The state, without the counters that move on their own (the peer with an
+# endpoint sends handshake initiations to a port where nobody listens).
+dump() { W show "$IF" dump --show-keys | awk -F'\t' -v OFS='\t' 'NF == 8 { $5 = $6 = $7 = "-" } { print }' | sort; }
+
+PRIV=$(cat "$T/private.key")
+PUB=$(echo "$PRIV" | "$WGCTL" pubkey)
+"$WGCTL" genpsk >"$T/psk"
+PSK=$(cat "$T/psk")
+P1=$("$WGCTL" genkey | "$WGCTL" pubkey)
+P2=$("$WGCTL" genkey | "$WGCTL" pubkey)
+P3=$("$WGCTL" genkey | "$WGCTL" pubkey)
+cat >"$T/a.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+ListenPort = 51901
+FwMark = 0x42
+
+[Peer]
+PublicKey = $P1
+PresharedKey = $PSK
+Endpoint = 127.0.0.1:51902
+AllowedIPs = 10.1.0.0/24, fd00:1::/64
+PersistentKeepalive = 25
+
+[Peer]
+PublicKey = $P2
+AllowedIPs = 10.2.0.2/32
+EOC
+
+run W show "$IF"
+expect "show a fresh device" 0
+run W setconf "$IF" "$T/a.conf"
+expect "setconf" 0
+run W show "$IF" public-key
+check "setconf: public key derived from the file's private key" '[ "$(cat "$T/out")" = "$PUB" ]'
+run W show "$IF" listen-port
+check "setconf: listen port" '[ "$(cat "$T/out")" = 51901 ]'
+run W show "$IF" fwmark
+check "setconf: fwmark" '[ "$(cat "$T/out")" = 0x42 ]'
+run W show "$IF" allowed-ips
+check "setconf: allowed ips" '[ "$(ips "$P1")" = "10.1.0.0/24 fd00:1::/64" ] && [ "$(ips "$P2")" = 10.2.0.2/32 ]'
+
+run W showconf "$IF"
+cp "$T/out" "$T/shown.conf"
+check "showconf prints the private key" '[ $rc = 0 ] && grep -q "^PrivateKey = $PRIV$" "$T/shown.conf"'
+dump >"$T/before"
+run W setconf "$IF" "$T/shown.conf"
+dump >"$T/after"
+check "setconf/showconf round trip" '[ $rc = 0 ] && cmp -s "$T/before" "$T/after"' 'echo "$(diff "$T/before" "$T/after")"'
+if command -v wg >/dev/null; then
+	wg show "$IF" dump | awk -F'\t' -v OFS='\t' 'NF == 8 { $5 = $6 = $7 = "-" } { print }' | sort >"$T/wgdump"
+	check "show dump --show-keys matches wg show dump" 'cmp -s "$T/before" "$T/wgdump"' 'echo "$(diff "$T/before" "$T/wgdump")"'
+else
+	skp "show dump matches wg show dump" "wg is not installed"
+fi
+run W show "$IF" dump
+check "show dump hides private and preshared keys" '! grep -q "$PRIV" "$T/out" && ! grep -q "$PSK" "$T/out" && grep -q "(hidden)" "$T/out"'
+run W show "$IF"
+check "show hides keys" '[ $rc = 0 ] && ! grep -q "$PRIV" "$T/out" && ! grep -q "$PSK" "$T/out" && grep -q "private key: (hidden)" "$T/out"'
+run W show "$IF" private-key
+check "show IF private-key prints it (asked for)" '[ "$(cat "$T/out")" = "$PRIV" ]'
+
+# JSON
+run W show "$IF" --json
+check "show --json is valid JSON" '[ $rc = 0 ] && python3 -m json.tool "$T/out" >/dev/null'
+cat >"$T/check.py" <<'EOC'
+import json, sys
+d = json.load(open(sys.argv[1]))
+mode, pub, p1, p2 = sys.argv[2:6]
+secret = sys.argv[6] if len(sys.argv) > 6 else None
+assert d["name"] and d["public_key"] == pub, d
+if mode == "hidden":
+    assert d["private_key"] == "(hidden)", d["private_key"]
+else:
+    assert d["private_key"] == secret, "private key not shown"
+assert d["listen_port"] == 51901 and d["fwmark"] == 0x42
+peers = {p["public_key"]: p for p in d["peers"]}
+assert set(peers) == {p1, p2}, peers
+a, b = peers[p1], peers[p2]
+assert a["preshared_key"] == ("(hidden)" if mode == "hidden" else sys.argv[7]), a
+assert b["preshared_key"] == "(none)", b
+assert a["endpoint"] == "127.0.0.1:51902" and b["endpoint"] is None
+assert sorted(a["allowed_ips"]) == ["10.1.0.0/24", "fd00:1::/64"] and b["allowed_ips"] == ["10.2.0.2/32"]
+assert a["persistent_keepalive"] == 25 and b["persistent_keepalive"] == 0
+for p in (a, b):
+    assert p["latest_handshake"] == 0  # nobody answers: no handshake
+    assert all(isinstance(p[k], int) for k in ("latest_handshake", "rx_bytes", "tx_bytes"))
+EOC
+check "show --json: schema, private key hidden" 'python3 "$T/check.py" "$T/out" hidden "$PUB" "$P1" "$P2" 2>"$T/pyerr"' 'echo "$(cat "$T/pyerr")"'
+check "show --json: no secret anywhere" '! grep -q "$PRIV" "$T/out" && ! grep -q "$PSK" "$T/out"'
+run W show "$IF" --json --show-keys
+check "show --json --show-keys shows the keys" 'python3 "$T/check.py" "$T/out" shown "$PUB" "$P1" "$P2" "$PRIV" "$PSK" 2>"$T/pyerr"' 'echo "$(cat "$T/pyerr")"'
+run W show all --json
+check "show all --json: an array holding the device" '[ $rc = 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert isinstance(d, list) and sys.argv[2] in [x[\"name\"] for x in d]" "$T/out" "$IF"'
+run W show interfaces --json
+check "show interfaces --json" '[ $rc = 0 ] && python3 -c "import json,sys; assert sys.argv[2] in json.load(open(sys.argv[1]))" "$T/out" "$IF"'
+run W show "$IF" peers --json
+expect "show IF FIELD --json is a usage error" 1
+
+# set
+run W set "$IF" listen-port 51911 fwmark off
+expect "set listen-port, fwmark off" 0
+check "set: listen-port and fwmark applied" '[ "$(W show "$IF" listen-port)" = 51911 ] && [ "$(W show "$IF" fwmark)" = off ]'
+run W set "$IF" fwmark 0x1234
+check "set fwmark in hex" '[ $rc = 0 ] && [ "$(W show "$IF" fwmark)" = 0x1234 ]'
+run W set "$IF" peer "$P1" allowed-ips "10.9.0.0/16, 10.8.0.1/32" persistent-keepalive off
+check "set: allowed-ips replace the list" '[ $rc = 0 ] && [ "$(ips "$P1")" = "10.8.0.1/32 10.9.0.0/16" ]' 'echo "$(W show "$IF" allowed-ips)"'
+check "set: persistent-keepalive off" 'W show "$IF" persistent-keepalive | grep -q "^$P1	off$"'
+run W set "$IF" peer "$P1" allowed-ips +10.7.0.0/24,-10.9.0.0/16
+check "set: +ip/-ip edit the list" '[ $rc = 0 ] && [ "$(ips "$P1")" = "10.7.0.0/24 10.8.0.1/32" ]' 'echo "rc=$rc $(cat "$T/err") $(W show "$IF" allowed-ips)"'
+run W set "$IF" peer "$P2" allowed-ips ""
+check "set: allowed-ips \"\" clears the list" '[ $rc = 0 ] && W show "$IF" allowed-ips | grep -q "^$P2	(none)$"'
+run W set "$IF" peer "$P1" preshared-key /dev/null
+check "set: an empty preshared-key file removes the key" '[ $rc = 0 ] && W show "$IF" preshared-keys | grep -q "^$P1	(none)$"'
+run W set "$IF" peer "$P1" endpoint "[::1]:51903"
+check "set: IPv6 endpoint" '[ $rc = 0 ] && W show "$IF" endpoints | grep -q "^$P1	\[::1\]:51903$"'
+run W set "$IF" peer "$P3" allowed-ips 10.3.0.0/24
+check "set: a new peer" '[ $rc = 0 ] && W show "$IF" peers | grep -q "^$P3$"'
+run W set "$IF" peer "$P3" remove
+check "set: peer remove" '[ $rc = 0 ] && ! W show "$IF" peers | grep -q "^$P3$"'
+"$WGCTL" genkey >"$T/second.key"
+run W set "$IF" private-key "$T/second.key"
+check "set: private-key from a file" '[ $rc = 0 ] && [ "$(W show "$IF" public-key)" = "$("$WGCTL" pubkey <"$T/second.key")" ]'
+check "set: the key file's content is never printed" '! grep -q "$(cat "$T/second.key")" "$T/out" "$T/err"'
+chmod 644 "$T/second.key"
+run W set "$IF" private-key "$T/second.key"
+check "set: warns about a readable key file" '[ $rc = 0 ] && grep -q warning "$T/err"'
+
+# Bad input changes nothing.
+W setconf "$IF" "$T/a.conf"
+dump >"$T/before"
+unchanged() { dump >"$T/after"; cmp -s "$T/before" "$T/after"; }
+run W set "$IF" listen-port 4000 peer "$P3" allowed-ips 10.0.0.0/99
+expect "set: bad allowed IP exits 2" 2
+check "set: a bad argument anywhere changes nothing" 'unchanged'
+run W set "$IF" listen-port 4000 peer notakey
+expect "set: bad public key exits 2" 2
+check "set: bad public key changes nothing" 'unchanged'
+for v in 65536 -1 "1 " 0x10 "" 1e3; do
+	run W set "$IF" listen-port "$v"
+	expect "set: listen-port '$v' refused" 2
+done
+run W set "$IF" peer "$P1" persistent-keepalive 70000
+expect "set: persistent-keepalive out of range" 2
+run W set "$IF" fwmark 0x1ffffffff
+expect "set: fwmark out of range" 2
+run W set "$IF" peer "$P1" endpoint "1.2.3.4"
+expect "set: endpoint without a port" 2
+run W set "$IF" listen-port
+expect "set: missing value is a usage error" 1
+run W set "$IF" bogus 1
+expect "set: unknown keyword is a usage error" 1
+run W set "$IF" peer "$P1" allowed-ips "10.1.0.0/24,-10.2.0.0/24"
+expect "set: list mixed with edits refused" 2
+check "set: refused edits changed nothing" 'unchanged'
+
+sed 's|^AllowedIPs = 10.2.0.2/32$|AllowedIPs = 10.2.0.2/33|' "$T/a.conf" >"$T/bad.conf"
+sed -i 's|^ListenPort = 51901$|ListenPort = 4444|' "$T/bad.conf"
+line=$(grep -n '10.2.0.2/33' "$T/bad.conf" | cut -d: -f1)
+run W setconf "$IF" "$T/bad.conf"
+expect "setconf: malformed config exits 2" 2
+check "setconf: error names file:line:key" 'grep -q "^wgctl: $T/bad.conf:$line: AllowedIPs: " "$T/err"' 'echo "$(cat "$T/err")"'
+check "setconf: malformed config changes nothing" 'unchanged'
+printf '[Interface]\nListenPort = 1\nBogusKey = 2\n' >"$T/bad2.conf"
+run W addconf "$IF" "$T/bad2.conf"
+expect "addconf: unknown key exits 2" 2
+check "addconf: error names file:line:key" 'grep -q "^wgctl: $T/bad2.conf:3: BogusKey: " "$T/err"' 'echo "$(cat "$T/err")"'
+printf '[Interface]\nAddress = 10.0.0.1/24\n' >"$T/quick.conf"
+run W setconf "$IF" "$T/quick.conf"
+expect "setconf: wg-quick keys are refused" 2
+run W setconf "$IF" "$T/missing.conf"
+expect "setconf: missing file exits 2" 2
+check "all refused configs changed nothing" 'unchanged'
+
+# addconf, syncconf
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.3.0.0/24\n' "$P3" >"$T/add.conf"
+run W addconf "$IF" "$T/add.conf"
+check "addconf adds a peer and keeps the others" '[ $rc = 0 ] && [ "$(W show "$IF" peers | wc -l)" = 3 ] && [ "$(W show "$IF" listen-port)" = 51901 ]'
+printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.33.0.0/24\n' "$PRIV" "$P3" >"$T/sync.conf"
+run W syncconf "$IF" "$T/sync.conf"
+check "syncconf removes the peers absent from the file" '[ $rc = 0 ] && [ "$(W show "$IF" peers)" = "$P3" ]' 'echo "rc=$rc $(cat "$T/err"); $(W show "$IF" peers)"'
+check "syncconf replaces allowed ips" 'W show "$IF" allowed-ips | grep -q "^$P3	10.33.0.0/24$"'
+check "syncconf keeps the port when the file has none" '[ "$(W show "$IF" listen-port)" = 51901 ]'
+check "syncconf: fwmark absent from the file is cleared" '[ "$(W show "$IF" fwmark)" = off ]'
+run W syncconf "$IF" "$T/bad.conf"
+expect "syncconf: malformed config exits 2" 2
+
+# peer add / remove
+K=$("$WGCTL" genkey | "$WGCTL" pubkey)
+run W peer add "$IF" "$K" allowed-ips 10.5.0.0/24 endpoint 127.0.0.1:5 persistent-keepalive 10 --json
+check "peer add: changed" '[ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"changed\"] is True" "$T/out"' 'echo "$(cat "$T/out" "$T/err")"'
+run W peer add "$IF" "$K" allowed-ips 10.5.0.0/24 endpoint 127.0.0.1:5 persistent-keepalive 10 --json
+check "peer add again: unchanged, exit 0" '[ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"changed\"] is False" "$T/out"' 'echo "$(cat "$T/out" "$T/err")"'
+run W peer add "$IF" "$K" allowed-ips 10.6.0.0/24 --json
+check "peer add with new allowed ips: changed" '[ $rc = 0 ] && grep -q "\"changed\":true" "$T/out" && W show "$IF" allowed-ips | grep -q "^$K	10.6.0.0/24$"'
+run W peer remove "$IF" "$K" --json
+check "peer remove: changed" '[ $rc = 0 ] && grep -q "\"changed\":true" "$T/out" && ! W show "$IF" peers | grep -q "$K"'
+run W peer remove "$IF" "$K" --json
+check "peer remove again: exit 0, changed false" '[ $rc = 0 ] && grep -q "\"changed\":false" "$T/out"'
+run W peer remove "$IF" "$K"
+check "peer remove again (text) says nothing changed" '[ $rc = 0 ] && grep -q "nothing changed" "$T/out"'
+run W peer add "$IF" notakey
+expect "peer add: bad key exits 2" 2
+run W peer frob "$IF" "$K"
+expect "peer: unknown subcommand is a usage error" 1
+
+# Not found
+for c in "show wcnone$ID" "showconf wcnone$ID" "set wcnone$ID listen-port 1" "peer remove wcnone$ID $K" "peer add wcnone$ID $K" "syncconf wcnone$ID $T/a.conf"; do
+	# shellcheck disable=SC2086
+	run W $c
+	expect "unknown interface: ${c% wcnone*} exits 3" 3
+done
+check "unknown interface: the error quotes the name" 'grep -q "'"'"'wcnone$ID'"'"'" "$T/err"'
+
+# Unprivileged
+if command -v setpriv >/dev/null; then
+	U() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$WGCTL" "$@"; }
+	run U show "$IF"
+	expect "unprivileged show exits 4" 4
+	run U set "$IF" listen-port 1
+	expect "unprivileged set exits 4" 4
+	run U peer add "$IF" "$P1"
+	expect "unprivileged peer add exits 4" 4
+else
+	skp "unprivileged user" "setpriv is not installed"
+fi
+
+# -------------------------------------------------------------- up/down
+# wireguard-go made the device: up configures the existing (userspace)
+# device, down deletes the link (wireguard-go then exits).
+IF2=wcu$ID
+NS2=wc-u$ID
+if start_wg "$NS2" "$IF2"; then
+	W2() { ip netns exec "$NS2" "$WGCTL" "$@"; }
+	mkdir -p "$T/etc"
+	cat >"$T/etc/$IF2.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+Address = 10.44.0.1/24, fd44::1/64
+MTU = 1380
+PreUp = echo pre %i > $T/preup
+PostUp = echo post %i > $T/postup
+PreDown = echo pre %i > $T/predown
+PostDown = echo post %i > $T/postdown
+SaveConfig = true
+
+[Peer]
+PublicKey = $P1
+AllowedIPs = 0.0.0.0/0, 10.45.0.0/16, fd45::/64
+Endpoint = 127.0.0.1:51820
+EOC
+	chmod 600 "$T/etc/$IF2.conf"
+	cp "$T/etc/$IF2.conf" "$T/orig.conf"
+	run W2 up "$T/etc/$IF2.conf"
+	expect "up: existing userspace device" 0
+	check "up: PreUp and PostUp ran with %i" 'grep -q "^pre $IF2$" "$T/preup" && grep -q "^post $IF2$" "$T/postup"'
+	check "up: addresses" 'ip -n "$NS2" addr show "$IF2" | grep -q "inet 10.44.0.1/24" && ip -n "$NS2" addr show "$IF2" | grep -q "inet6 fd44::1/64"'
+	check "up: MTU and link up" 'ip -n "$NS2" link show "$IF2" | grep -q "mtu 1380" && ip -n "$NS2" link show "$IF2" | grep -q ",UP"'
+	check "up: routes in main" 'ip -n "$NS2" route show dev "$IF2" | grep -q "^10.45.0.0/16" && ip -n "$NS2" -6 route show dev "$IF2" | grep -q "^fd45::/64"'
+	check "up: default route in table 51820" 'ip -n "$NS2" route show table 51820 | grep -q "^default dev $IF2"'
+	check "up: fwmark set for policy routing" '[ "$(W2 show "$IF2" fwmark)" = 0xca6c ]'
+	check "up: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0"'
+	check "up: no v6 policy rules without ::/0" '! ip -n "$NS2" -6 rule | grep -q 51820'
+	W2 set "$IF2" peer "$P2" allowed-ips 10.46.0.0/24
+	run W2 down "$T/etc/$IF2.conf"
+	expect "down" 0
+	check "down: PreDown and PostDown ran" 'grep -q "^pre $IF2$" "$T/predown" && grep -q "^post $IF2$" "$T/postdown"'
+	check "down: link deleted" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
+	check "down: policy rules removed" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
+	check "down: SaveConfig file is 0600" '[ "$(stat -c %a "$T/etc/$IF2.conf")" = 600 ]'
+	check "down: SaveConfig wrote the running peers" 'grep -q "^PublicKey = $P2$" "$T/etc/$IF2.conf" && grep -q "^Address = 10.44.0.1/24, fd44::1/64$" "$T/etc/$IF2.conf"' 'echo "$(cat "$T/etc/$IF2.conf")"'
+	check "down: SaveConfig kept the hooks" 'grep -q "^PostUp = echo post %i" "$T/etc/$IF2.conf"'
+	run W2 down "$T/etc/$IF2.conf"
+	expect "down: no such interface exits 3" 3
+else
+	nok "up/down: start wireguard-go" "$(cat "$T/$IF2.log")"
+fi
+
+# A failing PostUp undoes everything up did.
+IF3=wcv$ID
+NS3=wc-v$ID
+if start_wg "$NS3" "$IF3"; then
+	W3() { ip netns exec "$NS3" "$WGCTL" "$@"; }
+	cat >"$T/etc/$IF3.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+Address = 10.55.0.1/24
+Table = 1234
+PostUp = false
+
+[Peer]
+PublicKey = $P1
+AllowedIPs = 10.56.0.0/16, ::/0
+EOC
+	run W3 up "$T/etc/$IF3.conf"
+	expect "up: failing PostUp exits 5" 5
+	check "up: the error names the hook" 'grep -q "PostUp hook .false." "$T/err"' 'echo "$(cat "$T/err")"'
+	check "up: rollback removed the address" '! ip -n "$NS3" addr show "$IF3" | grep -q 10.55.0.1'
+	check "up: rollback removed the routes" '[ -z "$(ip -n "$NS3" route show table 1234)" ] && [ -z "$(ip -n "$NS3" -6 route show table 1234)" ]'
+	check "up: rollback restored the device" '[ -z "$(W3 show "$IF3" peers)" ] && [ "$(W3 show "$IF3" public-key)" = "(none)" ]'
+	check "up: rollback set the link down again" '! ip -n "$NS3" link show "$IF3" | grep -q ",UP"'
+	sed -i 's/^PostUp = false$/PostUp = true/' "$T/etc/$IF3.conf"
+	run W3 up "$T/etc/$IF3.conf"
+	expect "up: Table = 1234" 0
+	check "up: routes go to table 1234, not main" 'ip -n "$NS3" route show table 1234 | grep -q "^10.56.0.0/16" && ip -n "$NS3" -6 route show table 1234 | grep -q "^default" && ! ip -n "$NS3" route show dev "$IF3" | grep -q 10.56'
+	check "up: Table = N adds no policy rules" '! ip -n "$NS3" -6 rule | grep -q suppress'
+	run W3 down "$T/etc/$IF3.conf"
+	expect "down: Table = 1234" 0
+else
+	nok "up rollback: start wireguard-go" "$(cat "$T/$IF3.log")"
+fi
+printf '[Interface]\nPrivateKey = %s\nAddress = 10.0.0.300/24\n' "$PRIV" >"$T/etc/wcx$ID.conf"
+run "$WGCTL" up "$T/etc/wcx$ID.conf"
+expect "up: malformed config exits 2" 2
+check "up: malformed config error names file:line:key" 'grep -q "wcx$ID.conf:3: Address: " "$T/err"' 'echo "$(cat "$T/err")"'
+run "$WGCTL" up "$T/etc/not a name.conf"
+expect "up: config name that is no interface name" 2
+
+echo "wgctl: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
