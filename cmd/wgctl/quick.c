@@ -269,20 +269,30 @@ void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2])
 
 int quick_write_file(const char *path, const struct wgnl_config *cfg)
 {
-	char tmp[PATH_MAX], buf[8192];
+	char tmp[PATH_MAX], buf[8192], *real;
 	FILE *f;
 	int fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.wgctl-XXXXXX", path) >= (int)sizeof(tmp))
+	/* Replace the file a symlink points at, not the link. */
+	real = realpath(path, NULL);
+	if (real)
+		path = real;
+	if (snprintf(tmp, sizeof(tmp), "%s.wgctl-XXXXXX", path) >= (int)sizeof(tmp)) {
+		free(real);
 		return -ENAMETOOLONG;
+	}
 	/* mkstemp creates the file 0600: it holds the private key. */
 	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		free(real);
+		return r;
+	}
 	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
 		r = -errno;
 		close(fd);
 		unlink(tmp);
+		free(real);
 		return r;
 	}
 	/* Our buffer, wiped below: the config holds the private key. */
@@ -297,5 +307,6 @@ int quick_write_file(const char *path, const struct wgnl_config *cfg)
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
+	free(real);
 	return r < 0 ? r : 0;
 }

@@ -6,6 +6,8 @@
 # addresses are used; nothing is sent anywhere.
 #   sh tests/wgctl/run.sh BUILD
 # Prints "wgctl: N passed, N failed, N skipped"; exits non-zero on failure.
+# check() takes shell code in single quotes, evaluated later, by design:
+# shellcheck disable=SC2016,SC2034
 set -u
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
@@ -414,7 +416,11 @@ AllowedIPs = 0.0.0.0/0, 10.45.0.0/16, fd45::/64
 Endpoint = 127.0.0.1:51820
 EOC
 	chmod 600 "$T/etc/$IF2.conf"
-	cp "$T/etc/$IF2.conf" "$T/orig.conf"
+	# The config is reached through a symlink: SaveConfig must write the
+	# file it points at and leave the link.
+	mkdir -p "$T/real"
+	mv "$T/etc/$IF2.conf" "$T/real/$IF2.conf"
+	ln -s "$T/real/$IF2.conf" "$T/etc/$IF2.conf"
 	run W2 up "$T/etc/$IF2.conf"
 	expect "up: existing userspace device" 0
 	check "up: PreUp and PostUp ran with %i" 'grep -q "^pre $IF2$" "$T/preup" && grep -q "^post $IF2$" "$T/postup"'
@@ -431,7 +437,8 @@ EOC
 	check "down: PreDown and PostDown ran" 'grep -q "^pre $IF2$" "$T/predown" && grep -q "^post $IF2$" "$T/postdown"'
 	check "down: link deleted" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
 	check "down: policy rules removed" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
-	check "down: SaveConfig file is 0600" '[ "$(stat -c %a "$T/etc/$IF2.conf")" = 600 ]'
+	check "down: SaveConfig file is 0600" '[ "$(stat -L -c %a "$T/etc/$IF2.conf")" = 600 ]'
+	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" -name "*.wgctl-*")" ]'
 	check "down: SaveConfig wrote the running peers" 'grep -q "^PublicKey = $P2$" "$T/etc/$IF2.conf" && grep -q "^Address = 10.44.0.1/24, fd44::1/64$" "$T/etc/$IF2.conf"' 'echo "$(cat "$T/etc/$IF2.conf")"'
 	check "down: SaveConfig kept the hooks" 'grep -q "^PostUp = echo post %i" "$T/etc/$IF2.conf"'
 	run W2 down "$T/etc/$IF2.conf"
