@@ -30,6 +30,7 @@ suite asan run make --no-print-directory check-asan
 [ -f tests/rtnl/run.sh ] && suite rtnl run sh tests/rtnl/run.sh "$BUILD"
 [ -f tests/wgctl/run.sh ] && suite wgctl run sh tests/wgctl/run.sh "$BUILD"
 [ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"
+[ -f tests/health/run.sh ] && suite health run sh tests/health/run.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f fuzz/stun_decode.c ] && suite fuzz run make --no-print-directory BUILD="$BUILD" fuzz FUZZ_TIME=30
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"

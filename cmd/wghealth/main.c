@@ -8,6 +8,10 @@
 #include "wghealth.h"
 
 static const struct cmd cmds[] = {
+	{ "check", cmd_check, "check one tunnel once, repair it, exit 0/1/2/3 (Nagios)" },
+	{ "daemon", cmd_daemon, "check tunnels every --interval until stopped" },
+	{ "status", cmd_status, "the last verdict of each tunnel" },
+	{ "history", cmd_history, "verdict transitions and remedies" },
 	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
 };
 

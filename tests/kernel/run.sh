@@ -23,6 +23,7 @@ if [ -x "$BUILD/wgctl" ]; then
 else
 	echo "kernel: NOTE: $BUILD/wgctl not built: the wgctl cases will skip (run make first)" >&2
 fi
+[ -x "$BUILD/wghealth" ] && bins="$bins $BUILD/wghealth"
 for t in "$BUILD"/tests/tools/*; do
 	[ -f "$t" ] && [ -x "$t" ] && bins="$bins $t"
 done

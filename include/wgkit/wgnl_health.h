@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libwg-netlink: tunnel health, the pure part. Verdicts from observations,
+ * the retry/backoff/cooldown policy, the persistent state file and the
+ * wghealth.conf settings. Nothing here touches the network or reads a clock:
+ * every function takes the time ("now", milliseconds since the epoch) and any
+ * randomness as arguments, so the logic is tested without sleeping. The
+ * wghealth tool observes, calls these, and acts. Conventions as in wgnl.h.
+ */
+#ifndef WGKIT_WGNL_HEALTH_H
+#define WGKIT_WGNL_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wgkit/wgnl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(WGNL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* Verdicts. The values are the monitoring-plugin exit codes except IDLE,
+ * which exits 0 (see wgnl_health_verdict_exit()). */
+enum wgnl_health_verdict {
+	WGNL_HEALTH_HEALTHY = 0,
+	WGNL_HEALTH_DEGRADED = 1,
+	WGNL_HEALTH_DISCONNECTED = 2,
+	WGNL_HEALTH_UNKNOWN = 3,
+	WGNL_HEALTH_IDLE = 4, /* no keepalive and no traffic: not broken */
+};
+
+/* Reasons, as bits; each has a stable name (wgnl_health_reason_name()) that
+ * the history, JSON output and man page use. Never renumber. */
+enum wgnl_health_reason {
+	WGNL_HEALTH_R_INTERFACE_MISSING = 1U << 0,   /* "interface_missing" */
+	WGNL_HEALTH_R_INTERFACE_DOWN = 1U << 1,      /* "interface_down" */
+	WGNL_HEALTH_R_HANDSHAKE_STALE = 1U << 2,     /* "handshake_stale" */
+	WGNL_HEALTH_R_HANDSHAKE_NEVER = 1U << 3,     /* "handshake_never" */
+	WGNL_HEALTH_R_RX_STALLED = 1U << 4,          /* "rx_stalled" */
+	WGNL_HEALTH_R_PROBE_LOST = 1U << 5,          /* "probe_lost" */
+	WGNL_HEALTH_R_UNDERLAY_DOWN = 1U << 6,       /* "underlay_down" */
+	WGNL_HEALTH_R_DEGRADED_PERSISTENT = 1U << 7, /* "degraded_persistent" */
+	WGNL_HEALTH_R_RECONNECT_FAILED = 1U << 8,    /* "reconnect_failed" */
+	WGNL_HEALTH_R_RECONNECT_TIMEOUT = 1U << 9,   /* "reconnect_timeout" */
+	WGNL_HEALTH_R_COOLDOWN = 1U << 10,           /* "cooldown" */
+	WGNL_HEALTH_R_NO_PEERS = 1U << 11,           /* "no_peers" */
+	WGNL_HEALTH_R_IDLE = 1U << 12,               /* "idle" */
+};
+#define WGNL_HEALTH_N_REASONS 13
+
+/* "healthy", "degraded", "disconnected", "unknown", "idle"; "?" otherwise. */
+const char *wgnl_health_verdict_name(enum wgnl_health_verdict v);
+/* The verdict named @name, or -EINVAL. */
+int wgnl_health_verdict_from_name(const char *name);
+/* The monitoring-plugin exit code: 0 healthy/idle, 1 degraded,
+ * 2 disconnected, 3 unknown. */
+int wgnl_health_verdict_exit(enum wgnl_health_verdict v);
+/* The stable name of ONE reason bit, or NULL for anything else. */
+const char *wgnl_health_reason_name(uint32_t bit);
+/* The reason bit named @name, or 0. */
+uint32_t wgnl_health_reason_from_name(const char *name);
+/* Format the reasons in @mask as "a,b,c" (in bit order) into @buf; "" for
+ * none. Returns @buf (always NUL-terminated when @len > 0). */
+char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
+
+/* ------------------------------------------------------------ settings */
+
+#define WGNL_HEALTH_PATH_MAX 512
+
+struct wgnl_health_settings {
+	uint32_t handshake_timeout_ms; /* handshake older than this: stale (180 s) */
+	uint32_t disconnect_after;     /* consecutive Degraded checks -> Disconnected (3) */
+	uint32_t reconnect_timeout_ms; /* no handshake this long after a remedy (60 s) */
+	uint32_t max_retries;          /* remedies before the cooldown (3) */
+	uint32_t retry_interval_ms;    /* first backoff step (10 s) */
+	uint32_t backoff_max_ms;       /* backoff cap before jitter (300 s) */
+	uint32_t jitter_pct;           /* up to this % of the delay is added (10) */
+	uint32_t cooldown_ms;          /* after the retries are spent (300 s) */
+	char ping[64];                 /* address to ping through the tunnel, "" none */
+	uint32_t ping_count;           /* echo requests per check (3) */
+	uint32_t ping_timeout_ms;      /* per echo (1000) */
+	uint32_t ping_max_loss_pct;    /* more loss than this: probe_lost (50) */
+	char url[WGNL_HEALTH_PATH_MAX]; /* underlay check URL, "" none */
+	uint32_t url_timeout_ms;       /* (3000) */
+	char wg_config[WGNL_HEALTH_PATH_MAX];    /* wg-quick config for down/up, "" none */
+	char restart_command[WGNL_HEALTH_PATH_MAX]; /* sh -c; replaces down+up on restart */
+	char down_command[WGNL_HEALTH_PATH_MAX];    /* sh -c; takes the tunnel down */
+	char up_command[WGNL_HEALTH_PATH_MAX];      /* sh -c; brings it back */
+	bool remedies;                 /* act at all (true) */
+	uint16_t port_min, port_max;   /* range for the move-port remedy (49152-65535) */
+};
+
+/* Fill @s with the defaults above. */
+void wgnl_health_settings_default(struct wgnl_health_settings *s);
+/* Apply one "key = value" setting (keys as in wghealth.conf(5) section of
+ * wghealth(8): handshake_timeout, retry_interval, ...). Durations take
+ * "ms", "s", "m", "h" suffixes (bare numbers are seconds). Returns 0,
+ * -ENOENT (unknown key), -EINVAL (bad value), -ENAMETOOLONG. */
+int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, const char *value);
+/* Parse wghealth.conf text: "key = value" lines, '#' comments, sections
+ * "[defaults]" (also the keys before any section) and "[IFNAME]". Every
+ * section is validated; @s receives the defaults section then the one named
+ * @ifname (may be NULL: only defaults). Returns 0, -EINVAL (@err filled with
+ * file:line:key and why) or -ENOMEM. @err may be NULL. */
+int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
+			   const char *ifname, struct wgnl_health_settings *s,
+			   struct wgnl_conf_error *err);
+/* Read @path and parse it as above. -errno of open/read (err filled). */
+int wgnl_health_conf_parse_file(const char *path, const char *ifname,
+				struct wgnl_health_settings *s, struct wgnl_conf_error *err);
+/* The interface sections of the file, in order, as a NULL-terminated array
+ * freed with wgnl_strv_free(). Returns the count or -errno (err filled). */
+int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_conf_error *err);
+
+/* --------------------------------------------------------------- state */
+
+struct wgnl_health_peer_state {
+	wgnl_key public_key;
+	uint64_t rx_bytes, tx_bytes;   /* counters seen at the last check */
+	int64_t last_handshake_ms;     /* 0 never */
+	uint8_t verdict;               /* enum wgnl_health_verdict */
+	uint32_t reasons;
+};
+
+/* What survives between runs, per interface. All times ms since the epoch. */
+struct wgnl_health_state {
+	int64_t last_check_ms;      /* 0: never checked */
+	uint8_t verdict;            /* enum wgnl_health_verdict of the last check */
+	uint32_t reasons;
+	uint32_t consecutive_bad;   /* checks in a row that were not Healthy/Idle */
+	uint32_t attempt;           /* remedies done in this round */
+	int64_t next_attempt_ms;    /* no remedy before this */
+	int64_t cooldown_until_ms;  /* 0: not cooling down */
+	int64_t last_remedy_ms;     /* 0: none pending verification */
+	bool last_remedy_failed;    /* the last remedy's command failed */
+	bool underlay_down;         /* we took the tunnel down for the underlay */
+	uint64_t remedies_total;
+	struct wgnl_health_peer_state *peers; /* owned, n_peers entries */
+	size_t n_peers;
+};
+
+/* Zero @st (freeing its peers). NULL-safe. */
+void wgnl_health_state_clear(struct wgnl_health_state *st);
+/* Parse state file text. On success @st (cleared first) holds it. Returns
+ * 0, -EBADMSG (corrupt, truncated, wrong version: @st left cleared) or
+ * -ENOMEM. */
+int wgnl_health_state_parse(const char *text, size_t len, struct wgnl_health_state *st);
+/* Format @st as state file text into *ret (malloc'd, NUL-terminated, caller
+ * frees). Returns the length or -ENOMEM. */
+int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret);
+/* Load @path. Returns 0, -ENOENT (no file: @st cleared), -EBADMSG
+ * (corrupt: @st cleared; the caller reports it and overwrites the file on
+ * save), or another -errno. */
+int wgnl_health_state_load(const char *path, struct wgnl_health_state *st);
+/* Write @st to @path atomically: a 0600 temporary file in the same
+ * directory, fsync, rename. Returns 0 or -errno. */
+int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st);
+/* Take an exclusive, non-blocking flock on @path (created 0600), so that
+ * two overlapping runs never both act. *fd receives the descriptor (close it
+ * to release). Returns 0, -EWOULDBLOCK (held by another run) or -errno. */
+int wgnl_health_lock(const char *path, int *fd);
+
+/* ------------------------------------------------------------- verdicts */
+
+struct wgnl_health_peer_obs {
+	wgnl_key public_key;
+	int64_t last_handshake_ms; /* 0 never */
+	uint64_t rx_bytes, tx_bytes;
+	uint16_t keepalive;        /* persistent keepalive, s; 0 off */
+};
+
+/* One look at a tunnel. */
+struct wgnl_health_obs {
+	bool present;           /* the interface exists and could be read */
+	bool up;                /* it is administratively up */
+	const struct wgnl_health_peer_obs *peers;
+	size_t n_peers;
+	uint32_t ping_sent;     /* 0: no ping configured/run */
+	uint32_t ping_received;
+	uint64_t ping_rtt_ns;   /* mean over the replies */
+	int underlay;           /* -1 not checked, 0 down, 1 up */
+};
+
+struct wgnl_health_peer_result {
+	wgnl_key public_key;
+	enum wgnl_health_verdict verdict;
+	uint32_t reasons;
+	int64_t handshake_age_ms;   /* -1: never */
+	uint64_t rx_delta, tx_delta;
+	bool have_delta;            /* a previous sample existed and was comparable */
+};
+
+struct wgnl_health_result {
+	enum wgnl_health_verdict verdict;
+	uint32_t reasons;
+	int64_t newest_handshake_ms; /* over all peers, 0 never */
+	struct wgnl_health_peer_result *peers; /* owned, n_peers entries */
+	size_t n_peers;
+};
+
+/* Judge @obs at @now_ms against the previous state @prev (counters, time of
+ * the last check; may be NULL). Per peer: handshake older than the
+ * threshold (or never) while the peer has a keepalive or sent traffic ->
+ * Degraded (handshake_stale / handshake_never); no keepalive and no traffic
+ * -> Idle; tx rising beyond what keepalives explain while rx stays flat and
+ * no handshake happened since the last check -> Degraded (rx_stalled). The
+ * tunnel: missing/down or underlay down -> Disconnected; probe loss ->
+ * Degraded; else the worst peer (Idle only when every peer is idle).
+ * This does not apply the consecutive-check or remedy rules: see
+ * wgnl_health_decide(). Fills @out (free with wgnl_health_result_clear()).
+ * Returns 0 or -ENOMEM. */
+int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl_health_state *prev,
+			 const struct wgnl_health_obs *obs, int64_t now_ms,
+			 struct wgnl_health_result *out);
+/* Free what @r owns and zero it. NULL-safe. */
+void wgnl_health_result_clear(struct wgnl_health_result *r);
+
+/* --------------------------------------------------------------- policy */
+
+/* The delay before remedy attempt @attempt + 1, after attempt @attempt
+ * (1-based): retry_interval * 2^(attempt-1), capped at backoff_max, plus
+ * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0. Never
+ * overflows, whatever @attempt. */
+uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt, uint32_t rnd);
+
+enum wgnl_health_remedy {
+	WGNL_HEALTH_REMEDY_NONE = 0,
+	WGNL_HEALTH_REMEDY_RERESOLVE,  /* "reresolve": resolve the endpoint names again, set them */
+	WGNL_HEALTH_REMEDY_RESET_ENDPOINT, /* "reset_endpoint": set the endpoints even if unchanged */
+	WGNL_HEALTH_REMEDY_MOVE_PORT,  /* "move_port": a new listen port (new NAT mapping) */
+	WGNL_HEALTH_REMEDY_RESTART,    /* "restart": restart command, or down + up */
+	WGNL_HEALTH_REMEDY_TUNNEL_DOWN, /* "tunnel_down": the underlay is down */
+	WGNL_HEALTH_REMEDY_TUNNEL_UP,  /* "tunnel_up": the underlay is back */
+};
+/* "reresolve", "reset_endpoint", ... ; "none". */
+const char *wgnl_health_remedy_name(enum wgnl_health_remedy r);
+/* The remedy for 1-based attempt @attempt of a round: 1 re-resolve (which
+ * goes on to reset the endpoint when nothing changed), 2 move the port,
+ * 3 and later restart. A missing interface is always restarted. */
+enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool interface_missing);
+
+enum wgnl_health_action {
+	WGNL_HEALTH_ACT_NONE = 0,   /* healthy, idle, or only degraded so far */
+	WGNL_HEALTH_ACT_REMEDY,     /* run decision.remedy now */
+	WGNL_HEALTH_ACT_WAIT,       /* backing off until decision.next_attempt_ms */
+	WGNL_HEALTH_ACT_COOLDOWN,   /* cooling down until decision.next_attempt_ms */
+};
+
+struct wgnl_health_decision {
+	enum wgnl_health_action action;
+	enum wgnl_health_remedy remedy;  /* with ACT_REMEDY */
+	uint32_t attempt;                /* 1-based attempt number of the remedy */
+	int64_t next_attempt_ms;
+	bool entered_cooldown;           /* this check started a cooldown */
+	bool recovered;                  /* healthy again after remedies or cooldown */
+	bool changed;                    /* verdict or reasons differ from the last check */
+	enum wgnl_health_verdict prev_verdict;
+	uint32_t prev_reasons;
+};
+
+/* Apply the policy to the result of one check and update @st for the next
+ * run: consecutive failures (Degraded @disconnect_after times in a row ->
+ * Disconnected, degraded_persistent), reconnect_timeout / reconnect_failed
+ * after a remedy, the underlay rule (take the tunnel down once, bring it
+ * back under the retry policy), remedies with backoff, the cooldown once
+ * max_retries are spent, and the reset on recovery. @res->verdict/reasons
+ * may be raised. Peer counters and the check time are stored in @st.
+ * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
+int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
+		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
+		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *out);
+/* Record how the remedy of @d went (the command's success), so the next
+ * check reports reconnect_failed, and a successful tunnel_up ends the
+ * underlay wait. */
+void wgnl_health_remedy_done(struct wgnl_health_state *st, const struct wgnl_health_decision *d,
+			     bool ok);
+
+#if defined(WGNL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,408 @@
+#!/bin/sh
+# tests/health/run.sh BUILD: wghealth against real userspace WireGuard.
+#
+# Two wireguard-go instances in network namespaces joined by veth, with
+# short thresholds: a healthy tunnel is Healthy; the far side killed ->
+# Degraded, then Disconnected with the right reasons, remedies with backoff,
+# cooldown; the far side back -> Healthy, and all of it in `history`. Then
+# the underlay: an HTTP server on loopback inside namespace A is the URL
+# check; stopping it takes the tunnel down, starting it brings it back.
+# Also: exit codes, bad settings (file:line), a corrupt state file, the
+# lock, status, the Prometheus textfile.
+#
+# Needs root, wireguard-go, wg, ip, python3, flock. Namespaces "hl-<pid>-*",
+# interfaces "hl<pid>*"; everything is removed on exit. Traffic stays in
+# the namespaces. Closing line: "health: N passed, N failed, N skipped".
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+WH=$BUILD/wghealth
+SOCKDIR=/var/run/wireguard
+
+ID=$$
+NSA=hl-$ID-a NSB=hl-$ID-b
+IFA=hl${ID}a IFB=hl${ID}b
+VA=hl${ID}va VB=hl${ID}vb
+UA=198.18.243.1 UB=198.18.243.2
+TA=10.243.0.1 TB=10.243.0.2
+PA=51841 PB=51842
+HTTP_PORT=18943
+TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
+STATE=$TMP/state
+PIDA="" PIDB="" PIDH=""
+
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); echo "PASS: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+finish() {
+	echo "health: $pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$1" 2>/dev/null
+	return 0
+}
+cleanup() {
+	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"
+	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock"
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+missing=""
+[ "$(id -u)" = 0 ] || missing="$missing root"
+for t in wireguard-go wg ip python3 flock; do command -v $t >/dev/null 2>&1 || missing="$missing $t"; done
+[ -x "$WH" ] || missing="$missing $WH(make)"
+if [ -n "$missing" ]; then
+	echo "SKIP: health: cannot run, missing:$missing" >&2
+	skip=$((skip + 1))
+	finish
+fi
+
+wait_sock() {
+	i=0
+	while [ ! -S "$SOCKDIR/$1.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$SOCKDIR/$1.sock" ]
+}
+
+(umask 077 && wg genkey >"$TMP/a.key" && wg genkey >"$TMP/b.key")
+KA=$(wg pubkey <"$TMP/a.key"); KB=$(wg pubkey <"$TMP/b.key")
+
+start_b() {
+	ip netns exec "$NSB" setsid wireguard-go -f "$IFB" >>"$TMP/wg-b.log" 2>&1 &
+	PIDB=$!
+	wait_sock "$IFB" || return 1
+	ip netns exec "$NSB" wg set "$IFB" private-key "$TMP/b.key" listen-port $PB \
+		peer "$KA" allowed-ips $TA/32 endpoint $UA:$PA &&
+	ip -n "$NSB" addr add $TB/24 dev "$IFB" && ip -n "$NSB" link set "$IFB" up
+}
+
+setup() {
+	ip netns add "$NSA" && ip netns add "$NSB" || return 1
+	ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB" || return 1
+	ip -n "$NSA" addr add $UA/24 dev "$VA" && ip -n "$NSB" addr add $UB/24 dev "$VB" || return 1
+	for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
+	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || return 1
+	ip netns exec "$NSA" setsid wireguard-go -f "$IFA" >"$TMP/wg-a.log" 2>&1 &
+	PIDA=$!
+	wait_sock "$IFA" || return 1
+	ip netns exec "$NSA" wg set "$IFA" private-key "$TMP/a.key" listen-port $PA \
+		peer "$KB" allowed-ips $TB/32 endpoint $UB:$PB persistent-keepalive 1 &&
+	ip -n "$NSA" addr add $TA/24 dev "$IFA" && ip -n "$NSA" link set "$IFA" up || return 1
+	start_b
+}
+
+# Short thresholds: the whole story in about a minute.
+cat >"$TMP/wghealth.conf" <<EOF
+# wghealth test settings
+[defaults]
+handshake_timeout = 25
+disconnect_after = 2
+reconnect_timeout = 2
+max_retries = 3
+retry_interval = 1
+backoff_max = 2
+jitter = 0
+cooldown = 8
+ping_count = 2
+ping_timeout = 400ms
+url_timeout = 1
+
+[$IFA]
+ping = $TB
+EOF
+
+# wh ARGS...: wghealth in namespace A with the test's settings and state.
+wh() {
+	ip netns exec "$NSA" "$WH" "$@"
+}
+check_a() { # extra args...: one check, JSON on $TMP/out, exit code in $rc
+	rc=0
+	wh check "$IFA" --json --config "$TMP/wghealth.conf" --state-dir "$STATE" \
+		--textfile "$TMP/wghealth.prom" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	cat "$TMP/out" >>"$TMP/all.json"
+	echo "    check: exit $rc $(head -c 400 "$TMP/out")" >>"$TMP/trace"
+}
+# jget FIELD: a top-level string/array field of the last check's JSON.
+jget() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
+for k in sys.argv[2].split("."): v=v[k] if isinstance(v,dict) else v
+print(",".join(x if isinstance(x,str) else json.dumps(x) for x in v) if isinstance(v,list) else v)' "$TMP/out" "$1" 2>/dev/null
+}
+show_trace() { tail -n 12 "$TMP/trace" 2>/dev/null; sed 's/^/    stderr: /' "$TMP/err" | tail -n 3; }
+
+tunnel_ping() {
+	i=0
+	while [ $i -lt 10 ]; do
+		ip netns exec "$NSA" "$WH" probe --quiet --timeout 500 "$TB" >/dev/null 2>&1 && return 0
+		i=$((i + 1))
+	done
+	return 1
+}
+
+echo "=== health: set-up (namespaces, veth, two wireguard-go)"
+if ! setup >"$TMP/setup" 2>&1; then
+	bad "set-up"; cat "$TMP/setup" "$TMP"/wg-*.log
+	finish
+fi
+if tunnel_ping; then ok "tunnel up (A pings B through it)"; else bad "no ping through the tunnel"; finish; fi
+
+# ------------------------------------------------------------ basics
+rc=0
+wh check "$IFA" --config "$TMP/nope.conf" >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ $rc = 3 ] && grep -q "nope.conf" "$TMP/err" && ok "missing --config: exit 3 (unknown), names the file" ||
+	bad "missing --config: exit $rc: $(cat "$TMP/err")"
+printf '[defaults]\nretry_interval = 1\n[%s]\nping = 10.0.0.1\nmax_retries = lots\n' "$IFA" >"$TMP/bad.conf"
+rc=0
+wh check "$IFA" --config "$TMP/bad.conf" --state-dir "$STATE" >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ $rc = 3 ] && grep -q "bad.conf:5: max_retries" "$TMP/err" &&
+	ok "bad setting rejected with file:line:key, exit 3: $(cat "$TMP/err")" ||
+	bad "bad setting: exit $rc: $(cat "$TMP/err")"
+
+check_a
+if [ $rc = 0 ] && [ "$(jget verdict)" = healthy ]; then ok "healthy tunnel: Healthy, exit 0"
+else bad "healthy tunnel: exit $rc verdict $(jget verdict) reasons $(jget reasons)"; show_trace; fi
+check_a
+[ $rc = 0 ] && ok "second check (with counter deltas): Healthy" || { bad "second check: exit $rc $(jget reasons)"; show_trace; }
+rc=0
+wh check "$IFA" --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/text" 2>&1 || rc=$?
+grep -q "^$IFA: healthy" "$TMP/text" && ok "text output: $(head -n 1 "$TMP/text")" || bad "text output: $(cat "$TMP/text")"
+
+# Nagios-style read-only run: --dry-run changes no state.
+cp "$STATE/$IFA.state" "$TMP/state.before"
+wh check "$IFA" --config "$TMP/wghealth.conf" --state-dir "$STATE" --dry-run >/dev/null 2>&1
+cmp -s "$STATE/$IFA.state" "$TMP/state.before" && ok "--dry-run leaves the state alone" ||
+	bad "--dry-run changed the state file"
+
+# A corrupt state file: reported, replaced, the check still answers.
+printf 'wghealth-state 1\nattempt \377\377\n' >"$STATE/$IFA.state"
+check_a
+if [ $rc = 0 ] && grep -q "corrupt" "$TMP/err" && [ "$(jget state_replaced)" = True ] &&
+	head -n 1 "$STATE/$IFA.state" | grep -q '^wghealth-state 1$' && tail -n 1 "$STATE/$IFA.state" | grep -q '^end '; then
+	ok "corrupt state file reported and replaced: $(cat "$TMP/err")"
+else
+	bad "corrupt state file: exit $rc, stderr $(cat "$TMP/err")"; show_trace
+fi
+check_a # counters again, so the next check has deltas
+
+# The lock: an overlapping run does not act (exit 3, says why).
+flock "$STATE/$IFA.lock" sleep 3 &
+LPID=$!
+sleep 0.3
+check_a
+wait $LPID
+[ $rc = 3 ] && grep -q "another wghealth run" "$TMP/out" && ok "overlapping run refused by the lock (exit 3)" ||
+	bad "lock: exit $rc $(cat "$TMP/out")"
+
+grep -q "^wghealth_verdict{interface=\"$IFA\"} 3" "$TMP/wghealth.prom" &&
+grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
+	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
+check_a
+grep -q "^wghealth_verdict{interface=\"$IFA\"} 0" "$TMP/wghealth.prom" && ! grep -q 'peer=' "$TMP/wghealth.prom" &&
+	ok "textfile: verdict 0, no per-peer series unless asked" || bad "textfile after healthy check"
+
+# ------------------------------------------------------------ far side dies
+echo "=== health: the far side dies"
+stop_pid "$PIDB"; PIDB=""
+rm -f "$SOCKDIR/$IFB.sock"
+: >"$TMP/trace"
+check_a
+if [ $rc = 1 ] && [ "$(jget verdict)" = degraded ] && echo ",$(jget reasons)," | grep -q ",probe_lost,"; then
+	ok "far side dead: Degraded (exit 1) with $(jget reasons)"
+else
+	bad "far side dead: exit $rc verdict $(jget verdict) reasons $(jget reasons)"; show_trace
+fi
+sleep 1
+check_a
+if [ $rc = 2 ] && echo ",$(jget reasons)," | grep -q ",degraded_persistent,"; then
+	ok "second bad check: Disconnected (exit 2) with $(jget reasons)"
+else
+	bad "second bad check: exit $rc reasons $(jget reasons)"; show_trace
+fi
+# Remedies with backoff (1 s, 2 s, 2 s capped), then the cooldown.
+i=0
+while [ $i -lt 14 ]; do
+	sleep 1
+	check_a
+	[ "$(jget policy.entered_cooldown)" = True ] && break
+	i=$((i + 1))
+done
+python3 - "$TMP/all.json" >"$TMP/remedies" <<'EOF'
+import json, sys
+seen = []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    d = json.loads(line)
+    for r in d.get("remedies", []):
+        seen.append("%s:%s:%s:%s" % (r["attempt"], r["remedy"], r["result"], d["checked_at_ms"]))
+print("\n".join(seen))
+EOF
+if grep -q '^1:reset_endpoint:ok' "$TMP/remedies" && grep -q '^2:move_port:ok' "$TMP/remedies" &&
+	grep -q '^3:restart:ok' "$TMP/remedies"; then
+	ok "remedies in order: $(cut -d: -f1-3 "$TMP/remedies" | tr '\n' ' ')"
+else
+	bad "remedies: $(tr '\n' ' ' <"$TMP/remedies")"; show_trace
+fi
+# Backoff: the gaps between attempts grow (1 s, then 2 s).
+gaps=$(awk -F: 'NR > 1 && $1 != prev_a { print $4 - prev } { if ($1 != prev_a) { prev = $4; prev_a = $1 } }' "$TMP/remedies" | tr '\n' ' ')
+set -- $gaps
+if [ $# -ge 2 ] && [ "$1" -ge 1000 ] && [ "$2" -ge 2000 ]; then ok "backoff between remedies: $gaps ms"
+else bad "backoff gaps: '$gaps'"; fi
+if [ "$(jget policy.entered_cooldown)" = True ] && [ $rc = 2 ] && echo ",$(jget reasons)," | grep -q ",cooldown,"; then
+	ok "cooldown entered after the retries: $(jget reasons)"
+else
+	bad "no cooldown: exit $rc reasons $(jget reasons)"; show_trace
+fi
+echo ",$(jget reasons)," | grep -q ",reconnect_timeout," && ok "reconnect_timeout reported after a remedy without handshake" ||
+	bad "no reconnect_timeout: $(jget reasons)"
+check_a
+[ "$(jget policy.action)" = cooldown ] && [ "$(jget remedies)" = "" ] && ok "no remedy during the cooldown" ||
+	bad "during cooldown: action $(jget policy.action) remedies $(jget remedies)"
+
+# ------------------------------------------------------------ far side back
+echo "=== health: the far side comes back"
+if ! start_b >>"$TMP/setup" 2>&1; then bad "restart B"; cat "$TMP/setup"; fi
+i=0
+while [ $i -lt 20 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 1
+	i=$((i + 1))
+done
+if [ $rc = 0 ] && [ "$(jget verdict)" = healthy ]; then ok "far side back: Healthy again after ${i} s"
+else bad "far side back: exit $rc reasons $(jget reasons)"; show_trace; fi
+rc=0
+wh status "$IFA" --state-dir "$STATE" >"$TMP/status" 2>&1 || rc=$?
+grep -q "^$IFA: healthy" "$TMP/status" && ok "status: $(cat "$TMP/status")" || bad "status: $(cat "$TMP/status")"
+
+wh history "$IFA" --state-dir "$STATE" --json >"$TMP/hist.json" 2>"$TMP/err"
+wh history "$IFA" --state-dir "$STATE" >"$TMP/hist.txt" 2>>"$TMP/err"
+if python3 - "$TMP/hist.json" <<'EOF'
+import json, sys
+ev = json.load(open(sys.argv[1]))
+kinds = [(e["kind"], e["verdict"], ",".join(e["reasons"]), e["action"], e["result"]) for e in ev]
+def find(pred, start=0):
+    for i in range(start, len(kinds)):
+        if pred(kinds[i]):
+            return i
+    sys.exit("missing after %d: %s" % (start, kinds))
+a = find(lambda k: k[0] == "transition" and k[1] == "degraded" and "probe_lost" in k[2])
+b = find(lambda k: k[0] == "transition" and k[1] == "disconnected" and "degraded_persistent" in k[2], a)
+c = find(lambda k: k[0] == "remedy" and k[3] == "reset_endpoint", b)
+d = find(lambda k: k[0] == "remedy" and k[3] == "move_port", c)
+e = find(lambda k: k[0] == "remedy" and k[3] == "restart", d)
+f = find(lambda k: k[0] == "cooldown", e)
+g = find(lambda k: k[0] == "recovered" and k[1] == "healthy", f)
+EOF
+then ok "history tells the story: degraded, disconnected, 3 remedies, cooldown, recovered ($(wc -l <"$TMP/hist.txt") rows)"
+else bad "history incomplete:"; sed 's/^/    /' "$TMP/hist.txt" | tail -n 20; fi
+since=$(($(date +%s) + 3600))
+wh history "$IFA" --state-dir "$STATE" --since "$since" >"$TMP/hist2" 2>&1
+[ ! -s "$TMP/hist2" ] && ok "history --since in the future: empty" || bad "history --since: $(head -n 2 "$TMP/hist2")"
+
+# ------------------------------------------------------------ underlay
+echo "=== health: the underlay URL check"
+start_http() {
+	ip netns exec "$NSA" setsid python3 -m http.server --bind 127.0.0.1 $HTTP_PORT \
+		--directory "$TMP" >"$TMP/http.log" 2>&1 &
+	PIDH=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		# "refused" also exits 0 for probe: wait for an HTTP answer.
+		ip netns exec "$NSA" "$WH" probe --timeout 300 "http://127.0.0.1:$HTTP_PORT/" 2>/dev/null |
+			grep -q ' http reachable ' && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+echo "url = http://127.0.0.1:$HTTP_PORT/" >>"$TMP/wghealth.conf"
+start_http || bad "HTTP server did not start: $(cat "$TMP/http.log")"
+check_a
+[ $rc = 0 ] && [ "$(jget underlay)" = up ] && ok "URL answers: underlay up, Healthy" ||
+	{ bad "underlay up: exit $rc underlay $(jget underlay) ($(jget underlay_error)) reasons $(jget reasons)"; cat "$TMP/http.log"; }
+stop_pid "$PIDH"; PIDH=""
+check_a
+if [ $rc = 2 ] && [ "$(jget reasons)" = underlay_down ] && grep -q '"remedy":"tunnel_down","attempt":0,"result":"ok"' "$TMP/out" &&
+	! ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]'; then
+	ok "URL fails: underlay_down, tunnel taken down"
+else
+	bad "underlay down: exit $rc reasons $(jget reasons) link: $(ip -n "$NSA" link show "$IFA" | head -n 1)"; show_trace
+fi
+sleep 1
+check_a
+[ $rc = 2 ] && [ "$(jget remedies)" = "" ] && [ "$(jget policy.action)" = none ] &&
+	ok "network still down: no remedies (no hammering), reasons $(jget reasons)" ||
+	{ bad "still down: exit $rc action $(jget policy.action)"; show_trace; }
+start_http || bad "HTTP server did not restart"
+check_a
+if grep -q '"remedy":"tunnel_up"' "$TMP/out" && ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]'; then
+	ok "URL answers again: tunnel brought back up"
+else
+	bad "underlay back: $(head -c 300 "$TMP/out")"; show_trace
+fi
+i=0
+while [ $i -lt 20 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 1; i=$((i + 1))
+done
+[ $rc = 0 ] && ok "after the underlay returned: Healthy again" || { bad "after underlay: exit $rc $(jget reasons)"; show_trace; }
+wh history "$IFA" --state-dir "$STATE" >"$TMP/hist.txt" 2>&1
+grep -q "action=tunnel_down result=ok" "$TMP/hist.txt" && grep -q "action=tunnel_up result=ok" "$TMP/hist.txt" &&
+	ok "history has tunnel_down and tunnel_up" || { bad "history lacks the underlay story"; tail -n 8 "$TMP/hist.txt"; }
+
+# ------------------------------------------------------------ daemon
+echo "=== health: daemon"
+ip netns exec "$NSA" "$WH" daemon "$IFA" --config "$TMP/wghealth.conf" --state-dir "$STATE" \
+	--interval 300ms --json --textfile "$TMP/daemon.prom" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+DPID=$!
+sleep 2
+kill -TERM $DPID 2>/dev/null
+i=0
+while kill -0 $DPID 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+if ! kill -0 $DPID 2>/dev/null && [ "$(grep -c '"interface"' "$TMP/daemon.out")" -ge 2 ] && [ -s "$TMP/daemon.prom" ]; then
+	ok "daemon checks repeatedly and stops on SIGTERM ($(grep -c '"interface"' "$TMP/daemon.out") checks)"
+else
+	kill -9 $DPID 2>/dev/null
+	bad "daemon: $(head -c 300 "$TMP/daemon.out") $(cat "$TMP/daemon.err")"
+fi
+wait $DPID 2>/dev/null
+
+# ------------------------------------------------------------ missing interface
+rc=0
+ip netns exec "$NSA" "$WH" check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies --json >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ $rc = 2 ] && [ "$(jget reasons)" = interface_missing ] && ok "missing interface: Disconnected, interface_missing" ||
+	bad "missing interface: exit $rc $(cat "$TMP/out" "$TMP/err")"
+
+# ------------------------------------------------------------ systemd units
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$TMP/units"
+	# The units name the installed path; point them at this build to verify.
+	for u in systemd/wghealth@.service systemd/wghealth@.timer systemd/wghealth.service; do
+		sed "s|/usr/local/sbin/wghealth|$WH|" "$u" >"$TMP/units/$(basename "$u")"
+	done
+	ln -s wghealth@.service "$TMP/units/wghealth@wg0.service"
+	ln -s wghealth@.timer "$TMP/units/wghealth@wg0.timer"
+	if (cd "$TMP/units" && systemd-analyze verify --man=no ./wghealth@wg0.service ./wghealth@wg0.timer \
+		./wghealth.service) >"$TMP/verify" 2>&1 && [ ! -s "$TMP/verify" ]; then
+		ok "systemd-analyze verify: wghealth@.service, wghealth@.timer, wghealth.service clean"
+	else
+		bad "systemd-analyze verify:"; sed 's/^/    /' "$TMP/verify"
+	fi
+else
+	echo "SKIP: health: systemd-analyze not installed (tests/deps.sh installs systemd): units NOT verified" >&2
+	skip=$((skip + 1))
+fi
+
+finish

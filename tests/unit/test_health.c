@@ -1,0 +1,873 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the health logic: verdicts, the retry policy and backoff
+ * with an injected clock (times are arguments: nothing sleeps), the state
+ * file (round trip, corruption, atomic save, lock), and wghealth.conf. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "wgkit/wgnl_health.h"
+
+#define S(x) ((int64_t)(x) * 1000)
+#define T0 S(1700000000)
+
+static struct wgnl_health_settings settings(void)
+{
+	struct wgnl_health_settings s;
+
+	wgnl_health_settings_default(&s);
+	return s;
+}
+
+static struct wgnl_health_peer_obs peer(uint8_t id, int64_t hs_ms, uint64_t rx, uint64_t tx,
+					uint16_t ka)
+{
+	struct wgnl_health_peer_obs p;
+
+	memset(&p, 0, sizeof(p));
+	memset(p.public_key, id, sizeof(p.public_key));
+	p.last_handshake_ms = hs_ms;
+	p.rx_bytes = rx;
+	p.tx_bytes = tx;
+	p.keepalive = ka;
+	return p;
+}
+
+static struct wgnl_health_obs obs_of(const struct wgnl_health_peer_obs *p, size_t n)
+{
+	struct wgnl_health_obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.present = o.up = true;
+	o.peers = p;
+	o.n_peers = n;
+	o.underlay = -1;
+	return o;
+}
+
+/* One full check at @now: evaluate and decide, like the tool does. */
+static struct wgnl_health_decision step(const struct wgnl_health_settings *s,
+					struct wgnl_health_state *st,
+					const struct wgnl_health_obs *o, int64_t now,
+					enum wgnl_health_verdict *verdict, uint32_t *reasons)
+{
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+
+	assert_int_equal(wgnl_health_evaluate(s, st, o, now, &r), 0);
+	assert_int_equal(wgnl_health_decide(s, st, &r, o, now, 0, &d), 0);
+	if (verdict)
+		*verdict = r.verdict;
+	if (reasons)
+		*reasons = r.reasons;
+	wgnl_health_result_clear(&r);
+	return d;
+}
+
+/* ------------------------------------------------------------ names */
+
+static void unit__reason_names__stable_and_roundtrip(void **state)
+{
+	char buf[256];
+
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_INTERFACE_MISSING),
+			    "interface_missing");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_HANDSHAKE_STALE), "handshake_stale");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_RX_STALLED), "rx_stalled");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_PROBE_LOST), "probe_lost");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_UNDERLAY_DOWN), "underlay_down");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_RECONNECT_FAILED),
+			    "reconnect_failed");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_RECONNECT_TIMEOUT),
+			    "reconnect_timeout");
+	assert_null(wgnl_health_reason_name(3));
+	assert_null(wgnl_health_reason_name(1U << 31));
+	for (unsigned i = 0; i < WGNL_HEALTH_N_REASONS; i++)
+		assert_int_equal(wgnl_health_reason_from_name(wgnl_health_reason_name(1U << i)),
+				 1U << i);
+	assert_string_equal(wgnl_health_reasons_format(WGNL_HEALTH_R_RX_STALLED |
+							       WGNL_HEALTH_R_PROBE_LOST, buf, sizeof(buf)),
+			    "rx_stalled,probe_lost");
+	assert_string_equal(wgnl_health_reasons_format(0, buf, sizeof(buf)), "");
+	/* Truncation keeps whole names and the NUL. */
+	assert_string_equal(wgnl_health_reasons_format(WGNL_HEALTH_R_RX_STALLED |
+							       WGNL_HEALTH_R_PROBE_LOST, buf, 14),
+			    "rx_stalled");
+}
+
+static void unit__verdict_exit__monitoring_plugin_codes(void **state)
+{
+	assert_int_equal(wgnl_health_verdict_exit(WGNL_HEALTH_HEALTHY), 0);
+	assert_int_equal(wgnl_health_verdict_exit(WGNL_HEALTH_IDLE), 0);
+	assert_int_equal(wgnl_health_verdict_exit(WGNL_HEALTH_DEGRADED), 1);
+	assert_int_equal(wgnl_health_verdict_exit(WGNL_HEALTH_DISCONNECTED), 2);
+	assert_int_equal(wgnl_health_verdict_exit(WGNL_HEALTH_UNKNOWN), 3);
+	assert_int_equal(wgnl_health_verdict_from_name("disconnected"), WGNL_HEALTH_DISCONNECTED);
+	assert_int_equal(wgnl_health_verdict_from_name("bogus"), -EINVAL);
+}
+
+/* ------------------------------------------------------------ verdicts */
+
+static void unit__fresh_handshake__healthy(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(30), 100, 100, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_result r;
+
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(r.reasons, 0);
+	assert_int_equal(r.peers[0].handshake_age_ms, S(30));
+	assert_false(r.peers[0].have_delta);
+	wgnl_health_result_clear(&r);
+}
+
+static void unit__stale_handshake_with_keepalive__degraded_stale(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(181), 100, 100, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_result r;
+
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	wgnl_health_result_clear(&r);
+	/* Exactly at the threshold is still fine. */
+	p.last_handshake_ms = T0 - S(180);
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	wgnl_health_result_clear(&r);
+}
+
+static void unit__no_keepalive_no_traffic__idle_not_broken(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(3600), 500, 500, 0);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	enum wgnl_health_verdict v;
+	uint32_t reasons;
+
+	memset(&st, 0, sizeof(st));
+	step(&s, &st, &o, T0, &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_IDLE);
+	assert_int_equal(reasons, WGNL_HEALTH_R_IDLE);
+	/* Same counters 15 s later: still idle, no failures counted. */
+	step(&s, &st, &o, T0 + S(15), &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_IDLE);
+	assert_int_equal(st.consecutive_bad, 0);
+	/* Never handshaked and never used: idle too (handshake 0 = never). */
+	p.last_handshake_ms = 0;
+	step(&s, &st, &o, T0 + S(30), &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_IDLE);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__never_handshaked_with_keepalive__degraded_never(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, 0, 0, 148, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_result r;
+
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_true(r.reasons & WGNL_HEALTH_R_HANDSHAKE_NEVER);
+	assert_int_equal(r.peers[0].handshake_age_ms, -1);
+	wgnl_health_result_clear(&r);
+}
+
+static void unit__tx_rising_rx_flat__stalled(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(20), 1000, 1000, 0);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	enum wgnl_health_verdict v;
+	uint32_t reasons;
+
+	memset(&st, 0, sizeof(st));
+	step(&s, &st, &o, T0, &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	p.tx_bytes += 5000; /* sent, nothing back, no handshake since */
+	step(&s, &st, &o, T0 + S(15), &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+	/* rx moving again: healthy. */
+	p.tx_bytes += 100;
+	p.rx_bytes += 100;
+	step(&s, &st, &o, T0 + S(30), &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__keepalives_only__not_stalled(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(20), 1000, 1000, 5);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	enum wgnl_health_verdict v;
+
+	memset(&st, 0, sizeof(st));
+	step(&s, &st, &o, T0, &v, NULL);
+	p.tx_bytes += 3 * 32; /* three keepalives in 15 s at 5 s */
+	step(&s, &st, &o, T0 + S(15), &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__handshake_since_last_check__not_stalled(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(20), 1000, 1000, 0);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	enum wgnl_health_verdict v;
+
+	memset(&st, 0, sizeof(st));
+	step(&s, &st, &o, T0, &v, NULL);
+	p.tx_bytes += 5000;
+	p.last_handshake_ms = T0 + S(5);
+	step(&s, &st, &o, T0 + S(15), &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__counter_reset__no_delta_no_stall(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(20), 100000, 100000, 0);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+
+	memset(&st, 0, sizeof(st));
+	step(&s, &st, &o, T0, NULL, NULL);
+	p.rx_bytes = 0; /* the device was recreated */
+	p.tx_bytes = 9000;
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0 + S(15), &r), 0);
+	assert_false(r.peers[0].have_delta);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(wgnl_health_decide(&s, &st, &r, &o, T0 + S(15), 0, &d), 0);
+	wgnl_health_result_clear(&r);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__interface_missing_or_down__disconnected(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_obs o = obs_of(NULL, 0);
+	struct wgnl_health_result r;
+
+	o.present = false;
+	o.up = false;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DISCONNECTED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_INTERFACE_MISSING);
+	wgnl_health_result_clear(&r);
+	o.present = true;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_INTERFACE_DOWN);
+	wgnl_health_result_clear(&r);
+}
+
+static void unit__probe_loss__degraded_by_threshold(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(10), 1, 1, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_result r;
+
+	o.ping_sent = 4;
+	o.ping_received = 2; /* 50% lost: not more than the 50% allowed */
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	wgnl_health_result_clear(&r);
+	o.ping_received = 1;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_PROBE_LOST);
+	wgnl_health_result_clear(&r);
+}
+
+static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p[3] = {
+		peer(1, T0 - S(10), 1, 1, 25),   /* healthy */
+		peer(2, T0 - S(9999), 1, 1, 0),  /* idle */
+		peer(3, T0 - S(9999), 1, 1, 25), /* stale */
+	};
+	struct wgnl_health_obs o = obs_of(p, 2);
+	struct wgnl_health_result r;
+
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(r.reasons, 0);
+	assert_int_equal(r.peers[1].verdict, WGNL_HEALTH_IDLE);
+	wgnl_health_result_clear(&r);
+	o.n_peers = 3;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	wgnl_health_result_clear(&r);
+	/* No peers at all: idle, and says why. */
+	o.n_peers = 0;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_IDLE);
+	assert_true(r.reasons & WGNL_HEALTH_R_NO_PEERS);
+	wgnl_health_result_clear(&r);
+}
+
+/* ------------------------------------------------------------ backoff */
+
+static void unit__backoff_every_attempt__doubles_then_caps(void **state)
+{
+	struct wgnl_health_settings s = settings(); /* 10 s, cap 300 s */
+
+	s.jitter_pct = 0;
+	assert_int_equal(wgnl_health_backoff_ms(&s, 0, 0), 0);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 1, 0), 10000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 2, 0), 20000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 3, 0), 40000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 4, 0), 80000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 5, 0), 160000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 6, 0), 300000);
+	/* Every attempt number up to far beyond 64 doublings, and the extremes:
+	 * monotonic, never above the cap, no overflow. */
+	uint64_t prev = 0;
+	for (uint32_t a = 1; a < 10000; a++) {
+		uint64_t d = wgnl_health_backoff_ms(&s, a, 0);
+		assert_true(d >= prev);
+		assert_true(d <= 300000);
+		prev = d;
+	}
+	assert_int_equal(wgnl_health_backoff_ms(&s, 64, 0), 300000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 65, 0), 300000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, UINT32_MAX, 0), 300000);
+	/* Largest settings: still exact, no wrap. */
+	s.retry_interval_ms = UINT32_MAX;
+	s.backoff_max_ms = UINT32_MAX;
+	s.jitter_pct = 100;
+	assert_int_equal(wgnl_health_backoff_ms(&s, UINT32_MAX, UINT32_MAX),
+			 (uint64_t)UINT32_MAX + (((uint64_t)UINT32_MAX * UINT32_MAX) >> 32));
+	/* A cap below the interval: the interval wins. */
+	s.retry_interval_ms = 5000;
+	s.backoff_max_ms = 1000;
+	s.jitter_pct = 0;
+	assert_int_equal(wgnl_health_backoff_ms(&s, 3, 0), 5000);
+}
+
+static void unit__backoff_jitter__bounded_by_percent(void **state)
+{
+	struct wgnl_health_settings s = settings(); /* jitter 10% */
+
+	assert_int_equal(wgnl_health_backoff_ms(&s, 1, 0), 10000);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 1, UINT32_MAX), 10999);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 1, 1U << 31), 10500);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 3, 1U << 31), 42000);
+	assert_true(wgnl_health_backoff_ms(&s, 1000, UINT32_MAX) < 330000);
+}
+
+static void unit__remedy_ladder__in_order(void **state)
+{
+	assert_int_equal(wgnl_health_remedy_for_attempt(0, false), WGNL_HEALTH_REMEDY_NONE);
+	assert_int_equal(wgnl_health_remedy_for_attempt(1, false), WGNL_HEALTH_REMEDY_RERESOLVE);
+	assert_int_equal(wgnl_health_remedy_for_attempt(2, false), WGNL_HEALTH_REMEDY_MOVE_PORT);
+	assert_int_equal(wgnl_health_remedy_for_attempt(3, false), WGNL_HEALTH_REMEDY_RESTART);
+	assert_int_equal(wgnl_health_remedy_for_attempt(99, false), WGNL_HEALTH_REMEDY_RESTART);
+	assert_int_equal(wgnl_health_remedy_for_attempt(1, true), WGNL_HEALTH_REMEDY_RESTART);
+	assert_string_equal(wgnl_health_remedy_name(WGNL_HEALTH_REMEDY_RESET_ENDPOINT),
+			    "reset_endpoint");
+	assert_string_equal(wgnl_health_remedy_name(WGNL_HEALTH_REMEDY_MOVE_PORT), "move_port");
+}
+
+/* ------------------------------------------------------------ policy */
+
+/* A dead far side, checked every second with the injected clock: Degraded,
+ * Disconnected after 3, remedies at 0 s, +10 s, +20 s (backoff 10/20/40),
+ * cooldown after the third remedy's wait, remedies again after it. */
+static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(10), 1000, 1000, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	enum wgnl_health_verdict v;
+	uint32_t reasons;
+	int64_t t = T0;
+	int remedies = 0, remedy_at[8] = { 0 };
+
+	s.jitter_pct = 0;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, t, &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+
+	/* Far side gone: tx rises, rx flat. */
+	for (int i = 1; i <= 2; i++) {
+		t += S(1);
+		p.tx_bytes += 500;
+		d = step(&s, &st, &o, t, &v, &reasons);
+		assert_int_equal(v, WGNL_HEALTH_DEGRADED);
+		assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+		assert_int_equal(st.consecutive_bad, (uint32_t)i);
+	}
+	bool cooled = false;
+	for (int sec = 3; sec < 380; sec++) {
+		t += S(1);
+		p.tx_bytes += 500;
+		d = step(&s, &st, &o, t, &v, &reasons);
+		assert_int_equal(v, WGNL_HEALTH_DISCONNECTED);
+		assert_true(reasons & WGNL_HEALTH_R_DEGRADED_PERSISTENT);
+		if (d.action == WGNL_HEALTH_ACT_REMEDY) {
+			assert_true(remedies < 8);
+			remedy_at[remedies++] = sec;
+			assert_int_equal(d.attempt, cooled ? (uint32_t)remedies - 3 : (uint32_t)remedies);
+			wgnl_health_remedy_done(&st, &d, true);
+		}
+		if (d.entered_cooldown) {
+			assert_false(cooled);
+			cooled = true;
+			/* after 3 remedies and the last one's 40 s wait */
+			assert_int_equal(remedies, 3);
+			assert_int_equal(sec, 3 + 10 + 20 + 40);
+			assert_int_equal(st.cooldown_until_ms, t + S(300));
+			assert_true(reasons & WGNL_HEALTH_R_COOLDOWN);
+		}
+		/* A minute after a remedy without a handshake: reconnect_timeout. */
+		if (remedies && sec - remedy_at[remedies - 1] >= 60)
+			assert_true(reasons & WGNL_HEALTH_R_RECONNECT_TIMEOUT);
+	}
+	assert_true(cooled);
+	assert_int_equal(remedy_at[0], 3);
+	assert_int_equal(remedy_at[1], 13);
+	assert_int_equal(remedy_at[2], 33);
+	/* After the 300 s cooldown, a new round starts with attempt 1. */
+	assert_int_equal(remedies, 4);
+	assert_int_equal(remedy_at[3], 73 + 300);
+	assert_int_equal(st.remedies_total, 4);
+
+	/* The far side comes back: handshake and traffic. Healthy, recovered,
+	 * everything reset. */
+	t += S(1);
+	p.last_handshake_ms = t - S(1);
+	p.rx_bytes += 92;
+	d = step(&s, &st, &o, t, &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	assert_true(d.recovered);
+	assert_true(d.changed);
+	assert_int_equal(st.consecutive_bad, 0);
+	assert_int_equal(st.attempt, 0);
+	assert_int_equal(st.cooldown_until_ms, 0);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__failed_remedy__reported_reconnect_failed(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_obs o = obs_of(NULL, 0);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	uint32_t reasons;
+
+	o.present = o.up = false;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, T0, NULL, &reasons);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_RESTART); /* missing: recreate */
+	wgnl_health_remedy_done(&st, &d, false);
+	d = step(&s, &st, &o, T0 + S(1), NULL, &reasons);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	assert_true(reasons & WGNL_HEALTH_R_RECONNECT_FAILED);
+	assert_true(reasons & WGNL_HEALTH_R_INTERFACE_MISSING);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__handshake_after_remedy__no_reconnect_timeout(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(500), 1, 1, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	uint32_t reasons;
+
+	s.disconnect_after = 1;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, T0, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	wgnl_health_remedy_done(&st, &d, true);
+	/* A handshake came, but the peer is still judged bad (probe loss). */
+	p.last_handshake_ms = T0 + S(2);
+	o.ping_sent = 3;
+	d = step(&s, &st, &o, T0 + S(100), NULL, &reasons);
+	assert_false(reasons & WGNL_HEALTH_R_RECONNECT_TIMEOUT);
+	/* The next remedy of the ladder, now due. */
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 2);
+	assert_int_equal(st.last_remedy_ms, T0 + S(100));
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__underlay_down__tunnel_down_once_then_up_under_policy(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(10), 1, 1, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	enum wgnl_health_verdict v;
+	uint32_t reasons;
+
+	s.jitter_pct = 0;
+	memset(&st, 0, sizeof(st));
+	o.underlay = 0;
+	d = step(&s, &st, &o, T0, &v, &reasons);
+	assert_int_equal(v, WGNL_HEALTH_DISCONNECTED);
+	assert_int_equal(reasons, WGNL_HEALTH_R_UNDERLAY_DOWN);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_TUNNEL_DOWN);
+	wgnl_health_remedy_done(&st, &d, true);
+	/* Still down, tunnel down: no hammering, no remedies. */
+	o.up = false;
+	for (int i = 1; i < 100; i++) {
+		d = step(&s, &st, &o, T0 + S(i), &v, &reasons);
+		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+		assert_true(reasons & WGNL_HEALTH_R_UNDERLAY_DOWN);
+	}
+	/* Network back: up now; it fails, so again after 10 s, then 20 s. */
+	o.underlay = 1;
+	d = step(&s, &st, &o, T0 + S(100), &v, &reasons);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_TUNNEL_UP);
+	assert_true(reasons & WGNL_HEALTH_R_INTERFACE_DOWN);
+	wgnl_health_remedy_done(&st, &d, false);
+	d = step(&s, &st, &o, T0 + S(105), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	d = step(&s, &st, &o, T0 + S(110), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_TUNNEL_UP);
+	assert_int_equal(d.attempt, 2);
+	wgnl_health_remedy_done(&st, &d, true);
+	assert_false(st.underlay_down);
+	/* Up and handshaking: healthy, recovered. */
+	o.up = true;
+	p.last_handshake_ms = T0 + S(111);
+	d = step(&s, &st, &o, T0 + S(112), &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_HEALTHY);
+	assert_true(d.recovered);
+	wgnl_health_state_clear(&st);
+}
+
+static void unit__no_remedies_setting__observes_only(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_obs o = obs_of(NULL, 0);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+
+	s.remedies = false;
+	o.present = false;
+	o.underlay = 0;
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 10; i++) {
+		d = step(&s, &st, &o, T0 + S(i), NULL, NULL);
+		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+	}
+	wgnl_health_state_clear(&st);
+}
+
+/* ------------------------------------------------------------ state file */
+
+static void fill_state(struct wgnl_health_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->last_check_ms = T0;
+	st->verdict = WGNL_HEALTH_DISCONNECTED;
+	st->reasons = WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_COOLDOWN;
+	st->consecutive_bad = 7;
+	st->attempt = 3;
+	st->next_attempt_ms = T0 + 40000;
+	st->cooldown_until_ms = T0 + 300000;
+	st->last_remedy_ms = T0 - 5;
+	st->last_remedy_failed = true;
+	st->underlay_down = true;
+	st->remedies_total = 12345678901ULL;
+	st->n_peers = 2;
+	st->peers = calloc(2, sizeof(*st->peers));
+	assert_non_null(st->peers);
+	memset(st->peers[0].public_key, 0xab, WGNL_KEY_LEN);
+	st->peers[0].rx_bytes = UINT64_MAX;
+	st->peers[0].tx_bytes = 7;
+	st->peers[0].last_handshake_ms = T0 - 1;
+	st->peers[0].verdict = WGNL_HEALTH_DEGRADED;
+	st->peers[0].reasons = WGNL_HEALTH_R_RX_STALLED;
+	memset(st->peers[1].public_key, 0x01, WGNL_KEY_LEN);
+}
+
+static void assert_state_equal(const struct wgnl_health_state *a, const struct wgnl_health_state *b)
+{
+	assert_int_equal(a->last_check_ms, b->last_check_ms);
+	assert_int_equal(a->verdict, b->verdict);
+	assert_int_equal(a->reasons, b->reasons);
+	assert_int_equal(a->consecutive_bad, b->consecutive_bad);
+	assert_int_equal(a->attempt, b->attempt);
+	assert_int_equal(a->next_attempt_ms, b->next_attempt_ms);
+	assert_int_equal(a->cooldown_until_ms, b->cooldown_until_ms);
+	assert_int_equal(a->last_remedy_ms, b->last_remedy_ms);
+	assert_int_equal(a->last_remedy_failed, b->last_remedy_failed);
+	assert_int_equal(a->underlay_down, b->underlay_down);
+	assert_int_equal(a->remedies_total, b->remedies_total);
+	assert_int_equal(a->n_peers, b->n_peers);
+	for (size_t i = 0; i < a->n_peers; i++) {
+		assert_memory_equal(a->peers[i].public_key, b->peers[i].public_key, WGNL_KEY_LEN);
+		assert_int_equal(a->peers[i].rx_bytes, b->peers[i].rx_bytes);
+		assert_int_equal(a->peers[i].tx_bytes, b->peers[i].tx_bytes);
+		assert_int_equal(a->peers[i].last_handshake_ms, b->peers[i].last_handshake_ms);
+		assert_int_equal(a->peers[i].verdict, b->peers[i].verdict);
+		assert_int_equal(a->peers[i].reasons, b->peers[i].reasons);
+	}
+}
+
+static void unit__state_format_parse__roundtrip(void **state)
+{
+	struct wgnl_health_state a, b;
+	char *text;
+
+	fill_state(&a);
+	memset(&b, 0, sizeof(b));
+	int n = wgnl_health_state_format(&a, &text);
+	assert_true(n > 0);
+	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &b), 0);
+	assert_state_equal(&a, &b);
+	free(text);
+	wgnl_health_state_clear(&a);
+	wgnl_health_state_clear(&b);
+}
+
+static void unit__state_corrupt__every_truncation_and_flip_rejected_cleanly(void **state)
+{
+	struct wgnl_health_state a, b;
+	char *text;
+
+	fill_state(&a);
+	memset(&b, 0, sizeof(b));
+	int n = wgnl_health_state_format(&a, &text);
+	assert_true(n > 0);
+	/* Every proper prefix is torn: refused, @b left empty. */
+	for (int len = 0; len < n; len++) {
+		int r = wgnl_health_state_parse(text, (size_t)len, &b);
+		assert_int_equal(r, -EBADMSG);
+		assert_null(b.peers);
+		assert_int_equal(b.last_check_ms, 0);
+	}
+	/* Byte flips never crash; whatever parses is a full state. */
+	char *copy = malloc(n > 0 ? (size_t)n : 1);
+	assert_non_null(copy);
+	static const char flips[] = { 0, 'x', ' ', '\n', '9', '-', (char)0xff };
+	for (int i = 0; i < n; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(copy, text, (size_t)n);
+			copy[i] = flips[f];
+			int r = wgnl_health_state_parse(copy, (size_t)n, &b);
+			assert_true(r == 0 || r == -EBADMSG);
+			if (r < 0)
+				assert_null(b.peers);
+			wgnl_health_state_clear(&b);
+		}
+	free(copy);
+	/* Garbage and wrong versions. */
+	assert_int_equal(wgnl_health_state_parse("hello\n", 6, &b), -EBADMSG);
+	assert_int_equal(wgnl_health_state_parse("wghealth-state 2\nend 1\n", 23, &b), -EBADMSG);
+	assert_int_equal(wgnl_health_state_parse("wghealth-state 1\nend 1\n", 23, &b), 0);
+	assert_int_equal(wgnl_health_state_parse("wghealth-state 1\nend 1\nx\n", 25, &b), -EBADMSG);
+	free(text);
+	wgnl_health_state_clear(&a);
+	wgnl_health_state_clear(&b);
+}
+
+static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state)
+{
+	char dir[] = "/tmp/wgkit-health-unit.XXXXXX";
+	char path[256], tmpl[300];
+	struct wgnl_health_state a, b;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wg0.state", dir);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(wgnl_health_state_load(path, &b), -ENOENT);
+	fill_state(&a);
+	assert_int_equal(wgnl_health_state_save(path, &a), 0);
+	assert_int_equal(wgnl_health_state_load(path, &b), 0);
+	assert_state_equal(&a, &b);
+	/* No temporary file left behind. */
+	snprintf(tmpl, sizeof(tmpl), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_not_equal(access(tmpl, F_OK), 0);
+	/* Corrupt it: load says so and leaves an empty state; save replaces it. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("wghealth-state 1\nattempt banana\n", f);
+	fclose(f);
+	assert_int_equal(wgnl_health_state_load(path, &b), -EBADMSG);
+	assert_null(b.peers);
+	assert_int_equal(wgnl_health_state_save(path, &a), 0);
+	assert_int_equal(wgnl_health_state_load(path, &b), 0);
+	assert_state_equal(&a, &b);
+	/* The lock: a second holder is refused until the first lets go. */
+	char lock[300];
+	int fd1, fd2;
+	snprintf(lock, sizeof(lock), "%s/wg0.lock", dir);
+	assert_int_equal(wgnl_health_lock(lock, &fd1), 0);
+	assert_int_equal(wgnl_health_lock(lock, &fd2), -EWOULDBLOCK);
+	assert_int_equal(fd2, -1);
+	close(fd1);
+	assert_int_equal(wgnl_health_lock(lock, &fd2), 0);
+	close(fd2);
+	unlink(lock);
+	unlink(path);
+	rmdir(dir);
+	wgnl_health_state_clear(&a);
+	wgnl_health_state_clear(&b);
+}
+
+/* ------------------------------------------------------------ config */
+
+static void unit__conf_sections__defaults_then_interface(void **state)
+{
+	static const char text[] = "# wghealth\n"
+				   "handshake_timeout = 2m\n"
+				   "[wg1]\n"
+				   "ping = 10.0.0.9\n"
+				   "[defaults]\n"
+				   "max_retries = 5\n"
+				   "[wg0]\n"
+				   "ping = 10.0.0.1   # the far end\n"
+				   "url = http://127.0.0.1:8080/#frag\n"
+				   "retry_interval = 500ms\n"
+				   "restart_command = systemctl restart wg-quick@wg0\n"
+				   "remedies = no\n";
+	struct wgnl_health_settings s;
+	struct wgnl_conf_error e;
+
+	wgnl_health_settings_default(&s);
+	assert_int_equal(wgnl_health_conf_parse(text, strlen(text), "x.conf", "wg0", &s, &e), 0);
+	assert_int_equal(s.handshake_timeout_ms, 120000);
+	assert_int_equal(s.max_retries, 5);
+	assert_string_equal(s.ping, "10.0.0.1");
+	assert_string_equal(s.url, "http://127.0.0.1:8080/#frag");
+	assert_int_equal(s.retry_interval_ms, 500);
+	assert_string_equal(s.restart_command, "systemctl restart wg-quick@wg0");
+	assert_false(s.remedies);
+	assert_int_equal(s.cooldown_ms, 300000); /* default kept */
+	/* Another interface sees only the defaults and its own section. */
+	wgnl_health_settings_default(&s);
+	assert_int_equal(wgnl_health_conf_parse(text, strlen(text), "x.conf", "wg1", &s, &e), 0);
+	assert_string_equal(s.ping, "10.0.0.9");
+	assert_string_equal(s.url, "");
+	assert_int_equal(s.max_retries, 5);
+}
+
+static void expect_conf_error(const char *text, unsigned line, const char *key)
+{
+	struct wgnl_health_settings s;
+	struct wgnl_conf_error e;
+
+	wgnl_health_settings_default(&s);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(wgnl_health_conf_parse(text, strlen(text), "bad.conf", "wg0", &s, &e),
+			 -EINVAL);
+	assert_string_equal(e.file, "bad.conf");
+	assert_int_equal(e.line, line);
+	assert_string_equal(e.key, key);
+	assert_true(e.message[0] != 0);
+}
+
+static void unit__conf_bad_settings__rejected_with_file_line_key(void **state)
+{
+	expect_conf_error("[wg0]\nhandshake_timout = 10\n", 2, "handshake_timout");
+	expect_conf_error("[wg0]\nmax_retries = -1\n", 2, "max_retries");
+	expect_conf_error("retry_interval = 10 years\n", 1, "retry_interval");
+	expect_conf_error("[wg0]\n\n\nping = 10.0.0.300\n", 4, "ping");
+	expect_conf_error("[other]\ncooldown = x\n", 2, "cooldown"); /* every section checked */
+	expect_conf_error("[wg0\n", 1, "");
+	expect_conf_error("[wg0]\njust words\n", 2, "");
+	expect_conf_error("[wg0]\nurl = ftp://x\n", 2, "url");
+	expect_conf_error("[wg0]\njitter = 101\n", 2, "jitter");
+	expect_conf_error("[wg0]\nport_range = 9-3\n", 2, "port_range");
+	expect_conf_error("[wg0]\nretry_interval = 4294968s\n", 2, "retry_interval");
+	expect_conf_error("[wg0]\nremedies = maybe\n", 2, "remedies");
+	expect_conf_error("[a/b]\n", 1, "a/b");
+}
+
+static void unit__settings_set__durations_and_limits(void **state)
+{
+	struct wgnl_health_settings s;
+
+	wgnl_health_settings_default(&s);
+	assert_int_equal(s.handshake_timeout_ms, 180000);
+	assert_int_equal(s.max_retries, 3);
+	assert_int_equal(s.retry_interval_ms, 10000);
+	assert_int_equal(s.cooldown_ms, 300000);
+	assert_int_equal(wgnl_health_settings_set(&s, "cooldown", "0"), 0);
+	assert_int_equal(s.cooldown_ms, 0);
+	assert_int_equal(wgnl_health_settings_set(&s, "retry_interval", "0"), -EINVAL);
+	assert_int_equal(wgnl_health_settings_set(&s, "handshake_timeout", "1h"), 0);
+	assert_int_equal(s.handshake_timeout_ms, 3600000);
+	assert_int_equal(wgnl_health_settings_set(&s, "nope", "1"), -ENOENT);
+	assert_int_equal(wgnl_health_settings_set(&s, "ping", "fd00::1"), 0);
+	assert_int_equal(wgnl_health_settings_set(&s, "ping", "10.0.0.0/24"), -EINVAL);
+	char long_cmd[600];
+	memset(long_cmd, 'a', sizeof(long_cmd) - 1);
+	long_cmd[sizeof(long_cmd) - 1] = 0;
+	assert_int_equal(wgnl_health_settings_set(&s, "restart_command", long_cmd), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unit__reason_names__stable_and_roundtrip),
+		cmocka_unit_test(unit__verdict_exit__monitoring_plugin_codes),
+		cmocka_unit_test(unit__fresh_handshake__healthy),
+		cmocka_unit_test(unit__stale_handshake_with_keepalive__degraded_stale),
+		cmocka_unit_test(unit__no_keepalive_no_traffic__idle_not_broken),
+		cmocka_unit_test(unit__never_handshaked_with_keepalive__degraded_never),
+		cmocka_unit_test(unit__tx_rising_rx_flat__stalled),
+		cmocka_unit_test(unit__keepalives_only__not_stalled),
+		cmocka_unit_test(unit__handshake_since_last_check__not_stalled),
+		cmocka_unit_test(unit__counter_reset__no_delta_no_stall),
+		cmocka_unit_test(unit__interface_missing_or_down__disconnected),
+		cmocka_unit_test(unit__probe_loss__degraded_by_threshold),
+		cmocka_unit_test(unit__mixed_peers__worst_wins_idle_ignored),
+		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
+		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
+		cmocka_unit_test(unit__remedy_ladder__in_order),
+		cmocka_unit_test(unit__dead_peer_story__degraded_disconnected_remedies_cooldown),
+		cmocka_unit_test(unit__failed_remedy__reported_reconnect_failed),
+		cmocka_unit_test(unit__handshake_after_remedy__no_reconnect_timeout),
+		cmocka_unit_test(unit__underlay_down__tunnel_down_once_then_up_under_policy),
+		cmocka_unit_test(unit__no_remedies_setting__observes_only),
+		cmocka_unit_test(unit__state_format_parse__roundtrip),
+		cmocka_unit_test(unit__state_corrupt__every_truncation_and_flip_rejected_cleanly),
+		cmocka_unit_test(unit__state_save_load__atomic_file_and_corrupt_replaced),
+		cmocka_unit_test(unit__conf_sections__defaults_then_interface),
+		cmocka_unit_test(unit__conf_bad_settings__rejected_with_file_line_key),
+		cmocka_unit_test(unit__settings_set__durations_and_limits),
+	};
+
+	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
+}
