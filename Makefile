@@ -117,7 +117,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, ASan+UBSan unit, UAPI (wireguard-go), kernel (qemu guest)
+check: deps ## everything: unit, ASan+UBSan, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
@@ -196,6 +196,11 @@ fuzz: $(BUILD)/fuzz/stun_decode ## libFuzzer run of the STUN decoder (FUZZ_TIME 
 		rm -rf "$$d"; tail -n 1 $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed, 0 skipped"; \
 	else rm -rf "$$d"; tail -n 30 $(BUILD)/fuzz/log; \
 		echo "fuzz: 0 passed, 1 failed, 0 skipped (artifacts in $(BUILD)/fuzz/)"; exit 1; fi
+
+# lib/probe_http.c dlopen()s libcurl on first use: with --as-needed the tools
+# that never call it directly lose its DT_NEEDED entry and the 10-15 ms of
+# start-up that loading it and its dependencies costs (bench/README.md).
+$(BUILD)/wghealth $(BUILD)/wgpunch: LDFLAGS += -Wl,--as-needed
 
 bench-stun: all tests ## STUN server vs coturn, probes vs fping, codec cost (bench/README.md)
 	$(Q)sh bench/stun.sh $(BUILD)

@@ -1,23 +1,27 @@
 #!/bin/sh
 # STUN benchmarks (see bench/README.md): wgpunch stun-server vs coturn's
-# turnserver (STUN only) on loopback in namespace st-bench, same load
+# turnserver (STUN only) on loopback in namespace s2-bench, same load
 # generator (bench/stun_load.c), server pinned to CPU 0 and the load to CPU 1,
 # ROUNDS rounds of SECS seconds, medians; then system calls per answered
 # request under strace -c -f; then the codec's cost per message.
 # Last lines: "bench: NAME ours=... ref=... ratio=..." (ratio ours/ref).
 BUILD=${1:-build}
+BEFORE=${BEFORE:-}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-3}
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "bench-stun: SKIPPED: needs root (namespaces)"; exit 0; }
-T=$(mktemp -d /tmp/st-bench.XXXXXX)
-NS=st-bench
+T=$(mktemp -d /tmp/s2-bench.XXXXXX)
+NS=s2-bench
 cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null; wait 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 LIBS=$(pkg-config --libs libmnl libsodium liburing libcurl)
 CC=${CC:-cc}
 $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_load bench/stun_load.c "$BUILD"/libwg-netlink.a $LIBS || exit 1
 $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_codec bench/stun_codec.c "$BUILD"/libwg-netlink.a $LIBS || exit 1
+# BEFORE=DIR: the codec of another build too, timed in the same run.
+[ -n "$BEFORE" ] && { $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_codec_before bench/stun_codec.c \
+	"$BEFORE"/libwg-netlink.a $LIBS || exit 1; }
 ip netns add $NS && ip -n $NS link set lo up || exit 1
 X="ip netns exec $NS"
 NCPU=$(nproc)
@@ -65,6 +69,9 @@ else
 	sco=nan scr=nan
 fi
 ns=$($X "$T"/stun_codec | field ns_per_msg)
+if [ -n "$BEFORE" ]; then
+	nsb=$($X "$T"/stun_codec_before | field ns_per_msg)
+fi
 
 echo "stun server: answered/s ours=$ours coturn=${ref:-n/a} malformed ours=$om coturn=${rm_:-n/a}"
 echo "stun server: syscalls per answered request (strace -c, under load) ours=$sco coturn=$scr"
@@ -74,3 +81,4 @@ echo "bench: stun_server_rps ours=$ours ref=${ref:-0} ratio=$(ratio "$ours" "${r
 echo "bench: stun_malformed_replies ours=$om ref=${rm_:-0} ratio=nan"
 echo "bench: stun_syscalls_per_reply ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
 echo "bench: stun_codec_ns ours=$ns ref=nan ratio=nan"
+[ -n "$BEFORE" ] && echo "bench: stun_codec_ns_vs_before ours=$ns ref=$nsb ratio=$(ratio "$ns" "$nsb")"

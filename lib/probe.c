@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The probe engine. ICMP: one socket per family, echo requests queued as
- * sendmsg SQEs in chunks (no completion on success), replies taken by one
- * multishot recvmsg with kernel receive timestamps, per-probe deadlines
- * checked on wake-up. UDP and TCP: a socket per probe, the operation linked
- * to its own IORING_OP_LINK_TIMEOUT, closed through the ring. */
+/* The probe engine. ICMP: one socket per family, registered with the ring;
+ * echo requests pre-built in one array and queued as send-to SQEs in
+ * chunks (no completion on success), replies taken by one multishot
+ * recvmsg from a provided-buffer ring with kernel receive timestamps and
+ * matched to their probe by the index carried in the echo (no search).
+ * UDP and TCP: a socket per probe, connect through the ring, the operation
+ * linked to its own IORING_OP_LINK_TIMEOUT, closed through the ring. HTTP:
+ * libcurl's multi interface, stepped from the same loop (probe_http.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sodium.h>
 
@@ -20,35 +24,54 @@
 #include "uring.h"
 
 #define RING_ENTRIES 4096
-#define ICMP_CHUNK 1024
+/* Echo requests per io_uring_enter. Measured on 10,000 loopback targets
+ * (bench/README.md): chunks of 16-64 finish about 20% sooner than 256-4096,
+ * as each enter also runs the deferred receives of the previous chunk while
+ * the socket queue and buffers are still cache-hot; 64 keeps the recorded
+ * send time (taken just before the enter) within ~0.2 ms of the real one
+ * and costs 0.016 io_uring_enter calls per probe. */
+#define ICMP_CHUNK 64
 #define ICMP_MAGIC 0x77676b70U /* "wgkp" */
+#define ECHO_LEN 16
 #define BGID 1
 #define NBUFS 4096
 #define BUFSZ 256
+/* Longest sleep in curl_multi_poll() while ring work is outstanding. The
+ * ring's eventfd wakes it as soon as a completion is deferred, also with
+ * IORING_SETUP_DEFER_TASKRUN (checked on 6.18 with this cap at 1000 ms: a
+ * UDP answer sent 300 ms in was reported at 301-303 ms); the cap only
+ * bounds the damage on a kernel where it would stay quiet. ICMP deadlines
+ * bound the sleep as well. */
+#define HTTP_RING_POLL_MS 250
 
 enum { UD_ICMP_RECV = 1, UD_ICMP_SEND, UD_CONN, UD_TIMEOUT, UD_UDP_SEND, UD_UDP_RECV, UD_CLOSE };
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 struct icmp_sock {
 	int fd;
+	int slot; /* registered file index, -1 when not registered */
 	bool raw, armed;
 	int family;
 	struct msghdr rmh;
 	uint16_t ident; /* raw sockets: our echo identifier */
 };
 
-/* Per-probe transient state. */
+/* Per-probe transient state: no pointers, no per-probe allocation. */
 struct pst {
-	struct msghdr mh;
-	struct iovec iov;
-	uint8_t pkt[16];
-	struct __kernel_timespec ts;
 	uint64_t sent_ns;      /* CLOCK_MONOTONIC */
 	uint64_t sent_real_ns; /* CLOCK_REALTIME, to compare with SO_TIMESTAMPNS */
 	uint64_t deadline;
+	struct __kernel_timespec ts; /* UDP/TCP: the linked timeout */
+	uint8_t buf[16];             /* UDP: the reply */
 	int fd;
 	uint8_t cqes_left;
 	bool started, done;
+};
+
+/* Only on kernels without IORING_OP_SEND with a destination (before 6.0). */
+struct icmp_msg {
+	struct msghdr mh;
+	struct iovec iov;
 };
 
 struct eng {
@@ -57,10 +80,16 @@ struct eng {
 	struct icmp_sock ic[2]; /* [0] IPv4, [1] IPv6 */
 	struct wgnl_probe *p;
 	struct pst *s;
+	uint8_t (*echo)[ECHO_LEN]; /* pre-built echo requests, by probe index */
+	struct icmp_msg *msg;      /* sendmsg fallback only */
+	uint32_t *chunk;           /* ICMP probes submitted by the current enter */
 	size_t n, pending;
 	const struct wgnl_probe_opts *o;
 	struct wgnl_probe_stats *st;
 	uint32_t inflight, max_inflight;
+	size_t icmp_out;  /* ICMP probes sent, not finished */
+	uint64_t icmp_dl; /* no ICMP deadline before this (a lower bound) */
+	bool sendto;      /* IORING_OP_SEND takes a destination (6.0+) */
 };
 
 static uint64_t real_ns(void)
@@ -106,6 +135,8 @@ static void finish(struct eng *e, size_t i, int status, uint64_t rtt)
 	e->p[i].status = status;
 	e->p[i].rtt_ns = rtt;
 	e->pending--;
+	if (e->p[i].kind == WGNL_PROBE_ICMP && e->s[i].started)
+		e->icmp_out--;
 	if (status == 0 || status == -ECONNREFUSED)
 		e->st->answered++;
 	else if (status == -ETIMEDOUT)
@@ -154,10 +185,35 @@ static int icmp_open(struct eng *e, int fam)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	e->st->other_syscalls += 4;
+	e->st->other_syscalls += 3;
 	s->rmh.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7U; /* keeps the cmsgs aligned */
 	s->rmh.msg_controllen = CMSG_SPACE(sizeof(struct timespec));
 	return 0;
+}
+
+/* Register the ICMP sockets with the ring: every send then skips the
+ * per-request file lookup and reference count. Optional. */
+static void icmp_register(struct eng *e)
+{
+	int fds[2], k = 0;
+	for (int w = 0; w < 2; w++)
+		if (e->ic[w].fd >= 0)
+			fds[k++] = e->ic[w].fd;
+	if (!k || io_uring_register_files(&e->ring, fds, (unsigned)k) < 0)
+		return;
+	e->st->other_syscalls++;
+	k = 0;
+	for (int w = 0; w < 2; w++)
+		if (e->ic[w].fd >= 0)
+			e->ic[w].slot = k++;
+}
+
+static void sqe_icmp_fd(struct io_uring_sqe *sqe, const struct icmp_sock *s)
+{
+	if (s->slot >= 0) {
+		sqe->fd = s->slot;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
 }
 
 static void icmp_arm(struct eng *e, struct icmp_sock *s, int which)
@@ -166,55 +222,116 @@ static void icmp_arm(struct eng *e, struct icmp_sock *s, int which)
 	if (!sqe)
 		return;
 	io_uring_prep_recvmsg_multishot(sqe, s->fd, &s->rmh, 0);
+	sqe_icmp_fd(sqe, s);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_ICMP_RECV, which));
 	s->armed = true;
 }
 
-static int icmp_send(struct eng *e, size_t i)
+/* Build every echo request once, before the first send. The probe index
+ * travels in the sequence number and the payload, so a reply leads
+ * straight to its probe. */
+static void icmp_build(struct eng *e)
+{
+	uint32_t magic = ICMP_MAGIC;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->p[i].kind != WGNL_PROBE_ICMP)
+			continue;
+		bool v6 = e->p[i].target.addr.sa_family == AF_INET6;
+		uint16_t ident = e->ic[v6].ident;
+		uint32_t idx = (uint32_t)i;
+		uint8_t *k = e->echo[i];
+		k[0] = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
+		k[1] = 0;
+		k[2] = k[3] = 0;
+		k[4] = (uint8_t)(ident >> 8);
+		k[5] = (uint8_t)ident;
+		k[6] = (uint8_t)(idx >> 8);
+		k[7] = (uint8_t)idx;
+		memcpy(k + 8, &idx, 4);
+		memcpy(k + 12, &magic, 4);
+		/* ICMPv6 checksums are filled in by the kernel (pseudo-header). */
+		if (!v6) {
+			uint16_t c = csum(k, ECHO_LEN);
+			k[2] = (uint8_t)(c >> 8);
+			k[3] = (uint8_t)c;
+		}
+	}
+}
+
+/* Queue one echo request; its send time is set by icmp_stamp() once the
+ * chunk is submitted. */
+static int icmp_send(struct eng *e, size_t i, unsigned *nchunk)
 {
 	struct wgnl_probe *p = &e->p[i];
 	struct pst *s = &e->s[i];
-	bool v6 = p->target.addr.sa_family == AF_INET6;
-	struct icmp_sock *is = &e->ic[v6];
-	uint8_t *k = s->pkt;
-	uint32_t idx = (uint32_t)i, magic = ICMP_MAGIC;
-
-	k[0] = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
-	k[1] = 0;
-	k[2] = k[3] = 0;
-	k[4] = (uint8_t)(is->ident >> 8);
-	k[5] = (uint8_t)is->ident;
-	k[6] = (uint8_t)(idx >> 8);
-	k[7] = (uint8_t)idx;
-	memcpy(k + 8, &idx, 4);
-	memcpy(k + 12, &magic, 4);
-	if (!v6) {
-		uint16_t c = csum(k, 16);
-		k[2] = (uint8_t)(c >> 8);
-		k[3] = (uint8_t)c;
-	}
-	/* ICMPv6 checksums are filled in by the kernel (pseudo-header). */
-	s->iov.iov_base = k;
-	s->iov.iov_len = 16;
-	memset(&s->mh, 0, sizeof(s->mh));
-	s->mh.msg_name = &p->target;
-	s->mh.msg_namelen = wgi_ep_len(&p->target);
-	s->mh.msg_iov = &s->iov;
-	s->mh.msg_iovlen = 1;
+	struct icmp_sock *is = &e->ic[p->target.addr.sa_family == AF_INET6];
 	struct io_uring_sqe *sqe = wgi_get_sqe(&e->ring);
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_sendmsg(sqe, is->fd, &s->mh, 0);
+	if (e->sendto) {
+		io_uring_prep_send(sqe, is->fd, e->echo[i], ECHO_LEN, 0);
+		io_uring_prep_send_set_addr(sqe, &p->target.addr, (uint16_t)wgi_ep_len(&p->target));
+	} else {
+		struct icmp_msg *m = &e->msg[i];
+		m->iov.iov_base = e->echo[i];
+		m->iov.iov_len = ECHO_LEN;
+		memset(&m->mh, 0, sizeof(m->mh));
+		m->mh.msg_name = &p->target;
+		m->mh.msg_namelen = wgi_ep_len(&p->target);
+		m->mh.msg_iov = &m->iov;
+		m->mh.msg_iovlen = 1;
+		io_uring_prep_sendmsg(sqe, is->fd, &m->mh, 0);
+	}
+	sqe_icmp_fd(sqe, is);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+
 	io_uring_sqe_set_data64(sqe, UD(UD_ICMP_SEND, i));
-	s->sent_ns = wgi_now_ns();
-	s->sent_real_ns = real_ns();
-	s->deadline = s->sent_ns + (uint64_t)(p->timeout_ms ? p->timeout_ms : e->o->timeout_ms) * 1000000;
+	/* A provisional deadline (icmp_stamp() sets the real, later one) so
+	 * the wait that sends this chunk is bounded by its timeout too. */
+	uint32_t tmo = p->timeout_ms ? p->timeout_ms : e->o->timeout_ms;
+	uint64_t dl = wgi_now_ns() + (uint64_t)tmo * 1000000;
+	if (dl < e->icmp_dl)
+		e->icmp_dl = dl;
 	s->started = true;
+	e->icmp_out++;
 	e->st->sent++;
+	e->chunk[(*nchunk)++] = (uint32_t)i;
 	return 0;
+}
+
+/* The chunk's send time: just before the enter that sent it (an upper
+ * bound on the RTT, off by at most the chunk's own send time). */
+static void icmp_stamp(struct eng *e, unsigned nchunk, uint64_t mono, uint64_t real)
+{
+	for (unsigned k = 0; k < nchunk; k++) {
+		size_t i = e->chunk[k];
+		struct pst *s = &e->s[i];
+		uint32_t tmo = e->p[i].timeout_ms ? e->p[i].timeout_ms : e->o->timeout_ms;
+		s->sent_ns = mono;
+		s->sent_real_ns = real;
+		s->deadline = mono + (uint64_t)tmo * 1000000;
+		if (s->deadline < e->icmp_dl)
+			e->icmp_dl = s->deadline;
+	}
+}
+
+/* Time out what is due and recompute the earliest deadline. Runs only
+ * when the earliest deadline has passed, so not once per wake-up. */
+static void icmp_expire(struct eng *e, size_t next, uint64_t now)
+{
+	uint64_t dl = UINT64_MAX;
+	for (size_t i = 0; i < next; i++) {
+		struct pst *s = &e->s[i];
+		if (e->p[i].kind != WGNL_PROBE_ICMP || s->done || !s->started)
+			continue;
+		if (s->deadline <= now)
+			finish(e, i, -ETIMEDOUT, 0);
+		else if (s->deadline < dl)
+			dl = s->deadline;
+	}
+	e->icmp_dl = dl;
 }
 
 static void icmp_reply(struct eng *e, int which, struct io_uring_cqe *cqe, uint64_t now_ns)
@@ -242,7 +359,7 @@ static void icmp_reply(struct eng *e, int which, struct io_uring_cqe *cqe, uint6
 		d += hl;
 		len -= hl;
 	}
-	if (len < 16 || d[0] != (which ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY))
+	if (len < ECHO_LEN || d[0] != (which ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY))
 		goto out;
 	if (is->raw && (uint16_t)(d[4] << 8 | d[5]) != is->ident)
 		goto out;
@@ -269,16 +386,24 @@ static void icmp_reply(struct eng *e, int which, struct io_uring_cqe *cqe, uint6
 				rtt = rx - e->s[idx].sent_real_ns;
 		}
 	}
-	finish(e, idx, 0, rtt);
+	/* Later than its timeout (the wake-up that would have expired it came
+	 * after the reply): a timeout, as fping counts it. */
+	uint32_t tmo = e->p[idx].timeout_ms ? e->p[idx].timeout_ms : e->o->timeout_ms;
+	if (rtt <= (uint64_t)tmo * 1000000)
+		finish(e, idx, 0, rtt);
 out:
 	wgi_bufring_recycle(&e->br, bid);
 }
 
-/* Start a UDP or TCP probe: a socket of its own, connect (TCP through the
- * ring, UDP directly as it sends nothing), the operation linked to its
- * timeout. */
+/* Start a UDP or TCP probe: a socket of its own, then one linked chain
+ * through the ring: TCP connect -> timeout; UDP connect -> send -> recv ->
+ * timeout (connecting a UDP socket sends nothing; it makes the kernel
+ * report an ICMP port unreachable to our recv as ECONNREFUSED). The
+ * timeout is linked to the operation that waits on the peer, so it keeps
+ * the per-probe timeout semantics. */
 static int stream_start(struct eng *e, size_t i)
 {
+	static const char payload[] = "wgkit probe\n";
 	struct wgnl_probe *p = &e->p[i];
 	struct pst *s = &e->s[i];
 	int fam = p->target.addr.sa_family;
@@ -299,32 +424,25 @@ static int stream_start(struct eng *e, size_t i)
 	s->fd = fd;
 	s->ts.tv_sec = tmo / 1000;
 	s->ts.tv_nsec = (long long)(tmo % 1000) * 1000000;
-	if (tcp) {
-		sqe = wgi_get_sqe(&e->ring);
-		io_uring_prep_connect(sqe, fd, &p->target.addr, wgi_ep_len(&p->target));
-		sqe->flags |= IOSQE_IO_LINK;
-		io_uring_sqe_set_data64(sqe, UD(UD_CONN, i));
-		s->cqes_left = 2;
-	} else {
-		e->st->other_syscalls++;
-		if (connect(fd, &p->target.addr, wgi_ep_len(&p->target)) < 0) {
-			int r = -errno;
-			close(fd);
-			s->fd = -1;
-			finish(e, i, r, 0);
-			return 0;
-		}
-		static const char payload[] = "wgkit probe\n";
+	sqe = wgi_get_sqe(&e->ring);
+	io_uring_prep_connect(sqe, fd, &p->target.addr, wgi_ep_len(&p->target));
+	sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, UD(UD_CONN, i));
+	if (!tcp) {
+		/* Only a failed connect or send completes: their CQE comes
+		 * before the cancelled recv's, so the real error is kept. */
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 		sqe = wgi_get_sqe(&e->ring);
 		io_uring_prep_send(sqe, fd, payload, sizeof(payload) - 1, 0);
 		sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 		io_uring_sqe_set_data64(sqe, UD(UD_UDP_SEND, i));
 		sqe = wgi_get_sqe(&e->ring);
-		io_uring_prep_recv(sqe, fd, s->pkt, sizeof(s->pkt), 0);
+		io_uring_prep_recv(sqe, fd, s->buf, sizeof(s->buf), 0);
 		sqe->flags |= IOSQE_IO_LINK;
 		io_uring_sqe_set_data64(sqe, UD(UD_UDP_RECV, i));
-		s->cqes_left = 2;
 	}
+	/* Always two completions: the waiting operation's and the timeout's. */
+	s->cqes_left = 2;
 	sqe = wgi_get_sqe(&e->ring);
 	io_uring_prep_link_timeout(sqe, &s->ts, 0);
 	io_uring_sqe_set_data64(sqe, UD(UD_TIMEOUT, i));
@@ -376,12 +494,18 @@ static void handle_cqe(struct eng *e, struct io_uring_cqe *cqe, uint64_t now)
 			finish(e, i, cqe->res, 0);
 		break;
 	case UD_CONN:
+		if (e->p[i].kind == WGNL_PROBE_UDP) {
+			/* Only failures post (see stream_start). */
+			if (cqe->res < 0 && cqe->res != -ECANCELED)
+				finish(e, i, cqe->res, 0);
+			break;
+		}
 		finish(e, i, cqe->res == 0 ? 0 : conn_status(cqe->res),
 		       cqe->res == 0 || cqe->res == -ECONNREFUSED ? now - e->s[i].sent_ns : 0);
 		stream_cqe_done(e, i);
 		break;
 	case UD_UDP_SEND:
-		if (cqe->res < 0)
+		if (cqe->res < 0 && cqe->res != -ECANCELED)
 			finish(e, i, cqe->res, 0);
 		break;
 	case UD_UDP_RECV:
@@ -397,14 +521,40 @@ static void handle_cqe(struct eng *e, struct io_uring_cqe *cqe, uint64_t now)
 	}
 }
 
+static unsigned reap(struct eng *e)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	uint64_t now = wgi_now_ns();
+	io_uring_for_each_cqe(&e->ring, head, cqe) {
+		handle_cqe(e, cqe, now);
+		seen++;
+	}
+	io_uring_cq_advance(&e->ring, seen);
+	wgi_bufring_publish(&e->br);
+	return seen;
+}
+
+/* Does IORING_OP_SEND take a destination address? It came with
+ * IORING_OP_SEND_ZC (Linux 6.0); older kernels reject addr2 with -EINVAL. */
+static bool send_takes_addr(struct io_uring *ring)
+{
+	struct io_uring_probe *pr = io_uring_get_probe_ring(ring);
+	bool ok = pr && io_uring_opcode_supported(pr, IORING_OP_SEND_ZC);
+	io_uring_free_probe(pr);
+	return ok;
+}
+
 int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts *opts,
 		   struct wgnl_probe_stats *stats)
 {
 	struct wgnl_probe_opts o;
 	struct wgnl_probe_stats st;
+	struct wgi_http *http = NULL;
 	struct eng e;
-	int r = 0;
-	size_t n_http = 0, answered = 0;
+	int r = 0, evfd = -1;
+	size_t answered = 0, n_icmp = 0, http_left = 0;
+	bool ring_ok = false;
 
 	memset(&o, 0, sizeof(o));
 	if (opts)
@@ -420,6 +570,8 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 	e.o = &o;
 	e.st = &st;
 	e.ic[0].fd = e.ic[1].fd = -1;
+	e.ic[0].slot = e.ic[1].slot = -1;
+	e.icmp_dl = UINT64_MAX;
 	if (sodium_init() < 0)
 		return -EIO;
 
@@ -427,20 +579,24 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 		p[i].status = -ETIMEDOUT;
 		p[i].rtt_ns = 0;
 		p[i].http_code = 0;
-		if (p[i].kind == WGNL_PROBE_HTTP) {
-			n_http++;
+		if (p[i].kind == WGNL_PROBE_HTTP)
 			continue;
-		}
 		int fam = p[i].target.addr.sa_family;
 		if ((fam != AF_INET && fam != AF_INET6) || p[i].kind < WGNL_PROBE_ICMP ||
 		    p[i].kind > WGNL_PROBE_HTTP)
 			return -EINVAL;
+		n_icmp += p[i].kind == WGNL_PROBE_ICMP;
 		e.pending++;
 	}
 	if (e.pending) {
 		e.s = calloc(n, sizeof(*e.s));
-		if (!e.s)
-			return -ENOMEM;
+		e.chunk = calloc(ICMP_CHUNK, sizeof(*e.chunk));
+		if (n_icmp)
+			e.echo = calloc(n, sizeof(*e.echo));
+		if (!e.s || !e.chunk || (n_icmp && !e.echo)) {
+			r = -ENOMEM;
+			goto out;
+		}
 		for (size_t i = 0; i < n; i++)
 			e.s[i].fd = -1;
 		for (size_t i = 0; i < n; i++) {
@@ -452,20 +608,44 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 		}
 		if ((r = wgi_uring_init(&e.ring, RING_ENTRIES)) < 0)
 			goto out;
-		if ((r = wgi_bufring_init(&e.br, &e.ring, NBUFS, BUFSZ, BGID)) < 0) {
-			io_uring_queue_exit(&e.ring);
+		ring_ok = true;
+		if ((r = wgi_bufring_init(&e.br, &e.ring, NBUFS, BUFSZ, BGID)) < 0)
 			goto out;
+		if (n_icmp) {
+			e.sendto = send_takes_addr(&e.ring);
+			if (!e.sendto && !(e.msg = calloc(n, sizeof(*e.msg)))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			icmp_register(&e);
+
+			icmp_build(&e);
+		}
+	}
+	if ((r = wgi_http_new(p, n, &o, &st, &http)) < 0)
+		goto out;
+	if (http) {
+		http_left = 1; /* the first step says how many */
+		if (ring_ok) {
+			/* The ring signals completions here; libcurl polls it
+			 * together with its own sockets. */
+			evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (evfd < 0 || io_uring_register_eventfd(&e.ring, evfd) < 0) {
+				r = evfd < 0 ? -errno : -ENOMEM;
+				goto out;
+			}
+			st.other_syscalls += 2;
 		}
 	}
 
 	size_t next = 0; /* next probe to start */
-	while (e.pending) {
+	while (e.pending || http_left) {
 		uint64_t now = wgi_now_ns();
 		for (int k = 0; k < 2; k++)
 			if (e.ic[k].fd >= 0 && !e.ic[k].armed)
 				icmp_arm(&e, &e.ic[k], k);
 		/* Start probes: ICMP in chunks, UDP/TCP up to the in-flight cap. */
-		unsigned started = 0;
+		unsigned started = 0, nchunk = 0;
 		while (next < n && started < ICMP_CHUNK) {
 			struct wgnl_probe *q = &p[next];
 			if (q->kind == WGNL_PROBE_HTTP) {
@@ -475,76 +655,102 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 			if (q->kind != WGNL_PROBE_ICMP && e.inflight >= o.max_inflight)
 				break;
 			if (q->kind == WGNL_PROBE_ICMP)
-				r = icmp_send(&e, next);
+				r = icmp_send(&e, next, &nchunk);
 			else
 				r = stream_start(&e, next);
 			if (r < 0)
-				goto out_ring;
+				goto out;
 			next++;
 			started++;
 		}
-		/* Wait for as many completions as could come, but never past the
-		 * nearest deadline; replies carry kernel timestamps, so batching
-		 * the wake-ups costs no accuracy for ICMP. */
-		uint64_t dl = UINT64_MAX;
-		size_t icmp_wait = 0;
-		bool stream = e.inflight > 0;
-		for (size_t i = 0; i < next; i++) {
-			if (p[i].kind != WGNL_PROBE_ICMP || e.s[i].done || !e.s[i].started)
-				continue;
-			icmp_wait++;
-			if (e.s[i].deadline < dl)
-				dl = e.s[i].deadline;
-		}
-		unsigned wait_nr = next < n && started ? 0 : (unsigned)(stream ? 1 : icmp_wait);
-		if (wait_nr > 4096)
-			wait_nr = 4096;
-		struct __kernel_timespec ts = {0, 0}, *tsp = NULL;
-		if (wait_nr && dl != UINT64_MAX) {
-			uint64_t left = dl > now ? dl - now : 0;
-			ts.tv_sec = (long long)(left / 1000000000);
-			ts.tv_nsec = (long long)(left % 1000000000);
-			tsp = &ts;
-		}
+		bool more = next < n && started;
 		struct io_uring_cqe *cqe;
-		st.ring_enters++;
-		if (wait_nr == 0)
+		if (!e.pending) {
+			/* Only HTTP left. */
+		} else if (http_left || more) {
+			/* Submit and reap without waiting: more to send, or
+			 * libcurl's poll below does the waiting. */
+			uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
+			st.ring_enters++;
 			r = io_uring_submit_and_get_events(&e.ring);
-		else
+			if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+				goto out;
+			icmp_stamp(&e, nchunk, t_mono, t_real);
+		} else {
+			/* Wait for as many completions as could come, but never
+			 * past the nearest ICMP deadline; replies carry kernel
+			 * timestamps, so batching the wake-ups costs ICMP no
+			 * accuracy. UDP/TCP wake us one completion at a time. */
+			unsigned wait_nr = e.inflight ? 1 : (unsigned)e.icmp_out;
+			if (wait_nr > 4096)
+				wait_nr = 4096;
+			if (!wait_nr)
+				wait_nr = 1;
+			struct __kernel_timespec ts = {0, 0}, *tsp = NULL;
+			uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
+			if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
+				uint64_t left = e.icmp_dl > t_mono ? e.icmp_dl - t_mono : 0;
+				ts.tv_sec = (long long)(left / 1000000000);
+				ts.tv_nsec = (long long)(left % 1000000000);
+				tsp = &ts;
+			}
+			st.ring_enters++;
 			r = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, tsp, NULL);
-		if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-			goto out_ring;
-		r = 0;
-		now = wgi_now_ns();
-		unsigned head, seen = 0;
-		io_uring_for_each_cqe(&e.ring, head, cqe) {
-			handle_cqe(&e, cqe, now);
-			seen++;
+			if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+				goto out;
+			icmp_stamp(&e, nchunk, t_mono, t_real);
 		}
-		io_uring_cq_advance(&e.ring, seen);
-		wgi_bufring_publish(&e.br);
-		if (icmp_wait && now >= dl)
-			for (size_t i = 0; i < next; i++)
-				if (p[i].kind == WGNL_PROBE_ICMP && !e.s[i].done && e.s[i].deadline <= now)
-					finish(&e, i, -ETIMEDOUT, 0);
+		r = 0;
+		if (e.pending)
+			reap(&e);
+		now = wgi_now_ns();
+		if (e.icmp_out && now >= e.icmp_dl)
+			icmp_expire(&e, next, now);
+		if (http_left) {
+			int tmo = 1000;
+			if (e.pending) {
+				tmo = more ? 0 : HTTP_RING_POLL_MS;
+				if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
+					uint64_t left = e.icmp_dl > now ? (e.icmp_dl - now) / 1000000 + 1 : 0;
+					if (left < (uint64_t)tmo)
+						tmo = (int)left;
+				}
+			}
+			bool ring_ready;
+			r = wgi_http_step(http, e.pending ? evfd : -1, tmo, &ring_ready);
+			if (r < 0)
+				goto out;
+			http_left = (size_t)r;
+			r = 0;
+			if (ring_ready) {
+				uint64_t v;
+				if (read(evfd, &v, sizeof(v)) < 0) {
+					/* EAGAIN: already drained */
+				}
+				st.other_syscalls++;
+			}
+		}
 	}
-	/* Close what is left (sockets of probes that failed to complete). */
-out_ring:
-	if (e.s) {
+out:
+	if (ring_ok) {
+		/* Close what is left (sockets of probes that failed to complete). */
 		io_uring_submit(&e.ring);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; e.s && i < n; i++)
 			if (e.s[i].fd >= 0)
 				close(e.s[i].fd);
 		wgi_bufring_free(&e.br, &e.ring);
 		io_uring_queue_exit(&e.ring);
 	}
-out:
+	if (evfd >= 0)
+		close(evfd);
+	wgi_http_free(http);
 	for (int k = 0; k < 2; k++)
 		if (e.ic[k].fd >= 0)
 			close(e.ic[k].fd);
 	free(e.s);
-	if (r >= 0 && n_http)
-		r = wgi_probe_http_run(p, n, &o, &st);
+	free(e.echo);
+	free(e.msg);
+	free(e.chunk);
 	if (stats)
 		*stats = st;
 	if (r < 0)

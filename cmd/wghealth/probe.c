@@ -27,10 +27,14 @@ static void help(FILE *f)
 		"Exit: 0 all targets answered, 3 some did not, 1 usage, 2 bad target, 5 system.\n");
 }
 
+/* Names point into argv or into the target file, read whole into @text:
+ * no copy per target (10,000 strdup()s were a tenth of the user time of a
+ * 10,000-target run). */
 struct target_list {
 	struct wgnl_probe *p;
-	char **names;
+	const char **names;
 	size_t n, cap;
+	char *text;
 };
 
 static int parse_addr(union wgnl_endpoint *ep, const char *s, bool want_port)
@@ -102,17 +106,15 @@ static int add_target(struct target_list *t, const char *s, enum wgnl_probe_kind
 		if (!np)
 			return -ENOMEM;
 		t->p = np;
-		char **nn = realloc(t->names, cap * sizeof(*nn));
+		const char **nn = realloc(t->names, cap * sizeof(*nn));
 		if (!nn)
 			return -ENOMEM;
 		t->names = nn;
 		t->cap = cap;
 	}
-	t->names[t->n] = strdup(s);
-	if (!t->names[t->n])
-		return -ENOMEM;
+	t->names[t->n] = s;
 	if (p.kind == WGNL_PROBE_HTTP)
-		p.url = t->names[t->n];
+		p.url = s;
 	t->p[t->n++] = p;
 	return 0;
 }
@@ -221,29 +223,56 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (file) {
 		FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-		char line[512];
+		size_t len = 0, cap = 0;
 		unsigned lineno = 0;
 		if (!f) {
-			wgk_error("cannot open '%s': %s", wgk_q(file), strerror(errno));
-			rc = wgk_exit_for_file_errno(-errno);
+			int e = errno;
+			wgk_error("cannot open '%s': %s", wgk_q(file), strerror(e));
+			rc = wgk_exit_for_file_errno(-e);
 			goto out;
 		}
-		while (fgets(line, sizeof(line), f)) {
+		for (;;) {
+			if (cap - len < 4096) {
+				cap = cap ? cap * 2 : 65536;
+				char *nt = realloc(t.text, cap + 1);
+				if (!nt) {
+					wgk_error("out of memory reading '%s'", wgk_q(file));
+					rc = WGK_EXIT_SYSTEM;
+					break;
+				}
+				t.text = nt;
+			}
+			size_t got = fread(t.text + len, 1, cap - len, f);
+			len += got;
+			if (got == 0)
+				break;
+		}
+		bool bad = rc == WGK_EXIT_OK && ferror(f);
+		if (f != stdin)
+			fclose(f);
+		if (bad) {
+			wgk_error("cannot read '%s'", wgk_q(file));
+			rc = WGK_EXIT_SYSTEM;
+		}
+		if (rc != WGK_EXIT_OK)
+			goto out;
+		t.text[len] = 0;
+		for (char *line = t.text, *nl; line < t.text + len; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(t.text + len - line));
+			if (!nl)
+				nl = t.text + len;
+			*nl = 0;
 			lineno++;
 			char *s = line + strspn(line, " \t");
-			s[strcspn(s, " \t\r\n#")] = 0;
+			s[strcspn(s, " \t\r#")] = 0;
 			if (!*s)
 				continue;
 			if (add_target(&t, s, defkind, defport) < 0) {
 				wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno, wgk_q(s));
-				if (f != stdin)
-					fclose(f);
 				rc = WGK_EXIT_INPUT;
 				goto out;
 			}
 		}
-		if (f != stdin)
-			fclose(f);
 	}
 	if (t.n == 0) {
 		wgk_error("no targets");
@@ -336,9 +365,8 @@ int cmd_probe(int argc, char **argv)
 	if (n_ok + n_ref < t.n)
 		rc = WGK_EXIT_NOTFOUND;
 out:
-	for (size_t i = 0; i < t.n; i++)
-		free(t.names[i]);
 	free(t.names);
 	free(t.p);
+	free(t.text);
 	return rc;
 }

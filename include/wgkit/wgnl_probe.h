@@ -3,8 +3,11 @@
  * libwg-netlink: reachability probes to thousands of targets at once on one
  * io_uring: ICMP echo (one shared socket, replies timestamped by the
  * kernel), UDP and TCP connect (a socket each, every operation linked to its
- * own timeout), and HTTP(S) through the libcurl multi interface, all behind
- * one result type. Conventions as in wgnl.h.
+ * own timeout), and HTTP(S) through the libcurl multi interface driven from
+ * the same loop (so a mixed list takes as long as its slowest part, not the
+ * sum), all behind one result type. libcurl is loaded on first use; where it
+ * cannot be, HTTP probes end with -ENOSYS and the others still run.
+ * Conventions as in wgnl.h.
  */
 #ifndef WGKIT_WGNL_PROBE_H
 #define WGKIT_WGNL_PROBE_H

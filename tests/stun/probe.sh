@@ -1,9 +1,11 @@
-# Sourced by tests/stun/run.sh: wghealth probe in namespace st-p.
+# Sourced by tests/stun/run.sh: wghealth probe in namespace s2-p.
 # 10,000 loopback targets (127.1.0.0/16 is local on lo), 10% dropped silently
-# by nftables; UDP, TCP and HTTP against small local servers.
-P="ip netns exec st-p"
-ip netns add st-p 2>/dev/null
-ip -n st-p link set lo up
+# by nftables; UDP, TCP and HTTP against small local servers; HTTP probes run
+# alongside the io_uring ones (a UDP responder that answers only while an
+# HTTP request is in flight).
+P="ip netns exec s2-p"
+ip netns add s2-p 2>/dev/null
+ip -n s2-p link set lo up
 python3 -c "
 for i in range(10000): print('127.1.%d.%d' % (i//250, i%250+1))" > "$T"/t10k
 python3 -c "
@@ -53,10 +55,31 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200); self.end_headers(); self.wfile.write(b'ok')
     def log_message(self, *a): pass
+# The gate: a UDP datagram on 5356 is answered only once an HTTP request
+# for /gate has arrived (waiting up to 5 s). A prober that runs HTTP after
+# its io_uring probes lets the UDP probe time out; one that runs them
+# together gets both answers. Verdicts, no timings.
+http_seen = threading.Event()
+g = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); g.bind(('127.0.0.1', 5356))
+def gate_reply(d, a):
+    if http_seen.wait(5):
+        g.sendto(d, a)
+def gate():
+    while True:
+        d, a = g.recvfrom(2048)
+        threading.Thread(target=gate_reply, args=(d, a), daemon=True).start()
+class G(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        http_seen.set()
+        self.send_response(200); self.end_headers(); self.wfile.write(b'ok')
+    def log_message(self, *a): pass
 threading.Thread(target=udp, daemon=True).start()
 threading.Thread(target=tcp, daemon=True).start()
+threading.Thread(target=gate, daemon=True).start()
+gs = http.server.ThreadingHTTPServer(('127.0.0.1', 8001), G)
+threading.Thread(target=gs.serve_forever, daemon=True).start()
 print('ready', flush=True)
-http.server.HTTPServer(('127.0.0.1', 8000), H).serve_forever()
+http.server.ThreadingHTTPServer(('127.0.0.1', 8000), H).serve_forever()
 PYEOF
 bg $P python3 "$T"/servers.py > "$T"/servers.out 2>&1
 i=0; while [ $i -lt 50 ] && ! grep -q ready "$T"/servers.out; do sleep 0.1; i=$((i + 1)); done
@@ -74,6 +97,15 @@ for exp in 'tcp:127.0.0.1:8080","kind":"tcp","status":"reachable' \
 	check "probe ${exp%%\"*} -> $(echo "$exp" | sed 's/.*status":"\([a-z]*\).*/\1/')" "$T"/p3 \
 		grep -q "\"target\":\"$exp" "$T"/p3
 done
+# HTTP alongside ICMP and UDP: 1,000 ICMP targets, the gated UDP responder
+# listed first, the HTTP request that opens the gate last.
+$P nft flush ruleset 2>/dev/null
+{ echo udp:127.0.0.1:5356; head -n 1000 "$T"/t10k; echo http://127.0.0.1:8001/gate; } > "$T"/mixed
+$P "$HEALTH" probe --json --timeout 3000 --file "$T"/mixed > "$T"/p5 2>&1
+check "HTTP runs alongside the ring: the gated UDP probe is answered" "$T"/p5 \
+	grep -q '"target":"udp:127.0.0.1:5356","kind":"udp","status":"reachable"' "$T"/p5
+check "mixed list: 1,000 ICMP, the UDP and the HTTP probe all reachable" "$T"/p5 \
+	sh -c "grep -q '\"targets\":1002,\"reachable\":1002' $T/p5 && grep -q '\"target\":\"http://127.0.0.1:8001/gate\",\"kind\":\"http\",\"status\":\"reachable\"' $T/p5"
 $P "$HEALTH" probe --interface lo --tcp 8080 127.0.0.1 > "$T"/p4 2>&1
 check "probe bound to an interface (--interface lo)" "$T"/p4 grep -q '127.0.0.1 tcp reachable' "$T"/p4
 stop_bg

@@ -1,10 +1,11 @@
 #!/bin/sh
-# STUN and probe integration tests in network namespaces (prefix st-):
+# STUN and probe integration tests in network namespaces (prefix s2-):
 #  - wgpunch against itself, coturn's turnserver (STUN only, RFC 5780 on two
 #    addresses), coturn's turnutils_stunclient / turnutils_natdiscovery
 #    against wgpunch stun-server;
-#  - NAT behaviour verdicts through real nftables NATs (full cone, port
-#    restricted, masquerade random);
+#  - NAT behaviour verdicts through real nftables NATs (full cone with and
+#    without hairpinning, port restricted, masquerade random);
+#  - one dual-stack server instance on [::] answering IPv4 and IPv6;
 #  - bad input never answered, rate limiting, replies from the arrival address;
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
@@ -13,8 +14,8 @@ cd "$(dirname "$0")/../.." || exit 1
 PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
 pass=0 fail=0 skip=0
-T=$(mktemp -d /tmp/st-test.XXXXXX)
-NS="st-c st-n st-s st-l st-p"
+T=$(mktemp -d /tmp/s2-test.XXXXXX)
+NS="s2-c s2-n s2-s s2-l s2-p"
 
 cleanup() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -54,7 +55,7 @@ if [ ! -x "$PUNCH" ]; then
 	echo "stun: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-if ! "$PUNCH" discover --help >/dev/null 2>&1 || ! ip netns add st-l 2>/dev/null; then
+if ! "$PUNCH" discover --help >/dev/null 2>&1 || ! ip netns add s2-l 2>/dev/null; then
 	echo "stun: SKIPPED: cannot create network namespaces"
 	echo "stun: 0 passed, 0 failed, 1 skipped"
 	exit 0
@@ -65,16 +66,16 @@ HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
 # ------------------------------------------------------------ loopback
-L="ip netns exec st-l"
-ip -n st-l link set lo up
-ip -n st-l addr add 127.0.0.2/8 dev lo 2>/dev/null
-ip -n st-l addr add 10.99.0.1/32 dev lo
-ip -n st-l addr add 10.99.0.2/32 dev lo
-ip -n st-l -6 addr add ::2/128 dev lo 2>/dev/null
+L="ip netns exec s2-l"
+ip -n s2-l link set lo up
+ip -n s2-l addr add 127.0.0.2/8 dev lo 2>/dev/null
+ip -n s2-l addr add 10.99.0.1/32 dev lo
+ip -n s2-l addr add 10.99.0.2/32 dev lo
+ip -n s2-l -6 addr add ::2/128 dev lo 2>/dev/null
 
 bg $L "$PUNCH" stun-server --listen 127.0.0.1:3478 --alt-address 127.0.0.2 --alt-port 3479 \
 	> "$T"/srv.out 2> "$T"/srv.err
-wait_stun st-l 127.0.0.1 3478 || ko "our server starts" "$T"/srv.err
+wait_stun s2-l 127.0.0.1 3478 || ko "our server starts" "$T"/srv.err
 
 $L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 > "$T"/d1 2>&1
 check "discover against our server: mapped address and RFC 5780" "$T"/d1 \
@@ -144,7 +145,7 @@ check "bad input: dropped packets are counted" "$T"/srv.out \
 
 # Replies leave from the address the request arrived on (wildcard bind, IP_PKTINFO).
 bg $L "$PUNCH" stun-server --listen 0.0.0.0:3480 --rate 20 --burst 20 > "$T"/srv2.out 2>&1
-wait_stun st-l 10.99.0.2 3480 || true
+wait_stun s2-l 10.99.0.2 3480 || true
 cat > "$T"/pktinfo.py <<'EOF'
 import os, socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -179,12 +180,22 @@ $L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 '[::1]:3478' > "$T"/d6 2>
 check "IPv6 discover" "$T"/d6 grep -q 'mapped \[::1\]:' "$T"/d6
 stop_bg
 
+# One instance, both families: a wildcard IPv6 listener is dual stack
+# (IPv4 clients arrive v4-mapped and are answered in IPv4 terms).
+bg $L "$PUNCH" stun-server --listen '[::]:3481' > /dev/null 2>&1
+wait_stun s2-l 127.0.0.1 3481 || true
+{ $L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 127.0.0.1:3481
+  $L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 '[::1]:3481'; } > "$T"/d46 2>&1
+check "one dual-stack server on [::] answers IPv4 and IPv6" "$T"/d46 \
+	sh -c "grep -q '127.0.0.1:3481: mapped 127.0.0.1:' $T/d46 && grep -q '\[::1\]:3481: mapped \[::1\]:' $T/d46"
+stop_bg
+
 # Our client against coturn (STUN only, RFC 5780 on two addresses).
 if [ $HAVE_COTURN = 1 ]; then
 	bg $L turnserver -n --stun-only --no-cli --no-tls --no-dtls -L 127.0.0.1 -L 127.0.0.2 \
 		--listening-port 3478 --alt-listening-port 3479 --userdb "$T"/turndb \
 		--pidfile "$T"/turn.pid --log-file stdout --no-stdout-log > "$T"/turn.log 2>&1
-	wait_stun st-l 127.0.0.1 3478
+	wait_stun s2-l 127.0.0.1 3478
 	$L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 127.0.0.2 > "$T"/d3 2>&1
 	check "discover against coturn: mapped address from both servers" "$T"/d3 \
 		sh -c "[ \$(grep -o '\"status\":\"ok\"' $T/d3 | wc -l) = 2 ] && grep -q '\"public\":\[\"127.0.0.1:[0-9]*\"\]' $T/d3"
@@ -197,73 +208,85 @@ else
 fi
 
 # ------------------------------------------------------------ real NATs
-# st-c (10.77.1.2) -- st-n (10.77.1.1 | 203.0.113.1) -- st-s (203.0.113.10, .11)
+# s2-c (10.77.1.2) -- s2-n (10.77.1.1 | 203.0.113.1) -- s2-s (203.0.113.10, .11)
 nat_setup() {
-	for n in st-c st-n st-s; do ip netns add $n; ip -n $n link set lo up; done
-	ip link add st-c0 netns st-c type veth peer name st-nc netns st-n
-	ip link add st-ns netns st-n type veth peer name st-s0 netns st-s
-	ip -n st-c addr add 10.77.1.2/24 dev st-c0
-	ip -n st-n addr add 10.77.1.1/24 dev st-nc
-	ip -n st-n addr add 203.0.113.1/24 dev st-ns
-	ip -n st-s addr add 203.0.113.10/24 dev st-s0
-	ip -n st-s addr add 203.0.113.11/24 dev st-s0
-	for l in "st-c st-c0" "st-n st-nc" "st-n st-ns" "st-s st-s0"; do
+	for n in s2-c s2-n s2-s; do ip netns add $n; ip -n $n link set lo up; done
+	ip link add s2-c0 netns s2-c type veth peer name s2-nc netns s2-n
+	ip link add s2-ns netns s2-n type veth peer name s2-s0 netns s2-s
+	ip -n s2-c addr add 10.77.1.2/24 dev s2-c0
+	ip -n s2-n addr add 10.77.1.1/24 dev s2-nc
+	ip -n s2-n addr add 203.0.113.1/24 dev s2-ns
+	ip -n s2-s addr add 203.0.113.10/24 dev s2-s0
+	ip -n s2-s addr add 203.0.113.11/24 dev s2-s0
+	for l in "s2-c s2-c0" "s2-n s2-nc" "s2-n s2-ns" "s2-s s2-s0"; do
 		set -- $l; ip -n $1 link set $2 up
 	done
-	ip -n st-c route add default via 10.77.1.1
-	ip netns exec st-n sysctl -qw net.ipv4.ip_forward=1
+	ip -n s2-c route add default via 10.77.1.1
+	ip netns exec s2-n sysctl -qw net.ipv4.ip_forward=1
 }
 nat_rules() { # kind
-	ip netns exec st-n nft flush ruleset
+	ip netns exec s2-n nft flush ruleset
 	case $1 in
-	fullcone) ip netns exec st-n nft -f - <<'EOF'
+	fullcone) ip netns exec s2-n nft -f - <<'EOF'
 table ip st {
-	chain pre { type nat hook prerouting priority dstnat; iifname "st-ns" ip daddr 203.0.113.1 udp dport 1024-65535 dnat to 10.77.1.2; }
-	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" snat to 203.0.113.1; }
+	chain pre { type nat hook prerouting priority dstnat; iifname "s2-ns" ip daddr 203.0.113.1 udp dport 1024-65535 dnat to 10.77.1.2; }
+	chain post { type nat hook postrouting priority srcnat; oifname "s2-ns" snat to 203.0.113.1; }
 }
 EOF
 	;;
-	restricted) ip netns exec st-n nft -f - <<'EOF'
+	hairpin) ip netns exec s2-n nft -f - <<'EOF'
 table ip st {
-	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" masquerade; }
+	chain pre { type nat hook prerouting priority dstnat; ip daddr 203.0.113.1 udp dport 1024-65535 dnat to 10.77.1.2; }
+	chain post { type nat hook postrouting priority srcnat; oifname "s2-ns" snat to 203.0.113.1;
+		oifname "s2-nc" ip saddr 10.77.1.0/24 ct status dnat snat to 203.0.113.1; }
 }
 EOF
 	;;
-	symmetric) ip netns exec st-n nft -f - <<'EOF'
+	restricted) ip netns exec s2-n nft -f - <<'EOF'
 table ip st {
-	chain post { type nat hook postrouting priority srcnat; oifname "st-ns" masquerade random; }
+	chain post { type nat hook postrouting priority srcnat; oifname "s2-ns" masquerade; }
+}
+EOF
+	;;
+	symmetric) ip netns exec s2-n nft -f - <<'EOF'
+table ip st {
+	chain post { type nat hook postrouting priority srcnat; oifname "s2-ns" masquerade random; }
 }
 EOF
 	;;
 	esac
-	ip netns exec st-n conntrack -F 2>/dev/null || true
+	ip netns exec s2-n conntrack -F 2>/dev/null || true
 }
-nat_case() { # kind server-kind expected-mapping expected-filtering
+nat_case() { # kind server-kind expected-mapping expected-filtering expected-hairpinning
 	nat_rules "$1"
-	ip netns exec st-c "$PUNCH" discover --json --rto 100 --tries 3 --timeout 20000 \
+	ip netns exec s2-c "$PUNCH" discover --json --rto 100 --tries 3 --timeout 20000 \
 		203.0.113.10 > "$T"/nat-$1-$2 2>&1
-	check "NAT $1 via $2: mapping $3, filtering $4" "$T"/nat-$1-$2 \
-		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\"" "$T"/nat-$1-$2
+	check "NAT $1 via $2: mapping $3, filtering $4, hairpinning $5" "$T"/nat-$1-$2 \
+		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\",\"hairpinning\":$5" "$T"/nat-$1-$2
 }
 if [ $HAVE_NFT = 1 ]; then
 	nat_setup
-	bg ip netns exec st-s "$PUNCH" stun-server --listen 203.0.113.10:3478 \
+	bg ip netns exec s2-s "$PUNCH" stun-server --listen 203.0.113.10:3478 \
 		--alt-address 203.0.113.11 --alt-port 3479 > /dev/null 2>&1
 	sleep 0.3
-	nat_case fullcone wgpunch endpoint-independent endpoint-independent
-	nat_case restricted wgpunch endpoint-independent address-and-port-dependent
-	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent
+	# Full cone without hairpinning (DNAT only from outside) and with it
+	# (DNAT from inside too, plus the hairpin SNAT back to the client).
+	nat_case fullcone wgpunch endpoint-independent endpoint-independent false
+	nat_case hairpin wgpunch endpoint-independent endpoint-independent true
+	nat_case restricted wgpunch endpoint-independent address-and-port-dependent false
+	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent false
 	check "symmetric NAT: verdict says the mapping varies by destination" "$T"/nat-symmetric-wgpunch \
 		grep -q '"varies_by_destination":true,"verdict":"symmetric NAT' "$T"/nat-symmetric-wgpunch
 	stop_bg
 	if [ $HAVE_COTURN = 1 ]; then
-		bg ip netns exec st-s turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+		bg ip netns exec s2-s turnserver -n --stun-only --no-cli --no-tls --no-dtls \
 			-L 203.0.113.10 -L 203.0.113.11 --listening-port 3478 --alt-listening-port 3479 \
 			--userdb "$T"/turndb2 --pidfile "$T"/turn2.pid --log-file stdout --no-stdout-log \
 			> "$T"/turn2.log 2>&1
-		wait_stun st-s 203.0.113.10 3478
-		nat_case fullcone coturn endpoint-independent endpoint-independent
-		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent
+		wait_stun s2-s 203.0.113.10 3478
+		nat_case fullcone coturn endpoint-independent endpoint-independent false
+		nat_case hairpin coturn endpoint-independent endpoint-independent true
+		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent false
 		stop_bg
 	else
 		sk "NAT verdicts against coturn" "coturn not installed"

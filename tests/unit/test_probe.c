@@ -2,6 +2,8 @@
 /* The probe engine on loopback: TCP established / refused, UDP refused /
  * silent, ICMP echo when this process may send it; per-probe timeouts. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,6 +73,87 @@ static void probe__tcp_udp_loopback__reachable_refused_timeout(void **state)
 	close(u);
 }
 
+/* The gate: answer the UDP probe only once the HTTP probe has connected
+ * (accept() returned), then answer the HTTP request. Run one after the
+ * other, the UDP probe would time out first; run together, both answer. */
+struct gate {
+	int udp, tcp;
+	int accepted;
+};
+
+static void *gate_thread(void *arg)
+{
+	struct gate *g = arg;
+	struct pollfd pf = {.fd = g->tcp, .events = POLLIN};
+	uint8_t buf[2048];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(g->udp, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+	/* Wait (bounded) for the HTTP client to connect. */
+	if (n < 0 || poll(&pf, 1, 3000) != 1)
+		return NULL;
+	int c = accept(g->tcp, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	g->accepted = 1;
+	sendto(g->udp, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	pf.fd = c;
+	if (poll(&pf, 1, 3000) == 1 && recv(c, buf, sizeof(buf), 0) > 0) {
+		static const char resp[] = "HTTP/1.0 204 No Content\r\nContent-Length: 0\r\n\r\n";
+		send(c, resp, sizeof(resp) - 1, MSG_NOSIGNAL);
+	}
+	close(c);
+	return NULL;
+}
+
+static void probe__http_and_udp__run_concurrently(void **state)
+{
+	struct gate g = {0};
+	uint16_t uport, tport;
+	char url[64];
+	pthread_t th;
+
+	g.udp = listener(SOCK_DGRAM, &uport);
+	g.tcp = listener(SOCK_STREAM, &tport);
+	assert_int_equal(pthread_create(&th, NULL, gate_thread, &g), 0);
+	struct wgnl_probe p[2];
+	target(&p[0], WGNL_PROBE_UDP, uport);
+	memset(&p[1], 0, sizeof(p[1]));
+	p[1].kind = WGNL_PROBE_HTTP;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", tport);
+	p[1].url = url;
+	struct wgnl_probe_opts o = {.timeout_ms = 2000};
+	int r = wgnl_probe_run(p, 2, &o, NULL);
+	pthread_join(th, NULL);
+	if (p[1].status == -ENOSYS) {
+		print_message("SKIP: libcurl cannot be loaded here\n");
+		close(g.udp);
+		close(g.tcp);
+		skip();
+	}
+	assert_int_equal(g.accepted, 1);
+	assert_int_equal(p[0].status, 0);
+	assert_int_equal(p[1].status, 0);
+	assert_int_equal(p[1].http_code, 204);
+	assert_int_equal(r, 2);
+	close(g.udp);
+	close(g.tcp);
+}
+
+static void probe__http_without_url__einval_others_run(void **state)
+{
+	uint16_t tport;
+	int t = listener(SOCK_STREAM, &tport);
+	struct wgnl_probe p[2];
+	target(&p[0], WGNL_PROBE_TCP, tport);
+	memset(&p[1], 0, sizeof(p[1]));
+	p[1].kind = WGNL_PROBE_HTTP;
+	assert_int_equal(wgnl_probe_run(p, 2, NULL, NULL), 1);
+	assert_int_equal(p[0].status, 0);
+	assert_int_equal(p[1].status, -EINVAL);
+	close(t);
+}
+
 static void probe__icmp_loopback__reachable_or_skipped(void **state)
 {
 	struct wgnl_probe p[2];
@@ -105,6 +188,8 @@ int main(void)
 		cmocka_unit_test(probe__tcp_udp_loopback__reachable_refused_timeout),
 		cmocka_unit_test(probe__icmp_loopback__reachable_or_skipped),
 		cmocka_unit_test(probe__bad_family__einval),
+		cmocka_unit_test(probe__http_and_udp__run_concurrently),
+		cmocka_unit_test(probe__http_without_url__einval_others_run),
 	};
 	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);
 }

@@ -179,6 +179,43 @@ static void decode__unknown_required_attribute__eopnotsupp_listed(void **state)
 	assert_true(m.flags & WGNL_STUN_HAS_FINGERPRINT);
 }
 
+/* Bit by bit, the way RFC 1952 defines it: the reference for the
+ * library's table-driven CRC. */
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xFFFFFFFFU;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+	}
+	return ~c;
+}
+
+static void finish__fingerprint_every_length__matches_bitwise_crc(void **state)
+{
+	uint8_t buf[1400], val[1300];
+	for (size_t i = 0; i < sizeof(val); i++)
+		val[i] = (uint8_t)(i * 131 + 7);
+	/* SOFTWARE values of 0..1299 bytes: every alignment and tail length
+	 * of the eight-byte folding loop, and long messages. */
+	for (size_t len = 0; len < sizeof(val); len += len < 64 ? 1 : 37) {
+		struct wgnl_stun_writer w;
+		wgnl_stun_writer_init(&w, buf, sizeof(buf), 0x0101, tid);
+		wgnl_stun_put(&w, 0x8022, val, len);
+		int n = wgnl_stun_finish(&w, true);
+		assert_true(n > 8);
+		uint32_t want = crc32_ref(buf, (size_t)n - 8) ^ 0x5354554eU;
+		uint32_t got = (uint32_t)buf[n - 4] << 24 | (uint32_t)buf[n - 3] << 16 |
+			       (uint32_t)buf[n - 2] << 8 | buf[n - 1];
+		assert_int_equal(got, want);
+		/* The decoder also checks it (SOFTWARE is capped at 763 bytes). */
+		struct wgnl_stun_msg m;
+		if (len <= 763)
+			assert_int_equal(wgnl_stun_decode(buf, (size_t)n, &m), 0);
+	}
+}
+
 static void decode__attribute_after_fingerprint__ebadmsg(void **state)
 {
 	uint8_t b[64];
@@ -321,6 +358,7 @@ int main(void)
 		cmocka_unit_test(decode__attribute_overruns_message__ebadmsg),
 		cmocka_unit_test(decode__unknown_required_attribute__eopnotsupp_listed),
 		cmocka_unit_test(decode__attribute_after_fingerprint__ebadmsg),
+		cmocka_unit_test(finish__fingerprint_every_length__matches_bitwise_crc),
 		cmocka_unit_test(decode__bad_address_family_or_length__ebadmsg),
 		cmocka_unit_test(build__binding_response_v4_v6__round_trips),
 		cmocka_unit_test(build__error_and_unknown__round_trips),

@@ -385,6 +385,22 @@ static void uapi_parse__uppercase_hex__accepted(void **state)
 	wgnl_close(ctx);
 }
 
+static void uapi_parse__zone_of_another_namespace__scope_dropped(void **state)
+{
+	struct wgnl_ctx *ctx = ctx_for(NULL);
+	struct wgnl_device *dev = wgnl_device_new("ua0");
+	char buf[64];
+
+	assert_int_equal(parse_text(ctx, dev,
+				    "public_key=" PEER1_HEX "\n"
+				    "endpoint=[fe80::1%ua-no-such-if]:51820\nerrno=0\n\n"),
+			 1);
+	assert_string_equal(wgnl_endpoint_format(&dev->peers[0].endpoint, buf, sizeof(buf)),
+			    "[fe80::1]:51820");
+	wgnl_device_free(dev);
+	wgnl_close(ctx);
+}
+
 /* ----------------------------------------------------------------- get */
 
 static void uapi_get__fake_server__device_and_stats(void **state)
@@ -1006,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(uapi_parse__unknown_keys__skipped),
 		cmocka_unit_test(uapi_parse__malformed__ebadmsg),
 		cmocka_unit_test(uapi_parse__uppercase_hex__accepted),
+		cmocka_unit_test(uapi_parse__zone_of_another_namespace__scope_dropped),
 		cmocka_unit_test(uapi_get__fake_server__device_and_stats),
 		cmocka_unit_test(uapi_get__reply_one_byte_at_a_time__parsed),
 		cmocka_unit_test(uapi_get__20k_peers_split_reply__all_parsed),
