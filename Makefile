@@ -66,7 +66,7 @@ TEST_TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
 TEST_TOOLS := $(TEST_TOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 .PHONY: all lib tools tests install uninstall clean distclean deps demo check check-unit \
-        check-asan check-uapi check-kernel check-extra bench help
+        check-asan check-valgrind check-uapi check-kernel check-extra bench help
 .DEFAULT_GOAL := all
 
 all: lib tools
@@ -117,7 +117,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, ASan+UBSan, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
+check: deps ## everything: unit, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
@@ -127,6 +127,10 @@ check-unit: all tests ## cmocka unit tests
 check-asan: ## the unit tests built with ASan+UBSan (in build-asan/)
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/unit/run.sh build-asan
+
+check-valgrind: all tests ## the unit tests under valgrind (memcheck, leaks are errors)
+	$(Q)UNIT_NAME=valgrind UNIT_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9" \
+		sh tests/unit/run.sh $(BUILD)
 
 check-uapi: all tests ## wireguard-go in network namespaces, configured by wgctl
 	$(Q)sh tests/uapi/run.sh $(BUILD)

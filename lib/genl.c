@@ -567,7 +567,8 @@ int wgi_genl_build_set(const struct wgnl_device *dev, uint16_t family, void *buf
 				break;
 			skip_skipped(dev, cur);
 		}
-		if (mnl_attr_get_payload_len(peers))
+		/* nla_len is only written by nest_end: measure from the tail. */
+		if ((char *)mnl_nlmsg_get_payload_tail(nlh) > (char *)peers + MNL_ATTR_HDRLEN)
 			mnl_attr_nest_end(nlh, peers);
 		else
 			mnl_attr_nest_cancel(nlh, peers);

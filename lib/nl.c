@@ -213,7 +213,7 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 
 int wgi_genl_family(struct wgnl_ctx *ctx)
 {
-	char buf[256] __attribute__((aligned(4)));
+	char buf[256] __attribute__((aligned(4))) = { 0 }; /* padding is sent too */
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	uint16_t id = 0;

@@ -342,7 +342,7 @@ static void icmp_reply(struct eng *e, int which, struct io_uring_cqe *cqe, uint6
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return;
 	uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	uint8_t *buf = wgi_bufring_buf(&e->br, bid);
+	uint8_t *buf = wgi_bufring_take(&e->br, bid, cqe->res);
 	struct io_uring_recvmsg_out *o;
 
 	if (cqe->res <= 0 || !(o = io_uring_recvmsg_validate(buf, cqe->res, &is->rmh)))

@@ -242,7 +242,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			if (!(cqe->flags & IORING_CQE_F_BUFFER))
 				continue;
 			uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-			uint8_t *buf = wgi_bufring_buf(&c->br, bid);
+			uint8_t *buf = wgi_bufring_take(&c->br, bid, cqe->res);
 			struct io_uring_recvmsg_out *o;
 			if (cqe->res > 0 && (o = io_uring_recvmsg_validate(buf, cqe->res, &c->rmh)) &&
 			    !(o->flags & MSG_TRUNC)) {

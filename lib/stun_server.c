@@ -470,7 +470,7 @@ static void handle_recv(struct wgnl_stun_server *s, int sock, struct io_uring_cq
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return; /* -ENOBUFS or a socket error: re-armed by the loop */
 	uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	uint8_t *buf = wgi_bufring_buf(&s->br, bid);
+	uint8_t *buf = wgi_bufring_take(&s->br, bid, cqe->res);
 
 	if (cqe->res > 0) {
 		struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, cqe->res, &s->rmh);

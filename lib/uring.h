@@ -10,6 +10,15 @@
 
 #include "wgkit/wgnl.h"
 
+/* The kernel fills provided buffers behind valgrind's back: tell memcheck
+ * which bytes it wrote (a no-op outside valgrind). */
+#if defined(__has_include) && __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define WGI_KERNEL_WROTE(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define WGI_KERNEL_WROTE(p, n) ((void)0)
+#endif
+
 /* A ring of provided buffers (one buffer group) that multishot receives
  * pick from; buffers go back with wgi_bufring_recycle() once consumed. */
 struct wgi_bufring {
@@ -31,6 +40,15 @@ void wgi_bufring_publish(struct wgi_bufring *b);
 static inline uint8_t *wgi_bufring_buf(const struct wgi_bufring *b, uint16_t bid)
 {
 	return b->mem + (size_t)bid * b->size;
+}
+/* The buffer a completion of @res bytes landed in. */
+static inline uint8_t *wgi_bufring_take(const struct wgi_bufring *b, uint16_t bid, int res)
+{
+	uint8_t *buf = wgi_bufring_buf(b, bid);
+
+	if (res > 0)
+		WGI_KERNEL_WROTE(buf, (size_t)res);
+	return buf;
 }
 
 /* Set up @ring with @entries SQEs (CQ twice that), single issuer and

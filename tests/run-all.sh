@@ -27,6 +27,7 @@ run() { "$@"; echo $? > "$LOG/rc"; }
 
 suite unit run sh tests/unit/run.sh "$BUILD"
 suite asan run make --no-print-directory check-asan
+suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/rtnl/run.sh ] && suite rtnl run sh tests/rtnl/run.sh "$BUILD"
 [ -f tests/wgctl/run.sh ] && suite wgctl run sh tests/wgctl/run.sh "$BUILD"
 [ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Run every unit test binary in BUILD/tests; exit 77 means skipped.
 # Prints one closing "N passed, N failed, N skipped" line.
+# UNIT_WRAP runs each binary under a wrapper (make check-valgrind uses valgrind).
 BUILD=${1:-build}
+NAME=${UNIT_NAME:-unit}
 pass=0 fail=0 skip=0
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
-	"$t"
+	$UNIT_WRAP "$t"
 	rc=$?
 	case $rc in
 	0) pass=$((pass + 1)) ;;
@@ -13,5 +15,5 @@ for t in "$BUILD"/tests/test_*; do
 	*) fail=$((fail + 1)); echo "FAIL: $(basename "$t") (exit $rc)" ;;
 	esac
 done
-echo "unit: $pass passed, $fail failed, $skip skipped"
+echo "$NAME: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
