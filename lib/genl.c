@@ -511,6 +511,7 @@ int wgi_genl_build_set(const struct wgnl_device *dev, uint16_t family, void *buf
 		       struct wgi_genl_set_cursor *cur)
 {
 	bool first = cur->msgs == 0, progress = first;
+	unsigned removals = 0;
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	int r;
@@ -560,11 +561,16 @@ int wgi_genl_build_set(const struct wgnl_device *dev, uint16_t family, void *buf
 		if (lim > len)
 			lim = len;
 		while (cur->peer < dev->n_peers) {
+			bool removal = dev->peers[cur->peer].flags & WGNL_PEER_REMOVE;
+
+			if (removal && removals == WGI_GENL_REMOVALS_MAX)
+				break;
 			r = put_peer(nlh, lim, &dev->peers[cur->peer], cur);
 			if (r != PEER_FULL)
 				progress = true;
 			if (r != PEER_DONE)
 				break;
+			removals += removal;
 			skip_skipped(dev, cur);
 		}
 		/* nla_len is only written by nest_end: measure from the tail. */
@@ -786,6 +792,114 @@ static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl
 		ctx->stats.dump_retries++;
 	}
 	/* The receive buffer held the private key. */
+	wgnl_wipe(ctx->buf, WGI_RECV_BUF);
+	return r;
+}
+
+struct stream_state {
+	struct wgi_genl_parse st;
+	wgnl_peer_cb cb;
+	void *data;
+	int cb_err;
+};
+
+/* Hand over peers [0, keep_from) and drop them; the rest moves to the front. */
+static int stream_flush(struct stream_state *ss, size_t keep_from)
+{
+	struct wgnl_device *dev = ss->st.dev;
+	size_t n = dev->n_peers;
+	int r = 0;
+
+	for (size_t i = 0; i < keep_from && i < n; i++) {
+		if (!ss->cb_err) {
+			r = ss->cb(dev, &dev->peers[i], ss->data);
+			if (r < 0)
+				ss->cb_err = r;
+		}
+		wgi_peer_clear(&dev->peers[i]);
+	}
+	if (keep_from >= n) {
+		dev->n_peers = 0;
+		ss->st.last = 0;
+	} else if (keep_from) {
+		memmove(dev->peers, dev->peers + keep_from, (n - keep_from) * sizeof(*dev->peers));
+		dev->n_peers = n - keep_from;
+		ss->st.last = ss->st.last > keep_from ? ss->st.last - keep_from : 0;
+	}
+	if (keep_from && wgi_device_reindex(dev) < 0 && !ss->cb_err)
+		ss->cb_err = -ENOMEM;
+	return ss->cb_err;
+}
+
+static int stream_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stream_state *ss = data;
+
+	if (wgi_genl_parse_msg(nlh, &ss->st) < 0)
+		return MNL_CB_ERROR;
+	/* The last peer may go on in the next message. */
+	if (ss->st.dev->n_peers > 1 && stream_flush(ss, ss->st.dev->n_peers - 1) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
+			       void *data, struct wgnl_device **ret)
+{
+	char req[MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64] __attribute__((aligned(4)));
+	int r;
+
+	*ret = NULL;
+	r = wgi_genl_family(ctx);
+	if (r < 0)
+		return r;
+	for (unsigned attempt = 0;; attempt++) {
+		struct stream_state ss = { .cb = cb, .data = data };
+		struct nlmsghdr *nlh;
+		struct genlmsghdr *g;
+
+		ss.st.dev = wgnl_device_new(ifname);
+		if (!ss.st.dev) {
+			r = -ENOMEM;
+			break;
+		}
+		nlh = mnl_nlmsg_put_header(req);
+		nlh->nlmsg_type = ctx->genl_family;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+		g->cmd = WG_CMD_GET_DEVICE;
+		g->version = WG_GENL_VERSION;
+		mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
+		ctx->stats.get_msgs++;
+		r = wgi_nl_transact(ctx, &ctx->genl, nlh, stream_cb, &ss);
+		if (r == 0 && !ss.st.msgs)
+			r = -EBADMSG;
+		if (r == 0)
+			r = stream_flush(&ss, ss.st.dev->n_peers);
+		if (ss.cb_err)
+			r = ss.cb_err;
+		else if (r == -EBADMSG && ss.st.err)
+			r = ss.st.err;
+		if (r == 0)
+			*ret = ss.st.dev;
+		else
+			wgnl_device_free(ss.st.dev);
+		if (r != -EINTR || ss.cb_err) {
+			r = map_dev_err(ctx, ifname, r);
+			break;
+		}
+		if (attempt == WGI_GENL_DUMP_RETRIES) {
+			wgi_set_error(ctx, "the dump of '%s' was interrupted by changes %u times",
+				      ifname, attempt + 1);
+			r = -EAGAIN;
+			break;
+		}
+		ctx->stats.dump_retries++;
+		/* What was handed over belongs to an inconsistent dump. */
+		r = cb(NULL, NULL, data);
+		if (r < 0)
+			break;
+	}
 	wgnl_wipe(ctx->buf, WGI_RECV_BUF);
 	return r;
 }

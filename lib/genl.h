@@ -27,6 +27,11 @@
  * the kernel accepts a message up to the socket's send buffer (~208 KiB by
  * default) but reads only one WGDEVICE_A_PEERS per message. */
 #define WGI_GENL_SET_BUF (WGI_GENL_NEST_MAX + 1024)
+/* Peer removals per set message at most. The kernel removes each peer with
+ * its own synchronize_net() while holding the rtnl lock for the whole
+ * message; ~1,300 removals would fit the nest, which could stall every other
+ * rtnl user (ip, routing daemons) for a long time on a busy box. */
+#define WGI_GENL_REMOVALS_MAX 128u
 
 /* ------------------------------------------------------------ set */
 
@@ -67,6 +72,13 @@ struct wgi_genl_parse {
  * from the previous message. Unknown attributes are skipped. Returns 0,
  * -EBADMSG (truncated or invalid attribute; st->err set) or -ENOMEM. */
 int wgi_genl_parse_msg(const struct nlmsghdr *nlh, struct wgi_genl_parse *st);
+
+/* Stream a dump of @ifname through @cb (see wgnl_get_device_stream()):
+ * each message is parsed, every peer but the last is handed over and
+ * dropped, the last kept in case the next message continues it. Memory stays
+ * at one message's peers whatever the device holds. */
+int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
+			       void *data, struct wgnl_device **ret);
 
 /* ------------------------------------------------------------ caps */
 

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genl.h"
 #include "internal.h"
+
+static const wgnl_key zero_key;
 
 void wgnl_plan_free(struct wgnl_plan *plan)
 {
@@ -25,25 +28,35 @@ static int prefix_qcmp(const void *a, const void *b)
 	return wgnl_prefix_cmp(a, b);
 }
 
+/* Peers rarely hold more than a few allowed IPs: those are canonicalised on
+ * the stack, so a no-op plan over 100k peers allocates nothing per peer. */
+#define SMALL_IPS 8
+
 /* Masked, sorted, de-duplicated copy of @p's allowed IPs (what the kernel
- * would hold). Returns the count or -ENOMEM; *out is NULL when empty. */
-static ssize_t canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix **out)
+ * would hold), into @small when they fit, else into *heap (caller frees).
+ * Returns the count or -ENOMEM; *out points at the copy. */
+static ssize_t canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix *small,
+			     struct wgnl_prefix **heap, struct wgnl_prefix **out)
 {
-	struct wgnl_prefix *v;
+	struct wgnl_prefix *v = small;
 	size_t n = 0;
 
-	*out = NULL;
+	*heap = NULL;
+	*out = small;
 	if (!p->n_allowedips)
 		return 0;
-	v = malloc(p->n_allowedips * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
+	if (p->n_allowedips > SMALL_IPS) {
+		v = *heap = malloc(p->n_allowedips * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < p->n_allowedips; i++) {
 		v[i] = p->allowedips[i];
 		v[i].flags = 0;
 		wgnl_prefix_mask(&v[i]);
 	}
-	qsort(v, p->n_allowedips, sizeof(*v), prefix_qcmp);
+	if (p->n_allowedips > 1)
+		qsort(v, p->n_allowedips, sizeof(*v), prefix_qcmp);
 	for (size_t i = 0; i < p->n_allowedips; i++)
 		if (!n || wgnl_prefix_cmp(&v[n - 1], &v[i]))
 			v[n++] = v[i];
@@ -56,8 +69,8 @@ static ssize_t canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix **out
 static int diff_allowedips(struct wgnl_peer *c, const struct wgnl_peer *want,
 			   const struct wgnl_peer *run, unsigned flags)
 {
-	struct wgnl_prefix *w = NULL, *r = NULL;
-	ssize_t nw = canonical_ips(want, &w), nr = canonical_ips(run, &r);
+	struct wgnl_prefix ws[SMALL_IPS], rs[SMALL_IPS], *wh, *rh, *w, *r;
+	ssize_t nw = canonical_ips(want, ws, &wh, &w), nr = canonical_ips(run, rs, &rh, &r);
 	size_t i = 0, j = 0;
 	int ret = 0;
 
@@ -65,8 +78,15 @@ static int diff_allowedips(struct wgnl_peer *c, const struct wgnl_peer *want,
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (nw == nr && (!nw || !memcmp(w, r, (size_t)nw * sizeof(*w))))
-		goto out;
+	if (nw == nr) {
+		/* Element-wise: the union behind an IPv4 address may hold
+		 * anything, so no memcmp of whole prefixes. */
+		while (i < (size_t)nw && !wgnl_prefix_cmp(&w[i], &r[i]))
+			i++;
+		if (i == (size_t)nw)
+			goto out;
+		i = 0;
+	}
 	ret = 1;
 	if (!(flags & WGNL_SYNC_ALLOWEDIP_REMOVE)) {
 		c->flags |= WGNL_PEER_REPLACE_ALLOWEDIPS;
@@ -93,8 +113,8 @@ static int diff_allowedips(struct wgnl_peer *c, const struct wgnl_peer *want,
 		}
 	}
 out:
-	free(w);
-	free(r);
+	free(wh);
+	free(rh);
 	return ret;
 }
 
@@ -199,26 +219,49 @@ out:
 	return r;
 }
 
-int wgnl_sync_plan(const struct wgnl_device *desired, const struct wgnl_device *running,
-		   const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret)
+static int plan_new(const char *name, uint32_t ifindex, struct wgnl_plan **ret)
 {
-	struct wgnl_plan *plan;
-	struct wgnl_device *c;
-	int r = -ENOMEM;
+	struct wgnl_plan *plan = calloc(1, sizeof(*plan));
 
 	*ret = NULL;
-	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return -ENOMEM;
-	c = plan->change = wgnl_device_new(running->name[0] ? running->name : desired->name);
-	if (!c)
-		goto fail;
-	c->ifindex = running->ifindex;
-	if ((desired->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
-	    (!(running->flags & WGNL_DEV_HAS_PRIVATE_KEY) ||
-	     !wgnl_key_equal(desired->private_key, running->private_key))) {
-		memcpy(c->private_key, desired->private_key, WGNL_KEY_LEN);
-		c->flags |= WGNL_DEV_HAS_PRIVATE_KEY;
+	plan->change = wgnl_device_new(name);
+	if (!plan->change) {
+		free(plan);
+		return -ENOMEM;
+	}
+	plan->change->ifindex = ifindex;
+	*ret = plan;
+	return 0;
+}
+
+/* The device fields @desired has (HAS_*) that differ from @running. */
+static void diff_device(struct wgnl_plan *plan, const struct wgnl_device *desired,
+			const struct wgnl_device *running)
+{
+	struct wgnl_device *c = plan->change;
+
+	/* A device without a private key reports none: that equals a desired
+	 * "no key" (all zero). Implementations clamp the key they are given
+	 * and report it clamped: compare clamped, or an unclamped key in a file
+	 * would be "changed" on every run (and a changed private key makes the
+	 * kernel recompute every peer's static-static secret). */
+	if (desired->flags & WGNL_DEV_HAS_PRIVATE_KEY) {
+		wgnl_key want;
+
+		memcpy(want, desired->private_key, WGNL_KEY_LEN);
+		if (!wgnl_key_is_zero(want)) {
+			want[0] &= 248;
+			want[31] = (uint8_t)((want[31] & 127) | 64);
+		}
+		if (!wgnl_key_equal(want, (running->flags & WGNL_DEV_HAS_PRIVATE_KEY)
+						  ? running->private_key
+						  : zero_key)) {
+			memcpy(c->private_key, desired->private_key, WGNL_KEY_LEN);
+			c->flags |= WGNL_DEV_HAS_PRIVATE_KEY;
+		}
+		wgnl_wipe(want, sizeof(want));
 	}
 	if ((desired->flags & WGNL_DEV_HAS_LISTEN_PORT) &&
 	    desired->listen_port != running->listen_port) {
@@ -230,41 +273,171 @@ int wgnl_sync_plan(const struct wgnl_device *desired, const struct wgnl_device *
 		c->flags |= WGNL_DEV_HAS_FWMARK;
 	}
 	plan->device_changed = c->flags != 0;
+}
 
+static int plan_removal(struct wgnl_plan *plan, const wgnl_key pub)
+{
+	struct wgnl_peer *p;
+	int r = wgnl_device_add_peer(plan->change, pub, &p);
+
+	if (r == -EEXIST)
+		return 0;
+	if (r < 0)
+		return r;
+	p->flags |= WGNL_PEER_REMOVE;
+	plan->n_remove++;
+	return 0;
+}
+
+static int plan_add(struct wgnl_plan *plan, const struct wgnl_peer *d)
+{
+	int r = copy_peer_full(plan->change, d);
+
+	if (r == -EEXIST)
+		return 0; /* listed twice in the desired device: first wins */
+	if (r < 0)
+		return r;
+	plan->n_add++;
+	return 0;
+}
+
+int wgnl_sync_plan(const struct wgnl_device *desired, const struct wgnl_device *running,
+		   const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret)
+{
+	struct wgnl_plan *plan;
+	int r;
+
+	*ret = NULL;
+	r = plan_new(running->name[0] ? running->name : desired->name, running->ifindex, &plan);
+	if (r < 0)
+		return r;
+	diff_device(plan, desired, running);
 	for (size_t i = 0; i < desired->n_peers; i++) {
 		const struct wgnl_peer *d = &desired->peers[i];
 		const struct wgnl_peer *run = wgnl_device_find_peer(running, d->public_key);
 
-		if (!run) {
-			r = copy_peer_full(c, d);
-			if (r == -EEXIST)
-				continue; /* listed twice in @desired: first wins */
-			if (r < 0)
-				goto fail;
-			plan->n_add++;
-		} else {
-			r = diff_peer(plan, d, run, last, flags);
-			if (r < 0)
-				goto fail;
-		}
-	}
-	for (size_t i = 0; i < running->n_peers; i++) {
-		const struct wgnl_peer *run = &running->peers[i];
-		struct wgnl_peer *p;
-
-		if (wgnl_device_find_peer(desired, run->public_key))
-			continue;
-		r = wgnl_device_add_peer(c, run->public_key, &p);
+		r = run ? diff_peer(plan, d, run, last, flags) : plan_add(plan, d);
 		if (r < 0)
 			goto fail;
-		p->flags |= WGNL_PEER_REMOVE;
-		plan->n_remove++;
+	}
+	for (size_t i = 0; i < running->n_peers; i++) {
+		if (wgnl_device_find_peer(desired, running->peers[i].public_key))
+			continue;
+		r = plan_removal(plan, running->peers[i].public_key);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = plan;
 	return 0;
 fail:
 	wgnl_plan_free(plan);
-	return r < 0 ? r : -ENOMEM;
+	return r;
+}
+
+/* ------------------------------------------------------------ streaming */
+
+int wgnl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+			   struct wgnl_device **ret)
+{
+	struct wgnl_device *dev;
+	int r = 0;
+
+	*ret = NULL;
+	wgi_clear_error(ctx);
+	if (!ifname || !*ifname || strlen(ifname) >= WGNL_IFNAMSIZ || strchr(ifname, '/')) {
+		wgi_set_error(ctx, "invalid interface name");
+		return -EINVAL;
+	}
+	if (!ctx->ops_override && wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_KERNEL)
+		return wgi_genl_get_device_stream(ctx, ifname, cb, data, ret);
+	/* A UAPI reply is one text block: read whole, then streamed. */
+	r = wgnl_get_device(ctx, ifname, &dev);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < dev->n_peers && r >= 0; i++)
+		r = cb(dev, &dev->peers[i], data);
+	for (size_t i = 0; i < dev->n_peers; i++)
+		wgi_peer_clear(&dev->peers[i]);
+	dev->n_peers = 0;
+	if (r >= 0)
+		r = wgi_device_reindex(dev);
+	if (r < 0) {
+		wgnl_device_free(dev);
+		return r;
+	}
+	*ret = dev;
+	return 0;
+}
+
+struct stream_plan {
+	const struct wgnl_device *desired, *last;
+	unsigned flags;
+	const char *ifname;
+	struct wgnl_plan *plan;
+	uint8_t *seen; /* per desired peer */
+};
+
+static int stream_plan_cb(const struct wgnl_device *dev, const struct wgnl_peer *run, void *data)
+{
+	struct stream_plan *sp = data;
+	const struct wgnl_peer *d;
+	size_t pos;
+
+	(void)dev;
+	if (!run) {
+		/* The dump restarts: so does the plan. */
+		wgnl_plan_free(sp->plan);
+		if (sp->desired->n_peers)
+			memset(sp->seen, 0, sp->desired->n_peers);
+		return plan_new(sp->ifname, 0, &sp->plan);
+	}
+	d = wgnl_device_find_peer(sp->desired, run->public_key);
+	if (!d)
+		return plan_removal(sp->plan, run->public_key);
+	pos = (size_t)(d - sp->desired->peers);
+	if (sp->seen[pos])
+		return 0;
+	sp->seen[pos] = 1;
+	return diff_peer(sp->plan, d, run, sp->last, sp->flags);
+}
+
+int wgnl_sync_plan_stream(struct wgnl_ctx *ctx, const struct wgnl_device *desired,
+			  const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret,
+			  struct wgnl_device **running)
+{
+	struct stream_plan sp = { .desired = desired, .last = last, .flags = flags,
+				  .ifname = desired->name };
+	struct wgnl_device *info = NULL;
+	int r;
+
+	*ret = NULL;
+	if (running)
+		*running = NULL;
+	sp.seen = calloc(desired->n_peers ? desired->n_peers : 1, 1);
+	if (!sp.seen)
+		return -ENOMEM;
+	r = plan_new(desired->name, 0, &sp.plan);
+	if (r == 0)
+		r = wgnl_get_device_stream(ctx, desired->name, stream_plan_cb, &sp, &info);
+	if (r == 0) {
+		sp.plan->change->ifindex = info->ifindex;
+		diff_device(sp.plan, desired, info);
+		for (size_t i = 0; i < desired->n_peers && r == 0; i++)
+			if (!sp.seen[i])
+				r = plan_add(sp.plan, &desired->peers[i]);
+	}
+	free(sp.seen);
+	if (r < 0) {
+		wgnl_plan_free(sp.plan);
+		wgnl_device_free(info);
+		return r;
+	}
+	*ret = sp.plan;
+	if (running)
+		*running = info;
+	else
+		wgnl_device_free(info);
+	return 0;
 }
 
 int wgnl_sync_apply(struct wgnl_ctx *ctx, const struct wgnl_plan *plan)

@@ -12,6 +12,7 @@ static const struct wgctl_cmd commands[] = {
 	{ "set", cmd_set, "change an interface's settings and peers" },
 	{ "setconf", cmd_setconf, "replace an interface's configuration with a file" },
 	{ "addconf", cmd_addconf, "add a file's configuration to an interface" },
+	{ "sync", cmd_sync, "apply only what differs from a file; --plan shows it as JSON" },
 	{ "syncconf", cmd_syncconf, "make an interface match a file (peers absent from it go)" },
 	{ "genkey", cmd_genkey, "print a new private key" },
 	{ "genpsk", cmd_genpsk, "print a new preshared key" },

@@ -383,6 +383,10 @@ int cmd_up(int argc, char **argv)
 	rc = quick_hooks("up", t.ifname, "PostUp", cfg->quick.post_up, cfg->quick.n_post_up);
 	if (rc)
 		goto fail;
+	/* What `wgctl sync` compares endpoints against next time. */
+	r = wgctl_sync_record(NULL, t.ifname, cfg);
+	if (r < 0)
+		wgk_warn("up: cannot record the applied state for 'wgctl sync': %s", strerror(-r));
 	goto out;
 
 fail:

@@ -38,6 +38,13 @@ int cmd_genpsk(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+
+/* sync.c: record @cfg (the desired state just applied to @ifname, without
+ * private or preshared keys) as the last applied state that `wgctl sync`
+ * compares endpoints against. @dir NULL: $WGCTL_STATE_DIR or
+ * /var/lib/wgkit/sync. Returns 0 or -errno. */
+int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg);
 
 /* ---------------------------------------------------------- util.c */
 /* Helpers returning "an exit code" print their one error line themselves

@@ -321,6 +321,20 @@ int wgnl_caps(struct wgnl_ctx *ctx);
  * interrupted after the retries), -EPROTONOSUPPORT (no WireGuard in this
  * kernel and no UAPI socket), or another -errno. */
 int wgnl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
+/* Called by wgnl_get_device_stream() for each peer, in dump order. @peer
+ * and @dev (the device's own fields so far) are valid during the call only.
+ * @peer NULL: the dump was interrupted and starts again; forget the peers
+ * seen so far. Return 0 to go on, a negative errno to stop (returned). */
+typedef int (*wgnl_peer_cb)(const struct wgnl_device *dev, const struct wgnl_peer *peer,
+			    void *data);
+/* Read device @ifname as a stream: @cb sees every peer once (coalesced as
+ * wgnl_get_device() does), and only one netlink message's worth of peers is
+ * held at a time, so memory stays bounded at 100k peers. On success *ret
+ * holds the device's own fields with no peers (free with
+ * wgnl_device_free()). Userspace (UAPI) devices are read whole first, then
+ * streamed. Returns what wgnl_get_device() returns, or @cb's error. */
+int wgnl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+			   struct wgnl_device **ret);
 /* Apply @dev to the device named dev->name: device fields whose HAS_* bit is
  * set, the REPLACE_PEERS action, and each peer not marked SKIP with its HAS_*
  * fields, actions and allowed IPs. Split over as many messages as needed.
@@ -363,6 +377,14 @@ enum wgnl_sync_flags {
  * prefixes. Returns 0 (*ret set) or -ENOMEM. */
 int wgnl_sync_plan(const struct wgnl_device *desired, const struct wgnl_device *running,
 		   const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret);
+/* wgnl_sync_plan() against the running device desired->name read as a
+ * stream (wgnl_get_device_stream()): the running peers are never all held,
+ * so memory stays at @desired plus the plan at 100k peers. With @running
+ * non-NULL it receives the running device's own fields (no peers; free with
+ * wgnl_device_free()). Returns 0, -ENOMEM, or what the dump returns. */
+int wgnl_sync_plan_stream(struct wgnl_ctx *ctx, const struct wgnl_device *desired,
+			  const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret,
+			  struct wgnl_device **running);
 /* True when the plan changes nothing. */
 bool wgnl_plan_is_empty(const struct wgnl_plan *plan);
 /* Apply the plan to the device plan->change->name. An empty plan sends

@@ -203,4 +203,5 @@ if [ ! -x "$WGCTL" ]; then
 	finish
 fi
 . "$HERE/wgctl.sh"
+. "$HERE/sync.sh"
 finish

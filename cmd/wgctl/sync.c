@@ -1,0 +1,1290 @@
+// SPDX-License-Identifier: MIT
+/* wgctl sync: make an interface match a file while sending only what
+ * differs (wgnl_sync_plan), keeping endpoints that peers roamed to, and for
+ * a wg-quick config also its addresses, MTU and routes. The desired state
+ * applied last is recorded (without keys) so that the next run can tell a
+ * changed Endpoint line from a roamed peer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "quick.h"
+
+#define SYNC_STATE_DIR "/var/lib/wgkit/sync"
+
+/* What changes around the device for a wg-quick config. */
+struct quick_plan {
+	bool active;            /* the file is a wg-quick config */
+	uint32_t mtu;           /* 0: unchanged */
+	struct wgnl_prefix *addr_add, *addr_del, *route_add, *route_del, *route_all;
+	size_t n_addr_add, n_addr_del, n_route_add, n_route_del, n_route_all;
+	uint32_t *route_add_table, *route_del_table, *route_all_table;
+};
+
+struct sync_opts {
+	const char *ifname, *path, *state_dir;
+	bool plan_only, detailed, stats, no_state;
+};
+
+static void quick_plan_free(struct quick_plan *q)
+{
+	free(q->addr_add);
+	free(q->addr_del);
+	free(q->route_add);
+	free(q->route_del);
+	free(q->route_add_table);
+	free(q->route_del_table);
+	free(q->route_all);
+	free(q->route_all_table);
+}
+
+static bool quick_plan_empty(const struct quick_plan *q)
+{
+	return !q->mtu && !q->n_addr_add && !q->n_addr_del && !q->n_route_add && !q->n_route_del;
+}
+
+static const char *state_dir(const char *dir)
+{
+	const char *env = getenv("WGCTL_STATE_DIR");
+
+	if (dir && *dir)
+		return dir;
+	return env && *env ? env : SYNC_STATE_DIR;
+}
+
+/* ------------------------------------------------------------ the record */
+
+#define RECORD_MAGIC "# wgctl sync record 1 digest="
+#define DIGEST_LEN 16
+
+static void digest_put(crypto_generichash_state *st, const void *p, size_t len)
+{
+	crypto_generichash_update(st, p, len);
+}
+
+static void digest_prefix(crypto_generichash_state *st, const struct wgnl_prefix *p)
+{
+	uint8_t b[20] = { 0 };
+
+	b[0] = (uint8_t)p->family;
+	b[1] = p->cidr;
+	memcpy(b + 4, &p->ip6, p->family == AF_INET ? 4 : 16);
+	digest_put(st, b, sizeof(b));
+}
+
+/* A digest of what the record holds, from the parsed (and resolved) desired
+ * state: a sync whose digest matches the record's first line need not
+ * format and rewrite 100k peers. Hex into @out (2 * DIGEST_LEN + 1). */
+static void state_digest(const struct wgnl_config *cfg, char *out)
+{
+	const struct wgnl_device *d = cfg->dev;
+	const struct wgnl_quick *q = &cfg->quick;
+	crypto_generichash_state st;
+	uint8_t h[DIGEST_LEN];
+	uint32_t v[6];
+
+	if (sodium_init() < 0) {
+		strcpy(out, "none");
+		return;
+	}
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	v[0] = d->flags & (WGNL_DEV_HAS_LISTEN_PORT | WGNL_DEV_HAS_FWMARK);
+	v[1] = d->listen_port;
+	v[2] = d->fwmark;
+	v[3] = q->mtu;
+	v[4] = q->table_mode;
+	v[5] = q->table;
+	digest_put(&st, v, sizeof(v));
+	for (size_t i = 0; i < q->n_addresses; i++)
+		digest_prefix(&st, &q->addresses[i]);
+	for (size_t i = 0; i < d->n_peers; i++) {
+		const struct wgnl_peer *p = &d->peers[i];
+		uint8_t ep[20] = { 0 };
+		uint32_t pv[2] = { (uint32_t)p->n_allowedips,
+				   (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0 };
+
+		digest_put(&st, p->public_key, WGNL_KEY_LEN);
+		if ((p->flags & WGNL_PEER_HAS_ENDPOINT) && p->endpoint.addr.sa_family == AF_INET) {
+			ep[0] = 4;
+			memcpy(ep + 2, &p->endpoint.addr4.sin_port, 2);
+			memcpy(ep + 4, &p->endpoint.addr4.sin_addr, 4);
+		} else if ((p->flags & WGNL_PEER_HAS_ENDPOINT) &&
+			   p->endpoint.addr.sa_family == AF_INET6) {
+			ep[0] = 6;
+			memcpy(ep + 2, &p->endpoint.addr6.sin6_port, 2);
+			memcpy(ep + 4, &p->endpoint.addr6.sin6_addr, 16);
+		}
+		digest_put(&st, ep, sizeof(ep));
+		digest_put(&st, pv, sizeof(pv));
+		for (size_t k = 0; k < p->n_allowedips; k++)
+			digest_prefix(&st, &p->allowedips[k]);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	for (size_t i = 0; i < sizeof(h); i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+/* The record: @cfg as a config without private and preshared keys, hooks or
+ * DNS, endpoints numeric (as resolved now, which is what was applied). */
+static int record_text(struct wgnl_config *cfg, char **out, size_t *len)
+{
+	struct wgnl_device *dev = cfg->dev;
+	struct wgnl_config view = *cfg;
+	uint32_t dflags = dev->flags, *pflags = NULL;
+	char **names = NULL;
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	if (dev->n_peers) {
+		pflags = calloc(dev->n_peers, sizeof(*pflags));
+		names = calloc(dev->n_peers, sizeof(*names));
+		if (!pflags || !names) {
+			free(pflags);
+			free(names);
+			return -ENOMEM;
+		}
+	}
+	view.quick.pre_up = view.quick.post_up = view.quick.pre_down = view.quick.post_down = NULL;
+	view.quick.n_pre_up = view.quick.n_post_up = view.quick.n_pre_down = 0;
+	view.quick.n_post_down = 0;
+	view.quick.dns = NULL;
+	view.quick.n_dns = 0;
+	dev->flags &= ~(uint32_t)WGNL_DEV_HAS_PRIVATE_KEY;
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		pflags[i] = dev->peers[i].flags;
+		names[i] = dev->peers[i].endpoint_name;
+		dev->peers[i].flags &= ~(uint32_t)WGNL_PEER_HAS_PRESHARED_KEY;
+		if (!dev->peers[i].endpoint.addr.sa_family)
+			dev->peers[i].flags &= ~(uint32_t)WGNL_PEER_HAS_ENDPOINT;
+		dev->peers[i].endpoint_name = NULL;
+	}
+	f = open_memstream(out, len);
+	r = f ? 0 : -ENOMEM;
+	if (f) {
+		char digest[2 * DIGEST_LEN + 1];
+
+		state_digest(cfg, digest);
+		fprintf(f, RECORD_MAGIC "%s\n", digest);
+		r = wgnl_conf_write(f, &view, WGNL_CONF_QUICK);
+	}
+	if (f && fclose(f) != 0 && r == 0)
+		r = -EIO;
+	dev->flags = dflags;
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		dev->peers[i].flags = pflags[i];
+		dev->peers[i].endpoint_name = names[i];
+	}
+	free(pflags);
+	free(names);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int state_file(char *buf, size_t len, const char *dir, const char *ifname,
+		      const char *suffix)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s%s", state_dir(dir), ifname, suffix) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int state_path(char *buf, size_t len, const char *dir, const char *ifname)
+{
+	return state_file(buf, len, dir, ifname, ".conf");
+}
+
+/* Read the whole record (NULL when there is none). */
+static int read_record(const char *path, char **text, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t off = 0;
+	int fd;
+
+	*text = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0 || st.st_size > 512 * 1024 * 1024) {
+		close(fd);
+		return -EFBIG;
+	}
+	*text = malloc((size_t)st.st_size + 1);
+	if (!*text) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, *text + off, (size_t)st.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	(*text)[off] = '\0';
+	*len = off;
+	return 0;
+}
+
+/* The digest on the record's first line into @out ("" when there is none). */
+static void record_digest(const char *path, char *out, size_t len)
+{
+	char line[128];
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && !strncmp(line, RECORD_MAGIC, strlen(RECORD_MAGIC))) {
+		const char *d = line + strlen(RECORD_MAGIC);
+		size_t n = strcspn(d, "\n");
+
+		if (n < len) {
+			memcpy(out, d, n);
+			out[n] = '\0';
+		}
+	}
+	fclose(f);
+}
+
+static int write_state_file(const char *dir, const char *ifname, const char *suffix,
+			    const char *text, size_t len, bool durable)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	const char *d = state_dir(dir);
+	size_t off = 0;
+	int fd, r = 0;
+
+	/* Parents as needed; the last level 0700 (peers and addresses are not
+	 * for everyone to read). */
+	snprintf(path, sizeof(path), "%s", d);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = state_file(path, sizeof(path), dir, ifname, suffix);
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) < 0)
+		r = -errno;
+	while (!r && off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!r && durable && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+static int write_record(const char *dir, const char *ifname, const char *text, size_t len)
+{
+	return write_state_file(dir, ifname, ".conf", text, len, true);
+}
+
+/* ------------------------------------------------------- the fast path */
+/* A no-op sync is the common case (a control plane re-applying the same
+ * file): parsing a 100k-peer file costs more than dumping the device. So
+ * after each sync the record keeps, in <IF>.fast, a hash of the file's
+ * bytes and the digest the device must have when it still equals the file
+ * (peers, keys, allowed IPs, keepalive, port, fwmark; endpoints left out as
+ * roaming changes them and they are sent only when the file changes). When
+ * both match, nothing is parsed and nothing is sent. Files with endpoint
+ * host names never take this path (a name may resolve differently now). */
+
+struct digest128 {
+	uint64_t a, b;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static void hash_words(struct digest128 *h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+
+	while (len) {
+		size_t n = len < 8 ? len : 8;
+
+		w = 0;
+		memcpy(&w, b, n);
+		w ^= (uint64_t)n << 59;
+		h->a = mix64(h->a ^ w);
+		h->b = mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+		b += n;
+		len -= n;
+	}
+}
+
+/* The file holds the private key: a cryptographic hash (BLAKE2b), so the
+ * .fast file says nothing about it. */
+static struct digest128 file_hash(const char *text, size_t len)
+{
+	struct digest128 h = { 0, 0 };
+	uint8_t out[16];
+
+	if (sodium_init() >= 0 &&
+	    crypto_generichash(out, sizeof(out), (const uint8_t *)text, len, NULL, 0) == 0) {
+		memcpy(&h.a, out, 8);
+		memcpy(&h.b, out + 8, 8);
+	}
+	return h;
+}
+
+static int prefix_sort(const void *x, const void *y)
+{
+	return wgnl_prefix_cmp(x, y);
+}
+
+/* Order-independent digest of a device as the kernel would hold it: a sum
+ * of per-peer hashes (peer_digest_add), then the device's own fields
+ * (digest_finish). */
+static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
+{
+	struct wgnl_prefix small[8], *v = small;
+	struct digest128 h = { 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL };
+	uint8_t buf[72] = { 0 };
+	size_t n = 0;
+
+	memcpy(buf, p->public_key, WGNL_KEY_LEN);
+	/* Only a cryptographic hash of a preshared key goes in. */
+	if ((p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key) &&
+	    (sodium_init() < 0 ||
+	     crypto_generichash(buf + 32, 32, p->preshared_key, WGNL_KEY_LEN, NULL, 0) != 0))
+		return -EIO;
+	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
+		memcpy(buf + 64, &p->persistent_keepalive, 2);
+	hash_words(&h, buf, sizeof(buf));
+	wgnl_wipe(buf, sizeof(buf));
+	if (p->n_allowedips > 8 && !(v = malloc(p->n_allowedips * sizeof(*v))))
+		return -ENOMEM;
+	for (size_t k = 0; k < p->n_allowedips; k++) {
+		v[k] = p->allowedips[k];
+		v[k].flags = 0;
+		wgnl_prefix_mask(&v[k]);
+	}
+	if (p->n_allowedips > 1)
+		qsort(v, p->n_allowedips, sizeof(*v), prefix_sort);
+	for (size_t k = 0; k < p->n_allowedips; k++) {
+		uint8_t pb[20] = { 0 };
+
+		if (n && !wgnl_prefix_cmp(&v[n - 1], &v[k]))
+			continue;
+		v[n++] = v[k];
+		pb[0] = (uint8_t)v[k].family;
+		pb[1] = v[k].cidr;
+		memcpy(pb + 4, &v[k].ip6, v[k].family == AF_INET ? 4 : 16);
+		hash_words(&h, pb, sizeof(pb));
+	}
+	if (v != small)
+		free(v);
+	sum->a += mix64(h.a);
+	sum->b += mix64(h.b ^ n);
+	return 0;
+}
+
+/* The device's identity enters as its public key: no secret goes in. */
+static void digest_finish(struct digest128 *sum, size_t n_peers, const uint8_t *public_key,
+			  uint16_t port, uint32_t fwmark)
+{
+	uint8_t dev[40] = { 0 };
+
+	memcpy(dev, public_key, WGNL_KEY_LEN);
+	memcpy(dev + 32, &port, 2);
+	memcpy(dev + 36, &fwmark, 4);
+	hash_words(sum, dev, sizeof(dev));
+	wgnl_wipe(dev, sizeof(dev));
+	sum->a = mix64(sum->a ^ n_peers);
+}
+
+static int device_digest(const struct wgnl_device *d, const uint8_t *public_key, uint16_t port,
+			 uint32_t fwmark, struct digest128 *out)
+{
+	struct digest128 sum = { 0, 0 };
+
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (peer_digest_add(&sum, &d->peers[i]) < 0)
+			return -ENOMEM;
+	digest_finish(&sum, d->n_peers, public_key, port, fwmark);
+	*out = sum;
+	return 0;
+}
+
+struct stream_digest {
+	struct digest128 sum;
+	size_t n;
+};
+
+static int stream_digest_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
+{
+	struct stream_digest *sd = data;
+
+	(void)dev;
+	if (!peer) {
+		sd->sum.a = sd->sum.b = 0;
+		sd->n = 0;
+		return 0;
+	}
+	sd->n++;
+	return peer_digest_add(&sd->sum, peer);
+}
+
+/* The device's public key (derived when a backend reports only the
+ * private key), all zero without one. */
+static const uint8_t *identity(struct wgnl_device *d)
+{
+	static const wgnl_key zero;
+
+	if (!(d->flags & WGNL_DEV_HAS_PUBLIC_KEY) && (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
+	    !wgnl_key_is_zero(d->private_key) &&
+	    wgnl_key_public_from_private(d->public_key, d->private_key) == 0)
+		d->flags |= WGNL_DEV_HAS_PUBLIC_KEY;
+	return (d->flags & WGNL_DEV_HAS_PUBLIC_KEY) ? d->public_key : zero;
+}
+
+/* The running device's digest from a streamed dump (never all held). */
+static int running_digest_stream(struct wgnl_ctx *ctx, const char *ifname, struct digest128 *out,
+				 struct wgnl_device **info)
+{
+	struct stream_digest sd = { { 0, 0 }, 0 };
+	int r = wgnl_get_device_stream(ctx, ifname, stream_digest_cb, &sd, info);
+
+	if (r < 0)
+		return r;
+	digest_finish(&sd.sum, sd.n, identity((*info)), (*info)->listen_port, (*info)->fwmark);
+	*out = sd.sum;
+	return 0;
+}
+
+/* What running_digest_stream() says once @want (wg syncconf semantics) is applied
+ * over @before. */
+static int expected_digest(struct wgnl_device *want, const struct wgnl_device *before,
+			   struct digest128 *out)
+{
+	static const wgnl_key zero;
+
+	return device_digest(want, wgnl_key_is_zero(want->private_key) ? zero : identity(want),
+			     (want->flags & WGNL_DEV_HAS_LISTEN_PORT) ? want->listen_port
+								     : before->listen_port,
+			     want->fwmark, out);
+}
+
+static void fast_forget(const char *dir, const char *ifname);
+
+static bool has_names(const struct wgnl_config *cfg)
+{
+	for (size_t i = 0; i < cfg->dev->n_peers; i++)
+		if (cfg->dev->peers[i].endpoint_name)
+			return true;
+	return false;
+}
+
+#define FAST_FMT "file=%016llx%016llx run=%016llx%016llx\n"
+
+static bool fast_read(const char *dir, const char *ifname, struct digest128 *file,
+		      struct digest128 *run)
+{
+	unsigned long long v[4];
+	char path[PATH_MAX];
+	bool ok = false;
+	FILE *f;
+
+	if (state_file(path, sizeof(path), dir, ifname, ".fast") < 0 || !(f = fopen(path, "re")))
+		return false;
+	if (fscanf(f, "file=%16llx%16llx run=%16llx%16llx", &v[0], &v[1], &v[2], &v[3]) == 4) {
+		file->a = v[0];
+		file->b = v[1];
+		run->a = v[2];
+		run->b = v[3];
+		ok = true;
+	}
+	fclose(f);
+	return ok;
+}
+
+static void fast_write(const char *dir, const char *ifname, const struct digest128 *file,
+		       const struct digest128 *run)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), FAST_FMT, (unsigned long long)file->a,
+			 (unsigned long long)file->b, (unsigned long long)run->a,
+			 (unsigned long long)run->b);
+
+	/* A lost or stale .fast file only costs the full path next time. */
+	if (write_state_file(dir, ifname, ".fast", line, (size_t)n, false) < 0)
+		fast_forget(dir, ifname);
+}
+
+static void fast_forget(const char *dir, const char *ifname)
+{
+	char path[PATH_MAX];
+
+	if (state_file(path, sizeof(path), dir, ifname, ".fast") == 0)
+		unlink(path);
+}
+
+int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg)
+{
+	char *text;
+	size_t len;
+	int r = record_text(cfg, &text, &len);
+
+	if (r < 0)
+		return r;
+	/* `up` does not know the file's bytes: the next sync parses. */
+	fast_forget(dir, ifname);
+	r = write_record(dir, ifname, text, len);
+	free(text);
+	return r;
+}
+
+/* -------------------------------------------------------------- wg-quick */
+
+static bool is_quick(const struct wgnl_config *cfg)
+{
+	const struct wgnl_quick *q = &cfg->quick;
+
+	return q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO || q->n_dns;
+}
+
+/* As `up` chooses it: the table (and fwmark) of wg-quick's policy routing
+ * for a default route, or 0. */
+static uint32_t policy_table(const struct wgnl_config *cfg)
+{
+	const struct wgnl_device *d = cfg->dev;
+
+	if (cfg->quick.table_mode != WGNL_TABLE_AUTO ||
+	    (!quick_has_default(d, AF_INET) && !quick_has_default(d, AF_INET6)))
+		return 0;
+	return d->fwmark ? d->fwmark : d->listen_port ? d->listen_port : QUICK_DEFAULT_TABLE;
+}
+
+static bool prefix_in(const struct wgnl_prefix *v, size_t n, const struct wgnl_prefix *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!wgnl_prefix_cmp(&v[i], p))
+			return true;
+	return false;
+}
+
+static int push_prefix(struct wgnl_prefix **v, size_t *n, const struct wgnl_prefix *p)
+{
+	struct wgnl_prefix *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = *p;
+	return 0;
+}
+
+static int push_route(struct wgnl_prefix **v, uint32_t **t, size_t *n,
+		      const struct wgnl_prefix *p, uint32_t table)
+{
+	uint32_t *nt = realloc(*t, (*n + 1) * sizeof(**t));
+
+	if (!nt)
+		return -ENOMEM;
+	*t = nt;
+	nt[*n] = table;
+	return push_prefix(v, n, p);
+}
+
+/* Masked, de-duplicated allowed IPs of @dev (the routes wg-quick adds). */
+static int allowed_routes(const struct wgnl_device *dev, struct wgnl_prefix **ret, size_t *n)
+{
+	*ret = NULL;
+	*n = 0;
+	for (size_t i = 0; dev && i < dev->n_peers; i++)
+		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++) {
+			struct wgnl_prefix p = dev->peers[i].allowedips[k];
+
+			p.flags = 0;
+			wgnl_prefix_mask(&p);
+			if (!prefix_in(*ret, *n, &p) && push_prefix(ret, n, &p) < 0)
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+static bool link_local6(const struct wgnl_prefix *p)
+{
+	return p->family == AF_INET6 && p->ip6.s6_addr[0] == 0xfe &&
+	       (p->ip6.s6_addr[1] & 0xc0) == 0x80;
+}
+
+/* Addresses: the file is the truth (link-local IPv6 stays). MTU: when the
+ * file sets one. Routes: the file's allowed IPs are added where missing;
+ * a route is removed only when the last applied state had it and the file no
+ * longer does, so routes someone else added stay. */
+static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
+		      const struct wgnl_config *last, struct quick_plan *q)
+{
+	const char *ifname = cfg->dev->name;
+	struct wgnl_prefix *have = NULL, *want = NULL, *old = NULL, *rt_main = NULL, *rt_pol = NULL;
+	size_t n_want = 0, n_old = 0;
+	int n_have, n_main = 0, n_pol = 0, r;
+	uint32_t table = 0, ptable = policy_table(cfg);
+	struct wgnl_link link;
+
+	q->active = true;
+	r = wgnl_link_get(ctx, ifname, &link);
+	if (r < 0)
+		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
+	if (cfg->quick.mtu && cfg->quick.mtu != link.mtu)
+		q->mtu = cfg->quick.mtu;
+	n_have = wgnl_addr_list(ctx, ifname, &have);
+	if (n_have < 0)
+		return wgctl_fail(ctx, n_have, "sync: cannot read the addresses of '%s'", ifname);
+	for (size_t i = 0; i < cfg->quick.n_addresses; i++)
+		if (!prefix_in(have, (size_t)n_have, &cfg->quick.addresses[i]) &&
+		    !prefix_in(q->addr_add, q->n_addr_add, &cfg->quick.addresses[i]) &&
+		    push_prefix(&q->addr_add, &q->n_addr_add, &cfg->quick.addresses[i]) < 0)
+			goto oom;
+	for (int i = 0; i < n_have; i++)
+		if (!link_local6(&have[i]) &&
+		    !prefix_in(cfg->quick.addresses, cfg->quick.n_addresses, &have[i]) &&
+		    push_prefix(&q->addr_del, &q->n_addr_del, &have[i]) < 0)
+			goto oom;
+	if (cfg->quick.table_mode == WGNL_TABLE_OFF)
+		goto done;
+	if (cfg->quick.table_mode == WGNL_TABLE_ID)
+		table = cfg->quick.table;
+	if (allowed_routes(cfg->dev, &want, &n_want) < 0 ||
+	    (last && allowed_routes(last->dev, &old, &n_old) < 0))
+		goto oom;
+	n_main = wgnl_route_list(ctx, ifname, table, &rt_main);
+	if (n_main < 0) {
+		r = wgctl_fail(ctx, n_main, "sync: cannot read the routes of '%s'", ifname);
+		goto out;
+	}
+	if (ptable) {
+		n_pol = wgnl_route_list(ctx, ifname, ptable, &rt_pol);
+		if (n_pol < 0) {
+			r = wgctl_fail(ctx, n_pol, "sync: cannot read the routes of '%s'", ifname);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n_want; i++) {
+		bool pol = ptable && want[i].cidr == 0;
+		const struct wgnl_prefix *v = pol ? rt_pol : rt_main;
+		int nv = pol ? n_pol : n_main;
+
+		if (!prefix_in(v, (size_t)nv, &want[i]) &&
+		    push_route(&q->route_add, &q->route_add_table, &q->n_route_add, &want[i],
+			       pol ? ptable : table) < 0)
+			goto oom;
+		if (q->n_addr_del &&
+		    push_route(&q->route_all, &q->route_all_table, &q->n_route_all, &want[i],
+			       pol ? ptable : table) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		if (prefix_in(want, n_want, &old[i]))
+			continue;
+		if (prefix_in(rt_main, (size_t)n_main, &old[i]) &&
+		    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &old[i],
+			       table) < 0)
+			goto oom;
+	}
+done:
+	r = 0;
+	goto out;
+oom:
+	wgk_error("sync: out of memory");
+	r = WGK_EXIT_SYSTEM;
+out:
+	free(have);
+	free(want);
+	free(old);
+	free(rt_main);
+	free(rt_pol);
+	return r;
+}
+
+static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct quick_plan *q)
+{
+	char buf[64];
+	int r;
+
+	if (q->mtu && (r = wgnl_link_set_mtu(ctx, ifname, q->mtu)) < 0)
+		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname, q->mtu);
+	for (size_t i = 0; i < q->n_addr_del; i++) {
+		r = wgnl_addr_del(ctx, ifname, &q->addr_del[i]);
+		if (r < 0 && r != -EADDRNOTAVAIL)
+			return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'",
+					  wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)), ifname);
+	}
+	for (size_t i = 0; i < q->n_addr_add; i++) {
+		r = wgnl_addr_add(ctx, ifname, &q->addr_add[i]);
+		if (r < 0)
+			return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'",
+					  wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)), ifname);
+	}
+	/* Removing an address can take routes with it (the device's last IPv4
+	 * address flushes all its IPv4 routes; a primary takes its secondaries
+	 * and their routes): then every wanted route is put back (add is a
+	 * replace, so present ones are untouched). */
+	for (size_t i = 0; q->n_addr_del && i < q->n_route_all; i++) {
+		r = wgnl_route_add(ctx, ifname, &q->route_all[i], q->route_all_table[i]);
+		if (r < 0)
+			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
+					  wgnl_prefix_format(&q->route_all[i], buf, sizeof(buf)), ifname);
+	}
+	for (size_t i = 0; i < q->n_route_del; i++) {
+		r = wgnl_route_del(ctx, ifname, &q->route_del[i], q->route_del_table[i]);
+		if (r < 0 && r != -ESRCH)
+			return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'",
+					  wgnl_prefix_format(&q->route_del[i], buf, sizeof(buf)), ifname);
+	}
+	for (size_t i = 0; i < q->n_route_add; i++) {
+		r = wgnl_route_add(ctx, ifname, &q->route_add[i], q->route_add_table[i]);
+		if (r < 0)
+			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
+					  wgnl_prefix_format(&q->route_add[i], buf, sizeof(buf)), ifname);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void json_prefixes(struct wgk_json *j, const char *key, const struct wgnl_prefix *v,
+			  size_t n, int want_remove)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
+			continue;
+		if (!any) {
+			wgk_json_key(j, key);
+			wgk_json_array_begin(j);
+			any = true;
+		}
+		wgk_json_string(j, wgnl_prefix_format(&v[i], buf, sizeof(buf)));
+	}
+	if (any)
+		wgk_json_array_end(j);
+	else if (want_remove < 0) {
+		wgk_json_key(j, key);
+		wgk_json_array_begin(j);
+		wgk_json_array_end(j);
+	}
+}
+
+static void json_routes(struct wgk_json *j, const char *key, const struct wgnl_prefix *v,
+			const uint32_t *t, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	if (!n)
+		return;
+	wgk_json_key(j, key);
+	wgk_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		wgk_json_object_begin(j);
+		wgk_json_kv_string(j, "destination", wgnl_prefix_format(&v[i], buf, sizeof(buf)));
+		wgk_json_kv_uint(j, "table", t[i] ? t[i] : 254);
+		wgk_json_object_end(j);
+	}
+	wgk_json_array_end(j);
+}
+
+static void json_peer_fields(struct wgk_json *j, const struct wgnl_peer *p, bool added)
+{
+	char ep[64];
+	wgnl_key_b64 b64;
+
+	wgnl_key_to_base64(b64, p->public_key);
+	wgk_json_kv_string(j, "public_key", b64);
+	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
+		wgk_json_kv_string(j, "preshared_key",
+				   wgnl_key_is_zero(p->preshared_key) ? "(removed)"
+				   : added ? "(set)" : "(changed)");
+	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
+		wgk_json_kv_string(j, "endpoint",
+				   wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
+	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
+		wgk_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
+}
+
+static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *plan,
+			    const struct quick_plan *q, bool changed, bool applied, bool delta,
+			    const struct wgnl_stats *st)
+{
+	const struct wgnl_device *c = plan->change;
+	struct wgk_json j;
+	wgnl_key_b64 b64;
+
+	wgk_json_init(&j, stdout, isatty(STDOUT_FILENO));
+	wgk_json_object_begin(&j);
+	wgk_json_kv_string(&j, "interface", o->ifname);
+	wgk_json_kv_bool(&j, "changed", changed);
+	wgk_json_kv_bool(&j, "applied", applied);
+	wgk_json_kv_string(&j, "allowed_ips_mode", delta ? "delta" : "replace");
+	wgk_json_key(&j, "device");
+	wgk_json_object_begin(&j);
+	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
+		wgk_json_kv_string(&j, "private_key",
+				   wgnl_key_is_zero(c->private_key) ? "(removed)" : "(changed)");
+	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
+		wgk_json_kv_uint(&j, "listen_port", c->listen_port);
+	if (c->flags & WGNL_DEV_HAS_FWMARK)
+		wgk_json_kv_uint(&j, "fwmark", c->fwmark);
+	if (q->mtu)
+		wgk_json_kv_uint(&j, "mtu", q->mtu);
+	if (q->n_addr_add)
+		json_prefixes(&j, "addresses_add", q->addr_add, q->n_addr_add, -1);
+	if (q->n_addr_del)
+		json_prefixes(&j, "addresses_remove", q->addr_del, q->n_addr_del, -1);
+	json_routes(&j, "routes_add", q->route_add, q->route_add_table, q->n_route_add);
+	json_routes(&j, "routes_remove", q->route_del, q->route_del_table, q->n_route_del);
+	wgk_json_object_end(&j);
+
+	wgk_json_key(&j, "add");
+	wgk_json_array_begin(&j);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct wgnl_peer *p = &c->peers[i];
+
+		if (p->flags & (WGNL_PEER_REMOVE | WGNL_PEER_UPDATE_ONLY))
+			continue;
+		wgk_json_object_begin(&j);
+		json_peer_fields(&j, p, true);
+		json_prefixes(&j, "allowed_ips", p->allowedips, p->n_allowedips, -1);
+		wgk_json_object_end(&j);
+	}
+	wgk_json_array_end(&j);
+	wgk_json_key(&j, "remove");
+	wgk_json_array_begin(&j);
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].flags & WGNL_PEER_REMOVE) {
+			wgnl_key_to_base64(b64, c->peers[i].public_key);
+			wgk_json_string(&j, b64);
+		}
+	wgk_json_array_end(&j);
+	wgk_json_key(&j, "update");
+	wgk_json_array_begin(&j);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct wgnl_peer *p = &c->peers[i];
+
+		if ((p->flags & WGNL_PEER_REMOVE) || !(p->flags & WGNL_PEER_UPDATE_ONLY))
+			continue;
+		wgk_json_object_begin(&j);
+		json_peer_fields(&j, p, false);
+		if (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS) {
+			json_prefixes(&j, "allowed_ips_replace", p->allowedips, p->n_allowedips, -1);
+		} else {
+			json_prefixes(&j, "allowed_ips_add", p->allowedips, p->n_allowedips, 0);
+			json_prefixes(&j, "allowed_ips_remove", p->allowedips, p->n_allowedips, 1);
+		}
+		wgk_json_object_end(&j);
+	}
+	wgk_json_array_end(&j);
+	wgk_json_key(&j, "counts");
+	wgk_json_object_begin(&j);
+	wgk_json_kv_uint(&j, "add", plan->n_add);
+	wgk_json_kv_uint(&j, "remove", plan->n_remove);
+	wgk_json_kv_uint(&j, "update", plan->n_update);
+	wgk_json_kv_uint(&j, "unchanged", plan->n_unchanged);
+	wgk_json_object_end(&j);
+	if (st) {
+		wgk_json_key(&j, "stats");
+		wgk_json_object_begin(&j);
+		wgk_json_kv_uint(&j, "set_msgs", st->set_msgs);
+		wgk_json_kv_uint(&j, "get_msgs", st->get_msgs);
+		wgk_json_kv_uint(&j, "rtnl_msgs", st->rtnl_msgs);
+		wgk_json_kv_uint(&j, "recv_msgs", st->recv_msgs);
+		wgk_json_object_end(&j);
+	}
+	wgk_json_object_end(&j);
+	wgk_json_finish(&j);
+}
+
+/* ------------------------------------------------------------- the command */
+
+static void sync_help(void)
+{
+	printf("Usage: wgctl sync [--plan] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
+	       "                  [--no-state] <interface> <config file>\n"
+	       "Make the interface match the file, sending only what differs: new peers,\n"
+	       "removed peers, and for changed peers only the changed fields (allowed IPs\n"
+	       "as additions and removals where the kernel can remove one, else the\n"
+	       "peer's list replaced). An Endpoint is sent only when the file's endpoint\n"
+	       "changed since the last sync (recorded in DIR, default /var/lib/wgkit/sync\n"
+	       "or $WGCTL_STATE_DIR), so endpoints peers roamed to survive. For a wg-quick\n"
+	       "config (Address, MTU, Table or DNS present) addresses, MTU and routes are\n"
+	       "synced too.\n"
+	       "  --plan               print the plan as JSON, change nothing\n"
+	       "  --detailed-exitcode  exit 0 when nothing changed, 2 when something did,\n"
+	       "                       1 on any error\n"
+	       "  --stats              netlink messages sent, on stderr (and in --json)\n"
+	       "  --no-state           neither read nor write the record\n");
+}
+
+static int parse_args(int argc, char **argv, struct sync_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--plan")) {
+			o->plan_only = true;
+		} else if (!strcmp(argv[i], "--detailed-exitcode")) {
+			o->detailed = true;
+		} else if (!strcmp(argv[i], "--stats")) {
+			o->stats = true;
+		} else if (!strcmp(argv[i], "--no-state")) {
+			o->no_state = true;
+		} else if (!strcmp(argv[i], "--state-dir")) {
+			if (++i == argc)
+				return wgctl_usage("sync", "--state-dir needs a directory");
+			o->state_dir = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return wgctl_usage("sync", "unknown option '%s'", wgk_q(argv[i]));
+		} else if (!o->ifname) {
+			o->ifname = argv[i];
+		} else if (!o->path) {
+			o->path = argv[i];
+		} else {
+			return wgctl_usage("sync", "unexpected argument '%s'", wgk_q(argv[i]));
+		}
+	}
+	if (!o->ifname || !o->path)
+		return wgctl_usage("sync", "expected an interface name and a config file");
+	if (!wgctl_valid_ifname(o->ifname))
+		return wgctl_usage("sync", "invalid interface name '%s'", wgk_q(o->ifname));
+	return 0;
+}
+
+/* The file as `wg syncconf` reads it: absent PrivateKey and FwMark mean
+ * none; an absent ListenPort keeps the running port. */
+static void desired_semantics(struct wgnl_config *cfg)
+{
+	struct wgnl_device *d = cfg->dev;
+	uint32_t ptable;
+
+	if (!(d->flags & WGNL_DEV_HAS_PRIVATE_KEY))
+		memset(d->private_key, 0, WGNL_KEY_LEN);
+	if (!(d->flags & WGNL_DEV_HAS_FWMARK))
+		d->fwmark = 0;
+	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
+	d->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
+	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
+	ptable = is_quick(cfg) ? policy_table(cfg) : 0;
+	if (ptable)
+		d->fwmark = ptable;
+}
+
+static void print_stats(const struct wgnl_stats *st)
+{
+	fprintf(stderr, "wgctl: sync: stats: set_msgs=%llu get_msgs=%llu rtnl_msgs=%llu "
+			"recv_msgs=%llu\n",
+		(unsigned long long)st->set_msgs, (unsigned long long)st->get_msgs,
+		(unsigned long long)st->rtnl_msgs, (unsigned long long)st->recv_msgs);
+}
+
+/* Does the plan need the record? For the routes of a wg-quick file, and
+ * for endpoints (was one changed in the file, or did the peer roam?). A
+ * file without endpoints never parses it. */
+static bool needs_record(const struct wgnl_config *cfg)
+{
+	if (is_quick(cfg))
+		return true;
+	for (size_t i = 0; i < cfg->dev->n_peers; i++)
+		if (cfg->dev->peers[i].flags & WGNL_PEER_HAS_ENDPOINT)
+			return true;
+	return false;
+}
+
+/* As wgctl_get_device() reports a device that cannot be read (exit code). */
+static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
+{
+	struct wgnl_link link;
+
+	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
+		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
+			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
+		else
+			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
+		return WGK_EXIT_NOTFOUND;
+	}
+	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
+}
+
+static struct wgnl_config *load_record(const char *path)
+{
+	struct wgnl_config *last = NULL;
+	struct wgnl_conf_error e;
+	char *text;
+	size_t len;
+	int r = read_record(path, &text, &len);
+
+	if (r < 0) {
+		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
+			 "running ones)", wgk_q(path), strerror(-r));
+		return NULL;
+	}
+	if (!text)
+		return NULL;
+	memset(&e, 0, sizeof(e));
+	if (wgnl_conf_parse(text, len, path, WGNL_CONF_QUICK, &last, &e) < 0) {
+		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
+		last = NULL;
+	}
+	free(text);
+	return last;
+}
+
+/* WGCTL_SYNC_TIMING=1: the time each phase took, on stderr (benchmarks). */
+static void phase(const char *name)
+{
+	static double last;
+	static int on = -1;
+	struct timespec ts;
+	double t;
+
+	if (on < 0)
+		on = getenv("WGCTL_SYNC_TIMING") != NULL;
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (name)
+		fprintf(stderr, "wgctl: sync: timing: %s %.4f s\n", name, t - last);
+	last = t;
+}
+
+static int sync_run(const struct sync_opts *o, bool *changed)
+{
+	struct wgnl_config *cfg = NULL, *last = NULL;
+	struct wgnl_device *running = NULL;
+	struct wgnl_plan *plan = NULL;
+	struct quick_plan q = { 0 };
+	struct wgnl_ctx *ctx = NULL;
+	struct wgnl_stats st;
+	char path[PATH_MAX] = "", *new_text = NULL;
+	char have[2 * DIGEST_LEN + 8], want[2 * DIGEST_LEN + 1];
+	size_t new_len = 0;
+	struct digest128 cur_fh = { 0, 0 }, exp_run;
+	bool delta = false, have_fh = false;
+	char *file_text = NULL;
+	size_t file_len = 0;
+	int rc, r;
+
+	phase(NULL);
+	/* --plan and --json print the plan: they always take the full path. */
+	if (!o->no_state && !o->plan_only && !wgctl_opt.json) {
+		struct digest128 rec_file, rec_run, now_run;
+		char *text = NULL;
+		size_t len = 0;
+
+		if (read_record(o->path, &text, &len) == 0 && text) {
+			have_fh = true;
+			cur_fh = file_hash(text, len);
+			/* Parsed from these very bytes below: the hash recorded
+			 * is the hash of what was applied. */
+			file_text = text;
+			file_len = len;
+			if (fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) &&
+			    cur_fh.a == rec_file.a && cur_fh.b == rec_file.b) {
+				rc = wgctl_open(&ctx);
+				if (rc)
+					goto out;
+				r = running_digest_stream(ctx, o->ifname, &now_run, &running);
+				if (r < 0) {
+					rc = read_fail(ctx, o->ifname, r);
+					goto out;
+				}
+				if (now_run.a == rec_run.a && now_run.b == rec_run.b) {
+					/* The same file, a device unchanged since. */
+					phase("fast no-op");
+					if (o->stats) {
+						wgnl_get_stats(ctx, &st);
+						print_stats(&st);
+					}
+					goto out;
+				}
+				wgnl_device_free(running);
+				running = NULL;
+			}
+		}
+	}
+	if (file_text) {
+		struct wgnl_conf_error e;
+
+		memset(&e, 0, sizeof(e));
+		r = wgnl_conf_parse(file_text, file_len, o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE,
+				    &cfg, &e);
+		if (r < 0) {
+			rc = wgctl_conf_error(r, &e, o->path);
+			goto out;
+		}
+	} else {
+		rc = wgctl_load_conf(o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg);
+		if (rc)
+			goto out;
+	}
+	phase("parse");
+	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
+	desired_semantics(cfg);
+	if (!ctx && (rc = wgctl_open(&ctx)))
+		goto out;
+	if (!o->no_state) {
+		r = state_path(path, sizeof(path), o->state_dir, o->ifname);
+		if (r < 0) {
+			wgk_warn("sync: state directory path too long: not recording");
+			path[0] = '\0';
+		} else if (needs_record(cfg)) {
+			last = load_record(path);
+		}
+	}
+	/* Per-IP removal where the kernel has WGALLOWEDIP_A_FLAGS; a
+	 * userspace implementation gets a changed list replaced, in one
+	 * transaction anyway. */
+	if (!getenv("WGCTL_SYNC_NO_DELTA") &&
+	    wgnl_backend_for(ctx, o->ifname) == WGNL_BACKEND_KERNEL) {
+		int caps = wgnl_caps(ctx);
+
+		delta = caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
+	}
+	/* The running peers are compared as the dump streams in: memory
+	 * stays at the file plus the plan. */
+	r = wgnl_sync_plan_stream(ctx, cfg->dev, last ? last->dev : NULL,
+				  delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan, &running);
+	if (r < 0) {
+		rc = read_fail(ctx, o->ifname, r);
+		goto out;
+	}
+	phase("dump+plan");
+	if (is_quick(cfg)) {
+		rc = plan_quick(ctx, cfg, last, &q);
+		if (rc)
+			goto out;
+	}
+	*changed = !wgnl_plan_is_empty(plan) || !quick_plan_empty(&q);
+	if (o->plan_only) {
+		wgnl_get_stats(ctx, &st);
+		print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+		if (o->stats)
+			print_stats(&st);
+		goto out;
+	}
+	r = wgnl_sync_apply(ctx, plan);
+	if (r < 0) {
+		rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				wgk_q(o->path), o->ifname);
+		goto out;
+	}
+	rc = apply_quick(ctx, o->ifname, &q);
+	if (rc)
+		goto out;
+	phase("apply");
+	if (path[0]) {
+		/* Rewritten only when what it would say differs. */
+		record_digest(path, have, sizeof(have));
+		state_digest(cfg, want);
+		r = 0;
+		if (strcmp(have, want)) {
+			r = record_text(cfg, &new_text, &new_len);
+			if (r == 0)
+				r = write_record(o->state_dir, o->ifname, new_text, new_len);
+		}
+		if (r < 0)
+			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
+				 wgk_q(state_dir(o->state_dir)), strerror(-r));
+		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(cfg) &&
+		    expected_digest(cfg->dev, running, &exp_run) == 0)
+			fast_write(o->state_dir, o->ifname, &cur_fh, &exp_run);
+		else
+			fast_forget(o->state_dir, o->ifname);
+		phase("record");
+	}
+	wgnl_get_stats(ctx, &st);
+	if (wgctl_opt.json)
+		print_plan_json(o, plan, &q, *changed, true, delta, o->stats ? &st : NULL);
+	else if (*changed)
+		printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged%s%s\n", o->ifname,
+		       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
+		       plan->device_changed ? ", device changed" : "",
+		       quick_plan_empty(&q) ? "" : ", addresses/MTU/routes changed");
+	if (o->stats)
+		print_stats(&st);
+out:
+	if (file_text)
+		wgnl_wipe(file_text, file_len);
+	free(file_text);
+	free(new_text);
+	quick_plan_free(&q);
+	wgnl_plan_free(plan);
+	wgnl_device_free(running);
+	wgnl_config_free(last);
+	wgnl_config_free(cfg);
+	wgnl_close(ctx);
+	return rc;
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	struct sync_opts o;
+	bool changed = false;
+	int rc;
+
+	if (wgctl_wants_help(argc, argv)) {
+		sync_help();
+		return WGK_EXIT_OK;
+	}
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	rc = sync_run(&o, &changed);
+	if (!o.detailed)
+		return rc;
+	/* Terraform's convention, for Ansible's changed_when. */
+	if (rc)
+		return 1;
+	return changed ? 2 : 0;
+}
