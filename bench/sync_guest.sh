@@ -99,6 +99,8 @@ bench_size() {
 			r=$((r + 1))
 		done
 		report churn_${c}_$tag
+		ours $B/base.conf >/dev/null
+		WGCTL_SYNC_TIMING=1 wgctl sync --state-dir $S bk $B/$c.conf 2>&1 | sed "s/^/KTEST info $tag $c /"
 	done
 	# The end state of our churn sync equals the file (checked once, by wg).
 	ours $B/c1.conf >/dev/null

@@ -260,11 +260,28 @@ static void print_allowedips(const struct wgnl_peer *p, char sep)
 {
 	char buf[80];
 
-	for (size_t k = 0; k < p->n_allowedips; k++)
-		printf("%s%s", k ? (sep == ',' ? "," : " ") : "",
-		       wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)));
+	for (size_t k = 0; k < p->n_allowedips; k++) {
+		if (k)
+			putchar(sep == ',' ? ',' : ' ');
+		fputs(wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)), stdout);
+	}
 	if (!p->n_allowedips)
-		printf("(none)");
+		fputs("(none)", stdout);
+}
+
+/* A tab and a number: `show dump` prints four per peer, and printf's
+ * format parsing costs more than the rest of the line. */
+static void put_tab_u64(uint64_t v)
+{
+	char t[24], *e = t + sizeof(t);
+
+	*--e = '\0';
+	do {
+		*--e = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	*--e = '\t';
+	fputs(e, stdout);
 }
 
 static void print_field(const struct wgnl_device *dev, enum show_field f, bool prefix)
@@ -314,7 +331,7 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 		bool has_psk = p->flags & WGNL_PEER_HAS_PRESHARED_KEY;
 
 		PRE();
-		printf("%s", key_text(b64, p->public_key, true, false));
+		fputs(key_text(b64, p->public_key, true, false), stdout);
 		switch (f) {
 		case F_PEERS:
 			break;
@@ -342,21 +359,25 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 				printf("\toff");
 			break;
 		case F_DUMP:
-			printf("\t%s", key_text(b64b, p->preshared_key, has_psk, !wgctl_opt.show_keys));
-			printf("\t%s\t", has_endpoint(p) ?
-					 wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) : "(none)");
+			putchar('\t');
+			fputs(key_text(b64b, p->preshared_key, has_psk, !wgctl_opt.show_keys), stdout);
+			putchar('\t');
+			fputs(has_endpoint(p) ? wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf))
+					      : "(none)", stdout);
+			putchar('\t');
 			print_allowedips(p, ',');
-			printf("\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64, wgctl_handshake_secs(p),
-			       p->rx_bytes, p->tx_bytes);
+			put_tab_u64(wgctl_handshake_secs(p));
+			put_tab_u64(p->rx_bytes);
+			put_tab_u64(p->tx_bytes);
 			if (p->persistent_keepalive)
-				printf("\t%u", p->persistent_keepalive);
+				put_tab_u64(p->persistent_keepalive);
 			else
-				printf("\toff");
+				fputs("\toff", stdout);
 			break;
 		default:
 			break;
 		}
-		printf("\n");
+		putchar('\n');
 	}
 #undef PRE
 	wgnl_wipe(b64, sizeof(b64));
@@ -456,6 +477,9 @@ int cmd_show(int argc, char **argv)
 		wgnl_close(ctx);
 		return rc;
 	}
+	/* 10k peers are megabytes of output: write it in large blocks. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	wgk_json_init(&j, stdout, isatty(STDOUT_FILENO));
 	if (!all) {
 		rc = wgctl_get_device(ctx, target, &dev);

@@ -145,6 +145,69 @@ static void endpoint__parse_format__round_trip(void **state)
 	assert_string_equal(wgnl_endpoint_format(&ep, buf, sizeof(buf)), "(none)");
 }
 
+/* The formatter must print exactly what inet_ntop() prints. */
+static void prefix_endpoint_format__random_and_special__same_as_inet_ntop(void **state)
+{
+	static const char *const special[] = {
+		"::", "::1", "::ffff:1.2.3.4", "::1.2.3.4", "1::", "1:0:0:2::3", "1::2:0:0:3",
+		"0:0:1::", "fe80::1:0:0:1", "1:2:3:4:5:6:7:8", "1:0:2:0:3:0:4:0", "::ffff:0:1",
+		"0:0:0:0:0:1:0:0", "2001:db8::", "::a:b:c:d:e", "ff02::1:ff00:1",
+	};
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < 20000 + sizeof(special) / sizeof(special[0]); i++) {
+		struct wgnl_prefix p = { .family = AF_INET6, .cidr = 64 };
+		union wgnl_endpoint ep;
+		char want[INET6_ADDRSTRLEN + 32], addr[INET6_ADDRSTRLEN], got[80];
+
+		if (i < sizeof(special) / sizeof(special[0])) {
+			assert_int_equal(inet_pton(AF_INET6, special[i], &p.ip6), 1);
+		} else {
+			for (int b = 0; b < 16; b++) {
+				seed = seed * 1103515245u + 12345u;
+				/* Mostly zero bytes, so zero runs of every length occur. */
+				p.ip6.s6_addr[b] = (seed >> 16) % 3 ? 0 : (uint8_t)(seed >> 8);
+			}
+			if (i % 4 == 0) {
+				p.family = AF_INET;
+				p.cidr = 24;
+			}
+		}
+		inet_ntop(p.family, &p.ip6, addr, sizeof(addr));
+		snprintf(want, sizeof(want), "%s/%u", addr, p.cidr);
+		assert_string_equal(wgnl_prefix_format(&p, got, sizeof(got)), want);
+
+		memset(&ep, 0, sizeof(ep));
+		if (p.family == AF_INET) {
+			ep.addr4.sin_family = AF_INET;
+			ep.addr4.sin_addr = p.ip4;
+			ep.addr4.sin_port = htons((uint16_t)i);
+			snprintf(want, sizeof(want), "%s:%u", addr, (unsigned)(uint16_t)i);
+		} else {
+			ep.addr6.sin6_family = AF_INET6;
+			ep.addr6.sin6_addr = p.ip6;
+			ep.addr6.sin6_port = htons(65535);
+			ep.addr6.sin6_scope_id = (uint32_t)(i % 3);
+			if (i % 3)
+				snprintf(want, sizeof(want), "[%s%%%u]:65535", addr, (unsigned)(i % 3));
+			else
+				snprintf(want, sizeof(want), "[%s]:65535", addr);
+		}
+		assert_string_equal(wgnl_endpoint_format(&ep, got, sizeof(got)), want);
+	}
+}
+
+static void format__short_buffer__truncated_like_snprintf(void **state)
+{
+	struct wgnl_prefix p;
+	char buf[6];
+
+	(void)state;
+	assert_int_equal(wgnl_prefix_parse(&p, "10.20.30.40/24"), 0);
+	assert_string_equal(wgnl_prefix_format(&p, buf, sizeof(buf)), "10.20");
+}
+
 static void endpoint__bad_input__einval(void **state)
 {
 	static const char *const bad[] = { "192.0.2.1", "192.0.2.1:", ":51820", "2001:db8::1:51820",
@@ -180,6 +243,8 @@ int main(void)
 		cmocka_unit_test(prefix__bad_input__einval),
 		cmocka_unit_test(endpoint__parse_format__round_trip),
 		cmocka_unit_test(endpoint__bad_input__einval),
+		cmocka_unit_test(prefix_endpoint_format__random_and_special__same_as_inet_ntop),
+		cmocka_unit_test(format__short_buffer__truncated_like_snprintf),
 		cmocka_unit_test(endpoint__resolve_localhost__loopback),
 	};
 
