@@ -572,10 +572,14 @@ static int parse_line(struct parser *p, char *s)
 	value = trim(eq + 1);
 	if (!*s)
 		return fail(p, -EINVAL, "", "missing key before '='");
-	for (size_t i = 0; i < WGI_ARRAY_SIZE(keys); i++) {
-		if (!strcasecmp(s, keys[i].name)) {
-			k = &keys[i];
-			break;
+	/* The current section's keys first: a 10k-peer file is mostly [Peer]
+	 * lines, whose keys stand last in the table. */
+	for (int pass = 0; pass < 2 && !k; pass++) {
+		for (size_t i = 0; i < WGI_ARRAY_SIZE(keys); i++) {
+			if ((keys[i].section == p->section) == !pass && !strcasecmp(s, keys[i].name)) {
+				k = &keys[i];
+				break;
+			}
 		}
 	}
 	if (p->section == SEC_NONE)

@@ -12,18 +12,25 @@
 
 #include "internal.h"
 
-/* Open addressing with linear probing; slots hold peer position + 1 (0 is
- * empty). Keys are hashed with SipHash under a per-process random key, so
- * public keys chosen by whoever writes the config cannot force collisions. */
+/* Open addressing with linear probing. A slot holds the peer's position + 1
+ * (0 is empty) and its key's hash, so growing the table, deleting and
+ * probing never hash again and rarely touch the peers array. Keys are hashed
+ * with SipHash under a per-process random key, so public keys chosen by
+ * whoever writes the config cannot force collisions. */
+struct wgi_slot {
+	uint32_t pos1;
+	uint32_t hash;
+};
+
 struct wgnl_peer_index {
-	size_t mask; /* capacity - 1, capacity a power of two */
-	uint32_t *slots;
+	size_t mask; /* capacity - 1, capacity a power of two (<= 2^32) */
+	struct wgi_slot *slots;
 };
 
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
 static int hash_key_ready;
 
-static size_t key_hash(const wgnl_key k)
+static uint32_t key_hash(const wgnl_key k)
 {
 	uint64_t h;
 
@@ -37,7 +44,7 @@ static size_t key_hash(const wgnl_key k)
 		__atomic_store_n(&hash_key_ready, 1, __ATOMIC_RELEASE);
 	}
 	crypto_shorthash((unsigned char *)&h, k, WGNL_KEY_LEN, hash_key);
-	return (size_t)h;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 int wgi_grow(void **arr, size_t *cap, size_t need, size_t size)
@@ -71,60 +78,73 @@ static void index_free(struct wgnl_peer_index *idx)
 	free(idx);
 }
 
-static void index_insert(struct wgnl_peer_index *idx, const struct wgnl_peer *peers, uint32_t pos)
+static void slot_insert(struct wgnl_peer_index *idx, uint32_t pos1, uint32_t hash)
 {
-	size_t i = key_hash(peers[pos].public_key) & idx->mask;
+	size_t i = hash & idx->mask;
 
-	while (idx->slots[i])
+	while (idx->slots[i].pos1)
 		i = (i + 1) & idx->mask;
-	idx->slots[i] = pos + 1;
+	idx->slots[i].pos1 = pos1;
+	idx->slots[i].hash = hash;
 }
 
-/* Size the index for @n peers (load factor <= 1/2) and fill it. */
-static int index_build(struct wgnl_device *dev, size_t n)
+/* Size the index for @n peers (load factor <= 1/2) and fill it: from the old
+ * table's cached hashes when @rehash is false, else from the peers. */
+static int index_build(struct wgnl_device *dev, size_t n, bool rehash)
 {
 	struct wgnl_peer_index *idx = dev->index;
-	size_t cap = 16;
+	struct wgi_slot *old = NULL;
+	size_t cap = 16, old_cap = 0;
 
 	while (cap < n * 2)
 		cap *= 2;
+	if (cap > (size_t)UINT32_MAX + 1)
+		return -ENOMEM;
 	if (!idx) {
 		idx = calloc(1, sizeof(*idx));
 		if (!idx)
 			return -ENOMEM;
 		dev->index = idx;
+		rehash = true;
 	}
-	if (!idx->slots || idx->mask + 1 != cap) {
-		uint32_t *slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		free(idx->slots);
-		idx->slots = slots;
-		idx->mask = cap - 1;
+	if (!idx->slots)
+		rehash = true;
+	old = idx->slots;
+	old_cap = old ? idx->mask + 1 : 0;
+	idx->slots = calloc(cap, sizeof(*idx->slots));
+	if (!idx->slots) {
+		idx->slots = old;
+		return -ENOMEM;
+	}
+	idx->mask = cap - 1;
+	if (rehash) {
+		for (size_t i = 0; i < dev->n_peers; i++)
+			slot_insert(idx, (uint32_t)i + 1, key_hash(dev->peers[i].public_key));
 	} else {
-		memset(idx->slots, 0, cap * sizeof(*idx->slots));
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].pos1)
+				slot_insert(idx, old[i].pos1, old[i].hash);
 	}
-	for (size_t i = 0; i < dev->n_peers; i++)
-		index_insert(idx, dev->peers, (uint32_t)i);
+	free(old);
 	return 0;
 }
 
 int wgi_device_reindex(struct wgnl_device *dev)
 {
-	return index_build(dev, dev->n_peers);
+	return index_build(dev, dev->n_peers, true);
 }
 
-/* Slot holding @pub, or -1. */
-static ssize_t index_slot(const struct wgnl_device *dev, const wgnl_key pub)
+/* Slot holding @pub (whose hash is @hash), or -1. */
+static ssize_t index_slot(const struct wgnl_device *dev, const wgnl_key pub, uint32_t hash)
 {
 	const struct wgnl_peer_index *idx = dev->index;
 	size_t i;
 
 	if (!idx || !dev->n_peers)
 		return -1;
-	for (i = key_hash(pub) & idx->mask; idx->slots[i]; i = (i + 1) & idx->mask) {
-		if (!memcmp(dev->peers[idx->slots[i] - 1].public_key, pub, WGNL_KEY_LEN))
+	for (i = hash & idx->mask; idx->slots[i].pos1; i = (i + 1) & idx->mask) {
+		if (idx->slots[i].hash == hash &&
+		    !memcmp(dev->peers[idx->slots[i].pos1 - 1].public_key, pub, WGNL_KEY_LEN))
 			return (ssize_t)i;
 	}
 	return -1;
@@ -132,22 +152,22 @@ static ssize_t index_slot(const struct wgnl_device *dev, const wgnl_key pub)
 
 /* Empty slot @i and shift later members of its probe run back, so lookups
  * never stop early at a hole (no tombstones to accumulate under churn). */
-static void index_delete_slot(struct wgnl_peer_index *idx, const struct wgnl_peer *peers, size_t i)
+static void index_delete_slot(struct wgnl_peer_index *idx, size_t i)
 {
 	size_t j = i;
 
-	idx->slots[i] = 0;
+	idx->slots[i].pos1 = 0;
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & idx->mask;
-		if (!idx->slots[j])
+		if (!idx->slots[j].pos1)
 			return;
-		home = key_hash(peers[idx->slots[j] - 1].public_key) & idx->mask;
+		home = idx->slots[j].hash & idx->mask;
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
 			idx->slots[i] = idx->slots[j];
-			idx->slots[j] = 0;
+			idx->slots[j].pos1 = 0;
 			i = j;
 		}
 	}
@@ -193,26 +213,29 @@ int wgnl_device_reserve(struct wgnl_device *dev, size_t n)
 	if (r < 0)
 		return r;
 	if (!dev->index || (dev->index->mask + 1) < n * 2)
-		return index_build(dev, n);
+		return index_build(dev, n, false);
 	return 0;
 }
 
 int wgnl_device_add_peer(struct wgnl_device *dev, const wgnl_key pub, struct wgnl_peer **ret)
 {
+	uint32_t hash = key_hash(pub);
+	ssize_t slot = index_slot(dev, pub, hash);
 	struct wgnl_peer *peer;
-	ssize_t slot = index_slot(dev, pub);
 	int r;
 
 	if (slot >= 0) {
-		*ret = &dev->peers[dev->index->slots[slot] - 1];
+		*ret = &dev->peers[dev->index->slots[slot].pos1 - 1];
 		return -EEXIST;
 	}
 	*ret = NULL;
+	if (dev->n_peers >= UINT32_MAX - 1)
+		return -ENOMEM;
 	r = wgi_grow((void **)&dev->peers, &dev->cap_peers, dev->n_peers + 1, sizeof(*dev->peers));
 	if (r < 0)
 		return r;
 	if (!dev->index || (dev->n_peers + 1) * 2 > dev->index->mask + 1) {
-		r = index_build(dev, dev->n_peers + 1 > 8 ? (dev->n_peers + 1) * 2 : 8);
+		r = index_build(dev, dev->n_peers + 1 > 8 ? (dev->n_peers + 1) * 2 : 8, false);
 		if (r < 0)
 			return r;
 	}
@@ -220,36 +243,43 @@ int wgnl_device_add_peer(struct wgnl_device *dev, const wgnl_key pub, struct wgn
 	memset(peer, 0, sizeof(*peer));
 	memcpy(peer->public_key, pub, WGNL_KEY_LEN);
 	peer->flags = WGNL_PEER_HAS_PUBLIC_KEY;
-	index_insert(dev->index, dev->peers, (uint32_t)dev->n_peers);
 	dev->n_peers++;
+	slot_insert(dev->index, (uint32_t)dev->n_peers, hash);
 	*ret = peer;
 	return 0;
 }
 
 struct wgnl_peer *wgnl_device_find_peer(const struct wgnl_device *dev, const wgnl_key pub)
 {
-	ssize_t slot = index_slot(dev, pub);
+	ssize_t slot;
 
-	return slot < 0 ? NULL : &dev->peers[dev->index->slots[slot] - 1];
+	if (!dev->n_peers)
+		return NULL;
+	slot = index_slot(dev, pub, key_hash(pub));
+	return slot < 0 ? NULL : &dev->peers[dev->index->slots[slot].pos1 - 1];
 }
 
 int wgnl_device_remove_peer(struct wgnl_device *dev, const wgnl_key pub)
 {
-	ssize_t slot = index_slot(dev, pub);
+	ssize_t slot = dev->n_peers ? index_slot(dev, pub, key_hash(pub)) : -1;
 	size_t pos, last;
 
 	if (slot < 0)
 		return -ENOENT;
-	pos = dev->index->slots[slot] - 1;
-	index_delete_slot(dev->index, dev->peers, (size_t)slot);
+	pos = dev->index->slots[slot].pos1 - 1;
+	index_delete_slot(dev->index, (size_t)slot);
 	wgi_peer_clear(&dev->peers[pos]);
 	last = dev->n_peers - 1;
 	if (pos != last) {
 		/* Re-point the last peer's slot at its new position. */
-		ssize_t ls = index_slot(dev, dev->peers[last].public_key);
+		const struct wgnl_peer_index *idx = dev->index;
+		size_t i;
 
+		for (i = key_hash(dev->peers[last].public_key) & idx->mask;
+		     idx->slots[i].pos1 != last + 1; i = (i + 1) & idx->mask)
+			;
 		dev->peers[pos] = dev->peers[last];
-		dev->index->slots[ls] = (uint32_t)pos + 1;
+		idx->slots[i].pos1 = (uint32_t)pos + 1;
 	}
 	memset(&dev->peers[last], 0, sizeof(dev->peers[last]));
 	dev->n_peers--;
@@ -528,6 +558,23 @@ static int endpoint_lookup(union wgnl_endpoint *out, const char *s, int ai_flags
 
 int wgnl_endpoint_parse(union wgnl_endpoint *out, const char *s)
 {
+	char host[INET6_ADDRSTRLEN], port[8];
+
+	/* A 10k-peer config is 10k endpoints: inet_pton() is a tenth of
+	 * getaddrinfo()'s cost. Scoped addresses (%if) go the long way. */
+	memset(out, 0, sizeof(*out));
+	if (split_host_port(s, host, sizeof(host), port, sizeof(port)) < 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &out->addr4.sin_addr) == 1) {
+		out->addr4.sin_family = AF_INET;
+		out->addr4.sin_port = htons((uint16_t)strtoul(port, NULL, 10));
+		return 0;
+	}
+	if (*s == '[' && inet_pton(AF_INET6, host, &out->addr6.sin6_addr) == 1) {
+		out->addr6.sin6_family = AF_INET6;
+		out->addr6.sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
+		return 0;
+	}
 	return endpoint_lookup(out, s, AI_NUMERICHOST | AI_NUMERICSERV);
 }
 
