@@ -123,6 +123,8 @@ int cmd_down(int argc, char **argv)
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "down: cannot delete '%s'", t.ifname);
 		first = first ? first : rc;
+	} else {
+		wgctl_sync_forget(NULL, t.ifname);
 	}
 	if (cfg->quick.n_dns && quick_have_resolvconf() && quick_dns_unset(t.ifname) < 0) {
 		wgk_error("down: resolvconf -d %s failed", t.ifname);

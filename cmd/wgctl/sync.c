@@ -583,6 +583,15 @@ int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *c
 	return r;
 }
 
+void wgctl_sync_forget(const char *dir, const char *ifname)
+{
+	char path[PATH_MAX];
+
+	fast_forget(dir, ifname);
+	if (state_path(path, sizeof(path), dir, ifname) == 0)
+		unlink(path);
+}
+
 /* -------------------------------------------------------------- wg-quick */
 
 static bool is_quick(const struct wgnl_config *cfg)

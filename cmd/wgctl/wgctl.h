@@ -45,6 +45,9 @@ int cmd_sync(int argc, char **argv);
  * compares endpoints against. @dir NULL: $WGCTL_STATE_DIR or
  * /var/lib/wgkit/sync. Returns 0 or -errno. */
 int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg);
+/* sync.c: drop the record of @ifname (the interface is gone: a later `up`
+ * starts a new history). Missing files are not an error. */
+void wgctl_sync_forget(const char *dir, const char *ifname);
 
 /* ---------------------------------------------------------- util.c */
 /* Helpers returning "an exit code" print their one error line themselves

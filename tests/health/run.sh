@@ -28,6 +28,8 @@ TA=10.243.0.1 TB=10.243.0.2
 PA=51841 PB=51842
 HTTP_PORT=18943
 TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
+# wgctl sync records (written by up, sync) stay inside the test.
+export WGCTL_STATE_DIR="$TMP/state"
 STATE=$TMP/state
 PIDA="" PIDB="" PIDH=""
 

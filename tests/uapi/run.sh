@@ -28,6 +28,8 @@ TA=10.241.0.1 TB=10.241.0.2        # tunnel
 TA6=fd41::1 TB6=fd41::2
 PA=51821 PB=51822
 TMP=$(mktemp -d /tmp/wgkit-uapi.XXXXXX)
+# wgctl sync records (written by up, sync) stay inside the test.
+export WGCTL_STATE_DIR="$TMP/state"
 PIDS=""
 
 pass=0 fail=0 skip=0

@@ -14,6 +14,8 @@ cd "$(dirname "$0")/../.." || exit 1
 WGCTL=$(cd "$BUILD" 2>/dev/null && pwd)/wgctl
 pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/wgctl-test.XXXXXX) || exit 1
+# Sync records (written by up, dropped by down) stay inside the test.
+export WGCTL_STATE_DIR="$T/state"
 chmod 700 "$T"
 PIDS="" NSS=""
 
@@ -431,11 +433,13 @@ EOC
 	check "up: fwmark set for policy routing" '[ "$(W2 show "$IF2" fwmark)" = 0xca6c ]'
 	check "up: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0"'
 	check "up: no v6 policy rules without ::/0" '! ip -n "$NS2" -6 rule | grep -q 51820'
+	check "up: sync record written, 0600" '[ "$(stat -c %a "$T/state/$IF2.conf")" = 600 ] && ! grep -q PrivateKey "$T/state/$IF2.conf"'
 	W2 set "$IF2" peer "$P2" allowed-ips 10.46.0.0/24
 	run W2 down "$T/etc/$IF2.conf"
 	expect "down" 0
 	check "down: PreDown and PostDown ran" 'grep -q "^pre $IF2$" "$T/predown" && grep -q "^post $IF2$" "$T/postdown"'
 	check "down: link deleted" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
+	check "down: sync record dropped" '[ ! -e "$T/state/$IF2.conf" ]'
 	check "down: policy rules removed" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
 	check "down: SaveConfig file is 0600" '[ "$(stat -L -c %a "$T/etc/$IF2.conf")" = 600 ]'
 	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" -name "*.wgctl-*")" ]'
