@@ -818,6 +818,16 @@ static void write_quick(FILE *f, const struct wgnl_quick *q)
 		fputs("SaveConfig = true\n", f);
 }
 
+/* "Key = value\n" without printf's format parsing: a 10k-peer config
+ * (showconf, SaveConfig, the sync record) is written line by line. */
+static void put_line(FILE *f, const char *key, const char *value)
+{
+	fputs(key, f);
+	fputs(" = ", f);
+	fputs(value, f);
+	fputc('\n', f);
+}
+
 static void write_peer(FILE *f, const struct wgnl_peer *peer)
 {
 	char buf[INET6_ADDRSTRLEN + 8], ep[64];
@@ -825,23 +835,25 @@ static void write_peer(FILE *f, const struct wgnl_peer *peer)
 
 	fputs("\n[Peer]\n", f);
 	wgnl_key_to_base64(b64, peer->public_key);
-	fprintf(f, "PublicKey = %s\n", b64);
+	put_line(f, "PublicKey", b64);
 	if (peer->flags & WGNL_PEER_HAS_PRESHARED_KEY) {
 		wgnl_key_to_base64(b64, peer->preshared_key);
-		fprintf(f, "PresharedKey = %s\n", b64);
+		put_line(f, "PresharedKey", b64);
 		wgnl_wipe(b64, sizeof(b64));
 	}
 	if (peer->n_allowedips) {
 		fputs("AllowedIPs = ", f);
-		for (size_t i = 0; i < peer->n_allowedips; i++)
-			fprintf(f, "%s%s", i ? ", " : "",
-				wgnl_prefix_format(&peer->allowedips[i], buf, sizeof(buf)));
+		for (size_t i = 0; i < peer->n_allowedips; i++) {
+			if (i)
+				fputs(", ", f);
+			fputs(wgnl_prefix_format(&peer->allowedips[i], buf, sizeof(buf)), f);
+		}
 		fputc('\n', f);
 	}
 	if (peer->endpoint_name)
-		fprintf(f, "Endpoint = %s\n", peer->endpoint_name);
+		put_line(f, "Endpoint", peer->endpoint_name);
 	else if (peer->flags & WGNL_PEER_HAS_ENDPOINT)
-		fprintf(f, "Endpoint = %s\n", wgnl_endpoint_format(&peer->endpoint, ep, sizeof(ep)));
+		put_line(f, "Endpoint", wgnl_endpoint_format(&peer->endpoint, ep, sizeof(ep)));
 	if (peer->flags & WGNL_PEER_HAS_KEEPALIVE) {
 		if (peer->persistent_keepalive)
 			fprintf(f, "PersistentKeepalive = %u\n", peer->persistent_keepalive);

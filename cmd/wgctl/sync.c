@@ -133,8 +133,9 @@ static void state_digest(const struct wgnl_config *cfg, char *out)
 }
 
 /* The record: @cfg as a config without private and preshared keys, hooks or
- * DNS, endpoints numeric (as resolved now, which is what was applied). */
-static int record_text(struct wgnl_config *cfg, char **out, size_t *len)
+ * DNS, endpoints numeric (as resolved now, which is what was applied).
+ * @digest: state_digest() of @cfg when the caller has it, else NULL. */
+static int record_text(struct wgnl_config *cfg, const char *digest, char **out, size_t *len)
 {
 	struct wgnl_device *dev = cfg->dev;
 	struct wgnl_config view = *cfg;
@@ -170,9 +171,12 @@ static int record_text(struct wgnl_config *cfg, char **out, size_t *len)
 	f = open_memstream(out, len);
 	r = f ? 0 : -ENOMEM;
 	if (f) {
-		char digest[2 * DIGEST_LEN + 1];
+		char own[2 * DIGEST_LEN + 1];
 
-		state_digest(cfg, digest);
+		if (!digest) {
+			state_digest(cfg, own);
+			digest = own;
+		}
 		fprintf(f, RECORD_MAGIC "%s\n", digest);
 		r = wgnl_conf_write(f, &view, WGNL_CONF_QUICK);
 	}
@@ -572,7 +576,7 @@ int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *c
 {
 	char *text;
 	size_t len;
-	int r = record_text(cfg, &text, &len);
+	int r = record_text(cfg, NULL, &text, &len);
 
 	if (r < 0)
 		return r;
@@ -1238,7 +1242,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		state_digest(cfg, want);
 		r = 0;
 		if (strcmp(have, want)) {
-			r = record_text(cfg, &new_text, &new_len);
+			r = record_text(cfg, want, &new_text, &new_len);
 			if (r == 0)
 				r = write_record(o->state_dir, o->ifname, new_text, new_len);
 		}
