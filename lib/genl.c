@@ -743,9 +743,28 @@ static int get_cb(const struct nlmsghdr *nlh, void *data)
 	return wgi_genl_parse_msg(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+/* The dump request for @ifname in @req: GET_REQ_LEN bytes, zeroed by the
+ * caller (attribute padding goes on the wire too). */
+#define GET_REQ_LEN (MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64)
+static struct nlmsghdr *put_get_request(struct wgnl_ctx *ctx, char *req, const char *ifname)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = ctx->genl_family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = WG_CMD_GET_DEVICE;
+	g->version = WG_GENL_VERSION;
+	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
+	ctx->stats.get_msgs++;
+	return nlh;
+}
+
 static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
 {
-	char req[MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64] __attribute__((aligned(4)));
+	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	int r;
 
 	*ret = NULL;
@@ -755,21 +774,13 @@ static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl
 	for (unsigned attempt = 0;; attempt++) {
 		struct wgi_genl_parse st = { 0 };
 		struct nlmsghdr *nlh;
-		struct genlmsghdr *g;
 
 		st.dev = wgnl_device_new(ifname);
 		if (!st.dev) {
 			r = -ENOMEM;
 			break;
 		}
-		nlh = mnl_nlmsg_put_header(req);
-		nlh->nlmsg_type = ctx->genl_family;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-		g->cmd = WG_CMD_GET_DEVICE;
-		g->version = WG_GENL_VERSION;
-		mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
-		ctx->stats.get_msgs++;
+		nlh = put_get_request(ctx, req, ifname);
 		r = wgi_nl_transact(ctx, &ctx->genl, nlh, get_cb, &st);
 		if (r == -EBADMSG && st.err)
 			r = st.err;
@@ -846,7 +857,7 @@ static int stream_cb(const struct nlmsghdr *nlh, void *data)
 int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
 			       void *data, struct wgnl_device **ret)
 {
-	char req[MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64] __attribute__((aligned(4)));
+	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	int r;
 
 	*ret = NULL;
@@ -856,21 +867,13 @@ int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_pe
 	for (unsigned attempt = 0;; attempt++) {
 		struct stream_state ss = { .cb = cb, .data = data };
 		struct nlmsghdr *nlh;
-		struct genlmsghdr *g;
 
 		ss.st.dev = wgnl_device_new(ifname);
 		if (!ss.st.dev) {
 			r = -ENOMEM;
 			break;
 		}
-		nlh = mnl_nlmsg_put_header(req);
-		nlh->nlmsg_type = ctx->genl_family;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-		g->cmd = WG_CMD_GET_DEVICE;
-		g->version = WG_GENL_VERSION;
-		mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
-		ctx->stats.get_msgs++;
+		nlh = put_get_request(ctx, req, ifname);
 		r = wgi_nl_transact(ctx, &ctx->genl, nlh, stream_cb, &ss);
 		if (r == 0 && !ss.st.msgs)
 			r = -EBADMSG;
@@ -994,7 +997,7 @@ static bool release_has_aip_flags(void)
 
 int wgnl_caps(struct wgnl_ctx *ctx)
 {
-	char req[MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64] __attribute__((aligned(4)));
+	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	struct wgi_genl_policy *pol;
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
