@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sodium.h>
 
 #include "quick.h"
+#include "synctext.h"
 
 #define SYNC_STATE_DIR "/var/lib/wgkit/sync"
 
@@ -365,21 +367,6 @@ static void hash_words(struct digest128 *h, const void *p, size_t len)
 	}
 }
 
-/* The file holds the private key: a cryptographic hash (BLAKE2b), so the
- * .fast file says nothing about it. */
-static struct digest128 file_hash(const char *text, size_t len)
-{
-	struct digest128 h = { 0, 0 };
-	uint8_t out[16];
-
-	if (sodium_init() >= 0 &&
-	    crypto_generichash(out, sizeof(out), (const uint8_t *)text, len, NULL, 0) == 0) {
-		memcpy(&h.a, out, 8);
-		memcpy(&h.b, out + 8, 8);
-	}
-	return h;
-}
-
 static int prefix_sort(const void *x, const void *y)
 {
 	return wgnl_prefix_cmp(x, y);
@@ -459,25 +446,6 @@ static int device_digest(const struct wgnl_device *d, const uint8_t *public_key,
 	return 0;
 }
 
-struct stream_digest {
-	struct digest128 sum;
-	size_t n;
-};
-
-static int stream_digest_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
-{
-	struct stream_digest *sd = data;
-
-	(void)dev;
-	if (!peer) {
-		sd->sum.a = sd->sum.b = 0;
-		sd->n = 0;
-		return 0;
-	}
-	sd->n++;
-	return peer_digest_add(&sd->sum, peer);
-}
-
 /* The device's public key (derived when a backend reports only the
  * private key), all zero without one. */
 static const uint8_t *identity(struct wgnl_device *d)
@@ -491,21 +459,7 @@ static const uint8_t *identity(struct wgnl_device *d)
 	return (d->flags & WGNL_DEV_HAS_PUBLIC_KEY) ? d->public_key : zero;
 }
 
-/* The running device's digest from a streamed dump (never all held). */
-static int running_digest_stream(struct wgnl_ctx *ctx, const char *ifname, struct digest128 *out,
-				 struct wgnl_device **info)
-{
-	struct stream_digest sd = { { 0, 0 }, 0 };
-	int r = wgnl_get_device_stream(ctx, ifname, stream_digest_cb, &sd, info);
-
-	if (r < 0)
-		return r;
-	digest_finish(&sd.sum, sd.n, identity((*info)), (*info)->listen_port, (*info)->fwmark);
-	*out = sd.sum;
-	return 0;
-}
-
-/* What running_digest_stream() says once @want (wg syncconf semantics) is applied
+/* What the dump digests to once @want (wg syncconf semantics) is applied
  * over @before. */
 static int expected_digest(struct wgnl_device *want, const struct wgnl_device *before,
 			   struct digest128 *out)
@@ -564,11 +518,14 @@ static void fast_write(const char *dir, const char *ifname, const struct digest1
 		fast_forget(dir, ifname);
 }
 
+/* Without .fast neither quick path is taken; .sec goes with it. */
 static void fast_forget(const char *dir, const char *ifname)
 {
 	char path[PATH_MAX];
 
 	if (state_file(path, sizeof(path), dir, ifname, ".fast") == 0)
+		unlink(path);
+	if (state_file(path, sizeof(path), dir, ifname, ".sec") == 0)
 		unlink(path);
 }
 
@@ -594,6 +551,149 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
 	fast_forget(dir, ifname);
 	if (state_path(path, sizeof(path), dir, ifname) == 0)
 		unlink(path);
+}
+
+/* ------------------------------------------------ the record, version 2 */
+/* For a plain config without endpoint host names the record is the file
+ * itself in canonical form (synctext.c: comments dropped, lines trimmed,
+ * private and preshared keys replaced by their hash), after a first line
+ * naming the hash of the file's bytes. It parses as the desired state last
+ * applied, like version 1, and it lets the next sync of an edited file
+ * parse only the [Peer] sections that changed. */
+
+#define RECORD2_MAGIC "# wgctl sync record 2 text="
+
+/* Next to it, <IF>.sec: where each [Peer] section stands in the record and
+ * its hash, so that the next sync finds the changed sections without
+ * reading the record, then reads only those. Local state, host order. */
+#define SEC_MAGIC "wgksec1\n"
+
+struct sec_head {
+	char magic[8];
+	uint64_t text_h[2], iface_h[2];
+	uint64_t n;
+};
+
+struct sec_ent {
+	uint64_t h[2];
+	uint64_t off; /* in the record file */
+	uint64_t len;
+};
+
+static void record2_header(char *out, size_t len, const uint64_t h[2])
+{
+	snprintf(out, len, RECORD2_MAGIC "%016llx%016llx\n", (unsigned long long)h[0],
+		 (unsigned long long)h[1]);
+}
+
+/* Is the record at @path version 2 of canonical text @h? */
+static bool record2_current(const char *path, const uint64_t h[2])
+{
+	char line[128], head[sizeof(RECORD2_MAGIC) + 40];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, line, sizeof(line));
+	close(fd);
+	record2_header(head, sizeof(head), h);
+	return n >= (ssize_t)strlen(head) && !memcmp(line, head, strlen(head));
+}
+
+/* Read <IF>.sec when it describes canonical text @h: its entries (caller
+ * frees) and count, and the [Interface] part's hash. */
+static int sec_read(const char *dir, const char *ifname, const uint64_t h[2],
+		    struct st_section **ret, size_t *n, uint64_t iface_h[2])
+{
+	struct sec_head head;
+	struct st_section *v = NULL;
+	struct sec_ent *e = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	size_t bytes;
+	int fd, r = -EINVAL;
+
+	*ret = NULL;
+	if (state_file(path, sizeof(path), dir, ifname, ".sec") < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || read(fd, &head, sizeof(head)) != (ssize_t)sizeof(head) ||
+	    memcmp(head.magic, SEC_MAGIC, 8) || head.text_h[0] != h[0] || head.text_h[1] != h[1] ||
+	    head.n > (uint64_t)st.st_size / sizeof(*e) ||
+	    (uint64_t)st.st_size != sizeof(head) + head.n * sizeof(*e))
+		goto out;
+	bytes = (size_t)head.n * sizeof(*e);
+	e = malloc(bytes + 1);
+	v = calloc((size_t)head.n + 1, sizeof(*v));
+	if (!e || !v) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (read(fd, e, bytes) != (ssize_t)bytes)
+		goto out;
+	for (size_t i = 0; i < head.n; i++) {
+		v[i].h[0] = e[i].h[0];
+		v[i].h[1] = e[i].h[1];
+		v[i].san_off = (size_t)e[i].off;
+		v[i].san_len = (size_t)e[i].len;
+	}
+	iface_h[0] = head.iface_h[0];
+	iface_h[1] = head.iface_h[1];
+	*n = (size_t)head.n;
+	*ret = v;
+	v = NULL;
+	r = 0;
+out:
+	close(fd);
+	free(e);
+	free(v);
+	return r;
+}
+
+/* Write the version 2 record of canonical text @t, then its .sec file. */
+static int record2_write(const char *dir, const char *ifname, const struct st_text *t)
+{
+	char head[sizeof(RECORD2_MAGIC) + 40], *buf;
+	struct sec_head sh;
+	struct sec_ent *e;
+	size_t n, bytes;
+	int r;
+
+	record2_header(head, sizeof(head), t->text_h);
+	n = strlen(head);
+	buf = malloc(n + t->san_len);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, head, n);
+	memcpy(buf + n, t->san, t->san_len);
+	r = write_record(dir, ifname, buf, n + t->san_len);
+	free(buf);
+	if (r < 0)
+		return r;
+	bytes = sizeof(sh) + t->n_sec * sizeof(*e);
+	buf = calloc(1, bytes);
+	if (!buf)
+		return -ENOMEM;
+	memset(&sh, 0, sizeof(sh));
+	memcpy(sh.magic, SEC_MAGIC, 8);
+	memcpy(sh.text_h, t->text_h, sizeof(sh.text_h));
+	memcpy(sh.iface_h, t->iface_h, sizeof(sh.iface_h));
+	sh.n = t->n_sec;
+	memcpy(buf, &sh, sizeof(sh));
+	e = (struct sec_ent *)(buf + sizeof(sh));
+	for (size_t i = 0; i < t->n_sec; i++) {
+		e[i].h[0] = t->sec[i].h[0];
+		e[i].h[1] = t->sec[i].h[1];
+		e[i].off = n + t->sec[i].san_off;
+		e[i].len = t->sec[i].san_len;
+	}
+	/* Without it the next sync takes the full path, nothing worse. */
+	r = write_state_file(dir, ifname, ".sec", buf, bytes, false);
+	free(buf);
+	return r;
 }
 
 /* -------------------------------------------------------------- wg-quick */
@@ -1032,12 +1132,15 @@ static void desired_semantics(struct wgnl_config *cfg)
 		d->fwmark = ptable;
 }
 
-static void print_stats(const struct wgnl_stats *st)
+/* @path: which way the sync went: "fast" (unchanged file, unchanged device:
+ * nothing parsed), "incremental" (only the changed [Peer] sections parsed)
+ * or "full". */
+static void print_stats(const struct wgnl_stats *st, const char *path)
 {
 	fprintf(stderr, "wgctl: sync: stats: set_msgs=%llu get_msgs=%llu rtnl_msgs=%llu "
-			"recv_msgs=%llu\n",
+			"recv_msgs=%llu path=%s\n",
 		(unsigned long long)st->set_msgs, (unsigned long long)st->get_msgs,
-		(unsigned long long)st->rtnl_msgs, (unsigned long long)st->recv_msgs);
+		(unsigned long long)st->rtnl_msgs, (unsigned long long)st->recv_msgs, path);
 }
 
 /* Does the plan need the record? For the routes of a wg-quick file, and
@@ -1111,6 +1214,446 @@ static void phase(const char *name)
 	last = t;
 }
 
+/* Per-IP removal where the kernel has WGALLOWEDIP_A_FLAGS; a userspace
+ * implementation gets a changed list replaced, in one transaction anyway. */
+static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
+{
+	int caps;
+
+	if (getenv("WGCTL_SYNC_NO_DELTA") || wgnl_backend_for(ctx, ifname) != WGNL_BACKEND_KERNEL)
+		return false;
+	caps = wgnl_caps(ctx);
+	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
+}
+
+static void print_summary(const char *ifname, const struct wgnl_plan *plan,
+			  const struct quick_plan *q)
+{
+	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged%s%s\n", ifname, plan->n_add,
+	       plan->n_remove, plan->n_update, plan->n_unchanged,
+	       plan->device_changed ? ", device changed" : "",
+	       quick_plan_empty(q) ? "" : ", addresses/MTU/routes changed");
+}
+
+/* ------------------------------------------------------ the quick paths */
+/* When the last sync left a .fast digest, the dump starts at once (every
+ * path needs one) while a second thread reads the file: its hash tells
+ * whether it changed, and when it did and the record is that last file
+ * (version 2), which [Peer] sections differ, parsed (only those: the new
+ * ones from the file, the old ones from the record). Then:
+ *  - same file, device digest as recorded: nothing to do ("fast");
+ *  - changed file, same [Interface], device digest as recorded: the plan
+ *    is the difference between the changed sections ("incremental"), the
+ *    old ones standing for the running peers (the digest proves they do);
+ *  - anything else: the full path (the whole file parsed, planned against
+ *    a fresh dump). */
+
+struct run_peer {
+	wgnl_key key;
+	struct digest128 h;
+};
+
+/* Every running peer's key and digest, and their sum. */
+struct dump_acc {
+	struct digest128 sum;
+	struct run_peer *v;
+	size_t n, cap;
+};
+
+static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
+{
+	struct dump_acc *a = data;
+	struct run_peer *rp;
+
+	(void)dev;
+	if (!peer) {
+		memset(&a->sum, 0, sizeof(a->sum));
+		a->n = 0;
+		return 0;
+	}
+	if (a->n == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 4096;
+		struct run_peer *nv = realloc(a->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+		a->cap = ncap;
+	}
+	rp = &a->v[a->n];
+	memset(&rp->h, 0, sizeof(rp->h));
+	if (peer_digest_add(&rp->h, peer) < 0)
+		return -ENOMEM;
+	memcpy(rp->key, peer->public_key, WGNL_KEY_LEN);
+	a->sum.a += rp->h.a;
+	a->sum.b += rp->h.b;
+	a->n++;
+	return 0;
+}
+
+struct text_job {
+	const struct sync_opts *o;
+	const char *text;
+	size_t len;
+	struct digest128 rec_file; /* the canonical text the .fast file names */
+	/* Results. */
+	struct st_text *now; /* the file, canonical (the caller's) */
+	bool canon;          /* *now is set (else the text is left to the parser) */
+	bool same;           /* the file is the one last synced */
+	bool ready;          /* cn, co and pairs are set */
+	struct wgnl_config *cn, *co; /* the sections that differ, new and old */
+	size_t pairs;        /* sections in both */
+};
+
+/* The sections of @text flagged false in @m, concatenated. */
+static char *gather(const char *text, const struct st_section *sec, size_t n, const bool *m,
+		    size_t *len)
+{
+	size_t total = 0, off = 0;
+	char *buf;
+
+	for (size_t i = 0; i < n; i++)
+		if (!m[i])
+			total += sec[i].orig_len;
+	buf = malloc(total + 1);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i])
+			continue;
+		memcpy(buf + off, text + sec[i].orig_off, sec[i].orig_len);
+		off += sec[i].orig_len;
+	}
+	buf[off] = '\0';
+	*len = off;
+	return buf;
+}
+
+/* Parse sections gathered by gather(); NULL when they do not parse or name
+ * an endpoint by host name (both left to the full path). */
+static struct wgnl_config *inc_parse(const char *text, size_t len, const char *ifname)
+{
+	struct wgnl_config *c = NULL;
+	struct wgnl_conf_error e;
+
+	memset(&e, 0, sizeof(e));
+	if (wgnl_conf_parse(text, len, "", 0, &c, &e) < 0)
+		return NULL;
+	if (has_names(c) || c->dev->flags) {
+		wgnl_config_free(c);
+		return NULL;
+	}
+	snprintf(c->dev->name, sizeof(c->dev->name), "%s", ifname);
+	return c;
+}
+
+/* The old sections flagged false in @m, read from the record @path (whose
+ * first line must name canonical text @h). */
+static char *gather_old(const char *path, const uint64_t h[2], const struct st_section *sec,
+			size_t n, const bool *m, size_t *len)
+{
+	char head[sizeof(RECORD2_MAGIC) + 40], line[sizeof(head)], *buf = NULL;
+	size_t total = 0, off = 0, hl;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	record2_header(head, sizeof(head), h);
+	hl = strlen(head);
+	if (pread(fd, line, hl, 0) != (ssize_t)hl || memcmp(line, head, hl))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!m[i])
+			total += sec[i].san_len;
+	buf = malloc(total + 1);
+	if (!buf)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i])
+			continue;
+		if (pread(fd, buf + off, sec[i].san_len, (off_t)sec[i].san_off) !=
+		    (ssize_t)sec[i].san_len) {
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		off += sec[i].san_len;
+	}
+	buf[off] = '\0';
+	*len = off;
+out:
+	close(fd);
+	return buf;
+}
+
+/* The second thread (or inline): no netlink, no output. */
+static void *text_work(void *arg)
+{
+	struct text_job *j = arg;
+	const uint64_t rec_h[2] = { j->rec_file.a, j->rec_file.b };
+	struct st_section *old = NULL;
+	char path[PATH_MAX], *tn = NULL, *to = NULL;
+	size_t n_old = 0, ln = 0, lo = 0;
+	uint64_t iface_h[2] = { 0, 0 };
+	bool *old_m = NULL, *now_m = NULL;
+	ssize_t pairs;
+
+	j->canon = st_canonical(j->text, j->len, j->now) == 0;
+	if (!j->canon)
+		return NULL;
+	j->same = j->now->text_h[0] == rec_h[0] && j->now->text_h[1] == rec_h[1];
+	if (j->same)
+		return NULL;
+	if (state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
+	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h) < 0)
+		goto out;
+	/* [Interface] changed: the full path (device fields; rare). */
+	if (iface_h[0] != j->now->iface_h[0] || iface_h[1] != j->now->iface_h[1])
+		goto out;
+	old_m = calloc(n_old + 1, sizeof(*old_m));
+	now_m = calloc(j->now->n_sec + 1, sizeof(*now_m));
+	if (!old_m || !now_m || (pairs = st_match(old, n_old, j->now, old_m, now_m)) < 0)
+		goto out;
+	tn = gather(j->text, j->now->sec, j->now->n_sec, now_m, &ln);
+	to = gather_old(path, rec_h, old, n_old, old_m, &lo);
+	if (!tn || !to || !(j->cn = inc_parse(tn, ln, j->o->ifname)) ||
+	    !(j->co = inc_parse(to, lo, j->o->ifname)))
+		goto out;
+	j->pairs = (size_t)pairs;
+	j->ready = true;
+out:
+	if (!j->ready) {
+		wgnl_config_free(j->cn);
+		j->cn = NULL;
+	}
+	if (tn)
+		wgnl_wipe(tn, ln);
+	free(tn);
+	free(to);
+	free(old_m);
+	free(now_m);
+	free(old);
+	return NULL;
+}
+
+/* A set of the changed sections' keys: bit 1 old, bit 2 new. Probed once
+ * per running peer, so no keyed hash: the keys' own first bytes. */
+struct keyset {
+	struct {
+		const uint8_t *key;
+		unsigned side;
+	} *slot;
+	size_t mask;
+};
+
+static size_t keyset_pos(const struct keyset *ks, const uint8_t *key)
+{
+	uint64_t w;
+	size_t i;
+
+	memcpy(&w, key, sizeof(w));
+	for (i = (size_t)mix64(w) & ks->mask; ks->slot[i].key; i = (i + 1) & ks->mask)
+		if (!memcmp(ks->slot[i].key, key, WGNL_KEY_LEN))
+			break;
+	return i;
+}
+
+static int keyset_init(struct keyset *ks, const struct wgnl_device *old,
+		       const struct wgnl_device *now)
+{
+	size_t size = 16;
+
+	while (size < 2 * (old->n_peers + now->n_peers))
+		size *= 2;
+	ks->mask = size - 1;
+	ks->slot = calloc(size, sizeof(*ks->slot));
+	if (!ks->slot)
+		return -ENOMEM;
+	for (int side = 1; side <= 2; side++) {
+		const struct wgnl_device *d = side == 1 ? old : now;
+
+		for (size_t i = 0; i < d->n_peers; i++) {
+			size_t p = keyset_pos(ks, d->peers[i].public_key);
+
+			ks->slot[p].key = d->peers[i].public_key;
+			ks->slot[p].side |= (unsigned)side;
+		}
+	}
+	return 0;
+}
+
+static unsigned keyset_side(const struct keyset *ks, const uint8_t *key)
+{
+	size_t p = keyset_pos(ks, key);
+
+	return ks->slot[p].key ? ks->slot[p].side : 0;
+}
+
+/* The incremental apply. Returns true when it ran (exit code in *rc),
+ * false to take the full path. */
+static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struct dump_acc *acc,
+		      const struct wgnl_device *info, struct wgnl_ctx *ctx, bool *changed, int *rc)
+{
+	struct wgnl_device *cn = j->cn->dev, *co = j->co->dev;
+	struct digest128 sum_old = { 0, 0 }, exp;
+	struct wgnl_plan *plan = NULL;
+	struct keyset ks = { 0 };
+	bool delta;
+	int r;
+
+	if (keyset_init(&ks, co, cn) < 0)
+		return false;
+	for (size_t i = 0; i < acc->n; i++) {
+		unsigned side = keyset_side(&ks, acc->v[i].key);
+
+		if (side & 1) {
+			sum_old.a += acc->v[i].h.a;
+			sum_old.b += acc->v[i].h.b;
+		} else if (side & 2) {
+			/* A new section's key already runs: it is in an
+			 * unchanged section too, a duplicate the full parser
+			 * reports. */
+			free(ks.slot);
+			return false;
+		}
+	}
+	free(ks.slot);
+	/* The old sections carry hashes where the file had preshared keys:
+	 * a key that hashes the same is the same key. */
+	for (size_t i = 0; i < cn->n_peers; i++) {
+		const struct wgnl_peer *p = &cn->peers[i];
+		struct wgnl_peer *q = wgnl_device_find_peer(co, p->public_key);
+		wgnl_key h;
+
+		if (q && (p->flags & q->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
+		    !wgnl_key_is_zero(p->preshared_key) && st_secret_hash(h, p->preshared_key) == 0 &&
+		    wgnl_key_equal(h, q->preshared_key))
+			memcpy(q->preshared_key, p->preshared_key, WGNL_KEY_LEN);
+	}
+	co->ifindex = info->ifindex;
+	delta = delta_mode(ctx, o->ifname);
+	/* The old sections are both the running peers and the last desired
+	 * state (for endpoints). */
+	r = wgnl_sync_plan(cn, co, co, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan);
+	if (r < 0) {
+		*rc = wgctl_fail(ctx, r, "sync: cannot plan");
+		return true;
+	}
+	plan->n_unchanged += j->pairs;
+	*changed = !wgnl_plan_is_empty(plan);
+	r = wgnl_sync_apply(ctx, plan);
+	if (r < 0) {
+		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				 wgk_q(o->path), o->ifname);
+		fast_forget(o->state_dir, o->ifname);
+		goto out;
+	}
+	phase("apply");
+	/* The device's digest now: the old sections' peers out, the new in. */
+	exp.a = acc->sum.a - sum_old.a;
+	exp.b = acc->sum.b - sum_old.b;
+	for (size_t i = 0; i < cn->n_peers; i++)
+		if (peer_digest_add(&exp, &cn->peers[i]) < 0)
+			exp.a = ~exp.a; /* a wrong digest only costs the full path */
+	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, identity((struct wgnl_device *)info),
+		      info->listen_port, info->fwmark);
+	r = record2_write(o->state_dir, o->ifname, j->now);
+	if (r < 0) {
+		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
+			 wgk_q(state_dir(o->state_dir)), strerror(-r));
+		fast_forget(o->state_dir, o->ifname);
+	} else {
+		struct digest128 fh = { j->now->text_h[0], j->now->text_h[1] };
+
+		fast_write(o->state_dir, o->ifname, &fh, &exp);
+	}
+	phase("record");
+	if (*changed) {
+		struct quick_plan q = { 0 };
+
+		print_summary(o->ifname, plan, &q);
+	}
+	*rc = WGK_EXIT_OK;
+out:
+	wgnl_plan_free(plan);
+	return true;
+}
+
+/* The fast and incremental paths. Returns true when one ran (exit code in
+ * *rc); false for the full path, with *now the file's canonical text when
+ * *canon (what the record is made of). */
+static bool sync_quick(const struct sync_opts *o, const char *text, size_t len,
+		       struct wgnl_ctx **ctx, struct st_text *now, bool *canon, bool *changed,
+		       int *rc)
+{
+	struct digest128 rec_file, rec_run, run;
+	struct text_job j = { 0 };
+	struct dump_acc acc = { { 0, 0 }, NULL, 0, 0 };
+	struct wgnl_device *info = NULL;
+	const char *path = NULL;
+	bool threaded, done = false;
+	pthread_t th;
+	int r = 0;
+
+	*canon = false;
+	if (!fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) || sodium_init() < 0) {
+		*canon = st_canonical(text, len, now) == 0;
+		return false;
+	}
+	j.o = o;
+	j.text = text;
+	j.len = len;
+	j.rec_file = rec_file;
+	j.now = now;
+	/* The file on a second thread while the dump streams in. */
+	threaded = pthread_create(&th, NULL, text_work, &j) == 0;
+	if (!threaded)
+		text_work(&j);
+	*rc = wgctl_open(ctx);
+	if (!*rc)
+		r = wgnl_get_device_stream(*ctx, o->ifname, acc_cb, &acc, &info);
+	if (threaded)
+		pthread_join(th, NULL);
+	*canon = j.canon;
+	if (*rc) {
+		done = true;
+		goto out;
+	}
+	if (r < 0) {
+		*rc = read_fail(*ctx, o->ifname, r);
+		done = true;
+		goto out;
+	}
+	phase("read+dump");
+	run = acc.sum;
+	digest_finish(&run, acc.n, identity(info), info->listen_port, info->fwmark);
+	/* Changed behind our back: the full path repairs it. */
+	if (run.a != rec_run.a || run.b != rec_run.b)
+		goto out;
+	if (j.same) {
+		/* The same file, a device unchanged since. */
+		phase("fast no-op");
+		path = "fast";
+		*rc = WGK_EXIT_OK;
+		done = true;
+	} else if (j.ready && inc_apply(o, &j, &acc, info, *ctx, changed, rc)) {
+		path = "incremental";
+		done = true;
+	}
+out:
+	if (o->stats && path) {
+		struct wgnl_stats st;
+
+		wgnl_get_stats(*ctx, &st);
+		print_stats(&st, path);
+	}
+	free(acc.v);
+	wgnl_device_free(info);
+	wgnl_config_free(j.cn);
+	wgnl_config_free(j.co);
+	return done;
+}
+
 static int sync_run(const struct sync_opts *o, bool *changed)
 {
 	struct wgnl_config *cfg = NULL, *last = NULL;
@@ -1123,47 +1666,27 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	char have[2 * DIGEST_LEN + 8], want[2 * DIGEST_LEN + 1];
 	size_t new_len = 0;
 	struct digest128 cur_fh = { 0, 0 }, exp_run;
+	struct st_text canon_text = { 0 };
 	bool delta = false, have_fh = false;
 	char *file_text = NULL;
 	size_t file_len = 0;
-	int rc, r;
+	int rc = WGK_EXIT_OK, r;
 
 	phase(NULL);
 	/* --plan and --json print the plan: they always take the full path. */
 	if (!o->no_state && !o->plan_only && !wgctl_opt.json) {
-		struct digest128 rec_file, rec_run, now_run;
 		char *text = NULL;
 		size_t len = 0;
 
 		if (read_record(o->path, &text, &len) == 0 && text) {
-			have_fh = true;
-			cur_fh = file_hash(text, len);
 			/* Parsed from these very bytes below: the hash recorded
 			 * is the hash of what was applied. */
 			file_text = text;
 			file_len = len;
-			if (fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) &&
-			    cur_fh.a == rec_file.a && cur_fh.b == rec_file.b) {
-				rc = wgctl_open(&ctx);
-				if (rc)
-					goto out;
-				r = running_digest_stream(ctx, o->ifname, &now_run, &running);
-				if (r < 0) {
-					rc = read_fail(ctx, o->ifname, r);
-					goto out;
-				}
-				if (now_run.a == rec_run.a && now_run.b == rec_run.b) {
-					/* The same file, a device unchanged since. */
-					phase("fast no-op");
-					if (o->stats) {
-						wgnl_get_stats(ctx, &st);
-						print_stats(&st);
-					}
-					goto out;
-				}
-				wgnl_device_free(running);
-				running = NULL;
-			}
+			if (sync_quick(o, text, len, &ctx, &canon_text, &have_fh, changed, &rc))
+				goto out;
+			cur_fh.a = canon_text.text_h[0];
+			cur_fh.b = canon_text.text_h[1];
 		}
 	}
 	if (file_text) {
@@ -1195,15 +1718,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 			last = load_record(path);
 		}
 	}
-	/* Per-IP removal where the kernel has WGALLOWEDIP_A_FLAGS; a
-	 * userspace implementation gets a changed list replaced, in one
-	 * transaction anyway. */
-	if (!getenv("WGCTL_SYNC_NO_DELTA") &&
-	    wgnl_backend_for(ctx, o->ifname) == WGNL_BACKEND_KERNEL) {
-		int caps = wgnl_caps(ctx);
-
-		delta = caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
-	}
+	delta = delta_mode(ctx, o->ifname);
 	/* The running peers are compared as the dump streams in: memory
 	 * stays at the file plus the plan. */
 	r = wgnl_sync_plan_stream(ctx, cfg->dev, last ? last->dev : NULL,
@@ -1223,7 +1738,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		wgnl_get_stats(ctx, &st);
 		print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
 		if (o->stats)
-			print_stats(&st);
+			print_stats(&st, "full");
 		goto out;
 	}
 	r = wgnl_sync_apply(ctx, plan);
@@ -1237,14 +1752,21 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	phase("apply");
 	if (path[0]) {
-		/* Rewritten only when what it would say differs. */
-		record_digest(path, have, sizeof(have));
-		state_digest(cfg, want);
+		bool v2 = have_fh && !has_names(cfg) && !is_quick(cfg);
+
 		r = 0;
-		if (strcmp(have, want)) {
-			r = record_text(cfg, want, &new_text, &new_len);
-			if (r == 0)
-				r = write_record(o->state_dir, o->ifname, new_text, new_len);
+		/* Rewritten only when what it would say differs. */
+		if (v2 && !record2_current(path, canon_text.text_h))
+			r = record2_write(o->state_dir, o->ifname, &canon_text);
+		if (!v2) {
+			record_digest(path, have, sizeof(have));
+			state_digest(cfg, want);
+			if (strcmp(have, want)) {
+				r = record_text(cfg, want, &new_text, &new_len);
+				if (r == 0)
+					r = write_record(o->state_dir, o->ifname, new_text,
+							 new_len);
+			}
 		}
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
@@ -1260,17 +1782,15 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	if (wgctl_opt.json)
 		print_plan_json(o, plan, &q, *changed, true, delta, o->stats ? &st : NULL);
 	else if (*changed)
-		printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged%s%s\n", o->ifname,
-		       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
-		       plan->device_changed ? ", device changed" : "",
-		       quick_plan_empty(&q) ? "" : ", addresses/MTU/routes changed");
+		print_summary(o->ifname, plan, &q);
 	if (o->stats)
-		print_stats(&st);
+		print_stats(&st, "full");
 out:
 	if (file_text)
 		wgnl_wipe(file_text, file_len);
 	free(file_text);
 	free(new_text);
+	st_free(&canon_text);
 	quick_plan_free(&q);
 	wgnl_plan_free(plan);
 	wgnl_device_free(running);

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/* Canonical config text and its [Peer] sections, for wgctl sync's
+ * incremental path (see synctext.h and sync.c). The rules mirror
+ * lib/conf.c's reading of a line: the part before '#', trimmed; "[...]" a
+ * section header; otherwise "Key = Value" with the key compared without
+ * case. What the two could disagree on is refused here (-EINVAL), so the
+ * full parser has the last word on anything unusual. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include <sodium.h>
+
+#include <wgkit/wgnl.h>
+
+#include "synctext.h"
+
+int st_secret_hash(uint8_t out[32], const uint8_t key[32])
+{
+	if (sodium_init() < 0 || crypto_generichash(out, 32, key, 32, NULL, 0) != 0)
+		return -EIO;
+	return 0;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool ci_equal(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && !strncasecmp(s, lit, n);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Two independent 64-bit lanes, eight bytes a step. */
+static void bytes_hash(const char *p, size_t len, uint64_t out[2])
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xc2b2ae3d27d4eb4fULL + len, w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		a = mix64(a ^ w);
+		b = mix64(b + w) ^ a;
+	}
+	w = (uint64_t)len << 56;
+	memcpy(&w, p, len);
+	out[0] = mix64(a ^ w);
+	out[1] = mix64(b + w + 0x165667b19e3779f9ULL);
+}
+
+static int push_section(struct st_text *t, size_t *cap, size_t orig_off, size_t san_off)
+{
+	if (t->n_sec == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct st_section *n = realloc(t->sec, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->sec = n;
+		*cap = ncap;
+	}
+	t->sec[t->n_sec++] = (struct st_section){ .orig_off = orig_off, .san_off = san_off };
+	return 0;
+}
+
+/* "Key = <hash>" for a secret line, into @o. */
+static int put_secret(char *o, size_t *olen, const char *key, size_t klen, const char *v, size_t vlen)
+{
+	wgnl_key k, h;
+	wgnl_key_b64 b64;
+	char tmp[WGNL_KEY_B64_LEN + 1];
+	int r = 0;
+
+	if (vlen != WGNL_KEY_B64_LEN)
+		return -EINVAL;
+	memcpy(tmp, v, vlen);
+	tmp[vlen] = '\0';
+	if (wgnl_key_from_base64(k, tmp) < 0) {
+		r = -EINVAL;
+	} else if (wgnl_key_is_zero(k)) {
+		memcpy(b64, tmp, sizeof(b64)); /* "no key" is no secret */
+	} else if ((r = st_secret_hash(h, k)) == 0) {
+		wgnl_key_to_base64(b64, h);
+	}
+	wgnl_wipe(tmp, sizeof(tmp));
+	wgnl_wipe(k, sizeof(k));
+	if (r < 0)
+		return r;
+	memcpy(o + *olen, key, klen);
+	memcpy(o + *olen + klen, " = ", 3);
+	memcpy(o + *olen + klen + 3, b64, WGNL_KEY_B64_LEN);
+	o[*olen + klen + 3 + WGNL_KEY_B64_LEN] = '\n';
+	*olen += klen + 4 + WGNL_KEY_B64_LEN;
+	return 0;
+}
+
+int st_canonical(const char *text, size_t len, struct st_text *out)
+{
+	size_t pos = 0, olen = 0, cap = 0;
+	char *o;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* A secret line "K=<44>" becomes "K = <44>\n": at most 3 bytes more
+	 * than its own (newline included); every other line only shrinks. */
+	o = malloc(len + len / 2 + 64);
+	if (!o)
+		return -ENOMEM;
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		pos = 3;
+	while (pos < len && r == 0) {
+		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len, n = end - pos;
+		const char *hash, *eq;
+
+		if (memchr(line, '\0', n)) {
+			r = -EINVAL;
+			break;
+		}
+		hash = memchr(line, '#', n);
+		if (hash)
+			n = (size_t)(hash - line);
+		while (n && is_space(*line))
+			line++, n--;
+		while (n && is_space(line[n - 1]))
+			n--;
+		if (!n) {
+			pos = end + 1;
+			continue;
+		}
+		if (line[0] == '[') {
+			if (ci_equal(line, n, "[Peer]"))
+				r = push_section(out, &cap, pos, olen);
+			else if (!ci_equal(line, n, "[Interface]") || out->n_sec)
+				r = -EINVAL;
+		} else if ((eq = memchr(line, '=', n))) {
+			const char *k = line, *v = eq + 1;
+			size_t kl = (size_t)(eq - line), vl = n - kl - 1;
+
+			while (kl && is_space(k[kl - 1]))
+				kl--;
+			while (vl && is_space(*v))
+				v++, vl--;
+			if (ci_equal(k, kl, "PrivateKey") || ci_equal(k, kl, "PresharedKey")) {
+				r = put_secret(o, &olen, k, kl, v, vl);
+				pos = end + 1;
+				continue;
+			}
+		}
+		if (r == 0) {
+			memcpy(o + olen, line, n);
+			o[olen + n] = '\n';
+			olen += n + 1;
+		}
+		pos = end + 1;
+	}
+	if (r < 0) {
+		wgnl_wipe(o, olen);
+		free(o);
+		free(out->sec);
+		memset(out, 0, sizeof(*out));
+		return r;
+	}
+	out->san = o;
+	out->san_len = olen;
+	out->iface_len = out->n_sec ? out->sec[0].san_off : olen;
+	bytes_hash(o, out->iface_len, out->iface_h);
+	out->text_h[0] = out->iface_h[0];
+	out->text_h[1] = out->iface_h[1];
+	for (size_t i = 0; i < out->n_sec; i++) {
+		struct st_section *s = &out->sec[i];
+		size_t next_orig = i + 1 < out->n_sec ? s[1].orig_off : len;
+		size_t next_san = i + 1 < out->n_sec ? s[1].san_off : olen;
+
+		s->orig_len = next_orig - s->orig_off;
+		s->san_len = next_san - s->san_off;
+		bytes_hash(o + s->san_off, s->san_len, s->h);
+		/* In file order: the same sections in another order are
+		 * another text (the same device, found by st_match()). */
+		out->text_h[0] = mix64(out->text_h[0] ^ s->h[0]);
+		out->text_h[1] = mix64(out->text_h[1] + s->h[1]);
+	}
+	out->text_h[0] ^= olen;
+	return 0;
+}
+
+void st_free(struct st_text *t)
+{
+	free(t->san);
+	free(t->sec);
+	memset(t, 0, sizeof(*t));
+}
+
+ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now,
+		 bool *old_m, bool *now_m)
+{
+	size_t size = 16, mask, pairs = 0;
+	uint32_t *slot;
+
+	while (size < 2 * n_old)
+		size *= 2;
+	mask = size - 1;
+	/* Open addressing; a slot holds an old section's index + 1. */
+	slot = calloc(size, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_old; i++) {
+		size_t h = (size_t)old[i].h[0] & mask;
+
+		while (slot[h])
+			h = (h + 1) & mask;
+		slot[h] = (uint32_t)i + 1;
+		old_m[i] = false;
+	}
+	for (size_t j = 0; j < now->n_sec; j++) {
+		const struct st_section *s = &now->sec[j];
+
+		now_m[j] = false;
+		for (size_t h = (size_t)s->h[0] & mask; slot[h]; h = (h + 1) & mask) {
+			size_t i = slot[h] - 1;
+
+			if (old_m[i] || old[i].h[0] != s->h[0] || old[i].h[1] != s->h[1] ||
+			    old[i].san_len != s->san_len)
+				continue;
+			old_m[i] = now_m[j] = true;
+			pairs++;
+			break;
+		}
+	}
+	free(slot);
+	return (ssize_t)pairs;
+}
