@@ -270,6 +270,25 @@ static int peer_list_cb(const struct nlattr *a, void *data)
 	/* The public key says which peer the rest belongs to. */
 	if (walk_nested(a, peer_key_cb, &key) < 0 || !key)
 		return parse_fail(st, -EBADMSG);
+	if (st->cb) {
+		/* The kernel continues a peer whose allowed IPs did not fit
+		 * in the next message, repeating its public key first thing. */
+		if (!st->peer_in_msg && st->has_pending &&
+		    !memcmp(st->pending.public_key, key, WGNL_KEY_LEN)) {
+			pc.cont = true;
+		} else {
+			if (wgi_genl_parse_flush(st) < 0)
+				return parse_fail(st, st->cb_err);
+			st->pending.flags = WGNL_PEER_HAS_PUBLIC_KEY;
+			memcpy(st->pending.public_key, key, WGNL_KEY_LEN);
+			st->has_pending = true;
+		}
+		pc.peer = &st->pending;
+		st->peer_in_msg = true;
+		if (walk_nested(a, peer_attr_cb, &pc) < 0)
+			return parse_fail(st, -EBADMSG);
+		return MNL_CB_OK;
+	}
 	/* The kernel continues a peer whose allowed IPs did not fit in the
 	 * next message, repeating its public key first thing. */
 	if (!st->peer_in_msg && st->last &&
@@ -366,6 +385,36 @@ int wgi_genl_parse_msg(const struct nlmsghdr *nlh, struct wgi_genl_parse *st)
 		return st->err ? st->err : (st->err = -EBADMSG);
 	st->msgs++;
 	return 0;
+}
+
+int wgi_genl_parse_flush(struct wgi_genl_parse *st)
+{
+	struct wgnl_peer *p = &st->pending;
+	int r;
+
+	if (!st->has_pending || st->cb_err)
+		return st->cb_err;
+	r = st->cb(st->dev, p, st->cb_data);
+	if (r < 0)
+		st->cb_err = r;
+	st->has_pending = false;
+	/* Ready for the next peer, allowed-IP array kept. */
+	wgnl_wipe(p->preshared_key, sizeof(p->preshared_key));
+	p->flags = 0;
+	memset(&p->endpoint, 0, sizeof(p->endpoint));
+	p->persistent_keepalive = 0;
+	p->protocol_version = 0;
+	p->last_handshake.tv_sec = 0;
+	p->last_handshake.tv_nsec = 0;
+	p->rx_bytes = p->tx_bytes = 0;
+	p->n_allowedips = 0;
+	return st->cb_err;
+}
+
+void wgi_genl_parse_release(struct wgi_genl_parse *st)
+{
+	wgi_peer_clear(&st->pending);
+	st->has_pending = false;
 }
 
 /* =============================================================== building */
@@ -807,51 +856,9 @@ static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl
 	return r;
 }
 
-struct stream_state {
-	struct wgi_genl_parse st;
-	wgnl_peer_cb cb;
-	void *data;
-	int cb_err;
-};
-
-/* Hand over peers [0, keep_from) and drop them; the rest moves to the front. */
-static int stream_flush(struct stream_state *ss, size_t keep_from)
-{
-	struct wgnl_device *dev = ss->st.dev;
-	size_t n = dev->n_peers;
-	int r = 0;
-
-	for (size_t i = 0; i < keep_from && i < n; i++) {
-		if (!ss->cb_err) {
-			r = ss->cb(dev, &dev->peers[i], ss->data);
-			if (r < 0)
-				ss->cb_err = r;
-		}
-		wgi_peer_clear(&dev->peers[i]);
-	}
-	if (keep_from >= n) {
-		dev->n_peers = 0;
-		ss->st.last = 0;
-	} else if (keep_from) {
-		memmove(dev->peers, dev->peers + keep_from, (n - keep_from) * sizeof(*dev->peers));
-		dev->n_peers = n - keep_from;
-		ss->st.last = ss->st.last > keep_from ? ss->st.last - keep_from : 0;
-	}
-	if (keep_from && wgi_device_reindex(dev) < 0 && !ss->cb_err)
-		ss->cb_err = -ENOMEM;
-	return ss->cb_err;
-}
-
 static int stream_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct stream_state *ss = data;
-
-	if (wgi_genl_parse_msg(nlh, &ss->st) < 0)
-		return MNL_CB_ERROR;
-	/* The last peer may go on in the next message. */
-	if (ss->st.dev->n_peers > 1 && stream_flush(ss, ss->st.dev->n_peers - 1) < 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
+	return wgi_genl_parse_msg(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
@@ -865,29 +872,30 @@ int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_pe
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 0;; attempt++) {
-		struct stream_state ss = { .cb = cb, .data = data };
+		struct wgi_genl_parse st = { .cb = cb, .cb_data = data };
 		struct nlmsghdr *nlh;
 
-		ss.st.dev = wgnl_device_new(ifname);
-		if (!ss.st.dev) {
+		st.dev = wgnl_device_new(ifname);
+		if (!st.dev) {
 			r = -ENOMEM;
 			break;
 		}
 		nlh = put_get_request(ctx, req, ifname);
-		r = wgi_nl_transact(ctx, &ctx->genl, nlh, stream_cb, &ss);
-		if (r == 0 && !ss.st.msgs)
+		r = wgi_nl_transact(ctx, &ctx->genl, nlh, stream_cb, &st);
+		if (r == 0 && !st.msgs)
 			r = -EBADMSG;
 		if (r == 0)
-			r = stream_flush(&ss, ss.st.dev->n_peers);
-		if (ss.cb_err)
-			r = ss.cb_err;
-		else if (r == -EBADMSG && ss.st.err)
-			r = ss.st.err;
+			r = wgi_genl_parse_flush(&st);
+		if (st.cb_err)
+			r = st.cb_err;
+		else if (r == -EBADMSG && st.err)
+			r = st.err;
+		wgi_genl_parse_release(&st);
 		if (r == 0)
-			*ret = ss.st.dev;
+			*ret = st.dev;
 		else
-			wgnl_device_free(ss.st.dev);
-		if (r != -EINTR || ss.cb_err) {
+			wgnl_device_free(st.dev);
+		if (r != -EINTR || st.cb_err) {
 			r = map_dev_err(ctx, ifname, r);
 			break;
 		}

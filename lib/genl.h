@@ -65,6 +65,15 @@ struct wgi_genl_parse {
 	bool peer_in_msg;        /* the current message had a peer already */
 	bool intr;               /* some message carried NLM_F_DUMP_INTR */
 	int err;                 /* first error, -errno */
+	/* Stream mode (cb set): peers do not join dev but go to cb one by
+	 * one, parsed into @pending, which waits until the next peer starts
+	 * (the next message may continue it). Its allowed-IP array is reused
+	 * from peer to peer. wgi_genl_parse_flush() hands over the last. */
+	wgnl_peer_cb cb;
+	void *cb_data;
+	struct wgnl_peer pending;
+	bool has_pending;
+	int cb_err;              /* what cb returned, when negative */
 };
 
 /* Parse one message of a WG_CMD_GET_DEVICE dump (or one set message, which
@@ -72,6 +81,10 @@ struct wgi_genl_parse {
  * from the previous message. Unknown attributes are skipped. Returns 0,
  * -EBADMSG (truncated or invalid attribute; st->err set) or -ENOMEM. */
 int wgi_genl_parse_msg(const struct nlmsghdr *nlh, struct wgi_genl_parse *st);
+/* Stream mode: hand the pending peer to cb. Returns 0 or cb's error. */
+int wgi_genl_parse_flush(struct wgi_genl_parse *st);
+/* Stream mode: free what @st holds besides dev. */
+void wgi_genl_parse_release(struct wgi_genl_parse *st);
 
 /* Stream a dump of @ifname through @cb (see wgnl_get_device_stream()):
  * each message is parsed, every peer but the last is handed over and

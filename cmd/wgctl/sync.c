@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,12 +269,15 @@ static void record_digest(const char *path, char *out, size_t len)
 	fclose(f);
 }
 
-static int write_state_file(const char *dir, const char *ifname, const char *suffix,
-			    const char *text, size_t len, bool durable)
+#define STATE_TMP_LEN (PATH_MAX + 16)
+
+/* Write the @n buffers @v to a new file beside <IF><suffix> (0600, synced
+ * to disk when @durable); its name into @tmp (STATE_TMP_LEN bytes). */
+static int state_tmp(const char *dir, const char *ifname, const char *suffix,
+		     const struct iovec *v, int n, bool durable, char *tmp)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	char path[PATH_MAX];
 	const char *d = state_dir(dir);
-	size_t off = 0;
 	int fd, r = 0;
 
 	/* Parents as needed; the last level 0700 (peers and addresses are not
@@ -292,32 +296,58 @@ static int write_state_file(const char *dir, const char *ifname, const char *suf
 	r = state_file(path, sizeof(path), dir, ifname, suffix);
 	if (r < 0)
 		return r;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	snprintf(tmp, STATE_TMP_LEN, "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
 	if (fchmod(fd, 0600) < 0)
 		r = -errno;
-	while (!r && off < len) {
-		ssize_t n = write(fd, text + off, len - off);
+	for (int i = 0; i < n && !r; i++) {
+		const char *b = v[i].iov_base;
+		size_t off = 0;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
+		while (off < v[i].iov_len) {
+			ssize_t w = write(fd, b + off, v[i].iov_len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				r = w < 0 ? -errno : -EIO;
+				break;
+			}
+			off += (size_t)w;
 		}
-		off += (size_t)n;
 	}
 	if (!r && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)
 		r = -errno;
-	if (!r && rename(tmp, path) < 0)
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/* Put @tmp (from state_tmp()) in the place of <IF><suffix>. */
+static int state_commit(const char *dir, const char *ifname, const char *suffix, const char *tmp)
+{
+	char path[PATH_MAX];
+	int r = state_file(path, sizeof(path), dir, ifname, suffix);
+
+	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r)
 		unlink(tmp);
 	return r;
+}
+
+static int write_state_file(const char *dir, const char *ifname, const char *suffix,
+			    const char *text, size_t len, bool durable)
+{
+	struct iovec v = { (void *)text, len };
+	char tmp[STATE_TMP_LEN];
+	int r = state_tmp(dir, ifname, suffix, &v, 1, durable, tmp);
+
+	return r < 0 ? r : state_commit(dir, ifname, suffix, tmp);
 }
 
 static int write_record(const char *dir, const char *ifname, const char *text, size_t len)
@@ -653,47 +683,71 @@ out:
 	return r;
 }
 
-/* Write the version 2 record of canonical text @t, then its .sec file. */
-static int record2_write(const char *dir, const char *ifname, const struct st_text *t)
+/* Write the version 2 record of canonical text @t and its .sec file to
+ * temporary files (names into @rec_tmp and @sec_tmp, STATE_TMP_LEN bytes each):
+ * record2_commit() puts them in place once the device holds @t. */
+static int record2_prepare(const char *dir, const char *ifname, const struct st_text *t,
+			   char *rec_tmp, char *sec_tmp)
 {
-	char head[sizeof(RECORD2_MAGIC) + 40], *buf;
+	char head[sizeof(RECORD2_MAGIC) + 40];
+	struct iovec v[2];
 	struct sec_head sh;
 	struct sec_ent *e;
-	size_t n, bytes;
+	size_t n;
 	int r;
 
 	record2_header(head, sizeof(head), t->text_h);
 	n = strlen(head);
-	buf = malloc(n + t->san_len);
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, head, n);
-	memcpy(buf + n, t->san, t->san_len);
-	r = write_record(dir, ifname, buf, n + t->san_len);
-	free(buf);
+	v[0] = (struct iovec){ head, n };
+	v[1] = (struct iovec){ t->san, t->san_len };
+	r = state_tmp(dir, ifname, ".conf", v, 2, true, rec_tmp);
 	if (r < 0)
 		return r;
-	bytes = sizeof(sh) + t->n_sec * sizeof(*e);
-	buf = calloc(1, bytes);
-	if (!buf)
+	e = calloc(t->n_sec + 1, sizeof(*e));
+	if (!e) {
+		unlink(rec_tmp);
 		return -ENOMEM;
+	}
 	memset(&sh, 0, sizeof(sh));
 	memcpy(sh.magic, SEC_MAGIC, 8);
 	memcpy(sh.text_h, t->text_h, sizeof(sh.text_h));
 	memcpy(sh.iface_h, t->iface_h, sizeof(sh.iface_h));
 	sh.n = t->n_sec;
-	memcpy(buf, &sh, sizeof(sh));
-	e = (struct sec_ent *)(buf + sizeof(sh));
 	for (size_t i = 0; i < t->n_sec; i++) {
 		e[i].h[0] = t->sec[i].h[0];
 		e[i].h[1] = t->sec[i].h[1];
 		e[i].off = n + t->sec[i].san_off;
 		e[i].len = t->sec[i].san_len;
 	}
-	/* Without it the next sync takes the full path, nothing worse. */
-	r = write_state_file(dir, ifname, ".sec", buf, bytes, false);
-	free(buf);
+	v[0] = (struct iovec){ &sh, sizeof(sh) };
+	v[1] = (struct iovec){ e, t->n_sec * sizeof(*e) };
+	r = state_tmp(dir, ifname, ".sec", v, 2, false, sec_tmp);
+	free(e);
+	if (r < 0)
+		unlink(rec_tmp);
 	return r;
+}
+
+/* The record first: a .sec file that does not match it is ignored. */
+static int record2_commit(const char *dir, const char *ifname, const char *rec_tmp,
+			  const char *sec_tmp)
+{
+	int r = state_commit(dir, ifname, ".conf", rec_tmp);
+
+	if (r < 0) {
+		unlink(sec_tmp);
+		return r;
+	}
+	/* Without it the next sync takes the full path, nothing worse. */
+	return state_commit(dir, ifname, ".sec", sec_tmp);
+}
+
+static int record2_write(const char *dir, const char *ifname, const struct st_text *t)
+{
+	char rec_tmp[STATE_TMP_LEN], sec_tmp[STATE_TMP_LEN];
+	int r = record2_prepare(dir, ifname, t, rec_tmp, sec_tmp);
+
+	return r < 0 ? r : record2_commit(dir, ifname, rec_tmp, sec_tmp);
 }
 
 /* -------------------------------------------------------------- wg-quick */
@@ -1293,7 +1347,7 @@ static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, v
 
 struct text_job {
 	const struct sync_opts *o;
-	const char *text;
+	char *text; /* the file, read here (NULL: unreadable, for the full path to say) */
 	size_t len;
 	struct digest128 rec_file; /* the canonical text the .fast file names */
 	/* Results. */
@@ -1303,7 +1357,19 @@ struct text_job {
 	bool ready;          /* cn, co and pairs are set */
 	struct wgnl_config *cn, *co; /* the sections that differ, new and old */
 	size_t pairs;        /* sections in both */
+	/* The record of the new file, written ahead (record2_prepare()). */
+	bool staged;
+	char rec_tmp[STATE_TMP_LEN], sec_tmp[STATE_TMP_LEN];
+	double secs; /* how long it took (WGCTL_SYNC_TIMING) */
 };
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* The sections of @text flagged false in @m, concatenated. */
 static char *gather(const char *text, const struct st_section *sec, size_t n, const bool *m,
@@ -1397,13 +1463,18 @@ static void *text_work(void *arg)
 	uint64_t iface_h[2] = { 0, 0 };
 	bool *old_m = NULL, *now_m = NULL;
 	ssize_t pairs;
+	double t0 = now_secs();
 
+	if (read_record(j->o->path, &j->text, &j->len) < 0 || !j->text)
+		return NULL;
 	j->canon = st_canonical(j->text, j->len, j->now) == 0;
 	if (!j->canon)
 		return NULL;
 	j->same = j->now->text_h[0] == rec_h[0] && j->now->text_h[1] == rec_h[1];
-	if (j->same)
+	if (j->same) {
+		j->secs = now_secs() - t0;
 		return NULL;
+	}
 	if (state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
 	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h) < 0)
 		goto out;
@@ -1421,6 +1492,9 @@ static void *text_work(void *arg)
 		goto out;
 	j->pairs = (size_t)pairs;
 	j->ready = true;
+	/* Off the critical path: put in place only once applied. */
+	j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, j->rec_tmp,
+				    j->sec_tmp) == 0;
 out:
 	if (!j->ready) {
 		wgnl_config_free(j->cn);
@@ -1433,6 +1507,7 @@ out:
 	free(old_m);
 	free(now_m);
 	free(old);
+	j->secs = now_secs() - t0;
 	return NULL;
 }
 
@@ -1541,6 +1616,7 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	}
 	plan->n_unchanged += j->pairs;
 	*changed = !wgnl_plan_is_empty(plan);
+	phase("plan");
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
@@ -1557,7 +1633,9 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 			exp.a = ~exp.a; /* a wrong digest only costs the full path */
 	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, identity((struct wgnl_device *)info),
 		      info->listen_port, info->fwmark);
-	r = record2_write(o->state_dir, o->ifname, j->now);
+	r = j->staged ? record2_commit(o->state_dir, o->ifname, j->rec_tmp, j->sec_tmp)
+		      : record2_write(o->state_dir, o->ifname, j->now);
+	j->staged = false;
 	if (r < 0) {
 		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 			 wgk_q(state_dir(o->state_dir)), strerror(-r));
@@ -1580,9 +1658,10 @@ out:
 }
 
 /* The fast and incremental paths. Returns true when one ran (exit code in
- * *rc); false for the full path, with *now the file's canonical text when
- * *canon (what the record is made of). */
-static bool sync_quick(const struct sync_opts *o, const char *text, size_t len,
+ * *rc); false for the full path, with *text the file's bytes (NULL when it
+ * could not be read) and *now its canonical text when *canon (what the
+ * record is made of). */
+static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 		       struct wgnl_ctx **ctx, struct st_text *now, bool *canon, bool *changed,
 		       int *rc)
 {
@@ -1596,13 +1675,13 @@ static bool sync_quick(const struct sync_opts *o, const char *text, size_t len,
 	int r = 0;
 
 	*canon = false;
+	*text = NULL;
 	if (!fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) || sodium_init() < 0) {
-		*canon = st_canonical(text, len, now) == 0;
+		if (read_record(o->path, text, len) == 0 && *text)
+			*canon = st_canonical(*text, *len, now) == 0;
 		return false;
 	}
 	j.o = o;
-	j.text = text;
-	j.len = len;
 	j.rec_file = rec_file;
 	j.now = now;
 	/* The file on a second thread while the dump streams in. */
@@ -1610,11 +1689,17 @@ static bool sync_quick(const struct sync_opts *o, const char *text, size_t len,
 	if (!threaded)
 		text_work(&j);
 	*rc = wgctl_open(ctx);
+	phase("open");
 	if (!*rc)
 		r = wgnl_get_device_stream(*ctx, o->ifname, acc_cb, &acc, &info);
+	phase("dump");
 	if (threaded)
 		pthread_join(th, NULL);
+	if (getenv("WGCTL_SYNC_TIMING"))
+		fprintf(stderr, "wgctl: sync: timing: (file, on the other thread %.4f s)\n", j.secs);
 	*canon = j.canon;
+	*text = j.text;
+	*len = j.len;
 	if (*rc) {
 		done = true;
 		goto out;
@@ -1624,7 +1709,7 @@ static bool sync_quick(const struct sync_opts *o, const char *text, size_t len,
 		done = true;
 		goto out;
 	}
-	phase("read+dump");
+	phase("join");
 	run = acc.sum;
 	digest_finish(&run, acc.n, identity(info), info->listen_port, info->fwmark);
 	/* Changed behind our back: the full path repairs it. */
@@ -1646,6 +1731,10 @@ out:
 
 		wgnl_get_stats(*ctx, &st);
 		print_stats(&st, path);
+	}
+	if (j.staged) {
+		unlink(j.rec_tmp);
+		unlink(j.sec_tmp);
 	}
 	free(acc.v);
 	wgnl_device_free(info);
@@ -1675,19 +1764,12 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	phase(NULL);
 	/* --plan and --json print the plan: they always take the full path. */
 	if (!o->no_state && !o->plan_only && !wgctl_opt.json) {
-		char *text = NULL;
-		size_t len = 0;
-
-		if (read_record(o->path, &text, &len) == 0 && text) {
-			/* Parsed from these very bytes below: the hash recorded
-			 * is the hash of what was applied. */
-			file_text = text;
-			file_len = len;
-			if (sync_quick(o, text, len, &ctx, &canon_text, &have_fh, changed, &rc))
-				goto out;
-			cur_fh.a = canon_text.text_h[0];
-			cur_fh.b = canon_text.text_h[1];
-		}
+		if (sync_quick(o, &file_text, &file_len, &ctx, &canon_text, &have_fh, changed, &rc))
+			goto out;
+		/* Parsed from these very bytes below: the hash recorded is
+		 * the hash of what was applied. */
+		cur_fh.a = canon_text.text_h[0];
+		cur_fh.b = canon_text.text_h[1];
 	}
 	if (file_text) {
 		struct wgnl_conf_error e;

@@ -199,6 +199,9 @@ else
 	bad "wgctl sync: duplicate in new section: exit $rc: $(cat "$TMP/sy-err")"
 fi
 sy_step "back to the last good file" "$TMP/syi4.conf" 0 fast
+left=$(ls "$TMP/sync-state" | grep -E '\.[A-Za-z0-9]{6}$' || true)
+[ -z "$left" ] && ok "wgctl sync: no temporary file left in the state directory" ||
+	bad "wgctl sync: temporary files left: $left"
 # [Interface] changed: the full path.
 sed 's/^ListenPort = .*/ListenPort = 52911/' "$TMP/syi4.conf" >"$TMP/syi6.conf"
 sy_step "ListenPort changed" "$TMP/syi6.conf" 2 full

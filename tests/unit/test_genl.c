@@ -593,6 +593,61 @@ static void parse__peer_split_by_hand__coalesced_in_order(void **state)
 	wgnl_device_free(st.dev);
 }
 
+/* Stream mode hands over every peer once, coalesced, equal to what the
+ * whole parse builds (the recorded kernel dump, whose peer B is split). */
+struct stream_seen {
+	const struct wgnl_device *whole;
+	size_t n;
+	bool bad;
+};
+
+static int stream_check_cb(const struct wgnl_device *dev, const struct wgnl_peer *p, void *data)
+{
+	struct stream_seen *s = data;
+	const struct wgnl_peer *w = wgnl_device_find_peer(s->whole, p->public_key);
+
+	(void)dev;
+	s->n++;
+	if (!w || w->flags != p->flags || w->n_allowedips != p->n_allowedips ||
+	    w->persistent_keepalive != p->persistent_keepalive ||
+	    w->rx_bytes != p->rx_bytes || w->tx_bytes != p->tx_bytes ||
+	    !wgnl_key_equal(w->preshared_key, p->preshared_key) ||
+	    memcmp(&w->endpoint, &p->endpoint, sizeof(w->endpoint)))
+		s->bad = true;
+	for (size_t i = 0; w && !s->bad && i < p->n_allowedips; i++)
+		if (wgnl_prefix_cmp(&w->allowedips[i], &p->allowedips[i]))
+			s->bad = true;
+	return 0;
+}
+
+static void parse__stream_mode__each_peer_once_as_whole(void **state)
+{
+	struct wgnl_device *whole;
+	struct stream_seen seen = { 0 };
+	struct wgi_genl_parse st = { .dev = wgnl_device_new(""), .cb = stream_check_cb };
+	const struct nlmsghdr *m = (const struct nlmsghdr *)genl_rec_dump;
+	int left = (int)genl_rec_dump_len;
+
+	(void)state;
+	assert_int_equal(parse_all(genl_rec_dump, genl_rec_dump_len, "", &whole), 0);
+	seen.whole = whole;
+	st.cb_data = &seen;
+	for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		struct nlmsghdr *c = exact_copy(m, m->nlmsg_len);
+
+		assert_int_equal(wgi_genl_parse_msg(c, &st), 0);
+		free(c);
+	}
+	assert_int_equal(st.dev->n_peers, 0);
+	assert_int_equal(wgi_genl_parse_flush(&st), 0);
+	assert_int_equal(seen.n, whole->n_peers);
+	assert_false(seen.bad);
+	assert_string_equal(st.dev->name, whole->name);
+	wgi_genl_parse_release(&st);
+	wgnl_device_free(st.dev);
+	wgnl_device_free(whole);
+}
+
 static void parse__same_peer_not_adjacent__ebadmsg(void **state)
 {
 	struct wgi_genl_parse st = { .dev = wgnl_device_new("") };
@@ -987,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(parse__unknown_attributes__skipped),
 		cmocka_unit_test(parse__peer_split_by_hand__coalesced_in_order),
 		cmocka_unit_test(parse__same_peer_not_adjacent__ebadmsg),
+		cmocka_unit_test(parse__stream_mode__each_peer_once_as_whole),
 		cmocka_unit_test(parse__invalid_attributes__ebadmsg),
 		cmocka_unit_test(parse__nest_overruns_container__ebadmsg),
 		cmocka_unit_test(build__10k_peers__few_messages_nests_below_64k),
