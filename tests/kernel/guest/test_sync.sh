@@ -3,7 +3,8 @@
 # `wg showconf`), a second sync of the same file sends no set message and
 # exits 0 under --detailed-exitcode, an endpoint the peer roamed to survives
 # a sync of an unchanged file, --plan changes nothing and leaks no key, and
-# a wg-quick file's addresses, MTU and routes follow the file.
+# a wg-quick file's addresses, MTU and routes follow the file; an edited
+# file takes the incremental path and still ends equal.
 . /ktest/lib.sh
 
 S=/tmp/k-y
@@ -298,6 +299,94 @@ CONF
 	assert_same $S/want $S/got "peers of the quick file and wg showconf"
 }
 
+# mutate IN OUT SEED: IN with some [Peer] sections removed, some with a new
+# AllowedIPs line or a new preshared key, and new peers appended; the
+# [Interface] part untouched (what the incremental path handles).
+mutate() {
+	awk -v seed="$3" -v pool=$POOL -v s2="$(cat $S/psk2)" '
+	function flush(   k, r, id) {
+		if (!n) return
+		r = rand(); id = sec[2]; sub(/.*KtestPeer0*/, "", id); sub(/A=.*/, "", id); id += 0
+		if (r < 0.05) { n = 0; return }
+		for (k = 1; k <= n; k++) {
+			if (r < 0.10 && sec[k] ~ /^AllowedIPs/) continue
+			if (r >= 0.10 && r < 0.13 && sec[k] ~ /^PresharedKey/) continue
+			print sec[k]
+		}
+		if (r < 0.10) printf "AllowedIPs = 10.%d.%d.%d/32\n", 200 + seed % 50, int(id / 256), id % 256
+		if (r >= 0.10 && r < 0.13) printf "PresharedKey = %s\n", s2
+		print ""
+		n = 0
+	}
+	BEGIN { srand(seed) }
+	/^\[Peer\]/ { flush(); inpeer = 1 }
+	!inpeer { print; next }
+	/^$/ { next }
+	{ sec[++n] = $0 }
+	END {
+		flush()
+		for (j = 1; j <= 5; j++) {
+			id = pool + seed * 10 + j
+			printf "[Peer]\nPublicKey = KtestPeer%033dA=\nAllowedIPs = 10.250.%d.%d/32\n\n", id, int(id / 256), id % 256
+		}
+	}' "$1" >"$2"
+}
+
+path_of() { sed -n 's/.*sync: stats: .* path=\([a-z]*\).*/\1/p' "$1"; }
+
+# The incremental path: the same [Interface], some [Peer] sections changed.
+# Only those are parsed; the device must still end equal to the file, and
+# the same file again takes the fast path and sends nothing.
+case_incremental_sequence() {
+	need_wgctl
+	setup
+	rand_conf $S/i0.conf 31337
+	must ysync $IF $S/i0.conf
+	i=1
+	while [ $i -le 6 ]; do
+		mutate $S/i$((i - 1)).conf $S/i$i.conf $i
+		rc=0
+		ysync --detailed-exitcode --stats $IF $S/i$i.conf >$S/out 2>$S/err || rc=$?
+		cat $S/out $S/err
+		assert_eq "$rc" 2 "step $i: exit code"
+		assert_eq "$(path_of $S/err)" incremental "step $i: path"
+		check_equal $S/i$i.conf "step $i ($(grep -c '^\[Peer\]' $S/i$i.conf) peers)"
+		rc=0
+		ysync --detailed-exitcode --stats $IF $S/i$i.conf >$S/out 2>$S/err || rc=$?
+		assert_eq "$rc" 0 "step $i again: exit code"
+		assert_eq "$(path_of $S/err)" fast "step $i again: path"
+		assert_eq "$(stat_of set_msgs $S/err)" 0 "step $i again: set messages"
+		i=$((i + 1))
+	done
+	# Someone else removes a peer: the digest no longer matches, the full
+	# path puts it back.
+	P=$(grep -m 1 '^PublicKey' $S/i6.conf | sed 's/^PublicKey = //')
+	must nsx k-y wg set $IF peer "$P" remove
+	mutate $S/i6.conf $S/i7.conf 7
+	rc=0
+	ysync --detailed-exitcode --stats $IF $S/i7.conf >$S/out 2>$S/err || rc=$?
+	assert_eq "$(path_of $S/err)" full "after an outside change: path"
+	check_equal $S/i7.conf "after an outside change"
+	# A roamed endpoint survives a change to its section; a changed
+	# Endpoint line is applied.
+	R=$(fake_key 999)
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.99.0.1/32\nEndpoint = 192.0.2.50:5000\n' "$R" |
+		cat $S/i7.conf - >$S/i8.conf
+	must ysync $IF $S/i8.conf
+	must nsx k-y wg set $IF peer "$R" endpoint 198.51.100.9:9000
+	sed 's|^AllowedIPs = 10.99.0.1/32$|AllowedIPs = 10.99.0.1/32, 10.99.0.2/32|' $S/i8.conf >$S/i9.conf
+	ysync --stats $IF $S/i9.conf >$S/out 2>$S/err || die "sync i9: $(cat $S/err)"
+	assert_eq "$(path_of $S/err)" incremental "roaming: path"
+	assert_eq "$(nsx k-y wg show $IF endpoints | grep "^$R" | cut -f2)" 198.51.100.9:9000 \
+		"roamed endpoint after its section changed"
+	sed 's|192.0.2.50:5000|192.0.2.51:5001|' $S/i9.conf >$S/i10.conf
+	ysync --stats $IF $S/i10.conf >$S/out 2>$S/err || die "sync i10: $(cat $S/err)"
+	assert_eq "$(path_of $S/err)" incremental "new Endpoint line: path"
+	assert_eq "$(nsx k-y wg show $IF endpoints | grep "^$R" | cut -f2)" 192.0.2.51:5001 \
+		"endpoint after its line changed"
+	check_equal $S/i10.conf "after the endpoint change"
+}
+
 # `wgctl down` of an interface holding many peers goes through
 # wgnl_link_del, which empties it in one set first (the time is printed for
 # people, never asserted on).
@@ -322,6 +411,7 @@ case_down_populated() {
 ktest_case random_sequence case_random_sequence
 ktest_case random_no_state case_random_no_state
 ktest_case noop_sends_nothing case_noop_sends_nothing
+ktest_case incremental_sequence case_incremental_sequence
 ktest_case roamed_endpoint_survives case_roamed_endpoint_survives
 ktest_case plan_json case_plan_json
 ktest_case quick_addresses_mtu_routes case_quick_addresses_mtu_routes
