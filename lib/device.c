@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,21 +29,23 @@ struct wgnl_peer_index {
 };
 
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
-static int hash_key_ready;
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
 
+static void hash_key_init(void)
+{
+	if (sodium_init() < 0)
+		memset(hash_key, 0x5a, sizeof(hash_key));
+	else
+		randombytes_buf(hash_key, sizeof(hash_key));
+}
+
+/* Once per process, whichever thread comes first: every index of every
+ * thread hashes with the same key. */
 static uint32_t key_hash(const wgnl_key k)
 {
 	uint64_t h;
 
-	if (!__atomic_load_n(&hash_key_ready, __ATOMIC_ACQUIRE)) {
-		/* Idempotent: a race only writes another random key before any
-		 * index exists in the racing thread. */
-		if (sodium_init() < 0)
-			memset(hash_key, 0x5a, sizeof(hash_key));
-		else
-			randombytes_buf(hash_key, sizeof(hash_key));
-		__atomic_store_n(&hash_key_ready, 1, __ATOMIC_RELEASE);
-	}
+	pthread_once(&hash_key_once, hash_key_init);
 	crypto_shorthash((unsigned char *)&h, k, WGNL_KEY_LEN, hash_key);
 	return (uint32_t)(h ^ (h >> 32));
 }

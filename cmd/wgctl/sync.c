@@ -405,23 +405,37 @@ static int prefix_sort(const void *x, const void *y)
 /* Order-independent digest of a device as the kernel would hold it: a sum
  * of per-peer hashes (peer_digest_add), then the device's own fields
  * (digest_finish). */
+static void hash_word(struct digest128 *h, uint64_t w)
+{
+	h->a = mix64(h->a ^ w);
+	h->b = mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+}
+
 static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
 {
 	struct wgnl_prefix small[8], *v = small;
 	struct digest128 h = { 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL };
-	uint8_t buf[72] = { 0 };
+	bool psk = (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key);
+	uint16_t ka = (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0;
+	uint64_t w[4];
 	size_t n = 0;
 
-	memcpy(buf, p->public_key, WGNL_KEY_LEN);
-	/* Only a cryptographic hash of a preshared key goes in. */
-	if ((p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key) &&
-	    (sodium_init() < 0 ||
-	     crypto_generichash(buf + 32, 32, p->preshared_key, WGNL_KEY_LEN, NULL, 0) != 0))
-		return -EIO;
-	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
-		memcpy(buf + 64, &p->persistent_keepalive, 2);
-	hash_words(&h, buf, sizeof(buf));
-	wgnl_wipe(buf, sizeof(buf));
+	/* Called once per running peer on every sync: word by word, no
+	 * buffer. The key, then keepalive and whether there is a preshared
+	 * key, then (only) a cryptographic hash of that key. */
+	memcpy(w, p->public_key, sizeof(w));
+	for (int i = 0; i < 4; i++)
+		hash_word(&h, w[i]);
+	hash_word(&h, (uint64_t)ka | (uint64_t)psk << 16);
+	if (psk) {
+		uint8_t d[32];
+
+		if (st_secret_hash(d, p->preshared_key) < 0)
+			return -EIO;
+		memcpy(w, d, sizeof(w));
+		for (int i = 0; i < 4; i++)
+			hash_word(&h, w[i]);
+	}
 	if (p->n_allowedips > 8 && !(v = malloc(p->n_allowedips * sizeof(*v))))
 		return -ENOMEM;
 	for (size_t k = 0; k < p->n_allowedips; k++) {
@@ -432,15 +446,20 @@ static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
 	if (p->n_allowedips > 1)
 		qsort(v, p->n_allowedips, sizeof(*v), prefix_sort);
 	for (size_t k = 0; k < p->n_allowedips; k++) {
-		uint8_t pb[20] = { 0 };
-
 		if (n && !wgnl_prefix_cmp(&v[n - 1], &v[k]))
 			continue;
 		v[n++] = v[k];
-		pb[0] = (uint8_t)v[k].family;
-		pb[1] = v[k].cidr;
-		memcpy(pb + 4, &v[k].ip6, v[k].family == AF_INET ? 4 : 16);
-		hash_words(&h, pb, sizeof(pb));
+		if (v[k].family == AF_INET) {
+			uint32_t a;
+
+			memcpy(&a, &v[k].ip4, 4);
+			hash_word(&h, (uint64_t)a | (uint64_t)v[k].cidr << 32 | 4ULL << 40);
+		} else {
+			memcpy(w, &v[k].ip6, 16);
+			hash_word(&h, w[0]);
+			hash_word(&h, w[1]);
+			hash_word(&h, (uint64_t)v[k].cidr | 6ULL << 40);
+		}
 	}
 	if (v != small)
 		free(v);
@@ -1130,7 +1149,8 @@ static void sync_help(void)
 	       "  --plan               print the plan as JSON, change nothing\n"
 	       "  --detailed-exitcode  exit 0 when nothing changed, 2 when something did,\n"
 	       "                       1 on any error\n"
-	       "  --stats              netlink messages sent, on stderr (and in --json)\n"
+	       "  --stats              netlink messages sent and the path taken (fast,\n"
+	       "                       incremental, full), on stderr (and in --json)\n"
 	       "  --no-state           neither read nor write the record\n");
 }
 
