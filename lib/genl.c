@@ -264,11 +264,16 @@ static int peer_list_cb(const struct nlattr *a, void *data)
 {
 	struct wgi_genl_parse *st = data;
 	struct peer_ctx pc = { .st = st };
+	const struct nlattr *first = mnl_attr_get_payload(a);
+	int room = (int)mnl_attr_get_payload_len(a), r;
 	const uint8_t *key = NULL;
-	int r;
 
-	/* The public key says which peer the rest belongs to. */
-	if (walk_nested(a, peer_key_cb, &key) < 0 || !key)
+	/* The public key says which peer the rest belongs to. The kernel puts
+	 * it first: then no walk is needed to find it. */
+	if (mnl_attr_ok(first, room) && mnl_attr_get_type(first) == WGPEER_A_PUBLIC_KEY &&
+	    len_is(first, WGNL_KEY_LEN))
+		key = mnl_attr_get_payload(first);
+	else if (walk_nested(a, peer_key_cb, &key) < 0 || !key)
 		return parse_fail(st, -EBADMSG);
 	if (st->cb) {
 		/* The kernel continues a peer whose allowed IPs did not fit

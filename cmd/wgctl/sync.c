@@ -1380,8 +1380,39 @@ struct text_job {
 	/* The record of the new file, written ahead (record2_prepare()). */
 	bool staged;
 	char rec_tmp[STATE_TMP_LEN], sec_tmp[STATE_TMP_LEN];
-	double secs; /* how long it took (WGCTL_SYNC_TIMING) */
+	double secs; /* how long the answer took (WGCTL_SYNC_TIMING) */
+	/* The answer (everything above but the staged record) is signalled
+	 * first: the record is written while the main thread applies. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool answered;
+	bool threaded;
+	pthread_t th;
 };
+
+/* The second thread done (the staged record written). */
+static void text_join(struct text_job *j)
+{
+	if (j->threaded)
+		pthread_join(j->th, NULL);
+	j->threaded = false;
+}
+
+static void text_answered(struct text_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	j->answered = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void text_wait(struct text_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	while (!j->answered)
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+}
 
 static double now_secs(void)
 {
@@ -1472,10 +1503,9 @@ out:
 	return buf;
 }
 
-/* The second thread (or inline): no netlink, no output. */
-static void *text_work(void *arg)
+/* The file's side (on the second thread): no netlink, no output. */
+static void text_answer(struct text_job *j)
 {
-	struct text_job *j = arg;
 	const uint64_t rec_h[2] = { j->rec_file.a, j->rec_file.b };
 	struct st_section *old = NULL;
 	char path[PATH_MAX], *tn = NULL, *to = NULL;
@@ -1486,14 +1516,14 @@ static void *text_work(void *arg)
 	double t0 = now_secs();
 
 	if (read_record(j->o->path, &j->text, &j->len) < 0 || !j->text)
-		return NULL;
+		return;
 	j->canon = st_canonical(j->text, j->len, j->now) == 0;
 	if (!j->canon)
-		return NULL;
+		return;
 	j->same = j->now->text_h[0] == rec_h[0] && j->now->text_h[1] == rec_h[1];
 	if (j->same) {
 		j->secs = now_secs() - t0;
-		return NULL;
+		return;
 	}
 	if (state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
 	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h) < 0)
@@ -1512,9 +1542,6 @@ static void *text_work(void *arg)
 		goto out;
 	j->pairs = (size_t)pairs;
 	j->ready = true;
-	/* Off the critical path: put in place only once applied. */
-	j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, j->rec_tmp,
-				    j->sec_tmp) == 0;
 out:
 	if (!j->ready) {
 		wgnl_config_free(j->cn);
@@ -1528,6 +1555,18 @@ out:
 	free(now_m);
 	free(old);
 	j->secs = now_secs() - t0;
+}
+
+static void *text_work(void *arg)
+{
+	struct text_job *j = arg;
+
+	text_answer(j);
+	text_answered(j);
+	/* Off the critical path: put in place only once applied. */
+	if (j->ready)
+		j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, j->rec_tmp,
+					    j->sec_tmp) == 0;
 	return NULL;
 }
 
@@ -1653,6 +1692,7 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 			exp.a = ~exp.a; /* a wrong digest only costs the full path */
 	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, identity((struct wgnl_device *)info),
 		      info->listen_port, info->fwmark);
+	text_join(j);
 	r = j->staged ? record2_commit(o->state_dir, o->ifname, j->rec_tmp, j->sec_tmp)
 		      : record2_write(o->state_dir, o->ifname, j->now);
 	j->staged = false;
@@ -1690,8 +1730,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 	struct dump_acc acc = { { 0, 0 }, NULL, 0, 0 };
 	struct wgnl_device *info = NULL;
 	const char *path = NULL;
-	bool threaded, done = false;
-	pthread_t th;
+	bool done = false;
 	int r = 0;
 
 	*canon = false;
@@ -1704,17 +1743,18 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 	j.o = o;
 	j.rec_file = rec_file;
 	j.now = now;
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
 	/* The file on a second thread while the dump streams in. */
-	threaded = pthread_create(&th, NULL, text_work, &j) == 0;
-	if (!threaded)
+	j.threaded = pthread_create(&j.th, NULL, text_work, &j) == 0;
+	if (!j.threaded)
 		text_work(&j);
 	*rc = wgctl_open(ctx);
 	phase("open");
 	if (!*rc)
 		r = wgnl_get_device_stream(*ctx, o->ifname, acc_cb, &acc, &info);
 	phase("dump");
-	if (threaded)
-		pthread_join(th, NULL);
+	text_wait(&j);
 	if (getenv("WGCTL_SYNC_TIMING"))
 		fprintf(stderr, "wgctl: sync: timing: (file, on the other thread %.4f s)\n", j.secs);
 	*canon = j.canon;
@@ -1752,10 +1792,13 @@ out:
 		wgnl_get_stats(*ctx, &st);
 		print_stats(&st, path);
 	}
+	text_join(&j);
 	if (j.staged) {
 		unlink(j.rec_tmp);
 		unlink(j.sec_tmp);
 	}
+	pthread_cond_destroy(&j.cv);
+	pthread_mutex_destroy(&j.mu);
 	free(acc.v);
 	wgnl_device_free(info);
 	wgnl_config_free(j.cn);
