@@ -369,15 +369,6 @@ struct digest128 {
 	uint64_t a, b;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static void hash_words(struct digest128 *h, const void *p, size_t len)
 {
@@ -390,8 +381,8 @@ static void hash_words(struct digest128 *h, const void *p, size_t len)
 		w = 0;
 		memcpy(&w, b, n);
 		w ^= (uint64_t)n << 59;
-		h->a = mix64(h->a ^ w);
-		h->b = mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+		h->a = st_mix64(h->a ^ w);
+		h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
 		b += n;
 		len -= n;
 	}
@@ -407,8 +398,8 @@ static int prefix_sort(const void *x, const void *y)
  * (digest_finish). */
 static void hash_word(struct digest128 *h, uint64_t w)
 {
-	h->a = mix64(h->a ^ w);
-	h->b = mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+	h->a = st_mix64(h->a ^ w);
+	h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
 }
 
 static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
@@ -463,8 +454,8 @@ static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
 	}
 	if (v != small)
 		free(v);
-	sum->a += mix64(h.a);
-	sum->b += mix64(h.b ^ n);
+	sum->a += st_mix64(h.a);
+	sum->b += st_mix64(h.b ^ n);
 	return 0;
 }
 
@@ -479,7 +470,7 @@ static void digest_finish(struct digest128 *sum, size_t n_peers, const uint8_t *
 	memcpy(dev + 36, &fwmark, 4);
 	hash_words(sum, dev, sizeof(dev));
 	wgnl_wipe(dev, sizeof(dev));
-	sum->a = mix64(sum->a ^ n_peers);
+	sum->a = st_mix64(sum->a ^ n_peers);
 }
 
 static int device_digest(const struct wgnl_device *d, const uint8_t *public_key, uint16_t port,
@@ -1586,7 +1577,7 @@ static size_t keyset_pos(const struct keyset *ks, const uint8_t *key)
 	size_t i;
 
 	memcpy(&w, key, sizeof(w));
-	for (i = (size_t)mix64(w) & ks->mask; ks->slot[i].key; i = (i + 1) & ks->mask)
+	for (i = (size_t)st_mix64(w) & ks->mask; ks->slot[i].key; i = (i + 1) & ks->mask)
 		if (!memcmp(ks->slot[i].key, key, WGNL_KEY_LEN))
 			break;
 	return i;

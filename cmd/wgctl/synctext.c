@@ -34,7 +34,7 @@ static bool ci_equal(const char *s, size_t n, const char *lit)
 	return strlen(lit) == n && !strncasecmp(s, lit, n);
 }
 
-static uint64_t mix64(uint64_t x)
+uint64_t st_mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
@@ -51,13 +51,13 @@ static void bytes_hash(const char *p, size_t len, uint64_t out[2])
 
 	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&w, p, 8);
-		a = mix64(a ^ w);
-		b = mix64(b + w) ^ a;
+		a = st_mix64(a ^ w);
+		b = st_mix64(b + w) ^ a;
 	}
 	w = (uint64_t)len << 56;
 	memcpy(&w, p, len);
-	out[0] = mix64(a ^ w);
-	out[1] = mix64(b + w + 0x165667b19e3779f9ULL);
+	out[0] = st_mix64(a ^ w);
+	out[1] = st_mix64(b + w + 0x165667b19e3779f9ULL);
 }
 
 static int push_section(struct st_text *t, size_t *cap, size_t orig_off, size_t san_off)
@@ -189,8 +189,8 @@ int st_canonical(const char *text, size_t len, struct st_text *out)
 		bytes_hash(o + s->san_off, s->san_len, s->h);
 		/* In file order: the same sections in another order are
 		 * another text (the same device, found by st_match()). */
-		out->text_h[0] = mix64(out->text_h[0] ^ s->h[0]);
-		out->text_h[1] = mix64(out->text_h[1] + s->h[1]);
+		out->text_h[0] = st_mix64(out->text_h[0] ^ s->h[0]);
+		out->text_h[1] = st_mix64(out->text_h[1] + s->h[1]);
 	}
 	out->text_h[0] ^= olen;
 	return 0;

@@ -50,4 +50,7 @@ ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_tex
  * unkeyed BLAKE2b-256 of the 32 key bytes. 0, or -EIO. */
 int st_secret_hash(uint8_t out[32], const uint8_t key[32]);
 
+/* A 64-bit finaliser (splitmix64's): the mixing step of every hash here. */
+uint64_t st_mix64(uint64_t x);
+
 #endif
