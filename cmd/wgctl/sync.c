@@ -359,7 +359,8 @@ static int write_record(const char *dir, const char *ifname, const char *text, s
 /* A no-op sync is the common case (a control plane re-applying the same
  * file): parsing a 100k-peer file costs more than dumping the device. So
  * after each sync the record keeps, in <IF>.fast, a hash of the file's
- * bytes and the digest the device must have when it still equals the file
+ * canonical text (synctext.h: comments and blank lines do not count) and
+ * the digest the device must have when it still equals the file
  * (peers, keys, allowed IPs, keepalive, port, fwmark; endpoints left out as
  * roaming changes them and they are sent only when the file changes). When
  * both match, nothing is parsed and nothing is sent. Files with endpoint
@@ -369,6 +370,11 @@ struct digest128 {
 	uint64_t a, b;
 };
 
+static void hash_word(struct digest128 *h, uint64_t w)
+{
+	h->a = st_mix64(h->a ^ w);
+	h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+}
 
 static void hash_words(struct digest128 *h, const void *p, size_t len)
 {
@@ -380,9 +386,7 @@ static void hash_words(struct digest128 *h, const void *p, size_t len)
 
 		w = 0;
 		memcpy(&w, b, n);
-		w ^= (uint64_t)n << 59;
-		h->a = st_mix64(h->a ^ w);
-		h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
+		hash_word(h, w ^ (uint64_t)n << 59);
 		b += n;
 		len -= n;
 	}
@@ -396,12 +400,6 @@ static int prefix_sort(const void *x, const void *y)
 /* Order-independent digest of a device as the kernel would hold it: a sum
  * of per-peer hashes (peer_digest_add), then the device's own fields
  * (digest_finish). */
-static void hash_word(struct digest128 *h, uint64_t w)
-{
-	h->a = st_mix64(h->a ^ w);
-	h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
-}
-
 static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
 {
 	struct wgnl_prefix small[8], *v = small;
@@ -597,7 +595,7 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
 /* For a plain config without endpoint host names the record is the file
  * itself in canonical form (synctext.c: comments dropped, lines trimmed,
  * private and preshared keys replaced by their hash), after a first line
- * naming the hash of the file's bytes. It parses as the desired state last
+ * naming the hash of that canonical text. It parses as the desired state last
  * applied, like version 1, and it lets the next sync of an edited file
  * parse only the [Peer] sections that changed. */
 
@@ -626,19 +624,28 @@ static void record2_header(char *out, size_t len, const uint64_t h[2])
 		 (unsigned long long)h[1]);
 }
 
+/* Does the record open on @fd start with the header of canonical text @h? */
+static bool record2_fd_is(int fd, const uint64_t h[2])
+{
+	char head[sizeof(RECORD2_MAGIC) + 40], line[sizeof(head)];
+	size_t n;
+
+	record2_header(head, sizeof(head), h);
+	n = strlen(head);
+	return pread(fd, line, n, 0) == (ssize_t)n && !memcmp(line, head, n);
+}
+
 /* Is the record at @path version 2 of canonical text @h? */
 static bool record2_current(const char *path, const uint64_t h[2])
 {
-	char line[128], head[sizeof(RECORD2_MAGIC) + 40];
-	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool is;
 
 	if (fd < 0)
 		return false;
-	n = read(fd, line, sizeof(line));
+	is = record2_fd_is(fd, h);
 	close(fd);
-	record2_header(head, sizeof(head), h);
-	return n >= (ssize_t)strlen(head) && !memcmp(line, head, strlen(head));
+	return is;
 }
 
 /* Read <IF>.sec when it describes canonical text @h: its entries (caller
@@ -1260,20 +1267,32 @@ static struct wgnl_config *load_record(const char *path)
 	return last;
 }
 
-/* WGCTL_SYNC_TIMING=1: the time each phase took, on stderr (benchmarks). */
-static void phase(const char *name)
+static double now_secs(void)
 {
-	static double last;
-	static int on = -1;
 	struct timespec ts;
-	double t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* WGCTL_SYNC_TIMING=1: the time each phase took, on stderr (benchmarks). */
+static bool timing(void)
+{
+	static int on = -1;
 
 	if (on < 0)
 		on = getenv("WGCTL_SYNC_TIMING") != NULL;
-	if (!on)
+	return on;
+}
+
+static void phase(const char *name)
+{
+	static double last;
+	double t;
+
+	if (!timing())
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	t = now_secs();
 	if (name)
 		fprintf(stderr, "wgctl: sync: timing: %s %.4f s\n", name, t - last);
 	last = t;
@@ -1405,14 +1424,6 @@ static void text_wait(struct text_job *j)
 	pthread_mutex_unlock(&j->mu);
 }
 
-static double now_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The sections of @text flagged false in @m, concatenated. */
 static char *gather(const char *text, const struct st_section *sec, size_t n, const bool *m,
 		    size_t *len)
@@ -1460,15 +1471,13 @@ static struct wgnl_config *inc_parse(const char *text, size_t len, const char *i
 static char *gather_old(const char *path, const uint64_t h[2], const struct st_section *sec,
 			size_t n, const bool *m, size_t *len)
 {
-	char head[sizeof(RECORD2_MAGIC) + 40], line[sizeof(head)], *buf = NULL;
-	size_t total = 0, off = 0, hl;
+	size_t total = 0, off = 0;
+	char *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	record2_header(head, sizeof(head), h);
-	hl = strlen(head);
-	if (pread(fd, line, hl, 0) != (ssize_t)hl || memcmp(line, head, hl))
+	if (!record2_fd_is(fd, h))
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (!m[i])
@@ -1746,7 +1755,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 		r = wgnl_get_device_stream(*ctx, o->ifname, acc_cb, &acc, &info);
 	phase("dump");
 	text_wait(&j);
-	if (getenv("WGCTL_SYNC_TIMING"))
+	if (timing())
 		fprintf(stderr, "wgctl: sync: timing: (file, on the other thread %.4f s)\n", j.secs);
 	*canon = j.canon;
 	*text = j.text;
