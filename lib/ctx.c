@@ -59,7 +59,13 @@ static bool uapi_socket_exists(const struct wgnl_ctx *ctx, const char *ifname)
 	if (!ifname || !*ifname || strchr(ifname, '/'))
 		return false;
 	snprintf(path, sizeof(path), "%s/%s.sock", ctx->uapi_dir, ifname);
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	/* A directory we may not search (wireguard-go makes it 0700 or 0755):
+	 * take the socket's side, so the caller hears "permission denied"
+	 * rather than "no such device" for a device that may well exist. The
+	 * kernel's side would refuse an unprivileged caller all the same. */
+	if (stat(path, &st) < 0)
+		return errno == EACCES;
+	return S_ISSOCK(st.st_mode);
 }
 
 enum wgnl_backend_kind wgnl_backend_for(struct wgnl_ctx *ctx, const char *ifname)

@@ -389,6 +389,16 @@ if command -v setpriv >/dev/null; then
 	expect "unprivileged set exits 4" 4
 	run U peer add "$IF" "$P1"
 	expect "unprivileged peer add exits 4" 4
+	# A socket directory nobody may search (0700) is still a permission
+	# error, not "No such device".
+	mode=$(stat -c %a /var/run/wireguard)
+	chmod 0700 /var/run/wireguard
+	run U show "$IF"
+	expect "unprivileged show, socket dir 0700: exits 4" 4
+	chmod 0755 /var/run/wireguard
+	run U show "$IF"
+	expect "unprivileged show, socket dir 0755: exits 4" 4
+	chmod "$mode" /var/run/wireguard
 else
 	skp "unprivileged user" "setpriv is not installed"
 fi
