@@ -370,6 +370,30 @@ static void schedule(const struct wgnl_health_settings *s, struct wgnl_health_st
 	d->next_attempt_ms = st->next_attempt_ms;
 }
 
+/* The times in @st come from an earlier run on the wall clock, or from a
+ * file anyone with write access could have edited. After a backward clock
+ * step (NTP) they lie in the future: a wait would last as long as the step,
+ * a cooldown forever. No wait is ever longer than the settings allow, so
+ * clamp each to now + its configured maximum. */
+static void clamp_times(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
+			int64_t now_ms)
+{
+	/* The longest backoff: the cap (at least one step) plus all jitter. */
+	uint64_t cap = s->backoff_max_ms > s->retry_interval_ms ? s->backoff_max_ms :
+								  s->retry_interval_ms;
+	int64_t max_wait = (int64_t)(cap + cap * (s->jitter_pct > 100 ? 100 : s->jitter_pct) / 100);
+
+	if (st->next_attempt_ms > now_ms + max_wait)
+		st->next_attempt_ms = now_ms + max_wait;
+	if (st->cooldown_until_ms > now_ms + (int64_t)s->cooldown_ms)
+		st->cooldown_until_ms = now_ms + (int64_t)s->cooldown_ms;
+	/* A remedy "in the future" would never time out. */
+	if (st->last_remedy_ms > now_ms)
+		st->last_remedy_ms = now_ms;
+	if (st->last_check_ms > now_ms)
+		st->last_check_ms = now_ms;
+}
+
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
 		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *d)
@@ -377,6 +401,7 @@ int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_
 	bool good = res->verdict == WGNL_HEALTH_HEALTHY || res->verdict == WGNL_HEALTH_IDLE;
 
 	memset(d, 0, sizeof(*d));
+	clamp_times(s, st, now_ms);
 	d->prev_verdict = st->last_check_ms ? (enum wgnl_health_verdict)st->verdict :
 					      WGNL_HEALTH_UNKNOWN;
 	d->prev_reasons = st->reasons;

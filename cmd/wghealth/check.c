@@ -84,6 +84,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---------------------------------------------------------- options */
 
 static void help(FILE *f, const char *cmd)
@@ -1215,10 +1223,12 @@ int cmd_daemon(int argc, char **argv)
 			check_free(cs[i]);
 			cs[i] = NULL;
 		}
-		/* Sleep in short steps so a signal ends the wait at once. */
-		int64_t until = now_ms() + o.interval_ms;
-		while (!stop_flag && now_ms() < until) {
-			int64_t left = until - now_ms();
+		/* Sleep in short steps so a signal ends the wait at once; on the
+		 * monotonic clock, so a wall-clock step neither stalls nor
+		 * hurries the checks. */
+		int64_t until = mono_ms() + o.interval_ms;
+		while (!stop_flag && mono_ms() < until) {
+			int64_t left = until - mono_ms();
 			struct timespec ts = { .tv_sec = 0, .tv_nsec = (left > 200 ? 200 : left) * 1000000 };
 			nanosleep(&ts, NULL);
 		}

@@ -270,7 +270,10 @@ struct wgnl_health_decision {
  * back under the retry policy), remedies with backoff, the cooldown once
  * max_retries are spent, and the reset on recovery. @res->verdict/reasons
  * may be raised. Peer counters and the check time are stored in @st.
- * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
+ * Times in @st later than @now_ms plus their configured maximum (a backward
+ * clock step, an edited state file) are first clamped to that maximum, so
+ * no wait outlasts the settings. @rnd feeds the jitter. Returns 0 or
+ * -ENOMEM. */
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
 		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *out);

@@ -477,6 +477,73 @@ static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void 
 	wgnl_health_state_clear(&st);
 }
 
+/* Times in the state file beyond now + their maximum (a backward clock step,
+ * an edited file) are clamped: no wait outlasts the settings. */
+static void unit__future_times_in_state__clamped_to_settings(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(600), 1000, 1000, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	enum wgnl_health_verdict v;
+
+	(void)state;
+	s.jitter_pct = 0;
+	/* A cooldown a year ahead: remedies would stop for a year. */
+	memset(&st, 0, sizeof(st));
+	st.last_check_ms = T0 - S(1);
+	st.consecutive_bad = 5;
+	st.attempt = 3;
+	st.cooldown_until_ms = T0 + S(365 * 86400);
+	st.next_attempt_ms = T0 + S(365 * 86400);
+	st.last_remedy_ms = T0 + S(365 * 86400);
+	d = step(&s, &st, &o, T0, &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_DISCONNECTED);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_COOLDOWN);
+	assert_true(st.cooldown_until_ms <= T0 + (int64_t)s.cooldown_ms);
+	assert_true(st.next_attempt_ms <= T0 + (int64_t)s.backoff_max_ms);
+	assert_true(st.last_remedy_ms <= T0);
+	/* ... and once the configured cooldown has passed, a new round. */
+	d = step(&s, &st, &o, T0 + s.cooldown_ms, &v, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 1);
+	wgnl_health_state_clear(&st);
+}
+
+/* The wall clock steps back an hour in the middle of a backoff: the wait
+ * is bounded by backoff_max, not by the step. */
+static void unit__backward_clock_step__backoff_bounded(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, 0, 1000, 1000, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	int64_t t = T0;
+
+	(void)state;
+	s.jitter_pct = 0;
+	s.disconnect_after = 1;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, t, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	wgnl_health_remedy_done(&st, &d, true);
+	t -= S(3600); /* NTP steps the clock back an hour */
+	d = step(&s, &st, &o, t, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	assert_true(d.next_attempt_ms <= t + (int64_t)s.backoff_max_ms);
+	/* Within backoff_max of the stepped clock, remedies go on. */
+	bool again = false;
+	for (int i = 1; i <= 300 && !again; i++) {
+		d = step(&s, &st, &o, t + S(i), NULL, NULL);
+		again = d.action == WGNL_HEALTH_ACT_REMEDY;
+	}
+	assert_true(again);
+	assert_int_equal(d.attempt, 2);
+	wgnl_health_state_clear(&st);
+}
+
 static void unit__failed_remedy__reported_reconnect_failed(void **state)
 {
 	struct wgnl_health_settings s = settings();
@@ -857,6 +924,8 @@ int main(void)
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
 		cmocka_unit_test(unit__remedy_ladder__in_order),
 		cmocka_unit_test(unit__dead_peer_story__degraded_disconnected_remedies_cooldown),
+		cmocka_unit_test(unit__future_times_in_state__clamped_to_settings),
+		cmocka_unit_test(unit__backward_clock_step__backoff_bounded),
 		cmocka_unit_test(unit__failed_remedy__reported_reconnect_failed),
 		cmocka_unit_test(unit__handshake_after_remedy__no_reconnect_timeout),
 		cmocka_unit_test(unit__underlay_down__tunnel_down_once_then_up_under_policy),
