@@ -285,12 +285,15 @@ int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st)
 	char *text = NULL;
 	int fd, n, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* The directory may be writable by others: a fixed or guessable
+	 * temporary name could be a planted symlink. mkostemp creates a fresh
+	 * file (O_EXCL, 0600) and never follows one. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	n = wgnl_health_state_format(st, &text);
 	if (n < 0)
 		return n;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		free(text);
@@ -321,7 +324,7 @@ int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st)
 
 int wgnl_health_lock(const char *path, int *fd)
 {
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	*fd = -1;
 	if (f < 0)

@@ -884,13 +884,26 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 {
 	char tmp[PATH_MAX];
 	FILE *f;
+	int fd;
 
 	if (!o->textfile)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->textfile, (long)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
+	/* node_exporter textfile directories are often writable by others: a
+	 * fresh mkstemp file (O_EXCL) is never a planted symlink. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", o->textfile) >= (int)sizeof(tmp)) {
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(ENAMETOOLONG));
+		return;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
 		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
+		return;
+	}
+	/* Readable by the node_exporter user, like the file it replaces. */
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
+		close(fd);
+		unlink(tmp);
 		return;
 	}
 	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 0 healthy, 1 degraded, 2 disconnected, "
@@ -974,7 +987,6 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 		unlink(tmp);
 		return;
 	}
-	chmod(tmp, 0644);
 	if (rename(tmp, o->textfile) < 0) {
 		wgk_warn("cannot rename '%s': %s", wgk_q(tmp), strerror(errno));
 		unlink(tmp);

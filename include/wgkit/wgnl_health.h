@@ -157,12 +157,14 @@ int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret);
  * (corrupt: @st cleared; the caller reports it and overwrites the file on
  * save), or another -errno. */
 int wgnl_health_state_load(const char *path, struct wgnl_health_state *st);
-/* Write @st to @path atomically: a 0600 temporary file in the same
- * directory, fsync, rename. Returns 0 or -errno. */
+/* Write @st to @path atomically: a new 0600 temporary file in the same
+ * directory (mkstemp: never an existing file or a symlink), fsync, rename.
+ * Returns 0 or -errno. */
 int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st);
-/* Take an exclusive, non-blocking flock on @path (created 0600), so that
- * two overlapping runs never both act. *fd receives the descriptor (close it
- * to release). Returns 0, -EWOULDBLOCK (held by another run) or -errno. */
+/* Take an exclusive, non-blocking flock on @path (created 0600; a symlink
+ * is refused with -ELOOP), so that two overlapping runs never both act. *fd
+ * receives the descriptor (close it to release). Returns 0, -EWOULDBLOCK
+ * (held by another run) or -errno. */
 int wgnl_health_lock(const char *path, int *fd);
 
 /* ------------------------------------------------------------- verdicts */

@@ -220,6 +220,24 @@ check_a
 grep -q "^wghealth_verdict{interface=\"$IFA\"} 0" "$TMP/wghealth.prom" && ! grep -q 'peer=' "$TMP/wghealth.prom" &&
 	ok "textfile: verdict 0, no per-peer series unless asked" || bad "textfile after healthy check"
 
+# Planted symlinks at the old predictable temporary names (NAME.tmp.PID) in
+# directories others may write (textfile collectors): never followed. The
+# sh -c ... exec (and ip netns exec) keep the PID the tool will run with.
+echo precious >"$TMP/victim"
+rc=0
+sh -c 'ln -s "$1" "$2.tmp.$$" && ln -s "$1" "$3.tmp.$$" && shift 3 && exec "$@"' sh \
+	"$TMP/victim" "$STATE/$IFA.state" "$TMP/wghealth.prom" \
+	ip netns exec "$NSA" "$WH" check "$IFA" --config "$TMP/wghealth.conf" --state-dir "$STATE" \
+	--textfile "$TMP/wghealth.prom" >"$TMP/out" 2>"$TMP/err" || rc=$?
+if [ "$(cat "$TMP/victim")" = precious ] && [ ! -L "$STATE/$IFA.state" ] && [ ! -L "$TMP/wghealth.prom" ] &&
+	[ "$(stat -c %a "$STATE/$IFA.state")" = 600 ] && [ "$(stat -c %a "$TMP/wghealth.prom")" = 644 ] &&
+	grep -q "^wghealth_verdict" "$TMP/wghealth.prom" && head -n 1 "$STATE/$IFA.state" | grep -q '^wghealth-state 1$'; then
+	ok "planted temp-name symlinks not followed; state 0600, textfile 0644"
+else
+	bad "planted symlinks: exit $rc victim '$(head -c 60 "$TMP/victim")' state $(stat -c '%F %a' "$STATE/$IFA.state") prom $(stat -c '%F %a' "$TMP/wghealth.prom") $(cat "$TMP/err")"
+fi
+rm -f "$STATE/$IFA.state.tmp."* "$TMP/wghealth.prom.tmp."*
+
 # ------------------------------------------------------------ far side dies
 echo "=== health: the far side dies"
 stop_pid "$PIDB"; PIDB=""

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -771,7 +773,7 @@ static void unit__state_corrupt__every_truncation_and_flip_rejected_cleanly(void
 static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state)
 {
 	char dir[] = "/tmp/wgkit-health-unit.XXXXXX";
-	char path[256], tmpl[300];
+	char path[256];
 	struct wgnl_health_state a, b;
 
 	assert_non_null(mkdtemp(dir));
@@ -782,9 +784,16 @@ static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state
 	assert_int_equal(wgnl_health_state_save(path, &a), 0);
 	assert_int_equal(wgnl_health_state_load(path, &b), 0);
 	assert_state_equal(&a, &b);
-	/* No temporary file left behind. */
-	snprintf(tmpl, sizeof(tmpl), "%s.tmp.%ld", path, (long)getpid());
-	assert_int_not_equal(access(tmpl, F_OK), 0);
+	/* No temporary file left behind: the state file is all there is. */
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int entries = 0;
+	assert_non_null(dp);
+	while ((de = readdir(dp)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			entries++;
+	closedir(dp);
+	assert_int_equal(entries, 1);
 	/* Corrupt it: load says so and leaves an empty state; save replaces it. */
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
@@ -808,6 +817,51 @@ static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state
 	unlink(lock);
 	unlink(path);
 	rmdir(dir);
+	wgnl_health_state_clear(&a);
+	wgnl_health_state_clear(&b);
+}
+
+/* The state directory may be writable by others: a symlink planted at the
+ * old predictable temporary name (PATH.tmp.PID) or at the lock is never
+ * followed, and the state file ends up a regular 0600 file. */
+static void unit__state_save_planted_symlink__not_followed(void **state)
+{
+	char dir[] = "/tmp/wgkit-health-unit.XXXXXX";
+	char path[256], tmpl[300], victim[300], lock[300];
+	struct wgnl_health_state a, b;
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wg0.state", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(lock, sizeof(lock), "%s/wg0.lock", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "precious\n", 9), 9);
+	close(fd);
+	snprintf(tmpl, sizeof(tmpl), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(symlink(victim, tmpl), 0);
+	fill_state(&a);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(wgnl_health_state_save(path, &a), 0);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_size, 9);
+	assert_int_equal(wgnl_health_state_load(path, &b), 0);
+	assert_state_equal(&a, &b);
+	/* A symlinked lock is refused, not followed. */
+	assert_int_equal(symlink(victim, lock), 0);
+	assert_int_equal(wgnl_health_lock(lock, &fd), -ELOOP);
+	assert_int_equal(fd, -1);
+	unlink(lock);
+	unlink(tmpl);
+	unlink(victim);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
 	wgnl_health_state_clear(&a);
 	wgnl_health_state_clear(&b);
 }
@@ -933,6 +987,7 @@ int main(void)
 		cmocka_unit_test(unit__state_format_parse__roundtrip),
 		cmocka_unit_test(unit__state_corrupt__every_truncation_and_flip_rejected_cleanly),
 		cmocka_unit_test(unit__state_save_load__atomic_file_and_corrupt_replaced),
+		cmocka_unit_test(unit__state_save_planted_symlink__not_followed),
 		cmocka_unit_test(unit__conf_sections__defaults_then_interface),
 		cmocka_unit_test(unit__conf_bad_settings__rejected_with_file_line_key),
 		cmocka_unit_test(unit__settings_set__durations_and_limits),
