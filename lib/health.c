@@ -170,6 +170,20 @@ static const struct wgnl_health_peer_state *prev_peer(const struct wgnl_health_s
 	return NULL;
 }
 
+int64_t wgnl_health_time_ms(const struct timespec *ts)
+{
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec > 999999999 ||
+	    ts->tv_sec > WGNL_HEALTH_TIME_MAX_MS / 1000)
+		return 0;
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+/* An observed handshake time the policy can do arithmetic on. */
+static int64_t sane_ms(int64_t ms)
+{
+	return ms < 0 || ms > WGNL_HEALTH_TIME_MAX_MS ? 0 : ms;
+}
+
 /* A keepalive is one 32-byte transport message. */
 #define KEEPALIVE_BYTES 32
 
@@ -181,8 +195,10 @@ static void judge_peer(const struct wgnl_health_settings *s, const struct wgnl_h
 	int64_t elapsed_ms = prev && prev->last_check_ms && now_ms > prev->last_check_ms ?
 			     now_ms - prev->last_check_ms : 0;
 
+	int64_t hs = sane_ms(o->last_handshake_ms);
+
 	memcpy(r->public_key, o->public_key, WGNL_KEY_LEN);
-	r->handshake_age_ms = o->last_handshake_ms ? now_ms - o->last_handshake_ms : -1;
+	r->handshake_age_ms = hs ? now_ms - hs : -1;
 	if (r->handshake_age_ms < -1)
 		r->handshake_age_ms = 0; /* clock skew: a handshake "in the future" */
 	/* Counters that went backwards were reset (device recreated): no
@@ -195,11 +211,11 @@ static void judge_peer(const struct wgnl_health_settings *s, const struct wgnl_h
 	bool wants = o->keepalive > 0 || (r->have_delta && r->tx_delta > 0);
 
 	r->verdict = WGNL_HEALTH_HEALTHY;
-	if (!o->last_handshake_ms || r->handshake_age_ms > (int64_t)s->handshake_timeout_ms) {
+	if (!hs || r->handshake_age_ms > (int64_t)s->handshake_timeout_ms) {
 		if (wants) {
 			r->verdict = WGNL_HEALTH_DEGRADED;
-			r->reasons |= o->last_handshake_ms ? WGNL_HEALTH_R_HANDSHAKE_STALE :
-							     WGNL_HEALTH_R_HANDSHAKE_NEVER;
+			r->reasons |= hs ? WGNL_HEALTH_R_HANDSHAKE_STALE :
+					   WGNL_HEALTH_R_HANDSHAKE_NEVER;
 		} else {
 			r->verdict = WGNL_HEALTH_IDLE;
 			r->reasons |= WGNL_HEALTH_R_IDLE;
@@ -212,7 +228,7 @@ static void judge_peer(const struct wgnl_health_settings *s, const struct wgnl_h
 
 		if (o->keepalive)
 			budget = KEEPALIVE_BYTES * ((uint64_t)elapsed_ms / 1000 / o->keepalive + 1);
-		if (r->tx_delta > budget && o->last_handshake_ms <= prev->last_check_ms) {
+		if (r->tx_delta > budget && hs <= prev->last_check_ms) {
 			r->verdict = WGNL_HEALTH_DEGRADED;
 			r->reasons &= ~WGNL_HEALTH_R_IDLE;
 			r->reasons |= WGNL_HEALTH_R_RX_STALLED;
@@ -262,8 +278,8 @@ int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl
 		struct wgnl_health_peer_result *r = &out->peers[i];
 
 		judge_peer(s, prev, &obs->peers[i], now_ms, r);
-		if (obs->peers[i].last_handshake_ms > out->newest_handshake_ms)
-			out->newest_handshake_ms = obs->peers[i].last_handshake_ms;
+		if (sane_ms(obs->peers[i].last_handshake_ms) > out->newest_handshake_ms)
+			out->newest_handshake_ms = sane_ms(obs->peers[i].last_handshake_ms);
 		if (!any_rank || rank(r->verdict) > rank(out->verdict))
 			out->verdict = r->verdict;
 		any_rank = true;
@@ -306,7 +322,7 @@ static int store_peers(struct wgnl_health_state *st, const struct wgnl_health_ob
 		memcpy(v[i].public_key, obs->peers[i].public_key, WGNL_KEY_LEN);
 		v[i].rx_bytes = obs->peers[i].rx_bytes;
 		v[i].tx_bytes = obs->peers[i].tx_bytes;
-		v[i].last_handshake_ms = obs->peers[i].last_handshake_ms;
+		v[i].last_handshake_ms = sane_ms(obs->peers[i].last_handshake_ms);
 		if (i < res->n_peers) {
 			v[i].verdict = (uint8_t)res->peers[i].verdict;
 			v[i].reasons = res->peers[i].reasons;

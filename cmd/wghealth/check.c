@@ -389,8 +389,7 @@ static int observe(struct wgnl_ctx *ctx, struct check *c)
 		struct wgnl_health_peer_obs *o = &c->pobs[i];
 
 		memcpy(o->public_key, p->public_key, WGNL_KEY_LEN);
-		o->last_handshake_ms = (int64_t)p->last_handshake.tv_sec * 1000 +
-				       p->last_handshake.tv_nsec / 1000000;
+		o->last_handshake_ms = wgnl_health_time_ms(&p->last_handshake);
 		o->rx_bytes = p->rx_bytes;
 		o->tx_bytes = p->tx_bytes;
 		o->keepalive = p->persistent_keepalive;
@@ -1058,9 +1057,11 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	c->now_ms = now_ms();
 	r = observe(ctx, c);
 	if (r < 0) {
+		const char *why = wgnl_last_error(ctx);
+
 		c->unknown = true;
-		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s", ifname,
-			 strerror(-r));
+		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s%s%.160s",
+			 ifname, strerror(-r), why && why[0] ? ": " : "", why ? why : "");
 		goto out;
 	}
 	if (wgnl_health_evaluate(&c->s, &c->st, &c->obs, c->now_ms, &c->res) < 0 ||

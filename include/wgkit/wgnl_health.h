@@ -171,10 +171,20 @@ int wgnl_health_lock(const char *path, int *fd);
 
 struct wgnl_health_peer_obs {
 	wgnl_key public_key;
-	int64_t last_handshake_ms; /* 0 never */
+	int64_t last_handshake_ms; /* 0 never; outside 0..WGNL_HEALTH_TIME_MAX_MS: never */
 	uint64_t rx_bytes, tx_bytes;
 	uint16_t keepalive;        /* persistent keepalive, s; 0 off */
 };
+
+/* The latest time the health code accepts, ms since the epoch
+ * (9999-12-31T23:59:59Z). */
+#define WGNL_HEALTH_TIME_MAX_MS 253402300799999LL
+
+/* A handshake time as observed (struct wgnl_peer.last_handshake) in ms since
+ * the epoch for wgnl_health_peer_obs: 0 (never) for {0,0}, a negative time
+ * or one past WGNL_HEALTH_TIME_MAX_MS, so that a backend's garbage can
+ * neither overflow the conversion nor reach the state file. */
+int64_t wgnl_health_time_ms(const struct timespec *ts);
 
 /* One look at a tunnel. */
 struct wgnl_health_obs {

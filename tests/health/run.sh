@@ -31,7 +31,7 @@ TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
 # wgctl sync records (written by up, sync) stay inside the test.
 export WGCTL_STATE_DIR="$TMP/state"
 STATE=$TMP/state
-PIDA="" PIDB="" PIDH=""
+PIDA="" PIDB="" PIDH="" PIDF=""
 
 pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
@@ -51,8 +51,8 @@ stop_pid() {
 	return 0
 }
 cleanup() {
-	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"
-	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock"
+	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"; stop_pid "$PIDF"
+	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock" "$SOCKDIR/hl${ID}f.sock"
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$TMP"
@@ -412,6 +412,67 @@ rc=0
 ip netns exec "$NSA" "$WH" check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies --json >"$TMP/out" 2>"$TMP/err" || rc=$?
 [ $rc = 2 ] && [ "$(jget reasons)" = interface_missing ] && ok "missing interface: Disconnected, interface_missing" ||
 	bad "missing interface: exit $rc $(cat "$TMP/out" "$TMP/err")"
+
+# ------------------------------------------------------------ absurd UAPI handshake time
+# A UAPI daemon that reports a handshake time near INT64_MAX: refused on
+# input (exit 3, says which field), and it never poisons the state file, so
+# the next runs load their state and count on. A fake daemon: python3 on
+# the UAPI socket of a tun link.
+IFF=hl${ID}f
+echo 9223372036854775807 >"$TMP/fake.hs"
+cat >"$TMP/fake_uapi.py" <<'EOF'
+import base64, os, socket, sys
+path, hsfile, pub = sys.argv[1], sys.argv[2], base64.b64decode(sys.argv[3]).hex()
+try:
+    os.unlink(path)
+except OSError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    buf = b""
+    while b"\n\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            break
+        buf += d
+    if buf.startswith(b"get=1"):
+        hs = open(hsfile).read().strip()
+        c.sendall(("listen_port=51999\npublic_key=%s\nendpoint=198.18.243.2:51842\n"
+                   "last_handshake_time_sec=%s\nlast_handshake_time_nsec=0\nrx_bytes=100\n"
+                   "tx_bytes=100\npersistent_keepalive_interval=25\nallowed_ip=10.243.9.0/24\n"
+                   "protocol_version=1\nerrno=0\n\n" % (pub, hs)).encode())
+    else:
+        c.sendall(b"errno=0\n\n")
+    c.close()
+EOF
+python3 "$TMP/fake_uapi.py" "$SOCKDIR/$IFF.sock" "$TMP/fake.hs" "$KB" >"$TMP/fake.log" 2>&1 &
+PIDF=$!
+ip -n "$NSA" tuntap add dev "$IFF" mode tun && ip -n "$NSA" link set "$IFF" up
+wait_sock "$IFF"
+fcheck() {
+	rc=0
+	wh check "$IFF" --json --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies \
+		--disconnect-after 1 >"$TMP/out" 2>"$TMP/err" || rc=$?
+	cat "$TMP/err" >>"$TMP/ferr"
+}
+fcheck
+[ $rc = 3 ] && grep -q "last_handshake_time_sec" "$TMP/out" && ! grep -q "^peer" "$STATE/$IFF.state" 2>/dev/null &&
+	ok "handshake time near INT64_MAX refused on input: exit 3, $(jget error)" ||
+	bad "absurd handshake time: exit $rc $(cat "$TMP/out" "$TMP/err") state: $(grep ^peer "$STATE/$IFF.state" 2>&1)"
+fcheck
+echo 0 >"$TMP/fake.hs"
+fcheck
+fcheck
+if [ $rc = 2 ] && [ -s "$STATE/$IFF.state" ] && ! grep -q corrupt "$TMP/ferr" && [ "$(jget policy.consecutive_bad)" = 2 ]; then
+	ok "the state file loads on every later run (consecutive_bad $(jget policy.consecutive_bad))"
+else
+	bad "state after the absurd time: exit $rc $(cat "$TMP/ferr") consecutive_bad $(jget policy.consecutive_bad)"
+fi
+stop_pid "$PIDF"; PIDF=""
+rm -f "$SOCKDIR/$IFF.sock"
 
 # ------------------------------------------------------------ systemd units
 if command -v systemd-analyze >/dev/null 2>&1; then

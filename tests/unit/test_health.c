@@ -546,6 +546,57 @@ static void unit__backward_clock_step__backoff_bounded(void **state)
 	wgnl_health_state_clear(&st);
 }
 
+/* A UAPI daemon's handshake time near INT64_MAX: the conversion to ms does
+ * not overflow, and neither it nor an already-wrapped value reaches the state
+ * file, which would then be refused on every later run (no backoff ever). */
+static void unit__absurd_handshake_time__bounded_state_still_loads(void **state)
+{
+	struct timespec ts;
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p[2] = { peer(1, 0, 1000, 1000, 25), peer(2, 0, 1000, 1000, 25) };
+	struct wgnl_health_obs o = obs_of(p, 2);
+	struct wgnl_health_state st, back;
+	struct wgnl_health_decision d;
+	char *text = NULL;
+	int n;
+
+	(void)state;
+	ts = (struct timespec){ .tv_sec = 1700000000, .tv_nsec = 123456789 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 1700000000123LL);
+	ts = (struct timespec){ .tv_sec = INT64_MAX, .tv_nsec = 999999999 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = INT64_MAX / 1000 + 1, .tv_nsec = 0 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = -1, .tv_nsec = 0 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = 253402300799LL, .tv_nsec = 999999999 };
+	assert_int_equal(wgnl_health_time_ms(&ts), WGNL_HEALTH_TIME_MAX_MS);
+
+	/* Observations straight from an API user: a wrapped (negative) and a
+	 * huge time are "never". */
+	s.disconnect_after = 1;
+	s.jitter_pct = 0;
+	p[0].last_handshake_ms = INT64_MIN + 808;
+	p[1].last_handshake_ms = INT64_MAX;
+	memset(&st, 0, sizeof(st));
+	memset(&back, 0, sizeof(back));
+	d = step(&s, &st, &o, T0, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	wgnl_health_remedy_done(&st, &d, true);
+	n = wgnl_health_state_format(&st, &text);
+	assert_true(n > 0);
+	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
+	free(text);
+	assert_int_equal(back.n_peers, 2);
+	assert_int_equal(back.peers[0].last_handshake_ms, 0);
+	assert_int_equal(back.peers[1].last_handshake_ms, 0);
+	/* The next run, from the saved state, backs off as it should. */
+	d = step(&s, &back, &o, T0 + S(1), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	wgnl_health_state_clear(&st);
+	wgnl_health_state_clear(&back);
+}
+
 static void unit__failed_remedy__reported_reconnect_failed(void **state)
 {
 	struct wgnl_health_settings s = settings();
@@ -980,6 +1031,7 @@ int main(void)
 		cmocka_unit_test(unit__dead_peer_story__degraded_disconnected_remedies_cooldown),
 		cmocka_unit_test(unit__future_times_in_state__clamped_to_settings),
 		cmocka_unit_test(unit__backward_clock_step__backoff_bounded),
+		cmocka_unit_test(unit__absurd_handshake_time__bounded_state_still_loads),
 		cmocka_unit_test(unit__failed_remedy__reported_reconnect_failed),
 		cmocka_unit_test(unit__handshake_after_remedy__no_reconnect_timeout),
 		cmocka_unit_test(unit__underlay_down__tunnel_down_once_then_up_under_policy),
