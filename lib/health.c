@@ -161,12 +161,72 @@ static int rank(enum wgnl_health_verdict v)
 	}
 }
 
-static const struct wgnl_health_peer_state *prev_peer(const struct wgnl_health_state *prev,
+/* The previous run's peers by key. A device dumps its peers in a stable
+ * order, so peer i is nearly always where it was: that is checked first;
+ * otherwise an open-addressing table built on first need. A gateway has
+ * 10,000 peers: a scan per peer would be 10^8 key compares per check. */
+struct prev_index {
+	const struct wgnl_health_state *prev;
+	uint32_t *slots; /* position + 1; 0 empty */
+	size_t mask;
+	bool failed;
+};
+
+static size_t key_slot(const wgnl_key k, size_t mask)
+{
+	uint64_t h;
+
+	/* Public keys are uniformly random points: any 8 bytes spread well. */
+	memcpy(&h, k, sizeof(h));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & mask;
+}
+
+static int prev_index_build(struct prev_index *x)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * x->prev->n_peers)
+		cap *= 2;
+	x->slots = calloc(cap, sizeof(*x->slots));
+	if (!x->slots)
+		return -ENOMEM;
+	x->mask = cap - 1;
+	for (size_t i = 0; i < x->prev->n_peers; i++) {
+		size_t sl = key_slot(x->prev->peers[i].public_key, x->mask);
+
+		while (x->slots[sl])
+			sl = (sl + 1) & x->mask;
+		x->slots[sl] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static const struct wgnl_health_peer_state *prev_peer(struct prev_index *x, size_t pos,
 						       const wgnl_key pub)
 {
-	for (size_t i = 0; prev && i < prev->n_peers; i++)
-		if (!memcmp(prev->peers[i].public_key, pub, WGNL_KEY_LEN))
-			return &prev->peers[i];
+	const struct wgnl_health_state *prev = x->prev;
+
+	if (!prev || !prev->n_peers)
+		return NULL;
+	if (pos < prev->n_peers && !memcmp(prev->peers[pos].public_key, pub, WGNL_KEY_LEN))
+		return &prev->peers[pos];
+	if (!x->slots && !x->failed && prev_index_build(x) < 0)
+		x->failed = true;
+	if (x->failed) {
+		for (size_t i = 0; i < prev->n_peers; i++)
+			if (!memcmp(prev->peers[i].public_key, pub, WGNL_KEY_LEN))
+				return &prev->peers[i];
+		return NULL;
+	}
+	for (size_t sl = key_slot(pub, x->mask); x->slots[sl]; sl = (sl + 1) & x->mask) {
+		const struct wgnl_health_peer_state *p = &prev->peers[x->slots[sl] - 1];
+
+		if (!memcmp(p->public_key, pub, WGNL_KEY_LEN))
+			return p;
+	}
 	return NULL;
 }
 
@@ -188,10 +248,10 @@ static int64_t sane_ms(int64_t ms)
 #define KEEPALIVE_BYTES 32
 
 static void judge_peer(const struct wgnl_health_settings *s, const struct wgnl_health_state *prev,
+		       const struct wgnl_health_peer_state *pp,
 		       const struct wgnl_health_peer_obs *o, int64_t now_ms,
 		       struct wgnl_health_peer_result *r)
 {
-	const struct wgnl_health_peer_state *pp = prev_peer(prev, o->public_key);
 	int64_t elapsed_ms = prev && prev->last_check_ms && now_ms > prev->last_check_ms ?
 			     now_ms - prev->last_check_ms : 0;
 
@@ -274,10 +334,12 @@ int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl
 	out->n_peers = obs->n_peers;
 	out->verdict = WGNL_HEALTH_IDLE;
 	bool any_rank = false;
+	struct prev_index x = { .prev = prev };
 	for (size_t i = 0; i < obs->n_peers; i++) {
 		struct wgnl_health_peer_result *r = &out->peers[i];
 
-		judge_peer(s, prev, &obs->peers[i], now_ms, r);
+		judge_peer(s, prev, prev_peer(&x, i, obs->peers[i].public_key), &obs->peers[i],
+			   now_ms, r);
 		if (sane_ms(obs->peers[i].last_handshake_ms) > out->newest_handshake_ms)
 			out->newest_handshake_ms = sane_ms(obs->peers[i].last_handshake_ms);
 		if (!any_rank || rank(r->verdict) > rank(out->verdict))
@@ -286,6 +348,7 @@ int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl
 		if (r->verdict != WGNL_HEALTH_IDLE && r->verdict != WGNL_HEALTH_HEALTHY)
 			out->reasons |= r->reasons;
 	}
+	free(x.slots);
 	if (!obs->n_peers)
 		out->reasons |= WGNL_HEALTH_R_NO_PEERS;
 	if (out->verdict == WGNL_HEALTH_IDLE)

@@ -91,10 +91,15 @@ static int parse_peer(char *args, struct wgnl_health_state *st)
 		return -1;
 	if (st->n_peers >= MAX_PEERS)
 		return -1;
-	struct wgnl_health_peer_state *v = realloc(st->peers, (st->n_peers + 1) * sizeof(*v));
-	if (!v)
-		return -2;
-	st->peers = v;
+	/* Capacity doubles at each power of two: amortised O(1) per peer. */
+	struct wgnl_health_peer_state *v = st->peers;
+	size_t np = st->n_peers;
+	if (np == 0 || ((np & (np - 1)) == 0 && np >= 16)) {
+		v = realloc(st->peers, (np ? 2 * np : 16) * sizeof(*v));
+		if (!v)
+			return -2;
+		st->peers = v;
+	}
 	struct wgnl_health_peer_state *p = &v[st->n_peers];
 	memset(p, 0, sizeof(*p));
 	if (wgnl_key_from_base64(p->public_key, f[0]) < 0)

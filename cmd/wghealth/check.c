@@ -474,15 +474,18 @@ static void log_remedy(struct check *c, enum wgnl_health_remedy r, bool ok, cons
 	va_end(ap);
 }
 
-/* Peers that are not healthy, with an endpoint. */
-static bool peer_wants_fix(const struct check *c, const struct wgnl_peer *p)
+/* Peer @i of the observed device, if it is not healthy and has an endpoint.
+ * The verdicts are in the order of the observation, which is the device's
+ * (observe()): peer i is verdict i. */
+static bool peer_wants_fix(const struct check *c, size_t i)
 {
+	const struct wgnl_peer *p = &c->dev->peers[i];
+
 	if (!(p->flags & WGNL_PEER_HAS_ENDPOINT) || p->endpoint.addr.sa_family == AF_UNSPEC)
 		return false;
-	for (size_t i = 0; i < c->res.n_peers; i++)
-		if (!memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN))
-			return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
-			       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
+	if (i < c->res.n_peers && !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN))
+		return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
+		       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
 	/* No per-peer verdict (probe loss only): every peer. */
 	return true;
 }
@@ -549,7 +552,7 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detai
 		const struct wgnl_peer *p = &c->dev->peers[i];
 		struct wgnl_peer *np;
 
-		if (!peer_wants_fix(c, p) || wgnl_device_add_peer(chg, p->public_key, &np) < 0)
+		if (!peer_wants_fix(c, i) || wgnl_device_add_peer(chg, p->public_key, &np) < 0)
 			continue;
 		np->flags |= WGNL_PEER_HAS_ENDPOINT | WGNL_PEER_UPDATE_ONLY;
 		np->endpoint = p->endpoint;

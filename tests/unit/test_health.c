@@ -335,6 +335,61 @@ static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
 
 /* ------------------------------------------------------------ backoff */
 
+/* The previous run's counters are found by key, whatever the order: peers
+ * in the same order, reversed, and one new peer (no delta). 20,000 peers:
+ * a scan per peer (the old way) would be 2 * 10^8 key compares. */
+static void unit__many_peers_reordered__deltas_by_key(void **state)
+{
+	enum { N = 20000 };
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
+	struct wgnl_health_state st;
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+
+	(void)state;
+	assert_non_null(p);
+	for (uint32_t i = 0; i < N; i++) {
+		p[i] = peer(0, T0 - S(5), 1000, 1000, 25);
+		memcpy(p[i].public_key, &i, sizeof(i));
+		p[i].public_key[31] = 0x5a;
+	}
+	struct wgnl_health_obs o = obs_of(p, N);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0, &r), 0);
+	assert_int_equal(wgnl_health_decide(&s, &st, &r, &o, T0, 0, &d), 0);
+	wgnl_health_result_clear(&r);
+	/* Reverse the order; each peer's rx grows by its own index. */
+	for (uint32_t i = 0; i < N / 2; i++) {
+		struct wgnl_health_peer_obs t = p[i];
+		p[i] = p[N - 1 - i];
+		p[N - 1 - i] = t;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id;
+		memcpy(&id, p[i].public_key, sizeof(id));
+		p[i].rx_bytes += id;
+		p[i].tx_bytes += 2 * (uint64_t)id;
+	}
+	p[7].public_key[31] = 0xa5; /* a peer the last run did not see */
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0 + S(1), &r), 0);
+	assert_int_equal(r.n_peers, N);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id;
+		memcpy(&id, p[i].public_key, sizeof(id));
+		if (i == 7) {
+			assert_false(r.peers[i].have_delta);
+			continue;
+		}
+		assert_true(r.peers[i].have_delta);
+		assert_int_equal(r.peers[i].rx_delta, id);
+		assert_int_equal(r.peers[i].tx_delta, 2 * (uint64_t)id);
+	}
+	wgnl_health_result_clear(&r);
+	wgnl_health_state_clear(&st);
+	free(p);
+}
+
 static void unit__backoff_every_attempt__doubles_then_caps(void **state)
 {
 	struct wgnl_health_settings s = settings(); /* 10 s, cap 300 s */
@@ -1025,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(unit__interface_missing_or_down__disconnected),
 		cmocka_unit_test(unit__probe_loss__degraded_by_threshold),
 		cmocka_unit_test(unit__mixed_peers__worst_wins_idle_ignored),
+		cmocka_unit_test(unit__many_peers_reordered__deltas_by_key),
 		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
 		cmocka_unit_test(unit__remedy_ladder__in_order),
