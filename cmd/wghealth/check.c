@@ -474,20 +474,24 @@ static void log_remedy(struct check *c, enum wgnl_health_remedy r, bool ok, cons
 	va_end(ap);
 }
 
-/* Peer @i of the observed device, if it is not healthy and has an endpoint.
- * The verdicts are in the order of the observation, which is the device's
- * (observe()): peer i is verdict i. */
-static bool peer_wants_fix(const struct check *c, size_t i)
+/* Peer @i of the observed device, if it has an endpoint and is not healthy
+ * (@only_decided: the policy chose it for a per-peer remedy). The verdicts
+ * are in the order of the observation, which is the device's (observe()):
+ * peer i is verdict i. */
+static bool peer_wants_fix(const struct check *c, size_t i, bool only_decided)
 {
 	const struct wgnl_peer *p = &c->dev->peers[i];
 
 	if (!(p->flags & WGNL_PEER_HAS_ENDPOINT) || p->endpoint.addr.sa_family == AF_UNSPEC)
 		return false;
-	if (i < c->res.n_peers && !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN))
+	if (i < c->res.n_peers && !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN)) {
+		if (only_decided)
+			return c->res.peers[i].action == WGNL_HEALTH_ACT_REMEDY;
 		return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
 		       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
+	}
 	/* No per-peer verdict (probe loss only): every peer. */
-	return true;
+	return !only_decided;
 }
 
 /* Re-resolve endpoint names from the wg-quick config; set those that
@@ -541,7 +545,8 @@ static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	return r < 0 ? r : changed;
 }
 
-static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
+static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_decided,
+			      char *detail, size_t dlen)
 {
 	struct wgnl_device *chg = wgnl_device_new(c->ifname);
 	int n = 0, r = 0;
@@ -552,7 +557,8 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detai
 		const struct wgnl_peer *p = &c->dev->peers[i];
 		struct wgnl_peer *np;
 
-		if (!peer_wants_fix(c, i) || wgnl_device_add_peer(chg, p->public_key, &np) < 0)
+		if (!peer_wants_fix(c, i, only_decided) ||
+		    wgnl_device_add_peer(chg, p->public_key, &np) < 0)
 			continue;
 		np->flags |= WGNL_PEER_HAS_ENDPOINT | WGNL_PEER_UPDATE_ONLY;
 		np->endpoint = p->endpoint;
@@ -656,7 +662,7 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 		rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
 		/* fall through */
 	case WGNL_HEALTH_REMEDY_RESET_ENDPOINT:
-		r = do_reset_endpoints(ctx, c, detail, sizeof(detail));
+		r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
 		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_MOVE_PORT:
@@ -678,6 +684,19 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 	return ok;
 }
 
+/* The per-peer remedies the policy chose: set those peers' endpoints
+ * again, nothing else on the interface. */
+static void act_peers(struct wgnl_ctx *ctx, struct check *c)
+{
+	char detail[256];
+	int r;
+
+	if (!c->d.n_peer_remedies || !c->dev)
+		return;
+	r = do_reset_endpoints(ctx, c, true, detail, sizeof(detail));
+	log_remedy(c, WGNL_HEALTH_REMEDY_RESET_ENDPOINT, r >= 0, "per peer: %s", detail);
+}
+
 /* ---------------------------------------------------------- reporting */
 
 static void record_history(struct wh_history *h, const struct check *c)
@@ -696,6 +715,26 @@ static void record_history(struct wh_history *h, const struct check *c)
 										  "transition";
 		e.detail = detail;
 		wh_history_add(h, &e);
+	}
+	/* Per peer: each verdict change (a peer seen for the first time only
+	 * when it is not fine), so a flapping roaming client is on record
+	 * without the tunnel changing. */
+	for (size_t i = 0; i < c->res.n_peers; i++) {
+		const struct wgnl_health_peer_result *p = &c->res.peers[i];
+		char detail[128], pr[256];
+		wgnl_key_b64 k;
+		bool fine = p->verdict == WGNL_HEALTH_HEALTHY || p->verdict == WGNL_HEALTH_IDLE;
+
+		if (p->verdict == p->prev_verdict || (p->prev_verdict == WGNL_HEALTH_UNKNOWN && fine))
+			continue;
+		wgnl_key_to_base64(k, p->public_key);
+		wgnl_health_reasons_format(p->reasons, pr, sizeof(pr));
+		snprintf(detail, sizeof(detail), "peer %s from %s", k,
+			 wgnl_health_verdict_name(p->prev_verdict));
+		struct wh_event pe = { .ts_ms = c->now_ms, .ifname = c->ifname, .kind = "peer",
+				       .verdict = wgnl_health_verdict_name(p->verdict), .reason = pr,
+				       .detail = detail };
+		wh_history_add(h, &pe);
 	}
 	for (size_t i = 0; i < c->n_rem; i++) {
 		char detail[300];
@@ -777,6 +816,9 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_kv_uint(j, "rtt_us", c->obs.ping_rtt_ns / 1000);
 		wgk_json_object_end(j);
 	}
+	wgk_json_kv_uint(j, "peers_healthy", c->res.n_healthy);
+	wgk_json_kv_uint(j, "peers_unhealthy", c->res.n_unhealthy);
+	wgk_json_kv_uint(j, "peers_idle", c->res.n_idle);
 	wgk_json_key(j, "peers");
 	wgk_json_array_begin(j);
 	for (size_t i = 0; i < c->res.n_peers; i++) {
@@ -787,6 +829,9 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_kv_string(j, "public_key", k);
 		wgk_json_kv_string(j, "verdict", wgnl_health_verdict_name(p->verdict));
 		json_reasons(j, "reasons", p->reasons);
+		wgk_json_kv_bool(j, "critical", p->critical);
+		wgk_json_kv_string(j, "action", action_name((enum wgnl_health_action)p->action));
+		wgk_json_kv_uint(j, "attempt", p->attempt);
 		wgk_json_key(j, "handshake_age_s");
 		if (p->handshake_age_ms < 0)
 			wgk_json_null(j);
@@ -1080,6 +1125,7 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 		bool ok = act(ctx, o, c);
 		wgnl_health_remedy_done(&c->st, &c->d, ok);
 	}
+	act_peers(ctx, c);
 	record_history(h, c);
 	r = wgnl_health_state_save(path, &c->st);
 	if (r < 0)

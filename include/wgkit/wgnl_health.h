@@ -50,8 +50,10 @@ enum wgnl_health_reason {
 	WGNL_HEALTH_R_COOLDOWN = 1U << 10,           /* "cooldown" */
 	WGNL_HEALTH_R_NO_PEERS = 1U << 11,           /* "no_peers" */
 	WGNL_HEALTH_R_IDLE = 1U << 12,               /* "idle" */
+	WGNL_HEALTH_R_PEERS_UNHEALTHY = 1U << 13,    /* "peers_unhealthy": too few healthy peers */
+	WGNL_HEALTH_R_CRITICAL_PEER = 1U << 14,      /* "critical_peer": a critical peer is not healthy */
 };
-#define WGNL_HEALTH_N_REASONS 13
+#define WGNL_HEALTH_N_REASONS 15
 
 /* "healthy", "degraded", "disconnected", "unknown", "idle"; "?" otherwise. */
 const char *wgnl_health_verdict_name(enum wgnl_health_verdict v);
@@ -71,6 +73,7 @@ char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
 /* ------------------------------------------------------------ settings */
 
 #define WGNL_HEALTH_PATH_MAX 512
+#define WGNL_HEALTH_MAX_CRITICAL 16
 
 struct wgnl_health_settings {
 	uint32_t handshake_timeout_ms; /* handshake older than this: stale (180 s) */
@@ -93,6 +96,15 @@ struct wgnl_health_settings {
 	char up_command[WGNL_HEALTH_PATH_MAX];      /* sh -c; brings it back */
 	bool remedies;                 /* act at all (true) */
 	uint16_t port_min, port_max;   /* range for the move-port remedy (49152-65535) */
+	/* The interface verdict from the peers' (idle peers do not count):
+	 * Degraded when a critical peer is not healthy, or when some peer is
+	 * unhealthy and fewer than min_healthy_peers are healthy or more than
+	 * max_unhealthy_pct % of the counted peers are unhealthy. */
+	uint32_t min_healthy_peers;    /* (1) */
+	uint32_t max_unhealthy_pct;    /* "max_unhealthy_ratio", 0-100 (50) */
+	bool all_critical;             /* "critical_peers = all": the worst peer decides */
+	size_t n_critical;
+	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
 };
 
 /* Fill @s with the defaults above. */
@@ -125,6 +137,9 @@ struct wgnl_health_peer_state {
 	int64_t last_handshake_ms;     /* 0 never */
 	uint8_t verdict;               /* enum wgnl_health_verdict */
 	uint32_t reasons;
+	uint32_t consecutive_bad;      /* the peer's own policy, as the interface's */
+	uint32_t attempt;
+	int64_t next_attempt_ms;
 };
 
 /* What survives between runs, per interface. All times ms since the epoch. */
@@ -205,14 +220,25 @@ struct wgnl_health_peer_result {
 	int64_t handshake_age_ms;   /* -1: never */
 	uint64_t rx_delta, tx_delta;
 	bool have_delta;            /* a previous sample existed and was comparable */
+	bool critical;              /* named in critical_peers (or all_critical) */
+	enum wgnl_health_verdict prev_verdict; /* UNKNOWN: not seen by the last check */
+	/* The peer's policy (wgnl_health_decide()): a peer Degraded
+	 * disconnect_after checks in a row is Disconnected (degraded_persistent)
+	 * and, when it has a persistent keepalive (we keep it up), gets a
+	 * per-peer remedy (action REMEDY: set its endpoint again) with the
+	 * interface's backoff, retries and cooldown. */
+	uint32_t consecutive_bad, attempt;
+	int64_t next_attempt_ms;
+	uint8_t action;             /* enum wgnl_health_action */
 };
 
 struct wgnl_health_result {
 	enum wgnl_health_verdict verdict;
 	uint32_t reasons;
 	int64_t newest_handshake_ms; /* over all peers, 0 never */
-	struct wgnl_health_peer_result *peers; /* owned, n_peers entries */
+	struct wgnl_health_peer_result *peers; /* owned, n_peers entries, in @obs order */
 	size_t n_peers;
+	size_t n_healthy, n_unhealthy, n_idle; /* peers by verdict */
 };
 
 /* Judge @obs at @now_ms against the previous state @prev (counters, time of
@@ -222,7 +248,11 @@ struct wgnl_health_result {
  * -> Idle; tx rising beyond what keepalives explain while rx stays flat and
  * no handshake happened since the last check -> Degraded (rx_stalled). The
  * tunnel: missing/down or underlay down -> Disconnected; probe loss ->
- * Degraded; else the worst peer (Idle only when every peer is idle).
+ * Degraded; a critical peer not healthy -> Degraded (critical_peer and its
+ * reasons); too few healthy peers by min_healthy_peers / max_unhealthy_pct
+ * -> Degraded (peers_unhealthy and theirs); else Healthy, or Idle when no
+ * peer is healthy or unhealthy. One dead peer among many is reported on
+ * the peer, not on the tunnel.
  * This does not apply the consecutive-check or remedy rules: see
  * wgnl_health_decide(). Fills @out (free with wgnl_health_result_clear()).
  * Returns 0 or -ENOMEM. */
@@ -270,6 +300,7 @@ struct wgnl_health_decision {
 	int64_t next_attempt_ms;
 	bool entered_cooldown;           /* this check started a cooldown */
 	bool recovered;                  /* healthy again after remedies or cooldown */
+	size_t n_peer_remedies;          /* peers with action REMEDY in the result */
 	bool changed;                    /* verdict or reasons differ from the last check */
 	enum wgnl_health_verdict prev_verdict;
 	uint32_t prev_reasons;

@@ -31,7 +31,7 @@ TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
 # wgctl sync records (written by up, sync) stay inside the test.
 export WGCTL_STATE_DIR="$TMP/state"
 STATE=$TMP/state
-PIDA="" PIDB="" PIDH="" PIDF=""
+PIDA="" PIDB="" PIDH="" PIDF="" PIDG=""
 
 pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
@@ -51,8 +51,8 @@ stop_pid() {
 	return 0
 }
 cleanup() {
-	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"; stop_pid "$PIDF"
-	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock" "$SOCKDIR/hl${ID}f.sock"
+	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"; stop_pid "$PIDF"; stop_pid "$PIDG"
+	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock" "$SOCKDIR/hl${ID}f.sock" "$SOCKDIR/hl${ID}g.sock"
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$TMP"
@@ -473,6 +473,98 @@ else
 fi
 stop_pid "$PIDF"; PIDF=""
 rm -f "$SOCKDIR/$IFF.sock"
+
+# ------------------------------------------------------------ a gateway: 10,000 peers, 5% dead
+# A fake UAPI daemon with 10,000 peers that all keep a keepalive; every 20th
+# has not handshaked for an hour. The tunnel stays Healthy (exit 0); the
+# dead peers are reported one by one, and once persistently dead each gets
+# its own remedy: one set request that names exactly those 500 peers and
+# nothing of the interface.
+IFG=hl${ID}g
+cat >"$TMP/fake_gw.py" <<'EOF'
+import hashlib, os, socket, sys, time
+path, log, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+keys = [hashlib.sha256(b"gw%d" % i).hexdigest() for i in range(n)]
+try:
+    os.unlink(path)
+except OSError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    buf = b""
+    while b"\n\n" not in buf:
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+    if buf.startswith(b"get=1"):
+        now = int(time.time())
+        out = ["listen_port=51998"]
+        for i, k in enumerate(keys):
+            hs = now - 3600 if i % 20 == 0 else now - 5
+            out.append("public_key=%s\nendpoint=198.18.%d.%d:51820\nlast_handshake_time_sec=%d\n"
+                       "last_handshake_time_nsec=0\nrx_bytes=%d\ntx_bytes=%d\n"
+                       "persistent_keepalive_interval=25\nallowed_ip=10.%d.%d.%d/32"
+                       % (k, 100 + i // 250, i % 250 + 1, hs, 1000 + i, 1000 + i,
+                          64 + i // 65536, i // 256 % 256, i % 256))
+        out.append("errno=0\n\n")
+        c.sendall("\n".join(out).encode())
+    else:
+        lines = buf.decode().split("\n")
+        peers = [l.split("=", 1)[1] for l in lines if l.startswith("public_key=")]
+        dead = sum(1 for p in peers if keys.index(p) % 20 == 0)
+        with open(log, "a") as f:
+            f.write("set peers=%d dead=%d listen_port=%d endpoints=%d\n" % (
+                len(peers), dead, sum(1 for l in lines if l.startswith("listen_port=")),
+                sum(1 for l in lines if l.startswith("endpoint="))))
+        c.sendall(b"errno=0\n\n")
+    c.close()
+EOF
+: >"$TMP/gw.sets"
+python3 "$TMP/fake_gw.py" "$SOCKDIR/$IFG.sock" "$TMP/gw.sets" 10000 >"$TMP/fake_gw.log" 2>&1 &
+PIDG=$!
+ip -n "$NSA" tuntap add dev "$IFG" mode tun && ip -n "$NSA" link set "$IFG" up
+wait_sock "$IFG"
+gcheck() {
+	rc=0
+	wh check "$IFG" --json --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/out" 2>"$TMP/err" || rc=$?
+}
+gcheck
+npeers=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for p in d["peers"] if p["verdict"] != "healthy"))' "$TMP/out" 2>/dev/null)
+if [ $rc = 0 ] && [ "$(jget verdict)" = healthy ] && [ "$(jget peers_unhealthy)" = 500 ] && [ "$npeers" = 500 ] &&
+	[ "$(jget peers_healthy)" = 9500 ]; then
+	ok "10,000 peers, 5% dead: the tunnel is Healthy (exit 0), 500 peers reported Degraded"
+else
+	bad "10k gateway: exit $rc verdict $(jget verdict) reasons $(jget reasons) unhealthy $(jget peers_unhealthy) $(head -c 300 "$TMP/err")"
+fi
+sleep 0.2
+gcheck
+gcheck
+# One set (two when the third check came after the 1 s backoff), each
+# naming exactly the dead peers.
+if [ $rc = 0 ] && grep -q "^set peers=500 dead=500 listen_port=0 endpoints=500$" "$TMP/gw.sets" &&
+	! grep -vq "^set peers=500 dead=500 listen_port=0 endpoints=500$" "$TMP/gw.sets" && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [p for p in d["peers"] if p["verdict"] != "healthy"]
+assert len(bad) == 500 and all(p["verdict"] == "disconnected" for p in bad), "verdicts"
+assert d["policy"]["action"] == "none"' "$TMP/out"; then
+	ok "the 500 dead peers got a per-peer remedy (one set of their endpoints only), the interface none: $(cat "$TMP/gw.sets")"
+else
+	bad "10k gateway remedies: exit $rc sets: $(cat "$TMP/gw.sets") reasons $(jget reasons) action $(jget policy.action)"
+fi
+wh history "$IFG" --state-dir "$STATE" --json >"$TMP/hist.json" 2>"$TMP/err"
+python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))
+peer = [e for e in ev if e["kind"] == "peer"]
+assert len(peer) >= 500 and not [e for e in ev if e["kind"] == "transition" and e["verdict"] != "healthy"], (len(peer), ev[:3])' "$TMP/hist.json" &&
+	ok "history: per-peer verdicts recorded, no tunnel transition" || bad "10k gateway history: $(head -c 300 "$TMP/hist.json")"
+stop_pid "$PIDG"; PIDG=""
+rm -f "$SOCKDIR/$IFG.sock"
 
 # ------------------------------------------------------------ systemd units
 if command -v systemd-analyze >/dev/null 2>&1; then

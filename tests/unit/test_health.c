@@ -142,7 +142,7 @@ static void unit__stale_handshake_with_keepalive__degraded_stale(void **state)
 
 	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
 	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 	wgnl_health_result_clear(&r);
 	/* Exactly at the threshold is still fine. */
 	p.last_handshake_ms = T0 - S(180);
@@ -204,7 +204,7 @@ static void unit__tx_rising_rx_flat__stalled(void **state)
 	p.tx_bytes += 5000; /* sent, nothing back, no handshake since */
 	step(&s, &st, &o, T0 + S(15), &v, &reasons);
 	assert_int_equal(v, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+	assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 	/* rx moving again: healthy. */
 	p.tx_bytes += 100;
 	p.rx_bytes += 100;
@@ -304,7 +304,7 @@ static void unit__probe_loss__degraded_by_threshold(void **state)
 	wgnl_health_result_clear(&r);
 }
 
-static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
+static void unit__mixed_peers__judged_one_by_one(void **state)
 {
 	struct wgnl_health_settings s = settings();
 	struct wgnl_health_peer_obs p[3] = {
@@ -320,10 +320,45 @@ static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
 	assert_int_equal(r.reasons, 0);
 	assert_int_equal(r.peers[1].verdict, WGNL_HEALTH_IDLE);
 	wgnl_health_result_clear(&r);
+	/* One healthy and one dead peer: the dead one is Degraded, the
+	 * tunnel is not (1 healthy >= min_healthy_peers, 50% unhealthy is not
+	 * more than max_unhealthy_ratio). */
 	o.n_peers = 3;
 	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(r.reasons, 0);
+	assert_int_equal(r.peers[2].verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.peers[2].reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.n_healthy, 1);
+	assert_int_equal(r.n_unhealthy, 1);
+	assert_int_equal(r.n_idle, 1);
+	wgnl_health_result_clear(&r);
+	/* ... unless that peer is critical (a site-to-site link). */
+	s.n_critical = 1;
+	memcpy(s.critical[0], p[2].public_key, WGNL_KEY_LEN);
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
 	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_CRITICAL_PEER | WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_true(r.peers[2].critical);
+	assert_false(r.peers[0].critical);
+	wgnl_health_result_clear(&r);
+	/* ... or every peer is (the worst decides). */
+	s.n_critical = 0;
+	s.all_critical = true;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	wgnl_health_result_clear(&r);
+	/* ... or more healthy peers are required, or a lower ratio. */
+	s.all_critical = false;
+	s.min_healthy_peers = 2;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_PEERS_UNHEALTHY | WGNL_HEALTH_R_HANDSHAKE_STALE);
+	wgnl_health_result_clear(&r);
+	s.min_healthy_peers = 1;
+	s.max_unhealthy_pct = 49;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
 	wgnl_health_result_clear(&r);
 	/* No peers at all: idle, and says why. */
 	o.n_peers = 0;
@@ -331,6 +366,71 @@ static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
 	assert_int_equal(r.verdict, WGNL_HEALTH_IDLE);
 	assert_true(r.reasons & WGNL_HEALTH_R_NO_PEERS);
 	wgnl_health_result_clear(&r);
+}
+
+/* A gateway: 10,000 peers, 5% of them dead. The tunnel stays Healthy; the
+ * dead peers are Degraded, then Disconnected, and each gets its own remedy
+ * (they have keepalives) with backoff; the interface never gets one. */
+static void unit__gateway_5pct_dead__peers_repaired_tunnel_healthy(void **state)
+{
+	enum { N = 10000 };
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
+	struct wgnl_health_state st;
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+	int64_t t = T0;
+	size_t remedied = 0;
+
+	(void)state;
+	assert_non_null(p);
+	s.jitter_pct = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		p[i] = peer(0, i % 20 == 0 ? T0 - S(3600) : T0 - S(5), 1000, 1000, 25);
+		memcpy(p[i].public_key, &i, sizeof(i));
+	}
+	struct wgnl_health_obs o = obs_of(p, N);
+	memset(&st, 0, sizeof(st));
+	for (int check = 1; check <= 5; check++, t += S(5)) {
+		for (uint32_t i = 0; i < N; i++)
+			if (i % 20)
+				p[i].last_handshake_ms = t - S(5);
+		assert_int_equal(wgnl_health_evaluate(&s, &st, &o, t, &r), 0);
+		assert_int_equal(wgnl_health_decide(&s, &st, &r, &o, t, 0, &d), 0);
+		assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+		assert_int_equal(r.n_unhealthy, N / 20);
+		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+		for (uint32_t i = 0; i < N; i++) {
+			if (i % 20) {
+				assert_int_equal(r.peers[i].verdict, WGNL_HEALTH_HEALTHY);
+				assert_int_equal(r.peers[i].action, WGNL_HEALTH_ACT_NONE);
+				continue;
+			}
+			/* Degraded twice, Disconnected from the third check. */
+			assert_int_equal(r.peers[i].verdict, check < 3 ? WGNL_HEALTH_DEGRADED :
+									 WGNL_HEALTH_DISCONNECTED);
+			if (r.peers[i].action == WGNL_HEALTH_ACT_REMEDY)
+				remedied++;
+		}
+		/* The first remedy at check 3, the next after 10 s of backoff. */
+		assert_int_equal(d.n_peer_remedies, check == 3 || check == 5 ? N / 20 : 0);
+		wgnl_health_result_clear(&r);
+	}
+	assert_int_equal(remedied, 2 * (N / 20));
+	/* The per-peer policy survives the state file. */
+	char *text = NULL;
+	struct wgnl_health_state back;
+	int n = wgnl_health_state_format(&st, &text);
+	memset(&back, 0, sizeof(back));
+	assert_true(n > 0);
+	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
+	free(text);
+	assert_int_equal(back.peers[0].attempt, 2);
+	assert_int_equal(back.peers[0].consecutive_bad, 5);
+	assert_int_equal(back.peers[1].attempt, 0);
+	wgnl_health_state_clear(&back);
+	wgnl_health_state_clear(&st);
+	free(p);
 }
 
 /* ------------------------------------------------------------ backoff */
@@ -480,7 +580,7 @@ static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void 
 		p.tx_bytes += 500;
 		d = step(&s, &st, &o, t, &v, &reasons);
 		assert_int_equal(v, WGNL_HEALTH_DEGRADED);
-		assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+		assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
 		assert_int_equal(st.consecutive_bad, (uint32_t)i);
 	}
@@ -1079,7 +1179,8 @@ int main(void)
 		cmocka_unit_test(unit__counter_reset__no_delta_no_stall),
 		cmocka_unit_test(unit__interface_missing_or_down__disconnected),
 		cmocka_unit_test(unit__probe_loss__degraded_by_threshold),
-		cmocka_unit_test(unit__mixed_peers__worst_wins_idle_ignored),
+		cmocka_unit_test(unit__mixed_peers__judged_one_by_one),
+		cmocka_unit_test(unit__gateway_5pct_dead__peers_repaired_tunnel_healthy),
 		cmocka_unit_test(unit__many_peers_reordered__deltas_by_key),
 		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
