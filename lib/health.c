@@ -122,6 +122,24 @@ enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool in
 	}
 }
 
+bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why)
+{
+	const char *w = NULL;
+
+	if (!cfg)
+		w = "no wg_config: cannot tell whether the listen port is configured";
+	else if (cfg->flags & WGNL_DEV_HAS_LISTEN_PORT)
+		w = "the config sets ListenPort (peers may name that port)";
+	for (size_t i = 0; !w && i < cfg->n_peers; i++)
+		if (!(cfg->peers[i].flags & WGNL_PEER_HAS_ENDPOINT) && !cfg->peers[i].endpoint_name)
+			w = "a peer without Endpoint: this side serves, it does not initiate";
+	if (!w && !cfg->n_peers)
+		w = "no peers in the config";
+	if (why)
+		*why = w;
+	return !w;
+}
+
 uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt, uint32_t rnd)
 {
 	uint64_t base = s->retry_interval_ms, cap = s->backoff_max_ms, d;

@@ -52,6 +52,7 @@ struct opts {
 struct remedy_log {
 	char name[24];
 	bool ok;
+	bool skipped;             /* not applicable here: nothing done */
 	char detail[256];
 };
 
@@ -573,8 +574,24 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_d
 	return r < 0 ? r : n;
 }
 
+/* 1: moved, 0: not allowed here (detail says why), -errno. */
 static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
 {
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_conf_error e;
+	const char *why = NULL;
+	bool may;
+
+	if (c->s.wg_config[0] && wgnl_conf_parse_file(c->s.wg_config, WGNL_CONF_QUICK, &cfg, &e) < 0) {
+		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
+		return 0;
+	}
+	may = wgnl_health_may_move_port(cfg ? cfg->dev : NULL, &why);
+	wgnl_config_free(cfg);
+	if (!may) {
+		snprintf(detail, dlen, "listen port %u kept: %s", c->listen_port, why);
+		return 0;
+	}
 	struct wgnl_device *chg = wgnl_device_new(c->ifname);
 	uint32_t span = (uint32_t)c->s.port_max - c->s.port_min + 1;
 	uint16_t port = c->listen_port;
@@ -592,7 +609,7 @@ static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	else
 		snprintf(detail, dlen, "listen port %u -> %u", c->listen_port, port);
 	wgnl_device_free(chg);
-	return r;
+	return r < 0 ? r : 1;
 }
 
 static bool link_updown(struct wgnl_ctx *ctx, const char *ifname, bool up, char *detail, size_t dlen)
@@ -666,7 +683,15 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_MOVE_PORT:
-		ok = do_move_port(ctx, c, detail, sizeof(detail)) >= 0;
+		r = do_move_port(ctx, c, detail, sizeof(detail));
+		if (r == 0) {
+			/* Not this interface's remedy: set the endpoints again. */
+			log_remedy(c, rm, true, "%s", detail);
+			c->rem[c->n_rem - 1].skipped = true;
+			rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
+			r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
+		}
+		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_RESTART:
 		ok = do_restart(ctx, o, c, detail, sizeof(detail));
@@ -741,7 +766,7 @@ static void record_history(struct wh_history *h, const struct check *c)
 		snprintf(detail, sizeof(detail), "attempt %u: %s", c->d.attempt, c->rem[i].detail);
 		e.kind = "remedy";
 		e.action = c->rem[i].name;
-		e.result = c->rem[i].ok ? "ok" : "failed";
+		e.result = c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed";
 		e.detail = detail;
 		wh_history_add(h, &e);
 	}
@@ -871,7 +896,8 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_object_begin(j);
 		wgk_json_kv_string(j, "remedy", c->rem[i].name);
 		wgk_json_kv_uint(j, "attempt", c->d.attempt);
-		wgk_json_kv_string(j, "result", c->rem[i].ok ? "ok" : "failed");
+		wgk_json_kv_string(j, "result", c->rem[i].skipped ? "skipped" :
+						c->rem[i].ok ? "ok" : "failed");
 		wgk_json_kv_string(j, "detail", c->rem[i].detail);
 		wgk_json_object_end(j);
 	}
@@ -914,7 +940,9 @@ static void print_text(const struct check *c)
 	}
 	for (size_t i = 0; i < c->n_rem; i++)
 		printf("  remedy %s (attempt %u/%u): %s: %s\n", c->rem[i].name, c->d.attempt,
-		       c->s.max_retries, c->rem[i].ok ? "ok" : "failed", c->rem[i].detail);
+		       c->s.max_retries,
+		       c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed",
+		       c->rem[i].detail);
 	if (c->d.action == WGNL_HEALTH_ACT_WAIT)
 		printf("  backing off: next remedy in %.1f s\n",
 		       (double)(c->d.next_attempt_ms - c->now_ms) / 1000);

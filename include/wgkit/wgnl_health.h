@@ -286,6 +286,14 @@ const char *wgnl_health_remedy_name(enum wgnl_health_remedy r);
  * 3 and later restart. A missing interface is always restarted. */
 enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool interface_missing);
 
+/* Whether the move_port remedy may change the listen port of the interface
+ * configured by @cfg (its wg_config): only when the config leaves the port
+ * unset (random) and the interface initiates (every peer has an endpoint, a
+ * client), since peers of a server name its port in their Endpoint. NULL
+ * (no config: unknown) is "no". *why (may be NULL) receives a static
+ * explanation when the answer is no. */
+bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why);
+
 enum wgnl_health_action {
 	WGNL_HEALTH_ACT_NONE = 0,   /* healthy, idle, or only degraded so far */
 	WGNL_HEALTH_ACT_REMEDY,     /* run decision.remedy now */

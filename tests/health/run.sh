@@ -276,12 +276,16 @@ for line in open(sys.argv[1]):
         seen.append("%s:%s:%s:%s" % (r["attempt"], r["remedy"], r["result"], d["checked_at_ms"]))
 print("\n".join(seen))
 EOF
-if grep -q '^1:reset_endpoint:ok' "$TMP/remedies" && grep -q '^2:move_port:ok' "$TMP/remedies" &&
-	grep -q '^3:restart:ok' "$TMP/remedies"; then
+# A's ListenPort is set (and no wg_config says it may move): move_port is
+# skipped and the endpoints are set again instead.
+if grep -q '^1:reset_endpoint:ok' "$TMP/remedies" && grep -q '^2:move_port:skipped' "$TMP/remedies" &&
+	grep -q '^2:reset_endpoint:ok' "$TMP/remedies" && grep -q '^3:restart:ok' "$TMP/remedies"; then
 	ok "remedies in order: $(cut -d: -f1-3 "$TMP/remedies" | tr '\n' ' ')"
 else
 	bad "remedies: $(tr '\n' ' ' <"$TMP/remedies")"; show_trace
 fi
+port=$(ip netns exec "$NSA" wg show "$IFA" listen-port)
+[ "$port" = $PA ] && ok "the configured listen port was not moved ($port)" || bad "listen port moved: $PA -> $port"
 # Backoff: the gaps between attempts grow (1 s, then 2 s).
 gaps=$(awk -F: 'NR > 1 && $1 != prev_a { print $4 - prev } { if ($1 != prev_a) { prev = $4; prev_a = $1 } }' "$TMP/remedies" | tr '\n' ' ')
 set -- $gaps

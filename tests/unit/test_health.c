@@ -490,6 +490,40 @@ static void unit__many_peers_reordered__deltas_by_key(void **state)
 	free(p);
 }
 
+/* move_port only for a client whose config leaves the port random. */
+static void unit__move_port__only_unset_port_of_a_client(void **state)
+{
+	struct wgnl_device *d = wgnl_device_new("wg0");
+	struct wgnl_peer *p;
+	wgnl_key k;
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(d);
+	assert_false(wgnl_health_may_move_port(NULL, &why));
+	assert_non_null(strstr(why, "wg_config"));
+	memset(k, 1, sizeof(k));
+	assert_int_equal(wgnl_device_add_peer(d, k, &p), 0);
+	assert_int_equal(wgnl_endpoint_parse(&p->endpoint, "192.0.2.1:51820"), 0);
+	p->flags |= WGNL_PEER_HAS_ENDPOINT;
+	assert_true(wgnl_health_may_move_port(d, &why));
+	/* A configured ListenPort (51820 -> 64499 cut off every client). */
+	d->flags |= WGNL_DEV_HAS_LISTEN_PORT;
+	d->listen_port = 51820;
+	assert_false(wgnl_health_may_move_port(d, &why));
+	assert_non_null(strstr(why, "ListenPort"));
+	d->flags &= ~WGNL_DEV_HAS_LISTEN_PORT;
+	/* A peer without Endpoint: this side serves. */
+	memset(k, 2, sizeof(k));
+	assert_int_equal(wgnl_device_add_peer(d, k, &p), 0);
+	assert_false(wgnl_health_may_move_port(d, &why));
+	assert_non_null(strstr(why, "serves"));
+	/* ... unless it has an endpoint name to resolve. */
+	assert_int_equal(wgnl_peer_set_endpoint_name(p, "vpn.example.org:51820"), 0);
+	assert_true(wgnl_health_may_move_port(d, NULL));
+	wgnl_device_free(d);
+}
+
 static void unit__backoff_every_attempt__doubles_then_caps(void **state)
 {
 	struct wgnl_health_settings s = settings(); /* 10 s, cap 300 s */
@@ -1182,6 +1216,7 @@ int main(void)
 		cmocka_unit_test(unit__mixed_peers__judged_one_by_one),
 		cmocka_unit_test(unit__gateway_5pct_dead__peers_repaired_tunnel_healthy),
 		cmocka_unit_test(unit__many_peers_reordered__deltas_by_key),
+		cmocka_unit_test(unit__move_port__only_unset_port_of_a_client),
 		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
 		cmocka_unit_test(unit__remedy_ladder__in_order),
