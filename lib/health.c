@@ -30,6 +30,7 @@ static const char *const remedy_names[] = {
 	[WGNL_HEALTH_REMEDY_RESTART] = "restart",
 	[WGNL_HEALTH_REMEDY_TUNNEL_DOWN] = "tunnel_down",
 	[WGNL_HEALTH_REMEDY_TUNNEL_UP] = "tunnel_up",
+	[WGNL_HEALTH_REMEDY_LINK_UP] = "link_up",
 };
 
 const char *wgnl_health_verdict_name(enum wgnl_health_verdict v)
@@ -504,6 +505,11 @@ static void schedule(const struct wgnl_health_settings *s, struct wgnl_health_st
 	st->remedies_total++;
 	d->action = WGNL_HEALTH_ACT_REMEDY;
 	d->attempt = st->attempt;
+	/* A link that is down (often on purpose, and then forgotten) comes
+	 * back by being set up: the first step, before anything heavier. */
+	if (!remedy && st->attempt == 1 && (res->reasons & WGNL_HEALTH_R_INTERFACE_DOWN) &&
+	    !(res->reasons & WGNL_HEALTH_R_UNDERLAY_DOWN))
+		remedy = WGNL_HEALTH_REMEDY_LINK_UP;
 	d->remedy = remedy ? remedy :
 			     wgnl_health_remedy_for_attempt(st->attempt,
 							    res->reasons & WGNL_HEALTH_R_INTERFACE_MISSING);

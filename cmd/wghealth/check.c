@@ -69,6 +69,8 @@ struct check {
 	bool unknown;         /* could not check */
 	char unknown_why[256];
 	bool state_corrupt;
+	bool maintenance;     /* STATE_DIR/IF.maintenance exists: left alone */
+	char maint_path[PATH_MAX];
 	uint16_t listen_port;
 	struct remedy_log rem[4];
 	size_t n_rem;
@@ -702,6 +704,9 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 	case WGNL_HEALTH_REMEDY_TUNNEL_UP:
 		ok = do_tunnel(ctx, o, c, true, detail, sizeof(detail));
 		break;
+	case WGNL_HEALTH_REMEDY_LINK_UP:
+		ok = link_updown(ctx, c->ifname, true, detail, sizeof(detail));
+		break;
 	default:
 		return true;
 	}
@@ -810,6 +815,13 @@ static void print_json(struct wgk_json *j, const struct check *c)
 {
 	wgk_json_object_begin(j);
 	wgk_json_kv_string(j, "interface", c->ifname);
+	if (c->maintenance) {
+		wgk_json_kv_string(j, "verdict", "maintenance");
+		wgk_json_kv_uint(j, "exit", 0);
+		wgk_json_kv_string(j, "maintenance_file", c->maint_path);
+		wgk_json_object_end(j);
+		return;
+	}
 	enum wgnl_health_verdict v = c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict;
 	wgk_json_kv_string(j, "verdict", wgnl_health_verdict_name(v));
 	wgk_json_kv_uint(j, "exit", (uint64_t)wgnl_health_verdict_exit(v));
@@ -910,6 +922,11 @@ static void print_text(const struct check *c)
 {
 	char reasons[512];
 
+	if (c->maintenance) {
+		printf("%s: maintenance (%s exists: not checked, not repaired)\n", c->ifname,
+		       c->maint_path);
+		return;
+	}
 	if (c->unknown) {
 		printf("%s: unknown (%s)\n", c->ifname, c->unknown_why);
 		return;
@@ -954,6 +971,12 @@ static void print_text(const struct check *c)
 		printf("  recovered\n");
 }
 
+/* Observed, judged and with state: not unknown, not in maintenance. */
+static bool judged(const struct check *c)
+{
+	return !c->unknown && !c->maintenance;
+}
+
 /* Prometheus node_exporter textfile, written atomically. */
 static void write_textfile(const struct opts *o, struct check *const *cs, size_t n)
 {
@@ -981,15 +1004,25 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 		unlink(tmp);
 		return;
 	}
-	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 0 healthy, 1 degraded, 2 disconnected, "
-		   "3 unknown, 4 idle.\n# TYPE wghealth_verdict gauge\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_verdict{interface=\"%s\"} %d\n", cs[i]->ifname,
-			cs[i]->unknown ? WGNL_HEALTH_UNKNOWN : (int)cs[i]->res.verdict);
+	/* One series per verdict, 1 for the current one: an alert on
+	 * verdict="disconnected" == 1 does not fire on an idle tunnel, as a
+	 * "> 0" on a coded value did. */
+	static const char *const vnames[] = { "healthy", "degraded", "disconnected", "unknown",
+					      "idle", "maintenance" };
+	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 1 for the current one, 0 for the "
+		   "others.\n# TYPE wghealth_verdict gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *cur = cs[i]->maintenance ? "maintenance" :
+				  cs[i]->unknown ? "unknown" :
+						   wgnl_health_verdict_name(cs[i]->res.verdict);
+		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++)
+			fprintf(f, "wghealth_verdict{interface=\"%s\",verdict=\"%s\"} %d\n",
+				cs[i]->ifname, vnames[k], !strcmp(cur, vnames[k]));
+	}
 	fprintf(f, "# HELP wghealth_handshake_age_seconds Age of the newest handshake of any peer "
 		   "(-1 never).\n# TYPE wghealth_handshake_age_seconds gauge\n");
 	for (size_t i = 0; i < n; i++)
-		if (!cs[i]->unknown)
+		if (judged(cs[i]))
 			fprintf(f, "wghealth_handshake_age_seconds{interface=\"%s\"} %.3f\n",
 				cs[i]->ifname,
 				cs[i]->res.newest_handshake_ms ?
@@ -1004,7 +1037,7 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 			uint64_t sum = 0;
 			for (size_t k = 0; k < cs[i]->obs.n_peers; k++)
 				sum += d ? cs[i]->obs.peers[k].tx_bytes : cs[i]->obs.peers[k].rx_bytes;
-			if (!cs[i]->unknown)
+			if (judged(cs[i]))
 				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n", dir[d],
 					cs[i]->ifname, sum);
 		}
@@ -1024,13 +1057,15 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 	fprintf(f, "# HELP wghealth_remedies_total Remedies attempted.\n"
 		   "# TYPE wghealth_remedies_total counter\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n", cs[i]->ifname,
-			cs[i]->st.remedies_total);
+		if (judged(cs[i]))
+			fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n",
+				cs[i]->ifname, cs[i]->st.remedies_total);
 	fprintf(f, "# HELP wghealth_consecutive_failures Checks in a row that were not healthy.\n"
 		   "# TYPE wghealth_consecutive_failures gauge\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n", cs[i]->ifname,
-			cs[i]->st.consecutive_bad);
+		if (judged(cs[i]))
+			fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n",
+				cs[i]->ifname, cs[i]->st.consecutive_bad);
 	fprintf(f, "# HELP wghealth_last_check_timestamp_seconds When the check ran.\n"
 		   "# TYPE wghealth_last_check_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < n; i++)
@@ -1108,6 +1143,14 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	snprintf(path, sizeof(path), "%s/%s.state", o->state_dir, ifname);
 	snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", o->state_dir, ifname);
+	/* An interface in maintenance (taken down on purpose, being worked
+	 * on) is neither judged nor touched: no lock, no remedy, no state. */
+	snprintf(c->maint_path, sizeof(c->maint_path), "%s/%s.maintenance", o->state_dir, ifname);
+	if (access(c->maint_path, F_OK) == 0) {
+		c->maintenance = true;
+		c->now_ms = now_ms();
+		return c;
+	}
 	if (!o->dry_run) {
 		r = ensure_dir(o->state_dir);
 		if (r == 0)
@@ -1211,7 +1254,8 @@ int cmd_check(int argc, char **argv)
 			print_text(c);
 		}
 		write_textfile(&o, &c, 1);
-		rc = wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict);
+		rc = c->maintenance ? 0 :
+		     wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict);
 	}
 	check_free(c);
 	wh_history_close(h);

@@ -278,12 +278,15 @@ enum wgnl_health_remedy {
 	WGNL_HEALTH_REMEDY_RESTART,    /* "restart": restart command, or down + up */
 	WGNL_HEALTH_REMEDY_TUNNEL_DOWN, /* "tunnel_down": the underlay is down */
 	WGNL_HEALTH_REMEDY_TUNNEL_UP,  /* "tunnel_up": the underlay is back */
+	WGNL_HEALTH_REMEDY_LINK_UP,    /* "link_up": set an interface that is down up */
 };
 /* "reresolve", "reset_endpoint", ... ; "none". */
 const char *wgnl_health_remedy_name(enum wgnl_health_remedy r);
 /* The remedy for 1-based attempt @attempt of a round: 1 re-resolve (which
  * goes on to reset the endpoint when nothing changed), 2 move the port,
- * 3 and later restart. A missing interface is always restarted. */
+ * 3 and later restart. A missing interface is always restarted.
+ * (wgnl_health_decide() makes attempt 1 "link_up" for an interface that is
+ * down.) */
 enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool interface_missing);
 
 /* Whether the move_port remedy may change the listen port of the interface

@@ -213,12 +213,19 @@ wait $LPID
 [ $rc = 3 ] && grep -q "another wghealth run" "$TMP/out" && ok "overlapping run refused by the lock (exit 3)" ||
 	bad "lock: exit $rc $(cat "$TMP/out")"
 
-grep -q "^wghealth_verdict{interface=\"$IFA\"} 3" "$TMP/wghealth.prom" &&
+grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"unknown\"} 1" "$TMP/wghealth.prom" &&
 grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
 	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
 check_a
-grep -q "^wghealth_verdict{interface=\"$IFA\"} 0" "$TMP/wghealth.prom" && ! grep -q 'peer=' "$TMP/wghealth.prom" &&
-	ok "textfile: verdict 0, no per-peer series unless asked" || bad "textfile after healthy check"
+# One series per verdict, 1 for the current one (an alert on "> 0" of a coded
+# value fired on idle tunnels).
+if grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"healthy\"} 1$" "$TMP/wghealth.prom" &&
+	[ "$(grep -c "^wghealth_verdict{interface=\"$IFA\",verdict=\"[a-z]*\"} 0$" "$TMP/wghealth.prom")" = 5 ] &&
+	! grep -q 'peer=' "$TMP/wghealth.prom"; then
+	ok "textfile: one verdict series per state (healthy 1, the other 5 at 0), no per-peer series unless asked"
+else
+	bad "textfile after healthy check: $(grep wghealth_verdict "$TMP/wghealth.prom" | tr '\n' ' ')"
+fi
 
 # Planted symlinks at the old predictable temporary names (NAME.tmp.PID) in
 # directories others may write (textfile collectors): never followed. The
@@ -410,6 +417,41 @@ else
 	bad "daemon: $(head -c 300 "$TMP/daemon.out") $(cat "$TMP/daemon.err")"
 fi
 wait $DPID 2>/dev/null
+
+# ------------------------------------------------------------ link down, maintenance
+echo "=== health: a link taken down on purpose"
+check_a
+[ $rc = 0 ] || { bad "before link down: not healthy (exit $rc $(jget reasons))"; show_trace; }
+touch "$STATE/$IFA.maintenance"
+ip -n "$NSA" link set "$IFA" down
+cp "$STATE/$IFA.state" "$TMP/state.before"
+check_a
+if [ $rc = 0 ] && [ "$(jget verdict)" = maintenance ] && ! ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]' &&
+	cmp -s "$STATE/$IFA.state" "$TMP/state.before" &&
+	grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"maintenance\"} 1$" "$TMP/wghealth.prom"; then
+	ok "IF.maintenance: left alone (exit 0, verdict maintenance, link still down, state untouched)"
+else
+	bad "maintenance: exit $rc $(head -c 300 "$TMP/out")"
+fi
+rm -f "$STATE/$IFA.maintenance"
+check_a
+if [ "$(jget remedies)" != "" ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["remedies"]
+assert len(r) == 1 and r[0]["remedy"] == "link_up" and r[0]["result"] == "ok" and r[0]["attempt"] == 1, r' "$TMP/out" &&
+	ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]'; then
+	ok "interface_down: the first remedy sets the link up ($(jget reasons))"
+else
+	bad "link down: exit $rc reasons $(jget reasons) remedies $(head -c 400 "$TMP/out")"
+fi
+i=0
+while [ $i -lt 20 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 1; i=$((i + 1))
+done
+[ $rc = 0 ] && ok "after link_up: Healthy again" || { bad "after link_up: exit $rc $(jget reasons)"; show_trace; }
 
 # ------------------------------------------------------------ missing interface
 rc=0

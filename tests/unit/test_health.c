@@ -524,6 +524,33 @@ static void unit__move_port__only_unset_port_of_a_client(void **state)
 	wgnl_device_free(d);
 }
 
+/* A link taken down (on purpose or not): the first remedy sets it up. */
+static void unit__interface_down__link_up_first(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(10), 1, 1, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+
+	(void)state;
+	s.jitter_pct = 0;
+	o.up = false;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, T0, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 1);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_LINK_UP);
+	assert_string_equal(wgnl_health_remedy_name(d.remedy), "link_up");
+	wgnl_health_remedy_done(&st, &d, true);
+	/* Still down after the backoff (something keeps it down): the ladder. */
+	d = step(&s, &st, &o, T0 + S(10), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 2);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_MOVE_PORT);
+	wgnl_health_state_clear(&st);
+}
+
 static void unit__backoff_every_attempt__doubles_then_caps(void **state)
 {
 	struct wgnl_health_settings s = settings(); /* 10 s, cap 300 s */
@@ -1217,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(unit__gateway_5pct_dead__peers_repaired_tunnel_healthy),
 		cmocka_unit_test(unit__many_peers_reordered__deltas_by_key),
 		cmocka_unit_test(unit__move_port__only_unset_port_of_a_client),
+		cmocka_unit_test(unit__interface_down__link_up_first),
 		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
 		cmocka_unit_test(unit__remedy_ladder__in_order),
