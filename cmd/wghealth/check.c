@@ -41,7 +41,8 @@ struct opts {
 	const char *textfile;
 	bool textfile_peers;
 	bool json;
-	bool dry_run;
+	bool dry_run;             /* --read-only / --dry-run */
+	uint32_t lock_wait_ms;
 	const char *wgctl;
 	uint32_t interval_ms;
 	struct kv set[64];
@@ -100,14 +101,24 @@ static int64_t mono_ms(void)
 static void help(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"Usage: wghealth %s %s [--json] [--dry-run] [--config FILE] [--state-dir DIR]\n"
+		"Usage: wghealth %s %s [--json] [--read-only] [--config FILE] [--state-dir DIR]\n"
 		"         [--db PATH] [--textfile PATH [--textfile-peers]] [--wgctl PATH]\n"
+		"         [--lock-wait D]\n"
 		"         [--set KEY=VALUE]... [--handshake-timeout D] [--disconnect-after N]\n"
 		"         [--reconnect-timeout D] [--max-retries N] [--retry-interval D]\n"
 		"         [--backoff-max D] [--jitter PCT] [--cooldown D] [--ping ADDR]\n"
 		"         [--ping-count N] [--ping-timeout D] [--url URL] [--url-timeout D]\n"
 		"         [--wg-config FILE] [--restart-command CMD] [--down-command CMD]\n"
 		"         [--up-command CMD] [--no-remedies]%s\n"
+		"\n"
+		"This REPAIRS by default: a disconnected tunnel gets remedies (endpoints set\n"
+		"again, link up, a new port for a client, restart), and the state and history\n"
+		"are written. For monitoring (Nagios, Icinga) use --read-only (same as\n"
+		"--dry-run): judge and report only, no remedies, no lock, nothing written.\n"
+		"--no-remedies records state and history but never acts. An interface with\n"
+		"STATE_DIR/IF.maintenance is left alone.\n"
+		"A run that finds another holding the interface's lock waits up to --lock-wait\n"
+		"(default 5 s), then exits 3.\n"
 		"Durations D: 10, 10s, 500ms, 5m, 1h. Settings also come from %s\n"
 		"([defaults] and [IF] sections); flags win. Exit: 0 healthy or idle,\n"
 		"1 degraded, 2 disconnected, 3 unknown (could not check). See wghealth(8).\n",
@@ -118,6 +129,8 @@ static void help(FILE *f, const char *cmd)
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "read-only", no_argument, NULL, 'n' },
+	{ "lock-wait", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "db", required_argument, NULL, 'D' },
@@ -174,6 +187,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 	o->conf = WH_CONF;
 	o->state_dir = WH_STATE_DIR;
 	o->interval_ms = 15000;
+	o->lock_wait_ms = 5000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hjn", long_opts, &idx)) != -1) {
 		const char *key = NULL;
@@ -210,6 +224,18 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 			key = "remedies";
 			optarg = (char *)"no";
 			break;
+		case 'L': {
+			struct wgnl_health_settings tmp;
+			wgnl_health_settings_default(&tmp);
+			/* "0" is allowed: do not wait. */
+			if (strcmp(optarg, "0") &&
+			    wgnl_health_settings_set(&tmp, "retry_interval", optarg) < 0) {
+				wgk_error("%s: invalid --lock-wait '%s'", cmd, wgk_q(optarg));
+				return usage_exit;
+			}
+			o->lock_wait_ms = strcmp(optarg, "0") ? tmp.retry_interval_ms : 0;
+			break;
+		}
 		case 'I': {
 			struct wgnl_health_settings tmp;
 			wgnl_health_settings_default(&tmp);
@@ -1153,13 +1179,23 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	if (!o->dry_run) {
 		r = ensure_dir(o->state_dir);
-		if (r == 0)
-			r = wgnl_health_lock(lockpath, &lockfd);
+		/* Overlapping runs (the timer's and a manual one) take turns: wait
+		 * for the lock, but only so long. */
+		int64_t give_up = mono_ms() + o->lock_wait_ms;
+		while (r == 0 && (r = wgnl_health_lock(lockpath, &lockfd)) == -EWOULDBLOCK &&
+		       mono_ms() < give_up) {
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
+			nanosleep(&ts, NULL);
+			r = 0;
+		}
 		if (r < 0) {
 			c->unknown = true;
-			snprintf(c->unknown_why, sizeof(c->unknown_why), "%s",
-				 r == -EWOULDBLOCK ? "another wghealth run holds the lock" :
-						     strerror(-r));
+			if (r == -EWOULDBLOCK)
+				snprintf(c->unknown_why, sizeof(c->unknown_why),
+					 "another wghealth run holds the lock (waited %.1f s; "
+					 "monitoring: use --read-only)", o->lock_wait_ms / 1000.0);
+			else
+				snprintf(c->unknown_why, sizeof(c->unknown_why), "%s", strerror(-r));
 			if (r != -EWOULDBLOCK)
 				wgk_error("cannot lock '%s': %s", wgk_q(lockpath), strerror(-r));
 			return c;

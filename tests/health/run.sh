@@ -204,16 +204,35 @@ else
 fi
 check_a # counters again, so the next check has deltas
 
-# The lock: an overlapping run does not act (exit 3, says why).
+# The lock: an overlapping run waits for it, with a bound (exit 3 after
+# --lock-wait, says why); a --read-only check (monitoring) takes no lock and
+# answers at once, writing nothing.
 flock "$STATE/$IFA.lock" sleep 3 &
+LPID=$!
+sleep 0.3
+cp "$STATE/$IFA.state" "$TMP/state.before"
+t0=$(date +%s%N)
+rc=0
+wh check "$IFA" --read-only --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/text" 2>&1 || rc=$?
+t1=$(date +%s%N)
+[ $rc = 0 ] && grep -q "^$IFA: healthy" "$TMP/text" && [ $(((t1 - t0) / 1000000)) -lt 1500 ] &&
+	cmp -s "$STATE/$IFA.state" "$TMP/state.before" &&
+	ok "--read-only during another run: no lock, answers ($(head -n 1 "$TMP/text")) in $(((t1 - t0) / 1000000)) ms, writes nothing" ||
+	bad "--read-only under the lock: exit $rc $(cat "$TMP/text")"
+check_a --lock-wait 500ms
+wait $LPID
+[ $rc = 3 ] && grep -q "another wghealth run holds the lock (waited 0.5 s" "$TMP/out" &&
+	ok "overlapping run waits --lock-wait, then exit 3: $(jget error)" ||
+	bad "lock: exit $rc $(cat "$TMP/out")"
+flock "$STATE/$IFA.lock" sleep 1 &
 LPID=$!
 sleep 0.3
 check_a
 wait $LPID
-[ $rc = 3 ] && grep -q "another wghealth run" "$TMP/out" && ok "overlapping run refused by the lock (exit 3)" ||
-	bad "lock: exit $rc $(cat "$TMP/out")"
+[ $rc = 0 ] && [ "$(jget verdict)" = healthy ] && ok "a run overlapping a short one waits for the lock and checks (exit 0)" ||
+	bad "lock wait: exit $rc $(head -c 300 "$TMP/out")"
 
-grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"unknown\"} 1" "$TMP/wghealth.prom" &&
+grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"healthy\"} 1" "$TMP/wghealth.prom" &&
 grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
 	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
 check_a
