@@ -72,6 +72,7 @@ struct check {
 	bool state_corrupt;
 	bool maintenance;     /* STATE_DIR/IF.maintenance exists: left alone */
 	char maint_path[PATH_MAX];
+	bool never_existed;   /* missing, no state, nothing to create it: nothing kept */
 	uint16_t listen_port;
 	struct remedy_log rem[4];
 	size_t n_rem;
@@ -961,9 +962,22 @@ static void print_text(const struct check *c)
 	printf("%s: %s%s%s%s", c->ifname, wgnl_health_verdict_name(c->res.verdict),
 	       reasons[0] ? " (" : "", reasons, reasons[0] ? ")" : "");
 	if (c->obs.ping_sent)
-		printf(" | ping %u/%u", c->obs.ping_received, c->obs.ping_sent);
+		printf(", ping %u/%u", c->obs.ping_received, c->obs.ping_sent);
 	if (c->obs.underlay >= 0)
-		printf(" | underlay %s", c->obs.underlay ? "up" : "down");
+		printf(", underlay %s", c->obs.underlay ? "up" : "down");
+	/* Monitoring-plugin performance data: everything after the first '|'
+	 * of the first line. */
+	printf(" |");
+	if (c->res.newest_handshake_ms)
+		printf(" handshake_age=%.0fs",
+		       (double)(c->now_ms - c->res.newest_handshake_ms) / 1000);
+	printf(" peers_healthy=%zu peers_unhealthy=%zu peers_idle=%zu", c->res.n_healthy,
+	       c->res.n_unhealthy, c->res.n_idle);
+	if (c->obs.ping_sent)
+		printf(" ping_loss=%.0f%%", 100.0 * (c->obs.ping_sent - c->obs.ping_received) /
+						   c->obs.ping_sent);
+	if (c->obs.ping_received)
+		printf(" rtt=%.3fms", (double)c->obs.ping_rtt_ns / 1e6);
 	printf("\n");
 	for (size_t i = 0; i < c->res.n_peers; i++) {
 		const struct wgnl_health_peer_result *p = &c->res.peers[i];
@@ -1156,7 +1170,7 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 {
 	struct check *c = calloc(1, sizeof(*c));
 	char path[PATH_MAX], lockpath[PATH_MAX];
-	int lockfd = -1, r;
+	int lockfd = -1, r, r_load;
 
 	if (!c)
 		return NULL;
@@ -1201,7 +1215,7 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 			return c;
 		}
 	}
-	r = wgnl_health_state_load(path, &c->st);
+	r = r_load = wgnl_health_state_load(path, &c->st);
 	if (r == -EBADMSG) {
 		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it", wgk_q(path));
 		c->state_corrupt = true;
@@ -1228,6 +1242,14 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	if (o->dry_run)
 		goto out;
+	/* An interface that is not there, was never seen (no state) and that
+	 * nothing could create (no wg_config, up or restart command): a typo.
+	 * Report it, but leave no state or history behind. */
+	if (!c->obs.present && r_load == -ENOENT && !c->s.wg_config[0] && !c->s.up_command[0] &&
+	    !c->s.restart_command[0]) {
+		c->never_existed = true;
+		goto out;
+	}
 	if (c->d.action == WGNL_HEALTH_ACT_REMEDY) {
 		bool ok = act(ctx, o, c);
 		wgnl_health_remedy_done(&c->st, &c->d, ok);
@@ -1238,6 +1260,8 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	if (r < 0)
 		wgk_warn("cannot save the state file '%s': %s", wgk_q(path), strerror(-r));
 out:
+	if (c->never_existed)
+		unlink(lockpath);
 	if (lockfd >= 0)
 		close(lockfd);
 	return c;

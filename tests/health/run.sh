@@ -477,6 +477,27 @@ rc=0
 ip netns exec "$NSA" "$WH" check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies --json >"$TMP/out" 2>"$TMP/err" || rc=$?
 [ $rc = 2 ] && [ "$(jget reasons)" = interface_missing ] && ok "missing interface: Disconnected, interface_missing" ||
 	bad "missing interface: exit $rc $(cat "$TMP/out" "$TMP/err")"
+# A typo (never existed, no state, nothing to create it): no state, lock or
+# history left behind.
+wh check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" >/dev/null 2>&1
+wh history hl${ID}zz --state-dir "$STATE" >"$TMP/hist2" 2>&1
+[ ! -e "$STATE/hl${ID}zz.state" ] && [ ! -e "$STATE/hl${ID}zz.lock" ] && [ ! -s "$TMP/hist2" ] &&
+	ok "an interface that never existed leaves no state, lock or history" ||
+	bad "typo interface: $(ls "$STATE") history: $(head -c 200 "$TMP/hist2")"
+
+# Nagios performance data on the first line; --limit N gives the newest N.
+rc=0
+wh check "$IFA" --read-only --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/text" 2>&1 || rc=$?
+head -n 1 "$TMP/text" | grep -Eq "^$IFA: [a-z]+.* \| handshake_age=[0-9]+s peers_healthy=1 peers_unhealthy=0 peers_idle=0 ping_loss=[0-9]+% rtt=[0-9.]+ms$" &&
+	[ "$(head -n 1 "$TMP/text" | tr -cd '|' | wc -c)" = 1 ] &&
+	ok "performance data on the first line: $(head -n 1 "$TMP/text")" || bad "perfdata: $(head -n 1 "$TMP/text")"
+wh history "$IFA" --state-dir "$STATE" --json >"$TMP/hall.json" 2>&1
+wh history "$IFA" --state-dir "$STATE" --json --limit 3 >"$TMP/h3.json" 2>&1
+python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+assert len(a) > 3 and b == a[-3:], (len(a), b)' "$TMP/hall.json" "$TMP/h3.json" &&
+	ok "history --limit 3: the newest 3, oldest first" || bad "history --limit: $(head -c 300 "$TMP/h3.json")"
 
 # ------------------------------------------------------------ absurd UAPI handshake time
 # A UAPI daemon that reports a handshake time near INT64_MAX: refused on
