@@ -326,8 +326,11 @@ struct wgnl_health_decision {
  * may be raised. Peer counters and the check time are stored in @st.
  * Times in @st later than @now_ms plus their configured maximum (a backward
  * clock step, an edited state file) are first clamped to that maximum, so
- * no wait outlasts the settings. @rnd feeds the jitter. Returns 0 or
- * -ENOMEM. */
+ * no wait outlasts the settings. While the tunnel is fine, each peer gets
+ * the same rules on its own (wgnl_health_peer_result: verdict raised to
+ * Disconnected, action REMEDY for a peer with a keepalive; the count in
+ * @out->n_peer_remedies; the caller sets those peers' endpoints again).
+ * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
 		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *out);
