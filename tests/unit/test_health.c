@@ -953,6 +953,9 @@ static void fill_state(struct wgnl_health_state *st)
 	st->peers[0].last_handshake_ms = T0 - 1;
 	st->peers[0].verdict = WGNL_HEALTH_DEGRADED;
 	st->peers[0].reasons = WGNL_HEALTH_R_RX_STALLED;
+	st->peers[0].consecutive_bad = 4;
+	st->peers[0].attempt = 2;
+	st->peers[0].next_attempt_ms = T0 + 20000;
 	memset(st->peers[1].public_key, 0x01, WGNL_KEY_LEN);
 }
 
@@ -977,7 +980,35 @@ static void assert_state_equal(const struct wgnl_health_state *a, const struct w
 		assert_int_equal(a->peers[i].last_handshake_ms, b->peers[i].last_handshake_ms);
 		assert_int_equal(a->peers[i].verdict, b->peers[i].verdict);
 		assert_int_equal(a->peers[i].reasons, b->peers[i].reasons);
+		assert_int_equal(a->peers[i].consecutive_bad, b->peers[i].consecutive_bad);
+		assert_int_equal(a->peers[i].attempt, b->peers[i].attempt);
+		assert_int_equal(a->peers[i].next_attempt_ms, b->peers[i].next_attempt_ms);
 	}
+}
+
+/* A state file from before the per-peer policy (six peer fields) still
+ * loads, the policy fields zero; seven or eight fields do not. */
+static void unit__state_v1_peer_lines__still_read(void **state)
+{
+	struct wgnl_health_state st;
+	static const char v1[] =
+		"wghealth-state 1\n"
+		"last_check 1700000000000\n"
+		"peer AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= 10 20 1699999999000 0 0\n"
+		"end 3\n";
+	static const char seven[] =
+		"wghealth-state 1\n"
+		"peer AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= 10 20 1699999999000 0 0 1\n"
+		"end 2\n";
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(wgnl_health_state_parse(v1, strlen(v1), &st), 0);
+	assert_int_equal(st.n_peers, 1);
+	assert_int_equal(st.peers[0].rx_bytes, 10);
+	assert_int_equal(st.peers[0].attempt, 0);
+	assert_int_equal(wgnl_health_state_parse(seven, strlen(seven), &st), -EBADMSG);
+	wgnl_health_state_clear(&st);
 }
 
 static void unit__state_format_parse__roundtrip(void **state)
@@ -1257,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(unit__underlay_down__tunnel_down_once_then_up_under_policy),
 		cmocka_unit_test(unit__no_remedies_setting__observes_only),
 		cmocka_unit_test(unit__state_format_parse__roundtrip),
+		cmocka_unit_test(unit__state_v1_peer_lines__still_read),
 		cmocka_unit_test(unit__state_corrupt__every_truncation_and_flip_rejected_cleanly),
 		cmocka_unit_test(unit__state_save_load__atomic_file_and_corrupt_replaced),
 		cmocka_unit_test(unit__state_save_planted_symlink__not_followed),
