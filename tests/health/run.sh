@@ -224,17 +224,18 @@ wait $LPID
 [ $rc = 3 ] && grep -q "another wghealth run holds the lock (waited 0.5 s" "$TMP/out" &&
 	ok "overlapping run waits --lock-wait, then exit 3: $(jget error)" ||
 	bad "lock: exit $rc $(cat "$TMP/out")"
+grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"unknown\"} 1" "$TMP/wghealth.prom" &&
+grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
+	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
 flock "$STATE/$IFA.lock" sleep 1 &
 LPID=$!
 sleep 0.3
 check_a
 wait $LPID
-[ $rc = 0 ] && [ "$(jget verdict)" = healthy ] && ok "a run overlapping a short one waits for the lock and checks (exit 0)" ||
+# (any verdict but unknown: a ping lost on a loaded machine is not the point)
+[ $rc != 3 ] && [ "$(jget verdict)" != unknown ] &&
+	ok "a run overlapping a short one waits for the lock and checks (exit $rc, $(jget verdict))" ||
 	bad "lock wait: exit $rc $(head -c 300 "$TMP/out")"
-
-grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"healthy\"} 1" "$TMP/wghealth.prom" &&
-grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
-	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
 check_a
 # One series per verdict, 1 for the current one (an alert on "> 0" of a coded
 # value fired on idle tunnels).
@@ -263,6 +264,14 @@ else
 	bad "planted symlinks: exit $rc victim '$(head -c 60 "$TMP/victim")' state $(stat -c '%F %a' "$STATE/$IFA.state") prom $(stat -c '%F %a' "$TMP/wghealth.prom") $(cat "$TMP/err")"
 fi
 rm -f "$STATE/$IFA.state.tmp."* "$TMP/wghealth.prom.tmp."*
+# The story below starts from a healthy check (a ping lost on a loaded
+# machine would leave a bad count behind).
+i=0
+while [ $i -lt 10 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 0.5; i=$((i + 1))
+done
 
 # ------------------------------------------------------------ far side dies
 echo "=== health: the far side dies"
@@ -498,6 +507,34 @@ import json, sys
 a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 assert len(a) > 3 and b == a[-3:], (len(a), b)' "$TMP/hall.json" "$TMP/h3.json" &&
 	ok "history --limit 3: the newest 3, oldest first" || bad "history --limit: $(head -c 300 "$TMP/h3.json")"
+
+# ------------------------------------------------------------ move_port on a client
+# A client (wg_config without ListenPort, every peer with an Endpoint) does
+# get a new port at attempt 2. The state says attempt 1 was spent; the far
+# side is gone again (ping loss).
+echo "=== health: move_port on a client"
+stop_pid "$PIDB"; PIDB=""
+rm -f "$SOCKDIR/$IFB.sock"
+cat >"$TMP/client.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$TMP/a.key")
+
+[Peer]
+PublicKey = $KB
+Endpoint = $UB:$PB
+AllowedIPs = $TB/32
+EOF
+chmod 600 "$TMP/client.conf"
+now=$(($(date +%s) * 1000))
+printf 'wghealth-state 1\nlast_check %s\nverdict disconnected\nreasons 0\nconsecutive_bad 5\nattempt 1\nnext_attempt 0\ncooldown_until 0\nlast_remedy 0\nlast_remedy_failed 0\nunderlay_down 0\nremedies_total 1\nend 12\n' \
+	$((now - 1000)) >"$STATE/$IFA.state"
+check_a --wg-config "$TMP/client.conf"
+port=$(ip netns exec "$NSA" wg show "$IFA" listen-port)
+if grep -q '"remedy":"move_port","attempt":2,"result":"ok","detail":"listen port '$PA' -> ' "$TMP/out" && [ "$port" != $PA ]; then
+	ok "client without ListenPort: move_port moved the port ($PA -> $port)"
+else
+	bad "move_port on a client: exit $rc port $port $(head -c 600 "$TMP/out") $(cat "$TMP/err")"
+fi
 
 # ------------------------------------------------------------ absurd UAPI handshake time
 # A UAPI daemon that reports a handshake time near INT64_MAX: refused on
