@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/run.sh BUILD: every benchmark (`make bench`): the STUN server and
-# codec (bench/stun.sh), probing (bench/probe.sh), and sync / dump / down
+# codec (bench/stun.sh), probing (bench/probe.sh), `wghealth check` of a
+# 10,000-peer device (bench/health.sh), and sync / dump / down
 # against wg in the qemu guest (bench/sync.sh). Each writes its own summary;
 # the machine-readable "bench: ..." lines of all of them are repeated at the
 # end. Not part of `make check`: the sync part alone runs for many minutes.
@@ -13,7 +14,7 @@ out=$BUILD/bench
 mkdir -p "$out"
 : >"$out/all.txt"
 rc=0
-for b in stun probe sync; do
+for b in stun probe health sync; do
 	echo "=== bench/$b.sh"
 	brc=0
 	sh "bench/$b.sh" "$BUILD" >"$out/$b.out" 2>&1 || brc=$?

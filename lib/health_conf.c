@@ -30,6 +30,37 @@ void wgnl_health_settings_default(struct wgnl_health_settings *s)
 	s->remedies = true;
 	s->port_min = 49152;
 	s->port_max = 65535;
+	s->min_healthy_peers = 1;
+	s->max_unhealthy_pct = 50;
+}
+
+static int copy_str(char *dst, size_t size, const char *v);
+
+/* "all", "none", "" or public keys separated by blanks or commas. */
+static int parse_critical(struct wgnl_health_settings *s, const char *v)
+{
+	char buf[WGNL_HEALTH_MAX_CRITICAL * 46], *save = NULL;
+	size_t n = 0;
+	wgnl_key keys[WGNL_HEALTH_MAX_CRITICAL];
+
+	if (!strcmp(v, "all")) {
+		s->all_critical = true;
+		s->n_critical = 0;
+		return 0;
+	}
+	if (copy_str(buf, sizeof(buf), v) < 0)
+		return -EINVAL;
+	if (strcmp(v, "none")) {
+		for (char *t = strtok_r(buf, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+			if (n == WGNL_HEALTH_MAX_CRITICAL || wgnl_key_from_base64(keys[n], t) < 0)
+				return -EINVAL;
+			n++;
+		}
+	}
+	s->all_critical = false;
+	memcpy(s->critical, keys, n * sizeof(keys[0]));
+	s->n_critical = n;
+	return 0;
 }
 
 /* "10", "10s", "500ms", "5m", "1h" -> ms (bare numbers are seconds). At
@@ -126,6 +157,12 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
 		return parse_uint(v, 0, 99, &s->ping_max_loss_pct);
 	if (!strcmp(key, "remedies"))
 		return parse_bool(v, &s->remedies);
+	if (!strcmp(key, "min_healthy_peers"))
+		return parse_uint(v, 0, 1000000, &s->min_healthy_peers);
+	if (!strcmp(key, "max_unhealthy_ratio"))
+		return parse_uint(v, 0, 100, &s->max_unhealthy_pct);
+	if (!strcmp(key, "critical_peers"))
+		return parse_critical(s, v);
 	if (!strcmp(key, "port_range")) {
 		uint32_t lo, hi;
 		char buf[32], *dash;

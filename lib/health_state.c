@@ -8,6 +8,7 @@
  *   last_check 1700000000123
  *   ...
  *   peer <base64 key> <rx> <tx> <last_handshake_ms> <verdict> <reasons>
+ *        [<consecutive_bad> <attempt> <next_attempt_ms>]
  *   end <number of lines before this one>
  */
 #include <errno.h>
@@ -74,27 +75,36 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int parse_peer(char *args, struct wgnl_health_state *st)
 {
-	char *f[6], *save = NULL;
+	char *f[9], *save = NULL;
 	int n = 0;
 	uint64_t rx, tx;
-	int64_t hs;
-	uint32_t verdict, reasons;
+	int64_t hs, next = 0;
+	uint32_t verdict, reasons, bad = 0, attempt = 0;
 
 	for (char *t = strtok_r(args, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-		if (n == 6)
+		if (n == 9)
 			return -1;
 		f[n++] = t;
 	}
-	if (n != 6 || parse_u64(f[1], &rx) || parse_u64(f[2], &tx) || parse_i64(f[3], &hs) ||
-	    hs < 0 || parse_u32(f[4], &verdict) || verdict > WGNL_HEALTH_IDLE ||
-	    parse_u32(f[5], &reasons))
+	/* Six fields before the per-peer policy was kept: still read. */
+	if ((n != 6 && n != 9) || parse_u64(f[1], &rx) || parse_u64(f[2], &tx) ||
+	    parse_i64(f[3], &hs) || hs < 0 || parse_u32(f[4], &verdict) ||
+	    verdict > WGNL_HEALTH_IDLE || parse_u32(f[5], &reasons))
+		return -1;
+	if (n == 9 && (parse_u32(f[6], &bad) || parse_u32(f[7], &attempt) ||
+		       parse_i64(f[8], &next) || next < 0))
 		return -1;
 	if (st->n_peers >= MAX_PEERS)
 		return -1;
-	struct wgnl_health_peer_state *v = realloc(st->peers, (st->n_peers + 1) * sizeof(*v));
-	if (!v)
-		return -2;
-	st->peers = v;
+	/* Capacity doubles at each power of two: amortised O(1) per peer. */
+	struct wgnl_health_peer_state *v = st->peers;
+	size_t np = st->n_peers;
+	if (np == 0 || ((np & (np - 1)) == 0 && np >= 16)) {
+		v = realloc(st->peers, (np ? 2 * np : 16) * sizeof(*v));
+		if (!v)
+			return -2;
+		st->peers = v;
+	}
 	struct wgnl_health_peer_state *p = &v[st->n_peers];
 	memset(p, 0, sizeof(*p));
 	if (wgnl_key_from_base64(p->public_key, f[0]) < 0)
@@ -104,6 +114,9 @@ static int parse_peer(char *args, struct wgnl_health_state *st)
 	p->last_handshake_ms = hs;
 	p->verdict = (uint8_t)verdict;
 	p->reasons = reasons;
+	p->consecutive_bad = bad;
+	p->attempt = attempt;
+	p->next_attempt_ms = next;
 	st->n_peers++;
 	return 0;
 }
@@ -219,8 +232,11 @@ int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret)
 		wgnl_key_b64 k;
 
 		wgnl_key_to_base64(k, p->public_key);
-		fprintf(f, "peer %s %" PRIu64 " %" PRIu64 " %" PRId64 " %u %" PRIu32 "\n", k,
-			p->rx_bytes, p->tx_bytes, p->last_handshake_ms, p->verdict, p->reasons);
+		fprintf(f,
+			"peer %s %" PRIu64 " %" PRIu64 " %" PRId64 " %u %" PRIu32 " %" PRIu32
+			" %" PRIu32 " %" PRId64 "\n",
+			k, p->rx_bytes, p->tx_bytes, p->last_handshake_ms, p->verdict, p->reasons,
+			p->consecutive_bad, p->attempt, p->next_attempt_ms);
 		lines++;
 	}
 	fprintf(f, "end %u\n", lines);
@@ -285,12 +301,15 @@ int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st)
 	char *text = NULL;
 	int fd, n, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* The directory may be writable by others: a fixed or guessable
+	 * temporary name could be a planted symlink. mkostemp creates a fresh
+	 * file (O_EXCL, 0600) and never follows one. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	n = wgnl_health_state_format(st, &text);
 	if (n < 0)
 		return n;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		free(text);
@@ -321,7 +340,7 @@ int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st)
 
 int wgnl_health_lock(const char *path, int *fd)
 {
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	*fd = -1;
 	if (f < 0)

@@ -319,8 +319,13 @@ static int parse_peer_line(struct wgnl_ctx *ctx, struct wgi_uapi_parser *p, cons
 		if (r < 0)
 			return r;
 	} else if (!strcmp(key, "last_handshake_time_sec")) {
-		if (!parse_u64(val, INT64_MAX, &v))
+		/* Bounded to the year 9999: no clock is further on, and a
+		 * daemon's garbage near INT64_MAX would overflow every
+		 * conversion to ms (wghealth keeps those in its state file). */
+		if (!parse_u64(val, UINT64_MAX, &v))
 			return bad_line(ctx, p, key, "not a number");
+		if (v > WGI_UAPI_TIME_MAX_SEC)
+			return bad_line(ctx, p, key, "beyond the year 9999");
 		peer->last_handshake.tv_sec = (time_t)v;
 		peer->flags |= WGNL_PEER_HAS_LAST_HANDSHAKE;
 	} else if (!strcmp(key, "last_handshake_time_nsec")) {

@@ -16,6 +16,10 @@
  * hang a gateway's control loop forever. Progress resets it. */
 #define WGI_UAPI_TIMEOUT_SEC 30
 
+/* The latest handshake time accepted (9999-12-31T23:59:59Z): later is not a
+ * clock reading, and seconds near INT64_MAX overflow when turned into ms. */
+#define WGI_UAPI_TIME_MAX_SEC 253402300799ULL
+
 /* State of a streamed `get=1` reply: device lines first, a `public_key` line
  * starts a peer, `errno=N` and a blank line end the reply. */
 struct wgi_uapi_parser {

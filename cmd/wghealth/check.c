@@ -41,7 +41,8 @@ struct opts {
 	const char *textfile;
 	bool textfile_peers;
 	bool json;
-	bool dry_run;
+	bool dry_run;             /* --read-only / --dry-run */
+	uint32_t lock_wait_ms;
 	const char *wgctl;
 	uint32_t interval_ms;
 	struct kv set[64];
@@ -52,6 +53,7 @@ struct opts {
 struct remedy_log {
 	char name[24];
 	bool ok;
+	bool skipped;             /* not applicable here: nothing done */
 	char detail[256];
 };
 
@@ -68,6 +70,9 @@ struct check {
 	bool unknown;         /* could not check */
 	char unknown_why[256];
 	bool state_corrupt;
+	bool maintenance;     /* STATE_DIR/IF.maintenance exists: left alone */
+	char maint_path[PATH_MAX];
+	bool never_existed;   /* missing, no state, nothing to create it: nothing kept */
 	uint16_t listen_port;
 	struct remedy_log rem[4];
 	size_t n_rem;
@@ -84,19 +89,37 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---------------------------------------------------------- options */
 
 static void help(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"Usage: wghealth %s %s [--json] [--dry-run] [--config FILE] [--state-dir DIR]\n"
+		"Usage: wghealth %s %s [--json] [--read-only] [--config FILE] [--state-dir DIR]\n"
 		"         [--db PATH] [--textfile PATH [--textfile-peers]] [--wgctl PATH]\n"
+		"         [--lock-wait D]\n"
 		"         [--set KEY=VALUE]... [--handshake-timeout D] [--disconnect-after N]\n"
 		"         [--reconnect-timeout D] [--max-retries N] [--retry-interval D]\n"
 		"         [--backoff-max D] [--jitter PCT] [--cooldown D] [--ping ADDR]\n"
 		"         [--ping-count N] [--ping-timeout D] [--url URL] [--url-timeout D]\n"
 		"         [--wg-config FILE] [--restart-command CMD] [--down-command CMD]\n"
 		"         [--up-command CMD] [--no-remedies]%s\n"
+		"\n"
+		"This REPAIRS by default: a disconnected tunnel gets remedies (endpoints set\n"
+		"again, link up, a new port for a client, restart), and the state and history\n"
+		"are written. For monitoring (Nagios, Icinga) use --read-only (same as\n"
+		"--dry-run): judge and report only, no remedies, no lock, nothing written.\n"
+		"--no-remedies records state and history but never acts. An interface with\n"
+		"STATE_DIR/IF.maintenance is left alone.\n"
+		"A run that finds another holding the interface's lock waits up to --lock-wait\n"
+		"(default 5 s), then exits 3.\n"
 		"Durations D: 10, 10s, 500ms, 5m, 1h. Settings also come from %s\n"
 		"([defaults] and [IF] sections); flags win. Exit: 0 healthy or idle,\n"
 		"1 degraded, 2 disconnected, 3 unknown (could not check). See wghealth(8).\n",
@@ -107,6 +130,8 @@ static void help(FILE *f, const char *cmd)
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "read-only", no_argument, NULL, 'n' },
+	{ "lock-wait", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "db", required_argument, NULL, 'D' },
@@ -163,6 +188,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 	o->conf = WH_CONF;
 	o->state_dir = WH_STATE_DIR;
 	o->interval_ms = 15000;
+	o->lock_wait_ms = 5000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hjn", long_opts, &idx)) != -1) {
 		const char *key = NULL;
@@ -199,6 +225,18 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 			key = "remedies";
 			optarg = (char *)"no";
 			break;
+		case 'L': {
+			struct wgnl_health_settings tmp;
+			wgnl_health_settings_default(&tmp);
+			/* "0" is allowed: do not wait. */
+			if (strcmp(optarg, "0") &&
+			    wgnl_health_settings_set(&tmp, "retry_interval", optarg) < 0) {
+				wgk_error("%s: invalid --lock-wait '%s'", cmd, wgk_q(optarg));
+				return usage_exit;
+			}
+			o->lock_wait_ms = strcmp(optarg, "0") ? tmp.retry_interval_ms : 0;
+			break;
+		}
 		case 'I': {
 			struct wgnl_health_settings tmp;
 			wgnl_health_settings_default(&tmp);
@@ -381,8 +419,7 @@ static int observe(struct wgnl_ctx *ctx, struct check *c)
 		struct wgnl_health_peer_obs *o = &c->pobs[i];
 
 		memcpy(o->public_key, p->public_key, WGNL_KEY_LEN);
-		o->last_handshake_ms = (int64_t)p->last_handshake.tv_sec * 1000 +
-				       p->last_handshake.tv_nsec / 1000000;
+		o->last_handshake_ms = wgnl_health_time_ms(&p->last_handshake);
 		o->rx_bytes = p->rx_bytes;
 		o->tx_bytes = p->tx_bytes;
 		o->keepalive = p->persistent_keepalive;
@@ -467,17 +504,24 @@ static void log_remedy(struct check *c, enum wgnl_health_remedy r, bool ok, cons
 	va_end(ap);
 }
 
-/* Peers that are not healthy, with an endpoint. */
-static bool peer_wants_fix(const struct check *c, const struct wgnl_peer *p)
+/* Peer @i of the observed device, if it has an endpoint and is not healthy
+ * (@only_decided: the policy chose it for a per-peer remedy). The verdicts
+ * are in the order of the observation, which is the device's (observe()):
+ * peer i is verdict i. */
+static bool peer_wants_fix(const struct check *c, size_t i, bool only_decided)
 {
+	const struct wgnl_peer *p = &c->dev->peers[i];
+
 	if (!(p->flags & WGNL_PEER_HAS_ENDPOINT) || p->endpoint.addr.sa_family == AF_UNSPEC)
 		return false;
-	for (size_t i = 0; i < c->res.n_peers; i++)
-		if (!memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN))
-			return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
-			       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
+	if (i < c->res.n_peers && !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN)) {
+		if (only_decided)
+			return c->res.peers[i].action == WGNL_HEALTH_ACT_REMEDY;
+		return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
+		       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
+	}
 	/* No per-peer verdict (probe loss only): every peer. */
-	return true;
+	return !only_decided;
 }
 
 /* Re-resolve endpoint names from the wg-quick config; set those that
@@ -531,7 +575,8 @@ static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	return r < 0 ? r : changed;
 }
 
-static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
+static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_decided,
+			      char *detail, size_t dlen)
 {
 	struct wgnl_device *chg = wgnl_device_new(c->ifname);
 	int n = 0, r = 0;
@@ -542,7 +587,8 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detai
 		const struct wgnl_peer *p = &c->dev->peers[i];
 		struct wgnl_peer *np;
 
-		if (!peer_wants_fix(c, p) || wgnl_device_add_peer(chg, p->public_key, &np) < 0)
+		if (!peer_wants_fix(c, i, only_decided) ||
+		    wgnl_device_add_peer(chg, p->public_key, &np) < 0)
 			continue;
 		np->flags |= WGNL_PEER_HAS_ENDPOINT | WGNL_PEER_UPDATE_ONLY;
 		np->endpoint = p->endpoint;
@@ -557,8 +603,24 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, char *detai
 	return r < 0 ? r : n;
 }
 
+/* 1: moved, 0: not allowed here (detail says why), -errno. */
 static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
 {
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_conf_error e;
+	const char *why = NULL;
+	bool may;
+
+	if (c->s.wg_config[0] && wgnl_conf_parse_file(c->s.wg_config, WGNL_CONF_QUICK, &cfg, &e) < 0) {
+		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
+		return 0;
+	}
+	may = wgnl_health_may_move_port(cfg ? cfg->dev : NULL, &why);
+	wgnl_config_free(cfg);
+	if (!may) {
+		snprintf(detail, dlen, "listen port %u kept: %s", c->listen_port, why);
+		return 0;
+	}
 	struct wgnl_device *chg = wgnl_device_new(c->ifname);
 	uint32_t span = (uint32_t)c->s.port_max - c->s.port_min + 1;
 	uint16_t port = c->listen_port;
@@ -576,7 +638,7 @@ static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	else
 		snprintf(detail, dlen, "listen port %u -> %u", c->listen_port, port);
 	wgnl_device_free(chg);
-	return r;
+	return r < 0 ? r : 1;
 }
 
 static bool link_updown(struct wgnl_ctx *ctx, const char *ifname, bool up, char *detail, size_t dlen)
@@ -646,11 +708,19 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 		rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
 		/* fall through */
 	case WGNL_HEALTH_REMEDY_RESET_ENDPOINT:
-		r = do_reset_endpoints(ctx, c, detail, sizeof(detail));
+		r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
 		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_MOVE_PORT:
-		ok = do_move_port(ctx, c, detail, sizeof(detail)) >= 0;
+		r = do_move_port(ctx, c, detail, sizeof(detail));
+		if (r == 0) {
+			/* Not this interface's remedy: set the endpoints again. */
+			log_remedy(c, rm, true, "%s", detail);
+			c->rem[c->n_rem - 1].skipped = true;
+			rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
+			r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
+		}
+		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_RESTART:
 		ok = do_restart(ctx, o, c, detail, sizeof(detail));
@@ -661,11 +731,27 @@ static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
 	case WGNL_HEALTH_REMEDY_TUNNEL_UP:
 		ok = do_tunnel(ctx, o, c, true, detail, sizeof(detail));
 		break;
+	case WGNL_HEALTH_REMEDY_LINK_UP:
+		ok = link_updown(ctx, c->ifname, true, detail, sizeof(detail));
+		break;
 	default:
 		return true;
 	}
 	log_remedy(c, rm, ok, "%s", detail);
 	return ok;
+}
+
+/* The per-peer remedies the policy chose: set those peers' endpoints
+ * again, nothing else on the interface. */
+static void act_peers(struct wgnl_ctx *ctx, struct check *c)
+{
+	char detail[256];
+	int r;
+
+	if (!c->d.n_peer_remedies || !c->dev)
+		return;
+	r = do_reset_endpoints(ctx, c, true, detail, sizeof(detail));
+	log_remedy(c, WGNL_HEALTH_REMEDY_RESET_ENDPOINT, r >= 0, "per peer: %s", detail);
 }
 
 /* ---------------------------------------------------------- reporting */
@@ -687,12 +773,32 @@ static void record_history(struct wh_history *h, const struct check *c)
 		e.detail = detail;
 		wh_history_add(h, &e);
 	}
+	/* Per peer: each verdict change (a peer seen for the first time only
+	 * when it is not fine), so a flapping roaming client is on record
+	 * without the tunnel changing. */
+	for (size_t i = 0; i < c->res.n_peers; i++) {
+		const struct wgnl_health_peer_result *p = &c->res.peers[i];
+		char detail[128], pr[256];
+		wgnl_key_b64 k;
+		bool fine = p->verdict == WGNL_HEALTH_HEALTHY || p->verdict == WGNL_HEALTH_IDLE;
+
+		if (p->verdict == p->prev_verdict || (p->prev_verdict == WGNL_HEALTH_UNKNOWN && fine))
+			continue;
+		wgnl_key_to_base64(k, p->public_key);
+		wgnl_health_reasons_format(p->reasons, pr, sizeof(pr));
+		snprintf(detail, sizeof(detail), "peer %s from %s", k,
+			 wgnl_health_verdict_name(p->prev_verdict));
+		struct wh_event pe = { .ts_ms = c->now_ms, .ifname = c->ifname, .kind = "peer",
+				       .verdict = wgnl_health_verdict_name(p->verdict), .reason = pr,
+				       .detail = detail };
+		wh_history_add(h, &pe);
+	}
 	for (size_t i = 0; i < c->n_rem; i++) {
 		char detail[300];
 		snprintf(detail, sizeof(detail), "attempt %u: %s", c->d.attempt, c->rem[i].detail);
 		e.kind = "remedy";
 		e.action = c->rem[i].name;
-		e.result = c->rem[i].ok ? "ok" : "failed";
+		e.result = c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed";
 		e.detail = detail;
 		wh_history_add(h, &e);
 	}
@@ -736,6 +842,13 @@ static void print_json(struct wgk_json *j, const struct check *c)
 {
 	wgk_json_object_begin(j);
 	wgk_json_kv_string(j, "interface", c->ifname);
+	if (c->maintenance) {
+		wgk_json_kv_string(j, "verdict", "maintenance");
+		wgk_json_kv_uint(j, "exit", 0);
+		wgk_json_kv_string(j, "maintenance_file", c->maint_path);
+		wgk_json_object_end(j);
+		return;
+	}
 	enum wgnl_health_verdict v = c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict;
 	wgk_json_kv_string(j, "verdict", wgnl_health_verdict_name(v));
 	wgk_json_kv_uint(j, "exit", (uint64_t)wgnl_health_verdict_exit(v));
@@ -767,6 +880,9 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_kv_uint(j, "rtt_us", c->obs.ping_rtt_ns / 1000);
 		wgk_json_object_end(j);
 	}
+	wgk_json_kv_uint(j, "peers_healthy", c->res.n_healthy);
+	wgk_json_kv_uint(j, "peers_unhealthy", c->res.n_unhealthy);
+	wgk_json_kv_uint(j, "peers_idle", c->res.n_idle);
 	wgk_json_key(j, "peers");
 	wgk_json_array_begin(j);
 	for (size_t i = 0; i < c->res.n_peers; i++) {
@@ -777,6 +893,9 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_kv_string(j, "public_key", k);
 		wgk_json_kv_string(j, "verdict", wgnl_health_verdict_name(p->verdict));
 		json_reasons(j, "reasons", p->reasons);
+		wgk_json_kv_bool(j, "critical", p->critical);
+		wgk_json_kv_string(j, "action", action_name((enum wgnl_health_action)p->action));
+		wgk_json_kv_uint(j, "attempt", p->attempt);
 		wgk_json_key(j, "handshake_age_s");
 		if (p->handshake_age_ms < 0)
 			wgk_json_null(j);
@@ -816,7 +935,8 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_object_begin(j);
 		wgk_json_kv_string(j, "remedy", c->rem[i].name);
 		wgk_json_kv_uint(j, "attempt", c->d.attempt);
-		wgk_json_kv_string(j, "result", c->rem[i].ok ? "ok" : "failed");
+		wgk_json_kv_string(j, "result", c->rem[i].skipped ? "skipped" :
+						c->rem[i].ok ? "ok" : "failed");
 		wgk_json_kv_string(j, "detail", c->rem[i].detail);
 		wgk_json_object_end(j);
 	}
@@ -829,6 +949,11 @@ static void print_text(const struct check *c)
 {
 	char reasons[512];
 
+	if (c->maintenance) {
+		printf("%s: maintenance (%s exists: not checked, not repaired)\n", c->ifname,
+		       c->maint_path);
+		return;
+	}
 	if (c->unknown) {
 		printf("%s: unknown (%s)\n", c->ifname, c->unknown_why);
 		return;
@@ -837,9 +962,22 @@ static void print_text(const struct check *c)
 	printf("%s: %s%s%s%s", c->ifname, wgnl_health_verdict_name(c->res.verdict),
 	       reasons[0] ? " (" : "", reasons, reasons[0] ? ")" : "");
 	if (c->obs.ping_sent)
-		printf(" | ping %u/%u", c->obs.ping_received, c->obs.ping_sent);
+		printf(", ping %u/%u", c->obs.ping_received, c->obs.ping_sent);
 	if (c->obs.underlay >= 0)
-		printf(" | underlay %s", c->obs.underlay ? "up" : "down");
+		printf(", underlay %s", c->obs.underlay ? "up" : "down");
+	/* Monitoring-plugin performance data: everything after the first '|'
+	 * of the first line. */
+	printf(" |");
+	if (c->res.newest_handshake_ms)
+		printf(" handshake_age=%.0fs",
+		       (double)(c->now_ms - c->res.newest_handshake_ms) / 1000);
+	printf(" peers_healthy=%zu peers_unhealthy=%zu peers_idle=%zu", c->res.n_healthy,
+	       c->res.n_unhealthy, c->res.n_idle);
+	if (c->obs.ping_sent)
+		printf(" ping_loss=%.0f%%", 100.0 * (c->obs.ping_sent - c->obs.ping_received) /
+						   c->obs.ping_sent);
+	if (c->obs.ping_received)
+		printf(" rtt=%.3fms", (double)c->obs.ping_rtt_ns / 1e6);
 	printf("\n");
 	for (size_t i = 0; i < c->res.n_peers; i++) {
 		const struct wgnl_health_peer_result *p = &c->res.peers[i];
@@ -859,7 +997,9 @@ static void print_text(const struct check *c)
 	}
 	for (size_t i = 0; i < c->n_rem; i++)
 		printf("  remedy %s (attempt %u/%u): %s: %s\n", c->rem[i].name, c->d.attempt,
-		       c->s.max_retries, c->rem[i].ok ? "ok" : "failed", c->rem[i].detail);
+		       c->s.max_retries,
+		       c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed",
+		       c->rem[i].detail);
 	if (c->d.action == WGNL_HEALTH_ACT_WAIT)
 		printf("  backing off: next remedy in %.1f s\n",
 		       (double)(c->d.next_attempt_ms - c->now_ms) / 1000);
@@ -871,29 +1011,58 @@ static void print_text(const struct check *c)
 		printf("  recovered\n");
 }
 
+/* Observed, judged and with state: not unknown, not in maintenance. */
+static bool judged(const struct check *c)
+{
+	return !c->unknown && !c->maintenance;
+}
+
 /* Prometheus node_exporter textfile, written atomically. */
 static void write_textfile(const struct opts *o, struct check *const *cs, size_t n)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
+	int fd;
 
 	if (!o->textfile)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->textfile, (long)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
+	/* node_exporter textfile directories are often writable by others: a
+	 * fresh mkstemp file (O_EXCL) is never a planted symlink. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", o->textfile) >= (int)sizeof(tmp)) {
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(ENAMETOOLONG));
+		return;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
 		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
 		return;
 	}
-	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 0 healthy, 1 degraded, 2 disconnected, "
-		   "3 unknown, 4 idle.\n# TYPE wghealth_verdict gauge\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_verdict{interface=\"%s\"} %d\n", cs[i]->ifname,
-			cs[i]->unknown ? WGNL_HEALTH_UNKNOWN : (int)cs[i]->res.verdict);
+	/* Readable by the node_exporter user, like the file it replaces. */
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	/* One series per verdict, 1 for the current one: an alert on
+	 * verdict="disconnected" == 1 does not fire on an idle tunnel, as a
+	 * "> 0" on a coded value did. */
+	static const char *const vnames[] = { "healthy", "degraded", "disconnected", "unknown",
+					      "idle", "maintenance" };
+	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 1 for the current one, 0 for the "
+		   "others.\n# TYPE wghealth_verdict gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *cur = cs[i]->maintenance ? "maintenance" :
+				  cs[i]->unknown ? "unknown" :
+						   wgnl_health_verdict_name(cs[i]->res.verdict);
+		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++)
+			fprintf(f, "wghealth_verdict{interface=\"%s\",verdict=\"%s\"} %d\n",
+				cs[i]->ifname, vnames[k], !strcmp(cur, vnames[k]));
+	}
 	fprintf(f, "# HELP wghealth_handshake_age_seconds Age of the newest handshake of any peer "
 		   "(-1 never).\n# TYPE wghealth_handshake_age_seconds gauge\n");
 	for (size_t i = 0; i < n; i++)
-		if (!cs[i]->unknown)
+		if (judged(cs[i]))
 			fprintf(f, "wghealth_handshake_age_seconds{interface=\"%s\"} %.3f\n",
 				cs[i]->ifname,
 				cs[i]->res.newest_handshake_ms ?
@@ -908,7 +1077,7 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 			uint64_t sum = 0;
 			for (size_t k = 0; k < cs[i]->obs.n_peers; k++)
 				sum += d ? cs[i]->obs.peers[k].tx_bytes : cs[i]->obs.peers[k].rx_bytes;
-			if (!cs[i]->unknown)
+			if (judged(cs[i]))
 				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n", dir[d],
 					cs[i]->ifname, sum);
 		}
@@ -928,13 +1097,15 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 	fprintf(f, "# HELP wghealth_remedies_total Remedies attempted.\n"
 		   "# TYPE wghealth_remedies_total counter\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n", cs[i]->ifname,
-			cs[i]->st.remedies_total);
+		if (judged(cs[i]))
+			fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n",
+				cs[i]->ifname, cs[i]->st.remedies_total);
 	fprintf(f, "# HELP wghealth_consecutive_failures Checks in a row that were not healthy.\n"
 		   "# TYPE wghealth_consecutive_failures gauge\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n", cs[i]->ifname,
-			cs[i]->st.consecutive_bad);
+		if (judged(cs[i]))
+			fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n",
+				cs[i]->ifname, cs[i]->st.consecutive_bad);
 	fprintf(f, "# HELP wghealth_last_check_timestamp_seconds When the check ran.\n"
 		   "# TYPE wghealth_last_check_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < n; i++)
@@ -966,7 +1137,6 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 		unlink(tmp);
 		return;
 	}
-	chmod(tmp, 0644);
 	if (rename(tmp, o->textfile) < 0) {
 		wgk_warn("cannot rename '%s': %s", wgk_q(tmp), strerror(errno));
 		unlink(tmp);
@@ -1000,7 +1170,7 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 {
 	struct check *c = calloc(1, sizeof(*c));
 	char path[PATH_MAX], lockpath[PATH_MAX];
-	int lockfd = -1, r;
+	int lockfd = -1, r, r_load;
 
 	if (!c)
 		return NULL;
@@ -1013,21 +1183,39 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	snprintf(path, sizeof(path), "%s/%s.state", o->state_dir, ifname);
 	snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", o->state_dir, ifname);
+	/* An interface in maintenance (taken down on purpose, being worked
+	 * on) is neither judged nor touched: no lock, no remedy, no state. */
+	snprintf(c->maint_path, sizeof(c->maint_path), "%s/%s.maintenance", o->state_dir, ifname);
+	if (access(c->maint_path, F_OK) == 0) {
+		c->maintenance = true;
+		c->now_ms = now_ms();
+		return c;
+	}
 	if (!o->dry_run) {
 		r = ensure_dir(o->state_dir);
-		if (r == 0)
-			r = wgnl_health_lock(lockpath, &lockfd);
+		/* Overlapping runs (the timer's and a manual one) take turns: wait
+		 * for the lock, but only so long. */
+		int64_t give_up = mono_ms() + o->lock_wait_ms;
+		while (r == 0 && (r = wgnl_health_lock(lockpath, &lockfd)) == -EWOULDBLOCK &&
+		       mono_ms() < give_up) {
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
+			nanosleep(&ts, NULL);
+			r = 0;
+		}
 		if (r < 0) {
 			c->unknown = true;
-			snprintf(c->unknown_why, sizeof(c->unknown_why), "%s",
-				 r == -EWOULDBLOCK ? "another wghealth run holds the lock" :
-						     strerror(-r));
+			if (r == -EWOULDBLOCK)
+				snprintf(c->unknown_why, sizeof(c->unknown_why),
+					 "another wghealth run holds the lock (waited %.1f s; "
+					 "monitoring: use --read-only)", o->lock_wait_ms / 1000.0);
+			else
+				snprintf(c->unknown_why, sizeof(c->unknown_why), "%s", strerror(-r));
 			if (r != -EWOULDBLOCK)
 				wgk_error("cannot lock '%s': %s", wgk_q(lockpath), strerror(-r));
 			return c;
 		}
 	}
-	r = wgnl_health_state_load(path, &c->st);
+	r = r_load = wgnl_health_state_load(path, &c->st);
 	if (r == -EBADMSG) {
 		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it", wgk_q(path));
 		c->state_corrupt = true;
@@ -1038,9 +1226,11 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	c->now_ms = now_ms();
 	r = observe(ctx, c);
 	if (r < 0) {
+		const char *why = wgnl_last_error(ctx);
+
 		c->unknown = true;
-		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s", ifname,
-			 strerror(-r));
+		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s%s%.160s",
+			 ifname, strerror(-r), why && why[0] ? ": " : "", why ? why : "");
 		goto out;
 	}
 	if (wgnl_health_evaluate(&c->s, &c->st, &c->obs, c->now_ms, &c->res) < 0 ||
@@ -1052,15 +1242,26 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	if (o->dry_run)
 		goto out;
+	/* An interface that is not there, was never seen (no state) and that
+	 * nothing could create (no wg_config, up or restart command): a typo.
+	 * Report it, but leave no state or history behind. */
+	if (!c->obs.present && r_load == -ENOENT && !c->s.wg_config[0] && !c->s.up_command[0] &&
+	    !c->s.restart_command[0]) {
+		c->never_existed = true;
+		goto out;
+	}
 	if (c->d.action == WGNL_HEALTH_ACT_REMEDY) {
 		bool ok = act(ctx, o, c);
 		wgnl_health_remedy_done(&c->st, &c->d, ok);
 	}
+	act_peers(ctx, c);
 	record_history(h, c);
 	r = wgnl_health_state_save(path, &c->st);
 	if (r < 0)
 		wgk_warn("cannot save the state file '%s': %s", wgk_q(path), strerror(-r));
 out:
+	if (c->never_existed)
+		unlink(lockpath);
 	if (lockfd >= 0)
 		close(lockfd);
 	return c;
@@ -1113,7 +1314,8 @@ int cmd_check(int argc, char **argv)
 			print_text(c);
 		}
 		write_textfile(&o, &c, 1);
-		rc = wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict);
+		rc = c->maintenance ? 0 :
+		     wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict);
 	}
 	check_free(c);
 	wh_history_close(h);
@@ -1215,10 +1417,12 @@ int cmd_daemon(int argc, char **argv)
 			check_free(cs[i]);
 			cs[i] = NULL;
 		}
-		/* Sleep in short steps so a signal ends the wait at once. */
-		int64_t until = now_ms() + o.interval_ms;
-		while (!stop_flag && now_ms() < until) {
-			int64_t left = until - now_ms();
+		/* Sleep in short steps so a signal ends the wait at once; on the
+		 * monotonic clock, so a wall-clock step neither stalls nor
+		 * hurries the checks. */
+		int64_t until = mono_ms() + o.interval_ms;
+		while (!stop_flag && mono_ms() < until) {
+			int64_t left = until - mono_ms();
 			struct timespec ts = { .tv_sec = 0, .tv_nsec = (left > 200 ? 200 : left) * 1000000 };
 			nanosleep(&ts, NULL);
 		}

@@ -214,7 +214,8 @@ int cmd_history(int argc, char **argv)
 		case 'h':
 			printf("Usage: wghealth history [IF] [--since WHEN] [--limit N] [--json]\n"
 			       "         [--db PATH | --state-dir DIR]\n"
-			       "Verdict transitions and remedies, oldest first. WHEN: epoch seconds,\n"
+			       "Verdict transitions and remedies, oldest first; --limit N: the newest\n"
+			       "N. WHEN: epoch seconds,\n"
 			       "YYYY-MM-DD[THH:MM:SS] (local time) or a duration ago (90s, 15m, 2h, 7d).\n");
 			return WGK_EXIT_OK;
 		default:
@@ -233,9 +234,11 @@ int cmd_history(int argc, char **argv)
 	if (wh_history_open(db, false, &h) < 0)
 		return WGK_EXIT_NOTFOUND;
 	sqlite3_stmt *st = NULL;
-	const char *sql = "SELECT ts_ms, interface, kind, verdict, reason, action, result, detail "
-			  "FROM events WHERE ts_ms >= ?1 AND (?2 IS NULL OR interface = ?2) "
-			  "ORDER BY ts_ms, id LIMIT ?3";
+	/* --limit N: the newest N, still printed oldest first. */
+	const char *sql = "SELECT * FROM (SELECT ts_ms, interface, kind, verdict, reason, action, "
+			  "result, detail, id FROM events WHERE ts_ms >= ?1 AND "
+			  "(?2 IS NULL OR interface = ?2) ORDER BY ts_ms DESC, id DESC LIMIT ?3) "
+			  "ORDER BY ts_ms, id";
 	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		wgk_error("history: cannot read '%s': %s", wgk_q(db), sqlite3_errmsg(h->db));
 		wh_history_close(h);

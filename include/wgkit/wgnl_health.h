@@ -50,8 +50,10 @@ enum wgnl_health_reason {
 	WGNL_HEALTH_R_COOLDOWN = 1U << 10,           /* "cooldown" */
 	WGNL_HEALTH_R_NO_PEERS = 1U << 11,           /* "no_peers" */
 	WGNL_HEALTH_R_IDLE = 1U << 12,               /* "idle" */
+	WGNL_HEALTH_R_PEERS_UNHEALTHY = 1U << 13,    /* "peers_unhealthy": too few healthy peers */
+	WGNL_HEALTH_R_CRITICAL_PEER = 1U << 14,      /* "critical_peer": a critical peer is not healthy */
 };
-#define WGNL_HEALTH_N_REASONS 13
+#define WGNL_HEALTH_N_REASONS 15
 
 /* "healthy", "degraded", "disconnected", "unknown", "idle"; "?" otherwise. */
 const char *wgnl_health_verdict_name(enum wgnl_health_verdict v);
@@ -71,6 +73,7 @@ char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
 /* ------------------------------------------------------------ settings */
 
 #define WGNL_HEALTH_PATH_MAX 512
+#define WGNL_HEALTH_MAX_CRITICAL 16
 
 struct wgnl_health_settings {
 	uint32_t handshake_timeout_ms; /* handshake older than this: stale (180 s) */
@@ -93,6 +96,15 @@ struct wgnl_health_settings {
 	char up_command[WGNL_HEALTH_PATH_MAX];      /* sh -c; brings it back */
 	bool remedies;                 /* act at all (true) */
 	uint16_t port_min, port_max;   /* range for the move-port remedy (49152-65535) */
+	/* The interface verdict from the peers' (idle peers do not count):
+	 * Degraded when a critical peer is not healthy, or when some peer is
+	 * unhealthy and fewer than min_healthy_peers are healthy or more than
+	 * max_unhealthy_pct % of the counted peers are unhealthy. */
+	uint32_t min_healthy_peers;    /* (1) */
+	uint32_t max_unhealthy_pct;    /* "max_unhealthy_ratio", 0-100 (50) */
+	bool all_critical;             /* "critical_peers = all": the worst peer decides */
+	size_t n_critical;
+	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
 };
 
 /* Fill @s with the defaults above. */
@@ -125,6 +137,9 @@ struct wgnl_health_peer_state {
 	int64_t last_handshake_ms;     /* 0 never */
 	uint8_t verdict;               /* enum wgnl_health_verdict */
 	uint32_t reasons;
+	uint32_t consecutive_bad;      /* the peer's own policy, as the interface's */
+	uint32_t attempt;
+	int64_t next_attempt_ms;
 };
 
 /* What survives between runs, per interface. All times ms since the epoch. */
@@ -157,22 +172,34 @@ int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret);
  * (corrupt: @st cleared; the caller reports it and overwrites the file on
  * save), or another -errno. */
 int wgnl_health_state_load(const char *path, struct wgnl_health_state *st);
-/* Write @st to @path atomically: a 0600 temporary file in the same
- * directory, fsync, rename. Returns 0 or -errno. */
+/* Write @st to @path atomically: a new 0600 temporary file in the same
+ * directory (mkstemp: never an existing file or a symlink), fsync, rename.
+ * Returns 0 or -errno. */
 int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st);
-/* Take an exclusive, non-blocking flock on @path (created 0600), so that
- * two overlapping runs never both act. *fd receives the descriptor (close it
- * to release). Returns 0, -EWOULDBLOCK (held by another run) or -errno. */
+/* Take an exclusive, non-blocking flock on @path (created 0600; a symlink
+ * is refused with -ELOOP), so that two overlapping runs never both act. *fd
+ * receives the descriptor (close it to release). Returns 0, -EWOULDBLOCK
+ * (held by another run) or -errno. */
 int wgnl_health_lock(const char *path, int *fd);
 
 /* ------------------------------------------------------------- verdicts */
 
 struct wgnl_health_peer_obs {
 	wgnl_key public_key;
-	int64_t last_handshake_ms; /* 0 never */
+	int64_t last_handshake_ms; /* 0 never; outside 0..WGNL_HEALTH_TIME_MAX_MS: never */
 	uint64_t rx_bytes, tx_bytes;
 	uint16_t keepalive;        /* persistent keepalive, s; 0 off */
 };
+
+/* The latest time the health code accepts, ms since the epoch
+ * (9999-12-31T23:59:59Z). */
+#define WGNL_HEALTH_TIME_MAX_MS 253402300799999LL
+
+/* A handshake time as observed (struct wgnl_peer.last_handshake) in ms since
+ * the epoch for wgnl_health_peer_obs: 0 (never) for {0,0}, a negative time
+ * or one past WGNL_HEALTH_TIME_MAX_MS, so that a backend's garbage can
+ * neither overflow the conversion nor reach the state file. */
+int64_t wgnl_health_time_ms(const struct timespec *ts);
 
 /* One look at a tunnel. */
 struct wgnl_health_obs {
@@ -193,14 +220,25 @@ struct wgnl_health_peer_result {
 	int64_t handshake_age_ms;   /* -1: never */
 	uint64_t rx_delta, tx_delta;
 	bool have_delta;            /* a previous sample existed and was comparable */
+	bool critical;              /* named in critical_peers (or all_critical) */
+	enum wgnl_health_verdict prev_verdict; /* UNKNOWN: not seen by the last check */
+	/* The peer's policy (wgnl_health_decide()): a peer Degraded
+	 * disconnect_after checks in a row is Disconnected (degraded_persistent)
+	 * and, when it has a persistent keepalive (we keep it up), gets a
+	 * per-peer remedy (action REMEDY: set its endpoint again) with the
+	 * interface's backoff, retries and cooldown. */
+	uint32_t consecutive_bad, attempt;
+	int64_t next_attempt_ms;
+	uint8_t action;             /* enum wgnl_health_action */
 };
 
 struct wgnl_health_result {
 	enum wgnl_health_verdict verdict;
 	uint32_t reasons;
 	int64_t newest_handshake_ms; /* over all peers, 0 never */
-	struct wgnl_health_peer_result *peers; /* owned, n_peers entries */
+	struct wgnl_health_peer_result *peers; /* owned, n_peers entries, in @obs order */
 	size_t n_peers;
+	size_t n_healthy, n_unhealthy, n_idle; /* peers by verdict */
 };
 
 /* Judge @obs at @now_ms against the previous state @prev (counters, time of
@@ -210,7 +248,11 @@ struct wgnl_health_result {
  * -> Idle; tx rising beyond what keepalives explain while rx stays flat and
  * no handshake happened since the last check -> Degraded (rx_stalled). The
  * tunnel: missing/down or underlay down -> Disconnected; probe loss ->
- * Degraded; else the worst peer (Idle only when every peer is idle).
+ * Degraded; a critical peer not healthy -> Degraded (critical_peer and its
+ * reasons); too few healthy peers by min_healthy_peers / max_unhealthy_pct
+ * -> Degraded (peers_unhealthy and theirs); else Healthy, or Idle when no
+ * peer is healthy or unhealthy. One dead peer among many is reported on
+ * the peer, not on the tunnel.
  * This does not apply the consecutive-check or remedy rules: see
  * wgnl_health_decide(). Fills @out (free with wgnl_health_result_clear()).
  * Returns 0 or -ENOMEM. */
@@ -236,13 +278,24 @@ enum wgnl_health_remedy {
 	WGNL_HEALTH_REMEDY_RESTART,    /* "restart": restart command, or down + up */
 	WGNL_HEALTH_REMEDY_TUNNEL_DOWN, /* "tunnel_down": the underlay is down */
 	WGNL_HEALTH_REMEDY_TUNNEL_UP,  /* "tunnel_up": the underlay is back */
+	WGNL_HEALTH_REMEDY_LINK_UP,    /* "link_up": set an interface that is down up */
 };
 /* "reresolve", "reset_endpoint", ... ; "none". */
 const char *wgnl_health_remedy_name(enum wgnl_health_remedy r);
 /* The remedy for 1-based attempt @attempt of a round: 1 re-resolve (which
  * goes on to reset the endpoint when nothing changed), 2 move the port,
- * 3 and later restart. A missing interface is always restarted. */
+ * 3 and later restart. A missing interface is always restarted.
+ * (wgnl_health_decide() makes attempt 1 "link_up" for an interface that is
+ * down.) */
 enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool interface_missing);
+
+/* Whether the move_port remedy may change the listen port of the interface
+ * configured by @cfg (its wg_config): only when the config leaves the port
+ * unset (random) and the interface initiates (every peer has an endpoint, a
+ * client), since peers of a server name its port in their Endpoint. NULL
+ * (no config: unknown) is "no". *why (may be NULL) receives a static
+ * explanation when the answer is no. */
+bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why);
 
 enum wgnl_health_action {
 	WGNL_HEALTH_ACT_NONE = 0,   /* healthy, idle, or only degraded so far */
@@ -258,6 +311,7 @@ struct wgnl_health_decision {
 	int64_t next_attempt_ms;
 	bool entered_cooldown;           /* this check started a cooldown */
 	bool recovered;                  /* healthy again after remedies or cooldown */
+	size_t n_peer_remedies;          /* peers with action REMEDY in the result */
 	bool changed;                    /* verdict or reasons differ from the last check */
 	enum wgnl_health_verdict prev_verdict;
 	uint32_t prev_reasons;
@@ -270,6 +324,12 @@ struct wgnl_health_decision {
  * back under the retry policy), remedies with backoff, the cooldown once
  * max_retries are spent, and the reset on recovery. @res->verdict/reasons
  * may be raised. Peer counters and the check time are stored in @st.
+ * Times in @st later than @now_ms plus their configured maximum (a backward
+ * clock step, an edited state file) are first clamped to that maximum, so
+ * no wait outlasts the settings. While the tunnel is fine, each peer gets
+ * the same rules on its own (wgnl_health_peer_result: verdict raised to
+ * Disconnected, action REMEDY for a peer with a keepalive; the count in
+ * @out->n_peer_remedies; the caller sets those peers' endpoints again).
  * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,

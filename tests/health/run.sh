@@ -31,7 +31,7 @@ TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
 # wgctl sync records (written by up, sync) stay inside the test.
 export WGCTL_STATE_DIR="$TMP/state"
 STATE=$TMP/state
-PIDA="" PIDB="" PIDH=""
+PIDA="" PIDB="" PIDH="" PIDF="" PIDG=""
 
 pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
@@ -51,8 +51,8 @@ stop_pid() {
 	return 0
 }
 cleanup() {
-	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"
-	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock"
+	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"; stop_pid "$PIDF"; stop_pid "$PIDG"
+	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock" "$SOCKDIR/hl${ID}f.sock" "$SOCKDIR/hl${ID}g.sock"
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$TMP"
@@ -204,21 +204,74 @@ else
 fi
 check_a # counters again, so the next check has deltas
 
-# The lock: an overlapping run does not act (exit 3, says why).
+# The lock: an overlapping run waits for it, with a bound (exit 3 after
+# --lock-wait, says why); a --read-only check (monitoring) takes no lock and
+# answers at once, writing nothing.
 flock "$STATE/$IFA.lock" sleep 3 &
+LPID=$!
+sleep 0.3
+cp "$STATE/$IFA.state" "$TMP/state.before"
+t0=$(date +%s%N)
+rc=0
+wh check "$IFA" --read-only --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/text" 2>&1 || rc=$?
+t1=$(date +%s%N)
+[ $rc = 0 ] && grep -q "^$IFA: healthy" "$TMP/text" && [ $(((t1 - t0) / 1000000)) -lt 1500 ] &&
+	cmp -s "$STATE/$IFA.state" "$TMP/state.before" &&
+	ok "--read-only during another run: no lock, answers ($(head -n 1 "$TMP/text")) in $(((t1 - t0) / 1000000)) ms, writes nothing" ||
+	bad "--read-only under the lock: exit $rc $(cat "$TMP/text")"
+check_a --lock-wait 500ms
+wait $LPID
+[ $rc = 3 ] && grep -q "another wghealth run holds the lock (waited 0.5 s" "$TMP/out" &&
+	ok "overlapping run waits --lock-wait, then exit 3: $(jget error)" ||
+	bad "lock: exit $rc $(cat "$TMP/out")"
+grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"unknown\"} 1" "$TMP/wghealth.prom" &&
+grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
+	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
+flock "$STATE/$IFA.lock" sleep 1 &
 LPID=$!
 sleep 0.3
 check_a
 wait $LPID
-[ $rc = 3 ] && grep -q "another wghealth run" "$TMP/out" && ok "overlapping run refused by the lock (exit 3)" ||
-	bad "lock: exit $rc $(cat "$TMP/out")"
-
-grep -q "^wghealth_verdict{interface=\"$IFA\"} 3" "$TMP/wghealth.prom" &&
-grep -q "^# TYPE wghealth_remedies_total counter" "$TMP/wghealth.prom" &&
-	ok "Prometheus textfile written" || { bad "textfile:"; cat "$TMP/wghealth.prom"; }
+# (any verdict but unknown: a ping lost on a loaded machine is not the point)
+[ $rc != 3 ] && [ "$(jget verdict)" != unknown ] &&
+	ok "a run overlapping a short one waits for the lock and checks (exit $rc, $(jget verdict))" ||
+	bad "lock wait: exit $rc $(head -c 300 "$TMP/out")"
 check_a
-grep -q "^wghealth_verdict{interface=\"$IFA\"} 0" "$TMP/wghealth.prom" && ! grep -q 'peer=' "$TMP/wghealth.prom" &&
-	ok "textfile: verdict 0, no per-peer series unless asked" || bad "textfile after healthy check"
+# One series per verdict, 1 for the current one (an alert on "> 0" of a coded
+# value fired on idle tunnels).
+if grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"healthy\"} 1$" "$TMP/wghealth.prom" &&
+	[ "$(grep -c "^wghealth_verdict{interface=\"$IFA\",verdict=\"[a-z]*\"} 0$" "$TMP/wghealth.prom")" = 5 ] &&
+	! grep -q 'peer=' "$TMP/wghealth.prom"; then
+	ok "textfile: one verdict series per state (healthy 1, the other 5 at 0), no per-peer series unless asked"
+else
+	bad "textfile after healthy check: $(grep wghealth_verdict "$TMP/wghealth.prom" | tr '\n' ' ')"
+fi
+
+# Planted symlinks at the old predictable temporary names (NAME.tmp.PID) in
+# directories others may write (textfile collectors): never followed. The
+# sh -c ... exec (and ip netns exec) keep the PID the tool will run with.
+echo precious >"$TMP/victim"
+rc=0
+sh -c 'ln -s "$1" "$2.tmp.$$" && ln -s "$1" "$3.tmp.$$" && shift 3 && exec "$@"' sh \
+	"$TMP/victim" "$STATE/$IFA.state" "$TMP/wghealth.prom" \
+	ip netns exec "$NSA" "$WH" check "$IFA" --config "$TMP/wghealth.conf" --state-dir "$STATE" \
+	--textfile "$TMP/wghealth.prom" >"$TMP/out" 2>"$TMP/err" || rc=$?
+if [ "$(cat "$TMP/victim")" = precious ] && [ ! -L "$STATE/$IFA.state" ] && [ ! -L "$TMP/wghealth.prom" ] &&
+	[ "$(stat -c %a "$STATE/$IFA.state")" = 600 ] && [ "$(stat -c %a "$TMP/wghealth.prom")" = 644 ] &&
+	grep -q "^wghealth_verdict" "$TMP/wghealth.prom" && head -n 1 "$STATE/$IFA.state" | grep -q '^wghealth-state 1$'; then
+	ok "planted temp-name symlinks not followed; state 0600, textfile 0644"
+else
+	bad "planted symlinks: exit $rc victim '$(head -c 60 "$TMP/victim")' state $(stat -c '%F %a' "$STATE/$IFA.state") prom $(stat -c '%F %a' "$TMP/wghealth.prom") $(cat "$TMP/err")"
+fi
+rm -f "$STATE/$IFA.state.tmp."* "$TMP/wghealth.prom.tmp."*
+# The story below starts from a healthy check (a ping lost on a loaded
+# machine would leave a bad count behind).
+i=0
+while [ $i -lt 10 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 0.5; i=$((i + 1))
+done
 
 # ------------------------------------------------------------ far side dies
 echo "=== health: the far side dies"
@@ -258,12 +311,16 @@ for line in open(sys.argv[1]):
         seen.append("%s:%s:%s:%s" % (r["attempt"], r["remedy"], r["result"], d["checked_at_ms"]))
 print("\n".join(seen))
 EOF
-if grep -q '^1:reset_endpoint:ok' "$TMP/remedies" && grep -q '^2:move_port:ok' "$TMP/remedies" &&
-	grep -q '^3:restart:ok' "$TMP/remedies"; then
+# A's ListenPort is set (and no wg_config says it may move): move_port is
+# skipped and the endpoints are set again instead.
+if grep -q '^1:reset_endpoint:ok' "$TMP/remedies" && grep -q '^2:move_port:skipped' "$TMP/remedies" &&
+	grep -q '^2:reset_endpoint:ok' "$TMP/remedies" && grep -q '^3:restart:ok' "$TMP/remedies"; then
 	ok "remedies in order: $(cut -d: -f1-3 "$TMP/remedies" | tr '\n' ' ')"
 else
 	bad "remedies: $(tr '\n' ' ' <"$TMP/remedies")"; show_trace
 fi
+port=$(ip netns exec "$NSA" wg show "$IFA" listen-port)
+[ "$port" = $PA ] && ok "the configured listen port was not moved ($port)" || bad "listen port moved: $PA -> $port"
 # Backoff: the gaps between attempts grow (1 s, then 2 s).
 gaps=$(awk -F: 'NR > 1 && $1 != prev_a { print $4 - prev } { if ($1 != prev_a) { prev = $4; prev_a = $1 } }' "$TMP/remedies" | tr '\n' ' ')
 set -- $gaps
@@ -389,11 +446,248 @@ else
 fi
 wait $DPID 2>/dev/null
 
+# ------------------------------------------------------------ link down, maintenance
+echo "=== health: a link taken down on purpose"
+check_a
+[ $rc = 0 ] || { bad "before link down: not healthy (exit $rc $(jget reasons))"; show_trace; }
+touch "$STATE/$IFA.maintenance"
+ip -n "$NSA" link set "$IFA" down
+cp "$STATE/$IFA.state" "$TMP/state.before"
+check_a
+if [ $rc = 0 ] && [ "$(jget verdict)" = maintenance ] && ! ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]' &&
+	cmp -s "$STATE/$IFA.state" "$TMP/state.before" &&
+	grep -q "^wghealth_verdict{interface=\"$IFA\",verdict=\"maintenance\"} 1$" "$TMP/wghealth.prom"; then
+	ok "IF.maintenance: left alone (exit 0, verdict maintenance, link still down, state untouched)"
+else
+	bad "maintenance: exit $rc $(head -c 300 "$TMP/out")"
+fi
+rm -f "$STATE/$IFA.maintenance"
+check_a
+if [ "$(jget remedies)" != "" ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["remedies"]
+assert len(r) == 1 and r[0]["remedy"] == "link_up" and r[0]["result"] == "ok" and r[0]["attempt"] == 1, r' "$TMP/out" &&
+	ip -n "$NSA" link show "$IFA" | grep -q '[<,]UP[,>]'; then
+	ok "interface_down: the first remedy sets the link up ($(jget reasons))"
+else
+	bad "link down: exit $rc reasons $(jget reasons) remedies $(head -c 400 "$TMP/out")"
+fi
+i=0
+while [ $i -lt 20 ]; do
+	check_a
+	[ $rc = 0 ] && break
+	sleep 1; i=$((i + 1))
+done
+[ $rc = 0 ] && ok "after link_up: Healthy again" || { bad "after link_up: exit $rc $(jget reasons)"; show_trace; }
+
 # ------------------------------------------------------------ missing interface
 rc=0
 ip netns exec "$NSA" "$WH" check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies --json >"$TMP/out" 2>"$TMP/err" || rc=$?
 [ $rc = 2 ] && [ "$(jget reasons)" = interface_missing ] && ok "missing interface: Disconnected, interface_missing" ||
 	bad "missing interface: exit $rc $(cat "$TMP/out" "$TMP/err")"
+# A typo (never existed, no state, nothing to create it): no state, lock or
+# history left behind.
+wh check hl${ID}zz --config "$TMP/wghealth.conf" --state-dir "$STATE" >/dev/null 2>&1
+wh history hl${ID}zz --state-dir "$STATE" >"$TMP/hist2" 2>&1
+[ ! -e "$STATE/hl${ID}zz.state" ] && [ ! -e "$STATE/hl${ID}zz.lock" ] && [ ! -s "$TMP/hist2" ] &&
+	ok "an interface that never existed leaves no state, lock or history" ||
+	bad "typo interface: $(ls "$STATE") history: $(head -c 200 "$TMP/hist2")"
+
+# Nagios performance data on the first line; --limit N gives the newest N.
+rc=0
+wh check "$IFA" --read-only --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/text" 2>&1 || rc=$?
+head -n 1 "$TMP/text" | grep -Eq "^$IFA: [a-z]+.* \| handshake_age=[0-9]+s peers_healthy=1 peers_unhealthy=0 peers_idle=0 ping_loss=[0-9]+% rtt=[0-9.]+ms$" &&
+	[ "$(head -n 1 "$TMP/text" | tr -cd '|' | wc -c)" = 1 ] &&
+	ok "performance data on the first line: $(head -n 1 "$TMP/text")" || bad "perfdata: $(head -n 1 "$TMP/text")"
+wh history "$IFA" --state-dir "$STATE" --json >"$TMP/hall.json" 2>&1
+wh history "$IFA" --state-dir "$STATE" --json --limit 3 >"$TMP/h3.json" 2>&1
+python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+assert len(a) > 3 and b == a[-3:], (len(a), b)' "$TMP/hall.json" "$TMP/h3.json" &&
+	ok "history --limit 3: the newest 3, oldest first" || bad "history --limit: $(head -c 300 "$TMP/h3.json")"
+
+# ------------------------------------------------------------ move_port on a client
+# A client (wg_config without ListenPort, every peer with an Endpoint) does
+# get a new port at attempt 2. The state says attempt 1 was spent; the far
+# side is gone again (ping loss).
+echo "=== health: move_port on a client"
+stop_pid "$PIDB"; PIDB=""
+rm -f "$SOCKDIR/$IFB.sock"
+cat >"$TMP/client.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$TMP/a.key")
+
+[Peer]
+PublicKey = $KB
+Endpoint = $UB:$PB
+AllowedIPs = $TB/32
+EOF
+chmod 600 "$TMP/client.conf"
+now=$(($(date +%s) * 1000))
+printf 'wghealth-state 1\nlast_check %s\nverdict disconnected\nreasons 0\nconsecutive_bad 5\nattempt 1\nnext_attempt 0\ncooldown_until 0\nlast_remedy 0\nlast_remedy_failed 0\nunderlay_down 0\nremedies_total 1\nend 12\n' \
+	$((now - 1000)) >"$STATE/$IFA.state"
+check_a --wg-config "$TMP/client.conf"
+port=$(ip netns exec "$NSA" wg show "$IFA" listen-port)
+if grep -q '"remedy":"move_port","attempt":2,"result":"ok","detail":"listen port '$PA' -> ' "$TMP/out" && [ "$port" != $PA ]; then
+	ok "client without ListenPort: move_port moved the port ($PA -> $port)"
+else
+	bad "move_port on a client: exit $rc port $port $(head -c 600 "$TMP/out") $(cat "$TMP/err")"
+fi
+
+# ------------------------------------------------------------ absurd UAPI handshake time
+# A UAPI daemon that reports a handshake time near INT64_MAX: refused on
+# input (exit 3, says which field), and it never poisons the state file, so
+# the next runs load their state and count on. A fake daemon: python3 on
+# the UAPI socket of a tun link.
+IFF=hl${ID}f
+echo 9223372036854775807 >"$TMP/fake.hs"
+cat >"$TMP/fake_uapi.py" <<'EOF'
+import base64, os, socket, sys
+path, hsfile, pub = sys.argv[1], sys.argv[2], base64.b64decode(sys.argv[3]).hex()
+try:
+    os.unlink(path)
+except OSError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    buf = b""
+    while b"\n\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            break
+        buf += d
+    if buf.startswith(b"get=1"):
+        hs = open(hsfile).read().strip()
+        c.sendall(("listen_port=51999\npublic_key=%s\nendpoint=198.18.243.2:51842\n"
+                   "last_handshake_time_sec=%s\nlast_handshake_time_nsec=0\nrx_bytes=100\n"
+                   "tx_bytes=100\npersistent_keepalive_interval=25\nallowed_ip=10.243.9.0/24\n"
+                   "protocol_version=1\nerrno=0\n\n" % (pub, hs)).encode())
+    else:
+        c.sendall(b"errno=0\n\n")
+    c.close()
+EOF
+python3 "$TMP/fake_uapi.py" "$SOCKDIR/$IFF.sock" "$TMP/fake.hs" "$KB" >"$TMP/fake.log" 2>&1 &
+PIDF=$!
+ip -n "$NSA" tuntap add dev "$IFF" mode tun && ip -n "$NSA" link set "$IFF" up
+wait_sock "$IFF"
+fcheck() {
+	rc=0
+	wh check "$IFF" --json --config "$TMP/wghealth.conf" --state-dir "$STATE" --no-remedies \
+		--disconnect-after 1 >"$TMP/out" 2>"$TMP/err" || rc=$?
+	cat "$TMP/err" >>"$TMP/ferr"
+}
+fcheck
+[ $rc = 3 ] && grep -q "last_handshake_time_sec" "$TMP/out" && ! grep -q "^peer" "$STATE/$IFF.state" 2>/dev/null &&
+	ok "handshake time near INT64_MAX refused on input: exit 3, $(jget error)" ||
+	bad "absurd handshake time: exit $rc $(cat "$TMP/out" "$TMP/err") state: $(grep ^peer "$STATE/$IFF.state" 2>&1)"
+fcheck
+echo 0 >"$TMP/fake.hs"
+fcheck
+fcheck
+if [ $rc = 2 ] && [ -s "$STATE/$IFF.state" ] && ! grep -q corrupt "$TMP/ferr" && [ "$(jget policy.consecutive_bad)" = 2 ]; then
+	ok "the state file loads on every later run (consecutive_bad $(jget policy.consecutive_bad))"
+else
+	bad "state after the absurd time: exit $rc $(cat "$TMP/ferr") consecutive_bad $(jget policy.consecutive_bad)"
+fi
+stop_pid "$PIDF"; PIDF=""
+rm -f "$SOCKDIR/$IFF.sock"
+
+# ------------------------------------------------------------ a gateway: 10,000 peers, 5% dead
+# A fake UAPI daemon with 10,000 peers that all keep a keepalive; every 20th
+# has not handshaked for an hour. The tunnel stays Healthy (exit 0); the
+# dead peers are reported one by one, and once persistently dead each gets
+# its own remedy: one set request that names exactly those 500 peers and
+# nothing of the interface.
+IFG=hl${ID}g
+cat >"$TMP/fake_gw.py" <<'EOF'
+import hashlib, os, socket, sys, time
+path, log, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+keys = [hashlib.sha256(b"gw%d" % i).hexdigest() for i in range(n)]
+try:
+    os.unlink(path)
+except OSError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    buf = b""
+    while b"\n\n" not in buf:
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+    if buf.startswith(b"get=1"):
+        now = int(time.time())
+        out = ["listen_port=51998"]
+        for i, k in enumerate(keys):
+            hs = now - 3600 if i % 20 == 0 else now - 5
+            out.append("public_key=%s\nendpoint=198.18.%d.%d:51820\nlast_handshake_time_sec=%d\n"
+                       "last_handshake_time_nsec=0\nrx_bytes=%d\ntx_bytes=%d\n"
+                       "persistent_keepalive_interval=25\nallowed_ip=10.%d.%d.%d/32"
+                       % (k, 100 + i // 250, i % 250 + 1, hs, 1000 + i, 1000 + i,
+                          64 + i // 65536, i // 256 % 256, i % 256))
+        out.append("errno=0\n\n")
+        c.sendall("\n".join(out).encode())
+    else:
+        lines = buf.decode().split("\n")
+        peers = [l.split("=", 1)[1] for l in lines if l.startswith("public_key=")]
+        dead = sum(1 for p in peers if keys.index(p) % 20 == 0)
+        with open(log, "a") as f:
+            f.write("set peers=%d dead=%d listen_port=%d endpoints=%d\n" % (
+                len(peers), dead, sum(1 for l in lines if l.startswith("listen_port=")),
+                sum(1 for l in lines if l.startswith("endpoint="))))
+        c.sendall(b"errno=0\n\n")
+    c.close()
+EOF
+: >"$TMP/gw.sets"
+python3 "$TMP/fake_gw.py" "$SOCKDIR/$IFG.sock" "$TMP/gw.sets" 10000 >"$TMP/fake_gw.log" 2>&1 &
+PIDG=$!
+ip -n "$NSA" tuntap add dev "$IFG" mode tun && ip -n "$NSA" link set "$IFG" up
+wait_sock "$IFG"
+gcheck() {
+	rc=0
+	wh check "$IFG" --json --config "$TMP/wghealth.conf" --state-dir "$STATE" >"$TMP/out" 2>"$TMP/err" || rc=$?
+}
+gcheck
+npeers=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for p in d["peers"] if p["verdict"] != "healthy"))' "$TMP/out" 2>/dev/null)
+if [ $rc = 0 ] && [ "$(jget verdict)" = healthy ] && [ "$(jget peers_unhealthy)" = 500 ] && [ "$npeers" = 500 ] &&
+	[ "$(jget peers_healthy)" = 9500 ]; then
+	ok "10,000 peers, 5% dead: the tunnel is Healthy (exit 0), 500 peers reported Degraded"
+else
+	bad "10k gateway: exit $rc verdict $(jget verdict) reasons $(jget reasons) unhealthy $(jget peers_unhealthy) $(head -c 300 "$TMP/err")"
+fi
+sleep 0.2
+gcheck
+gcheck
+# One set (two when the third check came after the 1 s backoff), each
+# naming exactly the dead peers.
+if [ $rc = 0 ] && grep -q "^set peers=500 dead=500 listen_port=0 endpoints=500$" "$TMP/gw.sets" &&
+	! grep -vq "^set peers=500 dead=500 listen_port=0 endpoints=500$" "$TMP/gw.sets" && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [p for p in d["peers"] if p["verdict"] != "healthy"]
+assert len(bad) == 500 and all(p["verdict"] == "disconnected" for p in bad), "verdicts"
+assert d["policy"]["action"] == "none"' "$TMP/out"; then
+	ok "the 500 dead peers got a per-peer remedy (one set of their endpoints only), the interface none: $(cat "$TMP/gw.sets")"
+else
+	bad "10k gateway remedies: exit $rc sets: $(cat "$TMP/gw.sets") reasons $(jget reasons) action $(jget policy.action)"
+fi
+wh history "$IFG" --state-dir "$STATE" --json >"$TMP/hist.json" 2>"$TMP/err"
+python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))
+peer = [e for e in ev if e["kind"] == "peer"]
+assert len(peer) >= 500 and not [e for e in ev if e["kind"] == "transition" and e["verdict"] != "healthy"], (len(peer), ev[:3])' "$TMP/hist.json" &&
+	ok "history: per-peer verdicts recorded, no tunnel transition" || bad "10k gateway history: $(head -c 300 "$TMP/hist.json")"
+stop_pid "$PIDG"; PIDG=""
+rm -f "$SOCKDIR/$IFG.sock"
 
 # ------------------------------------------------------------ systemd units
 if command -v systemd-analyze >/dev/null 2>&1; then

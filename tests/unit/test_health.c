@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -140,7 +142,7 @@ static void unit__stale_handshake_with_keepalive__degraded_stale(void **state)
 
 	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
 	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 	wgnl_health_result_clear(&r);
 	/* Exactly at the threshold is still fine. */
 	p.last_handshake_ms = T0 - S(180);
@@ -202,7 +204,7 @@ static void unit__tx_rising_rx_flat__stalled(void **state)
 	p.tx_bytes += 5000; /* sent, nothing back, no handshake since */
 	step(&s, &st, &o, T0 + S(15), &v, &reasons);
 	assert_int_equal(v, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+	assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 	/* rx moving again: healthy. */
 	p.tx_bytes += 100;
 	p.rx_bytes += 100;
@@ -302,7 +304,7 @@ static void unit__probe_loss__degraded_by_threshold(void **state)
 	wgnl_health_result_clear(&r);
 }
 
-static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
+static void unit__mixed_peers__judged_one_by_one(void **state)
 {
 	struct wgnl_health_settings s = settings();
 	struct wgnl_health_peer_obs p[3] = {
@@ -318,10 +320,45 @@ static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
 	assert_int_equal(r.reasons, 0);
 	assert_int_equal(r.peers[1].verdict, WGNL_HEALTH_IDLE);
 	wgnl_health_result_clear(&r);
+	/* One healthy and one dead peer: the dead one is Degraded, the
+	 * tunnel is not (1 healthy >= min_healthy_peers, 50% unhealthy is not
+	 * more than max_unhealthy_ratio). */
 	o.n_peers = 3;
 	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+	assert_int_equal(r.reasons, 0);
+	assert_int_equal(r.peers[2].verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.peers[2].reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.n_healthy, 1);
+	assert_int_equal(r.n_unhealthy, 1);
+	assert_int_equal(r.n_idle, 1);
+	wgnl_health_result_clear(&r);
+	/* ... unless that peer is critical (a site-to-site link). */
+	s.n_critical = 1;
+	memcpy(s.critical[0], p[2].public_key, WGNL_KEY_LEN);
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
 	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
-	assert_int_equal(r.reasons, WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_CRITICAL_PEER | WGNL_HEALTH_R_HANDSHAKE_STALE);
+	assert_true(r.peers[2].critical);
+	assert_false(r.peers[0].critical);
+	wgnl_health_result_clear(&r);
+	/* ... or every peer is (the worst decides). */
+	s.n_critical = 0;
+	s.all_critical = true;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	wgnl_health_result_clear(&r);
+	/* ... or more healthy peers are required, or a lower ratio. */
+	s.all_critical = false;
+	s.min_healthy_peers = 2;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
+	assert_int_equal(r.reasons, WGNL_HEALTH_R_PEERS_UNHEALTHY | WGNL_HEALTH_R_HANDSHAKE_STALE);
+	wgnl_health_result_clear(&r);
+	s.min_healthy_peers = 1;
+	s.max_unhealthy_pct = 49;
+	assert_int_equal(wgnl_health_evaluate(&s, NULL, &o, T0, &r), 0);
+	assert_int_equal(r.verdict, WGNL_HEALTH_DEGRADED);
 	wgnl_health_result_clear(&r);
 	/* No peers at all: idle, and says why. */
 	o.n_peers = 0;
@@ -331,7 +368,188 @@ static void unit__mixed_peers__worst_wins_idle_ignored(void **state)
 	wgnl_health_result_clear(&r);
 }
 
+/* A gateway: 10,000 peers, 5% of them dead. The tunnel stays Healthy; the
+ * dead peers are Degraded, then Disconnected, and each gets its own remedy
+ * (they have keepalives) with backoff; the interface never gets one. */
+static void unit__gateway_5pct_dead__peers_repaired_tunnel_healthy(void **state)
+{
+	enum { N = 10000 };
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
+	struct wgnl_health_state st;
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+	int64_t t = T0;
+	size_t remedied = 0;
+
+	(void)state;
+	assert_non_null(p);
+	s.jitter_pct = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		p[i] = peer(0, i % 20 == 0 ? T0 - S(3600) : T0 - S(5), 1000, 1000, 25);
+		memcpy(p[i].public_key, &i, sizeof(i));
+	}
+	struct wgnl_health_obs o = obs_of(p, N);
+	memset(&st, 0, sizeof(st));
+	for (int check = 1; check <= 5; check++, t += S(5)) {
+		for (uint32_t i = 0; i < N; i++)
+			if (i % 20)
+				p[i].last_handshake_ms = t - S(5);
+		assert_int_equal(wgnl_health_evaluate(&s, &st, &o, t, &r), 0);
+		assert_int_equal(wgnl_health_decide(&s, &st, &r, &o, t, 0, &d), 0);
+		assert_int_equal(r.verdict, WGNL_HEALTH_HEALTHY);
+		assert_int_equal(r.n_unhealthy, N / 20);
+		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
+		for (uint32_t i = 0; i < N; i++) {
+			if (i % 20) {
+				assert_int_equal(r.peers[i].verdict, WGNL_HEALTH_HEALTHY);
+				assert_int_equal(r.peers[i].action, WGNL_HEALTH_ACT_NONE);
+				continue;
+			}
+			/* Degraded twice, Disconnected from the third check. */
+			assert_int_equal(r.peers[i].verdict, check < 3 ? WGNL_HEALTH_DEGRADED :
+									 WGNL_HEALTH_DISCONNECTED);
+			if (r.peers[i].action == WGNL_HEALTH_ACT_REMEDY)
+				remedied++;
+		}
+		/* The first remedy at check 3, the next after 10 s of backoff. */
+		assert_int_equal(d.n_peer_remedies, check == 3 || check == 5 ? N / 20 : 0);
+		wgnl_health_result_clear(&r);
+	}
+	assert_int_equal(remedied, 2 * (N / 20));
+	/* The per-peer policy survives the state file. */
+	char *text = NULL;
+	struct wgnl_health_state back;
+	int n = wgnl_health_state_format(&st, &text);
+	memset(&back, 0, sizeof(back));
+	assert_true(n > 0);
+	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
+	free(text);
+	assert_int_equal(back.peers[0].attempt, 2);
+	assert_int_equal(back.peers[0].consecutive_bad, 5);
+	assert_int_equal(back.peers[1].attempt, 0);
+	wgnl_health_state_clear(&back);
+	wgnl_health_state_clear(&st);
+	free(p);
+}
+
 /* ------------------------------------------------------------ backoff */
+
+/* The previous run's counters are found by key, whatever the order: peers
+ * in the same order, reversed, and one new peer (no delta). 20,000 peers:
+ * a scan per peer (the old way) would be 2 * 10^8 key compares. */
+static void unit__many_peers_reordered__deltas_by_key(void **state)
+{
+	enum { N = 20000 };
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
+	struct wgnl_health_state st;
+	struct wgnl_health_result r;
+	struct wgnl_health_decision d;
+
+	(void)state;
+	assert_non_null(p);
+	for (uint32_t i = 0; i < N; i++) {
+		p[i] = peer(0, T0 - S(5), 1000, 1000, 25);
+		memcpy(p[i].public_key, &i, sizeof(i));
+		p[i].public_key[31] = 0x5a;
+	}
+	struct wgnl_health_obs o = obs_of(p, N);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0, &r), 0);
+	assert_int_equal(wgnl_health_decide(&s, &st, &r, &o, T0, 0, &d), 0);
+	wgnl_health_result_clear(&r);
+	/* Reverse the order; each peer's rx grows by its own index. */
+	for (uint32_t i = 0; i < N / 2; i++) {
+		struct wgnl_health_peer_obs t = p[i];
+		p[i] = p[N - 1 - i];
+		p[N - 1 - i] = t;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id;
+		memcpy(&id, p[i].public_key, sizeof(id));
+		p[i].rx_bytes += id;
+		p[i].tx_bytes += 2 * (uint64_t)id;
+	}
+	p[7].public_key[31] = 0xa5; /* a peer the last run did not see */
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0 + S(1), &r), 0);
+	assert_int_equal(r.n_peers, N);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id;
+		memcpy(&id, p[i].public_key, sizeof(id));
+		if (i == 7) {
+			assert_false(r.peers[i].have_delta);
+			continue;
+		}
+		assert_true(r.peers[i].have_delta);
+		assert_int_equal(r.peers[i].rx_delta, id);
+		assert_int_equal(r.peers[i].tx_delta, 2 * (uint64_t)id);
+	}
+	wgnl_health_result_clear(&r);
+	wgnl_health_state_clear(&st);
+	free(p);
+}
+
+/* move_port only for a client whose config leaves the port random. */
+static void unit__move_port__only_unset_port_of_a_client(void **state)
+{
+	struct wgnl_device *d = wgnl_device_new("wg0");
+	struct wgnl_peer *p;
+	wgnl_key k;
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(d);
+	assert_false(wgnl_health_may_move_port(NULL, &why));
+	assert_non_null(strstr(why, "wg_config"));
+	memset(k, 1, sizeof(k));
+	assert_int_equal(wgnl_device_add_peer(d, k, &p), 0);
+	assert_int_equal(wgnl_endpoint_parse(&p->endpoint, "192.0.2.1:51820"), 0);
+	p->flags |= WGNL_PEER_HAS_ENDPOINT;
+	assert_true(wgnl_health_may_move_port(d, &why));
+	/* A configured ListenPort (51820 -> 64499 cut off every client). */
+	d->flags |= WGNL_DEV_HAS_LISTEN_PORT;
+	d->listen_port = 51820;
+	assert_false(wgnl_health_may_move_port(d, &why));
+	assert_non_null(strstr(why, "ListenPort"));
+	d->flags &= ~WGNL_DEV_HAS_LISTEN_PORT;
+	/* A peer without Endpoint: this side serves. */
+	memset(k, 2, sizeof(k));
+	assert_int_equal(wgnl_device_add_peer(d, k, &p), 0);
+	assert_false(wgnl_health_may_move_port(d, &why));
+	assert_non_null(strstr(why, "serves"));
+	/* ... unless it has an endpoint name to resolve. */
+	assert_int_equal(wgnl_peer_set_endpoint_name(p, "vpn.example.org:51820"), 0);
+	assert_true(wgnl_health_may_move_port(d, NULL));
+	wgnl_device_free(d);
+}
+
+/* A link taken down (on purpose or not): the first remedy sets it up. */
+static void unit__interface_down__link_up_first(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(10), 1, 1, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+
+	(void)state;
+	s.jitter_pct = 0;
+	o.up = false;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, T0, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 1);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_LINK_UP);
+	assert_string_equal(wgnl_health_remedy_name(d.remedy), "link_up");
+	wgnl_health_remedy_done(&st, &d, true);
+	/* Still down after the backoff (something keeps it down): the ladder. */
+	d = step(&s, &st, &o, T0 + S(10), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 2);
+	assert_int_equal(d.remedy, WGNL_HEALTH_REMEDY_MOVE_PORT);
+	wgnl_health_state_clear(&st);
+}
 
 static void unit__backoff_every_attempt__doubles_then_caps(void **state)
 {
@@ -423,7 +641,7 @@ static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void 
 		p.tx_bytes += 500;
 		d = step(&s, &st, &o, t, &v, &reasons);
 		assert_int_equal(v, WGNL_HEALTH_DEGRADED);
-		assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED);
+		assert_int_equal(reasons, WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_PEERS_UNHEALTHY);
 		assert_int_equal(d.action, WGNL_HEALTH_ACT_NONE);
 		assert_int_equal(st.consecutive_bad, (uint32_t)i);
 	}
@@ -475,6 +693,124 @@ static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void 
 	assert_int_equal(st.attempt, 0);
 	assert_int_equal(st.cooldown_until_ms, 0);
 	wgnl_health_state_clear(&st);
+}
+
+/* Times in the state file beyond now + their maximum (a backward clock step,
+ * an edited file) are clamped: no wait outlasts the settings. */
+static void unit__future_times_in_state__clamped_to_settings(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, T0 - S(600), 1000, 1000, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	enum wgnl_health_verdict v;
+
+	(void)state;
+	s.jitter_pct = 0;
+	/* A cooldown a year ahead: remedies would stop for a year. */
+	memset(&st, 0, sizeof(st));
+	st.last_check_ms = T0 - S(1);
+	st.consecutive_bad = 5;
+	st.attempt = 3;
+	st.cooldown_until_ms = T0 + S(365 * 86400);
+	st.next_attempt_ms = T0 + S(365 * 86400);
+	st.last_remedy_ms = T0 + S(365 * 86400);
+	d = step(&s, &st, &o, T0, &v, NULL);
+	assert_int_equal(v, WGNL_HEALTH_DISCONNECTED);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_COOLDOWN);
+	assert_true(st.cooldown_until_ms <= T0 + (int64_t)s.cooldown_ms);
+	assert_true(st.next_attempt_ms <= T0 + (int64_t)s.backoff_max_ms);
+	assert_true(st.last_remedy_ms <= T0);
+	/* ... and once the configured cooldown has passed, a new round. */
+	d = step(&s, &st, &o, T0 + s.cooldown_ms, &v, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	assert_int_equal(d.attempt, 1);
+	wgnl_health_state_clear(&st);
+}
+
+/* The wall clock steps back an hour in the middle of a backoff: the wait
+ * is bounded by backoff_max, not by the step. */
+static void unit__backward_clock_step__backoff_bounded(void **state)
+{
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p = peer(1, 0, 1000, 1000, 25);
+	struct wgnl_health_obs o = obs_of(&p, 1);
+	struct wgnl_health_state st;
+	struct wgnl_health_decision d;
+	int64_t t = T0;
+
+	(void)state;
+	s.jitter_pct = 0;
+	s.disconnect_after = 1;
+	memset(&st, 0, sizeof(st));
+	d = step(&s, &st, &o, t, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	wgnl_health_remedy_done(&st, &d, true);
+	t -= S(3600); /* NTP steps the clock back an hour */
+	d = step(&s, &st, &o, t, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	assert_true(d.next_attempt_ms <= t + (int64_t)s.backoff_max_ms);
+	/* Within backoff_max of the stepped clock, remedies go on. */
+	bool again = false;
+	for (int i = 1; i <= 300 && !again; i++) {
+		d = step(&s, &st, &o, t + S(i), NULL, NULL);
+		again = d.action == WGNL_HEALTH_ACT_REMEDY;
+	}
+	assert_true(again);
+	assert_int_equal(d.attempt, 2);
+	wgnl_health_state_clear(&st);
+}
+
+/* A UAPI daemon's handshake time near INT64_MAX: the conversion to ms does
+ * not overflow, and neither it nor an already-wrapped value reaches the state
+ * file, which would then be refused on every later run (no backoff ever). */
+static void unit__absurd_handshake_time__bounded_state_still_loads(void **state)
+{
+	struct timespec ts;
+	struct wgnl_health_settings s = settings();
+	struct wgnl_health_peer_obs p[2] = { peer(1, 0, 1000, 1000, 25), peer(2, 0, 1000, 1000, 25) };
+	struct wgnl_health_obs o = obs_of(p, 2);
+	struct wgnl_health_state st, back;
+	struct wgnl_health_decision d;
+	char *text = NULL;
+	int n;
+
+	(void)state;
+	ts = (struct timespec){ .tv_sec = 1700000000, .tv_nsec = 123456789 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 1700000000123LL);
+	ts = (struct timespec){ .tv_sec = INT64_MAX, .tv_nsec = 999999999 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = INT64_MAX / 1000 + 1, .tv_nsec = 0 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = -1, .tv_nsec = 0 };
+	assert_int_equal(wgnl_health_time_ms(&ts), 0);
+	ts = (struct timespec){ .tv_sec = 253402300799LL, .tv_nsec = 999999999 };
+	assert_int_equal(wgnl_health_time_ms(&ts), WGNL_HEALTH_TIME_MAX_MS);
+
+	/* Observations straight from an API user: a wrapped (negative) and a
+	 * huge time are "never". */
+	s.disconnect_after = 1;
+	s.jitter_pct = 0;
+	p[0].last_handshake_ms = INT64_MIN + 808;
+	p[1].last_handshake_ms = INT64_MAX;
+	memset(&st, 0, sizeof(st));
+	memset(&back, 0, sizeof(back));
+	d = step(&s, &st, &o, T0, NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_REMEDY);
+	wgnl_health_remedy_done(&st, &d, true);
+	n = wgnl_health_state_format(&st, &text);
+	assert_true(n > 0);
+	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
+	free(text);
+	assert_int_equal(back.n_peers, 2);
+	assert_int_equal(back.peers[0].last_handshake_ms, 0);
+	assert_int_equal(back.peers[1].last_handshake_ms, 0);
+	/* The next run, from the saved state, backs off as it should. */
+	d = step(&s, &back, &o, T0 + S(1), NULL, NULL);
+	assert_int_equal(d.action, WGNL_HEALTH_ACT_WAIT);
+	wgnl_health_state_clear(&st);
+	wgnl_health_state_clear(&back);
 }
 
 static void unit__failed_remedy__reported_reconnect_failed(void **state)
@@ -617,6 +953,9 @@ static void fill_state(struct wgnl_health_state *st)
 	st->peers[0].last_handshake_ms = T0 - 1;
 	st->peers[0].verdict = WGNL_HEALTH_DEGRADED;
 	st->peers[0].reasons = WGNL_HEALTH_R_RX_STALLED;
+	st->peers[0].consecutive_bad = 4;
+	st->peers[0].attempt = 2;
+	st->peers[0].next_attempt_ms = T0 + 20000;
 	memset(st->peers[1].public_key, 0x01, WGNL_KEY_LEN);
 }
 
@@ -641,7 +980,35 @@ static void assert_state_equal(const struct wgnl_health_state *a, const struct w
 		assert_int_equal(a->peers[i].last_handshake_ms, b->peers[i].last_handshake_ms);
 		assert_int_equal(a->peers[i].verdict, b->peers[i].verdict);
 		assert_int_equal(a->peers[i].reasons, b->peers[i].reasons);
+		assert_int_equal(a->peers[i].consecutive_bad, b->peers[i].consecutive_bad);
+		assert_int_equal(a->peers[i].attempt, b->peers[i].attempt);
+		assert_int_equal(a->peers[i].next_attempt_ms, b->peers[i].next_attempt_ms);
 	}
+}
+
+/* A state file from before the per-peer policy (six peer fields) still
+ * loads, the policy fields zero; seven or eight fields do not. */
+static void unit__state_v1_peer_lines__still_read(void **state)
+{
+	struct wgnl_health_state st;
+	static const char v1[] =
+		"wghealth-state 1\n"
+		"last_check 1700000000000\n"
+		"peer AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= 10 20 1699999999000 0 0\n"
+		"end 3\n";
+	static const char seven[] =
+		"wghealth-state 1\n"
+		"peer AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= 10 20 1699999999000 0 0 1\n"
+		"end 2\n";
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(wgnl_health_state_parse(v1, strlen(v1), &st), 0);
+	assert_int_equal(st.n_peers, 1);
+	assert_int_equal(st.peers[0].rx_bytes, 10);
+	assert_int_equal(st.peers[0].attempt, 0);
+	assert_int_equal(wgnl_health_state_parse(seven, strlen(seven), &st), -EBADMSG);
+	wgnl_health_state_clear(&st);
 }
 
 static void unit__state_format_parse__roundtrip(void **state)
@@ -704,7 +1071,7 @@ static void unit__state_corrupt__every_truncation_and_flip_rejected_cleanly(void
 static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state)
 {
 	char dir[] = "/tmp/wgkit-health-unit.XXXXXX";
-	char path[256], tmpl[300];
+	char path[256];
 	struct wgnl_health_state a, b;
 
 	assert_non_null(mkdtemp(dir));
@@ -715,9 +1082,16 @@ static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state
 	assert_int_equal(wgnl_health_state_save(path, &a), 0);
 	assert_int_equal(wgnl_health_state_load(path, &b), 0);
 	assert_state_equal(&a, &b);
-	/* No temporary file left behind. */
-	snprintf(tmpl, sizeof(tmpl), "%s.tmp.%ld", path, (long)getpid());
-	assert_int_not_equal(access(tmpl, F_OK), 0);
+	/* No temporary file left behind: the state file is all there is. */
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int entries = 0;
+	assert_non_null(dp);
+	while ((de = readdir(dp)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			entries++;
+	closedir(dp);
+	assert_int_equal(entries, 1);
 	/* Corrupt it: load says so and leaves an empty state; save replaces it. */
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
@@ -741,6 +1115,51 @@ static void unit__state_save_load__atomic_file_and_corrupt_replaced(void **state
 	unlink(lock);
 	unlink(path);
 	rmdir(dir);
+	wgnl_health_state_clear(&a);
+	wgnl_health_state_clear(&b);
+}
+
+/* The state directory may be writable by others: a symlink planted at the
+ * old predictable temporary name (PATH.tmp.PID) or at the lock is never
+ * followed, and the state file ends up a regular 0600 file. */
+static void unit__state_save_planted_symlink__not_followed(void **state)
+{
+	char dir[] = "/tmp/wgkit-health-unit.XXXXXX";
+	char path[256], tmpl[300], victim[300], lock[300];
+	struct wgnl_health_state a, b;
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wg0.state", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(lock, sizeof(lock), "%s/wg0.lock", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "precious\n", 9), 9);
+	close(fd);
+	snprintf(tmpl, sizeof(tmpl), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(symlink(victim, tmpl), 0);
+	fill_state(&a);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(wgnl_health_state_save(path, &a), 0);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_size, 9);
+	assert_int_equal(wgnl_health_state_load(path, &b), 0);
+	assert_state_equal(&a, &b);
+	/* A symlinked lock is refused, not followed. */
+	assert_int_equal(symlink(victim, lock), 0);
+	assert_int_equal(wgnl_health_lock(lock, &fd), -ELOOP);
+	assert_int_equal(fd, -1);
+	unlink(lock);
+	unlink(tmpl);
+	unlink(victim);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
 	wgnl_health_state_clear(&a);
 	wgnl_health_state_clear(&b);
 }
@@ -852,18 +1271,27 @@ int main(void)
 		cmocka_unit_test(unit__counter_reset__no_delta_no_stall),
 		cmocka_unit_test(unit__interface_missing_or_down__disconnected),
 		cmocka_unit_test(unit__probe_loss__degraded_by_threshold),
-		cmocka_unit_test(unit__mixed_peers__worst_wins_idle_ignored),
+		cmocka_unit_test(unit__mixed_peers__judged_one_by_one),
+		cmocka_unit_test(unit__gateway_5pct_dead__peers_repaired_tunnel_healthy),
+		cmocka_unit_test(unit__many_peers_reordered__deltas_by_key),
+		cmocka_unit_test(unit__move_port__only_unset_port_of_a_client),
+		cmocka_unit_test(unit__interface_down__link_up_first),
 		cmocka_unit_test(unit__backoff_every_attempt__doubles_then_caps),
 		cmocka_unit_test(unit__backoff_jitter__bounded_by_percent),
 		cmocka_unit_test(unit__remedy_ladder__in_order),
 		cmocka_unit_test(unit__dead_peer_story__degraded_disconnected_remedies_cooldown),
+		cmocka_unit_test(unit__future_times_in_state__clamped_to_settings),
+		cmocka_unit_test(unit__backward_clock_step__backoff_bounded),
+		cmocka_unit_test(unit__absurd_handshake_time__bounded_state_still_loads),
 		cmocka_unit_test(unit__failed_remedy__reported_reconnect_failed),
 		cmocka_unit_test(unit__handshake_after_remedy__no_reconnect_timeout),
 		cmocka_unit_test(unit__underlay_down__tunnel_down_once_then_up_under_policy),
 		cmocka_unit_test(unit__no_remedies_setting__observes_only),
 		cmocka_unit_test(unit__state_format_parse__roundtrip),
+		cmocka_unit_test(unit__state_v1_peer_lines__still_read),
 		cmocka_unit_test(unit__state_corrupt__every_truncation_and_flip_rejected_cleanly),
 		cmocka_unit_test(unit__state_save_load__atomic_file_and_corrupt_replaced),
+		cmocka_unit_test(unit__state_save_planted_symlink__not_followed),
 		cmocka_unit_test(unit__conf_sections__defaults_then_interface),
 		cmocka_unit_test(unit__conf_bad_settings__rejected_with_file_line_key),
 		cmocka_unit_test(unit__settings_set__durations_and_limits),

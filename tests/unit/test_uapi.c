@@ -351,6 +351,10 @@ static void uapi_parse__malformed__ebadmsg(void **state)
 		"public_key=" PEER1_HEX "\nendpoint=nowhere\nerrno=0\n\n",
 		"public_key=" PEER1_HEX "\nallowed_ip=10.0.0.0/33\nerrno=0\n\n",
 		"public_key=" PEER1_HEX "\nlast_handshake_time_nsec=1000000000\nerrno=0\n\n",
+		/* past the year 9999; near INT64_MAX it overflowed tv_sec * 1000 */
+		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=253402300800\nerrno=0\n\n",
+		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=9223372036854775807\nerrno=0\n\n",
+		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=18446744073709551615\nerrno=0\n\n",
 		"public_key=" PEER1_HEX "\nlisten_port=1\nerrno=0\n\n", /* device key in a peer */
 		"listen_port=1\n\nerrno=0\n\n",              /* blank before errno */
 		"errno=zero\n\n",
@@ -381,6 +385,22 @@ static void uapi_parse__uppercase_hex__accepted(void **state)
 				    "errno=0\n\n"),
 			 1);
 	assert_int_equal(dev->n_peers, 1);
+	wgnl_device_free(dev);
+	wgnl_close(ctx);
+}
+
+static void uapi_parse__handshake_at_year_9999__accepted(void **state)
+{
+	struct wgnl_ctx *ctx = ctx_for(NULL);
+	struct wgnl_device *dev = wgnl_device_new("ua0");
+
+	(void)state;
+	assert_int_equal(parse_text(ctx, dev,
+				    "public_key=" PEER1_HEX "\nlast_handshake_time_sec=253402300799\n"
+				    "errno=0\n\n"),
+			 1);
+	assert_int_equal(dev->n_peers, 1);
+	assert_int_equal(dev->peers[0].last_handshake.tv_sec, 253402300799LL);
 	wgnl_device_free(dev);
 	wgnl_close(ctx);
 }
@@ -1022,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(uapi_parse__unknown_keys__skipped),
 		cmocka_unit_test(uapi_parse__malformed__ebadmsg),
 		cmocka_unit_test(uapi_parse__uppercase_hex__accepted),
+		cmocka_unit_test(uapi_parse__handshake_at_year_9999__accepted),
 		cmocka_unit_test(uapi_parse__zone_of_another_namespace__scope_dropped),
 		cmocka_unit_test(uapi_get__fake_server__device_and_stats),
 		cmocka_unit_test(uapi_get__reply_one_byte_at_a_time__parsed),

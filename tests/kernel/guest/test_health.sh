@@ -1,5 +1,6 @@
 # wghealth against in-kernel WireGuard: a healthy tunnel, the far side
 # removed (Degraded -> Disconnected, remedies with backoff incl. a restart
+# and a move_port that keeps the configured ListenPort
 # through `wgctl down/up` of the config, cooldown), the far side back
 # (Healthy), and the story in `wghealth history`.
 . /ktest/lib.sh
@@ -81,9 +82,13 @@ CONF
 	nsx k-ha wghealth history k-wa --state-dir /tmp/k-h/state >/tmp/k-h/hist 2>&1
 	cat /tmp/k-h/hist
 	for want in "transition degraded" "transition disconnected" "action=reset_endpoint result=ok" \
-		"action=move_port result=ok" "action=restart result=ok" " cooldown " "recovered healthy"; do
+		"action=move_port result=skipped" "action=restart result=ok" " cooldown " "recovered healthy"; do
 		grep -q -- "$want" /tmp/k-h/hist || die "history lacks '$want'"
 	done
+	# The config sets ListenPort: move_port never moved it (peers name it).
+	grep -q "listen port 51861 kept: the config sets ListenPort" /tmp/k-h/hist ||
+		die "move_port did not say why it kept the port"
+	assert_eq "$(nsx k-ha wg show k-wa listen-port)" 51861 "the configured listen port"
 }
 
 ktest_case story case_story
