@@ -27,7 +27,9 @@ X="ip netns exec $NS"
 NCPU=$(nproc)
 PIN_S="taskset -c 0"; PIN_L="taskset -c $((NCPU > 1 ? 1 : 0))"
 
-start_ours() { $X $PIN_S "$BUILD"/wgpunch stun-server --listen 127.0.0.1:3478 > "$T"/ours.out 2>&1 & SP=$!; sleep 0.3; }
+# --rate 0: the per-source rate limit (on by default) is turned off here, or
+# the single load source would measure the limit, not the server.
+start_ours() { $X $PIN_S "$BUILD"/wgpunch stun-server --listen 127.0.0.1:3478 --rate 0 > "$T"/ours.out 2>&1 & SP=$!; sleep 0.3; }
 start_coturn() {
 	$X $PIN_S turnserver -n --stun-only --no-cli --no-tls --no-dtls -L 127.0.0.1 \
 		--listening-port 3478 --userdb "$T"/turndb --log-file stdout --no-stdout-log \

@@ -35,8 +35,11 @@ static void help(FILE *f)
 		"Answer STUN Binding requests. --listen defaults to 0.0.0.0:3478; with\n"
 		"--alt-address and --alt-port (and a specific --listen address) the server\n"
 		"supports RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST, RESPONSE-ORIGIN).\n"
-		"--rate limits each source address to N requests per second. --user drops\n"
-		"privileges after binding. Counters go to stdout at exit.\n");
+		"--rate limits each source (IPv4 address, IPv6 /64) to N requests per second\n"
+		"(default %u, burst --burst, default N) and each IPv4 /24 and IPv6 /48 to %u\n"
+		"times that; --rate 0 turns the limit off (benchmarks only). --user drops\n"
+		"privileges after binding. Counters go to stdout at exit.\n",
+		WGNL_STUN_RATE_DEFAULT, WGNL_STUN_RATE_PREFIX_FACTOR);
 }
 
 static void print_stats(const struct wgnl_stun_server_stats *st, bool json)
@@ -135,12 +138,14 @@ int cmd_stun_server(int argc, char **argv)
 			break;
 		case 'r':
 		case 'b':
-			if (wgpunch_parse_u32(optarg, 1, 1000000, &v) < 0) {
+			/* Bounded so the per-prefix buckets (factor 10) and
+			 * their milli-tokens stay far from overflow. */
+			if (wgpunch_parse_u32(optarg, c == 'r' ? 0 : 1, 1000000, &v) < 0) {
 				wgk_error("invalid %s '%s'", c == 'r' ? "rate" : "burst", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			if (c == 'r')
-				cfg.rate_limit = v;
+				cfg.rate_limit = v ? v : WGNL_STUN_RATE_UNLIMITED;
 			else
 				cfg.rate_burst = v;
 			break;
