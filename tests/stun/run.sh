@@ -182,6 +182,22 @@ check "per-source rate limit (burst 20 of 100 answered)" "$T"/pk \
 	sh -c "n=\$(sed -n 's/.*limited=\([0-9]*\).*/\1/p' $T/pk); [ \"\$n\" -ge 15 ] && [ \"\$n\" -le 25 ]"
 stop_bg
 
+# --duration in 64 bits: 4294968 s is 4294968000 ms, which a 32-bit
+# product wraps to 704 ms (and 30 days to a negative "forever").
+bg $L "$PUNCH" stun-server --listen 127.0.0.1:3482 --duration 4294968 > "$T"/dur.out 2>&1
+bg $L "$PUNCH" stun-server --listen 127.0.0.1:3483 --duration 1 > "$T"/dur1.out 2>&1
+DP=$(tail -n 2 "$T"/pids | head -n 1)
+sleep 1.5
+check "--duration of 49.7 days (ms overflow 32 bits) still serving after 1.5 s" "$T"/dur.out \
+	sh -c "kill -0 $DP 2>/dev/null && $L $PUNCH discover --no-nat-test --rto 100 --tries 3 127.0.0.1:3482 >/dev/null 2>&1"
+check "--duration 1 stops after a second and prints the counters" "$T"/dur1.out \
+	grep -q '^stun-server: rx=' "$T"/dur1.out
+$L "$PUNCH" stun-server --listen 127.0.0.1:3484 --duration 31536001 > "$T"/dur2.out 2>&1
+rc=$?
+check "--duration beyond a year is a usage error" "$T"/dur2.out \
+	sh -c "[ $rc = 1 ] && grep -q 'invalid duration' $T/dur2.out"
+stop_bg
+
 # IPv6
 bg $L "$PUNCH" stun-server --listen '[::1]:3478' > /dev/null 2>&1
 sleep 0.3
