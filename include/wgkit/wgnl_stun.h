@@ -296,8 +296,10 @@ int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
 /* The local address the client's socket is bound to. */
 int wgnl_stun_client_local(const struct wgnl_stun_client *c, union wgnl_endpoint *out);
 /* Run the @n transactions concurrently, retransmitting each per the RFC,
- * until all answered or given up. Per-query results are in @q. Returns the
- * number answered (success or error response) or a fatal -errno. */
+ * until all answered or given up. Per-query results are in @q. Sends still
+ * parked behind a full socket buffer at the end are cancelled and reaped
+ * before it returns. Returns the number answered (success or error
+ * response) or a fatal -errno. */
 int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q, size_t n);
 void wgnl_stun_client_free(struct wgnl_stun_client *c);
 

@@ -9,6 +9,8 @@
 #  - bad input never answered, rate limiting, replies from the arrival address;
 #  - a spoofed flood from one IPv4 /24 and one IPv6 /64 against the default
 #    rate limit (tests/stun/flood.sh; STUN_ONLY=flood runs only that);
+#  - client send buffers parked behind a full socket buffer outlive the
+#    query (tests/stun/inflight.sh; STUN_ONLY=inflight);
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
 BUILD=${1:-build}
@@ -17,7 +19,7 @@ PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
 pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/s2-test.XXXXXX)
-NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v"
+NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d"
 
 cleanup() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -67,12 +69,13 @@ command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
-# STUN_ONLY=flood: only the spoofed flood against the default rate limit.
-if [ "${STUN_ONLY:-}" = flood ]; then
-	. tests/stun/flood.sh
+# STUN_ONLY=flood or inflight: only that part (tests/stun/NAME.sh).
+case ${STUN_ONLY:-} in
+flood | inflight)
+	. tests/stun/"$STUN_ONLY".sh
 	echo "stun: $pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]; exit
-fi
+	[ "$fail" -eq 0 ]; exit ;;
+esac
 
 # ------------------------------------------------------------ loopback
 L="ip netns exec s2-l"
@@ -322,6 +325,9 @@ fi
 
 # ------------------------------------------------------------ spoofed flood
 . tests/stun/flood.sh
+
+# ------------------------------------------------------------ sends in flight
+. tests/stun/inflight.sh
 
 # ------------------------------------------------------------ probes
 if [ -x "$HEALTH" ] && [ -f tests/stun/probe.sh ]; then
