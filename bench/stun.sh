@@ -83,4 +83,13 @@ echo "bench: stun_server_rps ours=$ours ref=${ref:-0} ratio=$(ratio "$ours" "${r
 echo "bench: stun_malformed_replies ours=$om ref=${rm_:-0} ratio=nan"
 echo "bench: stun_syscalls_per_reply ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
 echo "bench: stun_codec_ns ours=$ns ref=nan ratio=nan"
-[ -n "$BEFORE" ] && echo "bench: stun_codec_ns_vs_before ours=$ns ref=$nsb ratio=$(ratio "$ns" "$nsb")"
+if [ -n "$BEFORE" ]; then
+	echo "bench: stun_codec_ns_vs_before ours=$ns ref=$nsb ratio=$(ratio "$ns" "$nsb")"
+fi
+# Everything measured: 0 (a trailing `[ ... ] && echo` made this 1 without
+# BEFORE). Our server's or the codec's figure missing: 1.
+if [ -z "$ours" ] || [ -z "$ns" ]; then
+	echo "bench-stun: no figure for our server or the codec"
+	exit 1
+fi
+exit 0

@@ -11,6 +11,7 @@
 #    rate limit (tests/stun/flood.sh; STUN_ONLY=flood runs only that);
 #  - client send buffers parked behind a full socket buffer outlive the
 #    query (tests/stun/inflight.sh; STUN_ONLY=inflight);
+#  - bench/stun.sh, one short round, exits 0 (tests/stun/bench.sh);
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
 BUILD=${1:-build}
@@ -69,9 +70,9 @@ command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
-# STUN_ONLY=flood or inflight: only that part (tests/stun/NAME.sh).
+# STUN_ONLY=flood, inflight or bench: only that part (tests/stun/NAME.sh).
 case ${STUN_ONLY:-} in
-flood | inflight)
+flood | inflight | bench)
 	. tests/stun/"$STUN_ONLY".sh
 	echo "stun: $pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]; exit ;;
@@ -328,6 +329,9 @@ fi
 
 # ------------------------------------------------------------ sends in flight
 . tests/stun/inflight.sh
+
+# ------------------------------------------------------------ bench/stun.sh
+. tests/stun/bench.sh
 
 # ------------------------------------------------------------ probes
 if [ -x "$HEALTH" ] && [ -f tests/stun/probe.sh ]; then
