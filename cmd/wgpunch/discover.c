@@ -43,6 +43,22 @@ static const char *verdict(const struct wgnl_stun_nat_result *n)
 	return "symmetric NAT (mapping varies by destination): hole punching is unreliable, use a relay or port prediction";
 }
 
+/* A server name without a port gets the STUN port before it is resolved
+ * ("localhost" as "localhost:3478"; a bracketed name too). */
+static int resolve_server(union wgnl_endpoint *out, const char *s)
+{
+	char buf[300];
+	size_t n = strlen(s);
+	bool bracketed = n > 1 && s[0] == '[' && s[n - 1] == ']';
+
+	if (strchr(s, ':') && !bracketed)
+		return wgnl_endpoint_resolve(out, s);
+	if (n + sizeof(":65535") > sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s:%u", s, WGNL_STUN_PORT);
+	return wgnl_endpoint_resolve(out, buf);
+}
+
 static const char *status_text(const struct wgnl_stun_query *q, char *buf, size_t len)
 {
 	if (q->status == 0)
@@ -140,10 +156,14 @@ int cmd_discover(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		const char *s = argv[optind + i];
 		if (wgpunch_parse_ep(&q[i].server, s, WGNL_STUN_PORT) < 0 &&
-		    wgnl_endpoint_resolve(&q[i].server, s) < 0) {
-			wgk_error("invalid STUN server '%s'", wgk_q(s));
+		    (r = resolve_server(&q[i].server, s)) < 0) {
+			if (r == -EHOSTUNREACH)
+				wgk_error("cannot resolve STUN server '%s': no address for that name",
+					  wgk_q(s));
+			else
+				wgk_error("invalid STUN server '%s' (expected HOST[:PORT])", wgk_q(s));
 			free(q);
-			return WGK_EXIT_USAGE;
+			return WGK_EXIT_INPUT;
 		}
 		if (q[i].server.addr.sa_family != q[0].server.addr.sa_family) {
 			wgk_error("mixing IPv4 and IPv6 servers is not supported ('%s')", wgk_q(s));

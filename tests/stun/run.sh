@@ -99,6 +99,17 @@ $L "$PUNCH" discover --no-nat-test --rto 100 --tries 2 127.0.0.1 127.0.0.1:3479 
 check "discover asks several servers at once, reports the silent one" "$T"/d2 \
 	sh -c "[ \$(grep -c ': mapped 127.0.0.1:' $T/d2) = 3 ] && grep -q '127.0.0.1:9: timeout after 2 requests' $T/d2"
 
+# A host name without a port gets 3478 before it is resolved; a name that
+# does not resolve is bad input (exit 2), named in the error. (No traffic
+# leaves: s2-l has only loopback.)
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 localhost > "$T"/dn 2>&1
+check "discover localhost (no port): resolved with the default port 3478" "$T"/dn \
+	grep -q '^server 127.0.0.1:3478: mapped 127.0.0.1:' "$T"/dn
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 1 nosuch.invalid > "$T"/dn2 2>&1
+rc=$?
+check "discover of a name that does not resolve: exit 2, says so (exit $rc)" "$T"/dn2 \
+	sh -c "[ $rc = 2 ] && grep -q \"cannot resolve STUN server 'nosuch.invalid'\" $T/dn2"
+
 if [ $HAVE_COTURN = 1 ]; then
 	$L turnutils_stunclient -p 3478 127.0.0.1 > "$T"/c1 2>&1
 	check "turnutils_stunclient against our server" "$T"/c1 \
