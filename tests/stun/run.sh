@@ -92,7 +92,7 @@ wait_stun s2-l 127.0.0.1 3478 || ko "our server starts" "$T"/srv.err
 
 $L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 > "$T"/d1 2>&1
 check "discover against our server: mapped address and RFC 5780" "$T"/d1 \
-	grep -q '"status":"ok".*"mapped":"127.0.0.1:[0-9]*".*"other_address":"127.0.0.2:3479".*"mapping":"no-nat","filtering":"endpoint-independent"' "$T"/d1
+	grep -q '"status":"ok".*"mapped":"127.0.0.1:[0-9]*".*"other_address":"127.0.0.2:3479".*"mapping":"no-nat","filtering":"endpoint-independent".*"verdict":"open","verdict_text":"no NAT, open' "$T"/d1
 
 $L "$PUNCH" discover --no-nat-test --rto 100 --tries 2 127.0.0.1 127.0.0.1:3479 127.0.0.2 127.0.0.1:9 \
 	> "$T"/d2 2>&1
@@ -297,12 +297,12 @@ EOF
 	esac
 	ip netns exec s2-n conntrack -F 2>/dev/null || true
 }
-nat_case() { # kind server-kind expected-mapping expected-filtering expected-hairpinning
+nat_case() { # kind server-kind expected-mapping expected-filtering expected-hairpinning expected-verdict
 	nat_rules "$1"
 	ip netns exec s2-c "$PUNCH" discover --json --rto 100 --tries 3 --timeout 20000 \
 		203.0.113.10 > "$T"/nat-$1-$2 2>&1
-	check "NAT $1 via $2: mapping $3, filtering $4, hairpinning $5" "$T"/nat-$1-$2 \
-		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\",\"hairpinning\":$5" "$T"/nat-$1-$2
+	check "NAT $1 via $2: mapping $3, filtering $4, hairpinning $5, verdict $6" "$T"/nat-$1-$2 \
+		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\",\"hairpinning\":$5,\"varies_by_destination\":[a-z]*,\"verdict\":\"$6\",\"verdict_text\":\"[^\"]*\"}" "$T"/nat-$1-$2
 }
 if [ $HAVE_NFT = 1 ]; then
 	nat_setup
@@ -311,12 +311,12 @@ if [ $HAVE_NFT = 1 ]; then
 	sleep 0.3
 	# Full cone without hairpinning (DNAT only from outside) and with it
 	# (DNAT from inside too, plus the hairpin SNAT back to the client).
-	nat_case fullcone wgpunch endpoint-independent endpoint-independent false
-	nat_case hairpin wgpunch endpoint-independent endpoint-independent true
-	nat_case restricted wgpunch endpoint-independent address-and-port-dependent false
-	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent false
+	nat_case fullcone wgpunch endpoint-independent endpoint-independent false full-cone
+	nat_case hairpin wgpunch endpoint-independent endpoint-independent true full-cone
+	nat_case restricted wgpunch endpoint-independent address-and-port-dependent false cone
+	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent false symmetric
 	check "symmetric NAT: verdict says the mapping varies by destination" "$T"/nat-symmetric-wgpunch \
-		grep -q '"varies_by_destination":true,"verdict":"symmetric NAT' "$T"/nat-symmetric-wgpunch
+		grep -q '"varies_by_destination":true,"verdict":"symmetric","verdict_text":"symmetric NAT' "$T"/nat-symmetric-wgpunch
 	stop_bg
 	if [ $HAVE_COTURN = 1 ]; then
 		bg ip netns exec s2-s turnserver -n --stun-only --no-cli --no-tls --no-dtls \
@@ -324,9 +324,9 @@ if [ $HAVE_NFT = 1 ]; then
 			--userdb "$T"/turndb2 --pidfile "$T"/turn2.pid --log-file stdout --no-stdout-log \
 			> "$T"/turn2.log 2>&1
 		wait_stun s2-s 203.0.113.10 3478
-		nat_case fullcone coturn endpoint-independent endpoint-independent false
-		nat_case hairpin coturn endpoint-independent endpoint-independent true
-		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent false
+		nat_case fullcone coturn endpoint-independent endpoint-independent false full-cone
+		nat_case hairpin coturn endpoint-independent endpoint-independent true full-cone
+		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent false symmetric
 		stop_bg
 	else
 		sk "NAT verdicts against coturn" "coturn not installed"
