@@ -18,9 +18,9 @@
 enum { UD_RECV = 1, UD_SEND = 2, UD_CANCEL = 3 };
 /* user_data: a query's generation (bits 40-63, so a late completion of an
  * earlier query is never taken for one of this query's), kind, index. */
-#define UD(kind, idx) (((uint64_t)(c->gen & 0xffffff) << 40) | ((uint64_t)(kind) << 32) | (uint32_t)(idx))
+#define UD(c, kind, idx) (((uint64_t)((c)->gen & 0xffffff) << 40) | ((uint64_t)(kind) << 32) | (uint32_t)(idx))
 #define UD_KIND(ud) ((unsigned)((ud) >> 32) & 0xff)
-#define UD_MINE(ud) (((ud) >> 40) == (c->gen & 0xffffff))
+#define UD_MINE(c, ud) (((ud) >> 40) == ((c)->gen & 0xffffff))
 
 struct wgnl_stun_client {
 	int fd;
@@ -137,7 +137,7 @@ static int send_one(struct wgnl_stun_client *c, struct tx *t, struct wgnl_stun_q
 	t->mh.msg_iov = &t->iov;
 	t->mh.msg_iovlen = 1;
 	io_uring_prep_sendmsg(sqe, c->fd, &t->mh, 0);
-	io_uring_sqe_set_data64(sqe, UD(UD_SEND, i));
+	io_uring_sqe_set_data64(sqe, UD(c, UD_SEND, i));
 	t->inflight++;
 	q->tries++;
 	return 0;
@@ -200,8 +200,8 @@ static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
 		inflight += tx[i].inflight;
 		struct io_uring_sqe *sqe = wgi_get_sqe(&c->ring);
 		if (sqe) {
-			io_uring_prep_cancel64(sqe, UD(UD_SEND, i), IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 0));
+			io_uring_prep_cancel64(sqe, UD(c, UD_SEND, i), IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, UD(c, UD_CANCEL, 0));
 		}
 	}
 	io_uring_submit(&c->ring);
@@ -213,7 +213,7 @@ static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
 			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
 			seen++;
-			if (kind == UD_SEND && UD_MINE(ud) && idx < n && tx[idx].inflight) {
+			if (kind == UD_SEND && UD_MINE(c, ud) && idx < n && tx[idx].inflight) {
 				tx[idx].inflight--;
 				inflight--;
 			} else if (kind == UD_RECV) {
@@ -289,7 +289,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			io_uring_prep_recvmsg_multishot(sqe, c->fd, &c->rmh, 0);
 			sqe->flags |= IOSQE_BUFFER_SELECT;
 			sqe->buf_group = BGID;
-			io_uring_sqe_set_data64(sqe, UD(UD_RECV, 0));
+			io_uring_sqe_set_data64(sqe, UD(c, UD_RECV, 0));
 			c->armed = true;
 		}
 		uint64_t now = wgi_now_ns(), next = hard;
@@ -313,7 +313,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
 			seen++;
 			if (kind == UD_SEND) {
-				if (!UD_MINE(ud) || idx >= n)
+				if (!UD_MINE(c, ud) || idx >= n)
 					continue;
 				if (tx[idx].inflight)
 					tx[idx].inflight--;
