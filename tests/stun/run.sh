@@ -163,6 +163,34 @@ EOF
 $L python3 "$T"/bad.py 3478 > "$T"/bad 2>&1
 check "bad input: no reply to garbage, truncated, oversized, wrong cookie, responses" "$T"/bad \
 	grep -q 'answers_to_bad=0 valid_answered=1' "$T"/bad
+
+# RFC 5780 RESPONSE-PORT: the reply goes to the request's source address at
+# that port; with PADDING as well the request is not processed at all.
+cat > "$T"/rport.py <<'EOF2'
+import os, socket, struct
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0)); a.settimeout(0.5)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1', 0)); b.settimeout(0.5)
+def req(pad):
+    attrs = struct.pack('>HHHH', 0x0027, 4, b.getsockname()[1], 0)
+    if pad:
+        attrs += struct.pack('>HH', 0x0026, 64) + b'\0' * 64
+    return struct.pack('>HHI', 1, len(attrs), 0x2112A442) + os.urandom(12) + attrs
+def got(s):
+    try:
+        s.recvfrom(2048); return 1
+    except socket.timeout:
+        return 0
+a.sendto(req(False), ('127.0.0.1', 3478))
+plain = (got(b), got(a))
+a.sendto(req(True), ('127.0.0.1', 3478))
+padded = (got(b), got(a))
+print('rport_to_port=%d rport_to_src=%d padded_to_port=%d padded_to_src=%d' % (plain + padded))
+EOF2
+$L python3 "$T"/rport.py > "$T"/rport 2>&1
+check "RFC 5780 RESPONSE-PORT: reply at that port, not the source port" "$T"/rport \
+	grep -q 'rport_to_port=1 rport_to_src=0' "$T"/rport
+check "RFC 5780 RESPONSE-PORT with PADDING: not processed" "$T"/rport \
+	grep -q 'padded_to_port=0 padded_to_src=0' "$T"/rport
 stop_bg
 check "bad input: dropped packets are counted" "$T"/srv.out \
 	sh -c "grep -q 'drop_not_stun=[1-9]' $T/srv.out && grep -q 'drop_size=[1-9]' $T/srv.out && grep -q 'drop_malformed=[1-9]' $T/srv.out && grep -q 'drop_class=[1-9]' $T/srv.out"
