@@ -75,6 +75,7 @@ if [ -n "$BEFORE" ]; then
 	nsb=$($X "$T"/stun_codec_before | field ns_per_msg)
 fi
 
+echo "stun server: ours runs with --rate 0 (its default per-source rate limit off: all load comes from one address)"
 echo "stun server: answered/s ours=$ours coturn=${ref:-n/a} malformed ours=$om coturn=${rm_:-n/a}"
 echo "stun server: syscalls per answered request (strace -c, under load) ours=$sco coturn=$scr"
 echo "stun codec: one request parse + response build + response parse: $ns ns, no allocation"
