@@ -353,13 +353,6 @@ static void handle_request(struct wgnl_stun_server *s, int sock, const uint8_t *
 		s->st.drop_class++;
 		return;
 	}
-	/* RFC 5780 7.5: a request carrying both RESPONSE-PORT and PADDING is
-	 * not processed (it would aim a padded reply at another port). */
-	if (s->rfc5780 && (m.flags & WGNL_STUN_HAS_RESPONSE_PORT) &&
-	    (m.flags & WGNL_STUN_HAS_PADDING)) {
-		s->st.drop_malformed++;
-		return;
-	}
 	if (!rate_ok(s, src)) {
 		s->st.drop_ratelimit++;
 		return;
@@ -394,6 +387,17 @@ static void handle_request(struct wgnl_stun_server *s, int sock, const uint8_t *
 		wgnl_stun_put_unknown(&w, unk, nu);
 		n = wgnl_stun_finish(&w, fp);
 		s->st.errors_sent++;
+	} else if (s->rfc5780 && (m.flags & WGNL_STUN_HAS_RESPONSE_PORT) &&
+		   (m.flags & WGNL_STUN_HAS_PADDING)) {
+		/* RFC 5780 6.1: RESPONSE-PORT with PADDING gets 400 Bad
+		 * Request, at the source port (RESPONSE-PORT ignored: a padded
+		 * reply aimed at another port is what it would be abused for),
+		 * without PADDING, the reason only when the request pays for it. */
+		wgnl_stun_writer_init(&w, out, SLOT_BUF, WGNL_STUN_BINDING_ERROR, m.tid);
+		bool reason = len >= 20 + 4 + 4 + 12 + (fp ? 8 : 0);
+		wgnl_stun_put_error(&w, 400, reason ? "Bad Request" : NULL);
+		n = wgnl_stun_finish(&w, fp);
+		s->st.errors_sent++;
 	} else {
 		if (m.change_request & WGNL_STUN_CHANGE_IP)
 			a ^= 1;
@@ -405,8 +409,8 @@ static void handle_request(struct wgnl_stun_server *s, int sock, const uint8_t *
 		if (s->rfc5780 && (m.change_request & WGNL_STUN_CHANGE_IP))
 			from = s->addrs[a];
 		wgi_ep_set_port(&from, s->ports[s->socks[out_sock].port_idx]);
-		/* RFC 5780 7.5: to the request's source address, at the
-		 * port asked for (only here: in plain mode it got a 420). */
+		/* RFC 5780 7.5 (RESPONSE-PORT): to the request's source
+		 * address, at the port asked for (only here: in plain mode it got a 420). */
 		if (s->rfc5780 && m.response_port)
 			wgi_ep_set_port(&to, m.response_port);
 

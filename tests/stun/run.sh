@@ -165,35 +165,55 @@ check "bad input: no reply to garbage, truncated, oversized, wrong cookie, respo
 	grep -q 'answers_to_bad=0 valid_answered=1' "$T"/bad
 
 # RFC 5780 RESPONSE-PORT: the reply goes to the request's source address at
-# that port; with PADDING as well the request is not processed at all.
+# that port. With PADDING as well (RFC 5780 6.1) the answer is 400 Bad
+# Request at the source port, nothing at RESPONSE-PORT, no PADDING echoed,
+# no larger than the request (a 0-byte PADDING: no reason phrase).
 cat > "$T"/rport.py <<'EOF2'
 import os, socket, struct
 a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0)); a.settimeout(0.5)
 b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1', 0)); b.settimeout(0.5)
 def req(pad):
     attrs = struct.pack('>HHHH', 0x0027, 4, b.getsockname()[1], 0)
-    if pad:
-        attrs += struct.pack('>HH', 0x0026, 64) + b'\0' * 64
+    if pad is not None:
+        attrs += struct.pack('>HH', 0x0026, pad) + b'\0' * pad
     return struct.pack('>HHI', 1, len(attrs), 0x2112A442) + os.urandom(12) + attrs
 def got(s):
     try:
-        s.recvfrom(2048); return 1
+        return s.recvfrom(2048)[0]
     except socket.timeout:
-        return 0
-a.sendto(req(False), ('127.0.0.1', 3478))
-plain = (got(b), got(a))
-a.sendto(req(True), ('127.0.0.1', 3478))
-padded = (got(b), got(a))
-print('rport_to_port=%d rport_to_src=%d padded_to_port=%d padded_to_src=%d' % (plain + padded))
+        return None
+def err(q, d):  # 'CODE/REASON/SIZE_OK/HAS_PADDING' of an error response to q, or '-'
+    if d is None or d[0:2] != b'\x01\x11' or d[8:20] != q[8:20]:
+        return '-'
+    code, reason, pad, off = 0, '', 0, 20
+    while off + 4 <= len(d):
+        t, l = struct.unpack('>HH', d[off:off + 4])
+        if t == 0x0009:
+            code = d[off + 6] * 100 + d[off + 7]; reason = d[off + 8:off + 4 + l].decode()
+        pad |= t == 0x0026
+        off += 4 + (l + 3) // 4 * 4
+    return '%d/%s/%d/%d' % (code, reason.replace(' ', '_'), len(d) <= len(q), pad)
+q = req(None); a.sendto(q, ('127.0.0.1', 3478))
+plain = (got(b) is not None, got(a) is not None)
+out = []
+for pad in (64, 0):
+    q = req(pad); a.sendto(q, ('127.0.0.1', 3478))
+    out += [got(b) is not None, err(q, got(a))]
+print('rport_to_port=%d rport_to_src=%d' % plain)
+print('padded64_to_port=%d padded64_to_src=%s padded0_to_port=%d padded0_to_src=%s' % tuple(out))
 EOF2
 $L python3 "$T"/rport.py > "$T"/rport 2>&1
 check "RFC 5780 RESPONSE-PORT: reply at that port, not the source port" "$T"/rport \
 	grep -q 'rport_to_port=1 rport_to_src=0' "$T"/rport
-check "RFC 5780 RESPONSE-PORT with PADDING: not processed" "$T"/rport \
-	grep -q 'padded_to_port=0 padded_to_src=0' "$T"/rport
+check "RFC 5780 RESPONSE-PORT with PADDING: 400 Bad Request at the source port, none at RESPONSE-PORT, no PADDING" "$T"/rport \
+	grep -q 'padded64_to_port=0 padded64_to_src=400/Bad_Request/1/0 ' "$T"/rport
+check "RFC 5780 RESPONSE-PORT with 0-byte PADDING: bare 400, no larger than the request" "$T"/rport \
+	grep -q 'padded0_to_port=0 padded0_to_src=400//1/0$' "$T"/rport
 stop_bg
 check "bad input: dropped packets are counted" "$T"/srv.out \
 	sh -c "grep -q 'drop_not_stun=[1-9]' $T/srv.out && grep -q 'drop_size=[1-9]' $T/srv.out && grep -q 'drop_malformed=[1-9]' $T/srv.out && grep -q 'drop_class=[1-9]' $T/srv.out"
+check "RFC 5780 RESPONSE-PORT with PADDING: the 400s are counted in errors_sent" "$T"/srv.out \
+	grep -q 'errors_sent=[2-9]' "$T"/srv.out
 
 # Replies leave from the address the request arrived on (wildcard bind, IP_PKTINFO).
 bg $L "$PUNCH" stun-server --listen 0.0.0.0:3480 --rate 20 --burst 20 > "$T"/srv2.out 2>&1
