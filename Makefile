@@ -9,6 +9,8 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# systemd units go where systemd looks, whatever PREFIX is.
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 DESTDIR    ?=
 
 CC         ?= cc
@@ -63,6 +65,7 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HOBJ  := $(UNIT_HELP:%.c=$(BUILD)/%.o)
 TEST_TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
+SYSTEMD_UNITS := $(notdir $(wildcard systemd/*.service systemd/*.timer))
 TEST_TOOLS := $(TEST_TOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 .PHONY: all lib tools tests install uninstall clean distclean deps demo check check-unit \
@@ -146,7 +149,7 @@ demo: deps ## build, then a gateway with two peers in namespaces, ping, tear dow
 	$(Q)sh tests/demo.sh $(BUILD)
 
 # ------------------------------------------------------------------ install
-install: all ## install library, headers, tools, man pages (PREFIX, DESTDIR)
+install: all ## install library, headers, tools, man pages, systemd units (PREFIX, DESTDIR, SYSTEMDUNITDIR)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/wgkit $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
@@ -157,6 +160,11 @@ install: all ## install library, headers, tools, man pages (PREFIX, DESTDIR)
 	install -m 0644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(SBINDIR)/
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
+	@# The units name the binaries by their path: rewrite it to SBINDIR.
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(SYSTEMD_UNITS); do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|g' systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 
 uninstall: ## remove what install put in place
 	rm -f $(DESTDIR)$(LIBDIR)/libwg-netlink.a $(DESTDIR)$(LIBDIR)/libwg-netlink.so*
@@ -164,6 +172,7 @@ uninstall: ## remove what install put in place
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libwg-netlink.pc
 	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%)
 	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+	rm -f $(SYSTEMD_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean: ## remove build trees
 	rm -rf $(BUILD) build-asan
@@ -174,7 +183,7 @@ distclean: clean
 help: ## this list
 	@echo "wgkit $(VERSION): targets"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | awk -F'\t' '{printf "  %-13s %s\n", $$1, $$2}'
-	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1"
+	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= SYSTEMDUNITDIR=$(SYSTEMDUNITDIR) BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -15,17 +15,30 @@
 #define BGID 1
 #define REQ_BUF 64
 
-enum { UD_RECV = 1, UD_SEND = 2 };
-#define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+enum { UD_RECV = 1, UD_SEND = 2, UD_CANCEL = 3 };
+/* user_data: a query's generation (bits 40-63, so a late completion of an
+ * earlier query is never taken for one of this query's), kind, index. */
+#define UD(c, kind, idx) (((uint64_t)((c)->gen & 0xffffff) << 40) | ((uint64_t)(kind) << 32) | (uint32_t)(idx))
+#define UD_KIND(ud) ((unsigned)((ud) >> 32) & 0xff)
+#define UD_MINE(c, ud) (((ud) >> 40) == ((c)->gen & 0xffffff))
 
 struct wgnl_stun_client {
 	int fd;
 	int family;
 	struct io_uring ring;
 	bool ring_ok, armed;
+	uint32_t gen; /* of the current query */
 	struct wgi_bufring br;
 	struct msghdr rmh;
 	struct wgnl_stun_client_opts o;
+	/* Send state of a query whose sends could not be reaped (only if
+	 * cancelling failed): freed after the ring, never before. */
+	struct orphan *orphans;
+};
+
+struct orphan {
+	struct orphan *next;
+	void *p;
 };
 
 /* Per-call send state of one query. */
@@ -34,6 +47,7 @@ struct tx {
 	struct iovec iov;
 	uint8_t buf[REQ_BUF];
 	size_t len;
+	unsigned inflight; /* sends submitted, completion not yet seen */
 	bool done;
 };
 
@@ -94,6 +108,12 @@ void wgnl_stun_client_free(struct wgnl_stun_client *c)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	while (c->orphans) {
+		struct orphan *o = c->orphans;
+		c->orphans = o->next;
+		free(o->p);
+		free(o);
+	}
 	free(c);
 }
 
@@ -117,7 +137,8 @@ static int send_one(struct wgnl_stun_client *c, struct tx *t, struct wgnl_stun_q
 	t->mh.msg_iov = &t->iov;
 	t->mh.msg_iovlen = 1;
 	io_uring_prep_sendmsg(sqe, c->fd, &t->mh, 0);
-	io_uring_sqe_set_data64(sqe, UD(UD_SEND, i));
+	io_uring_sqe_set_data64(sqe, UD(c, UD_SEND, i));
+	t->inflight++;
 	q->tries++;
 	return 0;
 }
@@ -161,6 +182,67 @@ static void on_message(struct wgnl_stun_query *q, struct tx *tx, size_t n, const
 	}
 }
 
+/* Free @tx once no send refers to it. A send the kernel could not queue
+ * (socket buffer full) is parked by io_uring on a poll and reads its buffer
+ * when the buffer drains, after this call returned: cancel whatever is
+ * still in flight and wait for every send's completion, then free. Bounded:
+ * if completions do not come (a kernel without IORING_ASYNC_CANCEL_ALL, a
+ * send stuck in the network stack), @tx is kept until the client is freed
+ * rather than freed under the kernel. Receive completions seen meanwhile
+ * give their buffers back. */
+static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
+{
+	unsigned inflight = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!tx[i].inflight)
+			continue;
+		inflight += tx[i].inflight;
+		struct io_uring_sqe *sqe = wgi_get_sqe(&c->ring);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, UD(c, UD_SEND, i), IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, UD(c, UD_CANCEL, 0));
+		}
+	}
+	io_uring_submit(&c->ring);
+	uint64_t deadline = wgi_now_ns() + 2000000000ULL;
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&c->ring, head, cqe) {
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
+			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
+			seen++;
+			if (kind == UD_SEND && UD_MINE(c, ud) && idx < n && tx[idx].inflight) {
+				tx[idx].inflight--;
+				inflight--;
+			} else if (kind == UD_RECV) {
+				if (!(cqe->flags & IORING_CQE_F_MORE))
+					c->armed = false;
+				if (cqe->flags & IORING_CQE_F_BUFFER)
+					wgi_bufring_recycle(&c->br, (uint16_t)(cqe->flags >>
+									  IORING_CQE_BUFFER_SHIFT));
+			}
+		}
+		io_uring_cq_advance(&c->ring, seen);
+		wgi_bufring_publish(&c->br);
+		if (!inflight || wgi_now_ns() >= deadline)
+			break;
+		struct __kernel_timespec ts = {0, 10000000};
+		io_uring_wait_cqe_timeout(&c->ring, &cqe, &ts);
+	}
+	if (!inflight) {
+		free(tx);
+		return;
+	}
+	struct orphan *o = malloc(sizeof(*o));
+	if (o) { /* else leaked: still better than freed under the kernel */
+		o->p = tx;
+		o->next = c->orphans;
+		c->orphans = o;
+	}
+}
+
 int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q, size_t n)
 {
 	struct tx *tx;
@@ -172,6 +254,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 
 	if (n == 0)
 		return 0;
+	c->gen++;
 	tx = calloc(n, sizeof(*tx));
 	if (!tx)
 		return -ENOMEM;
@@ -206,7 +289,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			io_uring_prep_recvmsg_multishot(sqe, c->fd, &c->rmh, 0);
 			sqe->flags |= IOSQE_BUFFER_SELECT;
 			sqe->buf_group = BGID;
-			io_uring_sqe_set_data64(sqe, UD(UD_RECV, 0));
+			io_uring_sqe_set_data64(sqe, UD(c, UD_RECV, 0));
 			c->armed = true;
 		}
 		uint64_t now = wgi_now_ns(), next = hard;
@@ -227,16 +310,22 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		unsigned head, seen = 0;
 		io_uring_for_each_cqe(&c->ring, head, cqe) {
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
-			unsigned kind = (unsigned)(ud >> 32), idx = (uint32_t)ud;
+			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
 			seen++;
 			if (kind == UD_SEND) {
-				if (cqe->res < 0 && idx < n && !tx[idx].done) {
+				if (!UD_MINE(c, ud) || idx >= n)
+					continue;
+				if (tx[idx].inflight)
+					tx[idx].inflight--;
+				if (cqe->res < 0 && !tx[idx].done) {
 					q[idx].status = cqe->res;
 					tx[idx].done = true;
 					pending--;
 				}
 				continue;
 			}
+			if (kind != UD_RECV)
+				continue; /* a late cancel's completion */
 			if (!(cqe->flags & IORING_CQE_F_MORE))
 				c->armed = false;
 			if (!(cqe->flags & IORING_CQE_F_BUFFER))
@@ -277,36 +366,11 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 				goto out;
 		}
 	}
-	/* Let sends still in flight complete before their buffers go. */
-	io_uring_submit(&c->ring);
 	for (size_t i = 0; i < n; i++)
 		if (q[i].status == 0 || q[i].status == -EPROTO)
 			answered++;
 out:
-	/* Drain completions referring to this call's buffers. */
-	io_uring_submit(&c->ring);
-	{
-		struct io_uring_cqe *cqe;
-		struct __kernel_timespec ts = {0, 1000000};
-		unsigned head, seen;
-		do {
-			seen = 0;
-			io_uring_for_each_cqe(&c->ring, head, cqe) {
-				uint64_t ud = io_uring_cqe_get_data64(cqe);
-				seen++;
-				if ((unsigned)(ud >> 32) == UD_RECV) {
-					if (!(cqe->flags & IORING_CQE_F_MORE))
-						c->armed = false;
-					if (cqe->flags & IORING_CQE_F_BUFFER)
-						wgi_bufring_recycle(&c->br, (uint16_t)(cqe->flags >>
-										  IORING_CQE_BUFFER_SHIFT));
-				}
-			}
-			io_uring_cq_advance(&c->ring, seen);
-			wgi_bufring_publish(&c->br);
-		} while (seen && io_uring_wait_cqe_timeout(&c->ring, &cqe, &ts) == 0);
-	}
-	free(tx);
+	reap(c, tx, n);
 	return r < 0 ? r : answered;
 }
 

@@ -12,12 +12,13 @@
 #include <sys/socket.h>
 #include <sodium.h>
 
+#include "stun_rate.h"
 #include "uring.h"
 #include "wgkit/wgnl_stun.h"
 
 #define MAX_SOCKS 4
 #define SLOT_BUF 512
-#define RATE_SLOTS 4096 /* power of two */
+#define RATE_SLOTS 8192 /* per table, power of two */
 #define BGID 1
 
 enum { UD_RECV = 1, UD_SEND = 2, UD_STOP = 3 };
@@ -41,12 +42,6 @@ struct send_slot {
 	int next;
 };
 
-struct rate_slot {
-	uint64_t key;
-	uint64_t last_ns;
-	uint32_t tokens_milli; /* tokens * 1000 */
-};
-
 struct wgnl_stun_server {
 	struct io_uring ring;
 	bool ring_ok;
@@ -61,9 +56,8 @@ struct wgnl_stun_server {
 	struct send_slot *slots;
 	unsigned nslots;
 	int free_slot;
-	struct rate_slot *rate;
-	uint32_t rate_limit, rate_burst;
-	uint8_t rate_key[crypto_shorthash_KEYBYTES];
+	struct wgi_rate rate;
+	bool rate_on;
 	char software[128];
 	size_t software_len;
 	int evfd;
@@ -159,12 +153,13 @@ int wgnl_stun_server_new(const struct wgnl_stun_server_config *cfg, struct wgnl_
 		s->software_len = strnlen(cfg->software, sizeof(s->software) - 1);
 		memcpy(s->software, cfg->software, s->software_len);
 	}
-	s->rate_limit = cfg->rate_limit;
-	s->rate_burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_limit;
-	randombytes_buf(s->rate_key, sizeof(s->rate_key));
-	if (s->rate_limit && !(s->rate = calloc(RATE_SLOTS, sizeof(*s->rate)))) {
-		r = -ENOMEM;
-		goto fail;
+	/* Limited unless asked not to be: without a limit the server
+	 * reflects whatever a spoofed flood asks for at whoever it names. */
+	if (cfg->rate_limit != WGNL_STUN_RATE_UNLIMITED) {
+		uint32_t rate = cfg->rate_limit ? cfg->rate_limit : WGNL_STUN_RATE_DEFAULT;
+		if ((r = wgi_rate_init(&s->rate, RATE_SLOTS, rate, cfg->rate_burst)) < 0)
+			goto fail;
+		s->rate_on = true;
 	}
 
 	unsigned entries = cfg->ring_entries ? cfg->ring_entries : 1024;
@@ -220,7 +215,7 @@ void wgnl_stun_server_free(struct wgnl_stun_server *s)
 	if (s->evfd >= 0)
 		close(s->evfd);
 	free(s->slots);
-	free(s->rate);
+	wgi_rate_free(&s->rate);
 	free(s);
 }
 
@@ -257,43 +252,12 @@ static void arm_recv(struct wgnl_stun_server *s, int i)
 
 static bool rate_ok(struct wgnl_stun_server *s, const union wgnl_endpoint *src)
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	uint64_t key;
-	const void *a;
-	size_t alen;
+	uint64_t host, net;
 
-	if (!s->rate_limit)
+	if (!s->rate_on)
 		return true;
-	if (src->addr.sa_family == AF_INET6) {
-		a = &src->addr6.sin6_addr;
-		alen = 16;
-	} else {
-		a = &src->addr4.sin_addr;
-		alen = 4;
-	}
-	/* Keyed hash: a sender cannot aim at another source's bucket. */
-	crypto_shorthash(h, a, alen, s->rate_key);
-	memcpy(&key, h, sizeof(key));
-	key |= 1; /* 0 marks an empty slot */
-	struct rate_slot *r = &s->rate[key & (RATE_SLOTS - 1)];
-	uint32_t cap = s->rate_burst * 1000;
-	if (r->key != key) {
-		r->key = key;
-		r->last_ns = s->now_ns;
-		r->tokens_milli = cap;
-	} else {
-		uint64_t dt = s->now_ns - r->last_ns;
-		uint64_t add = dt * s->rate_limit / 1000000; /* milli-tokens */
-		if (add) {
-			uint64_t t = r->tokens_milli + add;
-			r->tokens_milli = (uint32_t)(t > cap ? cap : t);
-			r->last_ns = s->now_ns;
-		}
-	}
-	if (r->tokens_milli < 1000)
-		return false;
-	r->tokens_milli -= 1000;
-	return true;
+	wgi_rate_keys(&s->rate, src, &host, &net);
+	return wgi_rate_take(&s->rate, host, net, s->now_ns);
 }
 
 /* Queue @len bytes of slot @si to @to from socket @sock with source @src
@@ -423,6 +387,17 @@ static void handle_request(struct wgnl_stun_server *s, int sock, const uint8_t *
 		wgnl_stun_put_unknown(&w, unk, nu);
 		n = wgnl_stun_finish(&w, fp);
 		s->st.errors_sent++;
+	} else if (s->rfc5780 && (m.flags & WGNL_STUN_HAS_RESPONSE_PORT) &&
+		   (m.flags & WGNL_STUN_HAS_PADDING)) {
+		/* RFC 5780 6.1: RESPONSE-PORT with PADDING gets 400 Bad
+		 * Request, at the source port (RESPONSE-PORT ignored: a padded
+		 * reply aimed at another port is what it would be abused for),
+		 * without PADDING, the reason only when the request pays for it. */
+		wgnl_stun_writer_init(&w, out, SLOT_BUF, WGNL_STUN_BINDING_ERROR, m.tid);
+		bool reason = len >= 20 + 4 + 4 + 12 + (fp ? 8 : 0);
+		wgnl_stun_put_error(&w, 400, reason ? "Bad Request" : NULL);
+		n = wgnl_stun_finish(&w, fp);
+		s->st.errors_sent++;
 	} else {
 		if (m.change_request & WGNL_STUN_CHANGE_IP)
 			a ^= 1;
@@ -434,7 +409,9 @@ static void handle_request(struct wgnl_stun_server *s, int sock, const uint8_t *
 		if (s->rfc5780 && (m.change_request & WGNL_STUN_CHANGE_IP))
 			from = s->addrs[a];
 		wgi_ep_set_port(&from, s->ports[s->socks[out_sock].port_idx]);
-		if (m.response_port)
+		/* RFC 5780 7.5 (RESPONSE-PORT): to the request's source
+		 * address, at the port asked for (only here: in plain mode it got a 420). */
+		if (s->rfc5780 && m.response_port)
 			wgi_ep_set_port(&to, m.response_port);
 
 		wgnl_stun_writer_init(&w, out, SLOT_BUF, WGNL_STUN_BINDING_SUCCESS, m.tid);

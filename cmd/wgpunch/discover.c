@@ -26,21 +26,63 @@ static void help(FILE *f)
 		"behaviour, hairpinning and a verdict.\n");
 }
 
-static const char *verdict(const struct wgnl_stun_nat_result *n)
+/* The verdict: a fixed name for programs (the JSON "verdict", listed in
+ * wgpunch(8)) and a sentence for people. */
+enum verdict { V_UNKNOWN, V_OPEN, V_FIREWALL, V_FULL_CONE, V_CONE, V_SYMMETRIC };
+
+static enum verdict verdict_of(const struct wgnl_stun_nat_result *n)
 {
-	if (!n->rfc5780)
-		return "unknown: no server supports RFC 5780 behaviour discovery";
+	if (!n->rfc5780 || n->mapping == WGNL_STUN_NAT_UNKNOWN)
+		return V_UNKNOWN;
 	if (n->mapping == WGNL_STUN_NAT_NONE)
-		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT
-			       ? "no NAT, open: peers can reach this host directly"
-			       : "no NAT, but a stateful firewall: direct connections work when this side sends first";
+		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT ? V_OPEN : V_FIREWALL;
 	if (n->mapping == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT)
-		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT
-			       ? "endpoint-independent NAT (full cone): hole punching works, peers can reach the public address"
-			       : "endpoint-independent mapping with filtering: hole punching works when both sides send";
-	if (n->mapping == WGNL_STUN_NAT_UNKNOWN)
-		return "unknown: the mapping tests did not complete";
-	return "symmetric NAT (mapping varies by destination): hole punching is unreliable, use a relay or port prediction";
+		return n->filtering == WGNL_STUN_NAT_ENDPOINT_INDEPENDENT ? V_FULL_CONE : V_CONE;
+	return V_SYMMETRIC;
+}
+
+static const char *verdict_name(const struct wgnl_stun_nat_result *n)
+{
+	static const char *const names[] = {
+		[V_UNKNOWN] = "unknown", [V_OPEN] = "open", [V_FIREWALL] = "firewall",
+		[V_FULL_CONE] = "full-cone", [V_CONE] = "cone", [V_SYMMETRIC] = "symmetric",
+	};
+	return names[verdict_of(n)];
+}
+
+static const char *verdict_text(const struct wgnl_stun_nat_result *n)
+{
+	switch (verdict_of(n)) {
+	case V_OPEN:
+		return "no NAT, open: peers can reach this host directly";
+	case V_FIREWALL:
+		return "no NAT, but a stateful firewall: direct connections work when this side sends first";
+	case V_FULL_CONE:
+		return "endpoint-independent NAT (full cone): hole punching works, peers can reach the public address";
+	case V_CONE:
+		return "endpoint-independent mapping with filtering: hole punching works when both sides send";
+	case V_SYMMETRIC:
+		return "symmetric NAT (mapping varies by destination): hole punching is unreliable, use a relay or port prediction";
+	default:
+		return n->rfc5780 ? "unknown: the mapping tests did not complete"
+				  : "unknown: no server supports RFC 5780 behaviour discovery";
+	}
+}
+
+/* A server name without a port gets the STUN port before it is resolved
+ * ("localhost" as "localhost:3478"; a bracketed name too). */
+static int resolve_server(union wgnl_endpoint *out, const char *s)
+{
+	char buf[300];
+	size_t n = strlen(s);
+	bool bracketed = n > 1 && s[0] == '[' && s[n - 1] == ']';
+
+	if (strchr(s, ':') && !bracketed)
+		return wgnl_endpoint_resolve(out, s);
+	if (n + sizeof(":65535") > sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s:%u", s, WGNL_STUN_PORT);
+	return wgnl_endpoint_resolve(out, buf);
 }
 
 static const char *status_text(const struct wgnl_stun_query *q, char *buf, size_t len)
@@ -140,10 +182,14 @@ int cmd_discover(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		const char *s = argv[optind + i];
 		if (wgpunch_parse_ep(&q[i].server, s, WGNL_STUN_PORT) < 0 &&
-		    wgnl_endpoint_resolve(&q[i].server, s) < 0) {
-			wgk_error("invalid STUN server '%s'", wgk_q(s));
+		    (r = resolve_server(&q[i].server, s)) < 0) {
+			if (r == -EHOSTUNREACH)
+				wgk_error("cannot resolve STUN server '%s': no address for that name",
+					  wgk_q(s));
+			else
+				wgk_error("invalid STUN server '%s' (expected HOST[:PORT])", wgk_q(s));
 			free(q);
-			return WGK_EXIT_USAGE;
+			return WGK_EXIT_INPUT;
 		}
 		if (q[i].server.addr.sa_family != q[0].server.addr.sa_family) {
 			wgk_error("mixing IPv4 and IPv6 servers is not supported ('%s')", wgk_q(s));
@@ -232,7 +278,8 @@ int cmd_discover(int argc, char **argv)
 				wgk_json_bool(&j, nat.varies_by_destination);
 			else
 				wgk_json_null(&j);
-			wgk_json_kv_string(&j, "verdict", verdict(&nat));
+			wgk_json_kv_string(&j, "verdict", verdict_name(&nat));
+			wgk_json_kv_string(&j, "verdict_text", verdict_text(&nat));
 			wgk_json_object_end(&j);
 		} else {
 			wgk_json_null(&j);
@@ -267,7 +314,7 @@ int cmd_discover(int argc, char **argv)
 			}
 			printf("hairpinning: %s\n",
 			       nat.hairpin < 0 ? "not tested" : nat.hairpin ? "yes" : "no");
-			printf("verdict: %s\n", verdict(&nat));
+			printf("verdict: %s (%s)\n", verdict_name(&nat), verdict_text(&nat));
 		}
 	}
 	if (!any) {

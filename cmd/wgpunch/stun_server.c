@@ -3,11 +3,13 @@
  * --duration, then print its counters. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -17,13 +19,44 @@
 #include "wgkit/wgnl_stun.h"
 #include "wgpunch.h"
 
+/* --duration's bound: a year, in seconds. */
+#define MAX_DURATION (86400U * 365)
+
 static struct wgnl_stun_server *running;
+static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	stopping = 1;
 	if (running)
 		wgnl_stun_server_stop(running);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Serve for @duration seconds (0: until a signal). The milliseconds are
+ * computed in 64 bits and handed to the library in slices that fit its
+ * int, so a long duration neither wraps to "forever" nor to a short run. */
+static int serve(struct wgnl_stun_server *srv, uint32_t duration)
+{
+	if (!duration)
+		return wgnl_stun_server_run(srv, -1);
+	uint64_t end = now_ms() + (uint64_t)duration * 1000;
+	int r = 0;
+	while (!stopping && r >= 0) {
+		uint64_t now = now_ms();
+		if (now >= end)
+			break;
+		uint64_t left = end - now;
+		r = wgnl_stun_server_run(srv, left > INT_MAX ? INT_MAX : (int)left);
+	}
+	return r;
 }
 
 static void help(FILE *f)
@@ -35,8 +68,11 @@ static void help(FILE *f)
 		"Answer STUN Binding requests. --listen defaults to 0.0.0.0:3478; with\n"
 		"--alt-address and --alt-port (and a specific --listen address) the server\n"
 		"supports RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST, RESPONSE-ORIGIN).\n"
-		"--rate limits each source address to N requests per second. --user drops\n"
-		"privileges after binding. Counters go to stdout at exit.\n");
+		"--rate limits each source (IPv4 address, IPv6 /64) to N requests per second\n"
+		"(default %u, burst --burst, default N) and each IPv4 /24 and IPv6 /48 to %u\n"
+		"times that; --rate 0 turns the limit off (benchmarks only). --user drops\n"
+		"privileges after binding. Counters go to stdout at exit.\n",
+		WGNL_STUN_RATE_DEFAULT, WGNL_STUN_RATE_PREFIX_FACTOR);
 }
 
 static void print_stats(const struct wgnl_stun_server_stats *st, bool json)
@@ -135,17 +171,19 @@ int cmd_stun_server(int argc, char **argv)
 			break;
 		case 'r':
 		case 'b':
-			if (wgpunch_parse_u32(optarg, 1, 1000000, &v) < 0) {
+			/* Bounded so the per-prefix buckets (factor 10) and
+			 * their milli-tokens stay far from overflow. */
+			if (wgpunch_parse_u32(optarg, c == 'r' ? 0 : 1, 1000000, &v) < 0) {
 				wgk_error("invalid %s '%s'", c == 'r' ? "rate" : "burst", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			if (c == 'r')
-				cfg.rate_limit = v;
+				cfg.rate_limit = v ? v : WGNL_STUN_RATE_UNLIMITED;
 			else
 				cfg.rate_burst = v;
 			break;
 		case 'd':
-			if (wgpunch_parse_u32(optarg, 1, 86400 * 365, &duration) < 0) {
+			if (wgpunch_parse_u32(optarg, 1, MAX_DURATION, &duration) < 0) {
 				wgk_error("invalid duration '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
@@ -201,7 +239,7 @@ int cmd_stun_server(int argc, char **argv)
 			 wgnl_endpoint_format(&alt, b2, sizeof(b2)));
 	else
 		wgk_note("STUN server on %s", wgnl_endpoint_format(&shown, b1, sizeof(b1)));
-	r = wgnl_stun_server_run(srv, duration ? (int)(duration * 1000) : -1);
+	r = serve(srv, duration);
 	running = NULL;
 	struct wgnl_stun_server_stats st;
 	wgnl_stun_server_get_stats(srv, &st);

@@ -186,6 +186,13 @@ int wgnl_stun_build_request(void *buf, size_t cap, const uint8_t tid[WGNL_STUN_T
 
 struct wgnl_stun_server;
 
+/* Requests per second and source the server answers when the config
+ * leaves rate_limit 0, the factor for the per-prefix buckets, and the
+ * value that turns the limit off. */
+#define WGNL_STUN_RATE_DEFAULT 20U
+#define WGNL_STUN_RATE_PREFIX_FACTOR 10U
+#define WGNL_STUN_RATE_UNLIMITED UINT32_MAX
+
 struct wgnl_stun_server_config {
 	/* Where to listen. addr.family AF_INET or AF_INET6; the address may be
 	 * the wildcard (replies then leave from the address each request
@@ -199,8 +206,13 @@ struct wgnl_stun_server_config {
 	uint16_t alt_port;
 	/* SOFTWARE attribute, or NULL for none. Copied. */
 	const char *software;
-	/* Per-source-address token bucket: @rate_limit requests per second
-	 * with a burst of @rate_burst. 0 disables the limit. */
+	/* Rate limit, on by default: a token bucket per source (IPv4 address,
+	 * IPv6 /64) of @rate_limit requests per second with a burst of
+	 * @rate_burst (0: @rate_limit), and one per prefix (IPv4 /24, IPv6
+	 * /48) of WGNL_STUN_RATE_PREFIX_FACTOR times both. @rate_limit 0
+	 * means WGNL_STUN_RATE_DEFAULT; WGNL_STUN_RATE_UNLIMITED turns the
+	 * limit off (benchmarks only: the server then reflects whatever
+	 * spoofed requests ask for). */
 	uint32_t rate_limit, rate_burst;
 	/* io_uring queue depth and receive buffers (0: defaults 1024 / 2048). */
 	uint32_t ring_entries, n_buffers;
@@ -284,8 +296,10 @@ int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
 /* The local address the client's socket is bound to. */
 int wgnl_stun_client_local(const struct wgnl_stun_client *c, union wgnl_endpoint *out);
 /* Run the @n transactions concurrently, retransmitting each per the RFC,
- * until all answered or given up. Per-query results are in @q. Returns the
- * number answered (success or error response) or a fatal -errno. */
+ * until all answered or given up. Per-query results are in @q. Sends still
+ * parked behind a full socket buffer at the end are cancelled and reaped
+ * before it returns. Returns the number answered (success or error
+ * response) or a fatal -errno. */
 int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q, size_t n);
 void wgnl_stun_client_free(struct wgnl_stun_client *c);
 

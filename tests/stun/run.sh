@@ -7,6 +7,11 @@
 #    without hairpinning, port restricted, masquerade random);
 #  - one dual-stack server instance on [::] answering IPv4 and IPv6;
 #  - bad input never answered, rate limiting, replies from the arrival address;
+#  - a spoofed flood from one IPv4 /24 and one IPv6 /64 against the default
+#    rate limit (tests/stun/flood.sh; STUN_ONLY=flood runs only that);
+#  - client send buffers parked behind a full socket buffer outlive the
+#    query (tests/stun/inflight.sh; STUN_ONLY=inflight);
+#  - bench/stun.sh, one short round, exits 0 (tests/stun/bench.sh);
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
 BUILD=${1:-build}
@@ -15,7 +20,7 @@ PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
 pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/s2-test.XXXXXX)
-NS="s2-c s2-n s2-s s2-l s2-p"
+NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d"
 
 cleanup() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -65,6 +70,14 @@ command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
+# STUN_ONLY=flood, inflight or bench: only that part (tests/stun/NAME.sh).
+case ${STUN_ONLY:-} in
+flood | inflight | bench)
+	. tests/stun/"$STUN_ONLY".sh
+	echo "stun: $pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]; exit ;;
+esac
+
 # ------------------------------------------------------------ loopback
 L="ip netns exec s2-l"
 ip -n s2-l link set lo up
@@ -79,12 +92,23 @@ wait_stun s2-l 127.0.0.1 3478 || ko "our server starts" "$T"/srv.err
 
 $L "$PUNCH" discover --json --rto 100 --tries 3 127.0.0.1 > "$T"/d1 2>&1
 check "discover against our server: mapped address and RFC 5780" "$T"/d1 \
-	grep -q '"status":"ok".*"mapped":"127.0.0.1:[0-9]*".*"other_address":"127.0.0.2:3479".*"mapping":"no-nat","filtering":"endpoint-independent"' "$T"/d1
+	grep -q '"status":"ok".*"mapped":"127.0.0.1:[0-9]*".*"other_address":"127.0.0.2:3479".*"mapping":"no-nat","filtering":"endpoint-independent".*"verdict":"open","verdict_text":"no NAT, open' "$T"/d1
 
 $L "$PUNCH" discover --no-nat-test --rto 100 --tries 2 127.0.0.1 127.0.0.1:3479 127.0.0.2 127.0.0.1:9 \
 	> "$T"/d2 2>&1
 check "discover asks several servers at once, reports the silent one" "$T"/d2 \
 	sh -c "[ \$(grep -c ': mapped 127.0.0.1:' $T/d2) = 3 ] && grep -q '127.0.0.1:9: timeout after 2 requests' $T/d2"
+
+# A host name without a port gets 3478 before it is resolved; a name that
+# does not resolve is bad input (exit 2), named in the error. (No traffic
+# leaves: s2-l has only loopback.)
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 3 localhost > "$T"/dn 2>&1
+check "discover localhost (no port): resolved with the default port 3478" "$T"/dn \
+	grep -q '^server 127.0.0.1:3478: mapped 127.0.0.1:' "$T"/dn
+$L "$PUNCH" discover --no-nat-test --rto 100 --tries 1 nosuch.invalid > "$T"/dn2 2>&1
+rc=$?
+check "discover of a name that does not resolve: exit 2, says so (exit $rc)" "$T"/dn2 \
+	sh -c "[ $rc = 2 ] && grep -q \"cannot resolve STUN server 'nosuch.invalid'\" $T/dn2"
 
 if [ $HAVE_COTURN = 1 ]; then
 	$L turnutils_stunclient -p 3478 127.0.0.1 > "$T"/c1 2>&1
@@ -139,9 +163,57 @@ EOF
 $L python3 "$T"/bad.py 3478 > "$T"/bad 2>&1
 check "bad input: no reply to garbage, truncated, oversized, wrong cookie, responses" "$T"/bad \
 	grep -q 'answers_to_bad=0 valid_answered=1' "$T"/bad
+
+# RFC 5780 RESPONSE-PORT: the reply goes to the request's source address at
+# that port. With PADDING as well (RFC 5780 6.1) the answer is 400 Bad
+# Request at the source port, nothing at RESPONSE-PORT, no PADDING echoed,
+# no larger than the request (a 0-byte PADDING: no reason phrase).
+cat > "$T"/rport.py <<'EOF2'
+import os, socket, struct
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0)); a.settimeout(0.5)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1', 0)); b.settimeout(0.5)
+def req(pad):
+    attrs = struct.pack('>HHHH', 0x0027, 4, b.getsockname()[1], 0)
+    if pad is not None:
+        attrs += struct.pack('>HH', 0x0026, pad) + b'\0' * pad
+    return struct.pack('>HHI', 1, len(attrs), 0x2112A442) + os.urandom(12) + attrs
+def got(s):
+    try:
+        return s.recvfrom(2048)[0]
+    except socket.timeout:
+        return None
+def err(q, d):  # 'CODE/REASON/SIZE_OK/HAS_PADDING' of an error response to q, or '-'
+    if d is None or d[0:2] != b'\x01\x11' or d[8:20] != q[8:20]:
+        return '-'
+    code, reason, pad, off = 0, '', 0, 20
+    while off + 4 <= len(d):
+        t, l = struct.unpack('>HH', d[off:off + 4])
+        if t == 0x0009:
+            code = d[off + 6] * 100 + d[off + 7]; reason = d[off + 8:off + 4 + l].decode()
+        pad |= t == 0x0026
+        off += 4 + (l + 3) // 4 * 4
+    return '%d/%s/%d/%d' % (code, reason.replace(' ', '_'), len(d) <= len(q), pad)
+q = req(None); a.sendto(q, ('127.0.0.1', 3478))
+plain = (got(b) is not None, got(a) is not None)
+out = []
+for pad in (64, 0):
+    q = req(pad); a.sendto(q, ('127.0.0.1', 3478))
+    out += [got(b) is not None, err(q, got(a))]
+print('rport_to_port=%d rport_to_src=%d' % plain)
+print('padded64_to_port=%d padded64_to_src=%s padded0_to_port=%d padded0_to_src=%s' % tuple(out))
+EOF2
+$L python3 "$T"/rport.py > "$T"/rport 2>&1
+check "RFC 5780 RESPONSE-PORT: reply at that port, not the source port" "$T"/rport \
+	grep -q 'rport_to_port=1 rport_to_src=0' "$T"/rport
+check "RFC 5780 RESPONSE-PORT with PADDING: 400 Bad Request at the source port, none at RESPONSE-PORT, no PADDING" "$T"/rport \
+	grep -q 'padded64_to_port=0 padded64_to_src=400/Bad_Request/1/0 ' "$T"/rport
+check "RFC 5780 RESPONSE-PORT with 0-byte PADDING: bare 400, no larger than the request" "$T"/rport \
+	grep -q 'padded0_to_port=0 padded0_to_src=400//1/0$' "$T"/rport
 stop_bg
 check "bad input: dropped packets are counted" "$T"/srv.out \
 	sh -c "grep -q 'drop_not_stun=[1-9]' $T/srv.out && grep -q 'drop_size=[1-9]' $T/srv.out && grep -q 'drop_malformed=[1-9]' $T/srv.out && grep -q 'drop_class=[1-9]' $T/srv.out"
+check "RFC 5780 RESPONSE-PORT with PADDING: the 400s are counted in errors_sent" "$T"/srv.out \
+	grep -q 'errors_sent=[2-9]' "$T"/srv.out
 
 # Replies leave from the address the request arrived on (wildcard bind, IP_PKTINFO).
 bg $L "$PUNCH" stun-server --listen 0.0.0.0:3480 --rate 20 --burst 20 > "$T"/srv2.out 2>&1
@@ -171,6 +243,22 @@ $L python3 "$T"/pktinfo.py > "$T"/pk 2>&1
 check "wildcard server answers from the address the request arrived on" "$T"/pk grep -q 'pktinfo=True' "$T"/pk
 check "per-source rate limit (burst 20 of 100 answered)" "$T"/pk \
 	sh -c "n=\$(sed -n 's/.*limited=\([0-9]*\).*/\1/p' $T/pk); [ \"\$n\" -ge 15 ] && [ \"\$n\" -le 25 ]"
+stop_bg
+
+# --duration in 64 bits: 4294968 s is 4294968000 ms, which a 32-bit
+# product wraps to 704 ms (and 30 days to a negative "forever").
+bg $L "$PUNCH" stun-server --listen 127.0.0.1:3482 --duration 4294968 > "$T"/dur.out 2>&1
+bg $L "$PUNCH" stun-server --listen 127.0.0.1:3483 --duration 1 > "$T"/dur1.out 2>&1
+DP=$(tail -n 2 "$T"/pids | head -n 1)
+sleep 1.5
+check "--duration of 49.7 days (ms overflow 32 bits) still serving after 1.5 s" "$T"/dur.out \
+	sh -c "kill -0 $DP 2>/dev/null && $L $PUNCH discover --no-nat-test --rto 100 --tries 3 127.0.0.1:3482 >/dev/null 2>&1"
+check "--duration 1 stops after a second and prints the counters" "$T"/dur1.out \
+	grep -q '^stun-server: rx=' "$T"/dur1.out
+$L "$PUNCH" stun-server --listen 127.0.0.1:3484 --duration 31536001 > "$T"/dur2.out 2>&1
+rc=$?
+check "--duration beyond a year is a usage error" "$T"/dur2.out \
+	sh -c "[ $rc = 1 ] && grep -q 'invalid duration' $T/dur2.out"
 stop_bg
 
 # IPv6
@@ -257,12 +345,12 @@ EOF
 	esac
 	ip netns exec s2-n conntrack -F 2>/dev/null || true
 }
-nat_case() { # kind server-kind expected-mapping expected-filtering expected-hairpinning
+nat_case() { # kind server-kind expected-mapping expected-filtering expected-hairpinning expected-verdict
 	nat_rules "$1"
 	ip netns exec s2-c "$PUNCH" discover --json --rto 100 --tries 3 --timeout 20000 \
 		203.0.113.10 > "$T"/nat-$1-$2 2>&1
-	check "NAT $1 via $2: mapping $3, filtering $4, hairpinning $5" "$T"/nat-$1-$2 \
-		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\",\"hairpinning\":$5" "$T"/nat-$1-$2
+	check "NAT $1 via $2: mapping $3, filtering $4, hairpinning $5, verdict $6" "$T"/nat-$1-$2 \
+		grep -q "\"mapped\":\"203.0.113.1:[0-9]*\".*\"mapping\":\"$3\",\"filtering\":\"$4\",\"hairpinning\":$5,\"varies_by_destination\":[a-z]*,\"verdict\":\"$6\",\"verdict_text\":\"[^\"]*\"}" "$T"/nat-$1-$2
 }
 if [ $HAVE_NFT = 1 ]; then
 	nat_setup
@@ -271,12 +359,12 @@ if [ $HAVE_NFT = 1 ]; then
 	sleep 0.3
 	# Full cone without hairpinning (DNAT only from outside) and with it
 	# (DNAT from inside too, plus the hairpin SNAT back to the client).
-	nat_case fullcone wgpunch endpoint-independent endpoint-independent false
-	nat_case hairpin wgpunch endpoint-independent endpoint-independent true
-	nat_case restricted wgpunch endpoint-independent address-and-port-dependent false
-	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent false
+	nat_case fullcone wgpunch endpoint-independent endpoint-independent false full-cone
+	nat_case hairpin wgpunch endpoint-independent endpoint-independent true full-cone
+	nat_case restricted wgpunch endpoint-independent address-and-port-dependent false cone
+	nat_case symmetric wgpunch address-and-port-dependent address-and-port-dependent false symmetric
 	check "symmetric NAT: verdict says the mapping varies by destination" "$T"/nat-symmetric-wgpunch \
-		grep -q '"varies_by_destination":true,"verdict":"symmetric NAT' "$T"/nat-symmetric-wgpunch
+		grep -q '"varies_by_destination":true,"verdict":"symmetric","verdict_text":"symmetric NAT' "$T"/nat-symmetric-wgpunch
 	stop_bg
 	if [ $HAVE_COTURN = 1 ]; then
 		bg ip netns exec s2-s turnserver -n --stun-only --no-cli --no-tls --no-dtls \
@@ -284,9 +372,9 @@ if [ $HAVE_NFT = 1 ]; then
 			--userdb "$T"/turndb2 --pidfile "$T"/turn2.pid --log-file stdout --no-stdout-log \
 			> "$T"/turn2.log 2>&1
 		wait_stun s2-s 203.0.113.10 3478
-		nat_case fullcone coturn endpoint-independent endpoint-independent false
-		nat_case hairpin coturn endpoint-independent endpoint-independent true
-		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent false
+		nat_case fullcone coturn endpoint-independent endpoint-independent false full-cone
+		nat_case hairpin coturn endpoint-independent endpoint-independent true full-cone
+		nat_case symmetric coturn address-and-port-dependent address-and-port-dependent false symmetric
 		stop_bg
 	else
 		sk "NAT verdicts against coturn" "coturn not installed"
@@ -294,6 +382,15 @@ if [ $HAVE_NFT = 1 ]; then
 else
 	sk "NAT behaviour through nftables NATs" "nft not installed"
 fi
+
+# ------------------------------------------------------------ spoofed flood
+. tests/stun/flood.sh
+
+# ------------------------------------------------------------ sends in flight
+. tests/stun/inflight.sh
+
+# ------------------------------------------------------------ bench/stun.sh
+. tests/stun/bench.sh
 
 # ------------------------------------------------------------ probes
 if [ -x "$HEALTH" ] && [ -f tests/stun/probe.sh ]; then
