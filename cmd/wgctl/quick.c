@@ -310,3 +310,16 @@ int quick_write_file(const char *path, const struct wgnl_config *cfg)
 	free(real);
 	return r < 0 ? r : 0;
 }
+
+void quick_src_valid_mark(const char *cmd)
+{
+	/* wg-quick sets it so that reverse-path filtering accepts the replies
+	 * that come back through the marked path. Not undone, as wg-quick. */
+	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) != 1)
+		wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", cmd);
+	close(fd);
+}

@@ -33,6 +33,9 @@ int quick_dns_unset(const char *ifname);
 bool quick_has_default(const struct wgnl_device *dev, uint16_t family);
 /* The two policy rules wg-quick adds for a default route via table @table. */
 void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2]);
+/* sysctl net.ipv4.conf.all.src_valid_mark=1 (a warning naming @cmd when
+ * it cannot be set), as wg-quick does for IPv4 policy routing. */
+void quick_src_valid_mark(const char *cmd);
 /* Write @cfg (wg-quick format) to @path through a 0600 temporary file and a
  * rename. Returns 0 or -errno. */
 int quick_write_file(const char *path, const struct wgnl_config *cfg);

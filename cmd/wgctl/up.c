@@ -3,7 +3,6 @@
  * a failure midway undoes them in reverse and the one error line says what
  * failed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,23 +132,38 @@ static ssize_t route_list(const struct wgnl_device *dev, struct wgnl_prefix **re
 	return (ssize_t)out;
 }
 
-static void src_valid_mark(void)
-{
-	/* wg-quick sets it so that reverse-path filtering accepts the replies
-	 * that come back through the marked path. Not undone, as wg-quick. */
-	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+/* The routes through the link in @table, listed once per table: an allowed
+ * IP already routed there (the kernel's subnet route for an Address, a route
+ * someone added) is left as it is and not recorded for undo. */
+struct table_routes {
+	uint32_t table;
+	bool listed;
+	struct wgnl_prefix *v;
+	int n;
+};
 
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		wgk_warn("up: cannot set net.ipv4.conf.all.src_valid_mark=1");
-	close(fd);
+static int route_present(struct up_state *s, struct table_routes *tr, const struct wgnl_prefix *p)
+{
+	if (!tr->listed) {
+		tr->n = wgnl_route_list(s->ctx, s->ifname, tr->table, &tr->v);
+		if (tr->n < 0)
+			return tr->n;
+		tr->listed = true;
+	}
+	for (int i = 0; i < tr->n; i++)
+		if (!wgnl_prefix_cmp(&tr->v[i], p))
+			return 1;
+	return 0;
 }
 
 static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_t policy_table)
 {
 	const struct wgnl_quick *q = &cfg->quick;
 	struct wgnl_prefix *routes = NULL;
+	struct table_routes tabs[2] = {
+		{ .table = q->table_mode == WGNL_TABLE_ID ? q->table : 0 },
+		{ .table = policy_table },
+	};
 	bool policy_done[2] = { false, false };
 	char buf[64];
 	ssize_t n;
@@ -164,18 +178,34 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 	}
 	for (ssize_t i = 0; i < n && !rc; i++) {
 		const struct wgnl_prefix *p = &routes[i];
-		uint32_t table = q->table_mode == WGNL_TABLE_ID ? q->table : 0;
+		struct table_routes *tr = &tabs[0];
 		int fam = p->family == AF_INET6;
 
 		if (q->table_mode == WGNL_TABLE_AUTO && p->cidr == 0)
-			table = policy_table;
-		r = wgnl_route_add(s->ctx, s->ifname, p, table);
+			tr = &tabs[1];
+		/* 1: created (ours to undo); 0: present, left alone. */
+		r = route_present(s, tr, p);
+		r = r < 0 ? r : r ? 0 : wgnl_route_add(s->ctx, s->ifname, p, tr->table);
+		if (r == -EEXIST) {
+			char tname[16] = "main";
+
+			/* As wg-quick: a route to the same destination through
+			 * another interface is a conflict, never taken over. */
+			if (tr->table)
+				snprintf(tname, sizeof(tname), "%u", tr->table);
+			wgk_error("up: cannot add route %s via '%s': a route to it already exists in "
+				  "table %s through another interface (remove it, or change AllowedIPs "
+				  "or Table)", wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname, tname);
+			rc = WGK_EXIT_SYSTEM;
+			break;
+		}
 		if (r < 0) {
 			rc = wgctl_fail(s->ctx, r, "up: cannot add route %s via '%s'",
 					wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname);
 			break;
 		}
-		rc = done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = table });
+		if (r == 1)
+			rc = done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (rc || q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
 		struct wgnl_rule rules[2];
@@ -188,12 +218,16 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 						wgnl_prefix_format(p, buf, sizeof(buf)));
 				break;
 			}
-			rc = done(s, (struct undo){ .kind = U_RULE, .rule = rules[k] });
+			/* A rule that was already there stays on undo. */
+			if (r == 1)
+				rc = done(s, (struct undo){ .kind = U_RULE, .rule = rules[k] });
 		}
 		if (!rc && p->family == AF_INET)
-			src_valid_mark();
+			quick_src_valid_mark("up");
 		policy_done[fam] = true;
 	}
+	free(tabs[0].v);
+	free(tabs[1].v);
 	free(routes);
 	return rc;
 }
@@ -228,6 +262,8 @@ int cmd_up(int argc, char **argv)
 	const char *arg = NULL;
 	bool userspace = false, existing = false;
 	uint32_t policy_table = 0;
+	struct wgnl_prefix *had = NULL;
+	int n_had = 0;
 	char buf[64];
 	int rc, r;
 
@@ -335,16 +371,28 @@ int cmd_up(int argc, char **argv)
 	if (rc)
 		goto fail;
 
+	/* An address the link already had is not up's to remove on undo (and
+	 * removing the last IPv4 one would flush every IPv4 route of the link). */
+	if (existing) {
+		n_had = wgnl_addr_list(s.ctx, t.ifname, &had);
+		if (n_had < 0) {
+			rc = wgctl_fail(s.ctx, n_had, "up: cannot read the addresses of '%s'", t.ifname);
+			goto fail;
+		}
+	}
 	for (size_t i = 0; i < cfg->quick.n_addresses; i++) {
 		const struct wgnl_prefix *a = &cfg->quick.addresses[i];
+		bool present = false;
 
+		for (int k = 0; k < n_had && !present; k++)
+			present = !wgnl_prefix_cmp(&had[k], a);
 		r = wgnl_addr_add(s.ctx, t.ifname, a);
 		if (r < 0) {
 			rc = wgctl_fail(s.ctx, r, "up: cannot add address %s to '%s'",
 					wgnl_prefix_format(a, buf, sizeof(buf)), t.ifname);
 			goto fail;
 		}
-		if ((rc = done(&s, (struct undo){ .kind = U_ADDR, .prefix = *a })))
+		if (!present && (rc = done(&s, (struct undo){ .kind = U_ADDR, .prefix = *a })))
 			goto fail;
 	}
 
@@ -392,6 +440,7 @@ int cmd_up(int argc, char **argv)
 fail:
 	rollback(&s);
 out:
+	free(had);
 	free(s.undo);
 	wgnl_device_free(s.prev);
 	wgnl_config_free(cfg);

@@ -422,7 +422,13 @@ int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_pr
 int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret);
 
 /* Add/remove route @dst via @ifname in routing table @table (0 = main).
- * Add is idempotent (replace); delete returns -ESRCH when absent. */
+ * Add never replaces a route (NLM_F_EXCL): it returns 1 when it created the
+ * route, 0 when the kernel already held an equal route through @ifname
+ * (made by anyone, e.g. the kernel's subnet route; not created, so not the
+ * caller's to undo), -EEXIST when an equal route (same table, destination and
+ * metric) goes through another interface (left alone; the error message
+ * says so). IPv6 routes of another metric do not collide: callers that must
+ * not stack one list the table first. Delete returns -ESRCH when absent. */
 int wgnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
 		   uint32_t table);
 int wgnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
@@ -440,9 +446,14 @@ struct wgnl_rule {
 	uint32_t table;         /* lookup this table (0: main) */
 	int suppress_prefixlen; /* -1: unset; 0: suppress_prefixlength 0 */
 };
-/* Add/remove @r. Add is idempotent; delete returns -ENOENT when absent. */
+/* Add/remove @r. Add returns 1 when it created the rule, 0 when an equal
+ * rule was already there (not the caller's to undo); delete returns -ENOENT
+ * when absent. */
 int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
+/* Is a rule equal to @r (priority compared only when r->priority is set)
+ * in the kernel? 1, 0, -EINVAL or -errno. */
+int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 
 #if defined(WGNL_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

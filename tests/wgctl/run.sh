@@ -142,8 +142,10 @@ fi
 ID=$$
 # start_wg NS IF: a namespace with a wireguard-go device in it.
 start_wg() {
-	ip netns add "$1" || return 1
-	NSS="$NSS $1"
+	if [ ! -e "/run/netns/$1" ]; then
+		ip netns add "$1" || return 1
+		NSS="$NSS $1"
+	fi
 	ip netns exec "$1" setsid wireguard-go -f "$2" >"$T/$2.log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=0
@@ -483,6 +485,53 @@ EOC
 	expect "down: Table = 1234" 0
 else
 	nok "up rollback: start wireguard-go" "$(cat "$T/$IF3.log")"
+fi
+# Routes and rules up did not create are not up's to undo: a failed up
+# leaves the ones that were there; a route through another interface is a
+# conflict (reported, left alone); the kernel's subnet route stays as made.
+IF4=wcw$ID
+NS4=wc-w$ID
+if start_wg "$NS4" "$IF4"; then
+	W4() { ip netns exec "$NS4" "$WGCTL" "$@"; }
+	cat >"$T/etc/$IF4.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+Address = 10.60.0.1/24
+PostUp = false
+
+[Peer]
+PublicKey = $P1
+AllowedIPs = 0.0.0.0/0, 10.57.0.0/16, fd57::/64, 10.60.0.0/24
+EOC
+	ip -n "$NS4" link set "$IF4" up
+	ip -n "$NS4" addr add 10.60.0.1/24 dev "$IF4"
+	ip -n "$NS4" route add 10.57.0.0/16 dev "$IF4"
+	ip -n "$NS4" -6 route add fd57::/64 dev "$IF4"
+	ip -n "$NS4" route add default dev "$IF4" table 51820
+	ip -n "$NS4" rule add table main suppress_prefixlength 0
+	ip -n "$NS4" route show table all >"$T/routes.before"
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up over existing routes, failing PostUp exits 5" 5
+	check "failed up: the routes that were there survive" 'ip -n "$NS4" route show dev "$IF4" | grep -q "^10.57.0.0/16" && ip -n "$NS4" -6 route show dev "$IF4" | grep -q "^fd57::/64" && ip -n "$NS4" route show table 51820 | grep -q "^default dev $IF4"' 'ip -n "$NS4" route show table all'
+	check "failed up: the address that was there survives" 'ip -n "$NS4" addr show "$IF4" | grep -q "inet 10.60.0.1/24"'
+	check "failed up: the rule that was there survives" 'ip -n "$NS4" rule | grep -q "from all lookup main suppress_prefixlength 0"' 'ip -n "$NS4" rule'
+	check "failed up: the rule up added is gone" '! ip -n "$NS4" rule | grep -q "fwmark 0xca6c"' 'ip -n "$NS4" rule'
+	sed -i 's/^PostUp = false$/PostUp = true/' "$T/etc/$IF4.conf"
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up over existing routes" 0
+	check "up: the kernel's subnet route keeps proto kernel and src" 'ip -n "$NS4" route show dev "$IF4" | grep -q "^10.60.0.0/24 proto kernel scope link src 10.60.0.1"' 'ip -n "$NS4" route show dev "$IF4"'
+	run W4 down "$T/etc/$IF4.conf"
+	expect "down after up over existing routes" 0
+	# A route through another interface (lo) is a conflict.
+	start_wg "$NS4" "$IF4" || nok "restart wireguard-go" "$(cat "$T/$IF4.log")"
+	ip -n "$NS4" route add 10.57.0.0/16 dev lo
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up: a route through another interface is a conflict (exit 5)" 5
+	check "up conflict: the error names the route and says why" 'grep -q "cannot add route 10.57.0.0/16 via .$IF4.: a route to it already exists in table main through another interface" "$T/err"' 'cat "$T/err"'
+	check "up conflict: the other interface keeps its route" 'ip -n "$NS4" route show 10.57.0.0/16 | grep -q "dev lo"' 'ip -n "$NS4" route show table all'
+	check "up conflict: rolled back (no route, rule or address left)" '[ -z "$(ip -n "$NS4" route show table all dev "$IF4" | grep -v "^local\|^multicast\|^fe80\|^ff00")" ] && ! ip -n "$NS4" rule | grep -q 0xca6c && ! ip -n "$NS4" addr show "$IF4" | grep -q 10.60.0.1' 'ip -n "$NS4" route show table all dev "$IF4"; ip -n "$NS4" rule'
+else
+	nok "existing routes: start wireguard-go" "$(cat "$T/$IF4.log")"
 fi
 printf '[Interface]\nPrivateKey = %s\nAddress = 10.0.0.300/24\n' "$PRIV" >"$T/etc/wcx$ID.conf"
 run "$WGCTL" up "$T/etc/wcx$ID.conf"
