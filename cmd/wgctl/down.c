@@ -42,6 +42,10 @@ static int save_config(struct wgnl_ctx *ctx, const struct quick_target *t,
 	return 0;
 }
 
+/* wg-quick's policy rules for table = fwmark. The "not fwmark T lookup T"
+ * rule names this tunnel's table, so it goes in every family where it is
+ * (a family whose /0 was edited away still counts); the shared
+ * "suppress_prefixlength 0" rule goes where that rule was or a /0 is. */
 static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 {
 	static const uint16_t families[] = { AF_INET, AF_INET6 };
@@ -50,12 +54,13 @@ static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 	if (!cur->fwmark)
 		return 0;
 	for (size_t f = 0; f < 2; f++) {
+		bool had = quick_has_default(cur, families[f]);
 		struct wgnl_rule rules[2];
 
-		if (!quick_has_default(cur, families[f]))
-			continue;
 		quick_rules(families[f], cur->fwmark, rules);
 		for (int k = 0; k < 2; k++) {
+			if (k == 1 && !had)
+				break;
 			/* Duplicates can exist (an earlier up that was not taken
 			 * down): delete until none is left, a bounded number of
 			 * times. */
@@ -69,6 +74,7 @@ static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 							"table %u", cur->fwmark);
 					break;
 				}
+				had = true;
 			}
 		}
 	}
