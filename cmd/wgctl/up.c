@@ -244,6 +244,20 @@ static void up_help(void)
 	       "instead of creating a kernel link.\n");
 }
 
+/* A userspace device (UAPI socket) without a private key or peers. */
+static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
+{
+	struct wgnl_device *dev = NULL;
+	bool fresh;
+
+	if (wgnl_backend_for(ctx, ifname) != WGNL_BACKEND_UAPI || wgnl_get_device(ctx, ifname, &dev) < 0)
+		return false;
+	fresh = !dev->n_peers && (!(dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) ||
+				  wgnl_key_is_zero(dev->private_key));
+	wgnl_device_free(dev);
+	return fresh;
+}
+
 static int warn_permissions(const char *path)
 {
 	struct stat st;
@@ -318,8 +332,13 @@ int cmd_up(int argc, char **argv)
 
 	r = wgnl_link_get(s.ctx, t.ifname, &link);
 	if (r == 0) {
-		if (!userspace && wgnl_backend_for(s.ctx, t.ifname) != WGNL_BACKEND_UAPI) {
-			wgk_error("up: '%s' already exists", t.ifname);
+		/* As wg-quick: an interface that exists is not brought up
+		 * again (PostUp twice, a new port, lost packets). The one
+		 * exception is a userspace device started by hand and never
+		 * configured. */
+		if (!fresh_userspace(s.ctx, t.ifname)) {
+			wgk_error("up: '%s' already exists (to apply a changed file to a running "
+				  "interface: wgctl sync %s FILE)", t.ifname, t.ifname);
 			rc = WGK_EXIT_SYSTEM;
 			goto out;
 		}

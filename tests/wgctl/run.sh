@@ -436,6 +436,13 @@ EOC
 	check "up: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0"'
 	check "up: no v6 policy rules without ::/0" '! ip -n "$NS2" -6 rule | grep -q 51820'
 	check "up: sync record written, 0600" '[ "$(stat -c %a "$T/state/$IF2.conf")" = 600 ] && ! grep -q PrivateKey "$T/state/$IF2.conf"'
+	# A second up of the running interface is refused and changes nothing.
+	rm -f "$T/postup" "$T/preup"
+	lp=$(W2 show "$IF2" listen-port)
+	run W2 up "$T/etc/$IF2.conf"
+	expect "up: a second up of a running interface exits 5" 5
+	check "up: the refusal says it exists and points to sync" 'grep -q "already exists" "$T/err" && grep -q "wgctl sync" "$T/err"' 'cat "$T/err"'
+	check "up: refused, so no PreUp/PostUp ran and the port is unchanged" '[ ! -e "$T/preup" ] && [ ! -e "$T/postup" ] && [ "$(W2 show "$IF2" listen-port)" = "$lp" ]'
 	W2 set "$IF2" peer "$P2" allowed-ips 10.46.0.0/24
 	run W2 down "$T/etc/$IF2.conf"
 	expect "down" 0
