@@ -77,6 +77,27 @@ case_up_twice() {
 	return 0
 }
 
+# An allowed IP equal to the subnet of an Address: the route the kernel made
+# for the address stays as it made it (src, proto kernel), never replaced.
+case_kernel_subnet_route_kept() {
+	need_wgctl
+	ns_add k-qa
+	mkdir -p /tmp/k-q
+	key_file /tmp/k-q/a.key
+	quick_conf /tmp/k-q/k-qwa.conf /tmp/k-q/a.key 10.242.7.1/24 51815 \
+		"$(fake_key 7)" "10.242.7.0/24, 10.242.8.0/24" 192.168.247.2:51816
+	nsx k-qa ip route show table all >/tmp/k-q/before
+	must nsx k-qa wgctl up /tmp/k-q/k-qwa.conf
+	nsx k-qa ip route show 10.242.7.0/24 >/tmp/k-q/r
+	cat /tmp/k-q/r
+	assert_eq "$(wc -l </tmp/k-q/r)" 1 "routes to 10.242.7.0/24"
+	grep -q 'src 10.242.7.1' /tmp/k-q/r || die "the kernel's subnet route lost its src: $(cat /tmp/k-q/r)"
+	nsx k-qa ip route show 10.242.8.0/24 | grep -q 'dev k-qwa' || die "no route to 10.242.8.0/24"
+	must nsx k-qa wgctl down /tmp/k-q/k-qwa.conf
+	nsx k-qa ip route show table all >/tmp/k-q/after
+	assert_same /tmp/k-q/before /tmp/k-q/after "routes before up and after down"
+}
+
 # pol_conf FILE ALLOWED [LISTENPORT]: a wg-quick file for k-qwp with AllowedIPs ALLOWED.
 pol_conf() {
 	(umask 077; cat >"$1" <<CONF
@@ -177,3 +198,4 @@ case_sync_policy_routing() {
 ktest_case up_ping_down case_up_ping_down
 ktest_case up_twice_refused case_up_twice
 ktest_case sync_policy_routing case_sync_policy_routing
+ktest_case kernel_subnet_route_kept case_kernel_subnet_route_kept
