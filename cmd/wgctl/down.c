@@ -87,12 +87,16 @@ int cmd_down(int argc, char **argv)
 	struct wgnl_config *cfg = NULL;
 	struct wgnl_ctx *ctx = NULL;
 	struct quick_target t;
+	struct wgnl_link link;
+	char path[PATH_MAX];
 	int rc, first = 0, r;
 
 	if (wgctl_wants_help(argc, argv)) {
 		printf("Usage: wgctl down <config file | interface>\n"
 		       "Tear down an interface brought up with `wgctl up` (or wg-quick):\n"
-		       "SaveConfig, PreDown, policy rules, the link, DNS, PostDown.\n");
+		       "SaveConfig, PreDown, policy rules, the link, DNS, PostDown. <interface>\n"
+		       "means the file up used for it, else /etc/wireguard/<interface>.conf.\n"
+		       "An interface that does not exist: nothing changed, exit 0.\n");
 		return WGK_EXIT_OK;
 	}
 	if (argc != 2)
@@ -102,10 +106,26 @@ int cmd_down(int argc, char **argv)
 	rc = quick_target("down", argv[1], &t);
 	if (rc)
 		return rc;
-	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
+	/* A name: the file `up` used, when it recorded one. */
+	if (!strchr(argv[1], '/') && strcmp(argv[1], t.path) &&
+	    quick_path_recorded(t.ifname, path, sizeof(path)) == 1)
+		snprintf(t.path, sizeof(t.path), "%s", path);
+	rc = wgctl_open(&ctx);
 	if (rc)
 		return rc;
-	rc = wgctl_open(&ctx);
+	/* Already down: nothing to do, whatever became of the file. */
+	r = wgnl_link_get(ctx, t.ifname, &link);
+	if (r == -ENODEV) {
+		quick_path_forget(t.ifname);
+		wgctl_sync_forget(NULL, t.ifname);
+		printf("%s: not up, nothing changed\n", t.ifname);
+		goto out;
+	}
+	if (r < 0) {
+		rc = wgctl_fail(ctx, r, "down: cannot look up '%s'", t.ifname);
+		goto out;
+	}
+	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
 	if (!rc)
 		rc = wgctl_get_device(ctx, t.ifname, &cur);
 	if (rc)
@@ -131,6 +151,7 @@ int cmd_down(int argc, char **argv)
 		first = first ? first : rc;
 	} else {
 		wgctl_sync_forget(NULL, t.ifname);
+		quick_path_forget(t.ifname);
 	}
 	if (cfg->quick.n_dns && quick_have_resolvconf() && quick_dns_unset(t.ifname) < 0) {
 		wgk_error("down: resolvconf -d %s failed", t.ifname);

@@ -323,3 +323,91 @@ void quick_src_valid_mark(const char *cmd)
 		wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", cmd);
 	close(fd);
 }
+
+/* Beside the record `wgctl sync` keeps (sync.c: $WGCTL_STATE_DIR, else
+ * /var/lib/wgkit/sync): IF.path holds the config `up` used. */
+static int path_file(char *buf, size_t len, const char *ifname)
+{
+	const char *dir = getenv("WGCTL_STATE_DIR");
+
+	if (!dir || !*dir)
+		dir = "/var/lib/wgkit/sync";
+	if ((size_t)snprintf(buf, len, "%s/%s.path", dir, ifname) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int quick_path_record(const char *ifname, const char *path)
+{
+	char file[PATH_MAX], tmp[PATH_MAX + 8], *real = realpath(path, NULL), *slash;
+	int fd, r = 0;
+	ssize_t w;
+	size_t n;
+
+	if (!real)
+		return -errno;
+	r = path_file(file, sizeof(file), ifname);
+	if (r == 0 && snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >= (int)sizeof(tmp))
+		r = -ENAMETOOLONG;
+	if (r < 0) {
+		free(real);
+		return r;
+	}
+	slash = strrchr(tmp, '/');
+	*slash = '\0';
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		free(real);
+		return r;
+	}
+	*slash = '/';
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		free(real);
+		return r;
+	}
+	n = strlen(real);
+	real[n] = '\n';
+	w = write(fd, real, n + 1);
+	if (w != (ssize_t)(n + 1))
+		r = w < 0 ? -errno : -EIO;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, file) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(real);
+	return r;
+}
+
+int quick_path_recorded(const char *ifname, char *out, size_t len)
+{
+	char file[PATH_MAX];
+	ssize_t n;
+	int fd, r = path_file(file, sizeof(file), ifname);
+
+	if (r < 0)
+		return r;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, out, len - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	/* Only an absolute path, whole: anything else is no record. */
+	return out[0] == '/' && (size_t)n < len - 1 ? 1 : 0;
+}
+
+void quick_path_forget(const char *ifname)
+{
+	char file[PATH_MAX];
+
+	if (path_file(file, sizeof(file), ifname) == 0)
+		unlink(file);
+}

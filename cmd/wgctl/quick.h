@@ -36,6 +36,12 @@ void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2]);
 /* sysctl net.ipv4.conf.all.src_valid_mark=1 (a warning naming @cmd when
  * it cannot be set), as wg-quick does for IPv4 policy routing. */
 void quick_src_valid_mark(const char *cmd);
+/* The config path `up` used for @ifname, recorded (absolute) so that
+ * `down IF` finds it: record (0 or -errno), read into @out (1 found, 0 none,
+ * -errno), forget. */
+int quick_path_record(const char *ifname, const char *path);
+int quick_path_recorded(const char *ifname, char *out, size_t len);
+void quick_path_forget(const char *ifname);
 /* Write @cfg (wg-quick format) to @path through a 0600 temporary file and a
  * rename. Returns 0 or -errno. */
 int quick_write_file(const char *path, const struct wgnl_config *cfg);

@@ -454,6 +454,11 @@ int cmd_up(int argc, char **argv)
 	r = wgctl_sync_record(NULL, t.ifname, cfg);
 	if (r < 0)
 		wgk_warn("up: cannot record the applied state for 'wgctl sync': %s", strerror(-r));
+	/* What `down IF` reads the file from. */
+	r = quick_path_record(t.ifname, t.path);
+	if (r < 0)
+		wgk_warn("up: cannot record the config path for 'wgctl down %s': %s", t.ifname,
+			 strerror(-r));
 	goto out;
 
 fail:

@@ -444,8 +444,10 @@ EOC
 	check "up: the refusal says it exists and points to sync" 'grep -q "already exists" "$T/err" && grep -q "wgctl sync" "$T/err"' 'cat "$T/err"'
 	check "up: refused, so no PreUp/PostUp ran and the port is unchanged" '[ ! -e "$T/preup" ] && [ ! -e "$T/postup" ] && [ "$(W2 show "$IF2" listen-port)" = "$lp" ]'
 	W2 set "$IF2" peer "$P2" allowed-ips 10.46.0.0/24
-	run W2 down "$T/etc/$IF2.conf"
-	expect "down" 0
+	check "up: the config path is recorded for down" '[ "$(cat "$T/state/$IF2.path")" = "$(realpath "$T/etc/$IF2.conf")" ]'
+	# By name: there is no /etc/wireguard/$IF2.conf, the recorded path is used.
+	run W2 down "$IF2"
+	expect "down IF finds the config up used" 0
 	check "down: PreDown and PostDown ran" 'grep -q "^pre $IF2$" "$T/predown" && grep -q "^post $IF2$" "$T/postdown"'
 	check "down: link deleted" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
 	check "down: sync record dropped" '[ ! -e "$T/state/$IF2.conf" ]'
@@ -454,8 +456,14 @@ EOC
 	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" -name "*.wgctl-*")" ]'
 	check "down: SaveConfig wrote the running peers" 'grep -q "^PublicKey = $P2$" "$T/etc/$IF2.conf" && grep -q "^Address = 10.44.0.1/24, fd44::1/64$" "$T/etc/$IF2.conf"' 'echo "$(cat "$T/etc/$IF2.conf")"'
 	check "down: SaveConfig kept the hooks" 'grep -q "^PostUp = echo post %i" "$T/etc/$IF2.conf"'
+	check "down: the path record dropped" '[ ! -e "$T/state/$IF2.path" ]'
 	run W2 down "$T/etc/$IF2.conf"
-	expect "down: no such interface exits 3" 3
+	expect "down again: exit 0" 0
+	check "down again: says nothing changed" 'grep -q "nothing changed" "$T/out"' 'cat "$T/out" "$T/err"'
+	run W2 down "$IF2"
+	expect "down again by name (no config anywhere): exit 0" 0
+	run W2 down "wcnever$ID"
+	expect "down of an interface never up, without a config: exit 0" 0
 else
 	nok "up/down: start wireguard-go" "$(cat "$T/$IF2.log")"
 fi
