@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "quick.h"
 
@@ -89,6 +90,7 @@ int cmd_down(int argc, char **argv)
 	struct quick_target t;
 	struct wgnl_link link;
 	char path[PATH_MAX];
+	bool uapi;
 	int rc, first = 0, r;
 
 	if (wgctl_wants_help(argc, argv)) {
@@ -145,7 +147,13 @@ int cmd_down(int argc, char **argv)
 		rc = remove_rules(ctx, cur);
 		first = first ? first : rc;
 	}
+	uapi = wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI;
 	r = wgnl_link_del(ctx, t.ifname);
+	/* A userspace implementation exits when its link goes and removes its
+	 * socket: wait (bounded) so that an `up` right after starts afresh. */
+	for (int i = 0; r >= 0 && uapi && i < 30 &&
+			wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI; i++)
+		usleep(100000);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "down: cannot delete '%s'", t.ifname);
 		first = first ? first : rc;

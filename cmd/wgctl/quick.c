@@ -411,3 +411,81 @@ void quick_path_forget(const char *ifname)
 	if (path_file(file, sizeof(file), ifname) == 0)
 		unlink(file);
 }
+
+const char *quick_userspace_prog(const char *opt)
+{
+	const char *env = getenv("WG_QUICK_USERSPACE_IMPLEMENTATION");
+
+	if (opt && *opt)
+		return opt;
+	return env && *env ? env : "wireguard-go";
+}
+
+/* wireguard-go makes its TUN device and socket, then detaches and exits 0;
+ * an implementation that stays in the foreground is left running once its
+ * socket is there. 10 s: under load or emulation the Go runtime alone can
+ * take seconds to start. */
+#define USERSPACE_WAIT_TENTHS 100
+
+int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *prog,
+			  const char *ifname)
+{
+	char *argv[] = { (char *)prog, (char *)ifname, NULL }, why[96];
+	struct wgnl_link link;
+	int status, devnull;
+	bool exited = false;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		wgk_error("%s: cannot start '%s' for '%s': %s", cmd, wgk_q(prog), ifname,
+			  strerror(errno));
+		return WGK_EXIT_SYSTEM;
+	}
+	if (pid == 0) {
+		/* Its banner and log are not ours to print; a failure is
+		 * reported by its exit status. */
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		signal(SIGPIPE, SIG_DFL);
+		execvp(prog, argv);
+		_exit(127);
+	}
+	for (int i = 0; i < USERSPACE_WAIT_TENTHS; i++) {
+		if (!exited) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+
+			if (w == pid) {
+				exited = true;
+				if (status != 0)
+					break;
+			}
+		}
+		if (wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_UAPI &&
+		    wgnl_link_get(ctx, ifname, &link) == 0)
+			return 0;
+		if (exited && i > 20)
+			break; /* detached, yet nothing after 2 s more */
+		usleep(100000);
+	}
+	if (!exited) {
+		/* Ours, started above: stopped by its pid. */
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		wgk_error("%s: '%s' did not create '%s' and its UAPI socket within %d s", cmd,
+			  wgk_q(prog), ifname, USERSPACE_WAIT_TENTHS / 10);
+		return WGK_EXIT_SYSTEM;
+	}
+	if (status == 0)
+		snprintf(why, sizeof(why), "exited without creating it");
+	else
+		describe_status(why, sizeof(why), status);
+	wgk_error("%s: cannot start the userspace implementation '%s' for '%s': %s", cmd,
+		  wgk_q(prog), ifname, why);
+	return WGK_EXIT_SYSTEM;
+}

@@ -42,6 +42,13 @@ void quick_src_valid_mark(const char *cmd);
 int quick_path_record(const char *ifname, const char *path);
 int quick_path_recorded(const char *ifname, char *out, size_t len);
 void quick_path_forget(const char *ifname);
+/* The userspace implementation to start: @opt (--userspace=PROG), else
+ * $WG_QUICK_USERSPACE_IMPLEMENTATION, else "wireguard-go". */
+const char *quick_userspace_prog(const char *opt);
+/* Run `PROG IFNAME` (as wg-quick does) and wait, bounded, until the link and
+ * its UAPI socket exist. Exit code (0: ready). */
+int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *prog,
+			  const char *ifname);
 /* Write @cfg (wg-quick format) to @path through a 0600 temporary file and a
  * rename. Returns 0 or -errno. */
 int quick_write_file(const char *path, const struct wgnl_config *cfg);

@@ -234,14 +234,16 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 
 static void up_help(void)
 {
-	printf("Usage: wgctl up [--userspace] <config file | interface>\n"
+	printf("Usage: wgctl up [--userspace[=PROG]] <config file | interface>\n"
 	       "Bring up an interface from a wg-quick config (<interface> means\n"
 	       "/etc/wireguard/<interface>.conf): PreUp, create the link, configure it,\n"
 	       "Address, MTU (default 1420), link up, routes for the peers' allowed IPs\n"
 	       "(Table=off: none; Table=N: table N; default: main, and policy routing for\n"
 	       "0.0.0.0/0 and ::/0), DNS via resolvconf, PostUp. A failure undoes the steps\n"
-	       "done. --userspace: configure an existing userspace device (e.g. wireguard-go)\n"
-	       "instead of creating a kernel link.\n");
+	       "done. An interface that exists is refused (use sync), except a userspace\n"
+	       "device never configured. Without WireGuard in the kernel, or with\n"
+	       "--userspace, `PROG <interface>` makes the device (PROG: the option's, else\n"
+	       "$WG_QUICK_USERSPACE_IMPLEMENTATION, else wireguard-go).\n");
 }
 
 /* A userspace device (UAPI socket) without a private key or peers. */
@@ -275,6 +277,7 @@ int cmd_up(int argc, char **argv)
 	struct wgnl_link link;
 	const char *arg = NULL;
 	bool userspace = false, existing = false;
+	const char *userspace_prog = NULL;
 	uint32_t policy_table = 0;
 	struct wgnl_prefix *had = NULL;
 	int n_had = 0;
@@ -286,12 +289,18 @@ int cmd_up(int argc, char **argv)
 		return WGK_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--userspace"))
+		if (!strcmp(argv[i], "--userspace")) {
 			userspace = true;
-		else if (!arg)
+		} else if (!strncmp(argv[i], "--userspace=", 12)) {
+			userspace = true;
+			userspace_prog = argv[i] + 12;
+			if (!*userspace_prog)
+				return wgctl_usage("up", "--userspace= needs a program");
+		} else if (!arg) {
 			arg = argv[i];
-		else
+		} else {
 			return wgctl_usage("up", "unexpected argument '%s'", wgk_q(argv[i]));
+		}
 	}
 	if (!arg)
 		return wgctl_usage("up", "expected a config file or an interface name");
@@ -346,11 +355,6 @@ int cmd_up(int argc, char **argv)
 	} else if (r != -ENODEV) {
 		rc = wgctl_fail(s.ctx, r, "up: cannot look up '%s'", t.ifname);
 		goto out;
-	} else if (userspace) {
-		wgk_error("up: --userspace: no interface '%s' (start the userspace "
-			  "implementation first)", t.ifname);
-		rc = WGK_EXIT_NOTFOUND;
-		goto out;
 	}
 
 	rc = quick_hooks("up", t.ifname, "PreUp", cfg->quick.pre_up, cfg->quick.n_pre_up);
@@ -358,24 +362,33 @@ int cmd_up(int argc, char **argv)
 		goto out;
 
 	if (!existing) {
-		r = wgnl_link_add(s.ctx, t.ifname, "wireguard");
-		if (r == -EOPNOTSUPP &&
-		    wgnl_backend_for(s.ctx, t.ifname) == WGNL_BACKEND_UAPI &&
-		    wgnl_link_get(s.ctx, t.ifname, &link) == 0) {
-			existing = true;
-		} else if (r < 0) {
-			if (r == -EOPNOTSUPP)
-				wgk_error("up: cannot create '%s': this kernel has no WireGuard (start "
-					  "a userspace implementation and use --userspace)", t.ifname);
-			else
-				wgctl_fail(s.ctx, r, "up: cannot create '%s'", t.ifname);
-			rc = wgk_exit_for_errno(r);
-			if (r == -EOPNOTSUPP)
-				rc = WGK_EXIT_SYSTEM;
-			goto fail;
-		} else if ((rc = done(&s, (struct undo){ .kind = U_LINK }))) {
+		r = userspace ? -EOPNOTSUPP : wgnl_link_add(s.ctx, t.ifname, "wireguard");
+		if (r == -EOPNOTSUPP) {
+			/* As wg-quick: no WireGuard in this kernel (or asked
+			 * for): the userspace implementation makes the device. */
+			const char *prog = quick_userspace_prog(userspace_prog);
+
+			if (!userspace)
+				wgk_note("up: this kernel has no WireGuard: starting the userspace "
+					 "implementation '%s'", wgk_q(prog));
+			/* A socket without its link is a stale one left by an
+			 * implementation that died: it would answer no one. */
+			if (wgnl_backend_for(s.ctx, t.ifname) == WGNL_BACKEND_UAPI) {
+				snprintf(buf, sizeof(buf), "/var/run/wireguard/%s.sock", t.ifname);
+				unlink(buf);
+			}
+			rc = quick_userspace_start("up", s.ctx, prog, t.ifname);
+			if (rc)
+				goto fail;
+			r = 0;
+		}
+		if (r < 0) {
+			rc = wgctl_fail(s.ctx, r, "up: cannot create '%s'", t.ifname);
 			goto fail;
 		}
+		/* Deleting the link stops a userspace implementation too. */
+		if ((rc = done(&s, (struct undo){ .kind = U_LINK })))
+			goto fail;
 	}
 	if (existing) {
 		/* Keep what the device held, to put it back if this or a later

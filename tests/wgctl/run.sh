@@ -22,6 +22,10 @@ PIDS="" NSS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	# Userspace implementations wgctl up started in our namespaces.
+	for n in $NSS; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
+	done
 	for n in $NSS; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T"
 }
@@ -464,6 +468,25 @@ EOC
 	expect "down again by name (no config anywhere): exit 0" 0
 	run W2 down "wcnever$ID"
 	expect "down of an interface never up, without a config: exit 0" 0
+
+	# down made wireguard-go exit; up starts the userspace implementation
+	# as wg-quick does ($WG_QUICK_USERSPACE_IMPLEMENTATION, --userspace=PROG).
+	run env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go ip netns exec "$NS2" "$WGCTL" up "$T/etc/$IF2.conf"
+	expect "up after down: starts \$WG_QUICK_USERSPACE_IMPLEMENTATION" 0
+	check "up after down: the device runs and is configured" '[ -S "/var/run/wireguard/$IF2.sock" ] && [ "$(W2 show "$IF2" public-key)" = "$PUB" ] && ip -n "$NS2" addr show "$IF2" | grep -q "inet 10.44.0.1/24"' 'cat "$T/err"'
+	run W2 down "$IF2"
+	expect "down of the started implementation" 0
+	check "down: the implementation is gone with its socket" '[ ! -S "/var/run/wireguard/$IF2.sock" ] && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
+	run W2 up --userspace=wireguard-go "$T/etc/$IF2.conf"
+	expect "up --userspace=wireguard-go" 0
+	check "up --userspace=PROG: the device runs" '[ "$(W2 show "$IF2" public-key)" = "$PUB" ]'
+	run W2 down "$IF2"
+	expect "down after up --userspace=PROG" 0
+	run W2 up --userspace=false "$T/etc/$IF2.conf"
+	expect "up --userspace=false: a failing implementation exits 5" 5
+	check "up --userspace=false: the error names it and nothing is left" 'grep -q "userspace implementation .false." "$T/err" && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1' 'cat "$T/err"'
+	run W2 up --userspace=/nonexistent/wg-impl "$T/etc/$IF2.conf"
+	expect "up --userspace=missing program exits 5" 5
 else
 	nok "up/down: start wireguard-go" "$(cat "$T/$IF2.log")"
 fi
