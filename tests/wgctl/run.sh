@@ -378,6 +378,23 @@ expect "peer add: bad key exits 2" 2
 run W peer frob "$IF" "$K"
 expect "peer: unknown subcommand is a usage error" 1
 
+# reresolve: endpoint names resolved again (localhost: /etc/hosts, no DNS
+# query leaves the machine); only a peer the device has, only its endpoint.
+W set "$IF" peer "$P1" endpoint 127.0.0.2:51960 allowed-ips 10.61.0.0/24
+printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\nEndpoint = localhost:51960\nAllowedIPs = 10.61.0.0/24\n\n[Peer]\nPublicKey = %s\nEndpoint = localhost:51961\nAllowedIPs = 10.62.0.0/24\n' \
+	"$PRIV" "$P1" "$P2" >"$T/rr.conf"
+W set "$IF" peer "$P2" remove
+peers_before=$(W show "$IF" peers | sort)
+run W reresolve "$IF" "$T/rr.conf"
+expect "reresolve" 0
+check "reresolve: the moved endpoint is set" 'W show "$IF" endpoints | awk -F"\t" -v k="$P1" "\$1 == k" | cut -f2 | grep -Eqx "(127\.0\.0\.1|\[::1\]):51960"' 'W show "$IF" endpoints; cat "$T/out" "$T/err"'
+check "reresolve: reports one change" 'grep -q "^$IF: 1 endpoint(s) changed" "$T/out"' 'cat "$T/out"'
+check "reresolve: no peer created, allowed IPs untouched" '[ "$(W show "$IF" peers | sort)" = "$peers_before" ] && [ "$(ips "$P1")" = 10.61.0.0/24 ]'
+run W reresolve "$IF" "$T/rr.conf"
+check "reresolve again: exit 0, nothing changed" '[ $rc = 0 ] && grep -q "nothing changed" "$T/out"' 'cat "$T/out" "$T/err"'
+run W reresolve "wcnone$ID" "$T/rr.conf"
+expect "reresolve: unknown interface exits 3" 3
+
 # Not found
 for c in "show wcnone$ID" "showconf wcnone$ID" "set wcnone$ID listen-port 1" "peer remove wcnone$ID $K" "peer add wcnone$ID $K" "syncconf wcnone$ID $T/a.conf"; do
 	# shellcheck disable=SC2086
