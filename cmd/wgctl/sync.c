@@ -847,6 +847,21 @@ static bool link_local6(const struct wgnl_prefix *p)
 	       (p->ip6.s6_addr[1] & 0xc0) == 0x80;
 }
 
+/* Is @p the subnet of one of the file's addresses? Then the kernel made that
+ * route for the address (`up` left it alone) and it is not ours to remove. */
+static bool address_subnet(const struct wgnl_config *cfg, const struct wgnl_prefix *p)
+{
+	for (size_t i = 0; i < cfg->quick.n_addresses; i++) {
+		struct wgnl_prefix a = cfg->quick.addresses[i];
+
+		a.flags = 0;
+		wgnl_prefix_mask(&a);
+		if (!wgnl_prefix_cmp(&a, p))
+			return true;
+	}
+	return false;
+}
+
 /* wg-quick's policy routing, per family, as `down` and then `up` of the file
  * would leave it: the running fwmark @old_pt names the table `up` chose (its
  * "not fwmark T lookup T" rule shows the family was policy-routed); the file
@@ -988,7 +1003,7 @@ static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
 			goto oom;
 	}
 	for (size_t i = 0; i < n_old; i++) {
-		if (prefix_in(want, n_want, &old[i]))
+		if (prefix_in(want, n_want, &old[i]) || address_subnet(cfg, &old[i]))
 			continue;
 		if (prefix_in(rt_main, (size_t)n_main, &old[i]) &&
 		    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &old[i],

@@ -93,6 +93,11 @@ case_kernel_subnet_route_kept() {
 	assert_eq "$(wc -l </tmp/k-q/r)" 1 "routes to 10.242.7.0/24"
 	grep -q 'src 10.242.7.1' /tmp/k-q/r || die "the kernel's subnet route lost its src: $(cat /tmp/k-q/r)"
 	nsx k-qa ip route show 10.242.8.0/24 | grep -q 'dev k-qwa' || die "no route to 10.242.8.0/24"
+	# A sync that drops the allowed IP leaves the kernel's route too.
+	sed -i 's|^AllowedIPs = .*|AllowedIPs = 10.242.8.0/24|' /tmp/k-q/k-qwa.conf
+	must nsx k-qa wgctl sync k-qwa /tmp/k-q/k-qwa.conf
+	nsx k-qa ip route show 10.242.7.0/24 | grep -q 'src 10.242.7.1' ||
+		die "sync removed the kernel's subnet route: $(nsx k-qa ip route show dev k-qwa)"
 	must nsx k-qa wgctl down /tmp/k-q/k-qwa.conf
 	nsx k-qa ip route show table all >/tmp/k-q/after
 	assert_same /tmp/k-q/before /tmp/k-q/after "routes before up and after down"
