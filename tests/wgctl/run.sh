@@ -457,6 +457,26 @@ EOC
 	check "up: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0"'
 	check "up: no v6 policy rules without ::/0" '! ip -n "$NS2" -6 rule | grep -q 51820'
 	check "up: sync record written, 0600" '[ "$(stat -c %a "$T/state/$IF2.conf")" = 600 ] && ! grep -q PrivateKey "$T/state/$IF2.conf"'
+	# sync of the file narrowed from 0.0.0.0/0 and back: the policy routing
+	# follows (fwmark, both rules, the route in table 51820), as down + up.
+	sed 's|^AllowedIPs = .*|AllowedIPs = 10.45.0.0/16, fd45::/64|' "$T/etc/$IF2.conf" >"$T/narrow.conf"
+	chmod 600 "$T/narrow.conf"
+	run W2 sync --plan "$IF2" "$T/narrow.conf"
+	check "sync --plan narrowing: rules_remove and the table 51820 route" '[ $rc = 0 ] && python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))[\"device\"]
+rr = d[\"rules_remove\"]
+assert sorted((r[\"family\"], r[\"table\"], r.get(\"not_fwmark\"), r.get(\"suppress_prefixlength\")) for r in rr) == [(4, 254, None, 0), (4, 51820, 51820, None)], rr
+assert {\"destination\": \"0.0.0.0/0\", \"table\": 51820} in d[\"routes_remove\"], d
+assert d[\"fwmark\"] == 0 and \"rules_add\" not in d, d
+" "$T/out"' 'cat "$T/out" "$T/err"'
+	check "sync --plan changed nothing" 'ip -n "$NS2" rule | grep -q "fwmark 0xca6c lookup 51820"'
+	run W2 sync "$IF2" "$T/narrow.conf"
+	expect "sync narrowing 0.0.0.0/0 away" 0
+	check "sync narrowing: fwmark off, no policy rule, table 51820 empty" '[ "$(W2 show "$IF2" fwmark)" = off ] && ! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength" && [ -z "$(ip -n "$NS2" route show table 51820)" ]' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all'
+	run W2 sync "$IF2" "$T/etc/$IF2.conf"
+	expect "sync widening back to 0.0.0.0/0" 0
+	check "sync widening: fwmark, both rules and the default route back" '[ "$(W2 show "$IF2" fwmark)" = 0xca6c ] && ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0" && ip -n "$NS2" route show table 51820 | grep -q "^default dev $IF2"' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all'
 	# A second up of the running interface is refused and changes nothing.
 	rm -f "$T/postup" "$T/preup"
 	lp=$(W2 show "$IF2" listen-port)
