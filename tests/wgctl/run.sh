@@ -524,6 +524,19 @@ assert d[\"fwmark\"] == 0 and \"rules_add\" not in d, d
 	check "up --userspace=false: the error names it and nothing is left" 'grep -q "userspace implementation .false." "$T/err" && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1' 'cat "$T/err"'
 	run W2 up --userspace=/nonexistent/wg-impl "$T/etc/$IF2.conf"
 	expect "up --userspace=missing program exits 5" 5
+	# A failed up undoes the device it started: the link goes, and with it
+	# the implementation and its socket.
+	mkdir -p "$T/fail"
+	sed 's|^PostUp = .*|PostUp = false|; /^SaveConfig/d' "$T/etc/$IF2.conf" >"$T/fail/$IF2.conf"
+	chmod 600 "$T/fail/$IF2.conf"
+	run W2 up --userspace=wireguard-go "$T/fail/$IF2.conf"
+	expect "up --userspace=PROG, failing PostUp: exit 5" 5
+	i=0
+	while [ -S "/var/run/wireguard/$IF2.sock" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	check "failed up: the started implementation is gone (link, socket)" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1 && [ ! -S "/var/run/wireguard/$IF2.sock" ]' 'cat "$T/err"; ls -l /var/run/wireguard/'
+	check "failed up: no rule left" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
+	run W2 down "$IF2"
+	expect "down after a failed up: nothing to do, exit 0" 0
 else
 	nok "up/down: start wireguard-go" "$(cat "$T/$IF2.log")"
 fi
