@@ -222,8 +222,11 @@ struct nlmsghdr *wgi_rtnl_msg_route(void *buf, size_t len, bool add, uint32_t if
 	/* The kernel refuses a v4 destination with host bits set (and v6 would
 	 * silently mask): send what will be stored. */
 	wgnl_prefix_mask(&d);
+	/* EXCL, never REPLACE: a route someone else made (the kernel's subnet
+	 * route, a LAN's default) must not be taken over, and so later deleted
+	 * by an undo or a down that believes it is ours. */
 	nlh = msg_start(buf, len, add ? RTM_NEWROUTE : RTM_DELROUTE,
-			add ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(*rtm));
+			add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(*rtm));
 	if (!nlh)
 		return NULL;
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -948,6 +951,31 @@ int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix 
 
 /* ----------------------------------------------------------------- routes */
 
+static int route_list_cb(const struct nlmsghdr *nlh, void *data);
+
+/* Is @dst (masked) routed through @ifindex in @table? 1, 0 or -errno. */
+static int route_via(struct wgnl_ctx *ctx, uint32_t ifindex, uint32_t table,
+		     const struct wgnl_prefix *dst)
+{
+	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
+	struct prefix_state ps = { .ifindex = ifindex, .table = table };
+	struct nlmsghdr *nlh = wgi_rtnl_msg_route_dump(buf, sizeof(buf), dst->family);
+	int r;
+
+	if (!nlh)
+		return -EINVAL;
+	r = rtnl_dump(ctx, nlh, route_list_cb, &ps.st, prefix_reset);
+	if (r < 0) {
+		free(ps.v);
+		return r;
+	}
+	r = 0;
+	for (size_t i = 0; i < ps.n && !r; i++)
+		r = !wgnl_prefix_cmp(&ps.v[i], dst);
+	free(ps.v);
+	return r;
+}
+
 static int route_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 			const struct wgnl_prefix *dst, uint32_t table)
 {
@@ -970,6 +998,22 @@ static int route_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 	r = rtnl_request(ctx, nlh, NULL, NULL);
 	d = *dst;
 	wgnl_prefix_mask(&d);
+	if (add && r == -EEXIST) {
+		/* Ours already (or the kernel's subnet route on this link):
+		 * present, not created. Through another link: a conflict. */
+		int via = route_via(ctx, ifindex, table_id(table), &d);
+
+		if (via < 0)
+			return via;
+		wgi_clear_error(ctx);
+		if (via)
+			return 0;
+		wgi_set_error(ctx, "a route to %s already exists in table %u through another interface",
+			      wgnl_prefix_format(&d, txt, sizeof(txt)), table_id(table));
+		return -EEXIST;
+	}
+	if (add && r == 0)
+		return 1;
 	return explain(ctx, r, -ESRCH, "no route to %s through the interface in that table",
 		       wgnl_prefix_format(&d, txt, sizeof(txt)));
 }
@@ -1070,6 +1114,16 @@ static int rule_find(struct wgnl_ctx *ctx, const struct wgnl_rule *want, struct 
 	return rs.match;
 }
 
+int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
+{
+	struct wgi_rule k;
+
+	wgi_clear_error(ctx);
+	if (!rule_ok(r))
+		return invalid(ctx, "rule");
+	return rule_find(ctx, r, &k);
+}
+
 int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
@@ -1095,7 +1149,7 @@ int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 		wgi_clear_error(ctx);
 		return 0;
 	}
-	return ret;
+	return ret < 0 ? ret : 1;
 }
 
 int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "quick.h"
 
@@ -42,6 +43,10 @@ static int save_config(struct wgnl_ctx *ctx, const struct quick_target *t,
 	return 0;
 }
 
+/* wg-quick's policy rules for table = fwmark. The "not fwmark T lookup T"
+ * rule names this tunnel's table, so it goes in every family where it is
+ * (a family whose /0 was edited away still counts); the shared
+ * "suppress_prefixlength 0" rule goes where that rule was or a /0 is. */
 static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 {
 	static const uint16_t families[] = { AF_INET, AF_INET6 };
@@ -50,12 +55,13 @@ static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 	if (!cur->fwmark)
 		return 0;
 	for (size_t f = 0; f < 2; f++) {
+		bool had = quick_has_default(cur, families[f]);
 		struct wgnl_rule rules[2];
 
-		if (!quick_has_default(cur, families[f]))
-			continue;
 		quick_rules(families[f], cur->fwmark, rules);
 		for (int k = 0; k < 2; k++) {
+			if (k == 1 && !had)
+				break;
 			/* Duplicates can exist (an earlier up that was not taken
 			 * down): delete until none is left, a bounded number of
 			 * times. */
@@ -69,6 +75,7 @@ static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 							"table %u", cur->fwmark);
 					break;
 				}
+				had = true;
 			}
 		}
 	}
@@ -81,12 +88,17 @@ int cmd_down(int argc, char **argv)
 	struct wgnl_config *cfg = NULL;
 	struct wgnl_ctx *ctx = NULL;
 	struct quick_target t;
+	struct wgnl_link link;
+	char path[PATH_MAX];
+	bool uapi;
 	int rc, first = 0, r;
 
 	if (wgctl_wants_help(argc, argv)) {
 		printf("Usage: wgctl down <config file | interface>\n"
 		       "Tear down an interface brought up with `wgctl up` (or wg-quick):\n"
-		       "SaveConfig, PreDown, policy rules, the link, DNS, PostDown.\n");
+		       "SaveConfig, PreDown, policy rules, the link, DNS, PostDown. <interface>\n"
+		       "means the file up used for it, else /etc/wireguard/<interface>.conf.\n"
+		       "An interface that does not exist: nothing changed, exit 0.\n");
 		return WGK_EXIT_OK;
 	}
 	if (argc != 2)
@@ -96,10 +108,26 @@ int cmd_down(int argc, char **argv)
 	rc = quick_target("down", argv[1], &t);
 	if (rc)
 		return rc;
-	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
+	/* A name: the file `up` used, when it recorded one. */
+	if (!strchr(argv[1], '/') && strcmp(argv[1], t.path) &&
+	    quick_path_recorded(t.ifname, path, sizeof(path)) == 1)
+		snprintf(t.path, sizeof(t.path), "%s", path);
+	rc = wgctl_open(&ctx);
 	if (rc)
 		return rc;
-	rc = wgctl_open(&ctx);
+	/* Already down: nothing to do, whatever became of the file. */
+	r = wgnl_link_get(ctx, t.ifname, &link);
+	if (r == -ENODEV) {
+		quick_path_forget(t.ifname);
+		wgctl_sync_forget(NULL, t.ifname);
+		printf("%s: not up, nothing changed\n", t.ifname);
+		goto out;
+	}
+	if (r < 0) {
+		rc = wgctl_fail(ctx, r, "down: cannot look up '%s'", t.ifname);
+		goto out;
+	}
+	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
 	if (!rc)
 		rc = wgctl_get_device(ctx, t.ifname, &cur);
 	if (rc)
@@ -119,12 +147,19 @@ int cmd_down(int argc, char **argv)
 		rc = remove_rules(ctx, cur);
 		first = first ? first : rc;
 	}
+	uapi = wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI;
 	r = wgnl_link_del(ctx, t.ifname);
+	/* A userspace implementation exits when its link goes and removes its
+	 * socket: wait (bounded) so that an `up` right after starts afresh. */
+	for (int i = 0; r >= 0 && uapi && i < 30 &&
+			wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI; i++)
+		usleep(100000);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "down: cannot delete '%s'", t.ifname);
 		first = first ? first : rc;
 	} else {
 		wgctl_sync_forget(NULL, t.ifname);
+		quick_path_forget(t.ifname);
 	}
 	if (cfg->quick.n_dns && quick_have_resolvconf() && quick_dns_unset(t.ifname) < 0) {
 		wgk_error("down: resolvconf -d %s failed", t.ifname);

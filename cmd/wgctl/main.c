@@ -20,6 +20,7 @@ static const struct wgctl_cmd commands[] = {
 	{ "up", cmd_up, "bring up an interface from a wg-quick config" },
 	{ "down", cmd_down, "tear down an interface brought up from a wg-quick config" },
 	{ "peer", cmd_peer, "add or remove one peer, idempotently" },
+	{ "reresolve", cmd_reresolve, "resolve endpoint names again, set those that moved" },
 };
 
 static void usage(FILE *f)

@@ -310,3 +310,182 @@ int quick_write_file(const char *path, const struct wgnl_config *cfg)
 	free(real);
 	return r < 0 ? r : 0;
 }
+
+void quick_src_valid_mark(const char *cmd)
+{
+	/* wg-quick sets it so that reverse-path filtering accepts the replies
+	 * that come back through the marked path. Not undone, as wg-quick. */
+	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) != 1)
+		wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", cmd);
+	close(fd);
+}
+
+/* Beside the record `wgctl sync` keeps (sync.c: $WGCTL_STATE_DIR, else
+ * /var/lib/wgkit/sync): IF.path holds the config `up` used. */
+static int path_file(char *buf, size_t len, const char *ifname)
+{
+	const char *dir = getenv("WGCTL_STATE_DIR");
+
+	if (!dir || !*dir)
+		dir = "/var/lib/wgkit/sync";
+	if ((size_t)snprintf(buf, len, "%s/%s.path", dir, ifname) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int quick_path_record(const char *ifname, const char *path)
+{
+	char file[PATH_MAX], tmp[PATH_MAX + 8], *real = realpath(path, NULL), *slash;
+	int fd, r = 0;
+	ssize_t w;
+	size_t n;
+
+	if (!real)
+		return -errno;
+	r = path_file(file, sizeof(file), ifname);
+	if (r == 0 && snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >= (int)sizeof(tmp))
+		r = -ENAMETOOLONG;
+	if (r < 0) {
+		free(real);
+		return r;
+	}
+	slash = strrchr(tmp, '/');
+	*slash = '\0';
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		free(real);
+		return r;
+	}
+	*slash = '/';
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		free(real);
+		return r;
+	}
+	n = strlen(real);
+	real[n] = '\n';
+	w = write(fd, real, n + 1);
+	if (w != (ssize_t)(n + 1))
+		r = w < 0 ? -errno : -EIO;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, file) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(real);
+	return r;
+}
+
+int quick_path_recorded(const char *ifname, char *out, size_t len)
+{
+	char file[PATH_MAX];
+	ssize_t n;
+	int fd, r = path_file(file, sizeof(file), ifname);
+
+	if (r < 0)
+		return r;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, out, len - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	/* Only an absolute path, whole: anything else is no record. */
+	return out[0] == '/' && (size_t)n < len - 1 ? 1 : 0;
+}
+
+void quick_path_forget(const char *ifname)
+{
+	char file[PATH_MAX];
+
+	if (path_file(file, sizeof(file), ifname) == 0)
+		unlink(file);
+}
+
+const char *quick_userspace_prog(const char *opt)
+{
+	const char *env = getenv("WG_QUICK_USERSPACE_IMPLEMENTATION");
+
+	if (opt && *opt)
+		return opt;
+	return env && *env ? env : "wireguard-go";
+}
+
+/* wireguard-go makes its TUN device and socket, then detaches and exits 0;
+ * an implementation that stays in the foreground is left running once its
+ * socket is there. 10 s: under load or emulation the Go runtime alone can
+ * take seconds to start. */
+#define USERSPACE_WAIT_TENTHS 100
+
+int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *prog,
+			  const char *ifname)
+{
+	char *argv[] = { (char *)prog, (char *)ifname, NULL }, why[96];
+	struct wgnl_link link;
+	int status, devnull;
+	bool exited = false;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		wgk_error("%s: cannot start '%s' for '%s': %s", cmd, wgk_q(prog), ifname,
+			  strerror(errno));
+		return WGK_EXIT_SYSTEM;
+	}
+	if (pid == 0) {
+		/* Its banner and log are not ours to print; a failure is
+		 * reported by its exit status. */
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		signal(SIGPIPE, SIG_DFL);
+		execvp(prog, argv);
+		_exit(127);
+	}
+	for (int i = 0; i < USERSPACE_WAIT_TENTHS; i++) {
+		if (!exited) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+
+			if (w == pid) {
+				exited = true;
+				if (status != 0)
+					break;
+			}
+		}
+		if (wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_UAPI &&
+		    wgnl_link_get(ctx, ifname, &link) == 0)
+			return 0;
+		if (exited && i > 20)
+			break; /* detached, yet nothing after 2 s more */
+		usleep(100000);
+	}
+	if (!exited) {
+		/* Ours, started above: stopped by its pid. */
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		wgk_error("%s: '%s' did not create '%s' and its UAPI socket within %d s", cmd,
+			  wgk_q(prog), ifname, USERSPACE_WAIT_TENTHS / 10);
+		return WGK_EXIT_SYSTEM;
+	}
+	if (status == 0)
+		snprintf(why, sizeof(why), "exited without creating it");
+	else
+		describe_status(why, sizeof(why), status);
+	wgk_error("%s: cannot start the userspace implementation '%s' for '%s': %s", cmd,
+		  wgk_q(prog), ifname, why);
+	return WGK_EXIT_SYSTEM;
+}

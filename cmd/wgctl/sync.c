@@ -30,6 +30,10 @@ struct quick_plan {
 	struct wgnl_prefix *addr_add, *addr_del, *route_add, *route_del, *route_all;
 	size_t n_addr_add, n_addr_del, n_route_add, n_route_del, n_route_all;
 	uint32_t *route_add_table, *route_del_table, *route_all_table;
+	/* wg-quick's policy routing for a default route: the rules to remove
+	 * (a family that lost its /0, or a new table) and to add. */
+	struct wgnl_rule rule_del[4], rule_add[4];
+	size_t n_rule_del, n_rule_add;
 };
 
 struct sync_opts {
@@ -51,7 +55,8 @@ static void quick_plan_free(struct quick_plan *q)
 
 static bool quick_plan_empty(const struct quick_plan *q)
 {
-	return !q->mtu && !q->n_addr_add && !q->n_addr_del && !q->n_route_add && !q->n_route_del;
+	return !q->mtu && !q->n_addr_add && !q->n_addr_del && !q->n_route_add && !q->n_route_del &&
+	       !q->n_rule_del && !q->n_rule_add;
 }
 
 static const char *state_dir(const char *dir)
@@ -842,12 +847,98 @@ static bool link_local6(const struct wgnl_prefix *p)
 	       (p->ip6.s6_addr[1] & 0xc0) == 0x80;
 }
 
+/* Is @p the subnet of one of the file's addresses? Then the kernel made that
+ * route for the address (`up` left it alone) and it is not ours to remove. */
+static bool address_subnet(const struct wgnl_config *cfg, const struct wgnl_prefix *p)
+{
+	for (size_t i = 0; i < cfg->quick.n_addresses; i++) {
+		struct wgnl_prefix a = cfg->quick.addresses[i];
+
+		a.flags = 0;
+		wgnl_prefix_mask(&a);
+		if (!wgnl_prefix_cmp(&a, p))
+			return true;
+	}
+	return false;
+}
+
+/* wg-quick's policy routing, per family, as `down` and then `up` of the file
+ * would leave it: the running fwmark @old_pt names the table `up` chose (its
+ * "not fwmark T lookup T" rule shows the family was policy-routed); the file
+ * wants table @new_pt for a family with a /0 allowed IP. What no longer holds
+ * goes (both rules, the default route in table T), what is missing comes. */
+static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint32_t old_pt,
+		       uint32_t new_pt, struct quick_plan *q)
+{
+	static const uint16_t families[] = { AF_INET, AF_INET6 };
+	struct wgnl_prefix *rt_old = NULL;
+	int n_old = 0, r = 0;
+
+	if (old_pt) {
+		n_old = wgnl_route_list(ctx, cfg->dev->name, old_pt, &rt_old);
+		if (n_old < 0)
+			return wgctl_fail(ctx, n_old, "sync: cannot read the routes of '%s' in table %u",
+					  cfg->dev->name, old_pt);
+	}
+	for (size_t f = 0; f < 2 && r >= 0; f++) {
+		uint16_t fam = families[f];
+		bool want = new_pt && quick_has_default(cfg->dev, fam);
+		struct wgnl_rule ro[2], rn[2];
+		struct wgnl_prefix def = { .family = fam };
+		bool sup_gone = false;
+
+		if (old_pt && !(want && new_pt == old_pt)) {
+			quick_rules(fam, old_pt, ro);
+			r = wgnl_rule_exists(ctx, &ro[0]);
+			if (r < 0)
+				break;
+			if (r)
+				q->rule_del[q->n_rule_del++] = ro[0];
+			/* The suppress rule goes too, even for a new table: it
+			 * must come back after (so before, in priority) the new
+			 * "not fwmark" rule, as `up` orders them. */
+			if (r) {
+				r = wgnl_rule_exists(ctx, &ro[1]);
+				if (r < 0)
+					break;
+				if (r)
+					q->rule_del[q->n_rule_del++] = ro[1];
+				sup_gone = true;
+			}
+			/* The default route in the old table, unless Table = T
+			 * routes the /0 there now. */
+			if (prefix_in(rt_old, (size_t)n_old, &def) &&
+			    !(cfg->quick.table_mode == WGNL_TABLE_ID && cfg->quick.table == old_pt &&
+			      quick_has_default(cfg->dev, fam)) &&
+			    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &def,
+				       old_pt) < 0) {
+				free(rt_old);
+				wgk_error("sync: out of memory");
+				return WGK_EXIT_SYSTEM;
+			}
+		}
+		if (!want)
+			continue;
+		quick_rules(fam, new_pt, rn);
+		for (int k = 0; k < 2 && r >= 0; k++) {
+			r = k == 1 && sup_gone ? 0 : wgnl_rule_exists(ctx, &rn[k]);
+			if (r == 0)
+				q->rule_add[q->n_rule_add++] = rn[k];
+		}
+	}
+	free(rt_old);
+	if (r < 0)
+		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
+	return 0;
+}
+
 /* Addresses: the file is the truth (link-local IPv6 stays). MTU: when the
  * file sets one. Routes: the file's allowed IPs are added where missing;
  * a route is removed only when the last applied state had it and the file no
- * longer does, so routes someone else added stay. */
+ * longer does, so routes someone else added stay. Policy routing: see
+ * plan_policy(); @old_pt is the fwmark the device ran with. */
 static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
-		      const struct wgnl_config *last, struct quick_plan *q)
+		      const struct wgnl_config *last, uint32_t old_pt, struct quick_plan *q)
 {
 	const char *ifname = cfg->dev->name;
 	struct wgnl_prefix *have = NULL, *want = NULL, *old = NULL, *rt_main = NULL, *rt_pol = NULL;
@@ -875,6 +966,9 @@ static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
 		    !prefix_in(cfg->quick.addresses, cfg->quick.n_addresses, &have[i]) &&
 		    push_prefix(&q->addr_del, &q->n_addr_del, &have[i]) < 0)
 			goto oom;
+	r = plan_policy(ctx, cfg, old_pt, ptable, q);
+	if (r)
+		goto out;
 	if (cfg->quick.table_mode == WGNL_TABLE_OFF)
 		goto done;
 	if (cfg->quick.table_mode == WGNL_TABLE_ID)
@@ -909,7 +1003,7 @@ static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
 			goto oom;
 	}
 	for (size_t i = 0; i < n_old; i++) {
-		if (prefix_in(want, n_want, &old[i]))
+		if (prefix_in(want, n_want, &old[i]) || address_subnet(cfg, &old[i]))
 			continue;
 		if (prefix_in(rt_main, (size_t)n_main, &old[i]) &&
 		    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &old[i],
@@ -929,6 +1023,20 @@ out:
 	free(rt_main);
 	free(rt_pol);
 	return r;
+}
+
+/* Before the device's fwmark changes: the rules that go, so that no packet
+ * is policy-routed by a rule whose mark no longer matches. */
+static int apply_quick_rules_del(struct wgnl_ctx *ctx, const struct quick_plan *q)
+{
+	for (size_t i = 0; i < q->n_rule_del; i++) {
+		int r = wgnl_rule_del(ctx, &q->rule_del[i]);
+
+		if (r < 0 && r != -ENOENT)
+			return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
+					  q->rule_del[i].table ? q->rule_del[i].table : 254);
+	}
+	return 0;
 }
 
 static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct quick_plan *q)
@@ -972,10 +1080,38 @@ static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct qu
 			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
 					  wgnl_prefix_format(&q->route_add[i], buf, sizeof(buf)), ifname);
 	}
+	/* After the routes of the table they send traffic to, as `up`. */
+	for (size_t i = 0; i < q->n_rule_add; i++) {
+		r = wgnl_rule_add(ctx, &q->rule_add[i]);
+		if (r < 0)
+			return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
+					  q->rule_add[i].table ? q->rule_add[i].table : 254);
+		if (q->rule_add[i].family == AF_INET && q->rule_add[i].invert)
+			quick_src_valid_mark("sync");
+	}
 	return 0;
 }
 
 /* ------------------------------------------------------------------ JSON */
+
+static void json_rules(struct wgk_json *j, const char *key, const struct wgnl_rule *v, size_t n)
+{
+	if (!n)
+		return;
+	wgk_json_key(j, key);
+	wgk_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		wgk_json_object_begin(j);
+		wgk_json_kv_uint(j, "family", v[i].family == AF_INET6 ? 6 : 4);
+		if (v[i].fwmark)
+			wgk_json_kv_uint(j, "not_fwmark", v[i].fwmark);
+		if (v[i].suppress_prefixlen >= 0)
+			wgk_json_kv_uint(j, "suppress_prefixlength", (uint64_t)v[i].suppress_prefixlen);
+		wgk_json_kv_uint(j, "table", v[i].table ? v[i].table : 254);
+		wgk_json_object_end(j);
+	}
+	wgk_json_array_end(j);
+}
 
 static void json_prefixes(struct wgk_json *j, const char *key, const struct wgnl_prefix *v,
 			  size_t n, int want_remove)
@@ -1069,6 +1205,8 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 		json_prefixes(&j, "addresses_remove", q->addr_del, q->n_addr_del, -1);
 	json_routes(&j, "routes_add", q->route_add, q->route_add_table, q->n_route_add);
 	json_routes(&j, "routes_remove", q->route_del, q->route_del_table, q->n_route_del);
+	json_rules(&j, "rules_add", q->rule_add, q->n_rule_add);
+	json_rules(&j, "rules_remove", q->rule_del, q->n_rule_del);
 	wgk_json_object_end(&j);
 
 	wgk_json_key(&j, "add");
@@ -1142,8 +1280,8 @@ static void sync_help(void)
 	       "peer's list replaced). An Endpoint is sent only when the file's endpoint\n"
 	       "changed since the last sync (recorded in DIR, default /var/lib/wgkit/sync\n"
 	       "or $WGCTL_STATE_DIR), so endpoints peers roamed to survive. For a wg-quick\n"
-	       "config (Address, MTU, Table or DNS present) addresses, MTU and routes are\n"
-	       "synced too.\n"
+	       "config (Address, MTU, Table or DNS present) addresses, MTU, routes and the\n"
+	       "policy routing of a default route are synced too.\n"
 	       "  --plan               print the plan as JSON, change nothing\n"
 	       "  --detailed-exitcode  exit 0 when nothing changed, 2 when something did,\n"
 	       "                       1 on any error\n"
@@ -1874,7 +2012,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	phase("dump+plan");
 	if (is_quick(cfg)) {
-		rc = plan_quick(ctx, cfg, last, &q);
+		rc = plan_quick(ctx, cfg, last, running->fwmark, &q);
 		if (rc)
 			goto out;
 	}
@@ -1886,6 +2024,9 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 			print_stats(&st, "full");
 		goto out;
 	}
+	rc = apply_quick_rules_del(ctx, &q);
+	if (rc)
+		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",

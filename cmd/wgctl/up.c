@@ -3,7 +3,6 @@
  * a failure midway undoes them in reverse and the one error line says what
  * failed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,23 +132,38 @@ static ssize_t route_list(const struct wgnl_device *dev, struct wgnl_prefix **re
 	return (ssize_t)out;
 }
 
-static void src_valid_mark(void)
-{
-	/* wg-quick sets it so that reverse-path filtering accepts the replies
-	 * that come back through the marked path. Not undone, as wg-quick. */
-	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+/* The routes through the link in @table, listed once per table: an allowed
+ * IP already routed there (the kernel's subnet route for an Address, a route
+ * someone added) is left as it is and not recorded for undo. */
+struct table_routes {
+	uint32_t table;
+	bool listed;
+	struct wgnl_prefix *v;
+	int n;
+};
 
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		wgk_warn("up: cannot set net.ipv4.conf.all.src_valid_mark=1");
-	close(fd);
+static int route_present(struct up_state *s, struct table_routes *tr, const struct wgnl_prefix *p)
+{
+	if (!tr->listed) {
+		tr->n = wgnl_route_list(s->ctx, s->ifname, tr->table, &tr->v);
+		if (tr->n < 0)
+			return tr->n;
+		tr->listed = true;
+	}
+	for (int i = 0; i < tr->n; i++)
+		if (!wgnl_prefix_cmp(&tr->v[i], p))
+			return 1;
+	return 0;
 }
 
 static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_t policy_table)
 {
 	const struct wgnl_quick *q = &cfg->quick;
 	struct wgnl_prefix *routes = NULL;
+	struct table_routes tabs[2] = {
+		{ .table = q->table_mode == WGNL_TABLE_ID ? q->table : 0 },
+		{ .table = policy_table },
+	};
 	bool policy_done[2] = { false, false };
 	char buf[64];
 	ssize_t n;
@@ -164,18 +178,34 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 	}
 	for (ssize_t i = 0; i < n && !rc; i++) {
 		const struct wgnl_prefix *p = &routes[i];
-		uint32_t table = q->table_mode == WGNL_TABLE_ID ? q->table : 0;
+		struct table_routes *tr = &tabs[0];
 		int fam = p->family == AF_INET6;
 
 		if (q->table_mode == WGNL_TABLE_AUTO && p->cidr == 0)
-			table = policy_table;
-		r = wgnl_route_add(s->ctx, s->ifname, p, table);
+			tr = &tabs[1];
+		/* 1: created (ours to undo); 0: present, left alone. */
+		r = route_present(s, tr, p);
+		r = r < 0 ? r : r ? 0 : wgnl_route_add(s->ctx, s->ifname, p, tr->table);
+		if (r == -EEXIST) {
+			char tname[16] = "main";
+
+			/* As wg-quick: a route to the same destination through
+			 * another interface is a conflict, never taken over. */
+			if (tr->table)
+				snprintf(tname, sizeof(tname), "%u", tr->table);
+			wgk_error("up: cannot add route %s via '%s': a route to it already exists in "
+				  "table %s through another interface (remove it, or change AllowedIPs "
+				  "or Table)", wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname, tname);
+			rc = WGK_EXIT_SYSTEM;
+			break;
+		}
 		if (r < 0) {
 			rc = wgctl_fail(s->ctx, r, "up: cannot add route %s via '%s'",
 					wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname);
 			break;
 		}
-		rc = done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = table });
+		if (r == 1)
+			rc = done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (rc || q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
 		struct wgnl_rule rules[2];
@@ -188,26 +218,46 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 						wgnl_prefix_format(p, buf, sizeof(buf)));
 				break;
 			}
-			rc = done(s, (struct undo){ .kind = U_RULE, .rule = rules[k] });
+			/* A rule that was already there stays on undo. */
+			if (r == 1)
+				rc = done(s, (struct undo){ .kind = U_RULE, .rule = rules[k] });
 		}
 		if (!rc && p->family == AF_INET)
-			src_valid_mark();
+			quick_src_valid_mark("up");
 		policy_done[fam] = true;
 	}
+	free(tabs[0].v);
+	free(tabs[1].v);
 	free(routes);
 	return rc;
 }
 
 static void up_help(void)
 {
-	printf("Usage: wgctl up [--userspace] <config file | interface>\n"
+	printf("Usage: wgctl up [--userspace[=PROG]] <config file | interface>\n"
 	       "Bring up an interface from a wg-quick config (<interface> means\n"
 	       "/etc/wireguard/<interface>.conf): PreUp, create the link, configure it,\n"
 	       "Address, MTU (default 1420), link up, routes for the peers' allowed IPs\n"
 	       "(Table=off: none; Table=N: table N; default: main, and policy routing for\n"
 	       "0.0.0.0/0 and ::/0), DNS via resolvconf, PostUp. A failure undoes the steps\n"
-	       "done. --userspace: configure an existing userspace device (e.g. wireguard-go)\n"
-	       "instead of creating a kernel link.\n");
+	       "done. An interface that exists is refused (use sync), except a userspace\n"
+	       "device never configured. Without WireGuard in the kernel, or with\n"
+	       "--userspace, `PROG <interface>` makes the device (PROG: the option's, else\n"
+	       "$WG_QUICK_USERSPACE_IMPLEMENTATION, else wireguard-go).\n");
+}
+
+/* A userspace device (UAPI socket) without a private key or peers. */
+static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
+{
+	struct wgnl_device *dev = NULL;
+	bool fresh;
+
+	if (wgnl_backend_for(ctx, ifname) != WGNL_BACKEND_UAPI || wgnl_get_device(ctx, ifname, &dev) < 0)
+		return false;
+	fresh = !dev->n_peers && (!(dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) ||
+				  wgnl_key_is_zero(dev->private_key));
+	wgnl_device_free(dev);
+	return fresh;
 }
 
 static int warn_permissions(const char *path)
@@ -227,7 +277,10 @@ int cmd_up(int argc, char **argv)
 	struct wgnl_link link;
 	const char *arg = NULL;
 	bool userspace = false, existing = false;
+	const char *userspace_prog = NULL;
 	uint32_t policy_table = 0;
+	struct wgnl_prefix *had = NULL;
+	int n_had = 0;
 	char buf[64];
 	int rc, r;
 
@@ -236,12 +289,18 @@ int cmd_up(int argc, char **argv)
 		return WGK_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--userspace"))
+		if (!strcmp(argv[i], "--userspace")) {
 			userspace = true;
-		else if (!arg)
+		} else if (!strncmp(argv[i], "--userspace=", 12)) {
+			userspace = true;
+			userspace_prog = argv[i] + 12;
+			if (!*userspace_prog)
+				return wgctl_usage("up", "--userspace= needs a program");
+		} else if (!arg) {
 			arg = argv[i];
-		else
+		} else {
 			return wgctl_usage("up", "unexpected argument '%s'", wgk_q(argv[i]));
+		}
 	}
 	if (!arg)
 		return wgctl_usage("up", "expected a config file or an interface name");
@@ -282,19 +341,19 @@ int cmd_up(int argc, char **argv)
 
 	r = wgnl_link_get(s.ctx, t.ifname, &link);
 	if (r == 0) {
-		if (!userspace && wgnl_backend_for(s.ctx, t.ifname) != WGNL_BACKEND_UAPI) {
-			wgk_error("up: '%s' already exists", t.ifname);
+		/* As wg-quick: an interface that exists is not brought up
+		 * again (PostUp twice, a new port, lost packets). The one
+		 * exception is a userspace device started by hand and never
+		 * configured. */
+		if (!fresh_userspace(s.ctx, t.ifname)) {
+			wgk_error("up: '%s' already exists (to apply a changed file to a running "
+				  "interface: wgctl sync %s FILE)", t.ifname, t.ifname);
 			rc = WGK_EXIT_SYSTEM;
 			goto out;
 		}
 		existing = true;
 	} else if (r != -ENODEV) {
 		rc = wgctl_fail(s.ctx, r, "up: cannot look up '%s'", t.ifname);
-		goto out;
-	} else if (userspace) {
-		wgk_error("up: --userspace: no interface '%s' (start the userspace "
-			  "implementation first)", t.ifname);
-		rc = WGK_EXIT_NOTFOUND;
 		goto out;
 	}
 
@@ -303,24 +362,33 @@ int cmd_up(int argc, char **argv)
 		goto out;
 
 	if (!existing) {
-		r = wgnl_link_add(s.ctx, t.ifname, "wireguard");
-		if (r == -EOPNOTSUPP &&
-		    wgnl_backend_for(s.ctx, t.ifname) == WGNL_BACKEND_UAPI &&
-		    wgnl_link_get(s.ctx, t.ifname, &link) == 0) {
-			existing = true;
-		} else if (r < 0) {
-			if (r == -EOPNOTSUPP)
-				wgk_error("up: cannot create '%s': this kernel has no WireGuard (start "
-					  "a userspace implementation and use --userspace)", t.ifname);
-			else
-				wgctl_fail(s.ctx, r, "up: cannot create '%s'", t.ifname);
-			rc = wgk_exit_for_errno(r);
-			if (r == -EOPNOTSUPP)
-				rc = WGK_EXIT_SYSTEM;
-			goto fail;
-		} else if ((rc = done(&s, (struct undo){ .kind = U_LINK }))) {
+		r = userspace ? -EOPNOTSUPP : wgnl_link_add(s.ctx, t.ifname, "wireguard");
+		if (r == -EOPNOTSUPP) {
+			/* As wg-quick: no WireGuard in this kernel (or asked
+			 * for): the userspace implementation makes the device. */
+			const char *prog = quick_userspace_prog(userspace_prog);
+
+			if (!userspace)
+				wgk_note("up: this kernel has no WireGuard: starting the userspace "
+					 "implementation '%s'", wgk_q(prog));
+			/* A socket without its link is a stale one left by an
+			 * implementation that died: it would answer no one. */
+			if (wgnl_backend_for(s.ctx, t.ifname) == WGNL_BACKEND_UAPI) {
+				snprintf(buf, sizeof(buf), "/var/run/wireguard/%s.sock", t.ifname);
+				unlink(buf);
+			}
+			rc = quick_userspace_start("up", s.ctx, prog, t.ifname);
+			if (rc)
+				goto fail;
+			r = 0;
+		}
+		if (r < 0) {
+			rc = wgctl_fail(s.ctx, r, "up: cannot create '%s'", t.ifname);
 			goto fail;
 		}
+		/* Deleting the link stops a userspace implementation too. */
+		if ((rc = done(&s, (struct undo){ .kind = U_LINK })))
+			goto fail;
 	}
 	if (existing) {
 		/* Keep what the device held, to put it back if this or a later
@@ -335,16 +403,28 @@ int cmd_up(int argc, char **argv)
 	if (rc)
 		goto fail;
 
+	/* An address the link already had is not up's to remove on undo (and
+	 * removing the last IPv4 one would flush every IPv4 route of the link). */
+	if (existing) {
+		n_had = wgnl_addr_list(s.ctx, t.ifname, &had);
+		if (n_had < 0) {
+			rc = wgctl_fail(s.ctx, n_had, "up: cannot read the addresses of '%s'", t.ifname);
+			goto fail;
+		}
+	}
 	for (size_t i = 0; i < cfg->quick.n_addresses; i++) {
 		const struct wgnl_prefix *a = &cfg->quick.addresses[i];
+		bool present = false;
 
+		for (int k = 0; k < n_had && !present; k++)
+			present = !wgnl_prefix_cmp(&had[k], a);
 		r = wgnl_addr_add(s.ctx, t.ifname, a);
 		if (r < 0) {
 			rc = wgctl_fail(s.ctx, r, "up: cannot add address %s to '%s'",
 					wgnl_prefix_format(a, buf, sizeof(buf)), t.ifname);
 			goto fail;
 		}
-		if ((rc = done(&s, (struct undo){ .kind = U_ADDR, .prefix = *a })))
+		if (!present && (rc = done(&s, (struct undo){ .kind = U_ADDR, .prefix = *a })))
 			goto fail;
 	}
 
@@ -387,11 +467,17 @@ int cmd_up(int argc, char **argv)
 	r = wgctl_sync_record(NULL, t.ifname, cfg);
 	if (r < 0)
 		wgk_warn("up: cannot record the applied state for 'wgctl sync': %s", strerror(-r));
+	/* What `down IF` reads the file from. */
+	r = quick_path_record(t.ifname, t.path);
+	if (r < 0)
+		wgk_warn("up: cannot record the config path for 'wgctl down %s': %s", t.ifname,
+			 strerror(-r));
 	goto out;
 
 fail:
 	rollback(&s);
 out:
+	free(had);
 	free(s.undo);
 	wgnl_device_free(s.prev);
 	wgnl_config_free(cfg);

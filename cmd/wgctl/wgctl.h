@@ -39,6 +39,7 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_reresolve(int argc, char **argv);
 
 /* sync.c: record @cfg (the desired state just applied to @ifname, without
  * private or preshared keys) as the last applied state that `wgctl sync`

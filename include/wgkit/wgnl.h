@@ -392,6 +392,32 @@ bool wgnl_plan_is_empty(const struct wgnl_plan *plan);
 int wgnl_sync_apply(struct wgnl_ctx *ctx, const struct wgnl_plan *plan);
 void wgnl_plan_free(struct wgnl_plan *plan);
 
+/* Counts of one wgnl_device_reresolve() pass. */
+struct wgnl_reresolve_stats {
+	unsigned names;   /* peers of the config with an endpoint host name, on the device */
+	unsigned fresh;   /* of those, left alone: a handshake within stale_after seconds */
+	unsigned failed;  /* names that did not resolve (their endpoints left as they are) */
+	unsigned changed; /* endpoints set: the name resolves to another address now */
+};
+
+/* Resolve again the endpoint host names of @conf's peers (peer->endpoint_name,
+ * as wgnl_conf_parse() keeps them, with or without WGNL_CONF_RESOLVE) and set,
+ * in one update-only set on @ifname, the endpoint of each such peer the device
+ * has whose name now resolves to an address other than its current endpoint.
+ * Peers absent from the device are never created; nothing else is touched.
+ * With @stale_after non-zero, a peer whose latest handshake is at most
+ * @stale_after seconds before @now (wall clock) is left alone: its endpoint
+ * works, maybe roamed (wireguard-tools' reresolve-dns.sh uses 135 s; 0
+ * re-resolves every peer, as wghealth's remedy does). @running: the device
+ * as already read (its peers' endpoints and handshakes), or NULL to read it
+ * here. Name resolution (getaddrinfo) may block. Never prints. Returns the
+ * number of endpoints set (0: nothing to change), -EINVAL, -ENOMEM, or what
+ * wgnl_get_device()/wgnl_set_device() return (-ENODEV ...). @st (may be
+ * NULL) receives the counts; on error its changed is 0. */
+int wgnl_device_reresolve(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_device *conf,
+			  const struct wgnl_device *running, time_t now, unsigned stale_after,
+			  struct wgnl_reresolve_stats *st);
+
 /* ------------------------------------------------------ links, addresses */
 
 struct wgnl_link {
@@ -422,7 +448,13 @@ int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_pr
 int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret);
 
 /* Add/remove route @dst via @ifname in routing table @table (0 = main).
- * Add is idempotent (replace); delete returns -ESRCH when absent. */
+ * Add never replaces a route (NLM_F_EXCL): it returns 1 when it created the
+ * route, 0 when the kernel already held an equal route through @ifname
+ * (made by anyone, e.g. the kernel's subnet route; not created, so not the
+ * caller's to undo), -EEXIST when an equal route (same table, destination and
+ * metric) goes through another interface (left alone; the error message
+ * says so). IPv6 routes of another metric do not collide: callers that must
+ * not stack one list the table first. Delete returns -ESRCH when absent. */
 int wgnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
 		   uint32_t table);
 int wgnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
@@ -440,9 +472,14 @@ struct wgnl_rule {
 	uint32_t table;         /* lookup this table (0: main) */
 	int suppress_prefixlen; /* -1: unset; 0: suppress_prefixlength 0 */
 };
-/* Add/remove @r. Add is idempotent; delete returns -ENOENT when absent. */
+/* Add/remove @r. Add returns 1 when it created the rule, 0 when an equal
+ * rule was already there (not the caller's to undo); delete returns -ENOENT
+ * when absent. */
 int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
+/* Is a rule equal to @r (priority compared only when r->priority is set)
+ * in the kernel? 1, 0, -EINVAL or -errno. */
+int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 
 #if defined(WGNL_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

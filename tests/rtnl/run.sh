@@ -44,6 +44,7 @@ IPJ() { ip -n "$NS" -j "$@"; }
 # Run the driver; its data lands in $TMP/out, its outcome line in $TMP/err.
 drive() { X "$DRV" "$@" >"$TMP/out" 2>"$TMP/err"; }
 outcome() { sed -n 's/^rc=-\{0,1\}[0-9]* err=\([A-Z0-9]*\) .*/\1/p' "$TMP/err"; }
+rcval() { sed -n 's/^rc=\(-\{0,1\}[0-9]*\) .*/\1/p' "$TMP/err"; }
 msgs() { sed -n 's/.* rtnl_msgs=\([0-9]*\) .*/\1/p' "$TMP/err"; }
 # expect NAME ERR args...: the call ends with ERR (OK or an errno name).
 expect() {
@@ -151,7 +152,9 @@ while read -r dst shown table tname; do
 	f=4
 	case $dst in *:*) f=6 ;; esac
 	expect "route-add $dst table $table" OK route-add rt0 "$dst" "$table"
+	check "route-add $dst table $table: 1 (created)" test "$(rcval)" = 1
 	expect "route-add $dst table $table again: idempotent" OK route-add rt0 "$dst" "$table"
+	check "route-add $dst table $table again: 0 (present, not created)" test "$(rcval)" = 0
 	check "route-add $dst: ip -$f shows $shown once in table $tname" sh -c \
 		"ip -n $NS -$f -j route show table $tname dev rt0 | jq -e '[.[] | select(.dst == \"$shown\")] | length == 1' >/dev/null"
 done <<EOF
@@ -166,6 +169,22 @@ check "route-add: proto boot, scope link (v4, main)" sh -c \
 check "route-list main: equals ip" route_matches 0
 check "route-list 51820: equals ip" route_matches 51820
 check "route-list 200: equals ip" route_matches 200
+# Never NLM_F_REPLACE: the kernel's subnet route of 10.77.0.1/24 is present
+# (0), left as the kernel made it; a route through another link is a
+# conflict (EEXIST) and stays.
+expect "route-add of the kernel's subnet route" OK route-add rt0 10.77.0.0/24 0
+check "route-add of the kernel's subnet route: 0 (present, not created)" test "$(rcval)" = 0
+check "route-add: the kernel's subnet route keeps proto kernel and src" sh -c \
+	"ip -n $NS -j route show table main dev rt0 | jq -e '[.[] | select(.dst == \"10.77.0.0/24\" and .protocol == \"kernel\" and .prefsrc == \"10.77.0.1\")] | length == 1' >/dev/null"
+ip -n "$NS" route add 10.92.0.0/24 dev lo table 300
+ip -n "$NS" -6 route add fd92::/64 dev lo table 300
+expect "route-add over another link's v4 route: EEXIST" EEXIST route-add rt0 10.92.0.0/24 300
+check "route-add conflict: the error says why" grep -q "already exists in table 300 through another interface" "$TMP/err"
+expect "route-add over another link's v6 route: EEXIST" EEXIST route-add rt0 fd92::/64 300
+check "route-add conflict: the other link's routes stay, none via rt0" sh -c \
+	"ip -n $NS -j route show table 300 | jq -e '[.[] | select(.dst == \"10.92.0.0/24\" and .dev == \"lo\")] | length == 1' >/dev/null && ip -n $NS -6 -j route show table 300 | jq -e '[.[] | select(.dst == \"fd92::/64\" and .dev == \"lo\")] | length == 1' >/dev/null && [ -z \"\$(ip -n $NS route show table 300 dev rt0)\" ]"
+ip -n "$NS" route del 10.92.0.0/24 dev lo table 300
+ip -n "$NS" -6 route del fd92::/64 dev lo table 300
 ip -n "$NS" route add 10.90.0.0/24 dev rt0 table 300
 check "route-list 300: sees a route ip added" route_matches 300
 expect "route-del of ip's route" OK route-del rt0 10.90.0.0/24 300
@@ -178,7 +197,9 @@ expect "route-del absent v6: ESRCH" ESRCH route-del rt0 fd55::/48 51820
 #           ip rule add table main suppress_prefixlength 0
 for f in 4 6; do
 	expect "rule-add -$f not fwmark table" OK rule-add $f not fwmark 51820 table 51820
+	check "rule-add -$f not fwmark table: 1 (created)" test "$(rcval)" = 1
 	expect "rule-add -$f not fwmark table again: idempotent" OK rule-add $f not fwmark 51820 table 51820
+	check "rule-add -$f not fwmark table again: 0 (present, not created)" test "$(rcval)" = 0
 	check "rule-add -$f: ip shows 'not fwmark 0xca6c lookup 51820' once" sh -c \
 		"ip -n $NS -$f -j rule show | jq -e '[.[] | select(has(\"not\") and .fwmark == \"0xca6c\" and .table == \"51820\")] | length == 1' >/dev/null"
 	expect "rule-add -$f suppress_prefixlength 0" OK rule-add $f suppress 0

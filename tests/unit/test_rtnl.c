@@ -212,7 +212,7 @@ static void rtnl__route_big_table__masked_dst_and_rta_table(void **state)
 	nlh = wgi_rtnl_msg_route(buf, sizeof(buf), true, 9, &d, 51820);
 	assert_non_null(nlh);
 	assert_int_equal(nlh->nlmsg_type, RTM_NEWROUTE);
-	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
 	rtm = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(rtm->rtm_family, AF_INET);
 	assert_int_equal(rtm->rtm_dst_len, 8);

@@ -22,6 +22,10 @@ PIDS="" NSS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	# Userspace implementations wgctl up started in our namespaces.
+	for n in $NSS; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
+	done
 	for n in $NSS; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$T"
 }
@@ -142,8 +146,10 @@ fi
 ID=$$
 # start_wg NS IF: a namespace with a wireguard-go device in it.
 start_wg() {
-	ip netns add "$1" || return 1
-	NSS="$NSS $1"
+	if [ ! -e "/run/netns/$1" ]; then
+		ip netns add "$1" || return 1
+		NSS="$NSS $1"
+	fi
 	ip netns exec "$1" setsid wireguard-go -f "$2" >"$T/$2.log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=0
@@ -372,6 +378,23 @@ expect "peer add: bad key exits 2" 2
 run W peer frob "$IF" "$K"
 expect "peer: unknown subcommand is a usage error" 1
 
+# reresolve: endpoint names resolved again (localhost: /etc/hosts, no DNS
+# query leaves the machine); only a peer the device has, only its endpoint.
+W set "$IF" peer "$P1" endpoint 127.0.0.2:51960 allowed-ips 10.61.0.0/24
+printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\nEndpoint = localhost:51960\nAllowedIPs = 10.61.0.0/24\n\n[Peer]\nPublicKey = %s\nEndpoint = localhost:51961\nAllowedIPs = 10.62.0.0/24\n' \
+	"$PRIV" "$P1" "$P2" >"$T/rr.conf"
+W set "$IF" peer "$P2" remove
+peers_before=$(W show "$IF" peers | sort)
+run W reresolve "$IF" "$T/rr.conf"
+expect "reresolve" 0
+check "reresolve: the moved endpoint is set" 'W show "$IF" endpoints | awk -F"\t" -v k="$P1" "\$1 == k" | cut -f2 | grep -Eqx "(127\.0\.0\.1|\[::1\]):51960"' 'W show "$IF" endpoints; cat "$T/out" "$T/err"'
+check "reresolve: reports one change" 'grep -q "^$IF: 1 endpoint(s) changed" "$T/out"' 'cat "$T/out"'
+check "reresolve: no peer created, allowed IPs untouched" '[ "$(W show "$IF" peers | sort)" = "$peers_before" ] && [ "$(ips "$P1")" = 10.61.0.0/24 ]'
+run W reresolve "$IF" "$T/rr.conf"
+check "reresolve again: exit 0, nothing changed" '[ $rc = 0 ] && grep -q "nothing changed" "$T/out"' 'cat "$T/out" "$T/err"'
+run W reresolve "wcnone$ID" "$T/rr.conf"
+expect "reresolve: unknown interface exits 3" 3
+
 # Not found
 for c in "show wcnone$ID" "showconf wcnone$ID" "set wcnone$ID listen-port 1" "peer remove wcnone$ID $K" "peer add wcnone$ID $K" "syncconf wcnone$ID $T/a.conf"; do
 	# shellcheck disable=SC2086
@@ -444,9 +467,38 @@ EOC
 	check "up: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0"'
 	check "up: no v6 policy rules without ::/0" '! ip -n "$NS2" -6 rule | grep -q 51820'
 	check "up: sync record written, 0600" '[ "$(stat -c %a "$T/state/$IF2.conf")" = 600 ] && ! grep -q PrivateKey "$T/state/$IF2.conf"'
+	# sync of the file narrowed from 0.0.0.0/0 and back: the policy routing
+	# follows (fwmark, both rules, the route in table 51820), as down + up.
+	sed 's|^AllowedIPs = .*|AllowedIPs = 10.45.0.0/16, fd45::/64|' "$T/etc/$IF2.conf" >"$T/narrow.conf"
+	chmod 600 "$T/narrow.conf"
+	run W2 sync --plan "$IF2" "$T/narrow.conf"
+	check "sync --plan narrowing: rules_remove and the table 51820 route" '[ $rc = 0 ] && python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))[\"device\"]
+rr = d[\"rules_remove\"]
+assert sorted((r[\"family\"], r[\"table\"], r.get(\"not_fwmark\"), r.get(\"suppress_prefixlength\")) for r in rr) == [(4, 254, None, 0), (4, 51820, 51820, None)], rr
+assert {\"destination\": \"0.0.0.0/0\", \"table\": 51820} in d[\"routes_remove\"], d
+assert d[\"fwmark\"] == 0 and \"rules_add\" not in d, d
+" "$T/out"' 'cat "$T/out" "$T/err"'
+	check "sync --plan changed nothing" 'ip -n "$NS2" rule | grep -q "fwmark 0xca6c lookup 51820"'
+	run W2 sync "$IF2" "$T/narrow.conf"
+	expect "sync narrowing 0.0.0.0/0 away" 0
+	check "sync narrowing: fwmark off, no policy rule, table 51820 empty" '[ "$(W2 show "$IF2" fwmark)" = off ] && ! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength" && [ -z "$(ip -n "$NS2" route show table 51820)" ]' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all'
+	run W2 sync "$IF2" "$T/etc/$IF2.conf"
+	expect "sync widening back to 0.0.0.0/0" 0
+	check "sync widening: fwmark, both rules and the default route back" '[ "$(W2 show "$IF2" fwmark)" = 0xca6c ] && ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" rule | grep -q "lookup main suppress_prefixlength 0" && ip -n "$NS2" route show table 51820 | grep -q "^default dev $IF2"' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all'
+	# A second up of the running interface is refused and changes nothing.
+	rm -f "$T/postup" "$T/preup"
+	lp=$(W2 show "$IF2" listen-port)
+	run W2 up "$T/etc/$IF2.conf"
+	expect "up: a second up of a running interface exits 5" 5
+	check "up: the refusal says it exists and points to sync" 'grep -q "already exists" "$T/err" && grep -q "wgctl sync" "$T/err"' 'cat "$T/err"'
+	check "up: refused, so no PreUp/PostUp ran and the port is unchanged" '[ ! -e "$T/preup" ] && [ ! -e "$T/postup" ] && [ "$(W2 show "$IF2" listen-port)" = "$lp" ]'
 	W2 set "$IF2" peer "$P2" allowed-ips 10.46.0.0/24
-	run W2 down "$T/etc/$IF2.conf"
-	expect "down" 0
+	check "up: the config path is recorded for down" '[ "$(cat "$T/state/$IF2.path")" = "$(realpath "$T/etc/$IF2.conf")" ]'
+	# By name: there is no /etc/wireguard/$IF2.conf, the recorded path is used.
+	run W2 down "$IF2"
+	expect "down IF finds the config up used" 0
 	check "down: PreDown and PostDown ran" 'grep -q "^pre $IF2$" "$T/predown" && grep -q "^post $IF2$" "$T/postdown"'
 	check "down: link deleted" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
 	check "down: sync record dropped" '[ ! -e "$T/state/$IF2.conf" ]'
@@ -455,8 +507,46 @@ EOC
 	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" -name "*.wgctl-*")" ]'
 	check "down: SaveConfig wrote the running peers" 'grep -q "^PublicKey = $P2$" "$T/etc/$IF2.conf" && grep -q "^Address = 10.44.0.1/24, fd44::1/64$" "$T/etc/$IF2.conf"' 'echo "$(cat "$T/etc/$IF2.conf")"'
 	check "down: SaveConfig kept the hooks" 'grep -q "^PostUp = echo post %i" "$T/etc/$IF2.conf"'
+	check "down: the path record dropped" '[ ! -e "$T/state/$IF2.path" ]'
 	run W2 down "$T/etc/$IF2.conf"
-	expect "down: no such interface exits 3" 3
+	expect "down again: exit 0" 0
+	check "down again: says nothing changed" 'grep -q "nothing changed" "$T/out"' 'cat "$T/out" "$T/err"'
+	run W2 down "$IF2"
+	expect "down again by name (no config anywhere): exit 0" 0
+	run W2 down "wcnever$ID"
+	expect "down of an interface never up, without a config: exit 0" 0
+
+	# down made wireguard-go exit; up starts the userspace implementation
+	# as wg-quick does ($WG_QUICK_USERSPACE_IMPLEMENTATION, --userspace=PROG).
+	run env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go ip netns exec "$NS2" "$WGCTL" up "$T/etc/$IF2.conf"
+	expect "up after down: starts \$WG_QUICK_USERSPACE_IMPLEMENTATION" 0
+	check "up after down: the device runs and is configured" '[ -S "/var/run/wireguard/$IF2.sock" ] && [ "$(W2 show "$IF2" public-key)" = "$PUB" ] && ip -n "$NS2" addr show "$IF2" | grep -q "inet 10.44.0.1/24"' 'cat "$T/err"'
+	run W2 down "$IF2"
+	expect "down of the started implementation" 0
+	check "down: the implementation is gone with its socket" '[ ! -S "/var/run/wireguard/$IF2.sock" ] && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1'
+	run W2 up --userspace=wireguard-go "$T/etc/$IF2.conf"
+	expect "up --userspace=wireguard-go" 0
+	check "up --userspace=PROG: the device runs" '[ "$(W2 show "$IF2" public-key)" = "$PUB" ]'
+	run W2 down "$IF2"
+	expect "down after up --userspace=PROG" 0
+	run W2 up --userspace=false "$T/etc/$IF2.conf"
+	expect "up --userspace=false: a failing implementation exits 5" 5
+	check "up --userspace=false: the error names it and nothing is left" 'grep -q "userspace implementation .false." "$T/err" && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1' 'cat "$T/err"'
+	run W2 up --userspace=/nonexistent/wg-impl "$T/etc/$IF2.conf"
+	expect "up --userspace=missing program exits 5" 5
+	# A failed up undoes the device it started: the link goes, and with it
+	# the implementation and its socket.
+	mkdir -p "$T/fail"
+	sed 's|^PostUp = .*|PostUp = false|; /^SaveConfig/d' "$T/etc/$IF2.conf" >"$T/fail/$IF2.conf"
+	chmod 600 "$T/fail/$IF2.conf"
+	run W2 up --userspace=wireguard-go "$T/fail/$IF2.conf"
+	expect "up --userspace=PROG, failing PostUp: exit 5" 5
+	i=0
+	while [ -S "/var/run/wireguard/$IF2.sock" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	check "failed up: the started implementation is gone (link, socket)" '! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1 && [ ! -S "/var/run/wireguard/$IF2.sock" ]' 'cat "$T/err"; ls -l /var/run/wireguard/'
+	check "failed up: no rule left" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
+	run W2 down "$IF2"
+	expect "down after a failed up: nothing to do, exit 0" 0
 else
 	nok "up/down: start wireguard-go" "$(cat "$T/$IF2.log")"
 fi
@@ -493,6 +583,53 @@ EOC
 	expect "down: Table = 1234" 0
 else
 	nok "up rollback: start wireguard-go" "$(cat "$T/$IF3.log")"
+fi
+# Routes and rules up did not create are not up's to undo: a failed up
+# leaves the ones that were there; a route through another interface is a
+# conflict (reported, left alone); the kernel's subnet route stays as made.
+IF4=wcw$ID
+NS4=wc-w$ID
+if start_wg "$NS4" "$IF4"; then
+	W4() { ip netns exec "$NS4" "$WGCTL" "$@"; }
+	cat >"$T/etc/$IF4.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+Address = 10.60.0.1/24
+PostUp = false
+
+[Peer]
+PublicKey = $P1
+AllowedIPs = 0.0.0.0/0, 10.57.0.0/16, fd57::/64, 10.60.0.0/24
+EOC
+	ip -n "$NS4" link set "$IF4" up
+	ip -n "$NS4" addr add 10.60.0.1/24 dev "$IF4"
+	ip -n "$NS4" route add 10.57.0.0/16 dev "$IF4"
+	ip -n "$NS4" -6 route add fd57::/64 dev "$IF4"
+	ip -n "$NS4" route add default dev "$IF4" table 51820
+	ip -n "$NS4" rule add table main suppress_prefixlength 0
+	ip -n "$NS4" route show table all >"$T/routes.before"
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up over existing routes, failing PostUp exits 5" 5
+	check "failed up: the routes that were there survive" 'ip -n "$NS4" route show dev "$IF4" | grep -q "^10.57.0.0/16" && ip -n "$NS4" -6 route show dev "$IF4" | grep -q "^fd57::/64" && ip -n "$NS4" route show table 51820 | grep -q "^default dev $IF4"' 'ip -n "$NS4" route show table all'
+	check "failed up: the address that was there survives" 'ip -n "$NS4" addr show "$IF4" | grep -q "inet 10.60.0.1/24"'
+	check "failed up: the rule that was there survives" 'ip -n "$NS4" rule | grep -q "from all lookup main suppress_prefixlength 0"' 'ip -n "$NS4" rule'
+	check "failed up: the rule up added is gone" '! ip -n "$NS4" rule | grep -q "fwmark 0xca6c"' 'ip -n "$NS4" rule'
+	sed -i 's/^PostUp = false$/PostUp = true/' "$T/etc/$IF4.conf"
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up over existing routes" 0
+	check "up: the kernel's subnet route keeps proto kernel and src" 'ip -n "$NS4" route show dev "$IF4" | grep -q "^10.60.0.0/24 proto kernel scope link src 10.60.0.1"' 'ip -n "$NS4" route show dev "$IF4"'
+	run W4 down "$T/etc/$IF4.conf"
+	expect "down after up over existing routes" 0
+	# A route through another interface (lo) is a conflict.
+	start_wg "$NS4" "$IF4" || nok "restart wireguard-go" "$(cat "$T/$IF4.log")"
+	ip -n "$NS4" route add 10.57.0.0/16 dev lo
+	run W4 up "$T/etc/$IF4.conf"
+	expect "up: a route through another interface is a conflict (exit 5)" 5
+	check "up conflict: the error names the route and says why" 'grep -q "cannot add route 10.57.0.0/16 via .$IF4.: a route to it already exists in table main through another interface" "$T/err"' 'cat "$T/err"'
+	check "up conflict: the other interface keeps its route" 'ip -n "$NS4" route show 10.57.0.0/16 | grep -q "dev lo"' 'ip -n "$NS4" route show table all'
+	check "up conflict: rolled back (no route, rule or address left)" '[ -z "$(ip -n "$NS4" route show table all dev "$IF4" | grep -v "^local\|^multicast\|^fe80\|^ff00")" ] && ! ip -n "$NS4" rule | grep -q 0xca6c && ! ip -n "$NS4" addr show "$IF4" | grep -q 10.60.0.1' 'ip -n "$NS4" route show table all dev "$IF4"; ip -n "$NS4" rule'
+else
+	nok "existing routes: start wireguard-go" "$(cat "$T/$IF4.log")"
 fi
 printf '[Interface]\nPrivateKey = %s\nAddress = 10.0.0.300/24\n' "$PRIV" >"$T/etc/wcx$ID.conf"
 run "$WGCTL" up "$T/etc/wcx$ID.conf"
