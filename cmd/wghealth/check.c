@@ -528,10 +528,10 @@ static bool peer_wants_fix(const struct check *c, size_t i, bool only_decided)
  * changed. Returns the number changed (0: nothing to do) or -errno. */
 static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
 {
+	struct wgnl_reresolve_stats st;
 	struct wgnl_config *cfg = NULL;
 	struct wgnl_conf_error e;
-	struct wgnl_device *chg;
-	int changed = 0, names = 0, r;
+	int r;
 
 	snprintf(detail, dlen, "no endpoint names (no wg_config)");
 	if (!c->s.wg_config[0] || !c->dev)
@@ -541,38 +541,15 @@ static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
 		return r;
 	}
-	chg = wgnl_device_new(c->ifname);
-	if (!chg) {
-		wgnl_config_free(cfg);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->dev->n_peers; i++) {
-		const struct wgnl_peer *cp = &cfg->dev->peers[i];
-		const struct wgnl_peer *run_p = wgnl_device_find_peer(c->dev, cp->public_key);
-		union wgnl_endpoint ep;
-		struct wgnl_peer *np;
-
-		if (!cp->endpoint_name || !run_p)
-			continue;
-		names++;
-		if (wgnl_endpoint_resolve(&ep, cp->endpoint_name) < 0)
-			continue;
-		if ((run_p->flags & WGNL_PEER_HAS_ENDPOINT) && wgnl_endpoint_equal(&ep, &run_p->endpoint))
-			continue;
-		if (wgnl_device_add_peer(chg, cp->public_key, &np) < 0)
-			continue;
-		np->flags |= WGNL_PEER_HAS_ENDPOINT | WGNL_PEER_UPDATE_ONLY;
-		np->endpoint = ep;
-		changed++;
-	}
-	r = changed ? wgnl_set_device(ctx, chg) : 0;
+	/* The same pass as `wgctl reresolve --all`: every name, whatever the
+	 * handshake's age, since this remedy runs only for a broken tunnel. */
+	r = wgnl_device_reresolve(ctx, c->ifname, cfg->dev, c->dev, time(NULL), 0, &st);
 	if (r < 0)
 		snprintf(detail, dlen, "set: %s", strerror(-r));
 	else
-		snprintf(detail, dlen, "%d name(s), %d changed", names, changed);
-	wgnl_device_free(chg);
+		snprintf(detail, dlen, "%u name(s), %u changed", st.names, st.changed);
 	wgnl_config_free(cfg);
-	return r < 0 ? r : changed;
+	return r;
 }
 
 static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_decided,
