@@ -99,7 +99,9 @@ int cmd_down(int argc, char **argv)
 	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
 	if (rc)
 		return rc;
-	rc = wgctl_open(&ctx);
+	rc = wgctl_lock("down", t.ifname);
+	if (!rc)
+		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_get_device(ctx, t.ifname, &cur);
 	if (rc)

@@ -163,6 +163,8 @@ static int peer_add(int argc, char **argv)
 			rc = d;
 	}
 	if (!rc)
+		rc = wgctl_lock("peer", argv[1]);
+	if (!rc)
 		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_get_device(ctx, argv[1], &cur);
@@ -204,7 +206,9 @@ static int peer_remove(int argc, char **argv)
 	rc = wgctl_parse_pubkey("peer remove", argv[2], pub);
 	if (rc)
 		return rc;
-	rc = wgctl_open(&ctx);
+	rc = wgctl_lock("peer", argv[1]);
+	if (!rc)
+		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_get_device(ctx, argv[1], &cur);
 	if (!rc && !wgnl_device_find_peer(cur, pub)) {

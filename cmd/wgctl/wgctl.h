@@ -16,6 +16,8 @@
 struct wgctl_opts {
 	bool json;      /* --json: machine output where the command has one */
 	bool show_keys; /* --show-keys: print private and preshared keys */
+	bool allow_empty; /* --allow-empty: sync/syncconf/setconf may apply an empty file */
+	double wait;    /* --wait SECONDS: how long to wait for the interface's lock */
 };
 extern struct wgctl_opts wgctl_opt;
 
@@ -96,8 +98,29 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 /* Print a config parse error as "FILE:LINE: KEY: message" and return the
  * exit code. */
 int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path);
+/* Read config file @path whole, to EOF (wgnl_file_read(): pipes, FIFOs,
+ * /dev/stdin work), into *text (caller wipes and frees); exit code, the
+ * error naming @cmd and the file. */
+int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len);
 /* Parse config file @path (exit code). */
 int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret);
+/* The config says nothing at all (no device field, no peer, no wg-quick
+ * key): the file was empty, only comments, or only section headers. */
+bool wgctl_conf_is_empty(const struct wgnl_config *cfg);
+/* Print why an empty @path is refused (see --allow-empty); exit code. */
+int wgctl_empty_refused(const char *cmd, const char *path);
+/* Where two [Peer] sections of @dev (parsed from @path, text @text of @len
+ * bytes, NULL if not at hand) list the same allowed IP, drop it from the
+ * earlier ones, as the kernel ends up after setconf of the file (the last
+ * insert wins), and warn naming both file:lines. Returns how many were
+ * dropped, or -ENOMEM. */
+int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const char *text,
+			      size_t len);
+/* Take the per-interface lock (/run/wgkit/IF.lock, or $WGCTL_LOCK_DIR),
+ * waiting up to wgctl_opt.wait seconds for another wgctl to finish (exit
+ * code; the error names the lock). Held until exit. Hooks run under it see
+ * $WGCTL_LOCK_HELD=IF and do not wait for it. */
+int wgctl_lock(const char *cmd, const char *ifname);
 /* Mark a device parsed from a config for setconf semantics: the device
  * fields are all set (absent means zero), peers replace all peers and each
  * peer's allowed IPs replace its list. */
