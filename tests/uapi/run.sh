@@ -214,4 +214,5 @@ fi
 . "$HERE/wgctl.sh"
 . "$HERE/sync.sh"
 . "$HERE/input.sh"
+. "$HERE/record.sh"
 finish
