@@ -1075,7 +1075,8 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 static void sync_help(void)
 {
 	printf("Usage: wgctl sync [--plan] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
-	       "                  [--no-state] <interface> <config file>\n"
+	       "                  [--no-state] [--allow-empty] [--wait SECONDS]\n"
+	       "                  <interface> <config file>\n"
 	       "Make the interface match the file, sending only what differs: new peers,\n"
 	       "removed peers, and for changed peers only the changed fields (allowed IPs\n"
 	       "as additions and removals where the kernel can remove one, else the\n"
@@ -1089,7 +1090,12 @@ static void sync_help(void)
 	       "                       1 on any error\n"
 	       "  --stats              netlink messages sent and the path taken (fast,\n"
 	       "                       incremental, full), on stderr (and in --json)\n"
-	       "  --no-state           neither read nor write the record\n");
+	       "  --no-state           neither read nor write the record\n"
+	       "  --allow-empty        apply a file that holds nothing (else refused: it\n"
+	       "                       would remove every peer and the private key)\n"
+	       "  --wait SECONDS       wait that long for another wgctl on the interface\n"
+	       "                       (default 10)\n"
+	       "The file is read once, to its end: a pipe, /dev/stdin or <(...) works.\n");
 }
 
 static int parse_args(int argc, char **argv, struct sync_opts *o)

@@ -32,10 +32,11 @@ int cmd_syncconf(int argc, char **argv)
 	int rc, r;
 
 	if (wgctl_wants_help(argc, argv)) {
-		printf("Usage: wgctl syncconf <interface> <config file>\n"
+		printf("Usage: wgctl syncconf [--allow-empty] [--wait SECONDS] <interface> <config file>\n"
 		       "Make the interface match the file: peers absent from it are removed,\n"
 		       "the file's peers are set (allowed IPs replaced), device fields change\n"
-		       "where they differ. Established sessions of kept peers stay up.\n");
+		       "where they differ. Established sessions of kept peers stay up. An empty\n"
+		       "file is refused unless --allow-empty.\n");
 		return WGK_EXIT_OK;
 	}
 	rc = wgctl_conf_cmd_load("syncconf", argc, argv, &ctx, &cfg);

@@ -61,6 +61,7 @@ cleanup() {
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$TMP"
+	rm -f "/run/wgkit/$IFA.lock" "/run/wgkit/$IFB.lock"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -215,4 +216,5 @@ fi
 . "$HERE/sync.sh"
 . "$HERE/input.sh"
 . "$HERE/record.sh"
+. "$HERE/lock.sh"
 finish
