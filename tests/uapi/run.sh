@@ -217,4 +217,5 @@ fi
 . "$HERE/input.sh"
 . "$HERE/record.sh"
 . "$HERE/lock.sh"
+. "$HERE/dup.sh"
 finish
