@@ -35,7 +35,8 @@ struct quick_plan {
 
 struct sync_opts {
 	const char *ifname, *path, *state_dir;
-	bool plan_only, detailed, stats, no_state;
+	bool plan_only, plan_text, detailed, stats, no_state;
+	struct wgctl_limits limits;
 };
 
 static void quick_plan_free(struct quick_plan *q)
@@ -1070,12 +1071,102 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 	wgk_json_finish(&j);
 }
 
+/* --plan=text: the same plan for people. Keys are public keys; secrets
+ * show only as "(changed)". */
+static void text_prefixes(const char *what, const struct wgnl_prefix *v, size_t n, int want_remove,
+			  const char *sign)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
+			continue;
+		printf("%s%s%s", any ? ", " : what, sign, wgnl_prefix_format(&v[i], buf, sizeof(buf)));
+		any = true;
+	}
+}
+
+static void text_peer(const struct wgnl_peer *p, char mark, bool added)
+{
+	char ep[64];
+	wgnl_key_b64 b64;
+
+	wgnl_key_to_base64(b64, p->public_key);
+	printf("  %c peer %s", mark, b64);
+	if (mark == '-') {
+		putchar('\n');
+		return;
+	}
+	if (!added && (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS))
+		text_prefixes("; allowed IPs now ", p->allowedips, p->n_allowedips, -1, "");
+	else if (added)
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, -1, "");
+	else {
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 0, "+");
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 1, "-");
+	}
+	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
+		printf("; endpoint %s", wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
+	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
+		printf("; keepalive %u", p->persistent_keepalive);
+	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
+		printf("; preshared key %s", wgnl_key_is_zero(p->preshared_key) ? "removed" :
+					     added ? "set" : "changed");
+	putchar('\n');
+}
+
+static void text_routes(const char *what, const struct wgnl_prefix *v, const uint32_t *t, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < n; i++)
+		printf("  %s %s table %u\n", what, wgnl_prefix_format(&v[i], buf, sizeof(buf)),
+		       t[i] ? t[i] : 254);
+}
+
+static void print_plan_text(const struct sync_opts *o, const struct wgnl_plan *plan,
+			    const struct quick_plan *q)
+{
+	const struct wgnl_device *c = plan->change;
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	printf("%s: plan: %zu to add, %zu to remove, %zu to update, %zu unchanged%s\n", o->ifname,
+	       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
+	       wgnl_plan_is_empty(plan) && quick_plan_empty(q) ? " (nothing to do)" : "");
+	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
+		printf("  ~ private key %s\n", wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
+	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
+		printf("  ~ listen port %u\n", c->listen_port);
+	if (c->flags & WGNL_DEV_HAS_FWMARK)
+		printf("  ~ fwmark 0x%x\n", c->fwmark);
+	if (q->mtu)
+		printf("  ~ mtu %u\n", q->mtu);
+	for (size_t i = 0; i < q->n_addr_add; i++)
+		printf("  + address %s\n", wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < q->n_addr_del; i++)
+		printf("  - address %s\n", wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)));
+	text_routes("+ route", q->route_add, q->route_add_table, q->n_route_add);
+	text_routes("- route", q->route_del, q->route_del_table, q->n_route_del);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct wgnl_peer *p = &c->peers[i];
+
+		if (p->flags & WGNL_PEER_REMOVE)
+			text_peer(p, '-', false);
+		else if (p->flags & WGNL_PEER_UPDATE_ONLY)
+			text_peer(p, '~', false);
+		else
+			text_peer(p, '+', true);
+	}
+}
+
 /* ------------------------------------------------------------- the command */
 
 static void sync_help(void)
 {
-	printf("Usage: wgctl sync [--plan] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
+	printf("Usage: wgctl sync [--plan[=text]] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
 	       "                  [--no-state] [--allow-empty] [--wait SECONDS]\n"
+	       "                  [--max-remove N] [--max-change PCT]\n"
 	       "                  <interface> <config file>\n"
 	       "Make the interface match the file, sending only what differs: new peers,\n"
 	       "removed peers, and for changed peers only the changed fields (allowed IPs\n"
@@ -1086,6 +1177,11 @@ static void sync_help(void)
 	       "config (Address, MTU, Table or DNS present) addresses, MTU and routes are\n"
 	       "synced too.\n"
 	       "  --plan               print the plan as JSON, change nothing\n"
+	       "  --plan=text          print the plan for people, change nothing\n"
+	       "  --max-remove N       refuse (exit 2, nothing applied) a plan removing\n"
+	       "                       more than N peers\n"
+	       "  --max-change PCT     refuse a plan adding, removing or updating more\n"
+	       "                       than PCT percent of the running peers\n"
 	       "  --detailed-exitcode  exit 0 when nothing changed, 2 when something did,\n"
 	       "                       1 on any error\n"
 	       "  --stats              netlink messages sent and the path taken (fast,\n"
@@ -1100,10 +1196,17 @@ static void sync_help(void)
 
 static int parse_args(int argc, char **argv, struct sync_opts *o)
 {
+	int rc;
+
 	memset(o, 0, sizeof(*o));
+	rc = wgctl_limit_opts("sync", &argc, argv, &o->limits);
+	if (rc)
+		return rc;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--plan")) {
+		if (!strcmp(argv[i], "--plan") || !strcmp(argv[i], "--plan=json")) {
 			o->plan_only = true;
+		} else if (!strcmp(argv[i], "--plan=text")) {
+			o->plan_only = o->plan_text = true;
 		} else if (!strcmp(argv[i], "--detailed-exitcode")) {
 			o->detailed = true;
 		} else if (!strcmp(argv[i], "--stats")) {
@@ -1724,6 +1827,9 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	plan->n_unchanged += j->pairs;
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
+	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (*rc)
+		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
@@ -1965,11 +2071,19 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	*changed = !wgnl_plan_is_empty(plan) || !quick_plan_empty(&q);
 	if (o->plan_only) {
 		wgnl_get_stats(ctx, &st);
-		print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+		if (o->plan_text)
+			print_plan_text(o, plan, &q);
+		else
+			print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+		/* What would be refused is said (exit code too), not hidden. */
+		rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
 		if (o->stats)
 			print_stats(&st, "full");
 		goto out;
 	}
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (rc)
+		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",

@@ -589,3 +589,64 @@ int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const c
 	}
 	return (int)(dropped > INT32_MAX ? INT32_MAX : dropped);
 }
+
+/* ---------------------------------------------------------- plan limits */
+
+int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l)
+{
+	int out = 1;
+
+	l->max_remove = -1;
+	l->max_change = -1;
+	for (int i = 1; i < *argc; i++) {
+		bool rm = !strcmp(argv[i], "--max-remove"), ch = !strcmp(argv[i], "--max-change");
+		uint32_t v;
+		char buf[16];
+
+		if (!rm && !ch) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (++i == *argc)
+			return wgctl_usage(cmd, "%s needs a number", argv[i - 1]);
+		snprintf(buf, sizeof(buf), "%s", argv[i]);
+		if (ch && *buf && buf[strlen(buf) - 1] == '%')
+			buf[strlen(buf) - 1] = '\0';
+		if (strlen(argv[i]) >= sizeof(buf) ||
+		    wgctl_parse_u32(buf, ch ? 100 : INT32_MAX, false, &v) < 0)
+			return wgctl_usage(cmd, "%s: invalid number '%s'%s", argv[i - 1],
+					   wgk_q(argv[i]), ch ? " (a percentage, 0-100)" : "");
+		if (rm)
+			l->max_remove = (long)v;
+		else
+			l->max_change = (int)v;
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_limits *l,
+		       const struct wgnl_plan *plan)
+{
+	size_t running = plan->n_remove + plan->n_update + plan->n_unchanged;
+	size_t changing = plan->n_add + plan->n_remove + plan->n_update;
+
+	if (l->max_remove >= 0 && plan->n_remove > (size_t)l->max_remove) {
+		wgk_error("%s: the plan removes %zu of the %zu peers of '%s', more than --max-remove "
+			  "%ld: nothing applied", cmd, plan->n_remove, running, wgk_q(ifname),
+			  l->max_remove);
+		return WGK_EXIT_INPUT;
+	}
+	/* Of the peers running now; a device without peers has no share to
+	 * lose. Integer arithmetic: changing * 100 > max * running. */
+	if (l->max_change >= 0 && running &&
+	    (unsigned long long)changing * 100 > (unsigned long long)l->max_change * running) {
+		wgk_error("%s: the plan adds, removes or updates %zu peers against %zu running on "
+			  "'%s' (%llu%%), more than --max-change %d%%: nothing applied", cmd, changing,
+			  running, wgk_q(ifname), (unsigned long long)changing * 100 / running,
+			  l->max_change);
+		return WGK_EXIT_INPUT;
+	}
+	return 0;
+}

@@ -121,6 +121,18 @@ int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const c
  * code; the error names the lock). Held until exit. Hooks run under it see
  * $WGCTL_LOCK_HELD=IF and do not wait for it. */
 int wgctl_lock(const char *cmd, const char *ifname);
+/* --max-remove N and --max-change PCT of sync and syncconf (-1: none). */
+struct wgctl_limits {
+	long max_remove;
+	int max_change;
+};
+/* Take --max-remove and --max-change out of argv (exit code on a bad value). */
+int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l);
+/* Refuse @plan when it removes more than max_remove peers, or adds, removes
+ * and updates more than max_change percent of the peers running now (a
+ * device without peers: no percentage). Prints why; exit code (2) or 0. */
+int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_limits *l,
+		       const struct wgnl_plan *plan);
 /* Mark a device parsed from a config for setconf semantics: the device
  * fields are all set (absent means zero), peers replace all peers and each
  * peer's allowed IPs replace its list. */

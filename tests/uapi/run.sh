@@ -218,4 +218,5 @@ fi
 . "$HERE/record.sh"
 . "$HERE/lock.sh"
 . "$HERE/dup.sh"
+. "$HERE/limits.sh"
 finish
