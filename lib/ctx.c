@@ -59,7 +59,12 @@ static bool uapi_socket_exists(const struct wgnl_ctx *ctx, const char *ifname)
 	if (!ifname || !*ifname || strchr(ifname, '/'))
 		return false;
 	snprintf(path, sizeof(path), "%s/%s.sock", ctx->uapi_dir, ifname);
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	/* Not allowed to look (an unprivileged caller and root's socket
+	 * directory): the socket is tried, so that the caller hears
+	 * "permission denied" rather than "no such device". */
+	if (stat(path, &st) < 0)
+		return errno == EACCES;
+	return S_ISSOCK(st.st_mode);
 }
 
 enum wgnl_backend_kind wgnl_backend_for(struct wgnl_ctx *ctx, const char *ifname)

@@ -443,6 +443,8 @@ int cmd_show(int argc, char **argv)
 	bool first = true, all;
 	struct wgk_json j;
 	char **names = NULL;
+	struct wgnl_device **devs = NULL;
+	size_t n_names = 0;
 	int rc, r;
 
 	if (wgctl_wants_help(argc, argv)) {
@@ -498,25 +500,36 @@ int cmd_show(int argc, char **argv)
 		wgnl_close(ctx);
 		return rc;
 	}
-	if (wgctl_opt.json)
-		wgk_json_array_begin(&j);
-	for (char **n = names; *n; n++) {
-		r = wgnl_get_device(ctx, *n, &dev);
+	/* Every device read before anything is printed: on an error (not
+	 * allowed to read one, say) stdout stays empty, so that `| jq length`
+	 * cannot take a failure for "no interfaces". */
+	for (size_t i = 0; names[i]; i++)
+		n_names++;
+	devs = calloc(n_names + 1, sizeof(*devs));
+	if (!devs) {
+		wgk_error("show: out of memory");
+		rc = WGK_EXIT_SYSTEM;
+	}
+	for (size_t i = 0; !rc && i < n_names; i++) {
+		r = wgnl_get_device(ctx, names[i], &devs[i]);
 		/* A device that went away since the listing is not an error. */
 		if (r == -ENODEV || r == -ENOENT)
 			continue;
-		if (r < 0) {
-			rc = wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(*n));
-			break;
-		}
-		print_device(&j, dev, f, true, &first);
-		wgnl_device_free(dev);
-		dev = NULL;
+		if (r < 0)
+			rc = wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(names[i]));
 	}
-	if (wgctl_opt.json) {
+	if (!rc && wgctl_opt.json)
+		wgk_json_array_begin(&j);
+	for (size_t i = 0; !rc && i < n_names; i++)
+		if (devs[i])
+			print_device(&j, devs[i], f, true, &first);
+	if (!rc && wgctl_opt.json) {
 		wgk_json_array_end(&j);
 		wgk_json_finish(&j);
 	}
+	for (size_t i = 0; devs && i < n_names; i++)
+		wgnl_device_free(devs[i]);
+	free(devs);
 	wgnl_strv_free(names);
 	wgnl_close(ctx);
 	return finish_stdout(rc);

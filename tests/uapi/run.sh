@@ -219,4 +219,5 @@ fi
 . "$HERE/lock.sh"
 . "$HERE/dup.sh"
 . "$HERE/limits.sh"
+. "$HERE/show.sh"
 finish
