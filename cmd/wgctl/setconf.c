@@ -31,6 +31,8 @@ int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx 
 		return rc;
 	memset(&e, 0, sizeof(e));
 	r = wgnl_conf_parse(text, len, argv[2], WGNL_CONF_RESOLVE, cfg, &e);
+	if (r == 0)
+		wgctl_warn_secret_file(cmd, argv[2], *cfg);
 	if (r < 0) {
 		rc = wgctl_conf_error(r, &e, argv[2]);
 	} else if (strcmp(cmd, "addconf") && !wgctl_opt.allow_empty &&

@@ -2027,6 +2027,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	}
 	phase("parse");
+	wgctl_warn_secret_file("sync", o->path, cfg);
 	if (!wgctl_opt.allow_empty && wgctl_conf_is_empty(cfg)) {
 		rc = wgctl_empty_refused("sync", o->path);
 		goto out;

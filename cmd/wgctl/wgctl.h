@@ -104,6 +104,9 @@ int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path);
 int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len);
 /* Parse config file @path (exit code). */
 int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret);
+/* Warn when @path, a regular file, holds a private or preshared key (as
+ * parsed into @cfg) and group or others may read it. */
+void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl_config *cfg);
 /* The config says nothing at all (no device field, no peer, no wg-quick
  * key): the file was empty, only comments, or only section headers. */
 bool wgctl_conf_is_empty(const struct wgnl_config *cfg);

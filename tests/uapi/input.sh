@@ -153,6 +153,25 @@ else
 	bad "wgctl input: sync of a directory: exit $rc: $(cat "$TMP/in-err")"
 fi
 
+# A file holding a private key that group or others can read: a warning (the
+# file named, the key not printed) from every command that reads one; none
+# for a 0600 file.
+cp "$TMP/in.conf" "$TMP/in-644.conf" && chmod 0644 "$TMP/in-644.conf"
+for cmd in sync syncconf setconf addconf; do
+	in_reset
+	rc=0
+	in_cmd $cmd "$IFA" "$TMP/in-644.conf" >"$TMP/in-out" 2>"$TMP/in-err" || rc=$?
+	in_reset
+	rc2=0
+	in_cmd $cmd "$IFA" "$TMP/in.conf" >"$TMP/in-out" 2>"$TMP/in-err2" || rc2=$?
+	if [ $rc = 0 ] && [ $rc2 = 0 ] && grep -q "warning: $cmd: '$TMP/in-644.conf' holds a private key and is accessible by group or others (mode 0644" "$TMP/in-err" &&
+		! grep -qF "$(cat "$TMP/in.key")" "$TMP/in-err" && ! grep -q "accessible" "$TMP/in-err2"; then
+		ok "wgctl input: $cmd of a 0644 file holding a private key warns (no key printed); of a 0600 file, no warning"
+	else
+		bad "wgctl input: $cmd key file mode warning: exit $rc/$rc2: $(cat "$TMP/in-err" "$TMP/in-err2")"
+	fi
+done
+
 # up: wg-quick takes the interface name from the file name, so a pipe,
 # /dev/stdin or <(...) cannot name one: refused, nothing done. A symlink
 # or a FIFO named IF.conf works. Each up gets a fresh wireguard-go.
