@@ -25,7 +25,7 @@ static const struct wgctl_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wgctl [--json] [--show-keys] [--wait SECONDS] <command> [<args>]\n"
+	fprintf(f, "Usage: wgctl [--json] [--show-keys] [-q] [--wait SECONDS] <command> [<args>]\n"
 		   "       wgctl --version | --help | <command> --help\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
@@ -68,6 +68,8 @@ static int take_global_flags(int *argc, char **argv)
 					  "'wgctl --help')");
 				return WGK_EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			wgctl_opt.quiet = true;
 		} else if (!strcmp(argv[i], "--allow-empty")) {
 			wgctl_opt.allow_empty = true;
 		} else if (!strcmp(argv[i], "--json")) {

@@ -36,6 +36,8 @@ static void report(const char *action, const char *ifname, const char *key, bool
 		wgk_json_finish(&j);
 		return;
 	}
+	if (wgctl_opt.quiet)
+		return;
 	if (!changed)
 		printf("nothing changed: peer '%s' %s '%s'\n", wgk_q(key),
 		       !strcmp(action, "remove") ? "is not on" : "is already as asked on",

@@ -451,6 +451,9 @@ int cmd_show(int argc, char **argv)
 		show_help();
 		return WGK_EXIT_OK;
 	}
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return wgctl_usage("show", "unknown option '%s'", wgk_q(argv[i]));
 	if (argc > 3)
 		return wgctl_usage("show", "unexpected argument '%s'", wgk_q(argv[3]));
 	if (argc > 2) {

@@ -1065,6 +1065,8 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 		wgk_json_kv_uint(&j, "get_msgs", st->get_msgs);
 		wgk_json_kv_uint(&j, "rtnl_msgs", st->rtnl_msgs);
 		wgk_json_kv_uint(&j, "recv_msgs", st->recv_msgs);
+		/* --plan and --json always take the full path. */
+		wgk_json_kv_string(&j, "path", "full");
 		wgk_json_object_end(&j);
 	}
 	wgk_json_object_end(&j);
@@ -1363,10 +1365,24 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 static void print_summary(const char *ifname, const struct wgnl_plan *plan,
 			  const struct quick_plan *q)
 {
-	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged%s%s\n", ifname, plan->n_add,
-	       plan->n_remove, plan->n_update, plan->n_unchanged,
-	       plan->device_changed ? ", device changed" : "",
-	       quick_plan_empty(q) ? "" : ", addresses/MTU/routes changed");
+	const struct wgnl_device *c = plan->change;
+
+	if (wgctl_opt.quiet)
+		return;
+	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged", ifname, plan->n_add,
+	       plan->n_remove, plan->n_update, plan->n_unchanged);
+	/* Say which device fields, and how many addresses and routes. */
+	if (plan->device_changed && c)
+		printf("; device:%s%s%s", (c->flags & WGNL_DEV_HAS_PRIVATE_KEY) ? " private key" : "",
+		       (c->flags & WGNL_DEV_HAS_LISTEN_PORT) ? " listen port" : "",
+		       (c->flags & WGNL_DEV_HAS_FWMARK) ? " fwmark" : "");
+	if (q->mtu)
+		printf("; MTU %u", q->mtu);
+	if (q->n_addr_add || q->n_addr_del)
+		printf("; addresses +%zu -%zu", q->n_addr_add, q->n_addr_del);
+	if (q->n_route_add || q->n_route_del)
+		printf("; routes +%zu -%zu", q->n_route_add, q->n_route_del);
+	putchar('\n');
 }
 
 /* ------------------------------------------------------ the quick paths */

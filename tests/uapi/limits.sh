@@ -75,4 +75,30 @@ fi
 rc=0
 LM --max-change 101 "$IFA" "$TMP/lm2.conf" >"$TMP/lm-out" 2>"$TMP/lm-err" || rc=$?
 [ $rc = 1 ] && ok "wgctl sync --max-change 101: usage error" || bad "wgctl sync --max-change 101: exit $rc"
+
+# Small things: the JSON stats say the path; -q prints no summary; the
+# summary says what changed around the device; show rejects an option.
+rc=0
+LM --json --stats "$IFA" "$TMP/lm10.conf" >"$TMP/lm-out" 2>"$TMP/lm-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["stats"]["path"] == "full", d["stats"]' "$TMP/lm-out" 2>"$TMP/lm-cmp"; then
+	ok "wgctl sync --json --stats: stats.path is there (\"full\")"
+else
+	bad "wgctl sync --json --stats: exit $rc: $(cat "$TMP/lm-err" "$TMP/lm-cmp")"
+fi
+rc=0
+"$WGCTL" -q sync --state-dir "$LM_STATE" "$IFA" "$TMP/lm2.conf" >"$TMP/lm-out" 2>"$TMP/lm-err" || rc=$?
+[ $rc = 0 ] && [ ! -s "$TMP/lm-out" ] && lm_equal "$TMP/lm2.conf" &&
+	ok "wgctl -q sync: applied, nothing printed" || bad "wgctl -q sync: exit $rc: $(cat "$TMP/lm-out" "$TMP/lm-err")"
+printf '[Interface]\nListenPort = 52972\nAddress = 10.241.77.1/24\nMTU = 1380\n\n[Peer]\nPublicKey = UapiLimitPeer%029dA=\nAllowedIPs = 10.241.78.0/24\n' 1 >"$TMP/lmq.conf"
+rc=0
+ip netns exec "$NSA" "$WGCTL" sync --state-dir "$LM_STATE" "$IFA" "$TMP/lmq.conf" >"$TMP/lm-out" 2>"$TMP/lm-err" || rc=$?
+if [ $rc = 0 ] && grep -q "; device: listen port; MTU 1380; addresses +1 -2; routes +1 -0$" "$TMP/lm-out"; then
+	ok "wgctl sync of a wg-quick file: the summary says what changed ($(cat "$TMP/lm-out"))"
+else
+	bad "wgctl sync summary: exit $rc: $(cat "$TMP/lm-out" "$TMP/lm-err")"
+fi
+rc=0
+"$WGCTL" show "$IFA" --bogus >"$TMP/lm-out" 2>"$TMP/lm-err" || rc=$?
+[ $rc = 1 ] && grep -q "unknown option '--bogus'" "$TMP/lm-err" && ok "wgctl show IF --bogus: unknown option, exit 1" ||
+	bad "wgctl show IF --bogus: exit $rc: $(cat "$TMP/lm-err")"
 destroy_instances
