@@ -20,7 +20,7 @@ static const struct wgctl_cmd commands[] = {
 	{ "pubkey", cmd_pubkey, "print the public key of the private key read on stdin" },
 	{ "up", cmd_up, "bring up an interface from a wg-quick config" },
 	{ "down", cmd_down, "tear down an interface brought up from a wg-quick config" },
-	{ "peer", cmd_peer, "add or remove one peer, idempotently" },
+	{ "peer", cmd_peer, "add or remove one peer idempotently; list or show peers" },
 };
 
 static void usage(FILE *f)

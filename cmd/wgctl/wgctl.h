@@ -168,6 +168,9 @@ int wgctl_print_secret(const char *cmd, bool preshared);
  * written by hand leaves them out). */
 void wgctl_device_tidy(struct wgnl_device *dev);
 
+/* show.c: @p as a peer object of the JSON schema (docs/json.md). */
+void wgctl_json_peer(struct wgk_json *j, const struct wgnl_peer *p);
+
 /* Seconds since the epoch of a handshake, 0 for never. */
 uint64_t wgctl_handshake_secs(const struct wgnl_peer *peer);
 

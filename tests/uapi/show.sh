@@ -10,6 +10,77 @@ if ! start_instances >"$TMP/setup" 2>&1; then
 	bad "part 9 set-up (namespaces, veth, wireguard-go)"; cat "$TMP/setup"
 	return
 fi
+# Link state in show --json (MTU, up, addresses), read in the namespace the
+# link lives in; null where it is not visible (the TUN is in another one).
+KP1=UapiShowPeer000000000000000000000000000001A=
+KP2=UapiShowPeer000000000000000000000000000002A=
+wg set "$IFA" listen-port 52981 peer "$KP1" allowed-ips 10.81.0.0/24 endpoint 192.0.2.81:5181 \
+	peer "$KP2" allowed-ips 10.82.0.0/24,fd82::/64 persistent-keepalive 25
+ip -n "$NSA" link set "$IFA" mtu 1370
+rc=0
+ip netns exec "$NSA" "$WGCTL" show "$IFA" --json >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && python3 - "$TMP/sh-out" "$TA" "$TA6" <<'PYEOF2' 2>"$TMP/sh-cmp"
+import json, sys
+d = json.load(open(sys.argv[1]))
+l = d["link"]
+assert l["mtu"] == 1370 and l["up"] is True, l
+assert sys.argv[2] + "/24" in l["addresses"] and sys.argv[3] + "/64" in l["addresses"], l
+PYEOF2
+then
+	ok "wgctl show IF --json: link object with MTU, up and the addresses (as ip shows them)"
+else
+	bad "wgctl show IF --json link: exit $rc: $(cat "$TMP/sh-err" "$TMP/sh-cmp" | tail -n 3)"
+fi
+ip -n "$NSA" link set "$IFA" down
+rc=0
+ip netns exec "$NSA" "$WGCTL" show all --json >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; d=[x for x in json.load(open(sys.argv[1])) if x["name"]==sys.argv[2]][0]; assert d["link"]["up"] is False, d["link"]' "$TMP/sh-out" "$IFA" 2>"$TMP/sh-cmp"; then
+	ok "wgctl show all --json: a link set down says up: false"
+else
+	bad "wgctl show all --json link down: exit $rc: $(cat "$TMP/sh-err" "$TMP/sh-cmp" | tail -n 3)"
+fi
+ip -n "$NSA" link set "$IFA" up
+rc=0
+"$WGCTL" show "$IFA" --json >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["link"] is None, d["link"]' "$TMP/sh-out" 2>"$TMP/sh-cmp"; then
+	ok "wgctl show IF --json from another namespace: link is null"
+else
+	bad "wgctl show IF --json link from the host: exit $rc: $(cat "$TMP/sh-err" "$TMP/sh-cmp" | tail -n 3)"
+fi
+# peer list / peer show against wg.
+rc=0
+"$WGCTL" peer list "$IFA" >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && [ "$(sort "$TMP/sh-out")" = "$(wg show "$IFA" peers | sort)" ]; then
+	ok "wgctl peer list: the same keys as wg show IF peers"
+else
+	bad "wgctl peer list: exit $rc: $(cat "$TMP/sh-out" "$TMP/sh-err")"
+fi
+rc=0
+"$WGCTL" peer list "$IFA" --json >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert sorted(p["public_key"] for p in d) == sorted(sys.argv[2:]), d' "$TMP/sh-out" "$KP1" "$KP2" 2>"$TMP/sh-cmp"; then
+	ok "wgctl peer list --json: an array of peer objects"
+else
+	bad "wgctl peer list --json: exit $rc: $(cat "$TMP/sh-err" "$TMP/sh-cmp" | tail -n 3)"
+fi
+rc=0
+"$WGCTL" peer show "$IFA" "$KP2" --json >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["public_key"] == sys.argv[2] and sorted(p["allowed_ips"]) == ["10.82.0.0/24", "fd82::/64"] and p["persistent_keepalive"] == 25, p' "$TMP/sh-out" "$KP2" 2>"$TMP/sh-cmp"; then
+	ok "wgctl peer show --json: the peer object"
+else
+	bad "wgctl peer show --json: exit $rc: $(cat "$TMP/sh-err" "$TMP/sh-cmp" | tail -n 3)"
+fi
+rc=0
+"$WGCTL" peer show "$IFA" "$KP1" >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+if [ $rc = 0 ] && grep -qx "endpoint: 192.0.2.81:5181" "$TMP/sh-out" && grep -qx "allowed ips: 10.81.0.0/24" "$TMP/sh-out"; then
+	ok "wgctl peer show: text"
+else
+	bad "wgctl peer show: exit $rc: $(cat "$TMP/sh-out" "$TMP/sh-err")"
+fi
+rc=0
+"$WGCTL" peer show "$IFA" UapiShowPeer000000000000000000000000000009A= >"$TMP/sh-out" 2>"$TMP/sh-err" || rc=$?
+[ $rc = 3 ] && [ ! -s "$TMP/sh-out" ] && ok "wgctl peer show of an absent peer: exit 3, nothing on stdout" ||
+	bad "wgctl peer show absent: exit $rc: $(cat "$TMP/sh-err")"
+
 if command -v setpriv >/dev/null 2>&1; then
 	NB() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$WGCTL" "$@"; }
 	for args in "show --json" "show all --json" "show $IFA --json" "show" "show $IFA"; do
