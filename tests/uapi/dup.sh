@@ -34,6 +34,7 @@ AllowedIPs = 10.61.3.0/24, 10.61.0.0/24
 PublicKey = $K3
 AllowedIPs = 10.61.2.0/24
 EOF
+chmod 600 "$TMP/dp.conf"
 wg setconf "$IFA" "$TMP/dp.conf" 2>/dev/null
 wg showconf "$IFA" >"$TMP/dp-ref.conf"
 dp_is_ref() { wg showconf "$IFA" >"$TMP/dp-run.conf" && python3 "$HERE/compare.py" conf "$TMP/dp-ref.conf" "$TMP/dp-run.conf"; }

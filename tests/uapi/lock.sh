@@ -21,6 +21,7 @@ lk_conf() {
 		for (i = a; i <= b; i++)
 			printf "\n[Peer]\nPublicKey = UapiLockPeer%030dA=\nAllowedIPs = 10.%d.%d.0/24\n", i, 100 + int(i / 256), i % 256
 	}' >"$1"
+	chmod 600 "$1"
 }
 lk_conf "$TMP/lkA.conf" 1 2000 52951
 lk_conf "$TMP/lkB.conf" 1001 3000 52952

@@ -24,7 +24,9 @@ rs_conf() {
 	} >"$1"
 }
 rs_conf "$TMP/rs0.conf" 0
+chmod 600 "$TMP/rs0.conf"
 rs_conf "$TMP/rs1.conf" 3
+chmod 600 "$TMP/rs1.conf"
 rs_path() { sed -n 's/.*sync: stats: .* path=\([a-z]*\).*/\1/p' "$TMP/rs-err"; }
 rs_equal() { wg showconf "$IFA" >"$TMP/rs-run.conf" && python3 "$HERE/compare.py" conf "$1" "$TMP/rs-run.conf"; }
 # rs_corrupt HOW: rewrite $RS_STATE/IF.sec (head: magic, text hash, [Interface]
