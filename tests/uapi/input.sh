@@ -109,6 +109,17 @@ for mode in pipe procsub; do
 	fi
 done
 
+# --plan reads the file the same way (it used to read it another way).
+in_reset
+rc=0
+cat "$TMP/in.conf" | in_cmd sync --plan "$IFA" /dev/stdin >"$TMP/in-out" 2>"$TMP/in-err" || rc=$?
+if [ $rc = 0 ] && python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counts"]; assert (c["add"], c["remove"]) == (2, 1), c' "$TMP/in-out" 2>"$TMP/in-cmp" &&
+	in_is_reset >/dev/null 2>&1; then
+	ok "wgctl input: sync --plan from a pipe: plans the whole file (2 to add, 1 to remove), changes nothing"
+else
+	bad "wgctl input: sync --plan from a pipe: exit $rc: $(cat "$TMP/in-err" "$TMP/in-cmp" | tail -n 3)"
+fi
+
 # Empty desired configs: refused (exit 2, nothing changed) by sync, syncconf
 # and setconf unless --allow-empty; addconf of nothing changes nothing.
 for cmd in sync syncconf setconf; do
