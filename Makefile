@@ -192,6 +192,8 @@ help: ## this list
 # libFuzzer run of the STUN decoder (clang), and the STUN/probe benchmarks.
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 30
+# Extra sources a fuzz/NAME.c harness links (wgctl sync's record readers).
+FUZZ_SRC_sync_record := cmd/wgctl/record.c
 .PHONY: check-stun fuzz bench-stun
 check-stun: all tests ## STUN/probe integration tests (coturn, nftables NATs; namespaces)
 	$(Q)sh tests/stun/run.sh $(BUILD)

@@ -690,14 +690,15 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
 	return r;
 }
 
-/* Grow a buffer holding secrets: a realloc() could leave the old copy behind. */
-static int grow_secret(char **buf, size_t *cap, size_t used)
+/* Grow a buffer that may hold secrets: a realloc() could leave the old
+ * copy behind. */
+static int grow_secret(char **buf, size_t *cap, size_t used, size_t max)
 {
 	size_t ncap = *cap * 2;
 	char *n;
 
-	if (ncap > CONF_MAX_FILE + 1)
-		ncap = CONF_MAX_FILE + 1;
+	if (ncap > max + 1)
+		ncap = max + 1;
 	if (ncap <= *cap)
 		return -EFBIG;
 	n = malloc(ncap);
@@ -708,6 +709,79 @@ static int grow_secret(char **buf, size_t *cap, size_t used)
 	free(*buf);
 	*buf = n;
 	*cap = ncap;
+	return 0;
+}
+
+int wgnl_file_read(const char *path, size_t max, char **ret, size_t *len)
+{
+	struct stat st;
+	size_t cap = 4096, used = 0;
+	char *buf;
+	int fd, r = 0;
+
+	*ret = NULL;
+	*len = 0;
+	if (!max || max > CONF_MAX_FILE)
+		max = CONF_MAX_FILE;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	/* The size is only a hint (a pipe says 0, /proc files lie): the loop
+	 * reads to EOF whatever it said. One byte more, so EOF shows without
+	 * growing. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uint64_t)st.st_size > max) {
+			close(fd);
+			return -EFBIG;
+		}
+		cap = (size_t)st.st_size + 2;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (used + 1 >= cap) {
+			r = grow_secret(&buf, &cap, used, max);
+			if (r < 0)
+				break;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		wgnl_wipe(buf, cap);
+		free(buf);
+		return r;
+	}
+	buf[used] = '\0';
+	*ret = buf;
+	*len = used;
 	return 0;
 }
 
@@ -724,57 +798,18 @@ static int file_fail(struct wgnl_conf_error *err, int r, const char *what)
 int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
 			 struct wgnl_conf_error *err)
 {
-	struct stat st;
-	size_t cap = 4096, used = 0;
-	char *buf = NULL;
-	int fd, r = 0;
+	size_t len;
+	char *buf;
+	int r;
 
 	*ret = NULL;
 	error_init(err, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return file_fail(err, -errno, "cannot open");
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((uint64_t)st.st_size > CONF_MAX_FILE) {
-			close(fd);
-			return file_fail(err, -EFBIG, "cannot read");
-		}
-		/* One byte more than the size, so EOF shows without growing. */
-		cap = (size_t)st.st_size + 2;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return file_fail(err, -ENOMEM, "cannot read");
-	}
-	for (;;) {
-		ssize_t n;
-
-		/* Keep one byte free for the terminator parse_buffer() writes. */
-		if (used + 1 >= cap) {
-			r = grow_secret(&buf, &cap, used);
-			if (r < 0)
-				break;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	close(fd);
-	if (r < 0) {
-		file_fail(err, r, "cannot read");
-	} else {
-		buf[used] = '\0';
-		r = conf_parse_mutable(buf, used, path, flags, ret, err);
-	}
-	wgnl_wipe(buf, cap);
+	r = wgnl_file_read(path, 0, &buf, &len);
+	if (r < 0)
+		return file_fail(err, r, r == -ENOENT || r == -EACCES || r == -EPERM ||
+					 r == -ELOOP || r == -ENOTDIR ? "cannot open" : "cannot read");
+	r = conf_parse_mutable(buf, len, path, flags, ret, err);
+	wgnl_wipe(buf, len + 1);
 	free(buf);
 	return r;
 }

@@ -946,6 +946,29 @@ out:
 
 /* ----------------------------------------------------------------- list */
 
+/* Does something listen on socket @file of @ctx's directory? A daemon that
+ * died (kill -9) leaves its socket behind: connect() is refused. Any other
+ * outcome (a socket we may not connect to, say) counts as alive, so that
+ * reading it reports the real error. */
+static bool uapi_alive(const struct wgnl_ctx *ctx, const char *file)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, n;
+	bool alive = true;
+
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", ctx->uapi_dir, file);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return true;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 &&
+	    (errno == ECONNREFUSED || errno == ENOENT))
+		alive = false;
+	close(fd);
+	return alive;
+}
+
 static int uapi_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 {
 	static const char suffix[] = ".sock";
@@ -971,7 +994,8 @@ static int uapi_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 		if (len <= slen || len - slen >= WGNL_IFNAMSIZ ||
 		    strcmp(de->d_name + len - slen, suffix))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISSOCK(st.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISSOCK(st.st_mode) ||
+		    !uapi_alive(ctx, de->d_name))
 			continue;
 		memcpy(name, de->d_name, len - slen);
 		name[len - slen] = '\0';

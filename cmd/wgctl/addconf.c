@@ -14,7 +14,7 @@ int cmd_addconf(int argc, char **argv)
 	int rc;
 
 	if (wgctl_wants_help(argc, argv)) {
-		printf("Usage: wgctl addconf <interface> <config file>\n"
+		printf("Usage: wgctl addconf [--wait SECONDS] <interface> <config file>\n"
 		       "Apply the file on top of the running configuration: device fields it\n"
 		       "sets, peers it lists (their allowed IPs replaced); other peers stay.\n");
 		return WGK_EXIT_OK;

@@ -112,6 +112,9 @@ int cmd_down(int argc, char **argv)
 	if (!strchr(argv[1], '/') && strcmp(argv[1], t.path) &&
 	    quick_path_recorded(t.ifname, path, sizeof(path)) == 1)
 		snprintf(t.path, sizeof(t.path), "%s", path);
+	rc = wgctl_lock("down", t.ifname);
+	if (rc)
+		return rc;
 	rc = wgctl_open(&ctx);
 	if (rc)
 		return rc;

@@ -2,6 +2,7 @@
 /* wgctl: a scriptable superset of wg and wg-quick. Global options, then one
  * subcommand per file behind this table. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wgctl.h"
@@ -19,13 +20,13 @@ static const struct wgctl_cmd commands[] = {
 	{ "pubkey", cmd_pubkey, "print the public key of the private key read on stdin" },
 	{ "up", cmd_up, "bring up an interface from a wg-quick config" },
 	{ "down", cmd_down, "tear down an interface brought up from a wg-quick config" },
-	{ "peer", cmd_peer, "add or remove one peer, idempotently" },
+	{ "peer", cmd_peer, "add or remove one peer idempotently; list or show peers" },
 	{ "reresolve", cmd_reresolve, "resolve endpoint names again, set those that moved" },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: wgctl [--json] [--show-keys] <command> [<args>]\n"
+	fprintf(f, "Usage: wgctl [--json] [--show-keys] [-q] [--wait SECONDS] <command> [<args>]\n"
 		   "       wgctl --version | --help | <command> --help\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
@@ -36,14 +37,42 @@ static void usage(FILE *f)
 /* Take the global flags out of argv wherever they appear (up to a "--",
  * which is dropped), so `wgctl show wg0 --json` and `wgctl --json show wg0`
  * both work. */
-static void take_global_flags(int *argc, char **argv)
+/* --wait SECONDS: 0 to 3600, fractions allowed. */
+static int parse_wait(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0 && v <= 3600))
+		return -1;
+	wgctl_opt.wait = v;
+	return 0;
+}
+
+static int take_global_flags(int *argc, char **argv)
 {
 	int out = 1, i;
 
+	wgctl_opt.wait = 10;
 	for (i = 1; i < *argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
+		} else if (!strcmp(argv[i], "--wait") || !strncmp(argv[i], "--wait=", 7)) {
+			const char *v = argv[i][6] ? argv[i] + 7 : i + 1 < *argc ? argv[++i] : NULL;
+
+			if (parse_wait(v) < 0) {
+				wgk_error("--wait needs a number of seconds from 0 to 3600 (see "
+					  "'wgctl --help')");
+				return WGK_EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			wgctl_opt.quiet = true;
+		} else if (!strcmp(argv[i], "--allow-empty")) {
+			wgctl_opt.allow_empty = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			wgctl_opt.json = true;
 		} else if (!strcmp(argv[i], "--show-keys")) {
@@ -56,6 +85,7 @@ static void take_global_flags(int *argc, char **argv)
 		argv[out++] = argv[i];
 	argv[out] = NULL;
 	*argc = out;
+	return 0;
 }
 
 /* stdout goes through a buffer of ours, so that what passed through it
@@ -75,7 +105,8 @@ int main(int argc, char **argv)
 
 	wgk_err_init("wgctl");
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
-	take_global_flags(&argc, argv);
+	if (take_global_flags(&argc, argv))
+		return WGK_EXIT_USAGE;
 	if (argc < 2) {
 		/* Like wg: no command means "show". */
 		char *show_argv[] = { (char *)"show", NULL };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* wgctl peer add|remove: one peer, idempotently, for configuration
  * management: the command says whether anything changed (--json:
- * {"changed": ...}) and succeeds when the peer is already as asked. */
+ * {"changed": ...}) and succeeds when the peer is already as asked.
+ * peer list|show: read one interface's peers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,13 @@ static void peer_help(void)
 	       "         [endpoint <host>:<port>] [preshared-key <file>]\n"
 	       "         [persistent-keepalive <seconds>|off] [--json]\n"
 	       "       wgctl peer remove <interface> <public key> [--json]\n"
+	       "       wgctl peer list <interface> [--json]\n"
+	       "       wgctl peer show <interface> <public key> [--json]\n"
 	       "add creates the peer or updates the settings given (allowed-ips replace the\n"
 	       "peer's list; +ip/-ip edit it); settings not given stay as they are.\n"
-	       "Both exit 0 when the peer already is as asked, and say nothing changed.\n");
+	       "Both exit 0 when the peer already is as asked, and say nothing changed.\n"
+	       "list prints the peers' public keys (--json: the peer objects of\n"
+	       "docs/json.md); show prints one peer (exit 3 when there is no such peer).\n");
 }
 
 static void report(const char *action, const char *ifname, const char *key, bool changed)
@@ -36,6 +41,8 @@ static void report(const char *action, const char *ifname, const char *key, bool
 		wgk_json_finish(&j);
 		return;
 	}
+	if (wgctl_opt.quiet)
+		return;
 	if (!changed)
 		printf("nothing changed: peer '%s' %s '%s'\n", wgk_q(key),
 		       !strcmp(action, "remove") ? "is not on" : "is already as asked on",
@@ -163,6 +170,8 @@ static int peer_add(int argc, char **argv)
 			rc = d;
 	}
 	if (!rc)
+		rc = wgctl_lock("peer", argv[1]);
+	if (!rc)
 		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_get_device(ctx, argv[1], &cur);
@@ -204,7 +213,9 @@ static int peer_remove(int argc, char **argv)
 	rc = wgctl_parse_pubkey("peer remove", argv[2], pub);
 	if (rc)
 		return rc;
-	rc = wgctl_open(&ctx);
+	rc = wgctl_lock("peer", argv[1]);
+	if (!rc)
+		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_get_device(ctx, argv[1], &cur);
 	if (!rc && !wgnl_device_find_peer(cur, pub)) {
@@ -228,6 +239,81 @@ static int peer_remove(int argc, char **argv)
 	return rc;
 }
 
+static void peer_text(const struct wgnl_peer *p)
+{
+	char buf[80];
+	wgnl_key_b64 b64;
+	uint64_t hs = wgctl_handshake_secs(p);
+
+	wgnl_key_to_base64(b64, p->public_key);
+	printf("public key: %s\n", b64);
+	printf("preshared key: %s\n", (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
+					 !wgnl_key_is_zero(p->preshared_key) ? "(hidden)" : "(none)");
+	printf("endpoint: %s\n", p->endpoint.addr.sa_family ?
+				     wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) : "(none)");
+	printf("allowed ips:");
+	for (size_t k = 0; k < p->n_allowedips; k++)
+		printf(" %s", wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)));
+	printf("%s\n", p->n_allowedips ? "" : " (none)");
+	printf("latest handshake: %llu%s\n", (unsigned long long)hs, hs ? "" : " (never)");
+	printf("transfer: %llu received, %llu sent\n", (unsigned long long)p->rx_bytes,
+	       (unsigned long long)p->tx_bytes);
+	printf("persistent keepalive: %u%s\n", p->persistent_keepalive,
+	       p->persistent_keepalive ? "" : " (off)");
+}
+
+/* peer list IF / peer show IF KEY: read-only, no lock. */
+static int peer_read(bool one, int argc, char **argv)
+{
+	const char *sub = one ? "show" : "list";
+	struct wgnl_device *cur = NULL;
+	struct wgnl_ctx *ctx = NULL;
+	const struct wgnl_peer *p = NULL;
+	struct wgk_json j;
+	wgnl_key pub;
+	int rc;
+
+	if (argc != (one ? 3 : 2))
+		return wgctl_usage("peer", "%s: expected an interface name%s", sub,
+				   one ? " and a public key" : "");
+	if (!wgctl_valid_ifname(argv[1]))
+		return wgctl_usage("peer", "invalid interface name '%s'", wgk_q(argv[1]));
+	if (one && (rc = wgctl_parse_pubkey("peer show", argv[2], pub)))
+		return rc;
+	rc = wgctl_open(&ctx);
+	if (!rc)
+		rc = wgctl_get_device(ctx, argv[1], &cur);
+	if (!rc && one && !(p = wgnl_device_find_peer(cur, pub))) {
+		wgk_error("peer show: no peer '%s' on '%s'", wgk_q(argv[2]), wgk_q(argv[1]));
+		rc = WGK_EXIT_NOTFOUND;
+	}
+	if (!rc) {
+		wgk_json_init(&j, stdout, isatty(STDOUT_FILENO));
+		if (one && wgctl_opt.json) {
+			wgctl_json_peer(&j, p);
+			wgk_json_finish(&j);
+		} else if (one) {
+			peer_text(p);
+		} else if (wgctl_opt.json) {
+			wgk_json_array_begin(&j);
+			for (size_t i = 0; i < cur->n_peers; i++)
+				wgctl_json_peer(&j, &cur->peers[i]);
+			wgk_json_array_end(&j);
+			wgk_json_finish(&j);
+		} else {
+			for (size_t i = 0; i < cur->n_peers; i++) {
+				wgnl_key_b64 b64;
+
+				wgnl_key_to_base64(b64, cur->peers[i].public_key);
+				printf("%s\n", b64);
+			}
+		}
+	}
+	wgnl_device_free(cur);
+	wgnl_close(ctx);
+	return rc;
+}
+
 int cmd_peer(int argc, char **argv)
 {
 	if (wgctl_wants_help(argc, argv)) {
@@ -235,10 +321,15 @@ int cmd_peer(int argc, char **argv)
 		return WGK_EXIT_OK;
 	}
 	if (argc < 2)
-		return wgctl_usage("peer", "expected 'add' or 'remove'");
+		return wgctl_usage("peer", "expected 'add', 'remove', 'list' or 'show'");
+	if (!strcmp(argv[1], "list"))
+		return peer_read(false, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return peer_read(true, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "add"))
 		return peer_add(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "remove") || !strcmp(argv[1], "del"))
 		return peer_remove(argc - 1, argv + 1);
-	return wgctl_usage("peer", "unknown subcommand '%s' (add or remove)", wgk_q(argv[1]));
+	return wgctl_usage("peer", "unknown subcommand '%s' (add, remove, list or show)",
+			   wgk_q(argv[1]));
 }

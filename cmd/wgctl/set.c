@@ -116,6 +116,8 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 	if (!rc)
+		rc = wgctl_lock("set", argv[1]);
+	if (!rc)
 		rc = wgctl_open(&ctx);
 	if (!rc)
 		rc = wgctl_resolve_allowedip_edits(ctx, dev, "set");

@@ -85,10 +85,65 @@ static bool has_endpoint(const struct wgnl_peer *p)
 
 /* ------------------------------------------------------------ JSON */
 
-static void json_device(struct wgk_json *j, const struct wgnl_device *dev)
+void wgctl_json_peer(struct wgk_json *j, const struct wgnl_peer *p)
 {
 	wgnl_key_b64 b64;
 	char buf[80];
+
+	wgk_json_object_begin(j);
+	wgk_json_kv_string(j, "public_key", key_text(b64, p->public_key, true, false));
+	wgk_json_kv_string(j, "preshared_key",
+			   key_text(b64, p->preshared_key, p->flags & WGNL_PEER_HAS_PRESHARED_KEY,
+				    !wgctl_opt.show_keys));
+	wgk_json_key(j, "endpoint");
+	if (has_endpoint(p))
+		wgk_json_string(j, wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)));
+	else
+		wgk_json_null(j);
+	wgk_json_key(j, "allowed_ips");
+	wgk_json_array_begin(j);
+	for (size_t k = 0; k < p->n_allowedips; k++)
+		wgk_json_string(j, wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)));
+	wgk_json_array_end(j);
+	wgk_json_kv_uint(j, "latest_handshake", wgctl_handshake_secs(p));
+	wgk_json_kv_uint(j, "rx_bytes", p->rx_bytes);
+	wgk_json_kv_uint(j, "tx_bytes", p->tx_bytes);
+	wgk_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
+	wgk_json_object_end(j);
+	wgnl_wipe(b64, sizeof(b64));
+}
+
+/* The link around the device (MTU, up, addresses), read through rtnetlink
+ * in this network namespace; null where it is not visible here (a
+ * userspace implementation's TUN in another namespace). */
+static void json_link(struct wgk_json *j, struct wgnl_ctx *ctx, const char *name)
+{
+	struct wgnl_prefix *addrs = NULL;
+	struct wgnl_link link;
+	char buf[INET6_ADDRSTRLEN + 8];
+	int n;
+
+	wgk_json_key(j, "link");
+	if (!ctx || wgnl_link_get(ctx, name, &link) < 0 ||
+	    (n = wgnl_addr_list(ctx, name, &addrs)) < 0) {
+		wgk_json_null(j);
+		return;
+	}
+	wgk_json_object_begin(j);
+	wgk_json_kv_uint(j, "mtu", link.mtu);
+	wgk_json_kv_bool(j, "up", link.up);
+	wgk_json_key(j, "addresses");
+	wgk_json_array_begin(j);
+	for (int i = 0; i < n; i++)
+		wgk_json_string(j, wgnl_prefix_format(&addrs[i], buf, sizeof(buf)));
+	wgk_json_array_end(j);
+	wgk_json_object_end(j);
+	free(addrs);
+}
+
+static void json_device(struct wgk_json *j, const struct wgnl_device *dev, struct wgnl_ctx *ctx)
+{
+	wgnl_key_b64 b64;
 
 	wgk_json_object_begin(j);
 	wgk_json_kv_string(j, "name", dev->name);
@@ -98,33 +153,11 @@ static void json_device(struct wgk_json *j, const struct wgnl_device *dev)
 						      !wgctl_opt.show_keys));
 	wgk_json_kv_uint(j, "listen_port", dev->listen_port);
 	wgk_json_kv_uint(j, "fwmark", dev->fwmark);
+	json_link(j, ctx, dev->name);
 	wgk_json_key(j, "peers");
 	wgk_json_array_begin(j);
-	for (size_t i = 0; i < dev->n_peers; i++) {
-		const struct wgnl_peer *p = &dev->peers[i];
-
-		wgk_json_object_begin(j);
-		wgk_json_kv_string(j, "public_key", key_text(b64, p->public_key, true, false));
-		wgk_json_kv_string(j, "preshared_key",
-				   key_text(b64, p->preshared_key,
-					    p->flags & WGNL_PEER_HAS_PRESHARED_KEY,
-					    !wgctl_opt.show_keys));
-		wgk_json_key(j, "endpoint");
-		if (has_endpoint(p))
-			wgk_json_string(j, wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)));
-		else
-			wgk_json_null(j);
-		wgk_json_key(j, "allowed_ips");
-		wgk_json_array_begin(j);
-		for (size_t k = 0; k < p->n_allowedips; k++)
-			wgk_json_string(j, wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)));
-		wgk_json_array_end(j);
-		wgk_json_kv_uint(j, "latest_handshake", wgctl_handshake_secs(p));
-		wgk_json_kv_uint(j, "rx_bytes", p->rx_bytes);
-		wgk_json_kv_uint(j, "tx_bytes", p->tx_bytes);
-		wgk_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
-		wgk_json_object_end(j);
-	}
+	for (size_t i = 0; i < dev->n_peers; i++)
+		wgctl_json_peer(j, &dev->peers[i]);
 	wgk_json_array_end(j);
 	wgk_json_object_end(j);
 	wgnl_wipe(b64, sizeof(b64));
@@ -421,11 +454,11 @@ static int show_interfaces(struct wgnl_ctx *ctx)
 	return finish_stdout(0);
 }
 
-static void print_device(struct wgk_json *j, const struct wgnl_device *dev, enum show_field f,
-			 bool all, bool *first)
+static void print_device(struct wgk_json *j, struct wgnl_ctx *ctx, const struct wgnl_device *dev,
+			 enum show_field f, bool all, bool *first)
 {
 	if (wgctl_opt.json)
-		json_device(j, dev);
+		json_device(j, dev, ctx);
 	else if (f == F_PRETTY) {
 		printf("%s", *first ? "" : "\n");
 		print_pretty(dev);
@@ -443,12 +476,17 @@ int cmd_show(int argc, char **argv)
 	bool first = true, all;
 	struct wgk_json j;
 	char **names = NULL;
+	struct wgnl_device **devs = NULL;
+	size_t n_names = 0;
 	int rc, r;
 
 	if (wgctl_wants_help(argc, argv)) {
 		show_help();
 		return WGK_EXIT_OK;
 	}
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return wgctl_usage("show", "unknown option '%s'", wgk_q(argv[i]));
 	if (argc > 3)
 		return wgctl_usage("show", "unexpected argument '%s'", wgk_q(argv[3]));
 	if (argc > 2) {
@@ -484,7 +522,7 @@ int cmd_show(int argc, char **argv)
 	if (!all) {
 		rc = wgctl_get_device(ctx, target, &dev);
 		if (!rc) {
-			print_device(&j, dev, f, false, &first);
+			print_device(&j, ctx, dev, f, false, &first);
 			if (wgctl_opt.json)
 				wgk_json_finish(&j);
 		}
@@ -498,25 +536,36 @@ int cmd_show(int argc, char **argv)
 		wgnl_close(ctx);
 		return rc;
 	}
-	if (wgctl_opt.json)
-		wgk_json_array_begin(&j);
-	for (char **n = names; *n; n++) {
-		r = wgnl_get_device(ctx, *n, &dev);
+	/* Every device read before anything is printed: on an error (not
+	 * allowed to read one, say) stdout stays empty, so that `| jq length`
+	 * cannot take a failure for "no interfaces". */
+	for (size_t i = 0; names[i]; i++)
+		n_names++;
+	devs = calloc(n_names + 1, sizeof(*devs));
+	if (!devs) {
+		wgk_error("show: out of memory");
+		rc = WGK_EXIT_SYSTEM;
+	}
+	for (size_t i = 0; !rc && i < n_names; i++) {
+		r = wgnl_get_device(ctx, names[i], &devs[i]);
 		/* A device that went away since the listing is not an error. */
 		if (r == -ENODEV || r == -ENOENT)
 			continue;
-		if (r < 0) {
-			rc = wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(*n));
-			break;
-		}
-		print_device(&j, dev, f, true, &first);
-		wgnl_device_free(dev);
-		dev = NULL;
+		if (r < 0)
+			rc = wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(names[i]));
 	}
-	if (wgctl_opt.json) {
+	if (!rc && wgctl_opt.json)
+		wgk_json_array_begin(&j);
+	for (size_t i = 0; !rc && i < n_names; i++)
+		if (devs[i])
+			print_device(&j, ctx, devs[i], f, true, &first);
+	if (!rc && wgctl_opt.json) {
 		wgk_json_array_end(&j);
 		wgk_json_finish(&j);
 	}
+	for (size_t i = 0; devs && i < n_names; i++)
+		wgnl_device_free(devs[i]);
+	free(devs);
 	wgnl_strv_free(names);
 	wgnl_close(ctx);
 	return finish_stdout(rc);

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "quick.h"
+#include "record.h"
 #include "synctext.h"
 
 #define SYNC_STATE_DIR "/var/lib/wgkit/sync"
@@ -38,7 +39,8 @@ struct quick_plan {
 
 struct sync_opts {
 	const char *ifname, *path, *state_dir;
-	bool plan_only, detailed, stats, no_state;
+	bool plan_only, plan_text, detailed, stats, no_state;
+	struct wgctl_limits limits;
 };
 
 static void quick_plan_free(struct quick_plan *q)
@@ -70,7 +72,6 @@ static const char *state_dir(const char *dir)
 
 /* ------------------------------------------------------------ the record */
 
-#define RECORD_MAGIC "# wgctl sync record 1 digest="
 #define DIGEST_LEN 16
 
 static void digest_put(crypto_generichash_state *st, const void *p, size_t len)
@@ -217,61 +218,61 @@ static int state_path(char *buf, size_t len, const char *dir, const char *ifname
 	return state_file(buf, len, dir, ifname, ".conf");
 }
 
+/* Record and config files are read whole, to EOF (a config may come from a
+ * pipe), up to this size. */
+#define SYNC_MAX_FILE (256U << 20)
+
 /* Read the whole record (NULL when there is none). */
 static int read_record(const char *path, char **text, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t off = 0;
-	int fd;
+	int r = wgnl_file_read(path, SYNC_MAX_FILE, text, len);
 
-	*text = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > 512 * 1024 * 1024) {
-		close(fd);
-		return -EFBIG;
-	}
-	*text = malloc((size_t)st.st_size + 1);
-	if (!*text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (off < (size_t)st.st_size) {
-		n = read(fd, *text + off, (size_t)st.st_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	(*text)[off] = '\0';
-	*len = off;
-	return 0;
+	return r == -ENOENT ? 0 : r;
 }
 
 /* The digest on the record's first line into @out ("" when there is none). */
 static void record_digest(const char *path, char *out, size_t len)
 {
 	char line[128];
-	FILE *f = fopen(path, "re");
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	out[0] = '\0';
-	if (!f)
+	if (fd < 0)
 		return;
-	if (fgets(line, sizeof(line), f) && !strncmp(line, RECORD_MAGIC, strlen(RECORD_MAGIC))) {
-		const char *d = line + strlen(RECORD_MAGIC);
-		size_t n = strcspn(d, "\n");
+	n = pread(fd, line, sizeof(line), 0);
+	close(fd);
+	if (n > 0)
+		rec_digest_parse(line, (size_t)n, out, len);
+}
 
-		if (n < len) {
-			memcpy(out, d, n);
-			out[n] = '\0';
-		}
+/* A state directory someone else can write could feed sync a forged
+ * record: refused unless it is the effective user's and only theirs to
+ * write. One that does not exist yet is created 0700. 0, -ENOTDIR, or
+ * -EPERM with the reason in @why. */
+static int state_dir_safe(const char *dir, char *why, size_t wlen)
+{
+	const char *d = state_dir(dir);
+	struct stat st;
+
+	why[0] = '\0';
+	if (stat(d, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, wlen, "not a directory");
+		return -ENOTDIR;
 	}
-	fclose(f);
+	if (st.st_uid != geteuid()) {
+		snprintf(why, wlen, "owned by uid %u, not by the effective user (uid %u)",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, wlen, "writable by group or others (mode %04o)",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
 }
 
 #define STATE_TMP_LEN (PATH_MAX + 16)
@@ -283,8 +284,12 @@ static int state_tmp(const char *dir, const char *ifname, const char *suffix,
 {
 	char path[PATH_MAX];
 	const char *d = state_dir(dir);
+	char why[128];
 	int fd, r = 0;
 
+	r = state_dir_safe(dir, why, sizeof(why));
+	if (r < 0)
+		return r;
 	/* Parents as needed; the last level 0700 (peers and addresses are not
 	 * for everyone to read). */
 	snprintf(path, sizeof(path), "%s", d);
@@ -370,10 +375,6 @@ static int write_record(const char *dir, const char *ifname, const char *text, s
  * roaming changes them and they are sent only when the file changes). When
  * both match, nothing is parsed and nothing is sent. Files with endpoint
  * host names never take this path (a name may resolve differently now). */
-
-struct digest128 {
-	uint64_t a, b;
-};
 
 static void hash_word(struct digest128 *h, uint64_t w)
 {
@@ -525,26 +526,18 @@ static bool has_names(const struct wgnl_config *cfg)
 	return false;
 }
 
-#define FAST_FMT "file=%016llx%016llx run=%016llx%016llx\n"
-
 static bool fast_read(const char *dir, const char *ifname, struct digest128 *file,
 		      struct digest128 *run)
 {
-	unsigned long long v[4];
-	char path[PATH_MAX];
-	bool ok = false;
-	FILE *f;
+	char path[PATH_MAX], *buf = NULL;
+	size_t len;
+	bool ok;
 
-	if (state_file(path, sizeof(path), dir, ifname, ".fast") < 0 || !(f = fopen(path, "re")))
+	if (state_file(path, sizeof(path), dir, ifname, ".fast") < 0 ||
+	    wgnl_file_read(path, 256, &buf, &len) < 0)
 		return false;
-	if (fscanf(f, "file=%16llx%16llx run=%16llx%16llx", &v[0], &v[1], &v[2], &v[3]) == 4) {
-		file->a = v[0];
-		file->b = v[1];
-		run->a = v[2];
-		run->b = v[3];
-		ok = true;
-	}
-	fclose(f);
+	ok = rec_fast_parse(buf, len, file, run) == 0;
+	free(buf);
 	return ok;
 }
 
@@ -604,38 +597,17 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
  * applied, like version 1, and it lets the next sync of an edited file
  * parse only the [Peer] sections that changed. */
 
-#define RECORD2_MAGIC "# wgctl sync record 2 text="
-
-/* Next to it, <IF>.sec: where each [Peer] section stands in the record and
- * its hash, so that the next sync finds the changed sections without
- * reading the record, then reads only those. Local state, host order. */
-#define SEC_MAGIC "wgksec1\n"
-
-struct sec_head {
-	char magic[8];
-	uint64_t text_h[2], iface_h[2];
-	uint64_t n;
-};
-
-struct sec_ent {
-	uint64_t h[2];
-	uint64_t off; /* in the record file */
-	uint64_t len;
-};
-
-static void record2_header(char *out, size_t len, const uint64_t h[2])
-{
-	snprintf(out, len, RECORD2_MAGIC "%016llx%016llx\n", (unsigned long long)h[0],
-		 (unsigned long long)h[1]);
-}
+/* Next to it, <IF>.sec (record.h): where each [Peer] section stands in the
+ * record and its hash, so that the next sync finds the changed sections
+ * without reading the record, then reads only those. */
 
 /* Does the record open on @fd start with the header of canonical text @h? */
 static bool record2_fd_is(int fd, const uint64_t h[2])
 {
-	char head[sizeof(RECORD2_MAGIC) + 40], line[sizeof(head)];
+	char head[RECORD2_HEAD_LEN + 8], line[sizeof(head)];
 	size_t n;
 
-	record2_header(head, sizeof(head), h);
+	rec2_header(head, sizeof(head), h);
 	n = strlen(head);
 	return pread(fd, line, n, 0) == (ssize_t)n && !memcmp(line, head, n);
 }
@@ -654,54 +626,23 @@ static bool record2_current(const char *path, const uint64_t h[2])
 }
 
 /* Read <IF>.sec when it describes canonical text @h: its entries (caller
- * frees) and count, and the [Interface] part's hash. */
+ * frees) and count, the [Interface] part's hash and the size the record
+ * must have (rec_sec_parse() checks every entry). */
 static int sec_read(const char *dir, const char *ifname, const uint64_t h[2],
-		    struct st_section **ret, size_t *n, uint64_t iface_h[2])
+		    struct st_section **ret, size_t *n, uint64_t iface_h[2], uint64_t *rec_size)
 {
-	struct sec_head head;
-	struct st_section *v = NULL;
-	struct sec_ent *e = NULL;
-	char path[PATH_MAX];
-	struct stat st;
-	size_t bytes;
-	int fd, r = -EINVAL;
+	char path[PATH_MAX], *buf;
+	size_t len;
+	int r;
 
 	*ret = NULL;
 	if (state_file(path, sizeof(path), dir, ifname, ".sec") < 0)
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || read(fd, &head, sizeof(head)) != (ssize_t)sizeof(head) ||
-	    memcmp(head.magic, SEC_MAGIC, 8) || head.text_h[0] != h[0] || head.text_h[1] != h[1] ||
-	    head.n > (uint64_t)st.st_size / sizeof(*e) ||
-	    (uint64_t)st.st_size != sizeof(head) + head.n * sizeof(*e))
-		goto out;
-	bytes = (size_t)head.n * sizeof(*e);
-	e = malloc(bytes + 1);
-	v = calloc((size_t)head.n + 1, sizeof(*v));
-	if (!e || !v) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (read(fd, e, bytes) != (ssize_t)bytes)
-		goto out;
-	for (size_t i = 0; i < head.n; i++) {
-		v[i].h[0] = e[i].h[0];
-		v[i].h[1] = e[i].h[1];
-		v[i].san_off = (size_t)e[i].off;
-		v[i].san_len = (size_t)e[i].len;
-	}
-	iface_h[0] = head.iface_h[0];
-	iface_h[1] = head.iface_h[1];
-	*n = (size_t)head.n;
-	*ret = v;
-	v = NULL;
-	r = 0;
-out:
-	close(fd);
-	free(e);
-	free(v);
+	r = wgnl_file_read(path, SYNC_MAX_FILE, &buf, &len);
+	if (r < 0)
+		return r;
+	r = rec_sec_parse(buf, len, h, ret, n, iface_h, rec_size);
+	free(buf);
 	return r;
 }
 
@@ -711,14 +652,14 @@ out:
 static int record2_prepare(const char *dir, const char *ifname, const struct st_text *t,
 			   char *rec_tmp, char *sec_tmp)
 {
-	char head[sizeof(RECORD2_MAGIC) + 40];
+	char head[RECORD2_HEAD_LEN + 8];
 	struct iovec v[2];
 	struct sec_head sh;
 	struct sec_ent *e;
 	size_t n;
 	int r;
 
-	record2_header(head, sizeof(head), t->text_h);
+	rec2_header(head, sizeof(head), t->text_h);
 	n = strlen(head);
 	v[0] = (struct iovec){ head, n };
 	v[1] = (struct iovec){ t->san, t->san_len };
@@ -1262,18 +1203,125 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 		wgk_json_kv_uint(&j, "get_msgs", st->get_msgs);
 		wgk_json_kv_uint(&j, "rtnl_msgs", st->rtnl_msgs);
 		wgk_json_kv_uint(&j, "recv_msgs", st->recv_msgs);
+		/* --plan and --json always take the full path. */
+		wgk_json_kv_string(&j, "path", "full");
 		wgk_json_object_end(&j);
 	}
 	wgk_json_object_end(&j);
 	wgk_json_finish(&j);
 }
 
+/* --plan=text: the same plan for people. Keys are public keys; secrets
+ * show only as "(changed)". */
+static void text_prefixes(const char *what, const struct wgnl_prefix *v, size_t n, int want_remove,
+			  const char *sign)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
+			continue;
+		printf("%s%s%s", any ? ", " : what, sign, wgnl_prefix_format(&v[i], buf, sizeof(buf)));
+		any = true;
+	}
+}
+
+static void text_peer(const struct wgnl_peer *p, char mark, bool added)
+{
+	char ep[64];
+	wgnl_key_b64 b64;
+
+	wgnl_key_to_base64(b64, p->public_key);
+	printf("  %c peer %s", mark, b64);
+	if (mark == '-') {
+		putchar('\n');
+		return;
+	}
+	if (!added && (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS))
+		text_prefixes("; allowed IPs now ", p->allowedips, p->n_allowedips, -1, "");
+	else if (added)
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, -1, "");
+	else {
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 0, "+");
+		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 1, "-");
+	}
+	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
+		printf("; endpoint %s", wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
+	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
+		printf("; keepalive %u", p->persistent_keepalive);
+	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
+		printf("; preshared key %s", wgnl_key_is_zero(p->preshared_key) ? "removed" :
+					     added ? "set" : "changed");
+	putchar('\n');
+}
+
+static void text_routes(const char *what, const struct wgnl_prefix *v, const uint32_t *t, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < n; i++)
+		printf("  %s %s table %u\n", what, wgnl_prefix_format(&v[i], buf, sizeof(buf)),
+		       t[i] ? t[i] : 254);
+}
+
+static void text_rules(char sign, const struct wgnl_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		printf("  %c rule ipv%d", sign, v[i].family == AF_INET6 ? 6 : 4);
+		if (v[i].fwmark)
+			printf(" not fwmark 0x%x", v[i].fwmark);
+		if (v[i].suppress_prefixlen >= 0)
+			printf(" suppress_prefixlength %d", v[i].suppress_prefixlen);
+		printf(" table %u\n", v[i].table ? v[i].table : 254);
+	}
+}
+
+static void print_plan_text(const struct sync_opts *o, const struct wgnl_plan *plan,
+			    const struct quick_plan *q)
+{
+	const struct wgnl_device *c = plan->change;
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	printf("%s: plan: %zu to add, %zu to remove, %zu to update, %zu unchanged%s\n", o->ifname,
+	       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
+	       wgnl_plan_is_empty(plan) && quick_plan_empty(q) ? " (nothing to do)" : "");
+	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
+		printf("  ~ private key %s\n", wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
+	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
+		printf("  ~ listen port %u\n", c->listen_port);
+	if (c->flags & WGNL_DEV_HAS_FWMARK)
+		printf("  ~ fwmark 0x%x\n", c->fwmark);
+	if (q->mtu)
+		printf("  ~ mtu %u\n", q->mtu);
+	for (size_t i = 0; i < q->n_addr_add; i++)
+		printf("  + address %s\n", wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < q->n_addr_del; i++)
+		printf("  - address %s\n", wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)));
+	text_routes("+ route", q->route_add, q->route_add_table, q->n_route_add);
+	text_routes("- route", q->route_del, q->route_del_table, q->n_route_del);
+	text_rules('+', q->rule_add, q->n_rule_add);
+	text_rules('-', q->rule_del, q->n_rule_del);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct wgnl_peer *p = &c->peers[i];
+
+		if (p->flags & WGNL_PEER_REMOVE)
+			text_peer(p, '-', false);
+		else if (p->flags & WGNL_PEER_UPDATE_ONLY)
+			text_peer(p, '~', false);
+		else
+			text_peer(p, '+', true);
+	}
+}
+
 /* ------------------------------------------------------------- the command */
 
 static void sync_help(void)
 {
-	printf("Usage: wgctl sync [--plan] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
-	       "                  [--no-state] <interface> <config file>\n"
+	printf("Usage: wgctl sync [--plan[=text]] [--detailed-exitcode] [--stats] [--state-dir DIR]\n"
+	       "                  [--no-state] [--allow-empty] [--wait SECONDS]\n"
+	       "                  [--max-remove N] [--max-change PCT]\n"
+	       "                  <interface> <config file>\n"
 	       "Make the interface match the file, sending only what differs: new peers,\n"
 	       "removed peers, and for changed peers only the changed fields (allowed IPs\n"
 	       "as additions and removals where the kernel can remove one, else the\n"
@@ -1283,25 +1331,43 @@ static void sync_help(void)
 	       "config (Address, MTU, Table or DNS present) addresses, MTU, routes and the\n"
 	       "policy routing of a default route are synced too.\n"
 	       "  --plan               print the plan as JSON, change nothing\n"
+	       "  --plan=text          print the plan for people, change nothing\n"
+	       "  --max-remove N       refuse (exit 2, nothing applied) a plan removing\n"
+	       "                       more than N peers\n"
+	       "  --max-change PCT     refuse a plan adding, removing or updating more\n"
+	       "                       than PCT percent of the running peers\n"
 	       "  --detailed-exitcode  exit 0 when nothing changed, 2 when something did,\n"
 	       "                       1 on any error\n"
 	       "  --stats              netlink messages sent and the path taken (fast,\n"
 	       "                       incremental, full), on stderr (and in --json)\n"
-	       "  --no-state           neither read nor write the record\n");
+	       "  --no-state           neither read nor write the record\n"
+	       "  --allow-empty        apply a file that holds nothing (else refused: it\n"
+	       "                       would remove every peer and the private key)\n"
+	       "  --wait SECONDS       wait that long for another wgctl on the interface\n"
+	       "                       (default 10)\n"
+	       "The file is read once, to its end: a pipe, /dev/stdin or <(...) works.\n");
 }
 
 static int parse_args(int argc, char **argv, struct sync_opts *o)
 {
+	int rc;
+
 	memset(o, 0, sizeof(*o));
+	rc = wgctl_limit_opts("sync", &argc, argv, &o->limits);
+	if (rc)
+		return rc;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--plan")) {
+		if (!strcmp(argv[i], "--plan") || !strcmp(argv[i], "--plan=json")) {
 			o->plan_only = true;
+		} else if (!strcmp(argv[i], "--plan=text")) {
+			o->plan_only = o->plan_text = true;
 		} else if (!strcmp(argv[i], "--detailed-exitcode")) {
 			o->detailed = true;
 		} else if (!strcmp(argv[i], "--stats")) {
 			o->stats = true;
 		} else if (!strcmp(argv[i], "--no-state")) {
 			o->no_state = true;
+
 		} else if (!strcmp(argv[i], "--state-dir")) {
 			if (++i == argc)
 				return wgctl_usage("sync", "--state-dir needs a directory");
@@ -1451,10 +1517,24 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 static void print_summary(const char *ifname, const struct wgnl_plan *plan,
 			  const struct quick_plan *q)
 {
-	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged%s%s\n", ifname, plan->n_add,
-	       plan->n_remove, plan->n_update, plan->n_unchanged,
-	       plan->device_changed ? ", device changed" : "",
-	       quick_plan_empty(q) ? "" : ", addresses/MTU/routes changed");
+	const struct wgnl_device *c = plan->change;
+
+	if (wgctl_opt.quiet)
+		return;
+	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged", ifname, plan->n_add,
+	       plan->n_remove, plan->n_update, plan->n_unchanged);
+	/* Say which device fields, and how many addresses and routes. */
+	if (plan->device_changed && c)
+		printf("; device:%s%s%s", (c->flags & WGNL_DEV_HAS_PRIVATE_KEY) ? " private key" : "",
+		       (c->flags & WGNL_DEV_HAS_LISTEN_PORT) ? " listen port" : "",
+		       (c->flags & WGNL_DEV_HAS_FWMARK) ? " fwmark" : "");
+	if (q->mtu)
+		printf("; MTU %u", q->mtu);
+	if (q->n_addr_add || q->n_addr_del)
+		printf("; addresses +%zu -%zu", q->n_addr_add, q->n_addr_del);
+	if (q->n_route_add || q->n_route_del)
+		printf("; routes +%zu -%zu", q->n_route_add, q->n_route_del);
+	putchar('\n');
 }
 
 /* ------------------------------------------------------ the quick paths */
@@ -1475,12 +1555,31 @@ struct run_peer {
 	struct digest128 h;
 };
 
-/* Every running peer's key and digest, and their sum. */
+/* A running allowed IP: a hash of the masked prefix, and its peer. */
+struct run_aip {
+	uint64_t h;
+	size_t peer;
+};
+
+/* Every running peer's key and digest, and their sum; every allowed IP. */
 struct dump_acc {
 	struct digest128 sum;
 	struct run_peer *v;
 	size_t n, cap;
+	struct run_aip *aip;
+	size_t n_aip, cap_aip;
 };
+
+static uint64_t prefix_hash(const struct wgnl_prefix *p)
+{
+	struct wgnl_prefix m = *p;
+	uint64_t w[2] = { 0, 0 };
+
+	m.flags = 0;
+	wgnl_prefix_mask(&m);
+	memcpy(w, &m.ip6, m.family == AF_INET ? 4 : 16);
+	return st_mix64(st_mix64(w[0] ^ ((uint64_t)m.cidr << 8 | m.family)) ^ w[1]);
+}
 
 static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
 {
@@ -1491,7 +1590,20 @@ static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, v
 	if (!peer) {
 		memset(&a->sum, 0, sizeof(a->sum));
 		a->n = 0;
+		a->n_aip = 0;
 		return 0;
+	}
+	for (size_t k = 0; k < peer->n_allowedips; k++) {
+		if (a->n_aip == a->cap_aip) {
+			size_t ncap = a->cap_aip ? a->cap_aip * 2 : 4096;
+			struct run_aip *nv = realloc(a->aip, ncap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			a->aip = nv;
+			a->cap_aip = ncap;
+		}
+		a->aip[a->n_aip++] = (struct run_aip){ prefix_hash(&peer->allowedips[k]), a->n };
 	}
 	if (a->n == a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 4096;
@@ -1515,8 +1627,9 @@ static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, v
 
 struct text_job {
 	const struct sync_opts *o;
-	char *text; /* the file, read here (NULL: unreadable, for the full path to say) */
+	char *text; /* the file, read here (NULL: unreadable, read_err says why) */
 	size_t len;
+	int read_err;
 	struct digest128 rec_file; /* the canonical text the .fast file names */
 	/* Results. */
 	struct st_text *now; /* the file, canonical (the caller's) */
@@ -1605,37 +1718,45 @@ static struct wgnl_config *inc_parse(const char *text, size_t len, const char *i
 }
 
 /* The old sections flagged false in @m, read from the record @path (whose
- * first line must name canonical text @h). */
+ * first line must name canonical text @h, and whose size must be
+ * @rec_size as the .sec table says). Each section read must hash to what
+ * the table says: anything else is left to the full path (NULL). */
 static char *gather_old(const char *path, const uint64_t h[2], const struct st_section *sec,
-			size_t n, const bool *m, size_t *len)
+			size_t n, const bool *m, uint64_t rec_size, size_t *len)
 {
 	size_t total = 0, off = 0;
+	struct stat st;
 	char *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	if (!record2_fd_is(fd, h))
+	if (!record2_fd_is(fd, h) || fstat(fd, &st) < 0 ||
+	    (n && (uint64_t)st.st_size != rec_size) ||
+	    rec_sections_total(sec, n, m, &total) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (!m[i])
-			total += sec[i].san_len;
 	buf = malloc(total + 1);
 	if (!buf)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		uint64_t sh[2];
+
 		if (m[i])
 			continue;
 		if (pread(fd, buf + off, sec[i].san_len, (off_t)sec[i].san_off) !=
-		    (ssize_t)sec[i].san_len) {
-			free(buf);
-			buf = NULL;
-			goto out;
-		}
+		    (ssize_t)sec[i].san_len)
+			goto bad;
+		st_bytes_hash(buf + off, sec[i].san_len, sh);
+		if (sh[0] != sec[i].h[0] || sh[1] != sec[i].h[1])
+			goto bad;
 		off += sec[i].san_len;
 	}
 	buf[off] = '\0';
 	*len = off;
+	goto out;
+bad:
+	free(buf);
+	buf = NULL;
 out:
 	close(fd);
 	return buf;
@@ -1648,12 +1769,13 @@ static void text_answer(struct text_job *j)
 	struct st_section *old = NULL;
 	char path[PATH_MAX], *tn = NULL, *to = NULL;
 	size_t n_old = 0, ln = 0, lo = 0;
-	uint64_t iface_h[2] = { 0, 0 };
+	uint64_t iface_h[2] = { 0, 0 }, rec_size = 0;
 	bool *old_m = NULL, *now_m = NULL;
 	ssize_t pairs;
 	double t0 = now_secs();
 
-	if (read_record(j->o->path, &j->text, &j->len) < 0 || !j->text)
+	j->read_err = wgnl_file_read(j->o->path, SYNC_MAX_FILE, &j->text, &j->len);
+	if (j->read_err < 0)
 		return;
 	j->canon = st_canonical(j->text, j->len, j->now) == 0;
 	if (!j->canon)
@@ -1663,8 +1785,11 @@ static void text_answer(struct text_job *j)
 		j->secs = now_secs() - t0;
 		return;
 	}
-	if (state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
-	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h) < 0)
+	/* No [Peer] section left (an empty or truncated file?): the full
+	 * path, which refuses an empty file, decides. */
+	if (!j->now->n_sec ||
+	    state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
+	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h, &rec_size) < 0)
 		goto out;
 	/* [Interface] changed: the full path (device fields; rare). */
 	if (iface_h[0] != j->now->iface_h[0] || iface_h[1] != j->now->iface_h[1])
@@ -1674,7 +1799,7 @@ static void text_answer(struct text_job *j)
 	if (!old_m || !now_m || (pairs = st_match(old, n_old, j->now, old_m, now_m)) < 0)
 		goto out;
 	tn = gather(j->text, j->now->sec, j->now->n_sec, now_m, &ln);
-	to = gather_old(path, rec_h, old, n_old, old_m, &lo);
+	to = gather_old(path, rec_h, old, n_old, old_m, rec_size, &lo);
 	if (!tn || !to || !(j->cn = inc_parse(tn, ln, j->o->ifname)) ||
 	    !(j->co = inc_parse(to, lo, j->o->ifname)))
 		goto out;
@@ -1761,6 +1886,58 @@ static unsigned keyset_side(const struct keyset *ks, const uint8_t *key)
 	return ks->slot[p].key ? ks->slot[p].side : 0;
 }
 
+/* Would the changed sections put an allowed IP under two peers (two new
+ * sections, or a new one and a section left as it was)? Then which one
+ * gets it depends on the whole file's order: the full path decides. The
+ * last file had no such IP (else no .fast), so a running IP's peer is
+ * either an old changed section's (being replaced) or an unchanged one's.
+ * Hashes only: a collision just costs the full path. */
+static bool inc_conflicts(const struct wgnl_device *cn, const struct keyset *ks,
+			  const struct dump_acc *acc)
+{
+	struct {
+		uint64_t h;
+		size_t peer;
+		bool used;
+	} *t;
+	size_t total = 0, size = 16, mask;
+	bool bad = false;
+
+	for (size_t i = 0; i < cn->n_peers; i++)
+		total += cn->peers[i].n_allowedips;
+	if (!total)
+		return false;
+	while (size < 2 * total)
+		size *= 2;
+	mask = size - 1;
+	t = calloc(size, sizeof(*t));
+	if (!t)
+		return true;
+	for (size_t i = 0; i < cn->n_peers && !bad; i++)
+		for (size_t k = 0; k < cn->peers[i].n_allowedips && !bad; k++) {
+			uint64_t h = prefix_hash(&cn->peers[i].allowedips[k]);
+			size_t p = (size_t)h & mask;
+
+			while (t[p].used && t[p].h != h)
+				p = (p + 1) & mask;
+			if (t[p].used && t[p].peer != i)
+				bad = true;
+			t[p].h = h;
+			t[p].peer = i;
+			t[p].used = true;
+		}
+	for (size_t i = 0; i < acc->n_aip && !bad; i++) {
+		size_t p = (size_t)acc->aip[i].h & mask;
+
+		while (t[p].used && t[p].h != acc->aip[i].h)
+			p = (p + 1) & mask;
+		if (t[p].used && !(keyset_side(ks, acc->v[acc->aip[i].peer].key) & 1))
+			bad = true;
+	}
+	free(t);
+	return bad;
+}
+
 /* The incremental apply. Returns true when it ran (exit code in *rc),
  * false to take the full path. */
 static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struct dump_acc *acc,
@@ -1789,6 +1966,10 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 			return false;
 		}
 	}
+	if (inc_conflicts(cn, &ks, acc)) {
+		free(ks.slot);
+		return false;
+	}
 	free(ks.slot);
 	/* The old sections carry hashes where the file had preshared keys:
 	 * a key that hashes the same is the same key. */
@@ -1814,6 +1995,9 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	plan->n_unchanged += j->pairs;
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
+	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (*rc)
+		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
@@ -1857,15 +2041,16 @@ out:
 
 /* The fast and incremental paths. Returns true when one ran (exit code in
  * *rc); false for the full path, with *text the file's bytes (NULL when it
- * could not be read) and *now its canonical text when *canon (what the
- * record is made of). */
-static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
+ * could not be read: *read_err says why; it is read once, as it may be a
+ * pipe) and *now its canonical text when *canon (what the record is made
+ * of). */
+static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int *read_err,
 		       struct wgnl_ctx **ctx, struct st_text *now, bool *canon, bool *changed,
 		       int *rc)
 {
 	struct digest128 rec_file, rec_run, run;
 	struct text_job j = { 0 };
-	struct dump_acc acc = { { 0, 0 }, NULL, 0, 0 };
+	struct dump_acc acc = { 0 };
 	struct wgnl_device *info = NULL;
 	const char *path = NULL;
 	bool done = false;
@@ -1874,7 +2059,8 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 	*canon = false;
 	*text = NULL;
 	if (!fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) || sodium_init() < 0) {
-		if (read_record(o->path, text, len) == 0 && *text)
+		*read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, text, len);
+		if (*read_err == 0)
 			*canon = st_canonical(*text, *len, now) == 0;
 		return false;
 	}
@@ -1898,6 +2084,10 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len,
 	*canon = j.canon;
 	*text = j.text;
 	*len = j.len;
+	*read_err = j.read_err;
+	/* An unreadable file: the full path says so (and changes nothing). */
+	if (j.read_err < 0)
+		goto out;
 	if (*rc) {
 		done = true;
 		goto out;
@@ -1938,6 +2128,7 @@ out:
 	pthread_cond_destroy(&j.cv);
 	pthread_mutex_destroy(&j.mu);
 	free(acc.v);
+	free(acc.aip);
 	wgnl_device_free(info);
 	wgnl_config_free(j.cn);
 	wgnl_config_free(j.co);
@@ -1958,36 +2149,66 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	struct digest128 cur_fh = { 0, 0 }, exp_run;
 	struct st_text canon_text = { 0 };
 	bool delta = false, have_fh = false;
-	char *file_text = NULL;
+	char *file_text = NULL, why[128];
 	size_t file_len = 0;
-	int rc = WGK_EXIT_OK, r;
+	int rc = WGK_EXIT_OK, r, read_err = 0;
+	struct wgnl_conf_error e;
+	bool conflicts = false;
 
 	phase(NULL);
+	if (!o->no_state && (r = state_dir_safe(o->state_dir, why, sizeof(why))) < 0) {
+		wgk_error("sync: refusing the state directory '%s': %s",
+			  wgk_q(state_dir(o->state_dir)), why[0] ? why : strerror(-r));
+		return WGK_EXIT_INPUT;
+	}
+	/* One sync (or up, set, ...) of an interface at a time: two would
+	 * both plan against the same dump and both record. */
+	if (!o->plan_only && (rc = wgctl_lock("sync", o->ifname)))
+		return rc;
 	/* --plan and --json print the plan: they always take the full path. */
 	if (!o->no_state && !o->plan_only && !wgctl_opt.json) {
-		if (sync_quick(o, &file_text, &file_len, &ctx, &canon_text, &have_fh, changed, &rc))
+		if (sync_quick(o, &file_text, &file_len, &read_err, &ctx, &canon_text, &have_fh,
+			       changed, &rc))
 			goto out;
 		/* Parsed from these very bytes below: the hash recorded is
 		 * the hash of what was applied. */
 		cur_fh.a = canon_text.text_h[0];
 		cur_fh.b = canon_text.text_h[1];
-	}
-	if (file_text) {
-		struct wgnl_conf_error e;
-
-		memset(&e, 0, sizeof(e));
-		r = wgnl_conf_parse(file_text, file_len, o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE,
-				    &cfg, &e);
-		if (r < 0) {
-			rc = wgctl_conf_error(r, &e, o->path);
-			goto out;
-		}
 	} else {
-		rc = wgctl_load_conf(o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg);
-		if (rc)
-			goto out;
+		read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, &file_text, &file_len);
+	}
+	/* Read once, to EOF: a pipe cannot be read again. */
+	if (read_err < 0) {
+		if (read_err == -EFBIG)
+			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_q(o->path),
+				  SYNC_MAX_FILE >> 20);
+		else
+			wgk_error("sync: cannot read '%s': %s", wgk_q(o->path), strerror(-read_err));
+		rc = wgk_exit_for_file_errno(read_err);
+		goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	r = wgnl_conf_parse(file_text, file_len, o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg,
+			    &e);
+	if (r < 0) {
+		rc = wgctl_conf_error(r, &e, o->path);
+		goto out;
 	}
 	phase("parse");
+	wgctl_warn_secret_file("sync", o->path, cfg);
+	if (!wgctl_opt.allow_empty && wgctl_conf_is_empty(cfg)) {
+		rc = wgctl_empty_refused("sync", o->path);
+		goto out;
+	}
+	/* As setconf leaves it: an allowed IP in two sections goes to the
+	 * later one. */
+	r = wgctl_allowedip_conflicts(cfg->dev, o->path, file_text, file_len);
+	if (r < 0) {
+		wgk_error("sync: out of memory");
+		rc = WGK_EXIT_SYSTEM;
+		goto out;
+	}
+	conflicts = r > 0;
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
 	desired_semantics(cfg);
 	if (!ctx && (rc = wgctl_open(&ctx)))
@@ -2019,11 +2240,19 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	*changed = !wgnl_plan_is_empty(plan) || !quick_plan_empty(&q);
 	if (o->plan_only) {
 		wgnl_get_stats(ctx, &st);
-		print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+		if (o->plan_text)
+			print_plan_text(o, plan, &q);
+		else
+			print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+		/* What would be refused is said (exit code too), not hidden. */
+		rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
 		if (o->stats)
 			print_stats(&st, "full");
 		goto out;
 	}
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (rc)
+		goto out;
 	rc = apply_quick_rules_del(ctx, &q);
 	if (rc)
 		goto out;
@@ -2057,7 +2286,9 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 				 wgk_q(state_dir(o->state_dir)), strerror(-r));
-		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(cfg) &&
+		/* A file with an allowed IP in two sections never takes the
+		 * quick paths: which section wins depends on their order. */
+		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(cfg) && !conflicts &&
 		    expected_digest(cfg->dev, running, &exp_run) == 0)
 			fast_write(o->state_dir, o->ifname, &cur_fh, &exp_run);
 		else

@@ -28,16 +28,24 @@ int cmd_syncconf(int argc, char **argv)
 	struct wgnl_plan *plan = NULL;
 	struct wgnl_config *cfg;
 	struct wgnl_ctx *ctx;
+	struct wgctl_limits lim;
 	char what[300];
 	int rc, r;
 
 	if (wgctl_wants_help(argc, argv)) {
-		printf("Usage: wgctl syncconf <interface> <config file>\n"
+		printf("Usage: wgctl syncconf [--allow-empty] [--wait SECONDS] [--max-remove N]\n"
+		       "                      [--max-change PCT] <interface> <config file>\n"
 		       "Make the interface match the file: peers absent from it are removed,\n"
 		       "the file's peers are set (allowed IPs replaced), device fields change\n"
-		       "where they differ. Established sessions of kept peers stay up.\n");
+		       "where they differ. Established sessions of kept peers stay up. An empty\n"
+		       "file is refused unless --allow-empty. --max-remove and --max-change\n"
+		       "refuse (exit 2, nothing applied) a plan removing more than N peers, or\n"
+		       "changing more than PCT percent of the running ones.\n");
 		return WGK_EXIT_OK;
 	}
+	rc = wgctl_limit_opts("syncconf", &argc, argv, &lim);
+	if (rc)
+		return rc;
 	rc = wgctl_conf_cmd_load("syncconf", argc, argv, &ctx, &cfg);
 	if (rc)
 		return rc;
@@ -52,6 +60,8 @@ int cmd_syncconf(int argc, char **argv)
 			rc = WGK_EXIT_SYSTEM;
 		}
 	}
+	if (!rc)
+		rc = wgctl_limits_check("syncconf", argv[1], &lim, plan);
 	if (!rc && !wgnl_plan_is_empty(plan)) {
 		snprintf(what, sizeof(what), "sync the configuration from '%s'", wgk_q(argv[2]));
 		rc = wgctl_set_device(ctx, plan->change, what);

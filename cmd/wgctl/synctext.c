@@ -34,18 +34,8 @@ static bool ci_equal(const char *s, size_t n, const char *lit)
 	return strlen(lit) == n && !strncasecmp(s, lit, n);
 }
 
-uint64_t st_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /* Two independent 64-bit lanes, eight bytes a step. */
-static void bytes_hash(const char *p, size_t len, uint64_t out[2])
+void st_bytes_hash(const char *p, size_t len, uint64_t out[2])
 {
 	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xc2b2ae3d27d4eb4fULL + len, w;
 
@@ -176,7 +166,7 @@ int st_canonical(const char *text, size_t len, struct st_text *out)
 	out->san = o;
 	out->san_len = olen;
 	out->iface_len = out->n_sec ? out->sec[0].san_off : olen;
-	bytes_hash(o, out->iface_len, out->iface_h);
+	st_bytes_hash(o, out->iface_len, out->iface_h);
 	out->text_h[0] = out->iface_h[0];
 	out->text_h[1] = out->iface_h[1];
 	for (size_t i = 0; i < out->n_sec; i++) {
@@ -186,7 +176,7 @@ int st_canonical(const char *text, size_t len, struct st_text *out)
 
 		s->orig_len = next_orig - s->orig_off;
 		s->san_len = next_san - s->san_off;
-		bytes_hash(o + s->san_off, s->san_len, s->h);
+		st_bytes_hash(o + s->san_off, s->san_len, s->h);
 		/* In file order: the same sections in another order are
 		 * another text (the same device, found by st_match()). */
 		out->text_h[0] = st_mix64(out->text_h[0] ^ s->h[0]);

@@ -50,7 +50,19 @@ ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_tex
  * unkeyed BLAKE2b-256 of the 32 key bytes. 0, or -EIO. */
 int st_secret_hash(uint8_t out[32], const uint8_t key[32]);
 
-/* A 64-bit finaliser (splitmix64's): the mixing step of every hash here. */
-uint64_t st_mix64(uint64_t x);
+/* A 64-bit finaliser (splitmix64's): the mixing step of every hash here.
+ * Inline, so that record.c (fuzzed alone) has it without synctext.c. */
+static inline uint64_t st_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* The 128-bit hash st_canonical() gives a section's canonical bytes. */
+void st_bytes_hash(const char *p, size_t len, uint64_t out[2]);
 
 #endif

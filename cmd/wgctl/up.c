@@ -335,7 +335,9 @@ int cmd_up(int argc, char **argv)
 		rc = WGK_EXIT_SYSTEM;
 		goto out;
 	}
-	rc = wgctl_open(&s.ctx);
+	rc = wgctl_lock("up", t.ifname);
+	if (!rc)
+		rc = wgctl_open(&s.ctx);
 	if (rc)
 		goto out;
 

@@ -8,8 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "wgctl.h"
 
@@ -283,6 +288,21 @@ int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path)
 	return wgk_exit_for_file_errno(r);
 }
 
+int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len)
+{
+	int r = wgnl_file_read(path, 0, text, len);
+
+	if (r == -EFBIG) {
+		wgk_error("%s: cannot read '%s': larger than 256 MiB", cmd, wgk_q(path));
+		return WGK_EXIT_INPUT;
+	}
+	if (r < 0) {
+		wgk_error("%s: cannot read '%s': %s", cmd, wgk_q(path), strerror(-r));
+		return wgk_exit_for_file_errno(r);
+	}
+	return 0;
+}
+
 int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret)
 {
 	struct wgnl_conf_error e;
@@ -321,4 +341,332 @@ void wgctl_device_tidy(struct wgnl_device *dev)
 		if (!p->persistent_keepalive)
 			p->flags &= ~(uint32_t)WGNL_PEER_HAS_KEEPALIVE;
 	}
+}
+
+bool wgctl_conf_is_empty(const struct wgnl_config *cfg)
+{
+	const struct wgnl_quick *q = &cfg->quick;
+
+	return !(cfg->dev->flags & (WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT |
+				    WGNL_DEV_HAS_FWMARK)) &&
+	       !cfg->dev->n_peers && !q->n_addresses && !q->n_dns && !q->mtu &&
+	       q->table_mode == WGNL_TABLE_AUTO && !q->n_pre_up && !q->n_post_up &&
+	       !q->n_pre_down && !q->n_post_down;
+}
+
+int wgctl_empty_refused(const char *cmd, const char *path)
+{
+	wgk_error("%s: '%s' holds no configuration (empty, or only comments and section "
+		  "headers): refusing to remove every peer and the private key; pass "
+		  "--allow-empty to mean it", cmd, wgk_q(path));
+	return WGK_EXIT_INPUT;
+}
+
+/* ------------------------------------------------------------ the lock */
+
+#define LOCK_DIR "/run/wgkit"
+#define LOCK_HELD_ENV "WGCTL_LOCK_HELD"
+
+int wgctl_lock(const char *cmd, const char *ifname)
+{
+	const char *dir = getenv("WGCTL_LOCK_DIR"), *held = getenv(LOCK_HELD_ENV);
+	char path[PATH_MAX];
+	struct timespec start, now;
+	bool told = false;
+	int fd, r;
+
+	/* A hook run by `up` or `down` under this interface's lock (its
+	 * PostUp may well call `wgctl set %i ...`): the parent holds it. */
+	if (held && !strcmp(held, ifname))
+		return 0;
+	if (!dir || !*dir)
+		dir = LOCK_DIR;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, ifname) >= sizeof(path)) {
+		wgk_error("%s: lock path too long", cmd);
+		return WGK_EXIT_INPUT;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		wgk_error("%s: cannot create the lock directory '%s': %s", cmd, wgk_q(dir),
+			  strerror(-r));
+		return wgk_exit_for_file_errno(r);
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0) {
+		r = -errno;
+		wgk_error("%s: cannot open the lock '%s': %s", cmd, wgk_q(path), strerror(-r));
+		return wgk_exit_for_file_errno(r);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		double waited;
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			r = -errno;
+			close(fd);
+			wgk_error("%s: cannot lock '%s': %s", cmd, wgk_q(path), strerror(-r));
+			return WGK_EXIT_SYSTEM;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (double)(now.tv_sec - start.tv_sec) +
+			 (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (waited >= wgctl_opt.wait) {
+			close(fd);
+			wgk_error("%s: '%s' is busy: another wgctl holds '%s' (waited %g s; see "
+				  "--wait)", cmd, wgk_q(ifname), wgk_q(path), wgctl_opt.wait);
+			return WGK_EXIT_SYSTEM;
+		}
+		if (!told && waited >= 1.0) {
+			wgk_note("%s: waiting for another wgctl on '%s' (up to %g s)", cmd,
+				 wgk_q(ifname), wgctl_opt.wait);
+			told = true;
+		}
+		usleep(20000);
+	}
+	/* Held until exit; the hooks we run inherit the note, not the lock. */
+	setenv(LOCK_HELD_ENV, ifname, 1);
+	return 0;
+}
+
+/* ------------------------------------------- allowed IPs in two sections */
+
+/* A private mark on an allowed IP to drop; none is left set on return. */
+#define AIP_DROP 0x80U
+
+struct aip_ref {
+	struct wgnl_prefix p; /* masked */
+	size_t peer, k;
+};
+
+static int aip_ref_cmp(const void *x, const void *y)
+{
+	const struct aip_ref *a = x, *b = y;
+	int r = wgnl_prefix_cmp(&a->p, &b->p);
+
+	if (r)
+		return r;
+	if (a->peer != b->peer)
+		return a->peer < b->peer ? -1 : 1;
+	return a->k < b->k ? -1 : a->k > b->k;
+}
+
+static bool key_is(const char *line, size_t n, const char *key, const char **val, size_t *vlen)
+{
+	size_t kl = strlen(key), i = kl;
+
+	if (n < kl || strncasecmp(line, key, kl))
+		return false;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == n || line[i] != '=')
+		return false;
+	*val = line + i + 1;
+	*vlen = n - i - 1;
+	return true;
+}
+
+/* The line of @text on which [Peer] section @peer (0-based) lists @want. */
+static unsigned aip_line(const char *text, size_t len, size_t peer, const struct wgnl_prefix *want)
+{
+	size_t pos = 0, sec = 0;
+	unsigned line = 0;
+	bool in = false;
+
+	while (pos < len) {
+		const char *l = text + pos, *nl = memchr(l, '\n', len - pos), *v;
+		size_t n = nl ? (size_t)(nl - l) : len - pos, vl;
+
+		line++;
+		pos += n + 1;
+		if (memchr(l, '#', n))
+			n = (size_t)((const char *)memchr(l, '#', n) - l);
+		while (n && isspace((unsigned char)*l))
+			l++, n--;
+		while (n && isspace((unsigned char)l[n - 1]))
+			n--;
+		if (n && l[0] == '[') {
+			in = n == 6 && !strncasecmp(l, "[Peer]", 6) && sec++ == peer;
+			continue;
+		}
+		if (!in || !key_is(l, n, "AllowedIPs", &v, &vl))
+			continue;
+		while (vl) {
+			const char *c = memchr(v, ',', vl);
+			size_t il = c ? (size_t)(c - v) : vl;
+			char item[INET6_ADDRSTRLEN + 8];
+			struct wgnl_prefix p;
+			size_t a = 0, b = il;
+
+			while (a < b && isspace((unsigned char)v[a]))
+				a++;
+			while (b > a && isspace((unsigned char)v[b - 1]))
+				b--;
+			if (b - a < sizeof(item)) {
+				memcpy(item, v + a, b - a);
+				item[b - a] = '\0';
+				if (wgnl_prefix_parse(&p, item) == 0) {
+					wgnl_prefix_mask(&p);
+					if (!wgnl_prefix_cmp(&p, want))
+						return line;
+				}
+			}
+			if (!c)
+				break;
+			vl -= il + 1;
+			v = c + 1;
+		}
+	}
+	return 0;
+}
+
+static void aip_warn(const char *path, const char *text, size_t len, const struct wgnl_prefix *p,
+		     size_t early, size_t late)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	unsigned l1 = text ? aip_line(text, len, early, p) : 0;
+	unsigned l2 = text ? aip_line(text, len, late, p) : 0;
+
+	wgk_warn("%s:%u and %s:%u: allowed IP %s is listed under two [Peer] sections; the later "
+		 "one gets it (as setconf does)", wgk_q(path), l1, wgk_q(path), l2,
+		 wgnl_prefix_format(p, buf, sizeof(buf)));
+}
+
+int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const char *text,
+			      size_t len)
+{
+	struct aip_ref *v;
+	size_t n = 0, total = 0, dropped = 0;
+
+	for (size_t i = 0; i < dev->n_peers; i++)
+		total += dev->peers[i].n_allowedips;
+	if (total < 2)
+		return 0;
+	v = malloc(total * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < dev->n_peers; i++)
+		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++) {
+			v[n].p = dev->peers[i].allowedips[k];
+			v[n].p.flags = 0;
+			wgnl_prefix_mask(&v[n].p);
+			v[n].peer = i;
+			v[n].k = k;
+			n++;
+		}
+	qsort(v, n, sizeof(*v), aip_ref_cmp);
+	/* In each run of one prefix the last peer (file order) keeps it: the
+	 * kernel moves an allowed IP to the peer it is inserted for last. */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1, last;
+
+		while (j < n && !wgnl_prefix_cmp(&v[i].p, &v[j].p))
+			j++;
+		last = v[j - 1].peer;
+		for (size_t x = i; x < j; x++) {
+			if (v[x].peer == last)
+				continue;
+			if (x == i || v[x - 1].peer != v[x].peer)
+				aip_warn(path, text, len, &v[x].p, v[x].peer, last);
+			/* Marked, removed below (indices stay valid). */
+			dev->peers[v[x].peer].allowedips[v[x].k].flags |= AIP_DROP;
+			dropped++;
+		}
+		i = j;
+	}
+	free(v);
+	if (!dropped)
+		return 0;
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		struct wgnl_peer *p = &dev->peers[i];
+		size_t o = 0;
+
+		for (size_t k = 0; k < p->n_allowedips; k++)
+			if (!(p->allowedips[k].flags & AIP_DROP))
+				p->allowedips[o++] = p->allowedips[k];
+		p->n_allowedips = o;
+	}
+	return (int)(dropped > INT32_MAX ? INT32_MAX : dropped);
+}
+
+/* ---------------------------------------------------------- plan limits */
+
+int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l)
+{
+	int out = 1;
+
+	l->max_remove = -1;
+	l->max_change = -1;
+	for (int i = 1; i < *argc; i++) {
+		bool rm = !strcmp(argv[i], "--max-remove"), ch = !strcmp(argv[i], "--max-change");
+		uint32_t v;
+		char buf[16];
+
+		if (!rm && !ch) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (++i == *argc)
+			return wgctl_usage(cmd, "%s needs a number", argv[i - 1]);
+		snprintf(buf, sizeof(buf), "%s", argv[i]);
+		if (ch && *buf && buf[strlen(buf) - 1] == '%')
+			buf[strlen(buf) - 1] = '\0';
+		if (strlen(argv[i]) >= sizeof(buf) ||
+		    wgctl_parse_u32(buf, ch ? 100 : INT32_MAX, false, &v) < 0)
+			return wgctl_usage(cmd, "%s: invalid number '%s'%s", argv[i - 1],
+					   wgk_q(argv[i]), ch ? " (a percentage, 0-100)" : "");
+		if (rm)
+			l->max_remove = (long)v;
+		else
+			l->max_change = (int)v;
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_limits *l,
+		       const struct wgnl_plan *plan)
+{
+	size_t running = plan->n_remove + plan->n_update + plan->n_unchanged;
+	size_t changing = plan->n_add + plan->n_remove + plan->n_update;
+
+	if (l->max_remove >= 0 && plan->n_remove > (size_t)l->max_remove) {
+		wgk_error("%s: the plan removes %zu of the %zu peers of '%s', more than --max-remove "
+			  "%ld: nothing applied", cmd, plan->n_remove, running, wgk_q(ifname),
+			  l->max_remove);
+		return WGK_EXIT_INPUT;
+	}
+	/* Of the peers running now; a device without peers has no share to
+	 * lose. Integer arithmetic: changing * 100 > max * running. */
+	if (l->max_change >= 0 && running &&
+	    (unsigned long long)changing * 100 > (unsigned long long)l->max_change * running) {
+		wgk_error("%s: the plan adds, removes or updates %zu peers against %zu running on "
+			  "'%s' (%llu%%), more than --max-change %d%%: nothing applied", cmd, changing,
+			  running, wgk_q(ifname), (unsigned long long)changing * 100 / running,
+			  l->max_change);
+		return WGK_EXIT_INPUT;
+	}
+	return 0;
+}
+
+void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl_config *cfg)
+{
+	const struct wgnl_device *d = cfg->dev;
+	bool secret = (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key);
+	struct stat st;
+
+	for (size_t i = 0; !secret && i < d->n_peers; i++)
+		secret = (d->peers[i].flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
+			 !wgnl_key_is_zero(d->peers[i].preshared_key);
+	/* A pipe's mode says nothing about who can read the file behind it. */
+	if (!secret || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
+		return;
+	wgk_warn("%s: '%s' holds a %s key and is accessible by group or others (mode %04o; "
+		 "chmod 600 it)", cmd, wgk_q(path),
+		 (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key) ?
+			 "private" : "preshared",
+		 (unsigned)(st.st_mode & 07777));
 }

@@ -16,6 +16,9 @@
 struct wgctl_opts {
 	bool json;      /* --json: machine output where the command has one */
 	bool show_keys; /* --show-keys: print private and preshared keys */
+	bool quiet;     /* -q, --quiet: no summary or progress lines on success */
+	bool allow_empty; /* --allow-empty: sync/syncconf/setconf may apply an empty file */
+	double wait;    /* --wait SECONDS: how long to wait for the interface's lock */
 };
 extern struct wgctl_opts wgctl_opt;
 
@@ -97,8 +100,44 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 /* Print a config parse error as "FILE:LINE: KEY: message" and return the
  * exit code. */
 int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path);
+/* Read config file @path whole, to EOF (wgnl_file_read(): pipes, FIFOs,
+ * /dev/stdin work), into *text (caller wipes and frees); exit code, the
+ * error naming @cmd and the file. */
+int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len);
 /* Parse config file @path (exit code). */
 int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret);
+/* Warn when @path, a regular file, holds a private or preshared key (as
+ * parsed into @cfg) and group or others may read it. */
+void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl_config *cfg);
+/* The config says nothing at all (no device field, no peer, no wg-quick
+ * key): the file was empty, only comments, or only section headers. */
+bool wgctl_conf_is_empty(const struct wgnl_config *cfg);
+/* Print why an empty @path is refused (see --allow-empty); exit code. */
+int wgctl_empty_refused(const char *cmd, const char *path);
+/* Where two [Peer] sections of @dev (parsed from @path, text @text of @len
+ * bytes, NULL if not at hand) list the same allowed IP, drop it from the
+ * earlier ones, as the kernel ends up after setconf of the file (the last
+ * insert wins), and warn naming both file:lines. Returns how many were
+ * dropped, or -ENOMEM. */
+int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const char *text,
+			      size_t len);
+/* Take the per-interface lock (/run/wgkit/IF.lock, or $WGCTL_LOCK_DIR),
+ * waiting up to wgctl_opt.wait seconds for another wgctl to finish (exit
+ * code; the error names the lock). Held until exit. Hooks run under it see
+ * $WGCTL_LOCK_HELD=IF and do not wait for it. */
+int wgctl_lock(const char *cmd, const char *ifname);
+/* --max-remove N and --max-change PCT of sync and syncconf (-1: none). */
+struct wgctl_limits {
+	long max_remove;
+	int max_change;
+};
+/* Take --max-remove and --max-change out of argv (exit code on a bad value). */
+int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l);
+/* Refuse @plan when it removes more than max_remove peers, or adds, removes
+ * and updates more than max_change percent of the peers running now (a
+ * device without peers: no percentage). Prints why; exit code (2) or 0. */
+int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_limits *l,
+		       const struct wgnl_plan *plan);
 /* Mark a device parsed from a config for setconf semantics: the device
  * fields are all set (absent means zero), peers replace all peers and each
  * peer's allowed IPs replace its list. */
@@ -129,6 +168,9 @@ int wgctl_print_secret(const char *cmd, bool preshared);
  * a zero preshared key and keepalive 0 (they mean "none", and a config
  * written by hand leaves them out). */
 void wgctl_device_tidy(struct wgnl_device *dev);
+
+/* show.c: @p as a peer object of the JSON schema (docs/json.md). */
+void wgctl_json_peer(struct wgk_json *j, const struct wgnl_peer *p);
 
 /* Seconds since the epoch of a handshake, 0 for never. */
 uint64_t wgctl_handshake_secs(const struct wgnl_peer *peer);

@@ -258,6 +258,14 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
  * accepted; the tools warn about it. */
 int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
 			 struct wgnl_conf_error *err);
+/* Read all of @path, to end of file, into a new buffer *ret (NUL added,
+ * not counted in *len; the caller frees it, wiping it first when it may hold
+ * keys). Pipes, FIFOs, /dev/stdin and process substitution (/dev/fd/N) are
+ * read to EOF like regular files; directories are refused. At most @max
+ * bytes (0: 256 MiB); buffers outgrown are wiped before they are freed.
+ * Returns 0, -EFBIG (longer than @max), -EISDIR, -ENOMEM, or -errno of
+ * open/read. *ret is NULL on failure. */
+int wgnl_file_read(const char *path, size_t max, char **ret, size_t *len);
 /* Write @cfg in the config format to @f. With WGNL_CONF_QUICK the wg-quick
  * keys are written too. Private keys are written (this is a config file);
  * callers creating files create them 0600. Returns 0 or -EIO. */

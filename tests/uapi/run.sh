@@ -61,6 +61,7 @@ cleanup() {
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "$TMP"
+	rm -f "/run/wgkit/$IFA.lock" "/run/wgkit/$IFB.lock"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -139,6 +140,13 @@ compare_dump() { # IF command...
 
 genkey() { (umask 077 && wg genkey >"$1"); }
 
+# UAPI_ONLY="input sync ...": only those sourced parts (a quicker run while
+# working on one; make check runs everything).
+if [ -n "${UAPI_ONLY:-}" ] && [ -x "$WGCTL" ]; then
+	for part in $UAPI_ONLY; do . "$HERE/$part.sh"; done
+	finish
+fi
+
 # =================================================== part 1: the library
 echo "=== uapi part 1: libwg-netlink UAPI backend (uapi_ctl) against wireguard-go"
 if ! start_instances >"$TMP/setup" 2>&1; then
@@ -206,4 +214,10 @@ if [ ! -x "$WGCTL" ]; then
 fi
 . "$HERE/wgctl.sh"
 . "$HERE/sync.sh"
+. "$HERE/input.sh"
+. "$HERE/record.sh"
+. "$HERE/lock.sh"
+. "$HERE/dup.sh"
+. "$HERE/limits.sh"
+. "$HERE/show.sh"
 finish

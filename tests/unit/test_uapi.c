@@ -989,13 +989,18 @@ static void uapi_list__directory__sockets_only(void **state)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char path[256], **names = NULL;
 	size_t n = 0;
-	int fd, s2;
+	int fd, s2, s3;
 
 	/* Another socket, a regular file named like one, a socket without the
 	 * suffix, and a name too long for an interface. */
 	s2 = socket(AF_UNIX, SOCK_STREAM, 0);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ua0.sock", f->dir);
 	assert_int_equal(bind(s2, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(s2, 1), 0);
+	/* A daemon that died leaves a socket nothing listens on: left out. */
+	s3 = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/ua9.sock", f->dir);
+	assert_int_equal(bind(s3, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	snprintf(path, sizeof(path), "%s/notasocket.sock", f->dir);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
@@ -1016,7 +1021,10 @@ static void uapi_list__directory__sockets_only(void **state)
 
 	unlink(path);
 	unlink(sun.sun_path);
+	snprintf(path, sizeof(path), "%s/ua0.sock", f->dir);
+	unlink(path);
 	close(s2);
+	close(s3);
 	wgnl_close(ctx);
 	fake_free(f);
 }

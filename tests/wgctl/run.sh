@@ -16,6 +16,8 @@ pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/wgctl-test.XXXXXX) || exit 1
 # Sync records (written by up, dropped by down) stay inside the test.
 export WGCTL_STATE_DIR="$T/state"
+# So do the per-interface locks.
+export WGCTL_LOCK_DIR="$T/locks"
 chmod 700 "$T"
 PIDS="" NSS=""
 
