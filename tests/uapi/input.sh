@@ -209,6 +209,9 @@ if command -v bash >/dev/null 2>&1; then
 fi
 mkdir -p "$TMP/in-etc" "$TMP/in-fifo"
 ln -s "$TMP/in-up.conf" "$TMP/in-etc/$IFA.conf"
+# up refuses a configured device: a fresh wireguard-go for each up.
+destroy_instances
+start_instances >"$TMP/setup" 2>&1 || { bad "part 4: restart wireguard-go for up"; cat "$TMP/setup"; }
 rc=0
 UPX "$TMP/in-etc/$IFA.conf" >"$TMP/in-out" 2>"$TMP/in-err" || rc=$?
 if [ $rc = 0 ] && [ "$(wg show "$IFA" listen-port)" = 52932 ] && [ "$(wg show "$IFA" peers)" = "$IN_P2" ]; then

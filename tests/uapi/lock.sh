@@ -111,6 +111,9 @@ mkdir -p "$TMP/lk-etc"
 printf '[Interface]\nPrivateKey = %s\nListenPort = 52954\nPostUp = %s --wait 5 set %%i listen-port 52958\n' \
 	"$(cat "$TMP/lk.key")" "$WGCTL" >"$TMP/lk-etc/$IFA.conf"
 chmod 600 "$TMP/lk-etc/$IFA.conf"
+# up refuses a configured device: a fresh wireguard-go for it.
+destroy_instances
+start_instances >"$TMP/setup" 2>&1 || { bad "wgctl lock: restart wireguard-go for up"; cat "$TMP/setup"; }
 t0=$(date +%s.%N)
 rc=0
 ip netns exec "$NSA" "$WGCTL" up --userspace "$TMP/lk-etc/$IFA.conf" >"$TMP/lk-out" 2>"$TMP/lk-err" || rc=$?
