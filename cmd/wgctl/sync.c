@@ -40,6 +40,10 @@ struct quick_plan {
 struct sync_opts {
 	const char *ifname, *path, *state_dir;
 	bool plan_only, plan_text, detailed, stats, no_state;
+	/* The file `wgctl up` brought this interface up from: a wg-quick
+	 * config whatever keys it holds (routes and policy routing follow it,
+	 * as down + up would), and never a fast or incremental path. */
+	bool up_file;
 	struct wgctl_limits limits;
 };
 
@@ -715,11 +719,11 @@ static int record2_write(const char *dir, const char *ifname, const struct st_te
 
 /* -------------------------------------------------------------- wg-quick */
 
-static bool is_quick(const struct wgnl_config *cfg)
+static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
 {
 	const struct wgnl_quick *q = &cfg->quick;
 
-	return q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO || q->n_dns;
+	return o->up_file || q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO || q->n_dns;
 }
 
 /* As `up` chooses it: the table (and fwmark) of wg-quick's policy routing
@@ -1391,7 +1395,7 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
 
 /* The file as `wg syncconf` reads it: absent PrivateKey and FwMark mean
  * none; an absent ListenPort keeps the running port. */
-static void desired_semantics(struct wgnl_config *cfg)
+static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg)
 {
 	struct wgnl_device *d = cfg->dev;
 	uint32_t ptable;
@@ -1403,7 +1407,7 @@ static void desired_semantics(struct wgnl_config *cfg)
 	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
 	d->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
 	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
-	ptable = is_quick(cfg) ? policy_table(cfg) : 0;
+	ptable = is_quick(o, cfg) ? policy_table(cfg) : 0;
 	if (ptable)
 		d->fwmark = ptable;
 }
@@ -1422,9 +1426,9 @@ static void print_stats(const struct wgnl_stats *st, const char *path)
 /* Does the plan need the record? For the routes of a wg-quick file, and
  * for endpoints (was one changed in the file, or did the peer roam?). A
  * file without endpoints never parses it. */
-static bool needs_record(const struct wgnl_config *cfg)
+static bool needs_record(const struct sync_opts *o, const struct wgnl_config *cfg)
 {
-	if (is_quick(cfg))
+	if (is_quick(o, cfg))
 		return true;
 	for (size_t i = 0; i < cfg->dev->n_peers; i++)
 		if (cfg->dev->peers[i].flags & WGNL_PEER_HAS_ENDPOINT)
@@ -2135,6 +2139,19 @@ out:
 	return done;
 }
 
+/* Is @path the file `wgctl up` recorded for @ifname (IF.path)? */
+static bool is_up_file(const char *ifname, const char *path)
+{
+	char rec[PATH_MAX], *real;
+	bool same;
+
+	if (quick_path_recorded(ifname, rec, sizeof(rec)) != 1 || !(real = realpath(path, NULL)))
+		return false;
+	same = !strcmp(rec, real);
+	free(real);
+	return same;
+}
+
 static int sync_run(const struct sync_opts *o, bool *changed)
 {
 	struct wgnl_config *cfg = NULL, *last = NULL;
@@ -2166,7 +2183,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	if (!o->plan_only && (rc = wgctl_lock("sync", o->ifname)))
 		return rc;
 	/* --plan and --json print the plan: they always take the full path. */
-	if (!o->no_state && !o->plan_only && !wgctl_opt.json) {
+	if (!o->no_state && !o->plan_only && !wgctl_opt.json && !o->up_file) {
 		if (sync_quick(o, &file_text, &file_len, &read_err, &ctx, &canon_text, &have_fh,
 			       changed, &rc))
 			goto out;
@@ -2210,7 +2227,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	conflicts = r > 0;
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
-	desired_semantics(cfg);
+	desired_semantics(o, cfg);
 	if (!ctx && (rc = wgctl_open(&ctx)))
 		goto out;
 	if (!o->no_state) {
@@ -2218,7 +2235,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		if (r < 0) {
 			wgk_warn("sync: state directory path too long: not recording");
 			path[0] = '\0';
-		} else if (needs_record(cfg)) {
+		} else if (needs_record(o, cfg)) {
 			last = load_record(path);
 		}
 	}
@@ -2232,7 +2249,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	}
 	phase("dump+plan");
-	if (is_quick(cfg)) {
+	if (is_quick(o, cfg)) {
 		rc = plan_quick(ctx, cfg, last, running->fwmark, &q);
 		if (rc)
 			goto out;
@@ -2267,7 +2284,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	phase("apply");
 	if (path[0]) {
-		bool v2 = have_fh && !has_names(cfg) && !is_quick(cfg);
+		bool v2 = have_fh && !has_names(cfg) && !is_quick(o, cfg);
 
 		r = 0;
 		/* Rewritten only when what it would say differs. */
@@ -2288,7 +2305,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 				 wgk_q(state_dir(o->state_dir)), strerror(-r));
 		/* A file with an allowed IP in two sections never takes the
 		 * quick paths: which section wins depends on their order. */
-		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(cfg) && !conflicts &&
+		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(o, cfg) && !conflicts &&
 		    expected_digest(cfg->dev, running, &exp_run) == 0)
 			fast_write(o->state_dir, o->ifname, &cur_fh, &exp_run);
 		else
@@ -2330,6 +2347,7 @@ int cmd_sync(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	o.up_file = is_up_file(o.ifname, o.path);
 	rc = sync_run(&o, &changed);
 	if (!o.detailed)
 		return rc;

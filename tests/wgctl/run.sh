@@ -531,6 +531,26 @@ assert d[\"fwmark\"] == 0 and \"rules_add\" not in d, d
 	check "up --userspace=PROG: the device runs" '[ "$(W2 show "$IF2" public-key)" = "$PUB" ]'
 	run W2 down "$IF2"
 	expect "down after up --userspace=PROG" 0
+	# A wg-quick file with no wg-quick key at all (no Address, MTU, Table,
+	# DNS): synced after up, it is still the file up used, so the policy
+	# routing follows its edits as down + up would.
+	mkdir -p "$T/plain"
+	printf '[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 0.0.0.0/0\nEndpoint = 127.0.0.1:51820\n' "$PRIV" "$P1" >"$T/plain/$IF2.conf"
+	chmod 600 "$T/plain/$IF2.conf"
+	run W2 up --userspace=wireguard-go "$T/plain/$IF2.conf"
+	expect "up of a file without wg-quick keys" 0
+	check "up of a file without wg-quick keys: policy rules" 'ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820"' 'ip -n "$NS2" rule; cat "$T/err"'
+	sed -i 's|^AllowedIPs = .*|AllowedIPs = 10.47.0.0/16|' "$T/plain/$IF2.conf"
+	run W2 sync "$IF2" "$T/plain/$IF2.conf"
+	expect "sync of up's file without wg-quick keys, narrowed" 0
+	check "sync of up's plain file: rules, table 51820 and fwmark gone, the new route in main" '[ "$(W2 show "$IF2" fwmark)" = off ] && ! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength" && [ -z "$(ip -n "$NS2" route show table 51820)" ] && ip -n "$NS2" route show dev "$IF2" | grep -q "^10.47.0.0/16"' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all; cat "$T/err"'
+	sed -i 's|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0|' "$T/plain/$IF2.conf"
+	run W2 sync "$IF2" "$T/plain/$IF2.conf"
+	expect "sync of up's plain file, widened back" 0
+	check "sync of up's plain file: rules and the default route back" '[ "$(W2 show "$IF2" fwmark)" = 0xca6c ] && ip -n "$NS2" rule | grep -q "not from all fwmark 0xca6c lookup 51820" && ip -n "$NS2" route show table 51820 | grep -q "^default dev $IF2"' 'W2 show "$IF2" fwmark; ip -n "$NS2" rule; ip -n "$NS2" route show table all; cat "$T/err"'
+	run W2 down "$IF2"
+	expect "down of up's plain file" 0
+	check "down of up's plain file: no rule left" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"' 'ip -n "$NS2" rule'
 	run W2 up --userspace=false "$T/etc/$IF2.conf"
 	expect "up --userspace=false: a failing implementation exits 5" 5
 	check "up --userspace=false: the error names it and nothing is left" 'grep -q "userspace implementation .false." "$T/err" && ! ip -n "$NS2" link show "$IF2" >/dev/null 2>&1' 'cat "$T/err"'
