@@ -11,6 +11,8 @@
 #    rate limit (tests/stun/flood.sh; STUN_ONLY=flood runs only that);
 #  - client send buffers parked behind a full socket buffer outlive the
 #    query (tests/stun/inflight.sh; STUN_ONLY=inflight);
+#  - a probe run ending with echo requests parked behind a full socket
+#    buffer (tests/stun/probe_inflight.sh; STUN_ONLY=probe_inflight);
 #  - bench/stun.sh, one short round, exits 0 (tests/stun/bench.sh);
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
@@ -20,7 +22,7 @@ PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
 pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/s2-test.XXXXXX)
-NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d"
+NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d s2-i"
 
 cleanup() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -70,9 +72,10 @@ command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
-# STUN_ONLY=flood, inflight or bench: only that part (tests/stun/NAME.sh).
+# STUN_ONLY=flood, inflight, probe_inflight or bench: only that part
+# (tests/stun/NAME.sh).
 case ${STUN_ONLY:-} in
-flood | inflight | bench)
+flood | inflight | probe_inflight | bench)
 	. tests/stun/"$STUN_ONLY".sh
 	echo "stun: $pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]; exit ;;
@@ -388,6 +391,7 @@ fi
 
 # ------------------------------------------------------------ sends in flight
 . tests/stun/inflight.sh
+. tests/stun/probe_inflight.sh
 
 # ------------------------------------------------------------ bench/stun.sh
 . tests/stun/bench.sh
