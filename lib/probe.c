@@ -560,14 +560,51 @@ static unsigned reap(struct eng *e)
  * completed): a hash lookup each, where a cancel-any scans every parked
  * request per match (quadratic: seconds for 20,000). Then cancel-any rounds
  * for the rest (the multishot receive, UDP/TCP on the error path) until one
- * finds nothing. Bounded (a second) in case completions never come. */
+ * finds nothing, each after running the task work queued so far: a linked
+ * request not issued yet (a UDP receive behind its send) is found by no
+ * cancel. Bounded (a second) in case completions never come. */
+struct cancel_state {
+	size_t asked, told, cancelled, gone;
+	int found;
+	bool any_seen;
+	uint64_t deadline;
+};
+
+/* Submit, wait for @nr completions at most @ns, take what came. A wait
+ * runs up to max(@nr, 20) items of deferred task work first. False on a
+ * fatal ring error or past the deadline. */
+static bool cancel_step(struct eng *e, struct cancel_state *c, unsigned nr, long ns)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = {0, ns};
+	unsigned head, seen = 0;
+
+	e->st->ring_enters++;
+	int r = io_uring_submit_and_wait_timeout(&e->ring, &cqe, nr, &ts, NULL);
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+		return false;
+	io_uring_for_each_cqe(&e->ring, head, cqe) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+		unsigned kind = (unsigned)(ud >> 32);
+		seen++;
+		if (kind == UD_ICMP_SEND && cqe->res == -ECANCELED) {
+			c->gone++;
+		} else if (kind == UD_CANCEL && (uint32_t)ud) {
+			c->any_seen = true;
+			c->found = cqe->res;
+		} else if (kind == UD_CANCEL) {
+			c->told++;
+			c->cancelled += cqe->res == 0;
+		}
+	}
+	io_uring_cq_advance(&e->ring, seen);
+	return wgi_now_ns() < c->deadline;
+}
+
 static void cancel_all(struct eng *e)
 {
-	uint64_t deadline = wgi_now_ns() + 1000000000ULL;
+	struct cancel_state c = {.deadline = wgi_now_ns() + 1000000000ULL};
 	struct io_uring_sqe *sqe;
-	size_t asked = 0, told = 0, cancelled = 0, gone = 0;
-	bool any_out = false;
-	int found = 1;
 
 	for (size_t i = 0; i < e->n; i++) {
 		if (e->p[i].kind != WGNL_PROBE_ICMP || !e->s[i].started ||
@@ -577,45 +614,29 @@ static void cancel_all(struct eng *e)
 			break;
 		io_uring_prep_cancel64(sqe, UD(UD_ICMP_SEND, i), 0);
 		io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 0));
-		asked++;
+		c.asked++;
 	}
-	while (wgi_now_ns() < deadline) {
-		/* A cancelled send completes from task work, which a wait
-		 * runs in batches of about its minimum: wait for them all. */
-		size_t want = asked - told + (cancelled > gone ? cancelled - gone : 0);
-		if (!want && !any_out) {
-			if (found <= 0)
-				return;
-			if (!(sqe = wgi_get_sqe(&e->ring)))
-				return;
-			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 1));
-			any_out = true;
-		}
-		struct io_uring_cqe *cqe;
-		struct __kernel_timespec ts = {0, 10000000};
-		unsigned nr = want > 4096 ? 4096 : want ? (unsigned)want : 1;
-		e->st->ring_enters++;
-		int r = io_uring_submit_and_wait_timeout(&e->ring, &cqe, nr, &ts, NULL);
-		if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+	/* A cancelled send completes from task work: wait for them all. */
+	for (;;) {
+		size_t want = c.asked - c.told + (c.cancelled > c.gone ? c.cancelled - c.gone : 0);
+		if (!want)
+			break;
+		if (!cancel_step(e, &c, want > 4096 ? 4096 : (unsigned)want, 10000000))
 			return;
-		unsigned head, seen = 0;
-		io_uring_for_each_cqe(&e->ring, head, cqe) {
-			uint64_t ud = io_uring_cqe_get_data64(cqe);
-			unsigned kind = (unsigned)(ud >> 32);
-			seen++;
-			if (kind == UD_ICMP_SEND && cqe->res == -ECANCELED) {
-				gone++;
-			} else if (kind == UD_CANCEL && (uint32_t)ud) {
-				any_out = false;
-				found = cqe->res;
-			} else if (kind == UD_CANCEL) {
-				told++;
-				cancelled += cqe->res == 0;
-			}
-		}
-		io_uring_cq_advance(&e->ring, seen);
 	}
+	do {
+		/* Waits for nothing: runs the task work queued so far. */
+		if (!cancel_step(e, &c, 4096, 0))
+			return;
+		if (!(sqe = wgi_get_sqe(&e->ring)))
+			return;
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 1));
+		c.any_seen = false;
+		while (!c.any_seen)
+			if (!cancel_step(e, &c, 1, 10000000))
+				return;
+	} while (c.found > 0);
 }
 
 /* Does IORING_OP_SEND take a destination address? It came with
