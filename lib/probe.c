@@ -44,7 +44,16 @@
  * bound the sleep as well. */
 #define HTTP_RING_POLL_MS 250
 
-enum { UD_ICMP_RECV = 1, UD_ICMP_SEND, UD_CONN, UD_TIMEOUT, UD_UDP_SEND, UD_UDP_RECV, UD_CLOSE };
+enum {
+	UD_ICMP_RECV = 1,
+	UD_ICMP_SEND,
+	UD_CONN,
+	UD_TIMEOUT,
+	UD_UDP_SEND,
+	UD_UDP_RECV,
+	UD_CLOSE,
+	UD_CANCEL
+};
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 struct icmp_sock {
@@ -535,6 +544,101 @@ static unsigned reap(struct eng *e)
 	return seen;
 }
 
+/* Cancel every request still in flight and take the completions, before
+ * anything they point at goes. An echo request the kernel could not queue
+ * (socket buffer full: a slow link, or a buffer capped by
+ * net.core.wmem_max without CAP_NET_ADMIN) is parked by io_uring on a poll
+ * and reads e->echo (or e->msg) when the buffer drains; it posts nothing on
+ * success, so the run can end with it parked. Closing the ring cancels it
+ * only on kernels with "io_uring: include dying ring in task_work 'should
+ * cancel' state" (6.17, stable 6.1+ in September 2025); before that a
+ * wake-up between the close and the ring's exit work issued it from this
+ * task after the buffers were freed. Likewise UDP receives into e->s[].buf
+ * on the error path.
+ * First one cancel by user_data per echo request that may be parked (its
+ * probe timed out: an answered probe's request went out, a failed one
+ * completed): a hash lookup each, where a cancel-any scans every parked
+ * request per match (quadratic: seconds for 20,000). Then cancel-any rounds
+ * for the rest (the multishot receive, UDP/TCP on the error path) until one
+ * finds nothing, each after running the task work queued so far: a linked
+ * request not issued yet (a UDP receive behind its send) is found by no
+ * cancel. Bounded (a second) in case completions never come. */
+struct cancel_state {
+	size_t asked, told, cancelled, gone;
+	int found;
+	bool any_seen;
+	uint64_t deadline;
+};
+
+/* Submit, wait for @nr completions at most @ns, take what came. A wait
+ * runs up to max(@nr, 20) items of deferred task work first. False on a
+ * fatal ring error or past the deadline. */
+static bool cancel_step(struct eng *e, struct cancel_state *c, unsigned nr, long ns)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = {0, ns};
+	unsigned head, seen = 0;
+
+	e->st->ring_enters++;
+	int r = io_uring_submit_and_wait_timeout(&e->ring, &cqe, nr, &ts, NULL);
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+		return false;
+	io_uring_for_each_cqe(&e->ring, head, cqe) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+		unsigned kind = (unsigned)(ud >> 32);
+		seen++;
+		if (kind == UD_ICMP_SEND && cqe->res == -ECANCELED) {
+			c->gone++;
+		} else if (kind == UD_CANCEL && (uint32_t)ud) {
+			c->any_seen = true;
+			c->found = cqe->res;
+		} else if (kind == UD_CANCEL) {
+			c->told++;
+			c->cancelled += cqe->res == 0;
+		}
+	}
+	io_uring_cq_advance(&e->ring, seen);
+	return wgi_now_ns() < c->deadline;
+}
+
+static void cancel_all(struct eng *e)
+{
+	struct cancel_state c = {.deadline = wgi_now_ns() + 1000000000ULL};
+	struct io_uring_sqe *sqe;
+
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->p[i].kind != WGNL_PROBE_ICMP || !e->s[i].started ||
+		    e->p[i].status != -ETIMEDOUT)
+			continue;
+		if (!(sqe = wgi_get_sqe(&e->ring)))
+			break;
+		io_uring_prep_cancel64(sqe, UD(UD_ICMP_SEND, i), 0);
+		io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 0));
+		c.asked++;
+	}
+	/* A cancelled send completes from task work: wait for them all. */
+	for (;;) {
+		size_t want = c.asked - c.told + (c.cancelled > c.gone ? c.cancelled - c.gone : 0);
+		if (!want)
+			break;
+		if (!cancel_step(e, &c, want > 4096 ? 4096 : (unsigned)want, 10000000))
+			return;
+	}
+	do {
+		/* Waits for nothing: runs the task work queued so far. */
+		if (!cancel_step(e, &c, 4096, 0))
+			return;
+		if (!(sqe = wgi_get_sqe(&e->ring)))
+			return;
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 1));
+		c.any_seen = false;
+		while (!c.any_seen)
+			if (!cancel_step(e, &c, 1, 10000000))
+				return;
+	} while (c.found > 0);
+}
+
 /* Does IORING_OP_SEND take a destination address? It came with
  * IORING_OP_SEND_ZC (Linux 6.0); older kernels reject addr2 with -EINVAL. */
 static bool send_takes_addr(struct io_uring *ring)
@@ -733,8 +837,10 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 	}
 out:
 	if (ring_ok) {
-		/* Close what is left (sockets of probes that failed to complete). */
-		io_uring_submit(&e.ring);
+		/* Nothing in flight may outlive the buffers (see cancel_all());
+		 * then close what is left (sockets of probes that failed to
+		 * complete). */
+		cancel_all(&e);
 		for (size_t i = 0; e.s && i < n; i++)
 			if (e.s[i].fd >= 0)
 				close(e.s[i].fd);

@@ -11,6 +11,8 @@
 #    rate limit (tests/stun/flood.sh; STUN_ONLY=flood runs only that);
 #  - client send buffers parked behind a full socket buffer outlive the
 #    query (tests/stun/inflight.sh; STUN_ONLY=inflight);
+#  - a probe run ending with echo requests parked behind a full socket
+#    buffer (tests/stun/probe_inflight.sh; STUN_ONLY=probe_inflight);
 #  - bench/stun.sh, one short round, exits 0 (tests/stun/bench.sh);
 #  - wghealth probe (ICMP, UDP, TCP) with nftables dropping some targets.
 # Usage: tests/stun/run.sh BUILD. Prints "stun: N passed, N failed, N skipped".
@@ -20,7 +22,7 @@ PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
 pass=0 fail=0 skip=0
 T=$(mktemp -d /tmp/s2-test.XXXXXX)
-NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d"
+NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d s2-i"
 
 cleanup() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -70,9 +72,10 @@ command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 
-# STUN_ONLY=flood, inflight or bench: only that part (tests/stun/NAME.sh).
+# STUN_ONLY=flood, inflight, probe_inflight or bench: only that part
+# (tests/stun/NAME.sh).
 case ${STUN_ONLY:-} in
-flood | inflight | bench)
+flood | inflight | probe_inflight | bench)
 	. tests/stun/"$STUN_ONLY".sh
 	echo "stun: $pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]; exit ;;
@@ -201,6 +204,13 @@ for pad in (64, 0):
     out += [got(b) is not None, err(q, got(a))]
 print('rport_to_port=%d rport_to_src=%d' % plain)
 print('padded64_to_port=%d padded64_to_src=%s padded0_to_port=%d padded0_to_src=%s' % tuple(out))
+# The 400s are rate limited like any answer (default 20/s, burst 20 per source).
+for _ in range(100):
+    a.sendto(req(64), ('127.0.0.1', 3478))
+n400 = 0
+while got(a) is not None:
+    n400 += 1
+print('flood400=%d' % n400)
 EOF2
 $L python3 "$T"/rport.py > "$T"/rport 2>&1
 check "RFC 5780 RESPONSE-PORT: reply at that port, not the source port" "$T"/rport \
@@ -209,6 +219,9 @@ check "RFC 5780 RESPONSE-PORT with PADDING: 400 Bad Request at the source port, 
 	grep -q 'padded64_to_port=0 padded64_to_src=400/Bad_Request/1/0 ' "$T"/rport
 check "RFC 5780 RESPONSE-PORT with 0-byte PADDING: bare 400, no larger than the request" "$T"/rport \
 	grep -q 'padded0_to_port=0 padded0_to_src=400//1/0$' "$T"/rport
+n400=$(sed -n 's/^flood400=//p' "$T"/rport)
+check "RFC 5780 RESPONSE-PORT with PADDING: the 400s are rate limited (100 sent at once, ${n400:-?} answered)" "$T"/rport \
+	test "${n400:-0}" -ge 1 -a "${n400:-99}" -le 30
 stop_bg
 check "bad input: dropped packets are counted" "$T"/srv.out \
 	sh -c "grep -q 'drop_not_stun=[1-9]' $T/srv.out && grep -q 'drop_size=[1-9]' $T/srv.out && grep -q 'drop_malformed=[1-9]' $T/srv.out && grep -q 'drop_class=[1-9]' $T/srv.out"
@@ -388,6 +401,7 @@ fi
 
 # ------------------------------------------------------------ sends in flight
 . tests/stun/inflight.sh
+. tests/stun/probe_inflight.sh
 
 # ------------------------------------------------------------ bench/stun.sh
 . tests/stun/bench.sh

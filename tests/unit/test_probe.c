@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
@@ -170,6 +173,49 @@ static void probe__icmp_loopback__reachable_or_skipped(void **state)
 	assert_int_equal(p[1].status, 0);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A run that fails half-way (socket() hits RLIMIT_NOFILE) with UDP
+ * receives and their linked timeouts in flight: it returns the error at
+ * once (the in-flight requests are cancelled and reaped, not waited for;
+ * under ASan nothing is touched after it is freed) and closes every socket
+ * it opened. */
+static void probe__emfile_midway__error_at_once_no_fd_left(void **state)
+{
+	uint16_t uport;
+	int u = listener(SOCK_DGRAM, &uport); /* bound but silent */
+	struct wgnl_probe p[200];
+	struct rlimit old, lim;
+	struct timespec t0, t1;
+
+	for (int i = 0; i < 200; i++)
+		target(&p[i], WGNL_PROBE_UDP, uport);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int before = count_fds();
+	lim = old;
+	lim.rlim_cur = (rlim_t)before + 100; /* past the first batch of 64 */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	struct wgnl_probe_opts o = {.timeout_ms = 5000};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int r = wgnl_probe_run(p, 200, &o, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	setrlimit(RLIMIT_NOFILE, &old);
+	assert_int_equal(r, -EMFILE);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < 1000);
+	assert_int_equal(count_fds(), before);
+	close(u);
+}
+
 static void probe__bad_family__einval(void **state)
 {
 	struct wgnl_probe p;
@@ -188,6 +234,7 @@ int main(void)
 		cmocka_unit_test(probe__tcp_udp_loopback__reachable_refused_timeout),
 		cmocka_unit_test(probe__icmp_loopback__reachable_or_skipped),
 		cmocka_unit_test(probe__bad_family__einval),
+		cmocka_unit_test(probe__emfile_midway__error_at_once_no_fd_left),
 		cmocka_unit_test(probe__http_and_udp__run_concurrently),
 		cmocka_unit_test(probe__http_without_url__einval_others_run),
 	};
