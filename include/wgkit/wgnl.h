@@ -64,6 +64,12 @@ bool wgnl_key_is_zero(const wgnl_key key);
 bool wgnl_key_equal(const wgnl_key a, const wgnl_key b);
 /* Wipe @len bytes at @p in a way the compiler cannot elide. */
 void wgnl_wipe(void *p, size_t len);
+/* True when @s (NUL-terminated) might hold key material: it contains a run
+ * of 20 or more base64 characters ([A-Za-z0-9+/=]) with both upper- and
+ * lower-case letters, as any 44-character key does, or any long piece of
+ * one. Error messages quote outside text only when this is false. NULL-safe
+ * (false). A mixed-case path without dots may be a false positive. */
+bool wgnl_text_may_be_key(const char *s);
 
 /* -------------------------------------------------------------- the model */
 

@@ -340,6 +340,46 @@ run W setconf "$IF" "$T/missing.conf"
 expect "setconf: missing file exits 2" 2
 check "all refused configs changed nothing" 'unchanged'
 
+# Key text put where it does not belong is refused without echoing it: no
+# 8-character piece of the private key reaches stderr (issue 9, item 7).
+no_piece() { # FILE: no 8-character piece of $PRIV in FILE
+	i=0
+	while [ $i -le $((${#PRIV} - 8)) ]; do
+		piece=$(printf '%s' "$PRIV" | cut -c$((i + 1))-$((i + 8)))
+		grep -qF -- "$piece" "$1" && { echo "piece '$piece' echoed: $(cat "$1")"; return 1; }
+		i=$((i + 1))
+	done
+	return 0
+}
+PRIV31=$(printf '%s' "$PRIV" | cut -c1-31)
+printf '[Interface]\nPrivateKey: %s\n' "$PRIV" >"$T/colon.conf"
+printf '[Interface]\nListenPort = 51901\n%s\n' "$PRIV" >"$T/bare.conf"
+printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$PRIV" "$PRIV" >"$T/value.conf"
+printf '[Interface]\n%s = 1\n' "$PRIV31" >"$T/cut.conf"
+printf '[%s]\n' "$PRIV" >"$T/section.conf"
+printf '[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\nEndpoint = %s\n' "$PRIV" "$P1" "$PRIV" >"$T/ep.conf"
+for f in colon bare value cut section ep; do
+	run W setconf "$IF" "$T/$f.conf"
+	expect "setconf: key text in the wrong place ($f) exits 2" 2
+	check "setconf: key text in the wrong place ($f) is not echoed, the line is named" \
+		'no_piece "$T/err" && grep -q "^wgctl: $T/$f.conf:[0-9]" "$T/err"' 'cat "$T/err"'
+done
+run W setconf "$IF" "$T/colon.conf"
+check "setconf: a ':' for '=' names the line and says what was expected" \
+	'grep -q "^wgctl: $T/colon.conf:2: PrivateKey: expected .PrivateKey = <value>." "$T/err"' 'cat "$T/err"'
+for args in "set $IF private-key $PRIV" "set $IF peer $P1 preshared-key $PRIV" \
+	"set $IF listen-port $PRIV" "set $IF fwmark $PRIV" "set $IF $PRIV" \
+	"set $IF peer $P1 endpoint $PRIV" "set $IF peer $P1 allowed-ips $PRIV" \
+	"set $IF peer $P1 persistent-keepalive $PRIV" "set $IF peer $P1 $PRIV" \
+	"set $IF peer $PRIV31" "set $PRIV listen-port 1" "setconf $IF $PRIV" \
+	"peer add $IF $P1 $PRIV" "pubkey $PRIV"; do
+	# shellcheck disable=SC2086
+	run W $args
+	check "wgctl ${args%% *} with key text as an argument: refused, key not echoed" \
+		'[ $rc != 0 ] && [ -s "$T/err" ] && no_piece "$T/err"' 'echo "rc=$rc"; cat "$T/err"'
+done
+check "key text as arguments changed nothing" 'unchanged'
+
 # addconf, syncconf
 printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.3.0.0/24\n' "$P3" >"$T/add.conf"
 run W addconf "$IF" "$T/add.conf"
