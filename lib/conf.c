@@ -470,7 +470,12 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 	union wgnl_endpoint ep;
 	int r;
 
-	if (wgnl_endpoint_parse(&ep, value) == 0) {
+	r = wgnl_endpoint_parse(&ep, value);
+	if (r == -ENODEV)
+		return fail(p, -EINVAL, k->name,
+			    "%s: %s: no such interface for the IPv6 scope (after '%%')", k->name,
+			    shown(p, value));
+	if (r == 0) {
 		if (wgnl_peer_set_endpoint_name(&p->peer, NULL) < 0)
 			return fail_nomem(p, k->name);
 		p->peer.endpoint = ep;

@@ -80,6 +80,11 @@ int wgctl_peer_option(const char *cmd, struct wgnl_peer *peer, int argc, char **
 	val = argv[++*i];
 	if (!strcmp(opt, "endpoint")) {
 		r = wgnl_endpoint_resolve(&peer->endpoint, val);
+		if (r == -ENODEV) {
+			wgk_error("%s: endpoint '%s': no such interface for the IPv6 scope "
+				  "(after '%%')", cmd, wgk_qs(val));
+			return WGK_EXIT_INPUT;
+		}
 		if (r < 0) {
 			wgk_error("%s: %s endpoint '%s'", cmd,
 				  r == -EINVAL ? "invalid" : "cannot resolve", wgk_qs(val));

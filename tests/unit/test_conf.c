@@ -3,6 +3,7 @@
  * its file:line:key, round trips, files, and 10,000+ peers. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -365,6 +366,30 @@ static void unit__ipv6_scoped_endpoint__parsed(void **state)
 
 	assert_endpoint(&cfg->dev->peers[0].endpoint, "[fe80::1%1]:51820");
 	wgnl_config_free(cfg);
+}
+
+/* A full-length scoped literal parses; a scope naming no interface is a
+ * clear error on its line. */
+static void unit__long_scoped_endpoint__parsed_or_clear_error(void **state)
+{
+	const char *bad = "[Peer]\nPublicKey = " PUB1 "\n"
+			  "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:51820\n";
+	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
+					   "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%lo]:51820\n",
+					   0);
+	struct wgnl_conf_error err;
+	char want[80];
+
+	snprintf(want, sizeof(want), "[fe80:1234:5678:9abc:def0:1234:5678:9abc%%%u]:51820",
+		 if_nametoindex("lo"));
+	assert_endpoint(&cfg->dev->peers[0].endpoint, want);
+	wgnl_config_free(cfg);
+	assert_int_equal(wgnl_conf_parse(bad, strlen(bad), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.key, "Endpoint");
+	assert_string_equal(err.message,
+			    "Endpoint: '[fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:"
+			    "51820': no such interface for the IPv6 scope (after '%')");
 }
 
 static void unit__null_err__accepted_on_success_and_failure(void **state)
@@ -1053,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(unit__named_endpoint_without_resolve__kept_as_name),
 		cmocka_unit_test(unit__named_endpoint_with_resolve__resolved_and_name_kept),
 		cmocka_unit_test(unit__ipv6_scoped_endpoint__parsed),
+		cmocka_unit_test(unit__long_scoped_endpoint__parsed_or_clear_error),
 		cmocka_unit_test(unit__null_err__accepted_on_success_and_failure),
 		cmocka_unit_test(unit__every_error_path__exact_file_line_key_message),
 		cmocka_unit_test(unit__bad_private_key__not_echoed),
