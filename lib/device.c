@@ -321,9 +321,12 @@ static int prefix_qsort_cmp(const void *a, const void *b)
 
 void wgnl_device_sort_allowedips(struct wgnl_device *dev)
 {
+	/* A peer without allowed IPs has none allocated: qsort(NULL, 0) is
+	 * undefined (glibc declares the base nonnull). */
 	for (size_t i = 0; i < dev->n_peers; i++)
-		qsort(dev->peers[i].allowedips, dev->peers[i].n_allowedips,
-		      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
+		if (dev->peers[i].n_allowedips > 1)
+			qsort(dev->peers[i].allowedips, dev->peers[i].n_allowedips,
+			      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
 }
 
 /* ------------------------------------------------------------- prefixes */

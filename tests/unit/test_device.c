@@ -146,6 +146,24 @@ static void endpoint__parse_format__round_trip(void **state)
 	assert_string_equal(wgnl_endpoint_format(&ep, buf, sizeof(buf)), "(none)");
 }
 
+/* A peer without allowed IPs has allowedips == NULL: sorting must not pass
+ * that to qsort() (UB under glibc's nonnull; UBSan traps it). Issue 9.16. */
+static void device__sort_allowedips_of_empty_peer__no_qsort_of_null(void **state)
+{
+	struct wgnl_device *dev = wgnl_device_new("wg0");
+	struct wgnl_peer *p;
+	wgnl_key k = { 1 };
+
+	(void)state;
+	assert_non_null(dev);
+	wgnl_device_sort_allowedips(dev); /* no peers */
+	assert_int_equal(wgnl_device_add_peer(dev, k, &p), 0);
+	assert_null(p->allowedips);
+	wgnl_device_sort_allowedips(dev);
+	assert_int_equal(p->n_allowedips, 0);
+	wgnl_device_free(dev);
+}
+
 /* Full-length link-local literals with a scope (issue 9, item 15): the
  * longest interface name fits, a name resolves through if_nametoindex(), a
  * number is taken as the index, a missing interface is -ENODEV. */
@@ -278,6 +296,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(device__add_find_remove_10k__index_stays_exact),
 		cmocka_unit_test(endpoint__long_scoped_ipv6__parsed_or_enodev),
+		cmocka_unit_test(device__sort_allowedips_of_empty_peer__no_qsort_of_null),
 		cmocka_unit_test(device__name_too_long__rejected),
 		cmocka_unit_test(device__allowedips_sorted__canonical_order),
 		cmocka_unit_test(prefix__parse_and_mask__expected),
