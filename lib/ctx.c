@@ -59,7 +59,12 @@ static bool uapi_socket_exists(const struct wgnl_ctx *ctx, const char *ifname)
 	if (!ifname || !*ifname || strchr(ifname, '/'))
 		return false;
 	snprintf(path, sizeof(path), "%s/%s.sock", ctx->uapi_dir, ifname);
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	/* A socket directory we may not search (root's 0700 one, for an
+	 * unprivileged user): connecting then says -EPERM, which is the truth,
+	 * where the kernel backend would call a userspace device missing. */
+	if (stat(path, &st) < 0)
+		return errno == EACCES;
+	return S_ISSOCK(st.st_mode);
 }
 
 enum wgnl_backend_kind wgnl_backend_for(struct wgnl_ctx *ctx, const char *ifname)

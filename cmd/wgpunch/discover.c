@@ -140,10 +140,11 @@ int cmd_discover(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		const char *s = argv[optind + i];
 		if (wgpunch_parse_ep(&q[i].server, s, WGNL_STUN_PORT) < 0 &&
-		    wgnl_endpoint_resolve(&q[i].server, s) < 0) {
-			wgk_error("invalid STUN server '%s'", wgk_q(s));
+		    (r = wgnl_endpoint_resolve(&q[i].server, s)) < 0) {
+			wgk_error("%s STUN server '%s'", r == -EINVAL ? "invalid" : "cannot resolve",
+				  wgk_q(s));
 			free(q);
-			return WGK_EXIT_USAGE;
+			return r == -ENOMEM ? WGK_EXIT_SYSTEM : WGK_EXIT_INPUT;
 		}
 		if (q[i].server.addr.sa_family != q[0].server.addr.sa_family) {
 			wgk_error("mixing IPv4 and IPv6 servers is not supported ('%s')", wgk_q(s));
