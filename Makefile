@@ -208,7 +208,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 $(FUZZ_LIB_A): $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 	$(call echo_cmd,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-$(FUZZ_BINS): $(BUILD)/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(FUZZ_LIB_A)
+$(FUZZ_BINS): $(BUILD)/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard fuzz/*.h) $(FUZZ_LIB_A)
 	$(call echo_cmd,FUZZ,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ \
 		fuzz/$*.c $(FUZZ_SRC_$*) $(FUZZ_LIB_A) $(TOOL_LIBS) -lm -pthread
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The body of the conf and quick harnesses: any input parses or fails with
  * a documented error (and an error message that names a line when it is
- * about one, never empty); whatever parses is written, and the written text
+ * about one, never empty, never quoting anything that could be key
+ * material); whatever parses is written, and the written text
  * parses again and writes back byte for byte the same (parse -> write ->
  * parse gives the same model, as the writer prints every field it keeps). */
 #ifndef FUZZ_CONF_ROUNDTRIP_H
@@ -49,6 +50,12 @@ static int conf_roundtrip_one(const uint8_t *data, size_t size, unsigned flags)
 			abort();
 		if (cfg || !err.message[0] || strcmp(err.file, "fuzz.conf"))
 			abort();
+		/* Issue 9.7: no error quotes key-like text, whatever the input. */
+		if (wgnl_text_may_be_key(err.message) || wgnl_text_may_be_key(err.key)) {
+			fprintf(stderr, "key-like text in an error: [%s] %s\n", err.key,
+				err.message);
+			abort();
+		}
 		return 0;
 	}
 	if (!cfg || !cfg->dev)
