@@ -188,29 +188,47 @@ help: ## this list
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- stun/probe (issue 4) ----
-# STUN interop (coturn) and probe tests in network namespaces, a short
-# libFuzzer run of the STUN decoder (clang), and the STUN/probe benchmarks.
-FUZZ_CC   ?= clang
-FUZZ_TIME ?= 30
+# STUN interop (coturn) and probe tests in network namespaces, and the
+# STUN/probe benchmarks.
 # Extra sources a fuzz/NAME.c harness links (wgctl sync's record readers).
 FUZZ_SRC_sync_record := cmd/wgctl/record.c
-.PHONY: check-stun fuzz bench-stun
+.PHONY: check-stun fuzz check-fuzz bench-stun
 check-stun: all tests ## STUN/probe integration tests (coturn, nftables NATs; namespaces)
 	$(Q)sh tests/stun/run.sh $(BUILD)
 
-$(BUILD)/fuzz/stun_decode: fuzz/stun_decode.c lib/stun.c include/wgkit/wgnl_stun.h
-	@mkdir -p $(dir $@)
-	$(call echo_cmd,FUZZ,$@)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ fuzz/stun_decode.c lib/stun.c $(shell $(PKG_CONFIG) --libs libsodium)
+# ---- fuzz (issue 9) ----
+# Every fuzz/NAME.c is a libFuzzer harness, built with clang and ASan+UBSan
+# against the library (its objects instrumented for coverage) plus the
+# sources in FUZZ_SRC_NAME, and seeded from fuzz/corpus/NAME/. `make fuzz`
+# runs each for FUZZ_TIME seconds; make check runs each for FUZZ_CHECK_TIME.
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 60
+FUZZ_CHECK_TIME ?= 12
+FUZZ_NAMES := $(notdir $(basename $(sort $(wildcard fuzz/*.c))))
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icmd/common -Itests/unit \
+              -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              -Wno-gnu-variable-sized-type-not-at-end
+FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
 
-fuzz: $(BUILD)/fuzz/stun_decode ## libFuzzer run of the STUN decoder (FUZZ_TIME seconds)
-	$(Q)d=$$(mktemp -d) && cp fuzz/corpus/stun/* "$$d"/ && \
-	if $(BUILD)/fuzz/stun_decode -max_total_time=$(FUZZ_TIME) -max_len=1280 \
-		-artifact_prefix=$(BUILD)/fuzz/ "$$d" > $(BUILD)/fuzz/log 2>&1; then \
-		rm -rf "$$d"; tail -n 1 $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed, 0 skipped"; \
-	else rm -rf "$$d"; tail -n 30 $(BUILD)/fuzz/log; \
-		echo "fuzz: 0 passed, 1 failed, 0 skipped (artifacts in $(BUILD)/fuzz/)"; exit 1; fi
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+		$(PKG_CFLAGS) -DWGNL_BUILDING -c -o $@ $<
+
+$(FUZZ_LIB_A): $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+	$(call echo_cmd,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(BUILD)/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard fuzz/*.h) $(FUZZ_LIB_A)
+	$(call echo_cmd,FUZZ,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ \
+		fuzz/$*.c $(FUZZ_SRC_$*) $(FUZZ_LIB_A) $(TOOL_LIBS) -lm -pthread
+
+fuzz: $(FUZZ_BINS) ## every libFuzzer harness in fuzz/ (FUZZ_TIME seconds each)
+	$(Q)sh fuzz/run.sh $(BUILD) $(FUZZ_TIME)
+
+check-fuzz: $(FUZZ_BINS) ## every harness briefly (FUZZ_CHECK_TIME seconds each), as make check does
+	$(Q)sh fuzz/run.sh $(BUILD) $(FUZZ_CHECK_TIME)
+# ---- end fuzz ----
 
 # lib/probe_http.c dlopen()s libcurl on first use: with --as-needed the tools
 # that never call it directly lose its DT_NEEDED entry and the 10-15 ms of

@@ -37,6 +37,8 @@ struct parser {
 	size_t cap_peer_lines;
 	/* Capacities of the wgnl_quick arrays (the struct has no room for them). */
 	size_t cap_addresses, cap_dns, cap_hooks[HOOK_N];
+	/* A value as an error message quotes it (see shown()). */
+	char shown[80];
 };
 
 struct keydef;
@@ -68,6 +70,35 @@ static int fail(struct parser *p, int r, const char *key, const char *fmt, ...)
 static int fail_nomem(struct parser *p, const char *key)
 {
 	return fail(p, -ENOMEM, key, "out of memory");
+}
+
+/* Outside text as an error message may quote it: '...' cut at 64
+ * characters, or a note in its place when it could hold key material (a
+ * private key pasted on the wrong line must not reach a terminal or a log). */
+static const char *shown(struct parser *p, const char *v)
+{
+	if (wgnl_text_may_be_key(v))
+		return "(value not shown: it may hold key material)";
+	snprintf(p->shown, sizeof(p->shown), "'%.64s'", v);
+	return p->shown;
+}
+
+/* A name an error message may quote: a short word that cannot be a piece of
+ * a key. */
+static bool is_word(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 24)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return !wgnl_text_may_be_key(s);
 }
 
 static bool is_space(char c)
@@ -148,9 +179,9 @@ static int number_value(struct parser *p, const struct keydef *k, const char *va
 	int r = parse_number(value, hex, max, out);
 
 	if (r == -EINVAL)
-		return fail(p, -EINVAL, k->name, "%s: '%.64s' not a number", k->name, value);
+		return fail(p, -EINVAL, k->name, "%s: %s not a number", k->name, shown(p, value));
 	if (r < 0 || *out < min)
-		return fail(p, -EINVAL, k->name, "%s: '%.64s' out of range", k->name, value);
+		return fail(p, -EINVAL, k->name, "%s: %s out of range", k->name, shown(p, value));
 	return 0;
 }
 
@@ -260,7 +291,8 @@ static int k_address(struct parser *p, const struct keydef *k, char *value)
 		if (!*item)
 			return fail(p, -EINVAL, k->name, "%s: empty item in list", k->name);
 		if (wgnl_prefix_parse(&pfx, item) < 0)
-			return fail(p, -EINVAL, k->name, "%s: '%.64s': bad address", k->name, item);
+			return fail(p, -EINVAL, k->name, "%s: %s: bad address", k->name,
+				    shown(p, item));
 		if (wgi_grow((void **)&q->addresses, &p->cap_addresses, q->n_addresses + 1,
 			     sizeof(*q->addresses)) < 0)
 			return fail_nomem(p, k->name);
@@ -297,7 +329,8 @@ static int k_dns(struct parser *p, const struct keydef *k, char *value)
 		if (inet_pton(AF_INET, item, &a) != 1 && inet_pton(AF_INET6, item, &a) != 1 &&
 		    !is_hostname(item, strlen(item)))
 			return fail(p, -EINVAL, k->name,
-				    "%s: '%.64s': not an IP address or a domain name", k->name, item);
+				    "%s: %s: not an IP address or a domain name", k->name,
+				    shown(p, item));
 		if (push_string(&q->dns, &q->n_dns, &p->cap_dns, item) < 0)
 			return fail_nomem(p, k->name);
 	}
@@ -372,7 +405,8 @@ static int k_save_config(struct parser *p, const struct keydef *k, char *value)
 	else if (!strcasecmp(value, "false"))
 		p->cfg->quick.save_config = false;
 	else
-		return fail(p, -EINVAL, k->name, "%s: '%.64s': want true or false", k->name, value);
+		return fail(p, -EINVAL, k->name, "%s: %s: want true or false", k->name,
+			    shown(p, value));
 	return 0;
 }
 
@@ -423,7 +457,8 @@ static int k_allowed_ips(struct parser *p, const struct keydef *k, char *value)
 		if (!*item)
 			return fail(p, -EINVAL, k->name, "%s: empty item in list", k->name);
 		if (wgnl_prefix_parse(&pfx, item) < 0)
-			return fail(p, -EINVAL, k->name, "%s: '%.64s': bad prefix", k->name, item);
+			return fail(p, -EINVAL, k->name, "%s: %s: bad prefix", k->name,
+				    shown(p, item));
 		if (wgnl_peer_add_allowedip(&p->peer, &pfx) < 0)
 			return fail_nomem(p, k->name);
 	}
@@ -435,7 +470,12 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 	union wgnl_endpoint ep;
 	int r;
 
-	if (wgnl_endpoint_parse(&ep, value) == 0) {
+	r = wgnl_endpoint_parse(&ep, value);
+	if (r == -ENODEV)
+		return fail(p, -EINVAL, k->name,
+			    "%s: %s: no such interface for the IPv6 scope (after '%%')", k->name,
+			    shown(p, value));
+	if (r == 0) {
 		if (wgnl_peer_set_endpoint_name(&p->peer, NULL) < 0)
 			return fail_nomem(p, k->name);
 		p->peer.endpoint = ep;
@@ -444,8 +484,8 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 	}
 	if (!is_named_endpoint(value))
 		return fail(p, -EINVAL, k->name,
-			    "%s: '%.64s': bad endpoint (want host:port or [IPv6]:port)", k->name,
-			    value);
+			    "%s: %s: bad endpoint (want host:port or [IPv6]:port)", k->name,
+			    shown(p, value));
 	if (wgnl_peer_set_endpoint_name(&p->peer, value) < 0)
 		return fail_nomem(p, k->name);
 	memset(&p->peer.endpoint, 0, sizeof(p->peer.endpoint));
@@ -454,12 +494,13 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 		return 0;
 	r = wgnl_endpoint_resolve(&ep, value);
 	if (r == -EHOSTUNREACH)
-		return fail(p, r, k->name, "%s: '%.64s': host name does not resolve", k->name,
-			    value);
+		return fail(p, r, k->name, "%s: %s: host name does not resolve", k->name,
+			    shown(p, value));
 	if (r == -ENOMEM)
 		return fail_nomem(p, k->name);
 	if (r < 0)
-		return fail(p, -EINVAL, k->name, "%s: '%.64s': bad endpoint", k->name, value);
+		return fail(p, -EINVAL, k->name, "%s: %s: bad endpoint", k->name,
+			    shown(p, value));
 	p->peer.endpoint = ep;
 	p->peer.flags |= WGNL_PEER_HAS_ENDPOINT;
 	return 0;
@@ -551,10 +592,37 @@ static int parse_section(struct parser *p, char *s)
 		p->section = SEC_PEER;
 		p->in_peer = true;
 		p->peer_line = p->line;
+	} else if (is_word(name)) {
+		return fail(p, -EINVAL, name, "unknown section [%s] (want [Interface] or [Peer])",
+			    name);
 	} else {
-		return fail(p, -EINVAL, name, "unknown section [%.64s]", name);
+		return fail(p, -EINVAL, "",
+			    "unknown section (want [Interface] or [Peer]; the name is not shown: "
+			    "it may hold key material)");
 	}
 	return 0;
+}
+
+/* The text before '=' is no key name. It is quoted only when it is a short
+ * word: "PrivateKey: <key>=" (a colon for '=', and base64 ends in '=') or a
+ * bare key line would otherwise put key material into the message. */
+static int unknown_key(struct parser *p, const char *s)
+{
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(keys); i++) {
+		size_t n = strlen(keys[i].name);
+
+		if (!strncasecmp(s, keys[i].name, n) && (s[n] == ':' || is_space(s[n])))
+			return fail(p, -EINVAL, keys[i].name,
+				    "%s: expected '%s = <value>' (the rest of the line is not "
+				    "shown: it may hold key material)", keys[i].name, keys[i].name);
+	}
+	if (!is_word(s))
+		return fail(p, -EINVAL, "",
+			    "expected 'Key = Value' with a key name before '=' (the text is not "
+			    "shown: it may hold key material)");
+	if (p->section == SEC_NONE)
+		return fail(p, -EINVAL, s, "key outside a section");
+	return fail(p, -EINVAL, s, "unknown key");
 }
 
 static int parse_line(struct parser *p, char *s)
@@ -582,10 +650,10 @@ static int parse_line(struct parser *p, char *s)
 			}
 		}
 	}
-	if (p->section == SEC_NONE)
-		return fail(p, -EINVAL, k ? k->name : s, "key outside a section");
 	if (!k)
-		return fail(p, -EINVAL, s, "unknown key");
+		return unknown_key(p, s);
+	if (p->section == SEC_NONE)
+		return fail(p, -EINVAL, k->name, "key outside a section");
 	if (k->quick && !(p->flags & WGNL_CONF_QUICK))
 		return fail(p, -EINVAL, k->name, "%s: wg-quick key, not accepted in a wg config",
 			    k->name);

@@ -321,9 +321,12 @@ static int prefix_qsort_cmp(const void *a, const void *b)
 
 void wgnl_device_sort_allowedips(struct wgnl_device *dev)
 {
+	/* A peer without allowed IPs has none allocated: qsort(NULL, 0) is
+	 * undefined (glibc declares the base nonnull). */
 	for (size_t i = 0; i < dev->n_peers; i++)
-		qsort(dev->peers[i].allowedips, dev->peers[i].n_allowedips,
-		      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
+		if (dev->peers[i].n_allowedips > 1)
+			qsort(dev->peers[i].allowedips, dev->peers[i].n_allowedips,
+			      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
 }
 
 /* ------------------------------------------------------------- prefixes */
@@ -559,30 +562,87 @@ static int endpoint_lookup(union wgnl_endpoint *out, const char *s, int ai_flags
 	return 0;
 }
 
+/* The scope of "addr%scope": an interface index in decimal, or an interface
+ * name looked up now. 0 or -EINVAL (not a name or a number), -ENODEV (no
+ * such interface). */
+static int parse_scope(const char *scope, uint32_t *out)
+{
+	size_t n = strlen(scope);
+	unsigned idx;
+
+	if (!n || n >= IF_NAMESIZE)
+		return -EINVAL;
+	if (strspn(scope, "0123456789") == n) {
+		unsigned long v = strtoul(scope, NULL, 10);
+
+		if (n > 10 || v > UINT32_MAX)
+			return -EINVAL;
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (strchr(scope, '/') || strchr(scope, ':') || strchr(scope, '%'))
+		return -EINVAL;
+	idx = if_nametoindex(scope);
+	if (!idx)
+		return -ENODEV;
+	*out = idx;
+	return 0;
+}
+
 int wgnl_endpoint_parse(union wgnl_endpoint *out, const char *s)
 {
-	char host[INET6_ADDRSTRLEN], port[8];
+	/* The longest literal, '%' and the longest interface name: a full
+	 * fe80 address scoped to a 15-character name is 55 characters. */
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE], port[8], *pct;
+	uint16_t pnum;
 
 	/* A 10k-peer config is 10k endpoints: inet_pton() is a tenth of
-	 * getaddrinfo()'s cost. Scoped addresses (%if) go the long way. */
+	 * getaddrinfo()'s cost, and is all a numeric endpoint needs. */
 	memset(out, 0, sizeof(*out));
 	if (split_host_port(s, host, sizeof(host), port, sizeof(port)) < 0)
 		return -EINVAL;
+	pnum = (uint16_t)strtoul(port, NULL, 10);
 	if (inet_pton(AF_INET, host, &out->addr4.sin_addr) == 1) {
 		out->addr4.sin_family = AF_INET;
-		out->addr4.sin_port = htons((uint16_t)strtoul(port, NULL, 10));
+		out->addr4.sin_port = htons(pnum);
+		return 0;
+	}
+	pct = strchr(host, '%');
+	if (*s == '[' && pct) {
+		uint32_t scope = 0;
+		int r;
+
+		*pct = '\0';
+		if (inet_pton(AF_INET6, host, &out->addr6.sin6_addr) != 1) {
+			memset(out, 0, sizeof(*out));
+			return -EINVAL;
+		}
+		r = parse_scope(pct + 1, &scope);
+		if (r < 0) {
+			memset(out, 0, sizeof(*out));
+			return r;
+		}
+		out->addr6.sin6_scope_id = scope;
+		out->addr6.sin6_family = AF_INET6;
+		out->addr6.sin6_port = htons(pnum);
 		return 0;
 	}
 	if (*s == '[' && inet_pton(AF_INET6, host, &out->addr6.sin6_addr) == 1) {
 		out->addr6.sin6_family = AF_INET6;
-		out->addr6.sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
+		out->addr6.sin6_port = htons(pnum);
 		return 0;
 	}
+	/* The forms only getaddrinfo() knows ("127.1"). */
 	return endpoint_lookup(out, s, AI_NUMERICHOST | AI_NUMERICSERV);
 }
 
 int wgnl_endpoint_resolve(union wgnl_endpoint *out, const char *s)
 {
+	/* A numeric endpoint needs no resolver; its scope is looked up here. */
+	int r = wgnl_endpoint_parse(out, s);
+
+	if (r != -EINVAL)
+		return r;
 	return endpoint_lookup(out, s, AI_NUMERICSERV);
 }
 

@@ -74,6 +74,37 @@ bool wgnl_key_equal(const wgnl_key a, const wgnl_key b)
 	return sodium_memcmp(a, b, WGNL_KEY_LEN) == 0;
 }
 
+/* Runs shorter than this are echoed: a key is 43 base64 characters and
+ * '=', and nothing a user types by mistake into a key's place is shorter
+ * than this and still a useful piece of one. */
+#define KEYLIKE_RUN 20
+
+bool wgnl_text_may_be_key(const char *s)
+{
+	size_t run = 0;
+	bool upper = false, lower = false;
+
+	if (!s)
+		return false;
+	for (;; s++) {
+		char c = *s;
+		bool up = c >= 'A' && c <= 'Z', lo = c >= 'a' && c <= 'z';
+
+		if (up || lo || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=') {
+			run++;
+			upper |= up;
+			lower |= lo;
+			if (run >= KEYLIKE_RUN && upper && lower)
+				return true;
+			continue;
+		}
+		if (!c)
+			return false;
+		run = 0;
+		upper = lower = false;
+	}
+}
+
 /* ------------------------------------------------------------- base64 */
 
 /*

@@ -348,12 +348,18 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
  * pass unnoticed. Here anything left over is malformed. */
 static int parse_attrs(const struct nlmsghdr *nlh, size_t off, mnl_attr_cb_t cb, void *tb)
 {
-	const char *tail = mnl_nlmsg_get_payload_tail(nlh);
-	const struct nlattr *a;
+	/* The end is nlmsg_len itself: libmnl's walk ends at nlmsg_len
+	 * rounded up to 4, which for an unaligned length reads up to 3 bytes
+	 * past the message (into the next one, or past a buffer that holds
+	 * just this one). */
+	const char *tail = (const char *)nlh + nlh->nlmsg_len;
+	const struct nlattr *a =
+		(const struct nlattr *)((const char *)mnl_nlmsg_get_payload(nlh) + MNL_ALIGN(off));
 
-	mnl_attr_for_each(a, nlh, off) {
+	while ((const char *)a < tail && mnl_attr_ok(a, (int)(tail - (const char *)a))) {
 		if (cb(a, tb) < MNL_CB_OK)
 			return -EBADMSG;
+		a = mnl_attr_next(a);
 	}
 	return (const char *)a < tail ? -EBADMSG : 0;
 }

@@ -741,7 +741,8 @@ int wgi_uapi_merge_allowedips(const struct wgnl_peer *cur, const struct wgnl_pee
 	}
 	/* The last operation on each prefix decides, as applying them in order
 	 * would; O(k log k) rather than a search per entry. */
-	qsort(items, total, sizeof(*items), merge_cmp);
+	if (total > 1)
+		qsort(items, total, sizeof(*items), merge_cmp);
 	for (size_t i = 0; i < total; i++) {
 		if (i + 1 < total && !wgnl_prefix_cmp(&items[i].pfx, &items[i + 1].pfx))
 			continue;
@@ -853,7 +854,10 @@ static int plan_replacements(struct wgnl_ctx *ctx, const struct wgnl_device *dev
 			wgnl_prefix_mask(&claimed[n_claimed++]);
 		}
 	}
-	qsort(claimed, n_claimed, sizeof(*claimed), prefix_qsort_cmp);
+	/* Only removals: nothing claimed, nothing allocated, and qsort(NULL,
+	 * 0) is undefined. */
+	if (n_claimed > 1)
+		qsort(claimed, n_claimed, sizeof(*claimed), prefix_qsort_cmp);
 	for (size_t i = 0; i < dev->n_peers; i++) {
 		const struct wgnl_peer *peer = &dev->peers[i], *now;
 		bool any = false;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wgkit/wgnl.h"
+
 #include "err.h"
 #include "exitcodes.h"
 
@@ -97,6 +99,13 @@ const char *wgk_q(const char *s)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *wgk_qs(const char *s)
+{
+	if (wgnl_text_may_be_key(s))
+		return "(not shown: it may hold key material)";
+	return wgk_q(s);
 }
 
 int wgk_exit_for_errno(int negerr)

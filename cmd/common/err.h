@@ -24,6 +24,11 @@ void wgk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * result lives in one of 8 rotating static buffers, so up to 8 calls can be
  * used in one printf. NULL gives "(null)". */
 const char *wgk_q(const char *s);
+/* wgk_q() for outside text that is not meant to be a public key: text that
+ * might hold key material (wgnl_text_may_be_key()) becomes a note that it
+ * is not shown. Use it for every argument, value and file name a user could
+ * have put a private key in by mistake. */
+const char *wgk_qs(const char *s);
 
 /* The exit code for a -errno from an operation on a device, link or the
  * system: ENODEV/ENOENT/ESRCH/ENXIO -> not found, EPERM/EACCES -> permission,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Exit codes shared by every wgkit tool. They are an interface: scripts and
- * Ansible test them, docs/wgctl.8 documents them. Never renumber; add new
- * meanings only after the last one. */
+/* Exit codes shared by every wgkit tool (wgctl, wghealth, wgpunch). They are
+ * an interface: scripts and Ansible test them, docs/wgctl.8 (EXIT STATUS)
+ * documents them once and the other man pages refer there. Never renumber;
+ * add new meanings only after the last one. The one exception is `wghealth
+ * check`, which keeps the monitoring-plugin codes (0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN) because monitoring depends on them. */
 #ifndef WGK_EXITCODES_H
 #define WGK_EXITCODES_H
 

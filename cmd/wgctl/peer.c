@@ -150,7 +150,7 @@ static int peer_add(int argc, char **argv)
 	if (argc < 3)
 		return wgctl_usage("peer", "add: expected an interface name and a public key");
 	if (!wgctl_valid_ifname(argv[1]))
-		return wgctl_usage("peer", "invalid interface name '%s'", wgk_q(argv[1]));
+		return wgctl_usage("peer", "invalid interface name '%s'", wgk_qs(argv[1]));
 	rc = wgctl_parse_pubkey("peer add", argv[2], pub);
 	if (rc)
 		return rc;
@@ -165,7 +165,7 @@ static int peer_add(int argc, char **argv)
 			ips_given = true;
 		d = wgctl_peer_option("peer add", peer, argc, argv, &i);
 		if (d < 0)
-			rc = wgctl_usage("peer", "add: unknown option '%s'", wgk_q(argv[i]));
+			rc = wgctl_usage("peer", "add: unknown option '%s'", wgk_qs(argv[i]));
 		else
 			rc = d;
 	}
@@ -209,7 +209,7 @@ static int peer_remove(int argc, char **argv)
 	if (argc != 3)
 		return wgctl_usage("peer", "remove: expected an interface name and a public key");
 	if (!wgctl_valid_ifname(argv[1]))
-		return wgctl_usage("peer", "invalid interface name '%s'", wgk_q(argv[1]));
+		return wgctl_usage("peer", "invalid interface name '%s'", wgk_qs(argv[1]));
 	rc = wgctl_parse_pubkey("peer remove", argv[2], pub);
 	if (rc)
 		return rc;
@@ -331,5 +331,5 @@ int cmd_peer(int argc, char **argv)
 	if (!strcmp(argv[1], "remove") || !strcmp(argv[1], "del"))
 		return peer_remove(argc - 1, argv + 1);
 	return wgctl_usage("peer", "unknown subcommand '%s' (add, remove, list or show)",
-			   wgk_q(argv[1]));
+			   wgk_qs(argv[1]));
 }

@@ -41,7 +41,7 @@ static int parse_allowedips(const char *cmd, struct wgnl_peer *peer, const char 
 			plain++;
 		}
 		if (wgnl_prefix_parse(&p, tok) < 0) {
-			wgk_error("%s: invalid allowed IP '%s'", cmd, wgk_q(tok));
+			wgk_error("%s: invalid allowed IP '%s'", cmd, wgk_qs(tok));
 			rc = WGK_EXIT_INPUT;
 			break;
 		}
@@ -56,7 +56,7 @@ static int parse_allowedips(const char *cmd, struct wgnl_peer *peer, const char 
 	if (rc)
 		return rc;
 	if (plain && edit) {
-		wgk_error("%s: allowed-ips '%s' mixes a list with +/- changes", cmd, wgk_q(list));
+		wgk_error("%s: allowed-ips '%s' mixes a list with +/- changes", cmd, wgk_qs(list));
 		return WGK_EXIT_INPUT;
 	}
 	if (edit)
@@ -80,9 +80,14 @@ int wgctl_peer_option(const char *cmd, struct wgnl_peer *peer, int argc, char **
 	val = argv[++*i];
 	if (!strcmp(opt, "endpoint")) {
 		r = wgnl_endpoint_resolve(&peer->endpoint, val);
+		if (r == -ENODEV) {
+			wgk_error("%s: endpoint '%s': no such interface for the IPv6 scope "
+				  "(after '%%')", cmd, wgk_qs(val));
+			return WGK_EXIT_INPUT;
+		}
 		if (r < 0) {
 			wgk_error("%s: %s endpoint '%s'", cmd,
-				  r == -EINVAL ? "invalid" : "cannot resolve", wgk_q(val));
+				  r == -EINVAL ? "invalid" : "cannot resolve", wgk_qs(val));
 			return r == -ENOMEM ? WGK_EXIT_SYSTEM : WGK_EXIT_INPUT;
 		}
 		peer->flags |= WGNL_PEER_HAS_ENDPOINT;
@@ -94,7 +99,7 @@ int wgctl_peer_option(const char *cmd, struct wgnl_peer *peer, int argc, char **
 	} else if (!strcmp(opt, "persistent-keepalive")) {
 		if (wgctl_parse_keepalive(val, &peer->persistent_keepalive) < 0) {
 			wgk_error("%s: invalid persistent-keepalive '%s' (0-65535 or off)", cmd,
-				  wgk_q(val));
+				  wgk_qs(val));
 			return WGK_EXIT_INPUT;
 		}
 		peer->flags |= WGNL_PEER_HAS_KEEPALIVE;

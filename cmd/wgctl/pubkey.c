@@ -23,7 +23,7 @@ int cmd_pubkey(int argc, char **argv)
 		return WGK_EXIT_OK;
 	}
 	if (argc > 1)
-		return wgctl_usage("pubkey", "unexpected argument '%s'", wgk_q(argv[1]));
+		return wgctl_usage("pubkey", "unexpected argument '%s'", wgk_qs(argv[1]));
 	if (wgctl_no_json("pubkey"))
 		return WGK_EXIT_USAGE;
 	/* A key and a newline fit easily; more than the buffer is not a key. */

@@ -48,14 +48,14 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 		dot = strrchr(base, '.');
 		if (!dot || strcmp(dot, ".conf") || !quick_name_ok(base, (size_t)(dot - base))) {
 			wgk_error("%s: '%s': the file name must be <interface>.conf with an interface "
-				  "name of 1-15 characters [a-zA-Z0-9_=+.-]", cmd, wgk_q(arg));
+				  "name of 1-15 characters [a-zA-Z0-9_=+.-]", cmd, wgk_qs(arg));
 			return WGK_EXIT_INPUT;
 		}
 		memcpy(t->ifname, base, (size_t)(dot - base));
 		return 0;
 	}
 	if (!quick_name_ok(arg, n))
-		return wgctl_usage(cmd, "invalid interface name '%s'", wgk_q(arg));
+		return wgctl_usage(cmd, "invalid interface name '%s'", wgk_qs(arg));
 	memcpy(t->ifname, arg, n + 1);
 	snprintf(t->path, sizeof(t->path), "%s/%s.conf", CONF_DIR, arg);
 	return 0;
@@ -164,7 +164,7 @@ int quick_hooks(const char *cmd, const char *ifname, const char *key, char **hoo
 		st = run(argv, NULL);
 		if (st != 0) {
 			describe_status(why, sizeof(why), st);
-			wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_q(line), why);
+			wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_qs(line), why);
 			free(line);
 			return WGK_EXIT_SYSTEM;
 		}

@@ -38,7 +38,7 @@ int cmd_set(int argc, char **argv)
 	if (wgctl_no_json("set"))
 		return WGK_EXIT_USAGE;
 	if (!wgctl_valid_ifname(argv[1]))
-		return wgctl_usage("set", "invalid interface name '%s'", wgk_q(argv[1]));
+		return wgctl_usage("set", "invalid interface name '%s'", wgk_qs(argv[1]));
 	dev = wgnl_device_new(argv[1]);
 	if (!dev) {
 		wgk_error("set: out of memory");
@@ -83,7 +83,7 @@ int cmd_set(int argc, char **argv)
 			continue;
 		}
 		if (peer) {
-			rc = wgctl_usage("set", "unknown peer option '%s'", wgk_q(a));
+			rc = wgctl_usage("set", "unknown peer option '%s'", wgk_qs(a));
 			break;
 		}
 		if (i + 1 >= argc && (!strcmp(a, "listen-port") || !strcmp(a, "fwmark") ||
@@ -93,7 +93,7 @@ int cmd_set(int argc, char **argv)
 		}
 		if (!strcmp(a, "listen-port")) {
 			if (wgctl_parse_u32(argv[++i], 65535, false, &v) < 0) {
-				wgk_error("set: invalid listen-port '%s' (0-65535)", wgk_q(argv[i]));
+				wgk_error("set: invalid listen-port '%s' (0-65535)", wgk_qs(argv[i]));
 				rc = WGK_EXIT_INPUT;
 				break;
 			}
@@ -102,7 +102,7 @@ int cmd_set(int argc, char **argv)
 		} else if (!strcmp(a, "fwmark")) {
 			if (wgctl_parse_fwmark(argv[++i], &dev->fwmark) < 0) {
 				wgk_error("set: invalid fwmark '%s' (number, 0x hex or off)",
-					  wgk_q(argv[i]));
+					  wgk_qs(argv[i]));
 				rc = WGK_EXIT_INPUT;
 				break;
 			}
@@ -112,7 +112,7 @@ int cmd_set(int argc, char **argv)
 						 &empty);
 			dev->flags |= WGNL_DEV_HAS_PRIVATE_KEY;
 		} else {
-			rc = wgctl_usage("set", "unknown option '%s'", wgk_q(a));
+			rc = wgctl_usage("set", "unknown option '%s'", wgk_qs(a));
 		}
 	}
 	if (!rc)

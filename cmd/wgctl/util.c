@@ -103,7 +103,7 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 
 	*ret = NULL;
 	if (!wgctl_valid_ifname(ifname)) {
-		wgk_error("invalid interface name '%s'", wgk_q(ifname));
+		wgk_error("invalid interface name '%s'", wgk_qs(ifname));
 		return WGK_EXIT_INPUT;
 	}
 	r = wgnl_get_device(ctx, ifname, ret);
@@ -193,7 +193,7 @@ int wgctl_parse_fwmark(const char *s, uint32_t *out)
 int wgctl_parse_pubkey(const char *cmd, const char *s, wgnl_key out)
 {
 	if (wgnl_key_from_base64(out, s) < 0) {
-		wgk_error("%s: invalid public key '%s'", cmd, wgk_q(s));
+		wgk_error("%s: invalid public key '%s'", cmd, wgk_qs(s));
 		return WGK_EXIT_INPUT;
 	}
 	return 0;
@@ -213,11 +213,16 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_q(path), strerror(-r));
+		if (r == -ENOENT && wgnl_text_may_be_key(path)) {
+			wgk_error("%s: cannot read %s file: the argument looks like a key, not a "
+				  "file name (not shown; give a file holding the key)", cmd, what);
+			return WGK_EXIT_INPUT;
+		}
+		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path), strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		wgk_warn("%s file '%s' is accessible by group or others", what, wgk_q(path));
+		wgk_warn("%s file '%s' is accessible by group or others", what, wgk_qs(path));
 	/* A key file is 44 characters and a newline: anything much longer is
 	 * not a key file, so stop reading early. */
 	while (len < sizeof(buf)) {
@@ -235,7 +240,7 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 	close(fd);
 	if (r < 0) {
 		wgnl_wipe(buf, sizeof(buf));
-		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_q(path), strerror(-r));
+		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path), strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	if (len == sizeof(buf))
@@ -259,7 +264,7 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 bad:
 	wgnl_wipe(buf, sizeof(buf));
 	memset(out, 0, WGNL_KEY_LEN);
-	wgk_error("%s: %s file '%s' does not hold a valid key", cmd, what, wgk_q(path));
+	wgk_error("%s: %s file '%s' does not hold a valid key", cmd, what, wgk_qs(path));
 	return WGK_EXIT_INPUT;
 }
 
@@ -271,14 +276,14 @@ int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path)
 	size_t kl = strlen(e->key);
 
 	if (e->line)
-		snprintf(where, sizeof(where), "%s:%u", wgk_q(file), e->line);
+		snprintf(where, sizeof(where), "%s:%u", wgk_qs(file), e->line);
 	else
-		snprintf(where, sizeof(where), "%s", wgk_q(file));
+		snprintf(where, sizeof(where), "%s", wgk_qs(file));
 	/* Say the key once even when the message starts with it too. */
 	if (kl && !strncmp(msg, e->key, kl) && msg[kl] == ':' && msg[kl + 1] == ' ')
 		msg += kl + 2;
 	if (e->key[0])
-		wgk_error("%s: %s: %s", where, wgk_q(e->key), wgk_q(msg));
+		wgk_error("%s: %s: %s", where, wgk_qs(e->key), wgk_q(msg));
 	else
 		wgk_error("%s: %s", where, wgk_q(msg));
 	if (r == -EINVAL || r == -EHOSTUNREACH)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "err.h"
@@ -232,7 +233,8 @@ int cmd_history(int argc, char **argv)
 		db = wh_history_default(state_dir);
 	struct wh_history *h;
 	if (wh_history_open(db, false, &h) < 0)
-		return WGK_EXIT_NOTFOUND;
+		return access(db, F_OK) < 0 && errno == ENOENT ? WGK_EXIT_NOTFOUND :
+		       access(db, R_OK | W_OK) < 0 && errno == EACCES ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
 	sqlite3_stmt *st = NULL;
 	/* --limit N: the newest N, still printed oldest first. */
 	const char *sql = "SELECT * FROM (SELECT ts_ms, interface, kind, verdict, reason, action, "

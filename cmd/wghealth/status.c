@@ -68,8 +68,10 @@ int cmd_status(int argc, char **argv)
 					printf("[]\n");
 				return WGK_EXIT_OK;
 			}
-			wgk_error("status: cannot read '%s': %s", wgk_q(dir), strerror(errno));
-			return WGK_EXIT_SYSTEM;
+			int e = errno;
+
+			wgk_error("status: cannot read '%s': %s", wgk_q(dir), strerror(e));
+			return e == EACCES || e == EPERM ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
 		}
 		while ((de = readdir(d))) {
 			size_t len = strlen(de->d_name);
@@ -107,7 +109,7 @@ int cmd_status(int argc, char **argv)
 				      wgnl_health_verdict_name((enum wgnl_health_verdict)st.verdict);
 		wgnl_health_reasons_format(st.reasons, reasons, sizeof(reasons));
 		if (r < 0 && rc == WGK_EXIT_OK)
-			rc = r == -ENOENT ? WGK_EXIT_NOTFOUND : WGK_EXIT_INPUT;
+			rc = r == -ENOENT ? WGK_EXIT_NOTFOUND : wgk_exit_for_file_errno(r);
 		if (json) {
 			wgk_json_object_begin(&j);
 			wgk_json_kv_string(&j, "interface", names[i]);

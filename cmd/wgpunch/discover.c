@@ -189,7 +189,7 @@ int cmd_discover(int argc, char **argv)
 			else
 				wgk_error("invalid STUN server '%s' (expected HOST[:PORT])", wgk_q(s));
 			free(q);
-			return WGK_EXIT_INPUT;
+			return r == -ENOMEM ? WGK_EXIT_SYSTEM : WGK_EXIT_INPUT;
 		}
 		if (q[i].server.addr.sa_family != q[0].server.addr.sa_family) {
 			wgk_error("mixing IPv4 and IPv6 servers is not supported ('%s')", wgk_q(s));

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		   "       wgpunch --version | --help | <command> --help\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad input, 5 system error or no answer.\n"
+	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad input, 3 no such interface, 4 permission\n"
+		   "denied, 5 system error or no answer.\n"
 		   "See wgpunch(8).\n");
 }
 

@@ -64,6 +64,12 @@ bool wgnl_key_is_zero(const wgnl_key key);
 bool wgnl_key_equal(const wgnl_key a, const wgnl_key b);
 /* Wipe @len bytes at @p in a way the compiler cannot elide. */
 void wgnl_wipe(void *p, size_t len);
+/* True when @s (NUL-terminated) might hold key material: it contains a run
+ * of 20 or more base64 characters ([A-Za-z0-9+/=]) with both upper- and
+ * lower-case letters, as any 44-character key does, or any long piece of
+ * one. Error messages quote outside text only when this is false. NULL-safe
+ * (false). A mixed-case path without dots may be a false positive. */
+bool wgnl_text_may_be_key(const char *s);
 
 /* -------------------------------------------------------------- the model */
 
@@ -102,11 +108,14 @@ union wgnl_endpoint {
 	struct sockaddr_in6 addr6;
 };
 
-/* Parse a numeric endpoint "1.2.3.4:51820" or "[fd00::1]:51820" (with an
- * optional %scope). Returns 0 or -EINVAL. */
+/* Parse a numeric endpoint "1.2.3.4:51820" or "[fd00::1]:51820", the IPv6
+ * one with an optional scope: "[fe80::1%eth0]:51820" (an interface name,
+ * looked up now with if_nametoindex()) or "[fe80::1%2]:51820" (an index).
+ * Returns 0, -EINVAL (bad syntax) or -ENODEV (no interface of that name). */
 int wgnl_endpoint_parse(union wgnl_endpoint *out, const char *s);
-/* Resolve "host:port" / "[v6]:port" with getaddrinfo(). Returns 0, -EINVAL
- * (bad syntax) or -EHOSTUNREACH (the name does not resolve). */
+/* Resolve "host:port" / "[v6]:port" with getaddrinfo() (a numeric endpoint
+ * as wgnl_endpoint_parse()). Returns 0, -EINVAL (bad syntax), -ENODEV (the
+ * scope names no interface) or -EHOSTUNREACH (the name does not resolve). */
 int wgnl_endpoint_resolve(union wgnl_endpoint *out, const char *s);
 /* Format as "1.2.3.4:51820" or "[fd00::1]:51820"; "(none)" when unset.
  * 64 bytes suffice. Returns @buf. */

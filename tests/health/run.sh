@@ -378,6 +378,34 @@ since=$(($(date +%s) + 3600))
 wh history "$IFA" --state-dir "$STATE" --since "$since" >"$TMP/hist2" 2>&1
 [ ! -s "$TMP/hist2" ] && ok "history --since in the future: empty" || bad "history --since: $(head -n 2 "$TMP/hist2")"
 
+# Exit codes (issue 10): status and history use the codes shared by all
+# wgkit tools (cmd/common/exitcodes.h): no state or history 3, no permission
+# 4; check keeps the monitoring-plugin codes (no permission: 3 UNKNOWN).
+code_is() { # name want command...
+	n=$1 want=$2; shift 2
+	got=0
+	"$@" >"$TMP/xc" 2>&1 || got=$?
+	[ "$got" = "$want" ] && ok "$n" || bad "$n: exit $got, want $want: $(head -c 300 "$TMP/xc")"
+}
+code_is "status of an interface without state exits 3" 3 wh status hlnosuch0 --state-dir "$STATE"
+code_is "history without a history database exits 3" 3 \
+	wh history "$IFA" --db "$TMP/nosuch/history.db"
+if command -v setpriv >/dev/null 2>&1; then
+	# $STATE is inside the 0700 root temporary directory.
+	NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --"
+	code_is "status without permission to read the state exits 4" 4 \
+		ip netns exec "$NSA" $NOBODY "$WH" status --state-dir "$STATE"
+	code_is "status IF without permission to read its state exits 4" 4 \
+		ip netns exec "$NSA" $NOBODY "$WH" status "$IFA" --state-dir "$STATE"
+	code_is "history without permission to read it exits 4" 4 \
+		ip netns exec "$NSA" $NOBODY "$WH" history "$IFA" --state-dir "$STATE"
+	code_is "check without permission keeps the plugin code 3 (UNKNOWN)" 3 \
+		ip netns exec "$NSA" $NOBODY "$WH" check "$IFA" --state-dir "$STATE"
+else
+	echo "SKIP: health: permission exit codes: setpriv not installed"
+	skip=$((skip + 1))
+fi
+
 # ------------------------------------------------------------ underlay
 echo "=== health: the underlay URL check"
 start_http() {

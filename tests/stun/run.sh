@@ -112,6 +112,29 @@ $L "$PUNCH" discover --no-nat-test --rto 100 --tries 1 nosuch.invalid > "$T"/dn2
 rc=$?
 check "discover of a name that does not resolve: exit 2, says so (exit $rc)" "$T"/dn2 \
 	sh -c "[ $rc = 2 ] && grep -q \"cannot resolve STUN server 'nosuch.invalid'\" $T/dn2"
+# Exit codes shared by all wgkit tools (issue 10; cmd/common/exitcodes.h):
+# no such interface 3, no permission 4, a name that does not resolve 2 (the
+# lookup stays inside s2-l, which has only loopback).
+exit_is() { # name want file command...
+	n=$1 want=$2 f=$3; shift 3
+	"$@" > "$f" 2>&1
+	got=$?
+	if [ "$got" = "$want" ] && [ "$(wc -l < "$f")" = 1 ]; then ok "$n"
+	else echo "exit $got, want $want" >> "$f"; ko "$n" "$f"; fi
+}
+exit_is "discover --interface that does not exist exits 3" 3 "$T"/x1 \
+	$L "$PUNCH" discover --no-nat-test --tries 1 --timeout 200 --interface s2nosuch0 127.0.0.1
+exit_is "discover of a name that does not resolve exits 2" 2 "$T"/x2 \
+	$L "$PUNCH" discover --no-nat-test --tries 1 --timeout 200 no-such-host.invalid:3478
+if command -v setpriv > /dev/null; then
+	NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --"
+	exit_is "discover --fwmark without CAP_NET_ADMIN exits 4" 4 "$T"/x3 \
+		$L $NOBODY "$PUNCH" discover --no-nat-test --tries 1 --timeout 200 --fwmark 1 127.0.0.1
+	exit_is "stun-server on a privileged port without CAP_NET_BIND_SERVICE exits 4" 4 "$T"/x4 \
+		$L timeout 5 $NOBODY "$PUNCH" stun-server --listen 127.0.0.1:345
+else
+	sk "wgpunch permission exit codes" "setpriv not installed"
+fi
 
 if [ $HAVE_COTURN = 1 ]; then
 	$L turnutils_stunclient -p 3478 127.0.0.1 > "$T"/c1 2>&1

@@ -3,6 +3,7 @@
  * its file:line:key, round trips, files, and 10,000+ peers. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -367,6 +368,30 @@ static void unit__ipv6_scoped_endpoint__parsed(void **state)
 	wgnl_config_free(cfg);
 }
 
+/* A full-length scoped literal parses; a scope naming no interface is a
+ * clear error on its line. */
+static void unit__long_scoped_endpoint__parsed_or_clear_error(void **state)
+{
+	const char *bad = "[Peer]\nPublicKey = " PUB1 "\n"
+			  "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:51820\n";
+	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
+					   "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%lo]:51820\n",
+					   0);
+	struct wgnl_conf_error err;
+	char want[80];
+
+	snprintf(want, sizeof(want), "[fe80:1234:5678:9abc:def0:1234:5678:9abc%%%u]:51820",
+		 if_nametoindex("lo"));
+	assert_endpoint(&cfg->dev->peers[0].endpoint, want);
+	wgnl_config_free(cfg);
+	assert_int_equal(wgnl_conf_parse(bad, strlen(bad), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.key, "Endpoint");
+	assert_string_equal(err.message,
+			    "Endpoint: '[fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:"
+			    "51820': no such interface for the IPv6 scope (after '%')");
+}
+
 static void unit__null_err__accepted_on_success_and_failure(void **state)
 {
 	struct wgnl_config *cfg = (void *)1;
@@ -396,7 +421,8 @@ static const struct err_case err_cases[] = {
 	{ "PrivateKey = " PRIV "\n", 0, -EINVAL, 1, "PrivateKey", "key outside a section" },
 	{ "# c\n\nFoo = 1\n", 0, -EINVAL, 3, "Foo", "key outside a section" },
 	{ "[Interface]\nListenPort = 1\nBogusKey = 2\n", 0, -EINVAL, 3, "BogusKey", "unknown key" },
-	{ "[Interface]\n[Wat]\n", 0, -EINVAL, 2, "Wat", "unknown section [Wat]" },
+	{ "[Interface]\n[Wat]\n", 0, -EINVAL, 2, "Wat",
+	  "unknown section [Wat] (want [Interface] or [Peer])" },
 	{ "[Interface\n", 0, -EINVAL, 1, "", "bad section header (want [Interface] or [Peer])" },
 	{ "[Interface]\njust words\n", 0, -EINVAL, 2, "",
 	  "expected 'Key = Value' or a [Section]" },
@@ -525,6 +551,129 @@ static void unit__bad_private_key__not_echoed(void **state)
 
 	assert_int_equal(wgnl_conf_parse(text, strlen(text), "x", 0, &cfg, &err), -EINVAL);
 	assert_null(strstr(err.message, "dwdt"));
+}
+
+/* No 8-character piece of @key appears in @text. */
+static void assert_no_piece(const char *text, const char *key, const char *input)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i + 8 <= n; i++) {
+		char piece[9];
+
+		memcpy(piece, key + i, 8);
+		piece[8] = '\0';
+		if (strstr(text, piece))
+			fail_msg("key piece '%s' echoed in '%s' (input %s)", piece, text, input);
+	}
+}
+
+/* Key text in any wrong place (a ':' for '=', a bare key line, a key as a
+ * section name or as any other key's value) fails without the key, or any
+ * 8-character piece of it, in the message or the key field; the line is
+ * named and the message says what was expected. */
+static void unit__key_text_in_wrong_place__never_echoed(void **state)
+{
+	static const char *const keys[] = {
+		PRIV, PSK, "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq=",
+	};
+	static const char *const fmts[] = {
+		"[Interface]\nPrivateKey: %s\n",
+		"[Interface]\nPrivateKey:%s\n",
+		"[Interface]\nprivatekey %s\n",
+		"[Peer]\nPresharedKey: %s\n",
+		"[Interface]\n%s\n",
+		"%s\n",
+		"[Interface]\n%s = x\n",
+		"[Interface]\n  %s  \n",
+		"[%s]\n",
+		"[Interface]\nListenPort = %s\n",
+		"[Interface]\nFwMark = %s\n",
+		"[Interface]\nMTU = %s\n",
+		"[Interface]\nTable = %s\n",
+		"[Interface]\nAddress = 10.0.0.1/24, %s\n",
+		"[Interface]\nDNS = %s\n",
+		"[Interface]\nSaveConfig = %s\n",
+		"[Interface]\nPostUp =\n%s\n",
+		"[Peer]\nPublicKey = " PUB1 "\nAllowedIPs = %s\n",
+		"[Peer]\nPublicKey = " PUB1 "\nEndpoint = %s\n",
+		"[Peer]\nPublicKey = " PUB1 "\nEndpoint = %s:51820\n",
+		"[Peer]\nPublicKey = " PUB1 "\nEndpoint = [%s]:51820\n",
+		"[Peer]\nPublicKey = " PUB1 "\nPersistentKeepalive = %s\n",
+	};
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+			/* The key whole, and cut to 31 characters (the old key field). */
+			for (int cut = 0; cut < 2; cut++) {
+				struct wgnl_config *cfg = (void *)1;
+				struct wgnl_conf_error err;
+				char key[64], text[256];
+				int r;
+
+				snprintf(key, sizeof(key), "%.*s", cut ? 31 : 64, keys[k]);
+				const char *at = strstr(fmts[f], "%s");
+
+				snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - fmts[f]), fmts[f],
+					 key, at + 2);
+				for (unsigned flags = 0; flags <= WGNL_CONF_QUICK;
+				     flags += WGNL_CONF_QUICK) {
+					memset(&err, 0, sizeof(err));
+					r = wgnl_conf_parse(text, strlen(text), "wg0.conf", flags, &cfg,
+							    &err);
+					/* A cut key of letters only is a fine host name. */
+					if (r == 0) {
+						wgnl_config_free(cfg);
+						continue;
+					}
+					assert_int_equal(r, -EINVAL);
+					assert_null(cfg);
+					assert_true(err.line >= 1);
+					assert_true(err.message[0] != '\0');
+					assert_no_piece(err.message, key, text);
+					assert_no_piece(err.key, key, text);
+				}
+			}
+		}
+	}
+}
+
+/* The two shapes from the issue, exactly: the line named, what was expected. */
+static void unit__colon_for_equals_and_bare_key_line__say_what_was_expected(void **state)
+{
+	const char *colon = "[Interface]\nPrivateKey: " PRIV "\n";
+	const char *bare = "[Interface]\nListenPort = 1\n" PRIV "\n";
+	struct wgnl_config *cfg;
+	struct wgnl_conf_error err;
+
+	assert_int_equal(wgnl_conf_parse(colon, strlen(colon), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.key, "PrivateKey");
+	assert_string_equal(err.message, "PrivateKey: expected 'PrivateKey = <value>' (the rest of "
+					 "the line is not shown: it may hold key material)");
+	assert_int_equal(wgnl_conf_parse(bare, strlen(bare), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.key, "");
+	assert_string_equal(err.message, "expected 'Key = Value' with a key name before '=' (the "
+					 "text is not shown: it may hold key material)");
+}
+
+/* The detector itself: keys and long pieces of them, never plain words,
+ * host names, addresses or ordinary paths. */
+static void unit__text_may_be_key__keys_yes_ordinary_values_no(void **state)
+{
+	assert_true(wgnl_text_may_be_key(PRIV));
+	assert_true(wgnl_text_may_be_key("PrivateKey: " PRIV));
+	assert_true(wgnl_text_may_be_key("dwdtCnMYpX08FsFyUbJm"));
+	assert_false(wgnl_text_may_be_key(NULL));
+	assert_false(wgnl_text_may_be_key(""));
+	assert_false(wgnl_text_may_be_key("PersistentKeepalive"));
+	assert_false(wgnl_text_may_be_key("vpn.example.com:51820"));
+	assert_false(wgnl_text_may_be_key("[fe80::1234:5678:9abc:def0%enp0s31f6]:51820"));
+	assert_false(wgnl_text_may_be_key("/etc/wireguard/wg0.key"));
+	assert_false(wgnl_text_may_be_key("10.0.0.0/8, fd00::/64"));
+	assert_false(wgnl_text_may_be_key("99999999999999999999999"));
 }
 
 /* ---------------------------------------------------------- round trips */
@@ -929,9 +1078,13 @@ int main(void)
 		cmocka_unit_test(unit__named_endpoint_without_resolve__kept_as_name),
 		cmocka_unit_test(unit__named_endpoint_with_resolve__resolved_and_name_kept),
 		cmocka_unit_test(unit__ipv6_scoped_endpoint__parsed),
+		cmocka_unit_test(unit__long_scoped_endpoint__parsed_or_clear_error),
 		cmocka_unit_test(unit__null_err__accepted_on_success_and_failure),
 		cmocka_unit_test(unit__every_error_path__exact_file_line_key_message),
 		cmocka_unit_test(unit__bad_private_key__not_echoed),
+		cmocka_unit_test(unit__key_text_in_wrong_place__never_echoed),
+		cmocka_unit_test(unit__colon_for_equals_and_bare_key_line__say_what_was_expected),
+		cmocka_unit_test(unit__text_may_be_key__keys_yes_ordinary_values_no),
 		cmocka_unit_test(unit__roundtrip_wg_config__parse_write_parse_equal),
 		cmocka_unit_test(unit__roundtrip_quick_config__parse_write_parse_equal),
 		cmocka_unit_test(unit__write__canonical_text_in_stable_order),

@@ -2,6 +2,7 @@
 /* The device/peer model: O(1) index under churn, prefixes, endpoints. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,6 +146,63 @@ static void endpoint__parse_format__round_trip(void **state)
 	assert_string_equal(wgnl_endpoint_format(&ep, buf, sizeof(buf)), "(none)");
 }
 
+/* A peer without allowed IPs has allowedips == NULL: sorting must not pass
+ * that to qsort() (UB under glibc's nonnull; UBSan traps it). Issue 9.16. */
+static void device__sort_allowedips_of_empty_peer__no_qsort_of_null(void **state)
+{
+	struct wgnl_device *dev = wgnl_device_new("wg0");
+	struct wgnl_peer *p;
+	wgnl_key k = { 1 };
+
+	(void)state;
+	assert_non_null(dev);
+	wgnl_device_sort_allowedips(dev); /* no peers */
+	assert_int_equal(wgnl_device_add_peer(dev, k, &p), 0);
+	assert_null(p->allowedips);
+	wgnl_device_sort_allowedips(dev);
+	assert_int_equal(p->n_allowedips, 0);
+	wgnl_device_free(dev);
+}
+
+/* Full-length link-local literals with a scope (issue 9, item 15): the
+ * longest interface name fits, a name resolves through if_nametoindex(), a
+ * number is taken as the index, a missing interface is -ENODEV. */
+static void endpoint__long_scoped_ipv6__parsed_or_enodev(void **state)
+{
+#define FE80 "fe80:1234:5678:9abc:def0:1234:5678:9abc"
+	union wgnl_endpoint ep;
+	struct in6_addr want;
+	char buf[80];
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, FE80, &want), 1);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%lo]:51820"), 0);
+	assert_int_equal(ep.addr6.sin6_family, AF_INET6);
+	assert_int_equal(ep.addr6.sin6_scope_id, if_nametoindex("lo"));
+	assert_int_equal(ntohs(ep.addr6.sin6_port), 51820);
+	assert_memory_equal(&ep.addr6.sin6_addr, &want, 16);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%4294967295]:65535"), 0);
+	assert_int_equal(ep.addr6.sin6_scope_id, 4294967295U);
+	assert_string_equal(wgnl_endpoint_format(&ep, buf, sizeof(buf)),
+			    "[" FE80 "%4294967295]:65535");
+	/* 15 characters: the longest name; no such interface here. */
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%enp0s31f6abcdef]:51820"), -ENODEV);
+	assert_int_equal(wgnl_endpoint_resolve(&ep, "[" FE80 "%enp0s31f6abcdef]:51820"), -ENODEV);
+	assert_int_equal(ep.addr.sa_family, AF_UNSPEC);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%enp0s31f6]:51820"),
+			 if_nametoindex("enp0s31f6") ? 0 : -ENODEV);
+	assert_int_equal(wgnl_endpoint_resolve(&ep, "[" FE80 "%lo]:51820"), 0);
+	assert_int_equal(ep.addr6.sin6_scope_id, if_nametoindex("lo"));
+	/* 16 characters, an index above 32 bits, an empty scope, junk. */
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%enp0s31f6abcdefg]:1"), -EINVAL);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%4294967296]:1"), -EINVAL);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%]:1"), -EINVAL);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 "%a/b]:1"), -EINVAL);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[" FE80 ":1%lo]:1"), -EINVAL);
+	assert_int_equal(wgnl_endpoint_parse(&ep, "[1.2.3.4%lo]:1"), -EINVAL);
+#undef FE80
+}
+
 /* The formatter must print exactly what inet_ntop() prints. */
 static void prefix_endpoint_format__random_and_special__same_as_inet_ntop(void **state)
 {
@@ -237,6 +295,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(device__add_find_remove_10k__index_stays_exact),
+		cmocka_unit_test(endpoint__long_scoped_ipv6__parsed_or_enodev),
+		cmocka_unit_test(device__sort_allowedips_of_empty_peer__no_qsort_of_null),
 		cmocka_unit_test(device__name_too_long__rejected),
 		cmocka_unit_test(device__allowedips_sorted__canonical_order),
 		cmocka_unit_test(prefix__parse_and_mask__expected),

@@ -580,9 +580,45 @@ static void rtnl__api_bad_arguments__einval_without_socket(void **state)
 	wgnl_close(ctx);
 }
 
+/* Found by fuzz/rtnl: a route whose nlmsg_len is not a multiple of 4 and
+ * whose last attribute runs past it. libmnl's walk ends at the aligned
+ * length, so RTA_DST was read from the 2 bytes after the message (a heap
+ * overflow when the message is all the buffer holds, the start of the next
+ * message in a dump). It is malformed. */
+static void rtnl__attribute_past_unaligned_nlmsg_len__ebadmsg(void **state)
+{
+	const size_t len = sizeof(struct nlmsghdr) + sizeof(struct rtmsg) + 8 - 2;
+	uint8_t *m8 = calloc(1, len);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)m8;
+	struct rtmsg *rtm = (struct rtmsg *)(m8 + sizeof(*nlh));
+	struct nlattr *a = (struct nlattr *)(m8 + sizeof(*nlh) + sizeof(*rtm));
+	struct wgi_route rt;
+
+	(void)state;
+	assert_non_null(m8);
+	nlh->nlmsg_len = (uint32_t)len;
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 8;
+	a->nla_len = 8; /* 4 bytes of address, only 2 of them in the message */
+	a->nla_type = RTA_DST;
+	m8[len - 2] = 10;
+	assert_int_equal(wgi_rtnl_parse_route(nlh, &rt), -EBADMSG);
+	/* The same attribute cut to fit is fine. */
+	nlh->nlmsg_len = (uint32_t)(len + 2);
+	m8 = realloc(m8, len + 2);
+	assert_non_null(m8);
+	nlh = (struct nlmsghdr *)m8;
+	m8[len] = m8[len + 1] = 0;
+	assert_int_equal(wgi_rtnl_parse_route(nlh, &rt), 1);
+	assert_int_equal(rt.dst.cidr, 8);
+	free(m8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rtnl__attribute_past_unaligned_nlmsg_len__ebadmsg),
 		cmocka_unit_test(rtnl__link_new_wireguard__exact_bytes),
 		cmocka_unit_test(rtnl__link_new_bad_input__null),
 		cmocka_unit_test(rtnl__link_del_get_set__by_name),

@@ -940,6 +940,38 @@ static void uapi_set__removal_unsupported__peer_list_replaced(void **state)
 	fake_free(f);
 }
 
+/* Removals only: no prefix is claimed, so the claimed list stays NULL and
+ * must not reach qsort() (NULL with 0 elements is UB under glibc's nonnull;
+ * make check-asan's UBSan traps it). Issue 9, item 16. */
+static void uapi_set__only_removals_unsupported__no_qsort_of_null(void **state)
+{
+	struct fake *f = fake_new("ua0");
+	struct wgnl_ctx *ctx = ctx_for(f);
+	struct wgnl_device *dev = wgnl_device_new("ua0");
+	struct wgnl_peer *p;
+	struct wgnl_prefix pfx;
+	wgnl_key k;
+
+	hex_key(k, PEER1_HEX);
+	assert_int_equal(wgnl_device_add_peer(dev, k, &p), 0);
+	assert_int_equal(wgnl_prefix_parse(&pfx, "10.0.0.2/32"), 0);
+	pfx.flags = WGNL_PREFIX_REMOVE;
+	assert_int_equal(wgnl_peer_add_allowedip(p, &pfx), 0);
+	f->reply[f->n_reply++] = "errno=-22\n\n"; /* the probe: no native removal */
+	f->reply[f->n_reply++] = "public_key=" PEER1_HEX "\nallowed_ip=10.0.0.1/32\n"
+				 "allowed_ip=10.0.0.2/32\nerrno=0\n\n";
+	f->reply[f->n_reply++] = "errno=0\n\n";
+	fake_start(f);
+	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	fake_join(f);
+	assert_int_equal(f->n_req, 3);
+	assert_string_equal(f->req[2], "set=1\npublic_key=" PEER1_HEX "\n"
+				       "replace_allowed_ips=true\nallowed_ip=10.0.0.1/32\n\n");
+	wgnl_device_free(dev);
+	wgnl_close(ctx);
+	fake_free(f);
+}
+
 static void uapi_merge__order_masking_claims__kernel_semantics(void **state)
 {
 	struct wgnl_peer cur = { 0 }, want = { 0 };
@@ -1060,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(uapi_get__errno_without_blank_line__accepted),
 		cmocka_unit_test(uapi_get__endless_line__ebadmsg),
 		cmocka_unit_test(uapi_get_fd__socketpair__parsed),
+		cmocka_unit_test(uapi_set__only_removals_unsupported__no_qsort_of_null),
 		cmocka_unit_test(uapi_get__no_socket__enodev),
 		cmocka_unit_test(uapi_get__stale_socket__enodev),
 		cmocka_unit_test(uapi_set__sample_device__exact_request),

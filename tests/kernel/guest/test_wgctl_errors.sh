@@ -88,8 +88,46 @@ case_bad_input() {
 	unchanged "setconf of a config with an error on line 6"
 }
 
+# A full-length link-local endpoint scoped to a 15-character interface name
+# (issue 9, item 15): the scope reaches the kernel as that link's index, a
+# numeric scope as given; a name that does not exist is bad input (2) and
+# changes nothing.
+case_scoped_endpoint() {
+	need_wgctl
+	setup
+	local fe80=fe80:1234:5678:9abc:def0:1234:5678:9abc name=k-scope0123456 idx got
+	must nsx k-e ip link add "$name" type veth peer name k-scopep
+	idx=$(nsx k-e ip -o link show dev "$name" | cut -d: -f1)
+	[ -n "$idx" ] || die "no index for $name"
+	must nsx k-e wgctl set k-we peer "$P" endpoint "[$fe80%$name]:51820"
+	got=$(nsx k-e wg show k-we endpoints | cut -f2)
+	case $got in
+	"[$fe80%$idx]:51820" | "[$fe80%$name]:51820") ;;
+	*) die "scoped endpoint: wg shows '$got', want [$fe80%$idx]:51820 or %$name" ;;
+	esac
+	got=$(nsx k-e wgctl show k-we endpoints | cut -f2)
+	assert_eq "$got" "[$fe80%$idx]:51820" "wgctl show of the scoped endpoint"
+	must nsx k-e wgctl set k-we peer "$P" endpoint "[$fe80%$idx]:51821"
+	got=$(nsx k-e wg show k-we endpoints | cut -f2)
+	case $got in
+	"[$fe80%$idx]:51821" | "[$fe80%$name]:51821") ;;
+	*) die "numeric scope: wg shows '$got'" ;;
+	esac
+	# The config file path (wgnl_endpoint_parse) too.
+	printf '[Peer]\nPublicKey = %s\nEndpoint = [%s%%%s]:51822\n' "$P" "$fe80" "$name" \
+		>/tmp/k-e/scope.conf
+	must nsx k-e wgctl addconf k-we /tmp/k-e/scope.conf
+	got=$(nsx k-e wgctl show k-we endpoints | cut -f2)
+	assert_eq "$got" "[$fe80%$idx]:51822" "the scoped endpoint from a config file"
+	snapshot /tmp/k-e/before
+	expect_error 2 "no such interface for the IPv6 scope" \
+		nsx k-e wgctl set k-we peer "$P" endpoint "[$fe80%k-nosuchscope1]:51820"
+	unchanged "an endpoint scoped to a missing interface"
+}
+
 ktest_case bad_cidr case_bad_cidr
 ktest_case no_such_interface case_no_such_interface
 ktest_case port_in_use case_port_in_use
 ktest_case not_wireguard case_not_wireguard
 ktest_case bad_input case_bad_input
+ktest_case scoped_endpoint case_scoped_endpoint
