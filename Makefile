@@ -187,7 +187,7 @@ help: ## this list
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# ---- stun/probe (issue 4) ----
+# ---- stun/probe ----
 # STUN interop (coturn) and probe tests in network namespaces, and the
 # STUN/probe benchmarks.
 # Extra sources a fuzz/NAME.c harness links (wgctl sync's record readers).
@@ -196,7 +196,7 @@ FUZZ_SRC_sync_record := cmd/wgctl/record.c
 check-stun: all tests ## STUN/probe integration tests (coturn, nftables NATs; namespaces)
 	$(Q)sh tests/stun/run.sh $(BUILD)
 
-# ---- fuzz (issue 9) ----
+# ---- fuzz ----
 # Every fuzz/NAME.c is a libFuzzer harness, built with clang and ASan+UBSan
 # against the library (its objects instrumented for coverage) plus the
 # sources in FUZZ_SRC_NAME, and seeded from fuzz/corpus/NAME/. `make fuzz`

@@ -378,7 +378,7 @@ since=$(($(date +%s) + 3600))
 wh history "$IFA" --state-dir "$STATE" --since "$since" >"$TMP/hist2" 2>&1
 [ ! -s "$TMP/hist2" ] && ok "history --since in the future: empty" || bad "history --since: $(head -n 2 "$TMP/hist2")"
 
-# Exit codes (issue 10): status and history use the codes shared by all
+# Exit codes: status and history use the codes shared by all
 # wgkit tools (cmd/common/exitcodes.h): no state or history 3, no permission
 # 4; check keeps the monitoring-plugin codes (no permission: 3 UNKNOWN).
 code_is() { # name want command...

@@ -112,7 +112,7 @@ $L "$PUNCH" discover --no-nat-test --rto 100 --tries 1 nosuch.invalid > "$T"/dn2
 rc=$?
 check "discover of a name that does not resolve: exit 2, says so (exit $rc)" "$T"/dn2 \
 	sh -c "[ $rc = 2 ] && grep -q \"cannot resolve STUN server 'nosuch.invalid'\" $T/dn2"
-# Exit codes shared by all wgkit tools (issue 10; cmd/common/exitcodes.h):
+# Exit codes shared by all wgkit tools (cmd/common/exitcodes.h):
 # no such interface 3, no permission 4, a name that does not resolve 2 (the
 # lookup stays inside s2-l, which has only loopback).
 exit_is() { # name want file command...

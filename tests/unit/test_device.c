@@ -164,7 +164,7 @@ static void device__sort_allowedips_of_empty_peer__no_qsort_of_null(void **state
 	wgnl_device_free(dev);
 }
 
-/* Full-length link-local literals with a scope (issue 9, item 15): the
+/* Full-length link-local literals with a scope: the
  * longest interface name fits, a name resolves through if_nametoindex(), a
  * number is taken as the index, a missing interface is -ENODEV. */
 static void endpoint__long_scoped_ipv6__parsed_or_enodev(void **state)

@@ -349,7 +349,7 @@ expect "setconf: missing file exits 2" 2
 check "all refused configs changed nothing" 'unchanged'
 
 # Key text put where it does not belong is refused without echoing it: no
-# 8-character piece of the private key reaches stderr (issue 9, item 7).
+# 8-character piece of the private key reaches stderr.
 no_piece() { # FILE: no 8-character piece of $PRIV in FILE
 	i=0
 	while [ $i -le $((${#PRIV} - 8)) ]; do
@@ -388,8 +388,8 @@ for args in "set $IF private-key $PRIV" "set $IF peer $P1 preshared-key $PRIV" \
 done
 check "key text as arguments changed nothing" 'unchanged'
 
-# A full-length link-local endpoint scoped to a 15-character interface name
-# (issue 9, item 15): the name resolves in the namespace, a missing one is a
+# A full-length link-local endpoint scoped to a 15-character interface name:
+# the name resolves in the namespace, a missing one is a
 # clear input error that changes nothing. wireguard-go keeps no zone (it
 # reports the address without one), so the scope itself is checked in the
 # unit tests and in the kernel guest; here the full literal must get through.

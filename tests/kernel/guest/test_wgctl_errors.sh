@@ -88,8 +88,8 @@ case_bad_input() {
 	unchanged "setconf of a config with an error on line 6"
 }
 
-# A full-length link-local endpoint scoped to a 15-character interface name
-# (issue 9, item 15): the scope reaches the kernel as that link's index, a
+# A full-length link-local endpoint scoped to a 15-character interface name:
+# the scope reaches the kernel as that link's index, a
 # numeric scope as given; a name that does not exist is bad input (2) and
 # changes nothing.
 case_scoped_endpoint() {
