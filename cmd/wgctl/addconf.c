@@ -25,7 +25,7 @@ int cmd_addconf(int argc, char **argv)
 	cfg->dev->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
 	for (size_t i = 0; i < cfg->dev->n_peers; i++)
 		cfg->dev->peers[i].flags |= WGNL_PEER_REPLACE_ALLOWEDIPS;
-	snprintf(what, sizeof(what), "add the configuration from '%s'", wgk_q(argv[2]));
+	snprintf(what, sizeof(what), "add the configuration from '%s'", wgk_qs(argv[2]));
 	rc = wgctl_set_device(ctx, cfg->dev, what);
 	wgnl_config_free(cfg);
 	wgnl_close(ctx);

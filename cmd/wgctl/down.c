@@ -37,7 +37,7 @@ static int save_config(struct wgnl_ctx *ctx, const struct quick_target *t,
 	r = quick_write_file(t->path, &save);
 	free(addrs);
 	if (r < 0) {
-		wgk_error("down: SaveConfig: cannot write '%s': %s", wgk_q(t->path), strerror(-r));
+		wgk_error("down: SaveConfig: cannot write '%s': %s", wgk_qs(t->path), strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	return 0;

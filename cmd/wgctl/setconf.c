@@ -81,7 +81,7 @@ int cmd_setconf(int argc, char **argv)
 	if (rc)
 		return rc;
 	wgctl_conf_as_setconf(cfg->dev);
-	snprintf(what, sizeof(what), "set the configuration from '%s'", wgk_q(argv[2]));
+	snprintf(what, sizeof(what), "set the configuration from '%s'", wgk_qs(argv[2]));
 	rc = wgctl_set_device(ctx, cfg->dev, what);
 	wgnl_config_free(cfg);
 	wgnl_close(ctx);

@@ -2005,7 +2005,7 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				 wgk_q(o->path), o->ifname);
+				 wgk_qs(o->path), o->ifname);
 		fast_forget(o->state_dir, o->ifname);
 		goto out;
 	}
@@ -2197,10 +2197,10 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	/* Read once, to EOF: a pipe cannot be read again. */
 	if (read_err < 0) {
 		if (read_err == -EFBIG)
-			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_q(o->path),
+			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_qs(o->path),
 				  SYNC_MAX_FILE >> 20);
 		else
-			wgk_error("sync: cannot read '%s': %s", wgk_q(o->path), strerror(-read_err));
+			wgk_error("sync: cannot read '%s': %s", wgk_qs(o->path), strerror(-read_err));
 		rc = wgk_exit_for_file_errno(read_err);
 		goto out;
 	}
@@ -2276,7 +2276,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				wgk_q(o->path), o->ifname);
+				wgk_qs(o->path), o->ifname);
 		goto out;
 	}
 	rc = apply_quick(ctx, o->ifname, &q);

@@ -63,7 +63,7 @@ int cmd_syncconf(int argc, char **argv)
 	if (!rc)
 		rc = wgctl_limits_check("syncconf", argv[1], &lim, plan);
 	if (!rc && !wgnl_plan_is_empty(plan)) {
-		snprintf(what, sizeof(what), "sync the configuration from '%s'", wgk_q(argv[2]));
+		snprintf(what, sizeof(what), "sync the configuration from '%s'", wgk_qs(argv[2]));
 		rc = wgctl_set_device(ctx, plan->change, what);
 	}
 	wgnl_plan_free(plan);

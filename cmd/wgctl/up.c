@@ -265,7 +265,7 @@ static int warn_permissions(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		wgk_warn("'%s' is accessible by group or others", wgk_q(path));
+		wgk_warn("'%s' is accessible by group or others", wgk_qs(path));
 	return 0;
 }
 

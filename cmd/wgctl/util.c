@@ -298,11 +298,11 @@ int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len)
 	int r = wgnl_file_read(path, 0, text, len);
 
 	if (r == -EFBIG) {
-		wgk_error("%s: cannot read '%s': larger than 256 MiB", cmd, wgk_q(path));
+		wgk_error("%s: cannot read '%s': larger than 256 MiB", cmd, wgk_qs(path));
 		return WGK_EXIT_INPUT;
 	}
 	if (r < 0) {
-		wgk_error("%s: cannot read '%s': %s", cmd, wgk_q(path), strerror(-r));
+		wgk_error("%s: cannot read '%s': %s", cmd, wgk_qs(path), strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	return 0;
@@ -363,7 +363,7 @@ int wgctl_empty_refused(const char *cmd, const char *path)
 {
 	wgk_error("%s: '%s' holds no configuration (empty, or only comments and section "
 		  "headers): refusing to remove every peer and the private key; pass "
-		  "--allow-empty to mean it", cmd, wgk_q(path));
+		  "--allow-empty to mean it", cmd, wgk_qs(path));
 	return WGK_EXIT_INPUT;
 }
 
@@ -534,7 +534,7 @@ static void aip_warn(const char *path, const char *text, size_t len, const struc
 	unsigned l2 = text ? aip_line(text, len, late, p) : 0;
 
 	wgk_warn("%s:%u and %s:%u: allowed IP %s is listed under two [Peer] sections; the later "
-		 "one gets it (as setconf does)", wgk_q(path), l1, wgk_q(path), l2,
+		 "one gets it (as setconf does)", wgk_qs(path), l1, wgk_qs(path), l2,
 		 wgnl_prefix_format(p, buf, sizeof(buf)));
 }
 
@@ -670,7 +670,7 @@ void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl
 	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
 		return;
 	wgk_warn("%s: '%s' holds a %s key and is accessible by group or others (mode %04o; "
-		 "chmod 600 it)", cmd, wgk_q(path),
+		 "chmod 600 it)", cmd, wgk_qs(path),
 		 (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key) ?
 			 "private" : "preshared",
 		 (unsigned)(st.st_mode & 07777));

@@ -379,7 +379,7 @@ for args in "set $IF private-key $PRIV" "set $IF peer $P1 preshared-key $PRIV" \
 	"set $IF listen-port $PRIV" "set $IF fwmark $PRIV" "set $IF $PRIV" \
 	"set $IF peer $P1 endpoint $PRIV" "set $IF peer $P1 allowed-ips $PRIV" \
 	"set $IF peer $P1 persistent-keepalive $PRIV" "set $IF peer $P1 $PRIV" \
-	"set $IF peer $PRIV31" "set $PRIV listen-port 1" "setconf $IF $PRIV" \
+	"set $IF peer $PRIV31" "set $PRIV listen-port 1" "setconf $IF $PRIV" "syncconf $IF $PRIV" "addconf $IF $PRIV" "sync $IF $PRIV" \
 	"peer add $IF $P1 $PRIV" "pubkey $PRIV"; do
 	# shellcheck disable=SC2086
 	run W $args
