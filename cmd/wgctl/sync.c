@@ -1585,6 +1585,22 @@ static uint64_t prefix_hash(const struct wgnl_prefix *p)
 	return st_mix64(st_mix64(w[0] ^ ((uint64_t)m.cidr << 8 | m.family)) ^ w[1]);
 }
 
+/* @v (an array of *@cap elements of @size bytes) with room for one more at
+ * @n: @v itself, or a larger copy (doubling from 4096), or NULL with @v
+ * untouched when memory runs out. */
+static void *grow_for_one(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? *cap * 2 : 4096;
+	v = realloc(v, ncap * size);
+	if (v)
+		*cap = ncap;
+	return v;
+}
+
 static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
 {
 	struct dump_acc *a = data;
@@ -1598,26 +1614,17 @@ static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, v
 		return 0;
 	}
 	for (size_t k = 0; k < peer->n_allowedips; k++) {
-		if (a->n_aip == a->cap_aip) {
-			size_t ncap = a->cap_aip ? a->cap_aip * 2 : 4096;
-			struct run_aip *nv = realloc(a->aip, ncap * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			a->aip = nv;
-			a->cap_aip = ncap;
-		}
-		a->aip[a->n_aip++] = (struct run_aip){ prefix_hash(&peer->allowedips[k]), a->n };
-	}
-	if (a->n == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 4096;
-		struct run_peer *nv = realloc(a->v, ncap * sizeof(*nv));
+		struct run_aip *nv = grow_for_one(a->aip, &a->cap_aip, a->n_aip, sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
-		a->v = nv;
-		a->cap = ncap;
+		a->aip = nv;
+		a->aip[a->n_aip++] = (struct run_aip){ prefix_hash(&peer->allowedips[k]), a->n };
 	}
+	rp = grow_for_one(a->v, &a->cap, a->n, sizeof(*rp));
+	if (!rp)
+		return -ENOMEM;
+	a->v = rp;
 	rp = &a->v[a->n];
 	memset(&rp->h, 0, sizeof(rp->h));
 	if (peer_digest_add(&rp->h, peer) < 0)
