@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "round trip differs:\n%s---\n%s", t1, t2 ? t2 : "");
 		abort();
 	}
-	free(t1);
-	free(t2);
+	wgnl_free(t1);
+	wgnl_free(t2);
 	wgnl_health_state_clear(&a);
 	wgnl_health_state_clear(&b);
 	return 0;

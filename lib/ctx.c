@@ -130,6 +130,13 @@ int wgnl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 	return wgi_backend_for(ctx, dev->name)->set_device(ctx, dev);
 }
 
+/* The library's own free(), so that what it allocated goes back to the
+ * allocator it came from whatever runtime the caller links. */
+void wgnl_free(void *p)
+{
+	free(p);
+}
+
 void wgnl_strv_free(char **v)
 {
 	if (!v)

@@ -35,7 +35,7 @@ static int save_config(struct wgnl_ctx *ctx, const struct quick_target *t,
 			addrs[save.quick.n_addresses++] = addrs[i];
 	wgctl_device_tidy(cur);
 	r = quick_write_file(t->path, &save);
-	free(addrs);
+	wgnl_free(addrs);
 	if (r < 0) {
 		wgk_error("down: SaveConfig: cannot write '%s': %s", wgk_qs(t->path), strerror(-r));
 		return wgk_exit_for_file_errno(r);

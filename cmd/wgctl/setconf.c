@@ -45,7 +45,7 @@ int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx 
 		rc = WGK_EXIT_SYSTEM;
 	}
 	wgnl_wipe(text, len);
-	free(text);
+	wgnl_free(text);
 	if (!rc)
 		rc = wgctl_lock(cmd, argv[1]);
 	if (rc) {

@@ -138,7 +138,7 @@ static void json_link(struct wgk_json *j, struct wgnl_ctx *ctx, const char *name
 		wgk_json_string(j, wgnl_prefix_format(&addrs[i], buf, sizeof(buf)));
 	wgk_json_array_end(j);
 	wgk_json_object_end(j);
-	free(addrs);
+	wgnl_free(addrs);
 }
 
 static void json_device(struct wgk_json *j, const struct wgnl_device *dev, struct wgnl_ctx *ctx)

@@ -541,7 +541,7 @@ static bool fast_read(const char *dir, const char *ifname, struct digest128 *fil
 	    wgnl_file_read(path, 256, &buf, &len) < 0)
 		return false;
 	ok = rec_fast_parse(buf, len, file, run) == 0;
-	free(buf);
+	wgnl_free(buf);
 	return ok;
 }
 
@@ -646,7 +646,7 @@ static int sec_read(const char *dir, const char *ifname, const uint64_t h[2],
 	if (r < 0)
 		return r;
 	r = rec_sec_parse(buf, len, h, ret, n, iface_h, rec_size);
-	free(buf);
+	wgnl_free(buf);
 	return r;
 }
 
@@ -857,7 +857,7 @@ static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint
 			      quick_has_default(cfg->dev, fam)) &&
 			    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &def,
 				       old_pt) < 0) {
-				free(rt_old);
+				wgnl_free(rt_old);
 				wgk_error("sync: out of memory");
 				return WGK_EXIT_SYSTEM;
 			}
@@ -871,7 +871,7 @@ static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint
 				q->rule_add[q->n_rule_add++] = rn[k];
 		}
 	}
-	free(rt_old);
+	wgnl_free(rt_old);
 	if (r < 0)
 		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
 	return 0;
@@ -962,11 +962,11 @@ oom:
 	wgk_error("sync: out of memory");
 	r = WGK_EXIT_SYSTEM;
 out:
-	free(have);
+	wgnl_free(have);
 	free(want);
 	free(old);
-	free(rt_main);
-	free(rt_pol);
+	wgnl_free(rt_main);
+	wgnl_free(rt_pol);
 	return r;
 }
 
@@ -1471,7 +1471,7 @@ static struct wgnl_config *load_record(const char *path)
 		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
 		last = NULL;
 	}
-	free(text);
+	wgnl_free(text);
 	return last;
 }
 
@@ -2329,7 +2329,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 out:
 	if (file_text)
 		wgnl_wipe(file_text, file_len);
-	free(file_text);
+	wgnl_free(file_text);
 	free(new_text);
 	st_free(&canon_text);
 	quick_plan_free(&q);

@@ -226,8 +226,8 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 			quick_src_valid_mark("up");
 		policy_done[fam] = true;
 	}
-	free(tabs[0].v);
-	free(tabs[1].v);
+	wgnl_free(tabs[0].v);
+	wgnl_free(tabs[1].v);
 	free(routes);
 	return rc;
 }
@@ -479,7 +479,7 @@ int cmd_up(int argc, char **argv)
 fail:
 	rollback(&s);
 out:
-	free(had);
+	wgnl_free(had);
 	free(s.undo);
 	wgnl_device_free(s.prev);
 	wgnl_config_free(cfg);

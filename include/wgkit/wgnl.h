@@ -11,6 +11,10 @@
  *    destructor; on failure *ret is left NULL. Setters borrow their inputs.
  *  - Destructors accept NULL. Everything holding a private or preshared key
  *    wipes it before freeing.
+ *  - Plain arrays and strings the library returns (wgnl_addr_list(),
+ *    wgnl_route_list(), wgnl_file_read(), wgnl_health_state_format()) are
+ *    freed with wgnl_free(), never free(): the library's allocator may not be
+ *    the caller's (a static C runtime, a DLL).
  *  - Nothing prints, nothing exits.
  */
 #ifndef WGKIT_WGNL_H
@@ -268,8 +272,8 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
 int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
 			 struct wgnl_conf_error *err);
 /* Read all of @path, to end of file, into a new buffer *ret (NUL added,
- * not counted in *len; the caller frees it, wiping it first when it may hold
- * keys). Pipes, FIFOs, /dev/stdin and process substitution (/dev/fd/N) are
+ * not counted in *len; the caller frees it with wgnl_free(), wiping it first
+ * when it may hold keys). Pipes, FIFOs, /dev/stdin and process substitution (/dev/fd/N) are
  * read to EOF like regular files; directories are refused. At most @max
  * bytes (0: 256 MiB); buffers outgrown are wiped before they are freed.
  * Returns 0, -EFBIG (longer than @max), -EISDIR, -ENOMEM, or -errno of
@@ -362,7 +366,15 @@ int wgnl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev);
  * sockets), sorted, in a NULL-terminated array freed with wgnl_strv_free().
  * Returns the count or -errno. */
 int wgnl_list_devices(struct wgnl_ctx *ctx, char ***ret);
+/* Free a NULL-terminated string array and its strings. NULL-safe. */
 void wgnl_strv_free(char **v);
+/* Free a plain array or string the library returned: the array of
+ * wgnl_addr_list() and wgnl_route_list(), the buffer of wgnl_file_read()
+ * (wipe it first when it may hold keys) and the text of
+ * wgnl_health_state_format(). Objects with their own destructor
+ * (wgnl_device_free(), wgnl_config_free(), wgnl_strv_free(), ...) are not
+ * freed with this. NULL-safe. */
+void wgnl_free(void *p);
 
 /* ---------------------------------------------------------------- sync */
 
@@ -461,7 +473,8 @@ int wgnl_link_set_mtu(struct wgnl_ctx *ctx, const char *name, uint32_t mtu);
  * returns 0). Delete returns -EADDRNOTAVAIL when absent. */
 int wgnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
 int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
-/* The addresses on @ifname into *ret (free()), count returned or -errno. */
+/* The addresses on @ifname into *ret (free with wgnl_free()), count returned
+ * or -errno. */
 int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret);
 
 /* Add/remove route @dst via @ifname in routing table @table (0 = main).
@@ -476,7 +489,8 @@ int wgnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_p
 		   uint32_t table);
 int wgnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
 		   uint32_t table);
-/* The routes through @ifname in @table (0 = main) into *ret (free()). */
+/* The routes through @ifname in @table (0 = main) into *ret (free with
+ * wgnl_free()), count returned or -errno. */
 int wgnl_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
 		    struct wgnl_prefix **ret);
 

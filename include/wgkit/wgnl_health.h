@@ -165,8 +165,8 @@ void wgnl_health_state_clear(struct wgnl_health_state *st);
  * 0, -EBADMSG (corrupt, truncated, wrong version: @st left cleared) or
  * -ENOMEM. */
 int wgnl_health_state_parse(const char *text, size_t len, struct wgnl_health_state *st);
-/* Format @st as state file text into *ret (malloc'd, NUL-terminated, caller
- * frees). Returns the length or -ENOMEM. */
+/* Format @st as state file text into *ret (NUL-terminated; the caller frees
+ * it with wgnl_free()). Returns the length or -ENOMEM. */
 int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret);
 /* Load @path. Returns 0, -ENOENT (no file: @st cleared), -EBADMSG
  * (corrupt: @st cleared; the caller reports it and overwrites the file on

@@ -129,7 +129,7 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 		NEED(3);
 		r = wgnl_addr_list(ctx, argv[2], &list);
 		print_prefixes(list, r);
-		free(list);
+		wgnl_free(list);
 		return r;
 	}
 	if (!strcmp(cmd, "route-add") || !strcmp(cmd, "route-del")) {
@@ -142,7 +142,7 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 		NEED(4);
 		r = wgnl_route_list(ctx, argv[2], num(argv[3]), &list);
 		print_prefixes(list, r);
-		free(list);
+		wgnl_free(list);
 		return r;
 	}
 	if (!strcmp(cmd, "rule-add") || !strcmp(cmd, "rule-del"))

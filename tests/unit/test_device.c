@@ -65,6 +65,7 @@ static void device__name_too_long__rejected(void **state)
 	(void)state;
 	assert_null(wgnl_device_new("0123456789abcdef"));
 	wgnl_device_free(NULL);
+	wgnl_free(NULL);
 }
 
 static void device__allowedips_sorted__canonical_order(void **state)

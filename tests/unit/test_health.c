@@ -424,7 +424,7 @@ static void unit__gateway_5pct_dead__peers_repaired_tunnel_healthy(void **state)
 	memset(&back, 0, sizeof(back));
 	assert_true(n > 0);
 	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
-	free(text);
+	wgnl_free(text);
 	assert_int_equal(back.peers[0].attempt, 2);
 	assert_int_equal(back.peers[0].consecutive_bad, 5);
 	assert_int_equal(back.peers[1].attempt, 0);
@@ -802,7 +802,7 @@ static void unit__absurd_handshake_time__bounded_state_still_loads(void **state)
 	n = wgnl_health_state_format(&st, &text);
 	assert_true(n > 0);
 	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &back), 0);
-	free(text);
+	wgnl_free(text);
 	assert_int_equal(back.n_peers, 2);
 	assert_int_equal(back.peers[0].last_handshake_ms, 0);
 	assert_int_equal(back.peers[1].last_handshake_ms, 0);
@@ -1022,7 +1022,7 @@ static void unit__state_format_parse__roundtrip(void **state)
 	assert_true(n > 0);
 	assert_int_equal(wgnl_health_state_parse(text, (size_t)n, &b), 0);
 	assert_state_equal(&a, &b);
-	free(text);
+	wgnl_free(text);
 	wgnl_health_state_clear(&a);
 	wgnl_health_state_clear(&b);
 }
@@ -1063,7 +1063,7 @@ static void unit__state_corrupt__every_truncation_and_flip_rejected_cleanly(void
 	assert_int_equal(wgnl_health_state_parse("wghealth-state 2\nend 1\n", 23, &b), -EBADMSG);
 	assert_int_equal(wgnl_health_state_parse("wghealth-state 1\nend 1\n", 23, &b), 0);
 	assert_int_equal(wgnl_health_state_parse("wghealth-state 1\nend 1\nx\n", 25, &b), -EBADMSG);
-	free(text);
+	wgnl_free(text);
 	wgnl_health_state_clear(&a);
 	wgnl_health_state_clear(&b);
 }
