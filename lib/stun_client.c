@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "opts.h"
 #include "uring.h"
 #include "wgkit/wgnl_stun.h"
 
@@ -49,6 +50,8 @@ struct tx {
 	size_t len;
 	unsigned inflight; /* sends submitted, completion not yet seen */
 	bool done;
+	uint8_t tid[WGNL_STUN_TID_LEN];
+	uint64_t next_ns, rto_ns; /* next (re)send; the current RTO */
 };
 
 int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
@@ -62,8 +65,11 @@ int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
 	if (!c)
 		return -ENOMEM;
 	c->fd = -1;
-	if (opts)
-		c->o = *opts;
+	if (opts && wgi_opts_copy(&c->o, sizeof(c->o), opts,
+				  WGI_SIZE_0_1(struct wgnl_stun_client_opts, fingerprint)) < 0) {
+		free(c);
+		return -EINVAL;
+	}
 	if (!c->o.rto_ms)
 		c->o.rto_ms = 500;
 	if (!c->o.max_tries)
@@ -151,7 +157,7 @@ static void on_message(struct wgnl_stun_query *q, struct tx *tx, size_t n, const
 	if (r < 0 || m.method != 1)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (tx[i].done || memcmp(q[i].tid, m.tid, WGNL_STUN_TID_LEN))
+		if (tx[i].done || memcmp(tx[i].tid, m.tid, WGNL_STUN_TID_LEN))
 			continue;
 		if (m.klass == WGNL_STUN_CLASS_REQUEST) {
 			q[i].flags = WGNL_STUN_HAS_SELF;
@@ -175,7 +181,7 @@ static void on_message(struct wgnl_stun_query *q, struct tx *tx, size_t n, const
 		wgi_ep_unmap(&q[i].from);
 		/* RTT from the last transmission: with retransmissions the
 		 * answer may belong to an earlier one (RFC 8489 6.2.1 caveat). */
-		q[i].rtt_ns = now - (q[i].next_ns - q[i].rto_ns);
+		q[i].rtt_ns = now - (tx[i].next_ns - tx[i].rto_ns);
 		tx[i].done = true;
 		(*pending)--;
 		return;
@@ -266,15 +272,15 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		q[i].error_code = 0;
 		memset(&q[i].mapped, 0, sizeof(q[i].mapped));
 		memset(&q[i].from, 0, sizeof(q[i].from));
-		if ((r = wgnl_stun_tid_random(q[i].tid)) < 0)
+		if ((r = wgnl_stun_tid_random(tx[i].tid)) < 0)
 			goto out;
-		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), q[i].tid, q[i].change, 0, 0,
+		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), tx[i].tid, q[i].change, 0, 0,
 					    c->o.fingerprint);
 		if (r < 0)
 			goto out;
 		tx[i].len = (size_t)r;
-		q[i].rto_ns = rto0;
-		q[i].next_ns = start + rto0;
+		tx[i].rto_ns = rto0;
+		tx[i].next_ns = start + rto0;
 		if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
 			goto out;
 	}
@@ -294,8 +300,8 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		}
 		uint64_t now = wgi_now_ns(), next = hard;
 		for (size_t i = 0; i < n; i++)
-			if (!tx[i].done && q[i].next_ns < next)
-				next = q[i].next_ns;
+			if (!tx[i].done && tx[i].next_ns < next)
+				next = tx[i].next_ns;
 		struct __kernel_timespec ts = {0, 0};
 		if (next > now) {
 			ts.tv_sec = (long long)((next - now) / 1000000000);
@@ -350,18 +356,18 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		if (now >= hard)
 			break;
 		for (size_t i = 0; i < n; i++) {
-			if (tx[i].done || q[i].next_ns > now)
+			if (tx[i].done || tx[i].next_ns > now)
 				continue;
 			if (q[i].tries >= c->o.max_tries) {
 				tx[i].done = true; /* status stays -ETIMEDOUT */
 				pending--;
 				continue;
 			}
-			q[i].rto_ns *= 2;
+			tx[i].rto_ns *= 2;
 			/* After the last send wait Rm times the initial RTO. */
-			uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm : q[i].rto_ns;
-			q[i].next_ns = now + wait;
-			q[i].rto_ns = wait;
+			uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm : tx[i].rto_ns;
+			tx[i].next_ns = now + wait;
+			tx[i].rto_ns = wait;
 			if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
 				goto out;
 		}

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "stun_rate.h"
+#include "opts.h"
 #include "uring.h"
 #include "wgkit/wgnl_stun.h"
 
@@ -118,12 +119,18 @@ fail:;
 	return e;
 }
 
-int wgnl_stun_server_new(const struct wgnl_stun_server_config *cfg, struct wgnl_stun_server **ret)
+int wgnl_stun_server_new(const struct wgnl_stun_server_config *user_cfg,
+			 struct wgnl_stun_server **ret)
 {
+	struct wgnl_stun_server_config c;
+	const struct wgnl_stun_server_config *cfg = &c;
 	struct wgnl_stun_server *s;
 	int r;
 
 	*ret = NULL;
+	if (wgi_opts_copy(&c, sizeof(c), user_cfg,
+			  WGI_SIZE_0_1(struct wgnl_stun_server_config, n_buffers)) < 0)
+		return -EINVAL;
 	int fam = cfg->addr.addr.sa_family;
 	if (fam != AF_INET && fam != AF_INET6)
 		return -EINVAL;

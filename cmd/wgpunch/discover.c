@@ -122,6 +122,7 @@ int cmd_discover(int argc, char **argv)
 	char b1[64], b2[64], b3[64];
 
 	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
 	o.timeout_ms = 10000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {

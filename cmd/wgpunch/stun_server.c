@@ -142,6 +142,7 @@ int cmd_stun_server(int argc, char **argv)
 	char b1[64], b2[64];
 
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.size = sizeof(cfg);
 	wgpunch_parse_ep(&cfg.addr, "0.0.0.0", WGNL_STUN_PORT);
 	cfg.software = "wgkit " WGKIT_VERSION;
 	optind = 1;

@@ -12,7 +12,9 @@
  *    several servers with bounded RFC retransmission, and RFC 5780 mapping,
  *    filtering and hairpinning tests.
  * Conventions as in wgnl.h: 0 or a count on success, -errno on failure,
- * nothing prints, destructors accept NULL.
+ * nothing prints, destructors accept NULL, option structs are sized
+ * (struct wgnl_stun_server_config, struct wgnl_stun_client_opts: set
+ * .size = sizeof(the struct)).
  */
 #ifndef WGKIT_WGNL_STUN_H
 #define WGKIT_WGNL_STUN_H
@@ -194,6 +196,8 @@ struct wgnl_stun_server;
 #define WGNL_STUN_RATE_UNLIMITED UINT32_MAX
 
 struct wgnl_stun_server_config {
+	/* sizeof(struct wgnl_stun_server_config): a sized struct (wgnl.h). */
+	size_t size;
 	/* Where to listen. addr.family AF_INET or AF_INET6; the address may be
 	 * the wildcard (replies then leave from the address each request
 	 * arrived on, via IP_PKTINFO / IPV6_PKTINFO). */
@@ -235,7 +239,7 @@ struct wgnl_stun_server_stats {
 /* Create a server: open and bind its sockets (one per address and port),
  * set up the ring and the receive buffers. Binding a port below 1024 needs
  * CAP_NET_BIND_SERVICE; nothing else needs privilege. Returns 0, -EINVAL
- * (inconsistent config), -EADDRINUSE, -EACCES, -ENOSYS / -EPERM (io_uring
+ * (inconsistent config, or cfg->size too small), -EADDRINUSE, -EACCES, -ENOSYS / -EPERM (io_uring
  * unavailable), -ENOMEM. */
 int wgnl_stun_server_new(const struct wgnl_stun_server_config *cfg, struct wgnl_stun_server **ret);
 /* Serve until wgnl_stun_server_stop() or, when @timeout_ms >= 0, until that
@@ -256,6 +260,8 @@ void wgnl_stun_server_free(struct wgnl_stun_server *srv);
 struct wgnl_stun_client;
 
 struct wgnl_stun_client_opts {
+	/* sizeof(struct wgnl_stun_client_opts): a sized struct (wgnl.h). */
+	size_t size;
 	/* Local address to bind (family 0: wildcard of the servers' family,
 	 * port 0: ephemeral). */
 	union wgnl_endpoint local;
@@ -284,13 +290,11 @@ struct wgnl_stun_query {
 	uint16_t error_code;          /* out, when status == -EPROTO */
 	uint32_t tries;               /* out: requests sent */
 	uint64_t rtt_ns;              /* out: from the last request sent to the response */
-	uint8_t tid[WGNL_STUN_TID_LEN]; /* private */
-	uint64_t next_ns, rto_ns;       /* private */
 };
 
 /* Open a client with one UDP socket (all queries leave from the same local
  * port, as NAT discovery needs). @opts may be NULL for defaults. Returns 0,
- * -EINVAL, -ENOSYS / -EPERM (io_uring unavailable) or -errno of bind. */
+ * -EINVAL (bad family, or opts->size too small), -ENOSYS / -EPERM (io_uring unavailable) or -errno of bind. */
 int wgnl_stun_client_new(const struct wgnl_stun_client_opts *opts, int family,
 			 struct wgnl_stun_client **ret);
 /* The local address the client's socket is bound to. */

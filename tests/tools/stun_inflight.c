@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	int big = 16 << 20;
 	setsockopt(ps, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 
-	struct wgnl_stun_client_opts o = {.rto_ms = 50, .max_tries = 1, .timeout_ms = 1000};
+	struct wgnl_stun_client_opts o = {.size = sizeof(o), .rto_ms = 50, .max_tries = 1, .timeout_ms = 1000};
 	struct wgnl_stun_client *c;
 	int r = wgnl_stun_client_new(&o, AF_INET, &c);
 	if (r < 0) {

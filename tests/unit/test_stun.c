@@ -337,6 +337,29 @@ static void build__buffer_too_small__enospc(void **state)
 	assert_int_equal(wgnl_stun_build_request(b, 24, tid, 0, 0, 0, true), -ENOSPC);
 }
 
+/* Sized option structs: a size below the 0.1 struct is refused before
+ * anything is opened, and *ret stays NULL. */
+static void opts__size_too_small__einval(void **state)
+{
+	struct wgnl_stun_server_config cfg;
+	struct wgnl_stun_client_opts o;
+	struct wgnl_stun_server *srv = (void *)1;
+	struct wgnl_stun_client *c = (void *)1;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.addr.addr4.sin_family = AF_INET;
+	cfg.addr.addr4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(wgnl_stun_server_new(&cfg, &srv), -EINVAL); /* size 0 */
+	assert_null(srv);
+	cfg.size = offsetof(struct wgnl_stun_server_config, n_buffers);
+	assert_int_equal(wgnl_stun_server_new(&cfg, &srv), -EINVAL);
+	memset(&o, 0, sizeof(o));
+	o.size = offsetof(struct wgnl_stun_client_opts, fingerprint);
+	assert_int_equal(wgnl_stun_client_new(&o, AF_INET, &c), -EINVAL);
+	assert_null(c);
+}
+
 static void tid_random__two_calls__differ(void **state)
 {
 	uint8_t a[12], b[12];
@@ -365,6 +388,7 @@ int main(void)
 		cmocka_unit_test(build__request_with_change_and_port__decodes),
 		cmocka_unit_test(build__buffer_too_small__enospc),
 		cmocka_unit_test(tid_random__two_calls__differ),
+		cmocka_unit_test(opts__size_too_small__einval),
 	};
 	return cmocka_run_group_tests_name("stun", tests, NULL, NULL);
 }
