@@ -4,6 +4,7 @@
  * a wg-quick config also its addresses, MTU and routes. The desired state
  * applied last is recorded (without keys) so that the next run can tell a
  * changed Endpoint line from a roamed peer. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -339,6 +340,38 @@ static int state_tmp(const char *dir, const char *ifname, const char *suffix,
 	if (r)
 		unlink(tmp);
 	return r;
+}
+
+/* Remove what a wgctl killed between state_tmp() and state_commit() left:
+ * <IF><suffix>.XXXXXX (the incremental path stages the next record before
+ * it applies). Only under the interface's lock, where no other wgctl writes
+ * them; a name that fits no other interface's file. Best effort. */
+static void state_sweep(const char *dir, const char *ifname)
+{
+	static const char *const sfx[] = { ".conf", ".sec", ".fast", ".path" };
+	size_t n = strlen(ifname);
+	struct dirent *de;
+	DIR *d = opendir(state_dir(dir));
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *rest = de->d_name + n;
+
+		if (strncmp(de->d_name, ifname, n))
+			continue;
+		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+			size_t k = strlen(sfx[i]);
+
+			if (strncmp(rest, sfx[i], k) || rest[k] != '.' || strlen(rest + k + 1) != 6 ||
+			    strspn(rest + k + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						 "0123456789") != 6)
+				continue;
+			unlinkat(dirfd(d), de->d_name, 0);
+			break;
+		}
+	}
+	closedir(d);
 }
 
 /* Put @tmp (from state_tmp()) in the place of <IF><suffix>. */
@@ -2189,6 +2222,8 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	 * both plan against the same dump and both record. */
 	if (!o->plan_only && (rc = wgctl_lock("sync", o->ifname)))
 		return rc;
+	if (!o->no_state && !o->plan_only)
+		state_sweep(o->state_dir, o->ifname);
 	/* --plan and --json print the plan: they always take the full path. */
 	if (!o->no_state && !o->plan_only && !wgctl_opt.json && !o->up_file) {
 		if (sync_quick(o, &file_text, &file_len, &read_err, &ctx, &canon_text, &have_fh,

@@ -220,4 +220,5 @@ fi
 . "$HERE/dup.sh"
 . "$HERE/limits.sh"
 . "$HERE/show.sh"
+. "$HERE/abuse.sh"
 finish
