@@ -120,7 +120,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
+check: deps ## everything: unit, ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
@@ -183,7 +183,7 @@ distclean: clean
 help: ## this list
 	@echo "wgkit $(VERSION): targets"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | awk -F'\t' '{printf "  %-13s %s\n", $$1, $$2}'
-	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= SYSTEMDUNITDIR=$(SYSTEMDUNITDIR) BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1"
+	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= SYSTEMDUNITDIR=$(SYSTEMDUNITDIR) BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1 FUZZ_TIME=$(FUZZ_TIME) FUZZ_CHECK_TIME=$(FUZZ_CHECK_TIME)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
