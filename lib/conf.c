@@ -2,19 +2,12 @@
 /* The `wg` / `wg-quick` configuration format: parse (text or file) and write. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "internal.h"
-
-/* A config file larger than this is refused (-EFBIG): 10,000 peers with a
- * few allowed IPs each take about 2 MiB. */
-#define CONF_MAX_FILE (256U << 20)
 
 enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
 
@@ -756,101 +749,6 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
 	wgnl_wipe(buf, len + 1);
 	free(buf);
 	return r;
-}
-
-/* Grow a buffer that may hold secrets: a realloc() could leave the old
- * copy behind. */
-static int grow_secret(char **buf, size_t *cap, size_t used, size_t max)
-{
-	size_t ncap = *cap * 2;
-	char *n;
-
-	if (ncap > max + 1)
-		ncap = max + 1;
-	if (ncap <= *cap)
-		return -EFBIG;
-	n = malloc(ncap);
-	if (!n)
-		return -ENOMEM;
-	memcpy(n, *buf, used);
-	wgnl_wipe(*buf, *cap);
-	free(*buf);
-	*buf = n;
-	*cap = ncap;
-	return 0;
-}
-
-int wgnl_file_read(const char *path, size_t max, char **ret, size_t *len)
-{
-	struct stat st;
-	size_t cap = 4096, used = 0;
-	char *buf;
-	int fd, r = 0;
-
-	*ret = NULL;
-	*len = 0;
-	if (!max || max > CONF_MAX_FILE)
-		max = CONF_MAX_FILE;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	/* The size is only a hint (a pipe says 0, /proc files lie): the loop
-	 * reads to EOF whatever it said. One byte more, so EOF shows without
-	 * growing. */
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		if ((uint64_t)st.st_size > max) {
-			close(fd);
-			return -EFBIG;
-		}
-		cap = (size_t)st.st_size + 2;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (used + 1 >= cap) {
-			r = grow_secret(&buf, &cap, used, max);
-			if (r < 0)
-				break;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used > max) {
-			r = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		wgnl_wipe(buf, cap);
-		free(buf);
-		return r;
-	}
-	buf[used] = '\0';
-	*ret = buf;
-	*len = used;
-	return 0;
 }
 
 static int file_fail(struct wgnl_conf_error *err, int r, const char *what)

@@ -4,11 +4,9 @@
  * interface. Every section is validated, not only the one asked for, so a
  * typo under another interface is found by the first run. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "wgkit/wgnl_health.h"
 
@@ -354,48 +352,10 @@ int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
 	return walk(text, len, filename, ifname, s, NULL, NULL, err);
 }
 
+/* A settings file of 16 MiB or more is refused (-EFBIG). */
 static int read_all(const char *path, char **ret, size_t *len)
 {
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	*ret = NULL;
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= 16U << 20) {
-				r = -EFBIG;
-				break;
-			}
-			cap = cap ? cap * 2 : 4096;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		ssize_t k = read(fd, buf + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r) {
-		free(buf);
-		return r;
-	}
-	*ret = buf;
-	*len = n;
-	return 0;
+	return wgnl_file_read(path, (16U << 20) - 1, ret, len);
 }
 
 int wgnl_health_conf_parse_file(const char *path, const char *ifname,

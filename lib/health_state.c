@@ -254,86 +254,34 @@ int wgnl_health_state_format(const struct wgnl_health_state *st, char **ret)
 
 int wgnl_health_state_load(const char *path, struct wgnl_health_state *st)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, r;
+	char *buf;
+	size_t len;
+	int r;
 
 	wgnl_health_state_clear(st);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (len == cap) {
-			/* A state file is small; a huge one is corrupt. */
-			if (cap >= 64U << 20) {
-				r = -EBADMSG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 4096;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	r = wgnl_health_state_parse(buf ? buf : "", len, st);
-out:
+	/* A state file is small; a huge one (64 MiB or more) is corrupt. */
+	r = wgnl_file_read(path, (64U << 20) - 1, &buf, &len);
+	if (r < 0)
+		return r == -EFBIG ? -EBADMSG : r;
+	r = wgnl_health_state_parse(buf, len, st);
 	free(buf);
-	close(fd);
 	return r;
 }
 
 int wgnl_health_state_save(const char *path, const struct wgnl_health_state *st)
 {
-	char tmp[PATH_MAX];
+	struct iovec v;
 	char *text = NULL;
-	int fd, n, r = 0;
+	int n, r;
 
-	/* The directory may be writable by others: a fixed or guessable
-	 * temporary name could be a planted symlink. mkostemp creates a fresh
-	 * file (O_EXCL, 0600) and never follows one. */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	n = wgnl_health_state_format(st, &text);
 	if (n < 0)
 		return n;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(text);
-		return r;
-	}
-	size_t off = 0;
-	while (off < (size_t)n) {
-		ssize_t w = write(fd, text + off, (size_t)n - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
+	/* The directory may be writable by others: the writer's temporary
+	 * file is fresh (O_EXCL, 0600), and a symlink at @path is replaced,
+	 * never followed. */
+	v = (struct iovec){ text, (size_t)n };
+	r = wgnl_file_write_atomic(path, &v, 1, WGNL_FILE_SYNC);
 	free(text);
 	return r;
 }

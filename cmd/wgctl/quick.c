@@ -269,46 +269,37 @@ void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2])
 
 int quick_write_file(const char *path, const struct wgnl_config *cfg)
 {
-	char tmp[PATH_MAX], buf[8192], *real;
+	struct wgnl_file_tmp *t;
+	char buf[8192];
 	FILE *f;
-	int fd, r = 0;
+	int fd, r;
 
-	/* Replace the file a symlink points at, not the link. */
-	real = realpath(path, NULL);
-	if (real)
-		path = real;
-	if (snprintf(tmp, sizeof(tmp), "%s.wgctl-XXXXXX", path) >= (int)sizeof(tmp)) {
-		free(real);
-		return -ENAMETOOLONG;
-	}
-	/* mkstemp creates the file 0600: it holds the private key. */
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = -errno;
-		free(real);
+	/* Replace the file a symlink points at, not the link; 0600: it holds
+	 * the private key. */
+	r = wgnl_file_tmp_open(path, WGNL_FILE_FOLLOW | WGNL_FILE_SYNC, &t);
+	if (r < 0)
 		return r;
-	}
-	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+	fd = dup(wgnl_file_tmp_fd(t));
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		r = -errno;
-		close(fd);
-		unlink(tmp);
-		free(real);
+		if (fd >= 0)
+			close(fd);
+		wgnl_file_tmp_abort(t);
 		return r;
 	}
 	/* Our buffer, wiped below: the config holds the private key. */
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	r = wgnl_conf_write(f, cfg, WGNL_CONF_QUICK);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-		r = r < 0 ? r : -errno;
+	if (fflush(f) != 0 && r >= 0)
+		r = -errno;
 	if (fclose(f) != 0 && r >= 0)
 		r = -errno;
 	wgnl_wipe(buf, sizeof(buf));
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(real);
-	return r < 0 ? r : 0;
+	if (r < 0) {
+		wgnl_file_tmp_abort(t);
+		return r;
+	}
+	return wgnl_file_tmp_commit(t);
 }
 
 void quick_src_valid_mark(const char *cmd)
@@ -339,45 +330,28 @@ static int path_file(char *buf, size_t len, const char *ifname)
 
 int quick_path_record(const char *ifname, const char *path)
 {
-	char file[PATH_MAX], tmp[PATH_MAX + 8], *real = realpath(path, NULL), *slash;
-	int fd, r = 0;
-	ssize_t w;
-	size_t n;
+	char file[PATH_MAX], *real = realpath(path, NULL), *slash;
+	struct iovec v[2];
+	int r;
 
 	if (!real)
 		return -errno;
 	r = path_file(file, sizeof(file), ifname);
-	if (r == 0 && snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >= (int)sizeof(tmp))
-		r = -ENAMETOOLONG;
 	if (r < 0) {
 		free(real);
 		return r;
 	}
-	slash = strrchr(tmp, '/');
+	slash = strrchr(file, '/');
 	*slash = '\0';
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(file, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
 		free(real);
 		return r;
 	}
 	*slash = '/';
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = -errno;
-		free(real);
-		return r;
-	}
-	n = strlen(real);
-	real[n] = '\n';
-	w = write(fd, real, n + 1);
-	if (w != (ssize_t)(n + 1))
-		r = w < 0 ? -errno : -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, file) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
+	v[0] = (struct iovec){ real, strlen(real) };
+	v[1] = (struct iovec){ "\n", 1 };
+	r = wgnl_file_write_atomic(file, v, 2, 0);
 	free(real);
 	return r;
 }

@@ -280,17 +280,18 @@ static int state_dir_safe(const char *dir, char *why, size_t wlen)
 	return 0;
 }
 
-#define STATE_TMP_LEN (PATH_MAX + 16)
-
 /* Write the @n buffers @v to a new file beside <IF><suffix> (0600, synced
- * to disk when @durable); its name into @tmp (STATE_TMP_LEN bytes). */
+ * to disk when @durable) and close it; *tmp is what state_commit() puts in
+ * place. */
 static int state_tmp(const char *dir, const char *ifname, const char *suffix,
-		     const struct iovec *v, int n, bool durable, char *tmp)
+		     const struct iovec *v, int n, bool durable, struct wgnl_file_tmp **tmp)
 {
 	char path[PATH_MAX];
 	const char *d = state_dir(dir);
 	char why[128];
-	int fd, r = 0;
+	int r = 0;
+
+	*tmp = NULL;
 
 	r = state_dir_safe(dir, why, sizeof(why));
 	if (r < 0)
@@ -311,40 +312,21 @@ static int state_tmp(const char *dir, const char *ifname, const char *suffix,
 	r = state_file(path, sizeof(path), dir, ifname, suffix);
 	if (r < 0)
 		return r;
-	snprintf(tmp, STATE_TMP_LEN, "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) < 0)
-		r = -errno;
-	for (int i = 0; i < n && !r; i++) {
-		const char *b = v[i].iov_base;
-		size_t off = 0;
-
-		while (off < v[i].iov_len) {
-			ssize_t w = write(fd, b + off, v[i].iov_len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				r = w < 0 ? -errno : -EIO;
-				break;
-			}
-			off += (size_t)w;
-		}
+	r = wgnl_file_tmp_open(path, durable ? WGNL_FILE_SYNC : 0, tmp);
+	if (r == 0)
+		r = wgnl_file_tmp_write(*tmp, v, n);
+	if (r == 0)
+		r = wgnl_file_tmp_close(*tmp);
+	if (r < 0) {
+		wgnl_file_tmp_abort(*tmp);
+		*tmp = NULL;
 	}
-	if (!r && durable && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (r)
-		unlink(tmp);
 	return r;
 }
 
 /* Remove what a wgctl killed between state_tmp() and state_commit() left:
- * <IF><suffix>.XXXXXX (the incremental path stages the next record before
- * it applies). Only under the interface's lock, where no other wgctl writes
+ * <IF><suffix>.tmp.XXXXXX, or <IF><suffix>.XXXXXX from earlier versions (the
+ * incremental path stages the next record before it applies). Only under the interface's lock, where no other wgctl writes
  * them; a name that fits no other interface's file. Best effort. */
 static void state_sweep(const char *dir, const char *ifname)
 {
@@ -363,9 +345,15 @@ static void state_sweep(const char *dir, const char *ifname)
 		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 			size_t k = strlen(sfx[i]);
 
-			if (strncmp(rest, sfx[i], k) || rest[k] != '.' || strlen(rest + k + 1) != 6 ||
-			    strspn(rest + k + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						 "0123456789") != 6)
+			const char *x = rest + k + 1;
+
+			if (strncmp(rest, sfx[i], k) || rest[k] != '.')
+				continue;
+			if (!strncmp(x, "tmp.", 4))
+				x += 4;
+			if (strlen(x) != 6 ||
+			    strspn(x, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				      "0123456789") != 6)
 				continue;
 			unlinkat(dirfd(d), de->d_name, 0);
 			break;
@@ -374,27 +362,20 @@ static void state_sweep(const char *dir, const char *ifname)
 	closedir(d);
 }
 
-/* Put @tmp (from state_tmp()) in the place of <IF><suffix>. */
-static int state_commit(const char *dir, const char *ifname, const char *suffix, const char *tmp)
+/* Put @tmp (from state_tmp()) in the place of its file; @tmp is freed. */
+static int state_commit(struct wgnl_file_tmp *tmp)
 {
-	char path[PATH_MAX];
-	int r = state_file(path, sizeof(path), dir, ifname, suffix);
-
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return wgnl_file_tmp_commit(tmp);
 }
 
 static int write_state_file(const char *dir, const char *ifname, const char *suffix,
 			    const char *text, size_t len, bool durable)
 {
 	struct iovec v = { (void *)text, len };
-	char tmp[STATE_TMP_LEN];
-	int r = state_tmp(dir, ifname, suffix, &v, 1, durable, tmp);
+	struct wgnl_file_tmp *tmp;
+	int r = state_tmp(dir, ifname, suffix, &v, 1, durable, &tmp);
 
-	return r < 0 ? r : state_commit(dir, ifname, suffix, tmp);
+	return r < 0 ? r : state_commit(tmp);
 }
 
 static int write_record(const char *dir, const char *ifname, const char *text, size_t len)
@@ -684,10 +665,10 @@ static int sec_read(const char *dir, const char *ifname, const uint64_t h[2],
 }
 
 /* Write the version 2 record of canonical text @t and its .sec file to
- * temporary files (names into @rec_tmp and @sec_tmp, STATE_TMP_LEN bytes each):
- * record2_commit() puts them in place once the device holds @t. */
+ * temporary files (*rec_tmp and *sec_tmp, NULL on failure): record2_commit()
+ * puts them in place once the device holds @t. */
 static int record2_prepare(const char *dir, const char *ifname, const struct st_text *t,
-			   char *rec_tmp, char *sec_tmp)
+			   struct wgnl_file_tmp **rec_tmp, struct wgnl_file_tmp **sec_tmp)
 {
 	char head[RECORD2_HEAD_LEN + 8];
 	struct iovec v[2];
@@ -703,9 +684,11 @@ static int record2_prepare(const char *dir, const char *ifname, const struct st_
 	r = state_tmp(dir, ifname, ".conf", v, 2, true, rec_tmp);
 	if (r < 0)
 		return r;
+	*sec_tmp = NULL;
 	e = calloc(t->n_sec + 1, sizeof(*e));
 	if (!e) {
-		unlink(rec_tmp);
+		wgnl_file_tmp_abort(*rec_tmp);
+		*rec_tmp = NULL;
 		return -ENOMEM;
 	}
 	memset(&sh, 0, sizeof(sh));
@@ -723,31 +706,32 @@ static int record2_prepare(const char *dir, const char *ifname, const struct st_
 	v[1] = (struct iovec){ e, t->n_sec * sizeof(*e) };
 	r = state_tmp(dir, ifname, ".sec", v, 2, false, sec_tmp);
 	free(e);
-	if (r < 0)
-		unlink(rec_tmp);
+	if (r < 0) {
+		wgnl_file_tmp_abort(*rec_tmp);
+		*rec_tmp = NULL;
+	}
 	return r;
 }
 
 /* The record first: a .sec file that does not match it is ignored. */
-static int record2_commit(const char *dir, const char *ifname, const char *rec_tmp,
-			  const char *sec_tmp)
+static int record2_commit(struct wgnl_file_tmp *rec_tmp, struct wgnl_file_tmp *sec_tmp)
 {
-	int r = state_commit(dir, ifname, ".conf", rec_tmp);
+	int r = state_commit(rec_tmp);
 
 	if (r < 0) {
-		unlink(sec_tmp);
+		wgnl_file_tmp_abort(sec_tmp);
 		return r;
 	}
 	/* Without it the next sync takes the full path, nothing worse. */
-	return state_commit(dir, ifname, ".sec", sec_tmp);
+	return state_commit(sec_tmp);
 }
 
 static int record2_write(const char *dir, const char *ifname, const struct st_text *t)
 {
-	char rec_tmp[STATE_TMP_LEN], sec_tmp[STATE_TMP_LEN];
-	int r = record2_prepare(dir, ifname, t, rec_tmp, sec_tmp);
+	struct wgnl_file_tmp *rec_tmp, *sec_tmp;
+	int r = record2_prepare(dir, ifname, t, &rec_tmp, &sec_tmp);
 
-	return r < 0 ? r : record2_commit(dir, ifname, rec_tmp, sec_tmp);
+	return r < 0 ? r : record2_commit(rec_tmp, sec_tmp);
 }
 
 /* -------------------------------------------------------------- wg-quick */
@@ -1684,7 +1668,7 @@ struct text_job {
 	size_t pairs;        /* sections in both */
 	/* The record of the new file, written ahead (record2_prepare()). */
 	bool staged;
-	char rec_tmp[STATE_TMP_LEN], sec_tmp[STATE_TMP_LEN];
+	struct wgnl_file_tmp *rec_tmp, *sec_tmp;
 	double secs; /* how long the answer took (WGCTL_SYNC_TIMING) */
 	/* The answer (everything above but the staged record) is signalled
 	 * first: the record is written while the main thread applies. */
@@ -1872,8 +1856,8 @@ static void *text_work(void *arg)
 	text_answered(j);
 	/* Off the critical path: put in place only once applied. */
 	if (j->ready)
-		j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, j->rec_tmp,
-					    j->sec_tmp) == 0;
+		j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, &j->rec_tmp,
+					    &j->sec_tmp) == 0;
 	return NULL;
 }
 
@@ -2059,7 +2043,7 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, identity((struct wgnl_device *)info),
 		      info->listen_port, info->fwmark);
 	text_join(j);
-	r = j->staged ? record2_commit(o->state_dir, o->ifname, j->rec_tmp, j->sec_tmp)
+	r = j->staged ? record2_commit(j->rec_tmp, j->sec_tmp)
 		      : record2_write(o->state_dir, o->ifname, j->now);
 	j->staged = false;
 	if (r < 0) {
@@ -2166,8 +2150,8 @@ out:
 	}
 	text_join(&j);
 	if (j.staged) {
-		unlink(j.rec_tmp);
-		unlink(j.sec_tmp);
+		wgnl_file_tmp_abort(j.rec_tmp);
+		wgnl_file_tmp_abort(j.sec_tmp);
 	}
 	pthread_cond_destroy(&j.cv);
 	pthread_mutex_destroy(&j.mu);

@@ -997,28 +997,27 @@ static bool judged(const struct check *c)
 /* Prometheus node_exporter textfile, written atomically. */
 static void write_textfile(const struct opts *o, struct check *const *cs, size_t n)
 {
-	char tmp[PATH_MAX];
+	struct wgnl_file_tmp *t;
 	FILE *f;
-	int fd;
+	int fd, r;
 
 	if (!o->textfile)
 		return;
-	/* node_exporter textfile directories are often writable by others: a
-	 * fresh mkstemp file (O_EXCL) is never a planted symlink. */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", o->textfile) >= (int)sizeof(tmp)) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(ENAMETOOLONG));
+	/* node_exporter textfile directories are often writable by others: the
+	 * writer's fresh temporary file (O_EXCL) is never a planted symlink,
+	 * and one at the textfile is replaced, not followed. Readable by the
+	 * node_exporter user, like the file it replaces. */
+	r = wgnl_file_tmp_open(o->textfile, WGNL_FILE_PUBLIC | WGNL_FILE_SYNC, &t);
+	if (r < 0) {
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
 		return;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
-		return;
-	}
-	/* Readable by the node_exporter user, like the file it replaces. */
-	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
-		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
-		close(fd);
-		unlink(tmp);
+	fd = dup(wgnl_file_tmp_fd(t));
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		wgnl_file_tmp_abort(t);
 		return;
 	}
 	/* One series per verdict, 1 for the current one: an alert on
@@ -1109,15 +1108,17 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 					   "%.3f\n", cs[i]->ifname, b, a < 0 ? -1.0 : (double)a / 1000);
 			}
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0 || fclose(f) != 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(tmp), strerror(errno));
-		unlink(tmp);
+	r = fflush(f) != 0 ? -errno : 0;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	if (r < 0) {
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
+		wgnl_file_tmp_abort(t);
 		return;
 	}
-	if (rename(tmp, o->textfile) < 0) {
-		wgk_warn("cannot rename '%s': %s", wgk_q(tmp), strerror(errno));
-		unlink(tmp);
-	}
+	r = wgnl_file_tmp_commit(t);
+	if (r < 0)
+		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
 }
 
 /* ---------------------------------------------------------- one check */

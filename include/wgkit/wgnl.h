@@ -33,6 +33,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -277,6 +278,15 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
  * accepted; the tools warn about it. */
 int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
 			 struct wgnl_conf_error *err);
+/* Write @cfg in the config format to @f. With WGNL_CONF_QUICK the wg-quick
+ * keys are written too. Private keys are written (this is a config file);
+ * callers creating files create them 0600. Returns 0 or -EIO. */
+int wgnl_conf_write(FILE *f, const struct wgnl_config *cfg, unsigned flags);
+/* Free a config and everything in it (keys wiped). NULL-safe. */
+void wgnl_config_free(struct wgnl_config *cfg);
+
+/* ------------------------------------------------------------- files */
+
 /* Read all of @path, to end of file, into a new buffer *ret (NUL added,
  * not counted in *len; the caller frees it with wgnl_free(), wiping it first
  * when it may hold keys). Pipes, FIFOs, /dev/stdin and process substitution (/dev/fd/N) are
@@ -285,12 +295,41 @@ int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **
  * Returns 0, -EFBIG (longer than @max), -EISDIR, -ENOMEM, or -errno of
  * open/read. *ret is NULL on failure. */
 int wgnl_file_read(const char *path, size_t max, char **ret, size_t *len);
-/* Write @cfg in the config format to @f. With WGNL_CONF_QUICK the wg-quick
- * keys are written too. Private keys are written (this is a config file);
- * callers creating files create them 0600. Returns 0 or -EIO. */
-int wgnl_conf_write(FILE *f, const struct wgnl_config *cfg, unsigned flags);
-/* Free a config and everything in it (keys wiped). NULL-safe. */
-void wgnl_config_free(struct wgnl_config *cfg);
+
+enum wgnl_file_flags {
+	WGNL_FILE_SYNC = 1U << 0,   /* fsync the data before the rename */
+	WGNL_FILE_PUBLIC = 1U << 1, /* mode 0644 instead of 0600 */
+	WGNL_FILE_FOLLOW = 1U << 2, /* a symlink at @path: replace the file it
+				     * resolves to (realpath), keep the link */
+};
+
+/* Replace @path atomically with the @n buffers @v: a fresh temporary file
+ * PATH.tmp.XXXXXX beside it (mkostemp: O_EXCL, O_CLOEXEC; mode 0600, or
+ * 0644 with WGNL_FILE_PUBLIC), written fully (EINTR retried), fsync'd with
+ * WGNL_FILE_SYNC, renamed over @path. A symlink at @path is replaced, never
+ * followed, unless WGNL_FILE_FOLLOW; so is a planted link at a temporary
+ * name, which mkostemp never opens. The directory must exist. On every
+ * failure the temporary file is removed and @path is untouched. Returns 0,
+ * -ENOMEM, or -errno of mkostemp (-ENOENT: no directory, -EACCES), write
+ * (-ENOSPC, -EFBIG, -EDQUOT), fsync (-EIO) or rename (-EISDIR, -EXDEV). */
+int wgnl_file_write_atomic(const char *path, const struct iovec *v, int n, unsigned flags);
+
+/* The same in steps, for a caller that streams (fdopen a dup() of the fd)
+ * or that writes now and renames later. Open: the temporary file for @path
+ * with @flags as above; *ret is NULL on failure. Write: the @n buffers @v
+ * fully; the first failure is kept and returned by every later step.
+ * Close: fsync (WGNL_FILE_SYNC) and close now; commit does it when not
+ * done. Commit: rename over @path; frees @t, and removes the temporary
+ * file on failure. Abort: remove the temporary file and free; NULL-safe.
+ * Returns 0 or -errno as wgnl_file_write_atomic(). */
+struct wgnl_file_tmp;
+int wgnl_file_tmp_open(const char *path, unsigned flags, struct wgnl_file_tmp **ret);
+/* The temporary file's descriptor, -1 once closed; owned by @t. */
+int wgnl_file_tmp_fd(const struct wgnl_file_tmp *t);
+int wgnl_file_tmp_write(struct wgnl_file_tmp *t, const struct iovec *v, int n);
+int wgnl_file_tmp_close(struct wgnl_file_tmp *t);
+int wgnl_file_tmp_commit(struct wgnl_file_tmp *t);
+void wgnl_file_tmp_abort(struct wgnl_file_tmp *t);
 
 /* --------------------------------------------------------- the context */
 

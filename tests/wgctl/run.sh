@@ -578,7 +578,7 @@ assert d[\"fwmark\"] == 0 and \"rules_add\" not in d, d
 	check "down: sync record dropped" '[ ! -e "$T/state/$IF2.conf" ]'
 	check "down: policy rules removed" '! ip -n "$NS2" rule | grep -q "51820\|suppress_prefixlength"'
 	check "down: SaveConfig file is 0600" '[ "$(stat -L -c %a "$T/etc/$IF2.conf")" = 600 ]'
-	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" -name "*.wgctl-*")" ]'
+	check "down: SaveConfig wrote through the symlink" '[ -L "$T/etc/$IF2.conf" ] && [ -z "$(find "$T/real" "$T/etc" \( -name "*.wgctl-*" -o -name "*.tmp.*" \))" ]'
 	check "down: SaveConfig wrote the running peers" 'grep -q "^PublicKey = $P2$" "$T/etc/$IF2.conf" && grep -q "^Address = 10.44.0.1/24, fd44::1/64$" "$T/etc/$IF2.conf"' 'echo "$(cat "$T/etc/$IF2.conf")"'
 	check "down: SaveConfig kept the hooks" 'grep -q "^PostUp = echo post %i" "$T/etc/$IF2.conf"'
 	check "down: the path record dropped" '[ ! -e "$T/state/$IF2.path" ]'
