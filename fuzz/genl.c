@@ -16,7 +16,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "genl.h"
+#include "linux/genl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

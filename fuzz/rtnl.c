@@ -13,7 +13,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "rtnl.h"
+#include "linux/rtnl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Canonical config text and its [Peer] sections, for wgctl sync's
  * incremental path (see synctext.h and sync.c). The rules mirror
- * lib/conf.c's reading of a line: the part before '#', trimmed; "[...]" a
+ * lib/core/conf.c's reading of a line: the part before '#', trimmed; "[...]" a
  * section header; otherwise "Key = Value" with the key compared without
  * case. What the two could disagree on is refused here (-EINVAL), so the
  * full parser has the last word on anything unusual. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of lib/fileio.c: wgnl_file_read() (regular files, a FIFO read
+/* Unit tests of lib/core/fileio.c: wgnl_file_read() (regular files, a FIFO read
  * to EOF, the size bound) and the atomic writer (round trip, mode, no
  * temporary file left on failure, a symlink at the target replaced or
  * followed as asked). */

@@ -15,7 +15,7 @@
 #include <linux/genetlink.h>
 #include <linux/wireguard.h>
 
-#include "genl.h"
+#include "linux/genl.h"
 #include "genl_fixtures.h"
 #include "wgkit/wgnl.h"
 

@@ -15,7 +15,7 @@
 
 #include "wgkit/wgnl.h"
 
-#include "internal.h"
+#include "core/internal.h"
 
 static int n_sets;
 static struct wgnl_device *last_set;

@@ -19,8 +19,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
-#include "internal.h"
-#include "rtnl.h"
+#include "core/internal.h"
+#include "linux/rtnl.h"
 #include "rtnl_recorded.h"
 
 static uint8_t buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));

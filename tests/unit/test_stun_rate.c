@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "stun_rate.h"
+#include "uring/stun_rate.h"
 #include "wgkit/wgnl_stun.h"
 
 #define SEC 1000000000ULL

@@ -12,8 +12,8 @@
 
 #include "wgkit/wgnl.h"
 
-#include "genl.h"
-#include "internal.h"
+#include "linux/genl.h"
+#include "core/internal.h"
 
 static void key_of(wgnl_key k, uint32_t i)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The UAPI backend (lib/uapi.c) against recorded wireguard-go text and a fake
+/* The UAPI backend (lib/uapi/uapi.c) against recorded wireguard-go text and a fake
  * UAPI server: a thread behind a unix socket in a temporary directory that
  * records each request and answers from a script. */
 #include <errno.h>
@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-#include "internal.h"
-#include "uapi.h"
+#include "core/internal.h"
+#include "uapi/uapi.h"
 
 /* ------------------------------------------------------------ fixtures */
 

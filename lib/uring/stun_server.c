@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "stun_rate.h"
-#include "opts.h"
+#include "core/opts.h"
 #include "uring.h"
 #include "wgkit/wgnl_stun.h"
 

@@ -12,7 +12,7 @@
 #include <linux/wireguard.h>
 
 #include "genl.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* A dump interrupted by a concurrent change is read again from the start;
  * under constant churn at 10k peers it could be interrupted forever, so give

@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "opts.h"
+#include "core/opts.h"
 #include "uring.h"
 #include "wgkit/wgnl_stun.h"
 

@@ -5,7 +5,7 @@
 #ifndef WGNL_UAPI_H
 #define WGNL_UAPI_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* The longest line accepted in a reply. The longest legitimate one is an
  * IPv6 endpoint with a scope name (~70 bytes); anything far longer is not

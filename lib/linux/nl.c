@@ -12,7 +12,7 @@
 
 #include <linux/genetlink.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "genl.h"
-#include "internal.h"
+#include "linux/genl.h"
+#include "core/internal.h"
 
 static const wgnl_key zero_key;
 

@@ -16,7 +16,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "internal.h"
+#include "core/internal.h"
 #include "rtnl.h"
 
 /* An interrupted dump (links or routes changing under it) is restarted this
