@@ -48,7 +48,7 @@ endif
 # The library's folders by concern (docs/architecture.md). Sources are
 # listed per platform: LIB_SRC_COMMON builds everywhere (plain C + libsodium),
 # LIB_SRC_LINUX adds the netlink backend (libmnl), the UAPI socket and the
-# io_uring engine (liburing, libcurl). The Windows list joins in issue 13.
+# io_uring engine (liburing, libcurl); LIB_SRC_WINDOWS is the wireguard-nt port.
 LIB_SRC_COMMON  := $(sort $(wildcard lib/core/*.c lib/proto/*.c lib/sync/*.c lib/quick/*.c lib/health/*.c))
 LIB_SRC_LINUX   := $(sort $(wildcard lib/linux/*.c lib/uapi/*.c lib/uring/*.c))
 LIB_SRC_WINDOWS := $(sort $(wildcard lib/windows/*.c))
