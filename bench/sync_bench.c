@@ -5,7 +5,7 @@
  *       replaced by new keys, half with a moved allowed IP
  *   sync_bench time CMD [ARG...]           run CMD (stdout to /dev/null),
  *       print its wall time in seconds; exit with its status
- *   sync_bench dump IF                     the bare dump: wgnl_get_device()
+ *   sync_bench dump IF                     the bare dump: wgnl_device_get()
  *       and nothing else; prints "SECONDS PEERS GET_MSGS RECV_MSGS"
  * Keys are deterministic 32-byte strings (any 32 bytes configure a peer). */
 #include <arpa/inet.h>
@@ -113,19 +113,19 @@ static int bare_dump(const char *ifname)
 	size_t n;
 	int r;
 
-	r = wgnl_open(&ctx);
+	r = wgnl_ctx_open(&ctx);
 	if (r < 0)
 		return 1;
-	r = wgnl_get_device(ctx, ifname, &dev);
+	r = wgnl_device_get(ctx, ifname, &dev);
 	if (r < 0) {
 		fprintf(stderr, "sync_bench: dump %s: %s\n", ifname, strerror(-r));
-		wgnl_close(ctx);
+		wgnl_ctx_close(ctx);
 		return 1;
 	}
 	n = dev->n_peers;
 	wgnl_device_free(dev);
-	wgnl_get_stats(ctx, &st);
-	wgnl_close(ctx);
+	wgnl_stats_get(ctx, &st);
+	wgnl_ctx_close(ctx);
 	t1 = now();
 	printf("%.4f %zu %llu %llu\n", t1 - t0, n, (unsigned long long)st.get_msgs,
 	       (unsigned long long)st.recv_msgs);

@@ -23,7 +23,7 @@ static char *conf_write_text(const struct wgnl_config *cfg, unsigned flags, size
 
 	if (!f)
 		abort();
-	if (wgnl_conf_write(f, cfg, flags) != 0)
+	if (wgnl_config_write(f, cfg, flags) != 0)
 		abort();
 	fclose(f);
 	return text;
@@ -32,7 +32,7 @@ static char *conf_write_text(const struct wgnl_config *cfg, unsigned flags, size
 static int conf_roundtrip_one(const uint8_t *data, size_t size, unsigned flags)
 {
 	struct wgnl_config *cfg = NULL, *cfg2 = NULL;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 	char *text1, *text2;
 	size_t len1, len2;
 	int r;
@@ -43,7 +43,7 @@ static int conf_roundtrip_one(const uint8_t *data, size_t size, unsigned flags)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
-	r = wgnl_conf_parse(buf, size, "fuzz.conf", flags, &cfg, &err);
+	r = wgnl_config_parse(buf, size, "fuzz.conf", flags, &cfg, &err);
 	free(buf);
 	if (r != 0) {
 		if (r != -EINVAL && r != -ENOMEM)
@@ -61,7 +61,7 @@ static int conf_roundtrip_one(const uint8_t *data, size_t size, unsigned flags)
 	if (!cfg || !cfg->dev)
 		abort();
 	text1 = conf_write_text(cfg, flags, &len1);
-	r = wgnl_conf_parse(text1, len1, "written.conf", flags, &cfg2, &err);
+	r = wgnl_config_parse(text1, len1, "written.conf", flags, &cfg2, &err);
 	if (r != 0) {
 		fprintf(stderr, "written text does not parse: %u: [%s] %s\n---\n%s---\n", err.line,
 			err.key, err.message, text1);

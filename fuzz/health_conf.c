@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct wgnl_health_settings s;
-		struct wgnl_conf_error err;
+		struct wgnl_config_error err;
 		int r;
 
 		memset(&err, 0, sizeof(err));
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int fd = memfd_create("fuzz-health-conf", MFD_CLOEXEC);
 	char path[64], **sections = NULL;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 	int n;
 
 	if (fd < 0)

@@ -78,7 +78,7 @@ static void roundtrip(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 	shutdown(sv[1], SHUT_WR);
 	if (wgi_uapi_get_fd(ctx, sv[0], "fz0", &dev2) != 0) {
 		fprintf(stderr, "the set request does not parse as a reply: %s\n%.*s",
-			wgnl_last_error(ctx), (int)len, text);
+			wgnl_ctx_last_error(ctx), (int)len, text);
 		abort();
 	}
 	close(sv[0]);
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The socket buffer takes it all before the reader runs. */
 	if (size > 65536)
 		return 0;
-	if (!ctx && wgnl_open(&ctx) < 0)
+	if (!ctx && wgnl_ctx_open(&ctx) < 0)
 		abort();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();

@@ -28,6 +28,6 @@ int cmd_addconf(int argc, char **argv)
 	snprintf(what, sizeof(what), "add the configuration from '%s'", wgk_qs(argv[2]));
 	rc = wgctl_set_device(ctx, cfg->dev, what);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

@@ -130,7 +130,7 @@ int cmd_down(int argc, char **argv)
 		rc = wgctl_fail(ctx, r, "down: cannot look up '%s'", t.ifname);
 		goto out;
 	}
-	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK, &cfg);
+	rc = wgctl_load_conf(t.path, WGNL_CONFIG_QUICK, &cfg);
 	if (!rc)
 		rc = wgctl_get_device(ctx, t.ifname, &cur);
 	if (rc)
@@ -150,12 +150,12 @@ int cmd_down(int argc, char **argv)
 		rc = remove_rules(ctx, cur);
 		first = first ? first : rc;
 	}
-	uapi = wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI;
+	uapi = wgnl_backend_detect(ctx, t.ifname) == WGNL_BACKEND_UAPI;
 	r = wgnl_link_del(ctx, t.ifname);
 	/* A userspace implementation exits when its link goes and removes its
 	 * socket: wait (bounded) so that an `up` right after starts afresh. */
 	for (int i = 0; r >= 0 && uapi && i < 30 &&
-			wgnl_backend_for(ctx, t.ifname) == WGNL_BACKEND_UAPI; i++)
+			wgnl_backend_detect(ctx, t.ifname) == WGNL_BACKEND_UAPI; i++)
 		usleep(100000);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "down: cannot delete '%s'", t.ifname);
@@ -174,6 +174,6 @@ int cmd_down(int argc, char **argv)
 out:
 	wgnl_device_free(cur);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

@@ -193,7 +193,7 @@ static int peer_add(int argc, char **argv)
 	}
 	wgnl_device_free(cur);
 	wgnl_device_free(want);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }
 
@@ -235,7 +235,7 @@ static int peer_remove(int argc, char **argv)
 	}
 	wgnl_device_free(cur);
 	wgnl_device_free(want);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }
 
@@ -310,7 +310,7 @@ static int peer_read(bool one, int argc, char **argv)
 		}
 	}
 	wgnl_device_free(cur);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }
 

@@ -289,7 +289,7 @@ int quick_write_file(const char *path, const struct wgnl_config *cfg)
 	}
 	/* Our buffer, wiped below: the config holds the private key. */
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
-	r = wgnl_conf_write(f, cfg, WGNL_CONF_QUICK);
+	r = wgnl_config_write(f, cfg, WGNL_CONFIG_QUICK);
 	if (fflush(f) != 0 && r >= 0)
 		r = -errno;
 	if (fclose(f) != 0 && r >= 0)
@@ -440,7 +440,7 @@ int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *pro
 					break;
 			}
 		}
-		if (wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_UAPI &&
+		if (wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI &&
 		    wgnl_link_get(ctx, ifname, &link) == 0)
 			return 0;
 		if (exited && i > 20)

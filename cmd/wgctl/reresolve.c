@@ -56,7 +56,7 @@ int cmd_reresolve(int argc, char **argv)
 		conf = path;
 	}
 	/* Names are kept unresolved here: resolving is the command's work. */
-	rc = wgctl_load_conf(conf, WGNL_CONF_QUICK, &cfg);
+	rc = wgctl_load_conf(conf, WGNL_CONFIG_QUICK, &cfg);
 	if (rc)
 		return rc;
 	rc = wgctl_open(&ctx);
@@ -82,6 +82,6 @@ int cmd_reresolve(int argc, char **argv)
 out:
 	wgnl_device_free(cur);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

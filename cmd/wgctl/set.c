@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* wgctl set: wg set's grammar and semantics. Everything is parsed and
- * checked first; the device is changed by one wgnl_set_device() call. */
+ * checked first; the device is changed by one wgnl_device_set() call. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +129,6 @@ int cmd_set(int argc, char **argv)
 		rc = wgctl_set_device(ctx, dev, what);
 	}
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

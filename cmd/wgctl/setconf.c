@@ -12,7 +12,7 @@
 int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx **ctx,
 			struct wgnl_config **cfg)
 {
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	size_t len = 0;
 	char *text = NULL;
 	int rc, r;
@@ -30,7 +30,7 @@ int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx 
 	if (rc)
 		return rc;
 	memset(&e, 0, sizeof(e));
-	r = wgnl_conf_parse(text, len, argv[2], WGNL_CONF_RESOLVE, cfg, &e);
+	r = wgnl_config_parse(text, len, argv[2], WGNL_CONFIG_RESOLVE, cfg, &e);
 	if (r == 0)
 		wgctl_warn_secret_file(cmd, argv[2], *cfg);
 	if (r < 0) {
@@ -84,6 +84,6 @@ int cmd_setconf(int argc, char **argv)
 	snprintf(what, sizeof(what), "set the configuration from '%s'", wgk_qs(argv[2]));
 	rc = wgctl_set_device(ctx, cfg->dev, what);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

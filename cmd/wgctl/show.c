@@ -434,7 +434,7 @@ static int show_interfaces(struct wgnl_ctx *ctx)
 	char **names;
 	int r;
 
-	r = wgnl_list_devices(ctx, &names);
+	r = wgnl_device_list(ctx, &names);
 	if (r < 0)
 		return wgctl_fail(ctx, r, "cannot list interfaces");
 	if (wgctl_opt.json) {
@@ -512,7 +512,7 @@ int cmd_show(int argc, char **argv)
 		return rc;
 	if (!strcmp(target, "interfaces")) {
 		rc = show_interfaces(ctx);
-		wgnl_close(ctx);
+		wgnl_ctx_close(ctx);
 		return rc;
 	}
 	/* 10k peers are megabytes of output: write it in large blocks. */
@@ -527,13 +527,13 @@ int cmd_show(int argc, char **argv)
 				wgk_json_finish(&j);
 		}
 		wgnl_device_free(dev);
-		wgnl_close(ctx);
+		wgnl_ctx_close(ctx);
 		return finish_stdout(rc);
 	}
-	r = wgnl_list_devices(ctx, &names);
+	r = wgnl_device_list(ctx, &names);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "cannot list interfaces");
-		wgnl_close(ctx);
+		wgnl_ctx_close(ctx);
 		return rc;
 	}
 	/* Every device read before anything is printed: on an error (not
@@ -547,7 +547,7 @@ int cmd_show(int argc, char **argv)
 		rc = WGK_EXIT_SYSTEM;
 	}
 	for (size_t i = 0; !rc && i < n_names; i++) {
-		r = wgnl_get_device(ctx, names[i], &devs[i]);
+		r = wgnl_device_get(ctx, names[i], &devs[i]);
 		/* A device that went away since the listing is not an error. */
 		if (r == -ENODEV || r == -ENOENT)
 			continue;
@@ -567,6 +567,6 @@ int cmd_show(int argc, char **argv)
 		wgnl_device_free(devs[i]);
 	free(devs);
 	wgnl_strv_free(names);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return finish_stdout(rc);
 }

@@ -32,7 +32,7 @@ int cmd_showconf(int argc, char **argv)
 		wgctl_device_tidy(dev);
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.dev = dev;
-		r = wgnl_conf_write(stdout, &cfg, 0);
+		r = wgnl_config_write(stdout, &cfg, 0);
 		if (r >= 0 && fflush(stdout) != 0)
 			r = -errno;
 		if (r < 0) {
@@ -41,6 +41,6 @@ int cmd_showconf(int argc, char **argv)
 		}
 	}
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

@@ -192,7 +192,7 @@ static int record_text(struct wgnl_config *cfg, const char *digest, char **out, 
 			digest = own;
 		}
 		fprintf(f, RECORD_MAGIC "%s\n", digest);
-		r = wgnl_conf_write(f, &view, WGNL_CONF_QUICK);
+		r = wgnl_config_write(f, &view, WGNL_CONFIG_QUICK);
 	}
 	if (f && fclose(f) != 0 && r == 0)
 		r = -EIO;
@@ -1471,7 +1471,7 @@ static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
 static struct wgnl_config *load_record(const char *path)
 {
 	struct wgnl_config *last = NULL;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	char *text;
 	size_t len;
 	int r = read_record(path, &text, &len);
@@ -1484,7 +1484,7 @@ static struct wgnl_config *load_record(const char *path)
 	if (!text)
 		return NULL;
 	memset(&e, 0, sizeof(e));
-	if (wgnl_conf_parse(text, len, path, WGNL_CONF_QUICK, &last, &e) < 0) {
+	if (wgnl_config_parse(text, len, path, WGNL_CONFIG_QUICK, &last, &e) < 0) {
 		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
 		last = NULL;
 	}
@@ -1529,9 +1529,9 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 {
 	int caps;
 
-	if (getenv("WGCTL_SYNC_NO_DELTA") || wgnl_backend_for(ctx, ifname) != WGNL_BACKEND_KERNEL)
+	if (getenv("WGCTL_SYNC_NO_DELTA") || wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_KERNEL)
 		return false;
-	caps = wgnl_caps(ctx);
+	caps = wgnl_ctx_caps(ctx);
 	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
 }
 
@@ -1732,10 +1732,10 @@ static char *gather(const char *text, const struct st_section *sec, size_t n, co
 static struct wgnl_config *inc_parse(const char *text, size_t len, const char *ifname)
 {
 	struct wgnl_config *c = NULL;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 
 	memset(&e, 0, sizeof(e));
-	if (wgnl_conf_parse(text, len, "", 0, &c, &e) < 0)
+	if (wgnl_config_parse(text, len, "", 0, &c, &e) < 0)
 		return NULL;
 	if (has_names(c) || c->dev->flags) {
 		wgnl_config_free(c);
@@ -2104,7 +2104,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 	*rc = wgctl_open(ctx);
 	phase("open");
 	if (!*rc)
-		r = wgnl_get_device_stream(*ctx, o->ifname, acc_cb, &acc, &info);
+		r = wgnl_device_get_stream(*ctx, o->ifname, acc_cb, &acc, &info);
 	phase("dump");
 	text_wait(&j);
 	if (timing())
@@ -2145,7 +2145,7 @@ out:
 	if (o->stats && path) {
 		struct wgnl_stats st;
 
-		wgnl_get_stats(*ctx, &st);
+		wgnl_stats_get(*ctx, &st);
 		print_stats(&st, path);
 	}
 	text_join(&j);
@@ -2193,7 +2193,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	char *file_text = NULL, why[128];
 	size_t file_len = 0;
 	int rc = WGK_EXIT_OK, r, read_err = 0;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	bool conflicts = false;
 
 	phase(NULL);
@@ -2231,7 +2231,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
-	r = wgnl_conf_parse(file_text, file_len, o->path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg,
+	r = wgnl_config_parse(file_text, file_len, o->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg,
 			    &e);
 	if (r < 0) {
 		rc = wgctl_conf_error(r, &e, o->path);
@@ -2282,7 +2282,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	*changed = !wgnl_plan_is_empty(plan) || !quick_plan_empty(&q);
 	if (o->plan_only) {
-		wgnl_get_stats(ctx, &st);
+		wgnl_stats_get(ctx, &st);
 		if (o->plan_text)
 			print_plan_text(o, plan, &q);
 		else
@@ -2338,7 +2338,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 			fast_forget(o->state_dir, o->ifname);
 		phase("record");
 	}
-	wgnl_get_stats(ctx, &st);
+	wgnl_stats_get(ctx, &st);
 	if (wgctl_opt.json)
 		print_plan_json(o, plan, &q, *changed, true, delta, o->stats ? &st : NULL);
 	else if (*changed)
@@ -2356,7 +2356,7 @@ out:
 	wgnl_device_free(running);
 	wgnl_config_free(last);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }
 

@@ -69,6 +69,6 @@ int cmd_syncconf(int argc, char **argv)
 	wgnl_plan_free(plan);
 	wgnl_device_free(cur);
 	wgnl_config_free(cfg);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

@@ -58,7 +58,7 @@ static void rollback(struct up_state *s)
 			if (!s->prev)
 				break;
 			wgctl_conf_as_setconf(s->prev);
-			r = wgnl_set_device(s->ctx, s->prev);
+			r = wgnl_device_set(s->ctx, s->prev);
 			if (r < 0)
 				wgk_warn("up: undo: cannot restore the configuration of '%s': %s",
 					 s->ifname, strerror(-r));
@@ -252,7 +252,7 @@ static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
 	struct wgnl_device *dev = NULL;
 	bool fresh;
 
-	if (wgnl_backend_for(ctx, ifname) != WGNL_BACKEND_UAPI || wgnl_get_device(ctx, ifname, &dev) < 0)
+	if (wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_UAPI || wgnl_device_get(ctx, ifname, &dev) < 0)
 		return false;
 	fresh = !dev->n_peers && (!(dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) ||
 				  wgnl_key_is_zero(dev->private_key));
@@ -310,7 +310,7 @@ int cmd_up(int argc, char **argv)
 	if (rc)
 		return rc;
 	/* Everything from the file is checked before the first change. */
-	rc = wgctl_load_conf(t.path, WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg);
+	rc = wgctl_load_conf(t.path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg);
 	if (rc)
 		return rc;
 	warn_permissions(t.path);
@@ -375,7 +375,7 @@ int cmd_up(int argc, char **argv)
 					 "implementation '%s'", wgk_q(prog));
 			/* A socket without its link is a stale one left by an
 			 * implementation that died: it would answer no one. */
-			if (wgnl_backend_for(s.ctx, t.ifname) == WGNL_BACKEND_UAPI) {
+			if (wgnl_backend_detect(s.ctx, t.ifname) == WGNL_BACKEND_UAPI) {
 				snprintf(buf, sizeof(buf), "/var/run/wireguard/%s.sock", t.ifname);
 				unlink(buf);
 			}
@@ -483,6 +483,6 @@ out:
 	free(s.undo);
 	wgnl_device_free(s.prev);
 	wgnl_config_free(cfg);
-	wgnl_close(s.ctx);
+	wgnl_ctx_close(s.ctx);
 	return rc;
 }

@@ -63,7 +63,7 @@ bool wgctl_valid_ifname(const char *name)
 
 int wgctl_open(struct wgnl_ctx **ctx)
 {
-	int r = wgnl_open(ctx);
+	int r = wgnl_ctx_open(ctx);
 
 	if (r < 0) {
 		wgk_error("cannot open a netlink context: %s", strerror(-r));
@@ -75,7 +75,7 @@ int wgctl_open(struct wgnl_ctx **ctx)
 const char *wgctl_reason(const struct wgnl_ctx *ctx, int r)
 {
 	static char buf[512];
-	const char *why = ctx ? wgnl_last_error(ctx) : NULL;
+	const char *why = ctx ? wgnl_ctx_last_error(ctx) : NULL;
 
 	if (why && *why)
 		snprintf(buf, sizeof(buf), "%s: %s", strerror(-r), wgk_q(why));
@@ -106,7 +106,7 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 		wgk_error("invalid interface name '%s'", wgk_qs(ifname));
 		return WGK_EXIT_INPUT;
 	}
-	r = wgnl_get_device(ctx, ifname, ret);
+	r = wgnl_device_get(ctx, ifname, ret);
 	if (r >= 0)
 		return 0;
 	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
@@ -125,7 +125,7 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 
 int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const char *what)
 {
-	int r = wgnl_set_device(ctx, dev);
+	int r = wgnl_device_set(ctx, dev);
 
 	if (r >= 0)
 		return 0;
@@ -268,7 +268,7 @@ bad:
 	return WGK_EXIT_INPUT;
 }
 
-int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path)
+int wgctl_conf_error(int r, const struct wgnl_config_error *e, const char *path)
 {
 	const char *file = e->file[0] ? e->file : path;
 	const char *msg = e->message[0] ? e->message : strerror(-r);
@@ -310,11 +310,11 @@ int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len)
 
 int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret)
 {
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	int r;
 
 	memset(&e, 0, sizeof(e));
-	r = wgnl_conf_parse_file(path, flags, ret, &e);
+	r = wgnl_config_parse_file(path, flags, ret, &e);
 	if (r < 0)
 		return wgctl_conf_error(r, &e, path);
 	return 0;

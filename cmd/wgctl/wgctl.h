@@ -99,7 +99,7 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 			bool *empty);
 /* Print a config parse error as "FILE:LINE: KEY: message" and return the
  * exit code. */
-int wgctl_conf_error(int r, const struct wgnl_conf_error *e, const char *path);
+int wgctl_conf_error(int r, const struct wgnl_config_error *e, const char *path);
 /* Read config file @path whole, to EOF (wgnl_file_read(): pipes, FIFOs,
  * /dev/stdin work), into *text (caller wipes and frees); exit code, the
  * error naming @cmd and the file. */

@@ -288,7 +288,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
  * prints why and returns -1. */
 static int load_settings(const struct opts *o, const char *ifname, struct wgnl_health_settings *s)
 {
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	int r;
 
 	wgnl_health_settings_default(s);
@@ -400,7 +400,7 @@ static int observe(struct wgnl_ctx *ctx, struct check *c)
 		return r;
 	c->obs.present = true;
 	c->obs.up = link.up;
-	r = wgnl_get_device(ctx, c->ifname, &c->dev);
+	r = wgnl_device_get(ctx, c->ifname, &c->dev);
 	if (r == -ENODEV || r == -EPROTONOSUPPORT || r == -ENOENT) {
 		/* A link that is not (or no longer) a WireGuard device. */
 		c->obs.present = false;
@@ -530,13 +530,13 @@ static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 {
 	struct wgnl_reresolve_stats st;
 	struct wgnl_config *cfg = NULL;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	int r;
 
 	snprintf(detail, dlen, "no endpoint names (no wg_config)");
 	if (!c->s.wg_config[0] || !c->dev)
 		return 0;
-	r = wgnl_conf_parse_file(c->s.wg_config, WGNL_CONF_QUICK, &cfg, &e);
+	r = wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e);
 	if (r < 0) {
 		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
 		return r;
@@ -572,7 +572,7 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_d
 		n++;
 	}
 	if (n)
-		r = wgnl_set_device(ctx, chg);
+		r = wgnl_device_set(ctx, chg);
 	snprintf(detail, dlen, r < 0 ? "set: %s" : "%s", r < 0 ? strerror(-r) : "");
 	if (r >= 0)
 		snprintf(detail, dlen, "%d endpoint(s) set again", n);
@@ -584,11 +584,11 @@ static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_d
 static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
 {
 	struct wgnl_config *cfg = NULL;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 	const char *why = NULL;
 	bool may;
 
-	if (c->s.wg_config[0] && wgnl_conf_parse_file(c->s.wg_config, WGNL_CONF_QUICK, &cfg, &e) < 0) {
+	if (c->s.wg_config[0] && wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e) < 0) {
 		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
 		return 0;
 	}
@@ -609,7 +609,7 @@ static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 		port = (uint16_t)(c->s.port_min + randombytes_uniform(span));
 	chg->flags |= WGNL_DEV_HAS_LISTEN_PORT;
 	chg->listen_port = port;
-	r = wgnl_set_device(ctx, chg);
+	r = wgnl_device_set(ctx, chg);
 	if (r < 0)
 		snprintf(detail, dlen, "listen port %u -> %u: %s", c->listen_port, port, strerror(-r));
 	else
@@ -1204,7 +1204,7 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	c->now_ms = now_ms();
 	r = observe(ctx, c);
 	if (r < 0) {
-		const char *why = wgnl_last_error(ctx);
+		const char *why = wgnl_ctx_last_error(ctx);
 
 		c->unknown = true;
 		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s%s%.160s",
@@ -1273,7 +1273,7 @@ int cmd_check(int argc, char **argv)
 		wgk_error("check: invalid interface name '%s'", wgk_q(ifname));
 		return EXIT_UNKNOWN;
 	}
-	if (sodium_init() < 0 || wgnl_open(&ctx) < 0) {
+	if (sodium_init() < 0 || wgnl_ctx_open(&ctx) < 0) {
 		wgk_error("check: cannot initialise");
 		return EXIT_UNKNOWN;
 	}
@@ -1297,7 +1297,7 @@ int cmd_check(int argc, char **argv)
 	}
 	check_free(c);
 	wh_history_close(h);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }
 
@@ -1322,7 +1322,7 @@ int cmd_daemon(int argc, char **argv)
 		for (int i = 0; ifs && i < n_ifs; i++)
 			ifs[i] = strdup(argv[optind + i]);
 	} else {
-		struct wgnl_conf_error e;
+		struct wgnl_config_error e;
 		n_ifs = wgnl_health_conf_sections(o.conf, &ifs, &e);
 		if (n_ifs < 0) {
 			wgk_error("daemon: no interfaces given and cannot read '%s': %s", wgk_q(o.conf),
@@ -1353,7 +1353,7 @@ int cmd_daemon(int argc, char **argv)
 			return WGK_EXIT_INPUT;
 		}
 	}
-	if (sodium_init() < 0 || wgnl_open(&ctx) < 0) {
+	if (sodium_init() < 0 || wgnl_ctx_open(&ctx) < 0) {
 		wgk_error("daemon: cannot initialise");
 		wgnl_strv_free(ifs);
 		return WGK_EXIT_SYSTEM;
@@ -1409,7 +1409,7 @@ int cmd_daemon(int argc, char **argv)
 out:
 	free(cs);
 	wh_history_close(h);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	wgnl_strv_free(ifs);
 	return rc;
 }

@@ -98,7 +98,7 @@ struct wgnl_prefix {
 enum wgnl_prefix_flags {
 	/* As an allowed IP in a set: remove this one from the peer instead of
 	 * adding it (needs WGALLOWEDIP_A_FLAGS, Linux >= 6.14; see
-	 * wgnl_caps()). */
+	 * wgnl_ctx_caps()). */
 	WGNL_PREFIX_REMOVE = 1U << 0,
 };
 
@@ -135,7 +135,7 @@ char *wgnl_endpoint_format(const union wgnl_endpoint *ep, char *buf, size_t len)
 bool wgnl_endpoint_equal(const union wgnl_endpoint *a, const union wgnl_endpoint *b);
 
 /* Presence and action bits of a peer. HAS_* say which fields are meaningful;
- * the others are actions for wgnl_set_device(). They share no value with
+ * the others are actions for wgnl_device_set(). They share no value with
  * <linux/wireguard.h> flags on purpose: backends translate. */
 enum wgnl_peer_flags {
 	WGNL_PEER_HAS_PUBLIC_KEY = 1U << 0,
@@ -149,7 +149,7 @@ enum wgnl_peer_flags {
 	WGNL_PEER_REMOVE = 1U << 8,              /* remove this peer */
 	WGNL_PEER_REPLACE_ALLOWEDIPS = 1U << 9,  /* allowed IPs replace the current list */
 	WGNL_PEER_UPDATE_ONLY = 1U << 10,        /* do not create the peer if absent */
-	WGNL_PEER_SKIP = 1U << 11,               /* wgnl_set_device() ignores this peer */
+	WGNL_PEER_SKIP = 1U << 11,               /* wgnl_device_set() ignores this peer */
 };
 
 struct wgnl_peer {
@@ -251,37 +251,37 @@ struct wgnl_config {
 };
 
 /* Where and why a config was refused. */
-struct wgnl_conf_error {
+struct wgnl_config_error {
 	char file[256];   /* as given to the parser */
 	unsigned line;    /* 1-based; 0 when not about one line */
 	char key[32];     /* the key or section at fault, "" if none */
 	char message[160];
 };
 
-enum wgnl_conf_flags {
+enum wgnl_config_flags {
 	/* Accept the wg-quick keys (Address, DNS, MTU, Table, hooks, SaveConfig).
 	 * Without it they are errors, as `wg setconf` treats them. */
-	WGNL_CONF_QUICK = 1U << 0,
+	WGNL_CONFIG_QUICK = 1U << 0,
 	/* Resolve endpoint host names (else only numeric endpoints parse and
 	 * named ones are kept in endpoint_name, unresolved). */
-	WGNL_CONF_RESOLVE = 1U << 1,
+	WGNL_CONFIG_RESOLVE = 1U << 1,
 };
 
 /* Parse the `wg` / `wg-quick` format from @text (@len bytes), naming it
  * @filename in errors. On success *ret holds a new config. On failure returns
  * -EINVAL (syntax or value; @err filled), -ENOMEM, or -EHOSTUNREACH (an
  * endpoint that does not resolve; @err filled). @err may be NULL. */
-int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned flags,
-		    struct wgnl_config **ret, struct wgnl_conf_error *err);
+int wgnl_config_parse(const char *text, size_t len, const char *filename, unsigned flags,
+		    struct wgnl_config **ret, struct wgnl_config_error *err);
 /* Read and parse @path. -errno of open/read as well (err filled). A
  * file that is readable by group or others and holds a private key is
  * accepted; the tools warn about it. */
-int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
-			 struct wgnl_conf_error *err);
-/* Write @cfg in the config format to @f. With WGNL_CONF_QUICK the wg-quick
+int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
+			 struct wgnl_config_error *err);
+/* Write @cfg in the config format to @f. With WGNL_CONFIG_QUICK the wg-quick
  * keys are written too. Private keys are written (this is a config file);
  * callers creating files create them 0600. Returns 0 or -EIO. */
-int wgnl_conf_write(FILE *f, const struct wgnl_config *cfg, unsigned flags);
+int wgnl_config_write(FILE *f, const struct wgnl_config *cfg, unsigned flags);
 /* Free a config and everything in it (keys wiped). NULL-safe. */
 void wgnl_config_free(struct wgnl_config *cfg);
 
@@ -345,20 +345,20 @@ enum wgnl_backend_kind {
 };
 
 /* Open a context. Returns 0 or -ENOMEM. Sockets open on first use. */
-int wgnl_open(struct wgnl_ctx **ret);
+int wgnl_ctx_open(struct wgnl_ctx **ret);
 /* Close sockets and free. NULL-safe. */
-void wgnl_close(struct wgnl_ctx *ctx);
+void wgnl_ctx_close(struct wgnl_ctx *ctx);
 /* Force a backend instead of choosing per device. */
-void wgnl_set_backend(struct wgnl_ctx *ctx, enum wgnl_backend_kind kind);
+void wgnl_ctx_set_backend(struct wgnl_ctx *ctx, enum wgnl_backend_kind kind);
 /* Directory of UAPI sockets (default /var/run/wireguard); @dir is copied.
  * Returns 0, -ENAMETOOLONG. */
-int wgnl_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir);
+int wgnl_ctx_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir);
 /* The backend that would serve @ifname now. */
-enum wgnl_backend_kind wgnl_backend_for(struct wgnl_ctx *ctx, const char *ifname);
+enum wgnl_backend_kind wgnl_backend_detect(struct wgnl_ctx *ctx, const char *ifname);
 /* The explanation that came with the last failure (the kernel's extended
  * ack message, or a UAPI error line), or NULL. Valid until the next call on
  * @ctx. */
-const char *wgnl_last_error(const struct wgnl_ctx *ctx);
+const char *wgnl_ctx_last_error(const struct wgnl_ctx *ctx);
 
 /* Counters of what the context sent and received, for tests and benchmarks. */
 struct wgnl_stats {
@@ -368,8 +368,8 @@ struct wgnl_stats {
 	uint64_t rtnl_msgs; /* rtnetlink requests */
 	uint64_t dump_retries; /* dumps restarted because NLM_F_DUMP_INTR */
 };
-void wgnl_get_stats(const struct wgnl_ctx *ctx, struct wgnl_stats *out);
-void wgnl_reset_stats(struct wgnl_ctx *ctx);
+void wgnl_stats_get(const struct wgnl_ctx *ctx, struct wgnl_stats *out);
+void wgnl_stats_reset(struct wgnl_ctx *ctx);
 
 /* What the running kernel supports, probed once per context. */
 enum wgnl_caps_flags {
@@ -377,7 +377,7 @@ enum wgnl_caps_flags {
 	WGNL_CAP_ALLOWEDIP_REMOVE = 1U << 1,  /* WGALLOWEDIP_A_FLAGS is understood */
 };
 /* Probe and return enum wgnl_caps_flags bits, or a negative errno. */
-int wgnl_caps(struct wgnl_ctx *ctx);
+int wgnl_ctx_caps(struct wgnl_ctx *ctx);
 
 /* --------------------------------------------------------- WireGuard */
 
@@ -386,31 +386,31 @@ int wgnl_caps(struct wgnl_ctx *ctx);
  * Returns 0, -ENODEV (no such WireGuard device), -EPERM, -EAGAIN (still
  * interrupted after the retries), -EPROTONOSUPPORT (no WireGuard in this
  * kernel and no UAPI socket), or another -errno. */
-int wgnl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
-/* Called by wgnl_get_device_stream() for each peer, in dump order. @peer
+int wgnl_device_get(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
+/* Called by wgnl_device_get_stream() for each peer, in dump order. @peer
  * and @dev (the device's own fields so far) are valid during the call only.
  * @peer NULL: the dump was interrupted and starts again; forget the peers
  * seen so far. Return 0 to go on, a negative errno to stop (returned). */
 typedef int (*wgnl_peer_cb)(const struct wgnl_device *dev, const struct wgnl_peer *peer,
 			    void *data);
 /* Read device @ifname as a stream: @cb sees every peer once (coalesced as
- * wgnl_get_device() does), and only one netlink message's worth of peers is
+ * wgnl_device_get() does), and only one netlink message's worth of peers is
  * held at a time, so memory stays bounded at 100k peers. On success *ret
  * holds the device's own fields with no peers (free with
  * wgnl_device_free()). Userspace (UAPI) devices are read whole first, then
- * streamed. Returns what wgnl_get_device() returns, or @cb's error. */
-int wgnl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+ * streamed. Returns what wgnl_device_get() returns, or @cb's error. */
+int wgnl_device_get_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
 			   struct wgnl_device **ret);
 /* Apply @dev to the device named dev->name: device fields whose HAS_* bit is
  * set, the REPLACE_PEERS action, and each peer not marked SKIP with its HAS_*
  * fields, actions and allowed IPs. Split over as many messages as needed.
- * Returns 0, -ENODEV, -EPERM, -EINVAL (wgnl_last_error() tells why), or
+ * Returns 0, -ENODEV, -EPERM, -EINVAL (wgnl_ctx_last_error() tells why), or
  * another -errno; after a failure part of the change may be applied. */
-int wgnl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev);
+int wgnl_device_set(struct wgnl_ctx *ctx, const struct wgnl_device *dev);
 /* Names of the WireGuard devices (kernel links of kind "wireguard" and UAPI
  * sockets), sorted, in a NULL-terminated array freed with wgnl_strv_free().
  * Returns the count or -errno. */
-int wgnl_list_devices(struct wgnl_ctx *ctx, char ***ret);
+int wgnl_device_list(struct wgnl_ctx *ctx, char ***ret);
 /* Free a NULL-terminated string array and its strings. NULL-safe. */
 void wgnl_strv_free(char **v);
 /* Free a plain array or string the library returned: the array of
@@ -425,7 +425,7 @@ void wgnl_free(void *p);
 
 /* A plan turns the running device into the desired one while sending only
  * what differs. plan->change is an ordinary device "delta" that
- * wgnl_sync_apply() hands to wgnl_set_device(): peers to add (full), peers to
+ * wgnl_sync_apply() hands to wgnl_device_set(): peers to add (full), peers to
  * remove (WGNL_PEER_REMOVE), and for updated peers only the fields that
  * differ, with WGNL_PEER_UPDATE_ONLY so a peer removed meanwhile is not
  * re-created. Unchanged peers are not in it at all. */
@@ -437,7 +437,7 @@ struct wgnl_plan {
 
 enum wgnl_sync_flags {
 	/* Express allowed-IP changes as per-IP additions and removals
-	 * (WGALLOWEDIP_A_FLAGS, Linux >= 6.14, see wgnl_caps()). Without it a
+	 * (WGALLOWEDIP_A_FLAGS, Linux >= 6.14, see wgnl_ctx_caps()). Without it a
 	 * changed list is sent whole with WGNL_PEER_REPLACE_ALLOWEDIPS. */
 	WGNL_SYNC_ALLOWEDIP_REMOVE = 1U << 0,
 };
@@ -452,7 +452,7 @@ enum wgnl_sync_flags {
 int wgnl_sync_plan(const struct wgnl_device *desired, const struct wgnl_device *running,
 		   const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret);
 /* wgnl_sync_plan() against the running device desired->name read as a
- * stream (wgnl_get_device_stream()): the running peers are never all held,
+ * stream (wgnl_device_get_stream()): the running peers are never all held,
  * so memory stays at @desired plus the plan at 100k peers. With @running
  * non-NULL it receives the running device's own fields (no peers; free with
  * wgnl_device_free()). Returns 0, -ENOMEM, or what the dump returns. */
@@ -462,7 +462,7 @@ int wgnl_sync_plan_stream(struct wgnl_ctx *ctx, const struct wgnl_device *desire
 /* True when the plan changes nothing. */
 bool wgnl_plan_is_empty(const struct wgnl_plan *plan);
 /* Apply the plan to the device plan->change->name. An empty plan sends
- * nothing. Returns what wgnl_set_device() returns. */
+ * nothing. Returns what wgnl_device_set() returns. */
 int wgnl_sync_apply(struct wgnl_ctx *ctx, const struct wgnl_plan *plan);
 void wgnl_plan_free(struct wgnl_plan *plan);
 
@@ -475,7 +475,7 @@ struct wgnl_reresolve_stats {
 };
 
 /* Resolve again the endpoint host names of @conf's peers (peer->endpoint_name,
- * as wgnl_conf_parse() keeps them, with or without WGNL_CONF_RESOLVE) and set,
+ * as wgnl_config_parse() keeps them, with or without WGNL_CONFIG_RESOLVE) and set,
  * in one update-only set on @ifname, the endpoint of each such peer the device
  * has whose name now resolves to an address other than its current endpoint.
  * Peers absent from the device are never created; nothing else is touched.
@@ -486,7 +486,7 @@ struct wgnl_reresolve_stats {
  * as already read (its peers' endpoints and handshakes), or NULL to read it
  * here. Name resolution (getaddrinfo) may block. Never prints. Returns the
  * number of endpoints set (0: nothing to change), -EINVAL, -ENOMEM, or what
- * wgnl_get_device()/wgnl_set_device() return (-ENODEV ...). @st (may be
+ * wgnl_device_get()/wgnl_device_set() return (-ENODEV ...). @st (may be
  * NULL) receives the counts; on error its changed is 0. */
 int wgnl_device_reresolve(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_device *conf,
 			  const struct wgnl_device *running, time_t now, unsigned stale_after,

@@ -121,13 +121,13 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
  * file:line:key and why) or -ENOMEM. @err may be NULL. */
 int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
 			   const char *ifname, struct wgnl_health_settings *s,
-			   struct wgnl_conf_error *err);
+			   struct wgnl_config_error *err);
 /* Read @path and parse it as above. -errno of open/read (err filled). */
 int wgnl_health_conf_parse_file(const char *path, const char *ifname,
-				struct wgnl_health_settings *s, struct wgnl_conf_error *err);
+				struct wgnl_health_settings *s, struct wgnl_config_error *err);
 /* The interface sections of the file, in order, as a NULL-terminated array
  * freed with wgnl_strv_free(). Returns the count or -errno (err filled). */
-int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_conf_error *err);
+int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_config_error *err);
 
 /* --------------------------------------------------------------- state */
 

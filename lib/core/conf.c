@@ -15,7 +15,7 @@ enum hook { HOOK_PRE_UP, HOOK_POST_UP, HOOK_PRE_DOWN, HOOK_POST_DOWN, HOOK_N };
 
 struct parser {
 	unsigned flags;
-	struct wgnl_conf_error *err;
+	struct wgnl_config_error *err;
 	struct wgnl_config *cfg;
 	enum section section;
 	unsigned line;
@@ -483,7 +483,7 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 		return fail_nomem(p, k->name);
 	memset(&p->peer.endpoint, 0, sizeof(p->peer.endpoint));
 	p->peer.flags &= ~(uint32_t)WGNL_PEER_HAS_ENDPOINT;
-	if (!(p->flags & WGNL_CONF_RESOLVE))
+	if (!(p->flags & WGNL_CONFIG_RESOLVE))
 		return 0;
 	r = wgnl_endpoint_resolve(&ep, value);
 	if (r == -EHOSTUNREACH)
@@ -647,7 +647,7 @@ static int parse_line(struct parser *p, char *s)
 		return unknown_key(p, s);
 	if (p->section == SEC_NONE)
 		return fail(p, -EINVAL, k->name, "key outside a section");
-	if (k->quick && !(p->flags & WGNL_CONF_QUICK))
+	if (k->quick && !(p->flags & WGNL_CONFIG_QUICK))
 		return fail(p, -EINVAL, k->name, "%s: wg-quick key, not accepted in a wg config",
 			    k->name);
 	if (k->section != p->section)
@@ -690,9 +690,9 @@ static int parse_buffer(struct parser *p, char *buf, size_t len)
 
 /* Parse @buf in place (see parse_buffer()); the caller wipes it. */
 static int conf_parse_mutable(char *buf, size_t len, const char *filename, unsigned flags,
-			      struct wgnl_config **ret, struct wgnl_conf_error *err)
+			      struct wgnl_config **ret, struct wgnl_config_error *err)
 {
-	struct wgnl_conf_error dummy;
+	struct wgnl_config_error dummy;
 	struct parser p = { .flags = flags };
 	struct wgnl_device *dev;
 	int r;
@@ -721,7 +721,7 @@ static int conf_parse_mutable(char *buf, size_t len, const char *filename, unsig
 	return 0;
 }
 
-static void error_init(struct wgnl_conf_error *err, const char *filename)
+static void error_init(struct wgnl_config_error *err, const char *filename)
 {
 	if (!err)
 		return;
@@ -729,8 +729,8 @@ static void error_init(struct wgnl_conf_error *err, const char *filename)
 	snprintf(err->file, sizeof(err->file), "%s", filename ? filename : "");
 }
 
-int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned flags,
-		    struct wgnl_config **ret, struct wgnl_conf_error *err)
+int wgnl_config_parse(const char *text, size_t len, const char *filename, unsigned flags,
+		    struct wgnl_config **ret, struct wgnl_config_error *err)
 {
 	char *buf;
 	int r;
@@ -751,7 +751,7 @@ int wgnl_conf_parse(const char *text, size_t len, const char *filename, unsigned
 	return r;
 }
 
-static int file_fail(struct wgnl_conf_error *err, int r, const char *what)
+static int file_fail(struct wgnl_config_error *err, int r, const char *what)
 {
 	char sbuf[96];
 
@@ -761,8 +761,8 @@ static int file_fail(struct wgnl_conf_error *err, int r, const char *what)
 	return r;
 }
 
-int wgnl_conf_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
-			 struct wgnl_conf_error *err)
+int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
+			 struct wgnl_config_error *err)
 {
 	size_t len;
 	char *buf;
@@ -863,7 +863,7 @@ static void write_peer(FILE *f, const struct wgnl_peer *peer)
 	}
 }
 
-int wgnl_conf_write(FILE *f, const struct wgnl_config *cfg, unsigned flags)
+int wgnl_config_write(FILE *f, const struct wgnl_config *cfg, unsigned flags)
 {
 	const struct wgnl_device *dev = cfg->dev;
 
@@ -883,7 +883,7 @@ int wgnl_conf_write(FILE *f, const struct wgnl_config *cfg, unsigned flags)
 		else
 			fputs("FwMark = off\n", f);
 	}
-	if (flags & WGNL_CONF_QUICK)
+	if (flags & WGNL_CONFIG_QUICK)
 		write_quick(f, &cfg->quick);
 	for (size_t i = 0; dev && i < dev->n_peers; i++)
 		write_peer(f, &dev->peers[i]);

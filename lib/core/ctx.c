@@ -9,7 +9,7 @@
 
 #define WGNL_DEFAULT_UAPI_DIR "/var/run/wireguard"
 
-int wgnl_open(struct wgnl_ctx **ret)
+int wgnl_ctx_open(struct wgnl_ctx **ret)
 {
 	struct wgnl_ctx *ctx;
 
@@ -28,7 +28,7 @@ int wgnl_open(struct wgnl_ctx **ret)
 	return 0;
 }
 
-void wgnl_close(struct wgnl_ctx *ctx)
+void wgnl_ctx_close(struct wgnl_ctx *ctx)
 {
 	if (!ctx)
 		return;
@@ -38,12 +38,12 @@ void wgnl_close(struct wgnl_ctx *ctx)
 	free(ctx);
 }
 
-void wgnl_set_backend(struct wgnl_ctx *ctx, enum wgnl_backend_kind kind)
+void wgnl_ctx_set_backend(struct wgnl_ctx *ctx, enum wgnl_backend_kind kind)
 {
 	ctx->backend = kind;
 }
 
-int wgnl_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir)
+int wgnl_ctx_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir)
 {
 	if (strlen(dir) >= sizeof(ctx->uapi_dir))
 		return -ENAMETOOLONG;
@@ -68,7 +68,7 @@ static bool uapi_socket_exists(const struct wgnl_ctx *ctx, const char *ifname)
 	return S_ISSOCK(st.st_mode);
 }
 
-enum wgnl_backend_kind wgnl_backend_for(struct wgnl_ctx *ctx, const char *ifname)
+enum wgnl_backend_kind wgnl_backend_detect(struct wgnl_ctx *ctx, const char *ifname)
 {
 	if (ctx->backend != WGNL_BACKEND_AUTO)
 		return ctx->backend;
@@ -80,20 +80,20 @@ const struct wgi_backend_ops *wgi_backend_for(struct wgnl_ctx *ctx, const char *
 {
 	if (ctx->ops_override)
 		return ctx->ops_override;
-	return wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_UAPI ? &wgi_uapi_ops : &wgi_kernel_ops;
+	return wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI ? &wgi_uapi_ops : &wgi_kernel_ops;
 }
 
-const char *wgnl_last_error(const struct wgnl_ctx *ctx)
+const char *wgnl_ctx_last_error(const struct wgnl_ctx *ctx)
 {
 	return ctx->errmsg[0] ? ctx->errmsg : NULL;
 }
 
-void wgnl_get_stats(const struct wgnl_ctx *ctx, struct wgnl_stats *out)
+void wgnl_stats_get(const struct wgnl_ctx *ctx, struct wgnl_stats *out)
 {
 	*out = ctx->stats;
 }
 
-void wgnl_reset_stats(struct wgnl_ctx *ctx)
+void wgnl_stats_reset(struct wgnl_ctx *ctx)
 {
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
 }
@@ -107,7 +107,7 @@ static int check_name(struct wgnl_ctx *ctx, const char *ifname)
 	return 0;
 }
 
-int wgnl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
+int wgnl_device_get(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
 {
 	int r;
 
@@ -119,7 +119,7 @@ int wgnl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device
 	return wgi_backend_for(ctx, ifname)->get_device(ctx, ifname, ret);
 }
 
-int wgnl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
+int wgnl_device_set(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 {
 	int r;
 
@@ -151,7 +151,7 @@ static int strv_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int wgnl_list_devices(struct wgnl_ctx *ctx, char ***ret)
+int wgnl_device_list(struct wgnl_ctx *ctx, char ***ret)
 {
 	static const struct wgi_backend_ops *const all[] = { &wgi_kernel_ops, &wgi_uapi_ops };
 	char **names = NULL;

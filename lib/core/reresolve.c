@@ -21,7 +21,7 @@ int wgnl_device_reresolve(struct wgnl_ctx *ctx, const char *ifname, const struct
 	if (!ctx || !ifname || !conf)
 		return -EINVAL;
 	if (!running) {
-		r = wgnl_get_device(ctx, ifname, &own);
+		r = wgnl_device_get(ctx, ifname, &own);
 		if (r < 0)
 			return r;
 		running = own;
@@ -62,7 +62,7 @@ int wgnl_device_reresolve(struct wgnl_ctx *ctx, const char *ifname, const struct
 		s.changed++;
 	}
 	if (r >= 0 && s.changed)
-		r = wgnl_set_device(ctx, chg);
+		r = wgnl_device_set(ctx, chg);
 	if (r < 0)
 		s.changed = 0;
 	wgnl_device_free(chg);

@@ -202,7 +202,7 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
 	return -ENOENT;
 }
 
-static void set_err(struct wgnl_conf_error *err, const char *file, unsigned line, const char *key,
+static void set_err(struct wgnl_config_error *err, const char *file, unsigned line, const char *key,
 		    const char *msg)
 {
 	if (!err)
@@ -231,7 +231,7 @@ static char *trim(char *s)
  * interface section names instead. */
 static int walk(const char *text, size_t len, const char *filename, const char *ifname,
 		struct wgnl_health_settings *target, char ***sections, size_t *n_sections,
-		struct wgnl_conf_error *err)
+		struct wgnl_config_error *err)
 {
 	struct wgnl_health_settings *scratch = malloc(sizeof(*scratch));
 	/* Pass 1 applies [defaults], pass 2 the interface's section, so the
@@ -347,7 +347,7 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 
 int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
 			   const char *ifname, struct wgnl_health_settings *s,
-			   struct wgnl_conf_error *err)
+			   struct wgnl_config_error *err)
 {
 	return walk(text, len, filename, ifname, s, NULL, NULL, err);
 }
@@ -359,7 +359,7 @@ static int read_all(const char *path, char **ret, size_t *len)
 }
 
 int wgnl_health_conf_parse_file(const char *path, const char *ifname,
-				struct wgnl_health_settings *s, struct wgnl_conf_error *err)
+				struct wgnl_health_settings *s, struct wgnl_config_error *err)
 {
 	char *text;
 	size_t len = 0;
@@ -374,7 +374,7 @@ int wgnl_health_conf_parse_file(const char *path, const char *ifname,
 	return r;
 }
 
-int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_conf_error *err)
+int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_config_error *err)
 {
 	char *text, **v = NULL;
 	size_t len = 0, n = 0;

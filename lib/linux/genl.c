@@ -944,7 +944,7 @@ static int genl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 	if (r < 0)
 		return r;
 	if (uses_aip_remove(dev)) {
-		r = wgnl_caps(ctx);
+		r = wgnl_ctx_caps(ctx);
 		if (r < 0)
 			return r;
 		if (!(r & WGNL_CAP_ALLOWEDIP_REMOVE)) {
@@ -1008,7 +1008,7 @@ static bool release_has_aip_flags(void)
 	return major > 6 || (major == 6 && minor >= 14);
 }
 
-int wgnl_caps(struct wgnl_ctx *ctx)
+int wgnl_ctx_caps(struct wgnl_ctx *ctx)
 {
 	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	struct wgi_genl_policy *pol;

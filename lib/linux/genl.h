@@ -86,7 +86,7 @@ int wgi_genl_parse_flush(struct wgi_genl_parse *st);
 /* Stream mode: free what @st holds besides dev. */
 void wgi_genl_parse_release(struct wgi_genl_parse *st);
 
-/* Stream a dump of @ifname through @cb (see wgnl_get_device_stream()):
+/* Stream a dump of @ifname through @cb (see wgnl_device_get_stream()):
  * each message is parsed, every peer but the last is handed over and
  * dropped, the last kept in case the next message continues it. Memory stays
  * at one message's peers whatever the device holds. */

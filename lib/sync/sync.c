@@ -336,7 +336,7 @@ fail:
 
 /* ------------------------------------------------------------ streaming */
 
-int wgnl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+int wgnl_device_get_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
 			   struct wgnl_device **ret)
 {
 	struct wgnl_device *dev;
@@ -348,10 +348,10 @@ int wgnl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_c
 		wgi_set_error(ctx, "invalid interface name");
 		return -EINVAL;
 	}
-	if (!ctx->ops_override && wgnl_backend_for(ctx, ifname) == WGNL_BACKEND_KERNEL)
+	if (!ctx->ops_override && wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_KERNEL)
 		return wgi_genl_get_device_stream(ctx, ifname, cb, data, ret);
 	/* A UAPI reply is one text block: read whole, then streamed. */
-	r = wgnl_get_device(ctx, ifname, &dev);
+	r = wgnl_device_get(ctx, ifname, &dev);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < dev->n_peers && r >= 0; i++)
@@ -418,7 +418,7 @@ int wgnl_sync_plan_stream(struct wgnl_ctx *ctx, const struct wgnl_device *desire
 		return -ENOMEM;
 	r = plan_new(desired->name, 0, &sp.plan);
 	if (r == 0)
-		r = wgnl_get_device_stream(ctx, desired->name, stream_plan_cb, &sp, &info);
+		r = wgnl_device_get_stream(ctx, desired->name, stream_plan_cb, &sp, &info);
 	if (r == 0) {
 		sp.plan->change->ifindex = info->ifindex;
 		diff_device(sp.plan, desired, info);
@@ -445,5 +445,5 @@ int wgnl_sync_apply(struct wgnl_ctx *ctx, const struct wgnl_plan *plan)
 	wgi_clear_error(ctx);
 	if (wgnl_plan_is_empty(plan))
 		return 0;
-	return wgnl_set_device(ctx, plan->change);
+	return wgnl_device_set(ctx, plan->change);
 }

@@ -144,7 +144,7 @@ static const char *compare(struct wgnl_device *want, struct wgnl_device *got, bo
 static struct wgnl_device *showconf(const char *ifname)
 {
 	static char text[64 << 20];
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 	struct wgnl_config *cfg;
 	struct wgnl_device *dev;
 	char cmd[64];
@@ -158,7 +158,7 @@ static struct wgnl_device *showconf(const char *ifname)
 	len = fread(text, 1, sizeof(text), f);
 	if (pclose(f) != 0)
 		return NULL;
-	if (wgnl_conf_parse(text, len, "wg showconf", 0, &cfg, &err) < 0) {
+	if (wgnl_config_parse(text, len, "wg showconf", 0, &cfg, &err) < 0) {
 		printf("KTEST info showconf does not parse: line %u: %s\n", err.line, err.message);
 		return NULL;
 	}
@@ -175,15 +175,15 @@ static void step(struct wgnl_ctx *ctx, const char *name, const struct wgnl_devic
 	double t = now();
 	int r;
 
-	wgnl_reset_stats(ctx);
-	r = wgnl_set_device(ctx, dev);
-	wgnl_get_stats(ctx, &s);
+	wgnl_stats_reset(ctx);
+	r = wgnl_device_set(ctx, dev);
+	wgnl_stats_get(ctx, &s);
 	*msgs = s.set_msgs;
 	printf("KTEST info %s: set %zu peers: %d, %llu messages, %.2f s\n", name, dev->n_peers, r,
 	       (unsigned long long)s.set_msgs, now() - t);
 	if (r < 0)
 		printf("KTEST info %s: %s (%s)\n", name, strerror(-r),
-		       wgnl_last_error(ctx) ? wgnl_last_error(ctx) : "");
+		       wgnl_ctx_last_error(ctx) ? wgnl_ctx_last_error(ctx) : "");
 }
 
 static struct wgnl_device *get(struct wgnl_ctx *ctx, const char *ifname)
@@ -193,9 +193,9 @@ static struct wgnl_device *get(struct wgnl_ctx *ctx, const char *ifname)
 	double t = now();
 	int r;
 
-	wgnl_reset_stats(ctx);
-	r = wgnl_get_device(ctx, ifname, &dev);
-	wgnl_get_stats(ctx, &s);
+	wgnl_stats_reset(ctx);
+	r = wgnl_device_get(ctx, ifname, &dev);
+	wgnl_stats_get(ctx, &s);
 	printf("KTEST info get: %d, %zu peers, %llu messages received, %llu retries, %.2f s\n", r,
 	       dev ? dev->n_peers : 0, (unsigned long long)s.recv_msgs,
 	       (unsigned long long)s.dump_retries, now() - t);
@@ -218,11 +218,11 @@ int main(int argc, char **argv)
 		return 2;
 	ifname = argv[1];
 	n = (uint32_t)strtoul(argv[2], NULL, 10);
-	if (wgnl_open(&ctx) < 0)
+	if (wgnl_ctx_open(&ctx) < 0)
 		return 1;
-	wgnl_set_backend(ctx, WGNL_BACKEND_KERNEL);
+	wgnl_ctx_set_backend(ctx, WGNL_BACKEND_KERNEL);
 
-	r = wgnl_caps(ctx);
+	r = wgnl_ctx_caps(ctx);
 	printf("KTEST info caps %d (kernel %d, allowedip-remove %d)\n", r,
 	       r > 0 && (r & WGNL_CAP_KERNEL), r > 0 && (r & WGNL_CAP_ALLOWEDIP_REMOVE));
 	result("genl-caps", r == WGNL_CAP_KERNEL || r == (WGNL_CAP_KERNEL | WGNL_CAP_ALLOWEDIP_REMOVE)
@@ -285,20 +285,20 @@ int main(int argc, char **argv)
 	v4(&p, 0x0a000001u, 32);
 	p.flags = WGNL_PREFIX_REMOVE;
 	wgnl_peer_add_allowedip(peer, &p);
-	r = wgnl_set_device(ctx, chg);
+	r = wgnl_device_set(ctx, chg);
 	printf("KTEST info remove-allowedip: %d (%s)\n", r,
-	       wgnl_last_error(ctx) ? wgnl_last_error(ctx) : "");
-	if (wgnl_caps(ctx) & WGNL_CAP_ALLOWEDIP_REMOVE)
+	       wgnl_ctx_last_error(ctx) ? wgnl_ctx_last_error(ctx) : "");
+	if (wgnl_ctx_caps(ctx) & WGNL_CAP_ALLOWEDIP_REMOVE)
 		result("genl-aip-remove", r == 0 ? NULL : "refused on a kernel that supports it");
 	else
 		result("genl-aip-remove", r == -EOPNOTSUPP ? NULL : "not refused with -EOPNOTSUPP");
 	wgnl_device_free(chg);
 
 	/* 5. Errors: no such device, and a device of another kind. */
-	r = wgnl_get_device(ctx, "genlnone0", &got);
+	r = wgnl_device_get(ctx, "genlnone0", &got);
 	result("genl-enodev", r == -ENODEV && !got ? NULL : "expected -ENODEV");
-	r = wgnl_get_device(ctx, "lo", &got);
-	printf("KTEST info get lo: %d (%s)\n", r, wgnl_last_error(ctx) ? wgnl_last_error(ctx) : "");
+	r = wgnl_device_get(ctx, "lo", &got);
+	printf("KTEST info get lo: %d (%s)\n", r, wgnl_ctx_last_error(ctx) ? wgnl_ctx_last_error(ctx) : "");
 	result("genl-not-wireguard", r == -ENODEV ? NULL : "expected -ENODEV for lo");
 
 	/* 6. Empty the device in one message (deleting 10k peers with the
@@ -311,6 +311,6 @@ int main(int argc, char **argv)
 	wgnl_device_free(got);
 	wgnl_device_free(chg);
 	wgnl_device_free(want);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return failures ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 /* Drive the library's link/address/route/rule calls from tests/rtnl/run.sh,
  * one call per run. Data goes to stdout, one item a line; the outcome goes to
  * stderr as a single line
- *   rc=<ret> err=<ERRNO-NAME|OK> rtnl_msgs=<n> msg=<wgnl_last_error or ->
+ *   rc=<ret> err=<ERRNO-NAME|OK> rtnl_msgs=<n> msg=<wgnl_ctx_last_error or ->
  * and the exit status is 0 when the call returned >= 0, else 1.
  *
  *   rtnl_drive link-add NAME KIND | link-del NAME | link-get NAME
@@ -171,15 +171,15 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
-	if (wgnl_open(&ctx) < 0)
+	if (wgnl_ctx_open(&ctx) < 0)
 		return 1;
 	r = run(ctx, argc, argv);
-	wgnl_get_stats(ctx, &st);
-	msg = wgnl_last_error(ctx);
+	wgnl_stats_get(ctx, &st);
+	msg = wgnl_ctx_last_error(ctx);
 	fflush(stdout);
 	fprintf(stderr, "rc=%d err=%s rtnl_msgs=%llu msg=%s\n", r,
 		r < 0 ? (strerrorname_np(-r) ? strerrorname_np(-r) : "?") : "OK",
 		(unsigned long long)st.rtnl_msgs, msg ? msg : "-");
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return r < 0 ? 1 : 0;
 }

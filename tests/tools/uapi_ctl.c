@@ -28,7 +28,7 @@ static const char *prog = "uapi_ctl";
 
 static int fail(struct wgnl_ctx *ctx, const char *what, int r)
 {
-	const char *why = ctx ? wgnl_last_error(ctx) : NULL;
+	const char *why = ctx ? wgnl_ctx_last_error(ctx) : NULL;
 
 	fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, strerror(-r), why ? ": " : "",
 		why ? why : "");
@@ -84,7 +84,7 @@ static int cmd_dump(struct wgnl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "usage: %s dump IF\n", prog);
 		return 1;
 	}
-	r = wgnl_get_device(ctx, argv[0], &dev);
+	r = wgnl_device_get(ctx, argv[0], &dev);
 	if (r < 0)
 		return fail(ctx, argv[0], r);
 	if (dev->flags & WGNL_DEV_HAS_PRIVATE_KEY)
@@ -235,7 +235,7 @@ static int cmd_set(struct wgnl_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "%s: bad value for '%s': '%s'\n", prog, k, val);
 	}
 	if (r == 0) {
-		r = wgnl_set_device(ctx, dev);
+		r = wgnl_device_set(ctx, dev);
 		if (r < 0)
 			fail(ctx, argv[0], r);
 	}
@@ -286,11 +286,11 @@ static int cmd_bulk(struct wgnl_ctx *ctx, int argc, char **argv)
 			return fail(NULL, "bulk", r);
 	}
 	t0 = now();
-	r = wgnl_set_device(ctx, dev);
+	r = wgnl_device_set(ctx, dev);
 	t1 = now();
 	if (r < 0)
 		return fail(ctx, argv[0], r);
-	r = wgnl_get_device(ctx, argv[0], &got);
+	r = wgnl_device_get(ctx, argv[0], &got);
 	t2 = now();
 	if (r < 0)
 		return fail(ctx, argv[0], r);
@@ -310,7 +310,7 @@ static int cmd_bulk(struct wgnl_ctx *ctx, int argc, char **argv)
 static int cmd_list(struct wgnl_ctx *ctx, int argc, char **argv)
 {
 	char **names = NULL;
-	int r = wgnl_list_devices(ctx, &names);
+	int r = wgnl_device_list(ctx, &names);
 
 	if (r < 0)
 		return fail(ctx, "list", r);
@@ -335,13 +335,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [stats] list|dump|set|bulk ...\n", prog);
 		return 1;
 	}
-	if (wgnl_open(&ctx) < 0)
+	if (wgnl_ctx_open(&ctx) < 0)
 		return fail(NULL, "open", -ENOMEM);
 	if (getenv("WGKIT_UAPI_DIR"))
-		wgnl_set_uapi_dir(ctx, getenv("WGKIT_UAPI_DIR"));
+		wgnl_ctx_set_uapi_dir(ctx, getenv("WGKIT_UAPI_DIR"));
 	/* Lists also work with the kernel part; the rest is UAPI only. */
 	if (strcmp(argv[1], "list"))
-		wgnl_set_backend(ctx, WGNL_BACKEND_UAPI);
+		wgnl_ctx_set_backend(ctx, WGNL_BACKEND_UAPI);
 	if (!strcmp(argv[1], "dump"))
 		rc = cmd_dump(ctx, argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "set"))
@@ -357,11 +357,11 @@ int main(int argc, char **argv)
 	if (stats) {
 		struct wgnl_stats st;
 
-		wgnl_get_stats(ctx, &st);
+		wgnl_stats_get(ctx, &st);
 		fprintf(stderr, "%s: stats: set_msgs=%llu get_msgs=%llu recv_msgs=%llu\n", prog,
 			(unsigned long long)st.set_msgs, (unsigned long long)st.get_msgs,
 			(unsigned long long)st.recv_msgs);
 	}
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	return rc;
 }

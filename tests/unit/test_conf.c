@@ -57,8 +57,8 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
 static struct wgnl_config *parse_ok(const char *text, unsigned flags)
 {
 	struct wgnl_config *cfg = (void *)1;
-	struct wgnl_conf_error err;
-	int r = wgnl_conf_parse(text, strlen(text), "test.conf", flags, &cfg, &err);
+	struct wgnl_config_error err;
+	int r = wgnl_config_parse(text, strlen(text), "test.conf", flags, &cfg, &err);
 
 	if (r)
 		fail_msg("parse failed (%d): %s:%u: [%s] %s", r, err.file, err.line, err.key,
@@ -177,7 +177,7 @@ static void unit__wg_quick_config_with_every_key__all_values_set(void **state)
 		"SaveConfig = true\n"
 		"[Peer]\n"
 		"PublicKey = " PUB1 "\n";
-	struct wgnl_config *cfg = parse_ok(text, WGNL_CONF_QUICK);
+	struct wgnl_config *cfg = parse_ok(text, WGNL_CONFIG_QUICK);
 	const struct wgnl_quick *q = &cfg->quick;
 
 	assert_int_equal(q->n_addresses, 3);
@@ -263,7 +263,7 @@ static void unit__table_forms__off_auto_names_numbers(void **state)
 		struct wgnl_config *cfg;
 
 		snprintf(text, sizeof(text), "[Interface]\nTable = %s\n", cases[i].v);
-		cfg = parse_ok(text, WGNL_CONF_QUICK);
+		cfg = parse_ok(text, WGNL_CONFIG_QUICK);
 		assert_int_equal(cfg->quick.table_mode, cases[i].mode);
 		assert_int_equal(cfg->quick.table, cases[i].table);
 		wgnl_config_free(cfg);
@@ -273,7 +273,7 @@ static void unit__table_forms__off_auto_names_numbers(void **state)
 static void unit__quick_defaults__unset_without_keys(void **state)
 {
 	struct wgnl_config *cfg = parse_ok("[Interface]\nListenPort = 0\nSaveConfig = false\n",
-					   WGNL_CONF_QUICK);
+					   WGNL_CONFIG_QUICK);
 
 	assert_int_equal(cfg->dev->flags, WGNL_DEV_HAS_LISTEN_PORT);
 	assert_int_equal(cfg->dev->listen_port, 0);
@@ -288,9 +288,9 @@ static void unit__quick_defaults__unset_without_keys(void **state)
 static void unit__empty_text__empty_config(void **state)
 {
 	struct wgnl_config *cfg = NULL;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_conf_parse(NULL, 0, "empty.conf", 0, &cfg, &err), 0);
+	assert_int_equal(wgnl_config_parse(NULL, 0, "empty.conf", 0, &cfg, &err), 0);
 	assert_non_null(cfg);
 	assert_int_equal(cfg->dev->flags, 0);
 	assert_int_equal(cfg->dev->n_peers, 0);
@@ -349,7 +349,7 @@ static void unit__named_endpoint_with_resolve__resolved_and_name_kept(void **sta
 {
 	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
 					   "Endpoint = vpn.example.test:51820\n",
-					   WGNL_CONF_RESOLVE);
+					   WGNL_CONFIG_RESOLVE);
 	struct wgnl_peer *p = &cfg->dev->peers[0];
 
 	assert_true(p->flags & WGNL_PEER_HAS_ENDPOINT);
@@ -377,14 +377,14 @@ static void unit__long_scoped_endpoint__parsed_or_clear_error(void **state)
 	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
 					   "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%lo]:51820\n",
 					   0);
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 	char want[80];
 
 	snprintf(want, sizeof(want), "[fe80:1234:5678:9abc:def0:1234:5678:9abc%%%u]:51820",
 		 if_nametoindex("lo"));
 	assert_endpoint(&cfg->dev->peers[0].endpoint, want);
 	wgnl_config_free(cfg);
-	assert_int_equal(wgnl_conf_parse(bad, strlen(bad), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse(bad, strlen(bad), "wg0.conf", 0, &cfg, &err), -EINVAL);
 	assert_int_equal(err.line, 3);
 	assert_string_equal(err.key, "Endpoint");
 	assert_string_equal(err.message,
@@ -396,10 +396,10 @@ static void unit__null_err__accepted_on_success_and_failure(void **state)
 {
 	struct wgnl_config *cfg = (void *)1;
 
-	assert_int_equal(wgnl_conf_parse("[Interface]\n", 12, NULL, 0, &cfg, NULL), 0);
+	assert_int_equal(wgnl_config_parse("[Interface]\n", 12, NULL, 0, &cfg, NULL), 0);
 	wgnl_config_free(cfg);
 	cfg = (void *)1;
-	assert_int_equal(wgnl_conf_parse("bogus\n", 6, NULL, 0, &cfg, NULL), -EINVAL);
+	assert_int_equal(wgnl_config_parse("bogus\n", 6, NULL, 0, &cfg, NULL), -EINVAL);
 	assert_null(cfg);
 	wgnl_config_free(NULL);
 }
@@ -485,7 +485,7 @@ static const struct err_case err_cases[] = {
 	  "Endpoint: '2001:db8::1:51820': bad endpoint (want host:port or [IPv6]:port)" },
 	{ PEER1 "Endpoint = bad host:1\n", 0, -EINVAL, 3, "Endpoint",
 	  "Endpoint: 'bad host:1': bad endpoint (want host:port or [IPv6]:port)" },
-	{ PEER1 "Endpoint = no-such-host.invalid:51820\n", WGNL_CONF_RESOLVE, -EHOSTUNREACH, 3,
+	{ PEER1 "Endpoint = no-such-host.invalid:51820\n", WGNL_CONFIG_RESOLVE, -EHOSTUNREACH, 3,
 	  "Endpoint", "Endpoint: 'no-such-host.invalid:51820': host name does not resolve" },
 	/* sections */
 	{ "[Interface]\nPublicKey = " PUB1 "\n", 0, -EINVAL, 2, "PublicKey",
@@ -497,22 +497,22 @@ static const struct err_case err_cases[] = {
 	  "Address: wg-quick key, not accepted in a wg config" },
 	{ "[Interface]\nsaveconfig = true\n", 0, -EINVAL, 2, "SaveConfig",
 	  "SaveConfig: wg-quick key, not accepted in a wg config" },
-	{ "[Interface]\nAddress = 10.0.0.1/24, 10.0.0.300/24\n", WGNL_CONF_QUICK, -EINVAL, 2,
+	{ "[Interface]\nAddress = 10.0.0.1/24, 10.0.0.300/24\n", WGNL_CONFIG_QUICK, -EINVAL, 2,
 	  "Address", "Address: '10.0.0.300/24': bad address" },
-	{ "[Interface]\nDNS = 10.0.0.53, bad!name\n", WGNL_CONF_QUICK, -EINVAL, 2, "DNS",
+	{ "[Interface]\nDNS = 10.0.0.53, bad!name\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "DNS",
 	  "DNS: 'bad!name': not an IP address or a domain name" },
-	{ "[Interface]\nMTU = 0\n", WGNL_CONF_QUICK, -EINVAL, 2, "MTU", "MTU: '0' out of range" },
-	{ "[Interface]\nMTU = 65536\n", WGNL_CONF_QUICK, -EINVAL, 2, "MTU",
+	{ "[Interface]\nMTU = 0\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "MTU", "MTU: '0' out of range" },
+	{ "[Interface]\nMTU = 65536\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "MTU",
 	  "MTU: '65536' out of range" },
-	{ "[Interface]\nTable = 0\n", WGNL_CONF_QUICK, -EINVAL, 2, "Table",
+	{ "[Interface]\nTable = 0\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "Table",
 	  "Table: '0' out of range" },
-	{ "[Interface]\nTable = nosuch\n", WGNL_CONF_QUICK, -EINVAL, 2, "Table",
+	{ "[Interface]\nTable = nosuch\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "Table",
 	  "Table: 'nosuch' not a number" },
-	{ "[Interface]\nPostUp =   # nothing\n", WGNL_CONF_QUICK, -EINVAL, 2, "PostUp",
+	{ "[Interface]\nPostUp =   # nothing\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "PostUp",
 	  "PostUp: empty command" },
-	{ "[Interface]\nSaveConfig = yes\n", WGNL_CONF_QUICK, -EINVAL, 2, "SaveConfig",
+	{ "[Interface]\nSaveConfig = yes\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "SaveConfig",
 	  "SaveConfig: 'yes': want true or false" },
-	{ "[Peer]\nMTU = 1420\n", WGNL_CONF_QUICK, -EINVAL, 2, "MTU", "MTU: not valid in [Peer]" },
+	{ "[Peer]\nMTU = 1420\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "MTU", "MTU: not valid in [Peer]" },
 };
 
 static void unit__every_error_path__exact_file_line_key_message(void **state)
@@ -520,7 +520,7 @@ static void unit__every_error_path__exact_file_line_key_message(void **state)
 	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
 		const struct err_case *c = &err_cases[i];
 		struct wgnl_config *cfg = (void *)1;
-		struct wgnl_conf_error err;
+		struct wgnl_config_error err;
 		size_t len = strlen(c->text);
 		int r;
 
@@ -528,7 +528,7 @@ static void unit__every_error_path__exact_file_line_key_message(void **state)
 		if (strstr(c->message, "NUL"))
 			len += 2;
 		memset(&err, 0x55, sizeof(err));
-		r = wgnl_conf_parse(c->text, len, "wg0.conf", c->flags, &cfg, &err);
+		r = wgnl_config_parse(c->text, len, "wg0.conf", c->flags, &cfg, &err);
 		if (r != c->rc || err.line != c->line || strcmp(err.key, c->key) ||
 		    strcmp(err.message, c->message))
 			fail_msg("case %zu: got %d %s:%u: [%s] %s", i, r, err.file, err.line,
@@ -547,9 +547,9 @@ static void unit__bad_private_key__not_echoed(void **state)
 {
 	const char *text = "[Interface]\nPrivateKey = dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC\n";
 	struct wgnl_config *cfg;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_conf_parse(text, strlen(text), "x", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse(text, strlen(text), "x", 0, &cfg, &err), -EINVAL);
 	assert_null(strstr(err.message, "dwdt"));
 }
 
@@ -608,7 +608,7 @@ static void unit__key_text_in_wrong_place__never_echoed(void **state)
 			/* The key whole, and cut to 31 characters (the old key field). */
 			for (int cut = 0; cut < 2; cut++) {
 				struct wgnl_config *cfg = (void *)1;
-				struct wgnl_conf_error err;
+				struct wgnl_config_error err;
 				char key[64], text[256];
 				int r;
 
@@ -617,10 +617,10 @@ static void unit__key_text_in_wrong_place__never_echoed(void **state)
 
 				snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - fmts[f]), fmts[f],
 					 key, at + 2);
-				for (unsigned flags = 0; flags <= WGNL_CONF_QUICK;
-				     flags += WGNL_CONF_QUICK) {
+				for (unsigned flags = 0; flags <= WGNL_CONFIG_QUICK;
+				     flags += WGNL_CONFIG_QUICK) {
 					memset(&err, 0, sizeof(err));
-					r = wgnl_conf_parse(text, strlen(text), "wg0.conf", flags, &cfg,
+					r = wgnl_config_parse(text, strlen(text), "wg0.conf", flags, &cfg,
 							    &err);
 					/* A cut key of letters only is a fine host name. */
 					if (r == 0) {
@@ -645,14 +645,14 @@ static void unit__colon_for_equals_and_bare_key_line__say_what_was_expected(void
 	const char *colon = "[Interface]\nPrivateKey: " PRIV "\n";
 	const char *bare = "[Interface]\nListenPort = 1\n" PRIV "\n";
 	struct wgnl_config *cfg;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_conf_parse(colon, strlen(colon), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse(colon, strlen(colon), "wg0.conf", 0, &cfg, &err), -EINVAL);
 	assert_int_equal(err.line, 2);
 	assert_string_equal(err.key, "PrivateKey");
 	assert_string_equal(err.message, "PrivateKey: expected 'PrivateKey = <value>' (the rest of "
 					 "the line is not shown: it may hold key material)");
-	assert_int_equal(wgnl_conf_parse(bare, strlen(bare), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse(bare, strlen(bare), "wg0.conf", 0, &cfg, &err), -EINVAL);
 	assert_int_equal(err.line, 3);
 	assert_string_equal(err.key, "");
 	assert_string_equal(err.message, "expected 'Key = Value' with a key name before '=' (the "
@@ -739,7 +739,7 @@ static char *write_mem(const struct wgnl_config *cfg, unsigned flags, size_t *le
 	FILE *f = open_memstream(&buf, len);
 
 	assert_non_null(f);
-	assert_int_equal(wgnl_conf_write(f, cfg, flags), 0);
+	assert_int_equal(wgnl_config_write(f, cfg, flags), 0);
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }
@@ -751,12 +751,12 @@ static void roundtrip(const char *text, unsigned flags)
 	char *out = write_mem(a, flags, &len), *out2;
 
 	b = parse_ok(out, flags);
-	assert_config_equal(a, b, flags & WGNL_CONF_QUICK);
+	assert_config_equal(a, b, flags & WGNL_CONFIG_QUICK);
 	/* The canonical form is a fixed point. */
 	out2 = write_mem(b, flags, &len2);
 	assert_string_equal(out, out2);
 	c = parse_ok(out2, flags);
-	assert_config_equal(a, c, flags & WGNL_CONF_QUICK);
+	assert_config_equal(a, c, flags & WGNL_CONFIG_QUICK);
 	wgnl_config_free(a);
 	wgnl_config_free(b);
 	wgnl_config_free(c);
@@ -801,16 +801,16 @@ static void unit__roundtrip_wg_config__parse_write_parse_equal(void **state)
 
 static void unit__roundtrip_quick_config__parse_write_parse_equal(void **state)
 {
-	roundtrip(full_quick, WGNL_CONF_QUICK);
-	roundtrip("[Interface]\nTable = 1234\n", WGNL_CONF_QUICK);
-	roundtrip("[Interface]\nTable = main\n", WGNL_CONF_QUICK);
+	roundtrip(full_quick, WGNL_CONFIG_QUICK);
+	roundtrip("[Interface]\nTable = 1234\n", WGNL_CONFIG_QUICK);
+	roundtrip("[Interface]\nTable = main\n", WGNL_CONFIG_QUICK);
 }
 
 static void unit__write__canonical_text_in_stable_order(void **state)
 {
-	struct wgnl_config *cfg = parse_ok(full_quick, WGNL_CONF_QUICK);
+	struct wgnl_config *cfg = parse_ok(full_quick, WGNL_CONFIG_QUICK);
 	size_t len;
-	char *out = write_mem(cfg, WGNL_CONF_QUICK, &len);
+	char *out = write_mem(cfg, WGNL_CONFIG_QUICK, &len);
 
 	assert_string_equal(out,
 			    "[Interface]\n"
@@ -838,7 +838,7 @@ static void unit__write__canonical_text_in_stable_order(void **state)
 			    "Endpoint = vpn.example.net:443\n"
 			    "PersistentKeepalive = 25\n");
 	free(out);
-	/* Without WGNL_CONF_QUICK the wg-quick keys are left out, so `wg
+	/* Without WGNL_CONFIG_QUICK the wg-quick keys are left out, so `wg
 	 * setconf` accepts the result. */
 	out = write_mem(cfg, 0, &len);
 	assert_null(strstr(out, "Address"));
@@ -853,7 +853,7 @@ static void unit__write__canonical_text_in_stable_order(void **state)
 
 static void unit__write_to_full_device__eio(void **state)
 {
-	struct wgnl_config *cfg = parse_ok(full_quick, WGNL_CONF_QUICK);
+	struct wgnl_config *cfg = parse_ok(full_quick, WGNL_CONFIG_QUICK);
 	FILE *f = fopen("/dev/full", "w");
 
 	if (!f) {
@@ -861,7 +861,7 @@ static void unit__write_to_full_device__eio(void **state)
 		wgnl_config_free(cfg);
 		skip();
 	}
-	assert_int_equal(wgnl_conf_write(f, cfg, WGNL_CONF_QUICK), -EIO);
+	assert_int_equal(wgnl_config_write(f, cfg, WGNL_CONFIG_QUICK), -EIO);
 	fclose(f);
 	wgnl_config_free(cfg);
 }
@@ -881,8 +881,8 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 		lines += full_quick[i] == '\n';
 	for (size_t cut = 0; cut <= n; cut++) {
 		struct wgnl_config *cfg = NULL;
-		struct wgnl_conf_error err;
-		int r = wgnl_conf_parse(full_quick, cut, "cut.conf", WGNL_CONF_QUICK, &cfg, &err);
+		struct wgnl_config_error err;
+		int r = wgnl_config_parse(full_quick, cut, "cut.conf", WGNL_CONFIG_QUICK, &cfg, &err);
 
 		if (r == 0)
 			wgnl_config_free(cfg);
@@ -891,7 +891,7 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 	}
 	for (int iter = 0; iter < 5000; iter++) {
 		struct wgnl_config *cfg = NULL;
-		struct wgnl_conf_error err;
+		struct wgnl_config_error err;
 		int r;
 
 		memcpy(buf, full_quick, n + 1);
@@ -899,7 +899,7 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 			seed = seed * 1103515245U + 12345U;
 			buf[(seed >> 8) % n] = noise[(seed >> 20) % (sizeof(noise) - 1)];
 		}
-		r = wgnl_conf_parse(buf, n, "mut.conf", WGNL_CONF_QUICK | WGNL_CONF_RESOLVE, &cfg,
+		r = wgnl_config_parse(buf, n, "mut.conf", WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg,
 				    &err);
 		if (r == 0) {
 			wgnl_config_free(cfg);
@@ -919,9 +919,9 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 static void unit__parse_file_missing__enoent_names_file(void **state)
 {
 	struct wgnl_config *cfg = (void *)1;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_conf_parse_file("/nonexistent/wgkit-test/wg9.conf", 0, &cfg, &err),
+	assert_int_equal(wgnl_config_parse_file("/nonexistent/wgkit-test/wg9.conf", 0, &cfg, &err),
 			 -ENOENT);
 	assert_null(cfg);
 	assert_string_equal(err.file, "/nonexistent/wgkit-test/wg9.conf");
@@ -945,16 +945,16 @@ static char *write_temp(const char *text, size_t len)
 
 static void unit__parse_file__same_as_text_and_errors_name_file(void **state)
 {
-	struct wgnl_config *a = parse_ok(full_quick, WGNL_CONF_QUICK), *b = NULL;
-	struct wgnl_conf_error err;
+	struct wgnl_config *a = parse_ok(full_quick, WGNL_CONFIG_QUICK), *b = NULL;
+	struct wgnl_config_error err;
 	char *path = write_temp(full_quick, strlen(full_quick));
 
-	assert_int_equal(wgnl_conf_parse_file(path, WGNL_CONF_QUICK, &b, &err), 0);
+	assert_int_equal(wgnl_config_parse_file(path, WGNL_CONFIG_QUICK, &b, &err), 0);
 	assert_config_equal(a, b, true);
 	wgnl_config_free(b);
-	/* The same file without WGNL_CONF_QUICK: the first wg-quick key fails. */
+	/* The same file without WGNL_CONFIG_QUICK: the first wg-quick key fails. */
 	b = (void *)1;
-	assert_int_equal(wgnl_conf_parse_file(path, 0, &b, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse_file(path, 0, &b, &err), -EINVAL);
 	assert_null(b);
 	assert_string_equal(err.file, path);
 	assert_int_equal(err.line, 5);
@@ -967,9 +967,9 @@ static void unit__parse_file__same_as_text_and_errors_name_file(void **state)
 static void unit__parse_file_directory__eisdir(void **state)
 {
 	struct wgnl_config *cfg = (void *)1;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_conf_parse_file("/tmp", 0, &cfg, &err), -EISDIR);
+	assert_int_equal(wgnl_config_parse_file("/tmp", 0, &cfg, &err), -EISDIR);
 	assert_null(cfg);
 	assert_string_equal(err.file, "/tmp");
 }
@@ -1025,11 +1025,11 @@ static void unit__10000_peers__parse_and_lookup_each_in_O1(void **state)
 	size_t len, len2;
 	char *text = gen_config(n, &len), *out;
 	struct wgnl_config *cfg = NULL, *again;
-	struct wgnl_conf_error err;
+	struct wgnl_config_error err;
 	double t0, t_parse, t_lookup;
 
 	t0 = now_sec();
-	assert_int_equal(wgnl_conf_parse(text, len, "big.conf", 0, &cfg, &err), 0);
+	assert_int_equal(wgnl_config_parse(text, len, "big.conf", 0, &cfg, &err), 0);
 	t_parse = now_sec() - t0;
 	assert_int_equal(cfg->dev->n_peers, n);
 

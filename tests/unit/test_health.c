@@ -1181,7 +1181,7 @@ static void unit__conf_sections__defaults_then_interface(void **state)
 				   "restart_command = systemctl restart wg-quick@wg0\n"
 				   "remedies = no\n";
 	struct wgnl_health_settings s;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 
 	wgnl_health_settings_default(&s);
 	assert_int_equal(wgnl_health_conf_parse(text, strlen(text), "x.conf", "wg0", &s, &e), 0);
@@ -1204,7 +1204,7 @@ static void unit__conf_sections__defaults_then_interface(void **state)
 static void expect_conf_error(const char *text, unsigned line, const char *key)
 {
 	struct wgnl_health_settings s;
-	struct wgnl_conf_error e;
+	struct wgnl_config_error e;
 
 	wgnl_health_settings_default(&s);
 	memset(&e, 0, sizeof(e));

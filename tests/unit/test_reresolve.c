@@ -121,7 +121,7 @@ static void reresolve__stale_moved_only__one_update_only_set(void **state)
 
 	(void)state;
 	setup_devices(&run, &conf);
-	assert_int_equal(wgnl_open(&ctx), 0);
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
 	ctx->ops_override = &fake_ops;
 	n_sets = 0;
 	/* 1000 - 950 <= 135: peer 2 is fresh. */
@@ -151,7 +151,7 @@ static void reresolve__stale_moved_only__one_update_only_set(void **state)
 	assert_int_equal(n_sets, 2);
 	key(k, 2);
 	assert_non_null(wgnl_device_find_peer(last_set, k));
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	wgnl_device_free(run);
 	wgnl_device_free(conf);
 	wgnl_device_free(last_set);
@@ -170,7 +170,7 @@ static void reresolve__nothing_moved__no_set(void **state)
 	p = add(conf, 1);
 	p->endpoint_name = strdup("127.0.0.1:5");
 	endpoint(add(conf, 2), "127.0.0.9:9"); /* numeric in the file: no name */
-	assert_int_equal(wgnl_open(&ctx), 0);
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
 	ctx->ops_override = &fake_ops;
 	n_sets = 0;
 	assert_int_equal(wgnl_device_reresolve(ctx, "wg0", conf, run, 1000, 135, &st), 0);
@@ -180,7 +180,7 @@ static void reresolve__nothing_moved__no_set(void **state)
 	/* Without @running the device is read: the double says -ENODEV. */
 	assert_int_equal(wgnl_device_reresolve(ctx, "wg0", conf, NULL, 1000, 135, &st), -ENODEV);
 	assert_int_equal(wgnl_device_reresolve(ctx, "wg0", NULL, run, 1000, 135, NULL), -EINVAL);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	wgnl_device_free(run);
 	wgnl_device_free(conf);
 }

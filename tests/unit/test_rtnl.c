@@ -557,9 +557,9 @@ static void rtnl__api_bad_arguments__einval_without_socket(void **state)
 	struct wgnl_ctx *ctx;
 
 	(void)state;
-	assert_int_equal(wgnl_open(&ctx), 0);
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
 	assert_int_equal(wgnl_link_add(ctx, "bad/name", "dummy"), -EINVAL);
-	assert_non_null(wgnl_last_error(ctx));
+	assert_non_null(wgnl_ctx_last_error(ctx));
 	assert_int_equal(wgnl_link_add(ctx, "ok0", ""), -EINVAL);
 	assert_int_equal(wgnl_link_get(ctx, "", &l), -EINVAL);
 	assert_int_equal(wgnl_link_del(ctx, "0123456789abcdefg"), -EINVAL);
@@ -574,10 +574,10 @@ static void rtnl__api_bad_arguments__einval_without_socket(void **state)
 	bad.suppress_prefixlen = -1;
 	bad.family = AF_UNSPEC;
 	assert_int_equal(wgnl_rule_del(ctx, &bad), -EINVAL);
-	wgnl_get_stats(ctx, &st);
+	wgnl_stats_get(ctx, &st);
 	assert_int_equal(st.rtnl_msgs, 0);
 	assert_null(ctx->rtnl.sock); /* nothing was opened for bad input */
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 /* Found by fuzz/rtnl: a route whose nlmsg_len is not a multiple of 4 and

@@ -346,7 +346,7 @@ static void sync__plan_stream__same_as_plan(void **state)
 	want->listen_port = 2;
 	want->flags = WGNL_DEV_HAS_LISTEN_PORT;
 	fake_running = run;
-	assert_int_equal(wgnl_open(&ctx), 0);
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
 	ctx->ops_override = &fake_ops;
 	assert_int_equal(wgnl_sync_plan(want, run, NULL, 0, &a), 0);
 	assert_int_equal(wgnl_sync_plan_stream(ctx, want, NULL, 0, &b, &info), 0);
@@ -369,7 +369,7 @@ static void sync__plan_stream__same_as_plan(void **state)
 	wgnl_plan_free(a);
 	wgnl_plan_free(b);
 	wgnl_device_free(info);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	wgnl_device_free(want);
 	wgnl_device_free(run);
 }

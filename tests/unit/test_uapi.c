@@ -224,9 +224,9 @@ static struct wgnl_ctx *ctx_for(const struct fake *f)
 {
 	struct wgnl_ctx *ctx;
 
-	assert_int_equal(wgnl_open(&ctx), 0);
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
 	if (f)
-		assert_int_equal(wgnl_set_uapi_dir(ctx, f->dir), 0);
+		assert_int_equal(wgnl_ctx_set_uapi_dir(ctx, f->dir), 0);
 	return ctx;
 }
 
@@ -301,7 +301,7 @@ static void uapi_parse__recorded_get__device_and_peers(void **state)
 	assert_int_equal(p2->last_handshake.tv_sec, 0);
 
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_parse__empty_device__port_and_fwmark_zero(void **state)
@@ -316,7 +316,7 @@ static void uapi_parse__empty_device__port_and_fwmark_zero(void **state)
 	assert_true(dev->flags & WGNL_DEV_HAS_LISTEN_PORT);
 	assert_int_equal(dev->listen_port, 0);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_parse__unknown_keys__skipped(void **state)
@@ -333,7 +333,7 @@ static void uapi_parse__unknown_keys__skipped(void **state)
 	assert_int_equal(dev->n_peers, 1);
 	assert_int_equal(dev->peers[0].n_allowedips, 1);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_parse__malformed__ebadmsg(void **state)
@@ -368,10 +368,10 @@ static void uapi_parse__malformed__ebadmsg(void **state)
 
 		if (r != -EBADMSG)
 			fail_msg("case %zu: %d for %s", i, r, bad[i]);
-		assert_non_null(wgnl_last_error(ctx));
-		assert_non_null(strstr(wgnl_last_error(ctx), "line"));
+		assert_non_null(wgnl_ctx_last_error(ctx));
+		assert_non_null(strstr(wgnl_ctx_last_error(ctx), "line"));
 		wgnl_device_free(dev);
-		wgnl_close(ctx);
+		wgnl_ctx_close(ctx);
 	}
 }
 
@@ -386,7 +386,7 @@ static void uapi_parse__uppercase_hex__accepted(void **state)
 			 1);
 	assert_int_equal(dev->n_peers, 1);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_parse__handshake_at_year_9999__accepted(void **state)
@@ -402,7 +402,7 @@ static void uapi_parse__handshake_at_year_9999__accepted(void **state)
 	assert_int_equal(dev->n_peers, 1);
 	assert_int_equal(dev->peers[0].last_handshake.tv_sec, 253402300799LL);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_parse__zone_of_another_namespace__scope_dropped(void **state)
@@ -418,7 +418,7 @@ static void uapi_parse__zone_of_another_namespace__scope_dropped(void **state)
 	assert_string_equal(wgnl_endpoint_format(&dev->peers[0].endpoint, buf, sizeof(buf)),
 			    "[fe80::1]:51820");
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 /* ----------------------------------------------------------------- get */
@@ -434,22 +434,22 @@ static void uapi_get__fake_server__device_and_stats(void **state)
 	f->reply[f->n_reply++] = recorded_get;
 	fake_start(f);
 	/* AUTO picks UAPI because the socket exists. */
-	assert_int_equal(wgnl_backend_for(ctx, "ua0"), WGNL_BACKEND_UAPI);
-	assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), 0);
+	assert_int_equal(wgnl_backend_detect(ctx, "ua0"), WGNL_BACKEND_UAPI);
+	assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), 0);
 	fake_join(f);
 	assert_non_null(dev);
 	assert_string_equal(dev->name, "ua0");
 	assert_int_equal(dev->n_peers, 2);
 	assert_int_equal(f->n_req, 1);
 	assert_string_equal(f->req[0], "get=1\n\n");
-	wgnl_get_stats(ctx, &st);
+	wgnl_stats_get(ctx, &st);
 	assert_int_equal(st.get_msgs, 1);
 	assert_int_equal(st.set_msgs, 0);
 	/* The reply held the private key in hex; the receive buffer is wiped. */
 	strcpy(priv, PRIV_HEX);
 	assert_null(memmem(ctx->buf, WGI_RECV_BUF, priv, strlen(priv)));
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -468,7 +468,7 @@ static void uapi_get__reply_one_byte_at_a_time__parsed(void **state)
 	assert_int_equal(dev->n_peers, 2);
 	assert_int_equal(dev->peers[0].n_allowedips + dev->peers[1].n_allowedips, 2);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -526,7 +526,7 @@ static void uapi_get__20k_peers_split_reply__all_parsed(void **state)
 		assert_int_equal(p->n_allowedips, 2);
 	}
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 	free(text);
 }
@@ -542,12 +542,12 @@ static void uapi_get__errno_reply__negative_errno_and_message(void **state)
 
 		f->reply[f->n_reply++] = replies[i];
 		fake_start(f);
-		assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), -ENODEV);
+		assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), -ENODEV);
 		assert_null(dev);
-		assert_non_null(wgnl_last_error(ctx));
-		assert_non_null(strstr(wgnl_last_error(ctx), "errno=-19"));
-		assert_non_null(strstr(wgnl_last_error(ctx), "'ua0'"));
-		wgnl_close(ctx);
+		assert_non_null(wgnl_ctx_last_error(ctx));
+		assert_non_null(strstr(wgnl_ctx_last_error(ctx), "errno=-19"));
+		assert_non_null(strstr(wgnl_ctx_last_error(ctx), "'ua0'"));
+		wgnl_ctx_close(ctx);
 		fake_free(f);
 	}
 }
@@ -567,10 +567,10 @@ static void uapi_get__truncated_reply__ebadmsg(void **state)
 
 		f->reply[f->n_reply++] = replies[i];
 		fake_start(f);
-		assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), -EBADMSG);
+		assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), -EBADMSG);
 		assert_null(dev);
-		assert_non_null(wgnl_last_error(ctx));
-		wgnl_close(ctx);
+		assert_non_null(wgnl_ctx_last_error(ctx));
+		wgnl_ctx_close(ctx);
 		fake_free(f);
 	}
 }
@@ -583,10 +583,10 @@ static void uapi_get__errno_without_blank_line__accepted(void **state)
 
 	f->reply[f->n_reply++] = "listen_port=7\nerrno=0\n";
 	fake_start(f);
-	assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), 0);
+	assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), 0);
 	assert_int_equal(dev->listen_port, 7);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -601,9 +601,9 @@ static void uapi_get__endless_line__ebadmsg(void **state)
 	junk[64 * 1024 - 1] = '\0';
 	f->reply[f->n_reply++] = junk;
 	fake_start(f);
-	assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), -EBADMSG);
-	assert_non_null(strstr(wgnl_last_error(ctx), "longer"));
-	wgnl_close(ctx);
+	assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), -EBADMSG);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "longer"));
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 	free(junk);
 }
@@ -646,7 +646,7 @@ static void uapi_get_fd__socketpair__parsed(void **state)
 	assert_string_equal(dev->name, "ua9");
 	assert_int_equal(dev->n_peers, 2);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 /* ---------------------------------------------------------- connecting */
@@ -657,10 +657,10 @@ static void uapi_get__no_socket__enodev(void **state)
 	struct wgnl_ctx *ctx = ctx_for(f);
 	struct wgnl_device *dev = NULL;
 
-	wgnl_set_backend(ctx, WGNL_BACKEND_UAPI);
-	assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), -ENODEV);
-	assert_non_null(strstr(wgnl_last_error(ctx), "ua0.sock"));
-	wgnl_close(ctx);
+	wgnl_ctx_set_backend(ctx, WGNL_BACKEND_UAPI);
+	assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), -ENODEV);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "ua0.sock"));
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -673,9 +673,9 @@ static void uapi_get__stale_socket__enodev(void **state)
 	/* The daemon is gone: the socket file stays, nothing listens. */
 	close(f->lfd);
 	f->lfd = -1;
-	assert_int_equal(wgnl_get_device(ctx, "ua0", &dev), -ENODEV);
-	assert_non_null(strstr(wgnl_last_error(ctx), "stale"));
-	wgnl_close(ctx);
+	assert_int_equal(wgnl_device_get(ctx, "ua0", &dev), -ENODEV);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "stale"));
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -751,18 +751,18 @@ static void uapi_set__sample_device__exact_request(void **state)
 
 	f->reply[f->n_reply++] = "errno=0\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	assert_int_equal(wgnl_device_set(ctx, dev), 0);
 	fake_join(f);
 	assert_int_equal(f->n_req, 1);
 	assert_string_equal(f->req[0], want);
-	wgnl_get_stats(ctx, &st);
+	wgnl_stats_get(ctx, &st);
 	assert_int_equal(st.set_msgs, 1);
 	assert_int_equal(st.get_msgs, 0);
 	/* The request held the private key; the buffer it was built in is wiped. */
 	assert_null(memmem(ctx->buf, WGI_RECV_BUF, PRIV_HEX, strlen(PRIV_HEX)));
 	assert_null(memmem(ctx->buf, WGI_RECV_BUF, PSK_HEX, strlen(PSK_HEX)));
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -774,11 +774,11 @@ static void uapi_set__empty_change__bare_transaction(void **state)
 
 	f->reply[f->n_reply++] = "errno=0\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	assert_int_equal(wgnl_device_set(ctx, dev), 0);
 	fake_join(f);
 	assert_string_equal(f->req[0], "set=1\n\n");
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -792,10 +792,10 @@ static void uapi_set__port_in_use__eaddrinuse_names_port(void **state)
 	dev->listen_port = 4242;
 	f->reply[f->n_reply++] = "errno=-98\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), -EADDRINUSE);
-	assert_non_null(strstr(wgnl_last_error(ctx), "4242"));
+	assert_int_equal(wgnl_device_set(ctx, dev), -EADDRINUSE);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "4242"));
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -807,11 +807,11 @@ static void uapi_set__rejected_value__einval_explained(void **state)
 
 	f->reply[f->n_reply++] = "errno=-22\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), -EINVAL);
-	assert_non_null(strstr(wgnl_last_error(ctx), "invalid"));
-	assert_non_null(strstr(wgnl_last_error(ctx), "errno=-22"));
+	assert_int_equal(wgnl_device_set(ctx, dev), -EINVAL);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "invalid"));
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "errno=-22"));
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -833,10 +833,10 @@ static void uapi_set__server_answers_early_and_closes__its_errno(void **state)
 	f->reply[f->n_reply++] = "errno=-22\n\n";
 	f->read_limit = 100;
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), -EINVAL);
+	assert_int_equal(wgnl_device_set(ctx, dev), -EINVAL);
 	fake_join(f);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -848,10 +848,10 @@ static void uapi_set__closed_without_answer__ebadmsg(void **state)
 
 	f->reply[f->n_reply++] = "";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), -EBADMSG);
-	assert_non_null(wgnl_last_error(ctx));
+	assert_int_equal(wgnl_device_set(ctx, dev), -EBADMSG);
+	assert_non_null(wgnl_ctx_last_error(ctx));
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -863,12 +863,12 @@ static void uapi_set__bad_prefix__einval_nothing_sent(void **state)
 	struct pollfd pfd = { .fd = f->lfd, .events = POLLIN };
 
 	dev->peers[0].allowedips[1].cidr = 129;
-	assert_int_equal(wgnl_set_device(ctx, dev), -EINVAL);
-	assert_non_null(strstr(wgnl_last_error(ctx), "allowed IP #2"));
+	assert_int_equal(wgnl_device_set(ctx, dev), -EINVAL);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "allowed IP #2"));
 	/* No connection was even made. */
 	assert_int_equal(poll(&pfd, 1, 0), 0);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -900,14 +900,14 @@ static void uapi_set__removal_native__minus_syntax(void **state)
 	f->reply[f->n_reply++] = "errno=0\n\n"; /* the probe: understood */
 	f->reply[f->n_reply++] = "errno=0\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	assert_int_equal(wgnl_device_set(ctx, dev), 0);
 	fake_join(f);
 	assert_int_equal(f->n_req, 2);
 	assert_non_null(strstr(f->req[0], "update_only=true\nallowed_ip=-"));
 	assert_string_equal(f->req[1], "set=1\npublic_key=" PEER1_HEX "\n"
 				       "allowed_ip=-10.0.0.2/32\nallowed_ip=10.0.0.9/32\n\n");
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -923,7 +923,7 @@ static void uapi_set__removal_unsupported__peer_list_replaced(void **state)
 				 "allowed_ip=10.0.0.2/32\nallowed_ip=10.1.0.0/16\nerrno=0\n\n";
 	f->reply[f->n_reply++] = "errno=0\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	assert_int_equal(wgnl_device_set(ctx, dev), 0);
 	fake_join(f);
 	assert_int_equal(f->n_req, 3);
 	assert_string_equal(f->req[1], "get=1\n\n");
@@ -931,12 +931,12 @@ static void uapi_set__removal_unsupported__peer_list_replaced(void **state)
 				       "replace_allowed_ips=true\n"
 				       "allowed_ip=10.0.0.1/32\nallowed_ip=10.0.0.9/32\n"
 				       "allowed_ip=10.1.0.0/16\n\n");
-	assert_null(wgnl_last_error(ctx));
-	wgnl_get_stats(ctx, &st);
+	assert_null(wgnl_ctx_last_error(ctx));
+	wgnl_stats_get(ctx, &st);
 	assert_int_equal(st.set_msgs, 2); /* the probe and the change */
 	assert_int_equal(st.get_msgs, 1);
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -962,13 +962,13 @@ static void uapi_set__only_removals_unsupported__no_qsort_of_null(void **state)
 				 "allowed_ip=10.0.0.2/32\nerrno=0\n\n";
 	f->reply[f->n_reply++] = "errno=0\n\n";
 	fake_start(f);
-	assert_int_equal(wgnl_set_device(ctx, dev), 0);
+	assert_int_equal(wgnl_device_set(ctx, dev), 0);
 	fake_join(f);
 	assert_int_equal(f->n_req, 3);
 	assert_string_equal(f->req[2], "set=1\npublic_key=" PEER1_HEX "\n"
 				       "replace_allowed_ips=true\nallowed_ip=10.0.0.1/32\n\n");
 	wgnl_device_free(dev);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -1045,8 +1045,8 @@ static void uapi_list__directory__sockets_only(void **state)
 	wgnl_strv_free(names);
 
 	/* Through the public call: sorted. */
-	wgnl_set_backend(ctx, WGNL_BACKEND_UAPI);
-	assert_int_equal(wgnl_list_devices(ctx, &names), 2);
+	wgnl_ctx_set_backend(ctx, WGNL_BACKEND_UAPI);
+	assert_int_equal(wgnl_device_list(ctx, &names), 2);
 	assert_string_equal(names[0], "ua0");
 	assert_string_equal(names[1], "ua1");
 	wgnl_strv_free(names);
@@ -1057,7 +1057,7 @@ static void uapi_list__directory__sockets_only(void **state)
 	unlink(path);
 	close(s2);
 	close(s3);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 	fake_free(f);
 }
 
@@ -1067,11 +1067,11 @@ static void uapi_list__missing_directory__empty(void **state)
 	char **names = NULL;
 	size_t n = 0;
 
-	assert_int_equal(wgnl_set_uapi_dir(ctx, "/nonexistent/wgkit-uapi"), 0);
+	assert_int_equal(wgnl_ctx_set_uapi_dir(ctx, "/nonexistent/wgkit-uapi"), 0);
 	assert_int_equal(wgi_uapi_ops.list_devices(ctx, &names, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(names);
-	wgnl_close(ctx);
+	wgnl_ctx_close(ctx);
 }
 
 int main(void)
