@@ -75,7 +75,7 @@ TEST_TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
 SYSTEMD_UNITS := $(notdir $(wildcard systemd/*.service systemd/*.timer))
 TEST_TOOLS := $(TEST_TOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
-.PHONY: all lib tools tests install uninstall clean distclean deps demo check check-unit \
+.PHONY: all lib tools tests install uninstall clean distclean deps demo check check-unit format check-style \
         check-asan check-valgrind check-uapi check-kernel check-extra bench help
 .DEFAULT_GOAL := all
 
@@ -186,6 +186,12 @@ clean: ## remove build trees
 
 distclean: clean
 	rm -rf tests/kernel/cache
+
+format: ## rewrite every C file as .clang-format says (kernel layout, 100 columns)
+	$(Q)clang-format -i $(filter-out tests/unit/genl_fixtures.c tests/unit/rtnl_recorded.h,$(shell git ls-files '*.c' '*.h'))
+
+check-style: ## fail on any C file clang-format would change (part of make check)
+	$(Q)sh tests/style/run.sh
 
 help: ## this list
 	@echo "wgkit $(VERSION): targets"

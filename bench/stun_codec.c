@@ -13,7 +13,7 @@
 
 int main(void)
 {
-	uint8_t req[64], resp[128], tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	uint8_t req[64], resp[128], tid[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 	union wgnl_endpoint a, b;
 	memset(&a, 0, sizeof(a));
 	a.addr4.sin_family = AF_INET;
@@ -43,7 +43,8 @@ int main(void)
 		sink += m.xor_mapped.addr4.sin_port;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)N;
+	double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+		    (double)N;
 	printf("ns_per_msg=%.1f\n", ns);
 	return 0;
 }

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 		while (inflight < window && k < BATCH) {
 			memcpy(tid + 4, &seq, 8);
 			seq++;
-			int n = wgnl_stun_build_request(sbuf[k], sizeof(sbuf[k]), tid, 0, 0, 0, false);
+			int n = wgnl_stun_build_request(sbuf[k], sizeof(sbuf[k]), tid, 0, 0, 0,
+							false);
 			siov[k].iov_base = sbuf[k];
 			siov[k].iov_len = (size_t)n;
 			sm[k].msg_hdr.msg_iov = &siov[k];
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 			if (s < k)
 				inflight -= k - (s > 0 ? s : 0);
 		}
-		struct pollfd pfd = {fd, POLLIN, 0};
+		struct pollfd pfd = { fd, POLLIN, 0 };
 		poll(&pfd, 1, inflight >= window ? 10 : 0);
 		for (;;) {
 			int r = recvmmsg(fd, rm, BATCH, MSG_DONTWAIT, NULL);

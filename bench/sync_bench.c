@@ -135,7 +135,8 @@ static int bare_dump(const char *ifname)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "gen"))
-		return gen((uint32_t)strtoul(argv[2], NULL, 10), (uint32_t)strtoul(argv[3], NULL, 10),
+		return gen((uint32_t)strtoul(argv[2], NULL, 10),
+			   (uint32_t)strtoul(argv[3], NULL, 10),
 			   (uint32_t)strtoul(argv[4], NULL, 10));
 	if (argc >= 3 && !strcmp(argv[1], "time"))
 		return run_timed(argv + 2);

@@ -75,9 +75,11 @@ static int conf_roundtrip_one(const uint8_t *data, size_t size, unsigned flags)
 	if (cfg->dev->n_peers != cfg2->dev->n_peers || cfg->dev->flags != cfg2->dev->flags)
 		abort();
 	for (size_t i = 0; i < cfg->dev->n_peers; i++)
-		if (!wgnl_key_equal(cfg->dev->peers[i].public_key, cfg2->dev->peers[i].public_key) ||
+		if (!wgnl_key_equal(cfg->dev->peers[i].public_key,
+				    cfg2->dev->peers[i].public_key) ||
 		    cfg->dev->peers[i].n_allowedips != cfg2->dev->peers[i].n_allowedips ||
-		    !wgnl_endpoint_equal(&cfg->dev->peers[i].endpoint, &cfg2->dev->peers[i].endpoint))
+		    !wgnl_endpoint_equal(&cfg->dev->peers[i].endpoint,
+					 &cfg2->dev->peers[i].endpoint))
 			abort();
 	free(text1);
 	free(text2);

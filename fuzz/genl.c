@@ -88,8 +88,8 @@ static void roundtrip(struct wgnl_device *dev)
 		abort();
 	dev->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
 	for (size_t i = 0; i < dev->n_peers; i++)
-		dev->peers[i].flags &= ~(uint32_t)(WGNL_PEER_REMOVE | WGNL_PEER_UPDATE_ONLY |
-						   WGNL_PEER_SKIP);
+		dev->peers[i].flags &=
+			~(uint32_t)(WGNL_PEER_REMOVE | WGNL_PEER_UPDATE_ONLY | WGNL_PEER_SKIP);
 	while ((r = wgi_genl_build_set(dev, 0x20, msg, WGI_GENL_SET_BUF, &cur)) > 0) {
 		if (wgi_genl_parse_msg((struct nlmsghdr *)msg, &st) != 0)
 			abort();
@@ -143,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wgnl_device_free(st.dev);
 	} else if (mode == 1) {
 		size_t n = 0;
-		struct wgi_genl_parse st = { .dev = wgnl_device_new("wgfz"), .cb = stream_cb,
+		struct wgi_genl_parse st = { .dev = wgnl_device_new("wgfz"),
+					     .cb = stream_cb,
 					     .cb_data = &n };
 
 		if (!st.dev)

@@ -18,9 +18,11 @@ static bool same_state(const struct wgnl_health_state *a, const struct wgnl_heal
 	if (a->last_check_ms != b->last_check_ms || a->verdict != b->verdict ||
 	    a->reasons != b->reasons || a->consecutive_bad != b->consecutive_bad ||
 	    a->attempt != b->attempt || a->next_attempt_ms != b->next_attempt_ms ||
-	    a->cooldown_until_ms != b->cooldown_until_ms || a->last_remedy_ms != b->last_remedy_ms ||
-	    a->last_remedy_failed != b->last_remedy_failed || a->underlay_down != b->underlay_down ||
-	    a->remedies_total != b->remedies_total || a->n_peers != b->n_peers)
+	    a->cooldown_until_ms != b->cooldown_until_ms ||
+	    a->last_remedy_ms != b->last_remedy_ms ||
+	    a->last_remedy_failed != b->last_remedy_failed ||
+	    a->underlay_down != b->underlay_down || a->remedies_total != b->remedies_total ||
+	    a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++) {
 		const struct wgnl_health_peer_state *p = &a->peers[i], *q = &b->peers[i];

@@ -62,8 +62,7 @@ static void one(const struct nlmsghdr *nlh)
 
 	r = wgi_rtnl_parse_rule(nlh, &ru);
 	check_rc(r);
-	if (r == 1 && !ru.other &&
-	    (b = wgi_rtnl_msg_rule(out, sizeof(out), true, &ru.r, 0))) {
+	if (r == 1 && !ru.other && (b = wgi_rtnl_msg_rule(out, sizeof(out), true, &ru.r, 0))) {
 		if (wgi_rtnl_parse_rule(b, &ru2) != 1 || ru2.other ||
 		    !wgi_rtnl_rule_match(&ru2, &ru.r))
 			abort();

@@ -27,7 +27,7 @@ static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
 
 static void check_fingerprint(const uint8_t *data, size_t size)
 {
-	static const uint8_t tid[WGNL_STUN_TID_LEN] = {0};
+	static const uint8_t tid[WGNL_STUN_TID_LEN] = { 0 };
 	uint8_t out[WGNL_STUN_MAX_MSG];
 	struct wgnl_stun_writer w;
 	/* Every tail and alignment shows up well below this; longer inputs

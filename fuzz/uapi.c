@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The text @dev's set request carries, as a get reply: the lines a reply
  * never has dropped, "errno=0" and the blank line appended. */
-static char *set_request_as_reply(struct wgnl_ctx *ctx, const struct wgnl_device *dev,
-				  size_t *len)
+static char *set_request_as_reply(struct wgnl_ctx *ctx, const struct wgnl_device *dev, size_t *len)
 {
 	static const char ok[] = "errno=0\n\n";
 	static char req[1 << 20];
@@ -54,7 +53,8 @@ static char *set_request_as_reply(struct wgnl_ctx *ctx, const struct wgnl_device
 
 		pos += l;
 		if (l == 1 || !strncmp(line, "set=", 4) || !strncmp(line, "replace_peers=", 14) ||
-		    !strncmp(line, "replace_allowed_ips=", 20) || !strncmp(line, "update_only=", 12))
+		    !strncmp(line, "replace_allowed_ips=", 20) ||
+		    !strncmp(line, "update_only=", 12))
 			continue;
 		memcpy(out + o, line, l);
 		o += l;

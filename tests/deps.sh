@@ -3,7 +3,7 @@
 # present. Run as root on Debian 12 (make deps, make check and make demo call it).
 set -eu
 PKGS="build-essential pkg-config libmnl-dev libsodium-dev liburing-dev libcurl4-openssl-dev
-libsqlite3-dev libcmocka-dev clang iproute2 nftables iputils-ping wireguard-tools wireguard-go
+libsqlite3-dev libcmocka-dev clang clang-format iproute2 nftables iputils-ping wireguard-tools wireguard-go
 qemu-system-x86 busybox-static cpio xz-utils kmod fping coturn sqlite3 valgrind curl python3
 systemd strace"
 missing=""

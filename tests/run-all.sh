@@ -26,6 +26,7 @@ suite() { # name command...
 run() { "$@"; echo $? > "$LOG/rc"; }
 
 suite unit run sh tests/unit/run.sh "$BUILD"
+[ -f tests/style/run.sh ] && suite style run sh tests/style/run.sh
 [ -f tests/abi/run.sh ] && suite abi run sh tests/abi/run.sh "$BUILD"
 [ -f tests/install/run.sh ] && suite install run sh tests/install/run.sh "$BUILD"
 suite asan run make --no-print-directory check-asan

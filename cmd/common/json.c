@@ -103,14 +103,36 @@ void wgk_json_write_escaped(FILE *f, const char *s)
 		size_t n = 0;
 
 		switch (c) {
-		case '"': fputs("\\\"", f); p++; continue;
-		case '\\': fputs("\\\\", f); p++; continue;
-		case '\b': fputs("\\b", f); p++; continue;
-		case '\f': fputs("\\f", f); p++; continue;
-		case '\n': fputs("\\n", f); p++; continue;
-		case '\r': fputs("\\r", f); p++; continue;
-		case '\t': fputs("\\t", f); p++; continue;
-		default: break;
+		case '"':
+			fputs("\\\"", f);
+			p++;
+			continue;
+		case '\\':
+			fputs("\\\\", f);
+			p++;
+			continue;
+		case '\b':
+			fputs("\\b", f);
+			p++;
+			continue;
+		case '\f':
+			fputs("\\f", f);
+			p++;
+			continue;
+		case '\n':
+			fputs("\\n", f);
+			p++;
+			continue;
+		case '\r':
+			fputs("\\r", f);
+			p++;
+			continue;
+		case '\t':
+			fputs("\\t", f);
+			p++;
+			continue;
+		default:
+			break;
 		}
 		if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);

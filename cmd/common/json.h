@@ -15,10 +15,10 @@ struct wgk_json {
 	FILE *f;
 	bool pretty;
 	int depth;
-	bool after_key;                    /* a key was written, its value is next */
+	bool after_key;			    /* a key was written, its value is next */
 	bool has_items[WGK_JSON_MAX_DEPTH]; /* the container at this depth is not empty */
 	bool is_object[WGK_JSON_MAX_DEPTH]; /* ...and is an object (else an array) */
-	bool broken;                       /* nesting misuse: finish() reports it */
+	bool broken;			    /* nesting misuse: finish() reports it */
 };
 
 /* Start writing to @f; @pretty: two-space indentation, else one line. */

@@ -71,8 +71,10 @@ static int remove_rules(struct wgnl_ctx *ctx, const struct wgnl_device *cur)
 				if (r == -ENOENT)
 					break;
 				if (r < 0) {
-					rc = wgctl_fail(ctx, r, "down: cannot remove a policy rule for "
-							"table %u", cur->fwmark);
+					rc = wgctl_fail(ctx, r,
+							"down: cannot remove a policy rule for "
+							"table %u",
+							cur->fwmark);
 					break;
 				}
 				had = true;
@@ -154,8 +156,9 @@ int cmd_down(int argc, char **argv)
 	r = wgnl_link_del(ctx, t.ifname);
 	/* A userspace implementation exits when its link goes and removes its
 	 * socket: wait (bounded) so that an `up` right after starts afresh. */
-	for (int i = 0; r >= 0 && uapi && i < 30 &&
-			wgnl_backend_detect(ctx, t.ifname) == WGNL_BACKEND_UAPI; i++)
+	for (int i = 0;
+	     r >= 0 && uapi && i < 30 && wgnl_backend_detect(ctx, t.ifname) == WGNL_BACKEND_UAPI;
+	     i++)
 		usleep(100000);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r, "down: cannot delete '%s'", t.ifname);

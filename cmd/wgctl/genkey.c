@@ -18,7 +18,8 @@ static void warn_if_exposed(const char *cmd)
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & (S_IRWXG | S_IRWXO)))
 		wgk_warn("%s: writing a secret key to a file readable by group or others "
-			 "(set umask 077 first)", cmd);
+			 "(set umask 077 first)",
+			 cmd);
 }
 
 int wgctl_print_secret(const char *cmd, bool preshared)

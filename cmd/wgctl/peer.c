@@ -247,10 +247,13 @@ static void peer_text(const struct wgnl_peer *p)
 
 	wgnl_key_to_base64(b64, p->public_key);
 	printf("public key: %s\n", b64);
-	printf("preshared key: %s\n", (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
-					 !wgnl_key_is_zero(p->preshared_key) ? "(hidden)" : "(none)");
+	printf("preshared key: %s\n",
+	       (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key) ?
+		       "(hidden)" :
+		       "(none)");
 	printf("endpoint: %s\n", p->endpoint.addr.sa_family ?
-				     wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) : "(none)");
+					 wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) :
+					 "(none)");
 	printf("allowed ips:");
 	for (size_t k = 0; k < p->n_allowedips; k++)
 		printf(" %s", wgnl_prefix_format(&p->allowedips[k], buf, sizeof(buf)));

@@ -82,7 +82,8 @@ int wgctl_peer_option(const char *cmd, struct wgnl_peer *peer, int argc, char **
 		r = wgnl_endpoint_resolve(&peer->endpoint, val);
 		if (r == -ENODEV) {
 			wgk_error("%s: endpoint '%s': no such interface for the IPv6 scope "
-				  "(after '%%')", cmd, wgk_qs(val));
+				  "(after '%%')",
+				  cmd, wgk_qs(val));
 			return WGK_EXIT_INPUT;
 		}
 		if (r < 0) {

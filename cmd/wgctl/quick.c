@@ -47,8 +47,10 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 		base = base ? base + 1 : arg;
 		dot = strrchr(base, '.');
 		if (!dot || strcmp(dot, ".conf") || !quick_name_ok(base, (size_t)(dot - base))) {
-			wgk_error("%s: '%s': the file name must be <interface>.conf with an interface "
-				  "name of 1-15 characters [a-zA-Z0-9_=+.-]", cmd, wgk_qs(arg));
+			wgk_error(
+				"%s: '%s': the file name must be <interface>.conf with an interface "
+				"name of 1-15 characters [a-zA-Z0-9_=+.-]",
+				cmd, wgk_qs(arg));
 			return WGK_EXIT_INPUT;
 		}
 		memcpy(t->ifname, base, (size_t)(dot - base));
@@ -198,8 +200,10 @@ bool quick_have_resolvconf(void)
 
 int quick_dns_set(const char *cmd, const char *ifname, const struct wgnl_quick *q)
 {
-	char *argv[] = { (char *)"resolvconf", (char *)"-a", (char *)ifname, (char *)"-m",
-			 (char *)"0", (char *)"-x", NULL };
+	char *argv[] = {
+		(char *)"resolvconf", (char *)"-a", (char *)ifname, (char *)"-m", (char *)"0",
+		(char *)"-x",	      NULL
+	};
 	size_t len = 1;
 	char *input, why[96];
 	int st;

@@ -29,7 +29,8 @@ int cmd_reresolve(int argc, char **argv)
 		       "of the peers whose name now points elsewhere (for a timer, as\n"
 		       "reresolve-dns.sh). Peers with a handshake in the last %d s are left\n"
 		       "alone unless --all. The config defaults to the file `wgctl up` used,\n"
-		       "else /etc/wireguard/<interface>.conf.\n", RERESOLVE_STALE_SECS);
+		       "else /etc/wireguard/<interface>.conf.\n",
+		       RERESOLVE_STALE_SECS);
 		return WGK_EXIT_OK;
 	}
 	for (int i = 1; i < argc; i++) {

@@ -93,7 +93,8 @@ int cmd_set(int argc, char **argv)
 		}
 		if (!strcmp(a, "listen-port")) {
 			if (wgctl_parse_u32(argv[++i], 65535, false, &v) < 0) {
-				wgk_error("set: invalid listen-port '%s' (0-65535)", wgk_qs(argv[i]));
+				wgk_error("set: invalid listen-port '%s' (0-65535)",
+					  wgk_qs(argv[i]));
 				rc = WGK_EXIT_INPUT;
 				break;
 			}

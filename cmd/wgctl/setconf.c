@@ -35,8 +35,7 @@ int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx 
 		wgctl_warn_secret_file(cmd, argv[2], *cfg);
 	if (r < 0) {
 		rc = wgctl_conf_error(r, &e, argv[2]);
-	} else if (strcmp(cmd, "addconf") && !wgctl_opt.allow_empty &&
-		   wgctl_conf_is_empty(*cfg)) {
+	} else if (strcmp(cmd, "addconf") && !wgctl_opt.allow_empty && wgctl_conf_is_empty(*cfg)) {
 		/* setconf and syncconf would remove everything. */
 		rc = wgctl_empty_refused(cmd, argv[2]);
 	} else if (!strcmp(cmd, "syncconf") &&

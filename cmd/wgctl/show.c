@@ -149,8 +149,9 @@ static void json_device(struct wgk_json *j, const struct wgnl_device *dev, struc
 	wgk_json_kv_string(j, "name", dev->name);
 	wgk_json_kv_string(j, "public_key",
 			   key_text(b64, dev->public_key, has_public_key(dev), false));
-	wgk_json_kv_string(j, "private_key", key_text(b64, dev->private_key, has_private_key(dev),
-						      !wgctl_opt.show_keys));
+	wgk_json_kv_string(j, "private_key",
+			   key_text(b64, dev->private_key, has_private_key(dev),
+				    !wgctl_opt.show_keys));
 	wgk_json_kv_uint(j, "listen_port", dev->listen_port);
 	wgk_json_kv_uint(j, "fwmark", dev->fwmark);
 	json_link(j, ctx, dev->name);
@@ -170,8 +171,11 @@ static void print_duration(uint64_t secs)
 	static const struct {
 		uint64_t len;
 		const char *unit;
-	} units[] = { { 365ULL * 86400, "year" }, { 86400, "day" }, { 3600, "hour" },
-		      { 60, "minute" }, { 1, "second" } };
+	} units[] = { { 365ULL * 86400, "year" },
+		      { 86400, "day" },
+		      { 3600, "hour" },
+		      { 60, "minute" },
+		      { 1, "second" } };
 	bool first = true;
 
 	if (!secs) {
@@ -184,7 +188,8 @@ static void print_duration(uint64_t secs)
 		if (!n)
 			continue;
 		secs %= units[i].len;
-		printf("%s%" PRIu64 " %s%s", first ? "" : ", ", n, units[i].unit, n == 1 ? "" : "s");
+		printf("%s%" PRIu64 " %s%s", first ? "" : ", ", n, units[i].unit,
+		       n == 1 ? "" : "s");
 		first = false;
 	}
 }
@@ -230,7 +235,8 @@ static int print_pretty(const struct wgnl_device *dev)
 	if (has_public_key(dev))
 		printf("  public key: %s\n", key_text(b64, dev->public_key, true, false));
 	if (has_private_key(dev))
-		printf("  private key: %s\n", key_text(b64, dev->private_key, true, !wgctl_opt.show_keys));
+		printf("  private key: %s\n",
+		       key_text(b64, dev->private_key, true, !wgctl_opt.show_keys));
 	if (dev->listen_port)
 		printf("  listening port: %u\n", dev->listen_port);
 	if (dev->fwmark)
@@ -254,7 +260,8 @@ static int print_pretty(const struct wgnl_device *dev)
 			printf("  preshared key: %s\n",
 			       key_text(b64, p->preshared_key, true, !wgctl_opt.show_keys));
 		if (has_endpoint(p))
-			printf("  endpoint: %s\n", wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)));
+			printf("  endpoint: %s\n",
+			       wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)));
 		printf("  allowed ips: ");
 		for (size_t k = 0; k < p->n_allowedips; k++)
 			printf("%s%s", k ? ", " : "",
@@ -279,8 +286,8 @@ static int print_pretty(const struct wgnl_device *dev)
 			printf(" sent\n");
 		}
 		if (p->persistent_keepalive)
-			printf("  persistent keepalive: every %u second%s\n", p->persistent_keepalive,
-			       p->persistent_keepalive == 1 ? "" : "s");
+			printf("  persistent keepalive: every %u second%s\n",
+			       p->persistent_keepalive, p->persistent_keepalive == 1 ? "" : "s");
 	}
 	free(sorted);
 	wgnl_wipe(b64, sizeof(b64));
@@ -323,7 +330,11 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 	wgnl_key_b64 b64, b64b;
 	char buf[80];
 
-#define PRE() do { if (pre) printf("%s\t", pre); } while (0)
+#define PRE()                                \
+	do {                                 \
+		if (pre)                     \
+			printf("%s\t", pre); \
+	} while (0)
 	switch (f) {
 	case F_PUBLIC_KEY:
 		PRE();
@@ -347,8 +358,8 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 		break;
 	case F_DUMP:
 		PRE();
-		printf("%s\t", key_text(b64, dev->private_key, has_private_key(dev),
-					!wgctl_opt.show_keys));
+		printf("%s\t",
+		       key_text(b64, dev->private_key, has_private_key(dev), !wgctl_opt.show_keys));
 		printf("%s\t%u\t", key_text(b64, dev->public_key, has_public_key(dev), false),
 		       dev->listen_port);
 		if (dev->fwmark)
@@ -372,8 +383,9 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 			printf("\t%s", key_text(b64b, p->preshared_key, has_psk, false));
 			break;
 		case F_ENDPOINTS:
-			printf("\t%s", has_endpoint(p) ?
-				       wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) : "(none)");
+			printf("\t%s", has_endpoint(p) ? wgnl_endpoint_format(&p->endpoint, buf,
+									      sizeof(buf)) :
+							 "(none)");
 			break;
 		case F_ALLOWED_IPS:
 			printf("\t");
@@ -393,10 +405,13 @@ static void print_field(const struct wgnl_device *dev, enum show_field f, bool p
 			break;
 		case F_DUMP:
 			putchar('\t');
-			fputs(key_text(b64b, p->preshared_key, has_psk, !wgctl_opt.show_keys), stdout);
+			fputs(key_text(b64b, p->preshared_key, has_psk, !wgctl_opt.show_keys),
+			      stdout);
 			putchar('\t');
-			fputs(has_endpoint(p) ? wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf))
-					      : "(none)", stdout);
+			fputs(has_endpoint(p) ?
+				      wgnl_endpoint_format(&p->endpoint, buf, sizeof(buf)) :
+				      "(none)",
+			      stdout);
 			putchar('\t');
 			print_allowedips(p, ',');
 			put_tab_u64(wgctl_handshake_secs(p));

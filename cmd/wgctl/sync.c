@@ -27,8 +27,8 @@
 
 /* What changes around the device for a wg-quick config. */
 struct quick_plan {
-	bool active;            /* the file is a wg-quick config */
-	uint32_t mtu;           /* 0: unchanged */
+	bool active;  /* the file is a wg-quick config */
+	uint32_t mtu; /* 0: unchanged */
 	struct wgnl_prefix *addr_add, *addr_del, *route_add, *route_del, *route_all;
 	size_t n_addr_add, n_addr_del, n_route_add, n_route_del, n_route_all;
 	uint32_t *route_add_table, *route_del_table, *route_all_table;
@@ -122,8 +122,9 @@ static void state_digest(const struct wgnl_config *cfg, char *out)
 	for (size_t i = 0; i < d->n_peers; i++) {
 		const struct wgnl_peer *p = &d->peers[i];
 		uint8_t ep[20] = { 0 };
-		uint32_t pv[2] = { (uint32_t)p->n_allowedips,
-				   (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0 };
+		uint32_t pv[2] = { (uint32_t)p->n_allowedips, (p->flags & WGNL_PEER_HAS_KEEPALIVE) ?
+								      p->persistent_keepalive :
+								      0 };
 
 		digest_put(&st, p->public_key, WGNL_KEY_LEN);
 		if ((p->flags & WGNL_PEER_HAS_ENDPOINT) && p->endpoint.addr.sa_family == AF_INET) {
@@ -283,8 +284,8 @@ static int state_dir_safe(const char *dir, char *why, size_t wlen)
 /* Write the @n buffers @v to a new file beside <IF><suffix> (0600, synced
  * to disk when @durable) and close it; *tmp is what state_commit() puts in
  * place. */
-static int state_tmp(const char *dir, const char *ifname, const char *suffix,
-		     const struct iovec *v, int n, bool durable, struct wgnl_file_tmp **tmp)
+static int state_tmp(const char *dir, const char *ifname, const char *suffix, const struct iovec *v,
+		     int n, bool durable, struct wgnl_file_tmp **tmp)
 {
 	char path[PATH_MAX];
 	const char *d = state_dir(dir);
@@ -529,8 +530,8 @@ static int expected_digest(struct wgnl_device *want, const struct wgnl_device *b
 	static const wgnl_key zero;
 
 	return device_digest(want, wgnl_key_is_zero(want->private_key) ? zero : identity(want),
-			     (want->flags & WGNL_DEV_HAS_LISTEN_PORT) ? want->listen_port
-								     : before->listen_port,
+			     (want->flags & WGNL_DEV_HAS_LISTEN_PORT) ? want->listen_port :
+									before->listen_port,
 			     want->fwmark, out);
 }
 
@@ -740,7 +741,8 @@ static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
 {
 	const struct wgnl_quick *q = &cfg->quick;
 
-	return o->up_file || q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO || q->n_dns;
+	return o->up_file || q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO ||
+	       q->n_dns;
 }
 
 /* As `up` chooses it: the table (and fwmark) of wg-quick's policy routing
@@ -774,8 +776,8 @@ static int push_prefix(struct wgnl_prefix **v, size_t *n, const struct wgnl_pref
 	return 0;
 }
 
-static int push_route(struct wgnl_prefix **v, uint32_t **t, size_t *n,
-		      const struct wgnl_prefix *p, uint32_t table)
+static int push_route(struct wgnl_prefix **v, uint32_t **t, size_t *n, const struct wgnl_prefix *p,
+		      uint32_t table)
 {
 	uint32_t *nt = realloc(*t, (*n + 1) * sizeof(**t));
 
@@ -839,7 +841,8 @@ static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint
 	if (old_pt) {
 		n_old = wgnl_route_list(ctx, cfg->dev->name, old_pt, &rt_old);
 		if (n_old < 0)
-			return wgctl_fail(ctx, n_old, "sync: cannot read the routes of '%s' in table %u",
+			return wgctl_fail(ctx, n_old,
+					  "sync: cannot read the routes of '%s' in table %u",
 					  cfg->dev->name, old_pt);
 	}
 	for (size_t f = 0; f < 2 && r >= 0; f++) {
@@ -870,8 +873,8 @@ static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint
 			/* The default route in the old table, unless Table = T
 			 * routes the /0 there now. */
 			if (prefix_in(rt_old, (size_t)n_old, &def) &&
-			    !(cfg->quick.table_mode == WGNL_TABLE_ID && cfg->quick.table == old_pt &&
-			      quick_has_default(cfg->dev, fam)) &&
+			    !(cfg->quick.table_mode == WGNL_TABLE_ID &&
+			      cfg->quick.table == old_pt && quick_has_default(cfg->dev, fam)) &&
 			    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &def,
 				       old_pt) < 0) {
 				wgnl_free(rt_old);
@@ -959,9 +962,8 @@ static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
 		    push_route(&q->route_add, &q->route_add_table, &q->n_route_add, &want[i],
 			       pol ? ptable : table) < 0)
 			goto oom;
-		if (q->n_addr_del &&
-		    push_route(&q->route_all, &q->route_all_table, &q->n_route_all, &want[i],
-			       pol ? ptable : table) < 0)
+		if (q->n_addr_del && push_route(&q->route_all, &q->route_all_table, &q->n_route_all,
+						&want[i], pol ? ptable : table) < 0)
 			goto oom;
 	}
 	for (size_t i = 0; i < n_old; i++) {
@@ -1012,13 +1014,15 @@ static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct qu
 		r = wgnl_addr_del(ctx, ifname, &q->addr_del[i]);
 		if (r < 0 && r != -EADDRNOTAVAIL)
 			return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'",
-					  wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)), ifname);
+					  wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)),
+					  ifname);
 	}
 	for (size_t i = 0; i < q->n_addr_add; i++) {
 		r = wgnl_addr_add(ctx, ifname, &q->addr_add[i]);
 		if (r < 0)
 			return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'",
-					  wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)), ifname);
+					  wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)),
+					  ifname);
 	}
 	/* Removing an address can take routes with it (the device's last IPv4
 	 * address flushes all its IPv4 routes; a primary takes its secondaries
@@ -1028,19 +1032,22 @@ static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct qu
 		r = wgnl_route_add(ctx, ifname, &q->route_all[i], q->route_all_table[i]);
 		if (r < 0)
 			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
-					  wgnl_prefix_format(&q->route_all[i], buf, sizeof(buf)), ifname);
+					  wgnl_prefix_format(&q->route_all[i], buf, sizeof(buf)),
+					  ifname);
 	}
 	for (size_t i = 0; i < q->n_route_del; i++) {
 		r = wgnl_route_del(ctx, ifname, &q->route_del[i], q->route_del_table[i]);
 		if (r < 0 && r != -ESRCH)
 			return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'",
-					  wgnl_prefix_format(&q->route_del[i], buf, sizeof(buf)), ifname);
+					  wgnl_prefix_format(&q->route_del[i], buf, sizeof(buf)),
+					  ifname);
 	}
 	for (size_t i = 0; i < q->n_route_add; i++) {
 		r = wgnl_route_add(ctx, ifname, &q->route_add[i], q->route_add_table[i]);
 		if (r < 0)
 			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
-					  wgnl_prefix_format(&q->route_add[i], buf, sizeof(buf)), ifname);
+					  wgnl_prefix_format(&q->route_add[i], buf, sizeof(buf)),
+					  ifname);
 	}
 	/* After the routes of the table they send traffic to, as `up`. */
 	for (size_t i = 0; i < q->n_rule_add; i++) {
@@ -1068,7 +1075,8 @@ static void json_rules(struct wgk_json *j, const char *key, const struct wgnl_ru
 		if (v[i].fwmark)
 			wgk_json_kv_uint(j, "not_fwmark", v[i].fwmark);
 		if (v[i].suppress_prefixlen >= 0)
-			wgk_json_kv_uint(j, "suppress_prefixlength", (uint64_t)v[i].suppress_prefixlen);
+			wgk_json_kv_uint(j, "suppress_prefixlength",
+					 (uint64_t)v[i].suppress_prefixlen);
 		wgk_json_kv_uint(j, "table", v[i].table ? v[i].table : 254);
 		wgk_json_object_end(j);
 	}
@@ -1127,8 +1135,9 @@ static void json_peer_fields(struct wgk_json *j, const struct wgnl_peer *p, bool
 	wgk_json_kv_string(j, "public_key", b64);
 	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
 		wgk_json_kv_string(j, "preshared_key",
-				   wgnl_key_is_zero(p->preshared_key) ? "(removed)"
-				   : added ? "(set)" : "(changed)");
+				   wgnl_key_is_zero(p->preshared_key) ? "(removed)" :
+				   added			      ? "(set)" :
+									"(changed)");
 	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
 		wgk_json_kv_string(j, "endpoint",
 				   wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
@@ -1202,7 +1211,8 @@ static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *p
 		wgk_json_object_begin(&j);
 		json_peer_fields(&j, p, false);
 		if (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS) {
-			json_prefixes(&j, "allowed_ips_replace", p->allowedips, p->n_allowedips, -1);
+			json_prefixes(&j, "allowed_ips_replace", p->allowedips, p->n_allowedips,
+				      -1);
 		} else {
 			json_prefixes(&j, "allowed_ips_add", p->allowedips, p->n_allowedips, 0);
 			json_prefixes(&j, "allowed_ips_remove", p->allowedips, p->n_allowedips, 1);
@@ -1243,7 +1253,8 @@ static void text_prefixes(const char *what, const struct wgnl_prefix *v, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
 			continue;
-		printf("%s%s%s", any ? ", " : what, sign, wgnl_prefix_format(&v[i], buf, sizeof(buf)));
+		printf("%s%s%s", any ? ", " : what, sign,
+		       wgnl_prefix_format(&v[i], buf, sizeof(buf)));
 		any = true;
 	}
 }
@@ -1273,7 +1284,8 @@ static void text_peer(const struct wgnl_peer *p, char mark, bool added)
 		printf("; keepalive %u", p->persistent_keepalive);
 	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
 		printf("; preshared key %s", wgnl_key_is_zero(p->preshared_key) ? "removed" :
-					     added ? "set" : "changed");
+					     added				? "set" :
+										  "changed");
 	putchar('\n');
 }
 
@@ -1308,7 +1320,8 @@ static void print_plan_text(const struct sync_opts *o, const struct wgnl_plan *p
 	       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
 	       wgnl_plan_is_empty(plan) && quick_plan_empty(q) ? " (nothing to do)" : "");
 	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
-		printf("  ~ private key %s\n", wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
+		printf("  ~ private key %s\n",
+		       wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
 	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
 		printf("  ~ listen port %u\n", c->listen_port);
 	if (c->flags & WGNL_DEV_HAS_FWMARK)
@@ -1434,8 +1447,9 @@ static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg
  * or "full". */
 static void print_stats(const struct wgnl_stats *st, const char *path)
 {
-	fprintf(stderr, "wgctl: sync: stats: set_msgs=%llu get_msgs=%llu rtnl_msgs=%llu "
-			"recv_msgs=%llu path=%s\n",
+	fprintf(stderr,
+		"wgctl: sync: stats: set_msgs=%llu get_msgs=%llu rtnl_msgs=%llu "
+		"recv_msgs=%llu path=%s\n",
 		(unsigned long long)st->set_msgs, (unsigned long long)st->get_msgs,
 		(unsigned long long)st->rtnl_msgs, (unsigned long long)st->recv_msgs, path);
 }
@@ -1478,7 +1492,8 @@ static struct wgnl_config *load_record(const char *path)
 
 	if (r < 0) {
 		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
-			 "running ones)", wgk_q(path), strerror(-r));
+			 "running ones)",
+			 wgk_q(path), strerror(-r));
 		return NULL;
 	}
 	if (!text)
@@ -1529,7 +1544,8 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 {
 	int caps;
 
-	if (getenv("WGCTL_SYNC_NO_DELTA") || wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_KERNEL)
+	if (getenv("WGCTL_SYNC_NO_DELTA") ||
+	    wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_KERNEL)
 		return false;
 	caps = wgnl_ctx_caps(ctx);
 	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
@@ -1546,7 +1562,8 @@ static void print_summary(const char *ifname, const struct wgnl_plan *plan,
 	       plan->n_remove, plan->n_update, plan->n_unchanged);
 	/* Say which device fields, and how many addresses and routes. */
 	if (plan->device_changed && c)
-		printf("; device:%s%s%s", (c->flags & WGNL_DEV_HAS_PRIVATE_KEY) ? " private key" : "",
+		printf("; device:%s%s%s",
+		       (c->flags & WGNL_DEV_HAS_PRIVATE_KEY) ? " private key" : "",
 		       (c->flags & WGNL_DEV_HAS_LISTEN_PORT) ? " listen port" : "",
 		       (c->flags & WGNL_DEV_HAS_FWMARK) ? " fwmark" : "");
 	if (q->mtu)
@@ -1660,12 +1677,12 @@ struct text_job {
 	int read_err;
 	struct digest128 rec_file; /* the canonical text the .fast file names */
 	/* Results. */
-	struct st_text *now; /* the file, canonical (the caller's) */
-	bool canon;          /* *now is set (else the text is left to the parser) */
-	bool same;           /* the file is the one last synced */
-	bool ready;          /* cn, co and pairs are set */
+	struct st_text *now;	     /* the file, canonical (the caller's) */
+	bool canon;		     /* *now is set (else the text is left to the parser) */
+	bool same;		     /* the file is the one last synced */
+	bool ready;		     /* cn, co and pairs are set */
 	struct wgnl_config *cn, *co; /* the sections that differ, new and old */
-	size_t pairs;        /* sections in both */
+	size_t pairs;		     /* sections in both */
 	/* The record of the new file, written ahead (record2_prepare()). */
 	bool staged;
 	struct wgnl_file_tmp *rec_tmp, *sec_tmp;
@@ -1760,8 +1777,7 @@ static char *gather_old(const char *path, const uint64_t h[2], const struct st_s
 	if (fd < 0)
 		return NULL;
 	if (!record2_fd_is(fd, h) || fstat(fd, &st) < 0 ||
-	    (n && (uint64_t)st.st_size != rec_size) ||
-	    rec_sections_total(sec, n, m, &total) < 0)
+	    (n && (uint64_t)st.st_size != rec_size) || rec_sections_total(sec, n, m, &total) < 0)
 		goto out;
 	buf = malloc(total + 1);
 	if (!buf)
@@ -1815,8 +1831,7 @@ static void text_answer(struct text_job *j)
 	}
 	/* No [Peer] section left (an empty or truncated file?): the full
 	 * path, which refuses an empty file, decides. */
-	if (!j->now->n_sec ||
-	    state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
+	if (!j->now->n_sec || state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
 	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h, &rec_size) < 0)
 		goto out;
 	/* [Interface] changed: the full path (device fields; rare). */
@@ -1867,7 +1882,7 @@ struct keyset {
 	struct {
 		const uint8_t *key;
 		unsigned side;
-	} *slot;
+	} * slot;
 	size_t mask;
 };
 
@@ -1927,7 +1942,7 @@ static bool inc_conflicts(const struct wgnl_device *cn, const struct keyset *ks,
 		uint64_t h;
 		size_t peer;
 		bool used;
-	} *t;
+	} * t;
 	size_t total = 0, size = 16, mask;
 	bool bad = false;
 
@@ -2007,8 +2022,8 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 		wgnl_key h;
 
 		if (q && (p->flags & q->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
-		    !wgnl_key_is_zero(p->preshared_key) && st_secret_hash(h, p->preshared_key) == 0 &&
-		    wgnl_key_equal(h, q->preshared_key))
+		    !wgnl_key_is_zero(p->preshared_key) &&
+		    st_secret_hash(h, p->preshared_key) == 0 && wgnl_key_equal(h, q->preshared_key))
 			memcpy(q->preshared_key, p->preshared_key, WGNL_KEY_LEN);
 	}
 	co->ifindex = info->ifindex;
@@ -2028,7 +2043,8 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
-		*rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+		*rc = wgctl_fail(ctx, r,
+				 "sync: cannot apply '%s' to '%s' (part of it may be applied)",
 				 wgk_qs(o->path), o->ifname);
 		fast_forget(o->state_dir, o->ifname);
 		goto out;
@@ -2040,11 +2056,11 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	for (size_t i = 0; i < cn->n_peers; i++)
 		if (peer_digest_add(&exp, &cn->peers[i]) < 0)
 			exp.a = ~exp.a; /* a wrong digest only costs the full path */
-	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, identity((struct wgnl_device *)info),
-		      info->listen_port, info->fwmark);
+	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers,
+		      identity((struct wgnl_device *)info), info->listen_port, info->fwmark);
 	text_join(j);
-	r = j->staged ? record2_commit(j->rec_tmp, j->sec_tmp)
-		      : record2_write(o->state_dir, o->ifname, j->now);
+	r = j->staged ? record2_commit(j->rec_tmp, j->sec_tmp) :
+			record2_write(o->state_dir, o->ifname, j->now);
 	j->staged = false;
 	if (r < 0) {
 		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
@@ -2108,7 +2124,8 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 	phase("dump");
 	text_wait(&j);
 	if (timing())
-		fprintf(stderr, "wgctl: sync: timing: (file, on the other thread %.4f s)\n", j.secs);
+		fprintf(stderr, "wgctl: sync: timing: (file, on the other thread %.4f s)\n",
+			j.secs);
 	*canon = j.canon;
 	*text = j.text;
 	*len = j.len;
@@ -2226,13 +2243,14 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_qs(o->path),
 				  SYNC_MAX_FILE >> 20);
 		else
-			wgk_error("sync: cannot read '%s': %s", wgk_qs(o->path), strerror(-read_err));
+			wgk_error("sync: cannot read '%s': %s", wgk_qs(o->path),
+				  strerror(-read_err));
 		rc = wgk_exit_for_file_errno(read_err);
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
-	r = wgnl_config_parse(file_text, file_len, o->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg,
-			    &e);
+	r = wgnl_config_parse(file_text, file_len, o->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE,
+			      &cfg, &e);
 	if (r < 0) {
 		rc = wgctl_conf_error(r, &e, o->path);
 		goto out;
@@ -2301,7 +2319,8 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
-		rc = wgctl_fail(ctx, r, "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+		rc = wgctl_fail(ctx, r,
+				"sync: cannot apply '%s' to '%s' (part of it may be applied)",
 				wgk_qs(o->path), o->ifname);
 		goto out;
 	}

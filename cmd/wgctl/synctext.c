@@ -66,7 +66,8 @@ static int push_section(struct st_text *t, size_t *cap, size_t orig_off, size_t 
 }
 
 /* "Key = <hash>" for a secret line, into @o. */
-static int put_secret(char *o, size_t *olen, const char *key, size_t klen, const char *v, size_t vlen)
+static int put_secret(char *o, size_t *olen, const char *key, size_t klen, const char *v,
+		      size_t vlen)
 {
 	wgnl_key k, h;
 	wgnl_key_b64 b64;
@@ -193,8 +194,8 @@ void st_free(struct st_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
-ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now,
-		 bool *old_m, bool *now_m)
+ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now, bool *old_m,
+		 bool *now_m)
 {
 	size_t size = 16, mask, pairs = 0;
 	uint32_t *slot;

@@ -19,11 +19,11 @@ struct st_section {
 };
 
 struct st_text {
-	char *san;              /* canonical text (malloc'd) */
+	char *san; /* canonical text (malloc'd) */
 	size_t san_len;
-	size_t iface_len;       /* canonical bytes before the first [Peer] */
-	uint64_t iface_h[2];    /* their hash */
-	uint64_t text_h[2];     /* of the whole canonical text (from the others) */
+	size_t iface_len;	/* canonical bytes before the first [Peer] */
+	uint64_t iface_h[2];	/* their hash */
+	uint64_t text_h[2];	/* of the whole canonical text (from the others) */
 	struct st_section *sec; /* the [Peer] sections, in file order */
 	size_t n_sec;
 };
@@ -43,8 +43,8 @@ void st_free(struct st_text *t);
  * 128-bit hash of the canonical bytes; each old section pairs at most
  * once). @old_m and @now_m (arrays of @n_old and now->n_sec) say which were
  * paired. Returns the number of pairs or -ENOMEM. */
-ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now,
-		 bool *old_m, bool *now_m);
+ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now, bool *old_m,
+		 bool *now_m);
 
 /* What stands for a secret key in canonical text and in digests:
  * unkeyed BLAKE2b-256 of the 32 key bytes. 0, or -EIO. */

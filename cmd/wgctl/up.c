@@ -11,13 +11,21 @@
 
 #include "quick.h"
 
-enum undo_kind { U_LINK, U_CONFIG, U_ADDR, U_UP, U_ROUTE, U_RULE, U_DNS };
+enum undo_kind {
+	U_LINK,
+	U_CONFIG,
+	U_ADDR,
+	U_UP,
+	U_ROUTE,
+	U_RULE,
+	U_DNS
+};
 
 struct undo {
 	enum undo_kind kind;
 	struct wgnl_prefix prefix; /* U_ADDR, U_ROUTE */
-	uint32_t table;            /* U_ROUTE */
-	struct wgnl_rule rule;     /* U_RULE */
+	uint32_t table;		   /* U_ROUTE */
+	struct wgnl_rule rule;	   /* U_RULE */
 };
 
 struct up_state {
@@ -52,7 +60,8 @@ static void rollback(struct up_state *s)
 		case U_LINK:
 			r = wgnl_link_del(s->ctx, s->ifname);
 			if (r < 0 && r != -ENODEV)
-				wgk_warn("up: undo: cannot delete '%s': %s", s->ifname, strerror(-r));
+				wgk_warn("up: undo: cannot delete '%s': %s", s->ifname,
+					 strerror(-r));
 			break;
 		case U_CONFIG:
 			if (!s->prev)
@@ -67,18 +76,21 @@ static void rollback(struct up_state *s)
 			r = wgnl_addr_del(s->ctx, s->ifname, &u->prefix);
 			if (r < 0 && r != -EADDRNOTAVAIL && r != -ENODEV)
 				wgk_warn("up: undo: cannot remove address %s: %s",
-					 wgnl_prefix_format(&u->prefix, buf, sizeof(buf)), strerror(-r));
+					 wgnl_prefix_format(&u->prefix, buf, sizeof(buf)),
+					 strerror(-r));
 			break;
 		case U_UP:
 			r = wgnl_link_set_up(s->ctx, s->ifname, false);
 			if (r < 0 && r != -ENODEV)
-				wgk_warn("up: undo: cannot set '%s' down: %s", s->ifname, strerror(-r));
+				wgk_warn("up: undo: cannot set '%s' down: %s", s->ifname,
+					 strerror(-r));
 			break;
 		case U_ROUTE:
 			r = wgnl_route_del(s->ctx, s->ifname, &u->prefix, u->table);
 			if (r < 0 && r != -ESRCH && r != -ENODEV)
 				wgk_warn("up: undo: cannot remove route %s: %s",
-					 wgnl_prefix_format(&u->prefix, buf, sizeof(buf)), strerror(-r));
+					 wgnl_prefix_format(&u->prefix, buf, sizeof(buf)),
+					 strerror(-r));
 			break;
 		case U_RULE:
 			r = wgnl_rule_del(s->ctx, &u->rule);
@@ -193,9 +205,11 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 			 * another interface is a conflict, never taken over. */
 			if (tr->table)
 				snprintf(tname, sizeof(tname), "%u", tr->table);
-			wgk_error("up: cannot add route %s via '%s': a route to it already exists in "
-				  "table %s through another interface (remove it, or change AllowedIPs "
-				  "or Table)", wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname, tname);
+			wgk_error(
+				"up: cannot add route %s via '%s': a route to it already exists in "
+				"table %s through another interface (remove it, or change AllowedIPs "
+				"or Table)",
+				wgnl_prefix_format(p, buf, sizeof(buf)), s->ifname, tname);
 			rc = WGK_EXIT_SYSTEM;
 			break;
 		}
@@ -205,7 +219,8 @@ static int add_routes(struct up_state *s, const struct wgnl_config *cfg, uint32_
 			break;
 		}
 		if (r == 1)
-			rc = done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
+			rc = done(s, (struct undo){
+					     .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (rc || q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
 		struct wgnl_rule rules[2];
@@ -252,10 +267,11 @@ static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
 	struct wgnl_device *dev = NULL;
 	bool fresh;
 
-	if (wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_UAPI || wgnl_device_get(ctx, ifname, &dev) < 0)
+	if (wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_UAPI ||
+	    wgnl_device_get(ctx, ifname, &dev) < 0)
 		return false;
-	fresh = !dev->n_peers && (!(dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) ||
-				  wgnl_key_is_zero(dev->private_key));
+	fresh = !dev->n_peers &&
+		(!(dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) || wgnl_key_is_zero(dev->private_key));
 	wgnl_device_free(dev);
 	return fresh;
 }
@@ -319,8 +335,9 @@ int cmd_up(int argc, char **argv)
 	if (cfg->quick.table_mode == WGNL_TABLE_AUTO &&
 	    (quick_has_default(cfg->dev, AF_INET) || quick_has_default(cfg->dev, AF_INET6))) {
 		/* The tunnel's own packets carry this mark and skip table X. */
-		policy_table = cfg->dev->fwmark ? cfg->dev->fwmark :
-			       cfg->dev->listen_port ? cfg->dev->listen_port : QUICK_DEFAULT_TABLE;
+		policy_table = cfg->dev->fwmark	     ? cfg->dev->fwmark :
+			       cfg->dev->listen_port ? cfg->dev->listen_port :
+						       QUICK_DEFAULT_TABLE;
 		cfg->dev->fwmark = policy_table;
 	}
 	s.ifname = t.ifname;
@@ -349,7 +366,8 @@ int cmd_up(int argc, char **argv)
 		 * configured. */
 		if (!fresh_userspace(s.ctx, t.ifname)) {
 			wgk_error("up: '%s' already exists (to apply a changed file to a running "
-				  "interface: wgctl sync %s FILE)", t.ifname, t.ifname);
+				  "interface: wgctl sync %s FILE)",
+				  t.ifname, t.ifname);
 			rc = WGK_EXIT_SYSTEM;
 			goto out;
 		}
@@ -372,7 +390,8 @@ int cmd_up(int argc, char **argv)
 
 			if (!userspace)
 				wgk_note("up: this kernel has no WireGuard: starting the userspace "
-					 "implementation '%s'", wgk_q(prog));
+					 "implementation '%s'",
+					 wgk_q(prog));
 			/* A socket without its link is a stale one left by an
 			 * implementation that died: it would answer no one. */
 			if (wgnl_backend_detect(s.ctx, t.ifname) == WGNL_BACKEND_UAPI) {
@@ -410,7 +429,8 @@ int cmd_up(int argc, char **argv)
 	if (existing) {
 		n_had = wgnl_addr_list(s.ctx, t.ifname, &had);
 		if (n_had < 0) {
-			rc = wgctl_fail(s.ctx, n_had, "up: cannot read the addresses of '%s'", t.ifname);
+			rc = wgctl_fail(s.ctx, n_had, "up: cannot read the addresses of '%s'",
+					t.ifname);
 			goto fail;
 		}
 	}

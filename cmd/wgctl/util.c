@@ -56,7 +56,8 @@ bool wgctl_valid_ifname(const char *name)
 	if (!n || n >= WGNL_IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (const char *p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    !isprint((unsigned char)*p))
 			return false;
 	return true;
 }
@@ -115,7 +116,8 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
 		else if (r == -EPROTONOSUPPORT)
 			wgk_error("cannot read '%s': not a WireGuard interface (no WireGuard "
-				  "in this kernel and no userspace socket)", wgk_q(ifname));
+				  "in this kernel and no userspace socket)",
+				  wgk_q(ifname));
 		else
 			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
 		return WGK_EXIT_NOTFOUND;
@@ -215,10 +217,12 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 		r = -errno;
 		if (r == -ENOENT && wgnl_text_may_be_key(path)) {
 			wgk_error("%s: cannot read %s file: the argument looks like a key, not a "
-				  "file name (not shown; give a file holding the key)", cmd, what);
+				  "file name (not shown; give a file holding the key)",
+				  cmd, what);
 			return WGK_EXIT_INPUT;
 		}
-		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path), strerror(-r));
+		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path),
+			  strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)))
@@ -240,7 +244,8 @@ int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgn
 	close(fd);
 	if (r < 0) {
 		wgnl_wipe(buf, sizeof(buf));
-		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path), strerror(-r));
+		wgk_error("%s: cannot read %s file '%s': %s", cmd, what, wgk_qs(path),
+			  strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
 	if (len == sizeof(buf))
@@ -352,8 +357,8 @@ bool wgctl_conf_is_empty(const struct wgnl_config *cfg)
 {
 	const struct wgnl_quick *q = &cfg->quick;
 
-	return !(cfg->dev->flags & (WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT |
-				    WGNL_DEV_HAS_FWMARK)) &&
+	return !(cfg->dev->flags &
+		 (WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT | WGNL_DEV_HAS_FWMARK)) &&
 	       !cfg->dev->n_peers && !q->n_addresses && !q->n_dns && !q->mtu &&
 	       q->table_mode == WGNL_TABLE_AUTO && !q->n_pre_up && !q->n_post_up &&
 	       !q->n_pre_down && !q->n_post_down;
@@ -363,7 +368,8 @@ int wgctl_empty_refused(const char *cmd, const char *path)
 {
 	wgk_error("%s: '%s' holds no configuration (empty, or only comments and section "
 		  "headers): refusing to remove every peer and the private key; pass "
-		  "--allow-empty to mean it", cmd, wgk_qs(path));
+		  "--allow-empty to mean it",
+		  cmd, wgk_qs(path));
 	return WGK_EXIT_INPUT;
 }
 
@@ -420,7 +426,8 @@ int wgctl_lock(const char *cmd, const char *ifname)
 		if (waited >= wgctl_opt.wait) {
 			close(fd);
 			wgk_error("%s: '%s' is busy: another wgctl holds '%s' (waited %g s; see "
-				  "--wait)", cmd, wgk_q(ifname), wgk_q(path), wgctl_opt.wait);
+				  "--wait)",
+				  cmd, wgk_q(ifname), wgk_q(path), wgctl_opt.wait);
 			return WGK_EXIT_SYSTEM;
 		}
 		if (!told && waited >= 1.0) {
@@ -534,8 +541,8 @@ static void aip_warn(const char *path, const char *text, size_t len, const struc
 	unsigned l2 = text ? aip_line(text, len, late, p) : 0;
 
 	wgk_warn("%s:%u and %s:%u: allowed IP %s is listed under two [Peer] sections; the later "
-		 "one gets it (as setconf does)", wgk_qs(path), l1, wgk_qs(path), l2,
-		 wgnl_prefix_format(p, buf, sizeof(buf)));
+		 "one gets it (as setconf does)",
+		 wgk_qs(path), l1, wgk_qs(path), l2, wgnl_prefix_format(p, buf, sizeof(buf)));
 }
 
 int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const char *text,
@@ -638,9 +645,10 @@ int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_l
 	size_t changing = plan->n_add + plan->n_remove + plan->n_update;
 
 	if (l->max_remove >= 0 && plan->n_remove > (size_t)l->max_remove) {
-		wgk_error("%s: the plan removes %zu of the %zu peers of '%s', more than --max-remove "
-			  "%ld: nothing applied", cmd, plan->n_remove, running, wgk_q(ifname),
-			  l->max_remove);
+		wgk_error(
+			"%s: the plan removes %zu of the %zu peers of '%s', more than --max-remove "
+			"%ld: nothing applied",
+			cmd, plan->n_remove, running, wgk_q(ifname), l->max_remove);
 		return WGK_EXIT_INPUT;
 	}
 	/* Of the peers running now; a device without peers has no share to
@@ -648,9 +656,9 @@ int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_l
 	if (l->max_change >= 0 && running &&
 	    (unsigned long long)changing * 100 > (unsigned long long)l->max_change * running) {
 		wgk_error("%s: the plan adds, removes or updates %zu peers against %zu running on "
-			  "'%s' (%llu%%), more than --max-change %d%%: nothing applied", cmd, changing,
-			  running, wgk_q(ifname), (unsigned long long)changing * 100 / running,
-			  l->max_change);
+			  "'%s' (%llu%%), more than --max-change %d%%: nothing applied",
+			  cmd, changing, running, wgk_q(ifname),
+			  (unsigned long long)changing * 100 / running, l->max_change);
 		return WGK_EXIT_INPUT;
 	}
 	return 0;
@@ -670,8 +678,10 @@ void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl
 	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
 		return;
 	wgk_warn("%s: '%s' holds a %s key and is accessible by group or others (mode %04o; "
-		 "chmod 600 it)", cmd, wgk_qs(path),
+		 "chmod 600 it)",
+		 cmd, wgk_qs(path),
 		 (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key) ?
-			 "private" : "preshared",
+			 "private" :
+			 "preshared",
 		 (unsigned)(st.st_mode & 07777));
 }

@@ -14,11 +14,11 @@
 
 /* Global options, taken out of argv by main() wherever they appear. */
 struct wgctl_opts {
-	bool json;      /* --json: machine output where the command has one */
-	bool show_keys; /* --show-keys: print private and preshared keys */
-	bool quiet;     /* -q, --quiet: no summary or progress lines on success */
+	bool json;	  /* --json: machine output where the command has one */
+	bool show_keys;	  /* --show-keys: print private and preshared keys */
+	bool quiet;	  /* -q, --quiet: no summary or progress lines on success */
 	bool allow_empty; /* --allow-empty: sync/syncconf/setconf may apply an empty file */
-	double wait;    /* --wait SECONDS: how long to wait for the interface's lock */
+	double wait;	  /* --wait SECONDS: how long to wait for the interface's lock */
 };
 extern struct wgctl_opts wgctl_opt;
 

@@ -41,7 +41,7 @@ struct opts {
 	const char *textfile;
 	bool textfile_peers;
 	bool json;
-	bool dry_run;             /* --read-only / --dry-run */
+	bool dry_run; /* --read-only / --dry-run */
 	uint32_t lock_wait_ms;
 	const char *wgctl;
 	uint32_t interval_ms;
@@ -53,7 +53,7 @@ struct opts {
 struct remedy_log {
 	char name[24];
 	bool ok;
-	bool skipped;             /* not applicable here: nothing done */
+	bool skipped; /* not applicable here: nothing done */
 	char detail[256];
 };
 
@@ -67,12 +67,12 @@ struct check {
 	struct wgnl_health_decision d;
 	int64_t now_ms;
 	char underlay_why[96]; /* why the URL check failed */
-	bool unknown;         /* could not check */
+	bool unknown;	       /* could not check */
 	char unknown_why[256];
 	bool state_corrupt;
-	bool maintenance;     /* STATE_DIR/IF.maintenance exists: left alone */
+	bool maintenance; /* STATE_DIR/IF.maintenance exists: left alone */
 	char maint_path[PATH_MAX];
-	bool never_existed;   /* missing, no state, nothing to create it: nothing kept */
+	bool never_existed; /* missing, no state, nothing to create it: nothing kept */
 	uint16_t listen_port;
 	struct remedy_log rem[4];
 	size_t n_rem;
@@ -250,7 +250,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 		case 's': {
 			char *eq = strchr(optarg, '=');
 			if (!eq) {
-				wgk_error("%s: --set wants KEY=VALUE, not '%s'", cmd, wgk_q(optarg));
+				wgk_error("%s: --set wants KEY=VALUE, not '%s'", cmd,
+					  wgk_q(optarg));
 				return usage_exit;
 			}
 			*eq = 0;
@@ -271,7 +272,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 			int r = wgnl_health_settings_set(&tmp, key, optarg);
 			if (r < 0) {
 				wgk_error("%s: %s setting '%s' = '%s'", cmd,
-					  r == -ENOENT ? "unknown" : "invalid", wgk_q(key), wgk_q(optarg));
+					  r == -ENOENT ? "unknown" : "invalid", wgk_q(key),
+					  wgk_q(optarg));
 				return usage_exit;
 			}
 			if (o->n_set == sizeof(o->set) / sizeof(o->set[0])) {
@@ -298,14 +300,15 @@ static int load_settings(const struct opts *o, const char *ifname, struct wgnl_h
 		r = 0; /* no /etc/wgkit/wghealth.conf: defaults and flags */
 	} else if (r < 0) {
 		if (e.line)
-			wgk_error("%s:%u: %s%s%s", wgk_q(e.file), e.line, e.key[0] ? wgk_q(e.key) : "",
-				  e.key[0] ? ": " : "", e.message);
+			wgk_error("%s:%u: %s%s%s", wgk_q(e.file), e.line,
+				  e.key[0] ? wgk_q(e.key) : "", e.key[0] ? ": " : "", e.message);
 		else
 			wgk_error("cannot read '%s': %s", wgk_q(o->conf), strerror(-r));
 		return -1;
 	}
 	for (size_t i = 0; i < o->n_set; i++)
-		wgnl_health_settings_set(s, o->set[i].key, o->set[i].value); /* checked in parse_opts */
+		wgnl_health_settings_set(s, o->set[i].key,
+					 o->set[i].value); /* checked in parse_opts */
 	return 0;
 }
 
@@ -514,7 +517,8 @@ static bool peer_wants_fix(const struct check *c, size_t i, bool only_decided)
 
 	if (!(p->flags & WGNL_PEER_HAS_ENDPOINT) || p->endpoint.addr.sa_family == AF_UNSPEC)
 		return false;
-	if (i < c->res.n_peers && !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN)) {
+	if (i < c->res.n_peers &&
+	    !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN)) {
 		if (only_decided)
 			return c->res.peers[i].action == WGNL_HEALTH_ACT_REMEDY;
 		return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
@@ -588,7 +592,8 @@ static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	const char *why = NULL;
 	bool may;
 
-	if (c->s.wg_config[0] && wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e) < 0) {
+	if (c->s.wg_config[0] &&
+	    wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e) < 0) {
 		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
 		return 0;
 	}
@@ -611,14 +616,16 @@ static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, siz
 	chg->listen_port = port;
 	r = wgnl_device_set(ctx, chg);
 	if (r < 0)
-		snprintf(detail, dlen, "listen port %u -> %u: %s", c->listen_port, port, strerror(-r));
+		snprintf(detail, dlen, "listen port %u -> %u: %s", c->listen_port, port,
+			 strerror(-r));
 	else
 		snprintf(detail, dlen, "listen port %u -> %u", c->listen_port, port);
 	wgnl_device_free(chg);
 	return r < 0 ? r : 1;
 }
 
-static bool link_updown(struct wgnl_ctx *ctx, const char *ifname, bool up, char *detail, size_t dlen)
+static bool link_updown(struct wgnl_ctx *ctx, const char *ifname, bool up, char *detail,
+			size_t dlen)
 {
 	int r = wgnl_link_set_up(ctx, ifname, up);
 
@@ -658,8 +665,9 @@ static bool do_restart(struct wgnl_ctx *ctx, const struct opts *o, struct check 
 		return ok;
 	}
 	if (!c->s.wg_config[0] && !c->s.down_command[0] && !c->obs.present) {
-		snprintf(detail, dlen, "interface missing and no wg_config, restart_command or "
-				       "up_command to recreate it");
+		snprintf(detail, dlen,
+			 "interface missing and no wg_config, restart_command or "
+			 "up_command to recreate it");
 		return false;
 	}
 	do_tunnel(ctx, o, c, false, d1, sizeof(d1));
@@ -743,10 +751,12 @@ static void record_history(struct wh_history *h, const struct check *c)
 	e.reason = reasons;
 	if (c->d.changed || c->d.recovered) {
 		char detail[128];
-		snprintf(detail, sizeof(detail), "from %s", wgnl_health_verdict_name(c->d.prev_verdict));
+		snprintf(detail, sizeof(detail), "from %s",
+			 wgnl_health_verdict_name(c->d.prev_verdict));
 		e.kind = c->d.recovered && (c->res.verdict == WGNL_HEALTH_HEALTHY ||
-					    c->res.verdict == WGNL_HEALTH_IDLE) ? "recovered" :
-										  "transition";
+					    c->res.verdict == WGNL_HEALTH_IDLE) ?
+				 "recovered" :
+				 "transition";
 		e.detail = detail;
 		wh_history_add(h, &e);
 	}
@@ -759,14 +769,18 @@ static void record_history(struct wh_history *h, const struct check *c)
 		wgnl_key_b64 k;
 		bool fine = p->verdict == WGNL_HEALTH_HEALTHY || p->verdict == WGNL_HEALTH_IDLE;
 
-		if (p->verdict == p->prev_verdict || (p->prev_verdict == WGNL_HEALTH_UNKNOWN && fine))
+		if (p->verdict == p->prev_verdict ||
+		    (p->prev_verdict == WGNL_HEALTH_UNKNOWN && fine))
 			continue;
 		wgnl_key_to_base64(k, p->public_key);
 		wgnl_health_reasons_format(p->reasons, pr, sizeof(pr));
 		snprintf(detail, sizeof(detail), "peer %s from %s", k,
 			 wgnl_health_verdict_name(p->prev_verdict));
-		struct wh_event pe = { .ts_ms = c->now_ms, .ifname = c->ifname, .kind = "peer",
-				       .verdict = wgnl_health_verdict_name(p->verdict), .reason = pr,
+		struct wh_event pe = { .ts_ms = c->now_ms,
+				       .ifname = c->ifname,
+				       .kind = "peer",
+				       .verdict = wgnl_health_verdict_name(p->verdict),
+				       .reason = pr,
 				       .detail = detail };
 		wh_history_add(h, &pe);
 	}
@@ -912,8 +926,10 @@ static void print_json(struct wgk_json *j, const struct check *c)
 		wgk_json_object_begin(j);
 		wgk_json_kv_string(j, "remedy", c->rem[i].name);
 		wgk_json_kv_uint(j, "attempt", c->d.attempt);
-		wgk_json_kv_string(j, "result", c->rem[i].skipped ? "skipped" :
-						c->rem[i].ok ? "ok" : "failed");
+		wgk_json_kv_string(j, "result",
+				   c->rem[i].skipped ? "skipped" :
+				   c->rem[i].ok	     ? "ok" :
+						       "failed");
 		wgk_json_kv_string(j, "detail", c->rem[i].detail);
 		wgk_json_object_end(j);
 	}
@@ -951,8 +967,8 @@ static void print_text(const struct check *c)
 	printf(" peers_healthy=%zu peers_unhealthy=%zu peers_idle=%zu", c->res.n_healthy,
 	       c->res.n_unhealthy, c->res.n_idle);
 	if (c->obs.ping_sent)
-		printf(" ping_loss=%.0f%%", 100.0 * (c->obs.ping_sent - c->obs.ping_received) /
-						   c->obs.ping_sent);
+		printf(" ping_loss=%.0f%%",
+		       100.0 * (c->obs.ping_sent - c->obs.ping_received) / c->obs.ping_sent);
 	if (c->obs.ping_received)
 		printf(" rtt=%.3fms", (double)c->obs.ping_rtt_ns / 1e6);
 	printf("\n");
@@ -975,7 +991,9 @@ static void print_text(const struct check *c)
 	for (size_t i = 0; i < c->n_rem; i++)
 		printf("  remedy %s (attempt %u/%u): %s: %s\n", c->rem[i].name, c->d.attempt,
 		       c->s.max_retries,
-		       c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed",
+		       c->rem[i].skipped ? "skipped" :
+		       c->rem[i].ok	 ? "ok" :
+					   "failed",
 		       c->rem[i].detail);
 	if (c->d.action == WGNL_HEALTH_ACT_WAIT)
 		printf("  backing off: next remedy in %.1f s\n",
@@ -1023,14 +1041,14 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 	/* One series per verdict, 1 for the current one: an alert on
 	 * verdict="disconnected" == 1 does not fire on an idle tunnel, as a
 	 * "> 0" on a coded value did. */
-	static const char *const vnames[] = { "healthy", "degraded", "disconnected", "unknown",
-					      "idle", "maintenance" };
+	static const char *const vnames[] = { "healthy", "degraded", "disconnected",
+					      "unknown", "idle",     "maintenance" };
 	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 1 for the current one, 0 for the "
 		   "others.\n# TYPE wghealth_verdict gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		const char *cur = cs[i]->maintenance ? "maintenance" :
-				  cs[i]->unknown ? "unknown" :
-						   wgnl_health_verdict_name(cs[i]->res.verdict);
+				  cs[i]->unknown     ? "unknown" :
+						       wgnl_health_verdict_name(cs[i]->res.verdict);
 		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++)
 			fprintf(f, "wghealth_verdict{interface=\"%s\",verdict=\"%s\"} %d\n",
 				cs[i]->ifname, vnames[k], !strcmp(cur, vnames[k]));
@@ -1042,33 +1060,37 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 			fprintf(f, "wghealth_handshake_age_seconds{interface=\"%s\"} %.3f\n",
 				cs[i]->ifname,
 				cs[i]->res.newest_handshake_ms ?
-					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) / 1000 :
+					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) /
+						1000 :
 					-1.0);
 	static const char *const dir[2] = { "rx", "tx" };
 	for (int d = 0; d < 2; d++) {
-		fprintf(f, "# HELP wghealth_%s_bytes Bytes %s over all peers.\n"
-			   "# TYPE wghealth_%s_bytes counter\n",
+		fprintf(f,
+			"# HELP wghealth_%s_bytes Bytes %s over all peers.\n"
+			"# TYPE wghealth_%s_bytes counter\n",
 			dir[d], d ? "sent" : "received", dir[d]);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t sum = 0;
 			for (size_t k = 0; k < cs[i]->obs.n_peers; k++)
-				sum += d ? cs[i]->obs.peers[k].tx_bytes : cs[i]->obs.peers[k].rx_bytes;
+				sum += d ? cs[i]->obs.peers[k].tx_bytes :
+					   cs[i]->obs.peers[k].rx_bytes;
 			if (judged(cs[i]))
-				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n", dir[d],
-					cs[i]->ifname, sum);
+				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n",
+					dir[d], cs[i]->ifname, sum);
 		}
 	}
 	fprintf(f, "# HELP wghealth_probe_rtt_seconds Mean ping RTT through the tunnel.\n"
 		   "# TYPE wghealth_probe_rtt_seconds gauge\n");
 	for (size_t i = 0; i < n; i++)
 		if (cs[i]->obs.ping_received)
-			fprintf(f, "wghealth_probe_rtt_seconds{interface=\"%s\"} %.6f\n", cs[i]->ifname,
-				(double)cs[i]->obs.ping_rtt_ns / 1e9);
+			fprintf(f, "wghealth_probe_rtt_seconds{interface=\"%s\"} %.6f\n",
+				cs[i]->ifname, (double)cs[i]->obs.ping_rtt_ns / 1e9);
 	fprintf(f, "# HELP wghealth_probe_loss_ratio Ping loss through the tunnel.\n"
 		   "# TYPE wghealth_probe_loss_ratio gauge\n");
 	for (size_t i = 0; i < n; i++)
 		if (cs[i]->obs.ping_sent)
-			fprintf(f, "wghealth_probe_loss_ratio{interface=\"%s\"} %.3f\n", cs[i]->ifname,
+			fprintf(f, "wghealth_probe_loss_ratio{interface=\"%s\"} %.3f\n",
+				cs[i]->ifname,
 				1.0 - (double)cs[i]->obs.ping_received / cs[i]->obs.ping_sent);
 	fprintf(f, "# HELP wghealth_remedies_total Remedies attempted.\n"
 		   "# TYPE wghealth_remedies_total counter\n");
@@ -1088,24 +1110,29 @@ static void write_textfile(const struct opts *o, struct check *const *cs, size_t
 		fprintf(f, "wghealth_last_check_timestamp_seconds{interface=\"%s\"} %.3f\n",
 			cs[i]->ifname, (double)cs[i]->now_ms / 1000);
 	if (o->textfile_peers) {
-		fprintf(f, "# HELP wghealth_peer_verdict Peer verdict (codes as wghealth_verdict).\n"
-			   "# TYPE wghealth_peer_verdict gauge\n");
+		fprintf(f,
+			"# HELP wghealth_peer_verdict Peer verdict (codes as wghealth_verdict).\n"
+			"# TYPE wghealth_peer_verdict gauge\n");
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
 				wgnl_key_b64 b;
 				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f, "wghealth_peer_verdict{interface=\"%s\",peer=\"%s\"} %d\n",
+				fprintf(f,
+					"wghealth_peer_verdict{interface=\"%s\",peer=\"%s\"} %d\n",
 					cs[i]->ifname, b, (int)cs[i]->res.peers[k].verdict);
 			}
-		fprintf(f, "# HELP wghealth_peer_handshake_age_seconds Peer handshake age (-1 never).\n"
-			   "# TYPE wghealth_peer_handshake_age_seconds gauge\n");
+		fprintf(f,
+			"# HELP wghealth_peer_handshake_age_seconds Peer handshake age (-1 never).\n"
+			"# TYPE wghealth_peer_handshake_age_seconds gauge\n");
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
 				wgnl_key_b64 b;
 				int64_t a = cs[i]->res.peers[k].handshake_age_ms;
 				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f, "wghealth_peer_handshake_age_seconds{interface=\"%s\",peer=\"%s\"} "
-					   "%.3f\n", cs[i]->ifname, b, a < 0 ? -1.0 : (double)a / 1000);
+				fprintf(f,
+					"wghealth_peer_handshake_age_seconds{interface=\"%s\",peer=\"%s\"} "
+					"%.3f\n",
+					cs[i]->ifname, b, a < 0 ? -1.0 : (double)a / 1000);
 			}
 	}
 	r = fflush(f) != 0 ? -errno : 0;
@@ -1185,9 +1212,11 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 			if (r == -EWOULDBLOCK)
 				snprintf(c->unknown_why, sizeof(c->unknown_why),
 					 "another wghealth run holds the lock (waited %.1f s; "
-					 "monitoring: use --read-only)", o->lock_wait_ms / 1000.0);
+					 "monitoring: use --read-only)",
+					 o->lock_wait_ms / 1000.0);
 			else
-				snprintf(c->unknown_why, sizeof(c->unknown_why), "%s", strerror(-r));
+				snprintf(c->unknown_why, sizeof(c->unknown_why), "%s",
+					 strerror(-r));
 			if (r != -EWOULDBLOCK)
 				wgk_error("cannot lock '%s': %s", wgk_q(lockpath), strerror(-r));
 			return c;
@@ -1195,7 +1224,8 @@ static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struc
 	}
 	r = r_load = wgnl_health_state_load(path, &c->st);
 	if (r == -EBADMSG) {
-		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it", wgk_q(path));
+		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it",
+			 wgk_q(path));
 		c->state_corrupt = true;
 	} else if (r < 0 && r != -ENOENT) {
 		wgk_warn("cannot read the state file '%s': %s; starting afresh", wgk_q(path),
@@ -1293,7 +1323,8 @@ int cmd_check(int argc, char **argv)
 		}
 		write_textfile(&o, &c, 1);
 		rc = c->maintenance ? 0 :
-		     wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN : c->res.verdict);
+				      wgnl_health_verdict_exit(c->unknown ? WGNL_HEALTH_UNKNOWN :
+									    c->res.verdict);
 	}
 	check_free(c);
 	wh_history_close(h);
@@ -1325,8 +1356,8 @@ int cmd_daemon(int argc, char **argv)
 		struct wgnl_config_error e;
 		n_ifs = wgnl_health_conf_sections(o.conf, &ifs, &e);
 		if (n_ifs < 0) {
-			wgk_error("daemon: no interfaces given and cannot read '%s': %s", wgk_q(o.conf),
-				  e.message);
+			wgk_error("daemon: no interfaces given and cannot read '%s': %s",
+				  wgk_q(o.conf), e.message);
 			return WGK_EXIT_INPUT;
 		}
 	}
@@ -1401,7 +1432,8 @@ int cmd_daemon(int argc, char **argv)
 		int64_t until = mono_ms() + o.interval_ms;
 		while (!stop_flag && mono_ms() < until) {
 			int64_t left = until - mono_ms();
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = (left > 200 ? 200 : left) * 1000000 };
+			struct timespec ts = { .tv_sec = 0,
+					       .tv_nsec = (left > 200 ? 200 : left) * 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}

@@ -21,18 +21,17 @@ struct wh_history {
 	sqlite3 *db;
 };
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS events ("
-	" id INTEGER PRIMARY KEY,"
-	" ts_ms INTEGER NOT NULL,"
-	" interface TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" verdict TEXT NOT NULL DEFAULT '',"
-	" reason TEXT NOT NULL DEFAULT '',"
-	" action TEXT NOT NULL DEFAULT '',"
-	" result TEXT NOT NULL DEFAULT '',"
-	" detail TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX IF NOT EXISTS events_if_ts ON events(interface, ts_ms);";
+static const char schema[] = "CREATE TABLE IF NOT EXISTS events ("
+			     " id INTEGER PRIMARY KEY,"
+			     " ts_ms INTEGER NOT NULL,"
+			     " interface TEXT NOT NULL,"
+			     " kind TEXT NOT NULL,"
+			     " verdict TEXT NOT NULL DEFAULT '',"
+			     " reason TEXT NOT NULL DEFAULT '',"
+			     " action TEXT NOT NULL DEFAULT '',"
+			     " result TEXT NOT NULL DEFAULT '',"
+			     " detail TEXT NOT NULL DEFAULT '');"
+			     "CREATE INDEX IF NOT EXISTS events_if_ts ON events(interface, ts_ms);";
 
 const char *wh_history_default(const char *state_dir)
 {
@@ -191,7 +190,8 @@ int cmd_history(int argc, char **argv)
 		case 's':
 			if (parse_since(optarg, now_ms, &since) < 0) {
 				wgk_error("history: invalid --since '%s' (epoch seconds, "
-					  "YYYY-MM-DD[THH:MM:SS], or 90s/15m/2h/7d ago)", wgk_q(optarg));
+					  "YYYY-MM-DD[THH:MM:SS], or 90s/15m/2h/7d ago)",
+					  wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			break;
@@ -233,8 +233,9 @@ int cmd_history(int argc, char **argv)
 		db = wh_history_default(state_dir);
 	struct wh_history *h;
 	if (wh_history_open(db, false, &h) < 0)
-		return access(db, F_OK) < 0 && errno == ENOENT ? WGK_EXIT_NOTFOUND :
-		       access(db, R_OK | W_OK) < 0 && errno == EACCES ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
+		return access(db, F_OK) < 0 && errno == ENOENT	      ? WGK_EXIT_NOTFOUND :
+		       access(db, R_OK | W_OK) < 0 && errno == EACCES ? WGK_EXIT_PERM :
+									WGK_EXIT_SYSTEM;
 	sqlite3_stmt *st = NULL;
 	/* --limit N: the newest N, still printed oldest first. */
 	const char *sql = "SELECT * FROM (SELECT ts_ms, interface, kind, verdict, reason, action, "

@@ -268,7 +268,8 @@ int cmd_probe(int argc, char **argv)
 			if (!*s)
 				continue;
 			if (add_target(&t, s, defkind, defport) < 0) {
-				wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno, wgk_q(s));
+				wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno,
+					  wgk_q(s));
 				rc = WGK_EXIT_INPUT;
 				goto out;
 			}
@@ -292,7 +293,8 @@ int cmd_probe(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r < 0) {
 		wgk_error("probing failed: %s%s", strerror(-r),
-			  r == -EPERM ? " (ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range)" : "");
+			  r == -EPERM ? " (ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range)" :
+					"");
 		rc = r == -EPERM ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
 		goto out;
 	}
@@ -348,11 +350,13 @@ int cmd_probe(int argc, char **argv)
 			struct wgnl_probe *p = &t.p[i];
 			(void)addr;
 			if (p->status == 0 || p->status == -ECONNREFUSED)
-				printf("%s %s %s %.3f ms%s\n", t.names[i], wgnl_probe_kind_name(p->kind),
-				       status_word(p->status), (double)p->rtt_ns / 1e6,
+				printf("%s %s %s %.3f ms%s\n", t.names[i],
+				       wgnl_probe_kind_name(p->kind), status_word(p->status),
+				       (double)p->rtt_ns / 1e6,
 				       p->kind == WGNL_PROBE_HTTP ? "" : "");
 			else if (p->status == -ETIMEDOUT)
-				printf("%s %s timeout\n", t.names[i], wgnl_probe_kind_name(p->kind));
+				printf("%s %s timeout\n", t.names[i],
+				       wgnl_probe_kind_name(p->kind));
 			else
 				printf("%s %s %s (%s)\n", t.names[i], wgnl_probe_kind_name(p->kind),
 				       status_word(p->status), strerror(-p->status));

@@ -105,8 +105,9 @@ int cmd_status(int argc, char **argv)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.state", dir, names[i]);
 		int r = wgnl_health_state_load(path, &st);
-		const char *verdict = r < 0 ? "unknown" :
-				      wgnl_health_verdict_name((enum wgnl_health_verdict)st.verdict);
+		const char *verdict =
+			r < 0 ? "unknown" :
+				wgnl_health_verdict_name((enum wgnl_health_verdict)st.verdict);
 		wgnl_health_reasons_format(st.reasons, reasons, sizeof(reasons));
 		if (r < 0 && rc == WGK_EXIT_OK)
 			rc = r == -ENOENT ? WGK_EXIT_NOTFOUND : wgk_exit_for_file_errno(r);
@@ -115,14 +116,16 @@ int cmd_status(int argc, char **argv)
 			wgk_json_kv_string(&j, "interface", names[i]);
 			wgk_json_kv_string(&j, "verdict", verdict);
 			if (r < 0) {
-				wgk_json_kv_string(&j, "error", r == -EBADMSG ? "corrupt state file" :
-									  strerror(-r));
+				wgk_json_kv_string(&j, "error",
+						   r == -EBADMSG ? "corrupt state file" :
+								   strerror(-r));
 			} else {
 				wgk_json_key(&j, "reasons");
 				wgk_json_array_begin(&j);
 				for (unsigned b = 0; b < WGNL_HEALTH_N_REASONS; b++)
 					if (st.reasons & (1U << b))
-						wgk_json_string(&j, wgnl_health_reason_name(1U << b));
+						wgk_json_string(&j,
+								wgnl_health_reason_name(1U << b));
 				wgk_json_array_end(&j);
 				wgk_json_key(&j, "checked_at_ms");
 				wgk_json_int(&j, st.last_check_ms);
@@ -145,9 +148,9 @@ int cmd_status(int argc, char **argv)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 			printf("%s: %s%s%s%s, checked %s, %u bad in a row, attempt %u, %" PRIu64
 			       " remedies%s%s\n",
-			       names[i], verdict, reasons[0] ? " (" : "", reasons, reasons[0] ? ")" : "",
-			       when, st.consecutive_bad, st.attempt, st.remedies_total,
-			       st.cooldown_until_ms ? ", cooling down" : "",
+			       names[i], verdict, reasons[0] ? " (" : "", reasons,
+			       reasons[0] ? ")" : "", when, st.consecutive_bad, st.attempt,
+			       st.remedies_total, st.cooldown_until_ms ? ", cooling down" : "",
 			       st.underlay_down ? ", taken down for the underlay" : "");
 		}
 		wgnl_health_state_clear(&st);

@@ -28,7 +28,14 @@ static void help(FILE *f)
 
 /* The verdict: a fixed name for programs (the JSON "verdict", listed in
  * wgpunch(8)) and a sentence for people. */
-enum verdict { V_UNKNOWN, V_OPEN, V_FIREWALL, V_FULL_CONE, V_CONE, V_SYMMETRIC };
+enum verdict {
+	V_UNKNOWN,
+	V_OPEN,
+	V_FIREWALL,
+	V_FULL_CONE,
+	V_CONE,
+	V_SYMMETRIC
+};
 
 static enum verdict verdict_of(const struct wgnl_stun_nat_result *n)
 {
@@ -44,7 +51,7 @@ static enum verdict verdict_of(const struct wgnl_stun_nat_result *n)
 static const char *verdict_name(const struct wgnl_stun_nat_result *n)
 {
 	static const char *const names[] = {
-		[V_UNKNOWN] = "unknown", [V_OPEN] = "open", [V_FIREWALL] = "firewall",
+		[V_UNKNOWN] = "unknown",     [V_OPEN] = "open", [V_FIREWALL] = "firewall",
 		[V_FULL_CONE] = "full-cone", [V_CONE] = "cone", [V_SYMMETRIC] = "symmetric",
 	};
 	return names[verdict_of(n)];
@@ -64,8 +71,8 @@ static const char *verdict_text(const struct wgnl_stun_nat_result *n)
 	case V_SYMMETRIC:
 		return "symmetric NAT (mapping varies by destination): hole punching is unreliable, use a relay or port prediction";
 	default:
-		return n->rfc5780 ? "unknown: the mapping tests did not complete"
-				  : "unknown: no server supports RFC 5780 behaviour discovery";
+		return n->rfc5780 ? "unknown: the mapping tests did not complete" :
+				    "unknown: no server supports RFC 5780 behaviour discovery";
 	}
 }
 
@@ -147,7 +154,8 @@ int cmd_discover(int argc, char **argv)
 		case 'r':
 		case 't':
 		case 'T':
-			if (wgpunch_parse_u32(optarg, c == 'm' ? 0 : 1, c == 't' ? 20 : 0xffffffffU, &v) < 0) {
+			if (wgpunch_parse_u32(optarg, c == 'm' ? 0 : 1, c == 't' ? 20 : 0xffffffffU,
+					      &v) < 0) {
 				wgk_error("invalid number '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
@@ -185,10 +193,12 @@ int cmd_discover(int argc, char **argv)
 		if (wgpunch_parse_ep(&q[i].server, s, WGNL_STUN_PORT) < 0 &&
 		    (r = resolve_server(&q[i].server, s)) < 0) {
 			if (r == -EHOSTUNREACH)
-				wgk_error("cannot resolve STUN server '%s': no address for that name",
-					  wgk_q(s));
+				wgk_error(
+					"cannot resolve STUN server '%s': no address for that name",
+					wgk_q(s));
 			else
-				wgk_error("invalid STUN server '%s' (expected HOST[:PORT])", wgk_q(s));
+				wgk_error("invalid STUN server '%s' (expected HOST[:PORT])",
+					  wgk_q(s));
 			free(q);
 			return r == -ENOMEM ? WGK_EXIT_SYSTEM : WGK_EXIT_INPUT;
 		}
@@ -235,15 +245,19 @@ int cmd_discover(int argc, char **argv)
 		wgk_json_array_begin(&j);
 		for (int i = 0; i < n; i++) {
 			wgk_json_object_begin(&j);
-			wgk_json_kv_string(&j, "server", wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "server",
+					   wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)));
 			wgk_json_kv_string(&j, "status", status_text(&q[i], b2, sizeof(b2)));
 			wgk_json_kv_uint(&j, "requests", q[i].tries);
 			if (q[i].status == 0) {
-				wgk_json_kv_string(&j, "mapped", wgnl_endpoint_format(&q[i].mapped, b1, sizeof(b1)));
+				wgk_json_kv_string(&j, "mapped",
+						   wgnl_endpoint_format(&q[i].mapped, b1,
+									sizeof(b1)));
 				wgk_json_kv_uint(&j, "rtt_us", q[i].rtt_ns / 1000);
 				if (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS)
 					wgk_json_kv_string(&j, "other_address",
-							   wgnl_endpoint_format(&q[i].other_address, b1, sizeof(b1)));
+							   wgnl_endpoint_format(&q[i].other_address,
+										b1, sizeof(b1)));
 			}
 			wgk_json_object_end(&j);
 		}
@@ -255,20 +269,28 @@ int cmd_discover(int argc, char **argv)
 			if (q[i].status)
 				continue;
 			for (int k = 0; k < i; k++)
-				dup |= q[k].status == 0 && wgnl_endpoint_equal(&q[k].mapped, &q[i].mapped);
+				dup |= q[k].status == 0 &&
+				       wgnl_endpoint_equal(&q[k].mapped, &q[i].mapped);
 			if (!dup)
-				wgk_json_string(&j, wgnl_endpoint_format(&q[i].mapped, b1, sizeof(b1)));
+				wgk_json_string(&j,
+						wgnl_endpoint_format(&q[i].mapped, b1, sizeof(b1)));
 		}
 		wgk_json_array_end(&j);
 		wgk_json_key(&j, "nat");
 		if (nat_done) {
 			wgk_json_object_begin(&j);
-			wgk_json_kv_string(&j, "server", wgnl_endpoint_format(&q[nat_server].server, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "server",
+					   wgnl_endpoint_format(&q[nat_server].server, b1,
+								sizeof(b1)));
 			wgk_json_kv_bool(&j, "rfc5780", nat.rfc5780);
-			wgk_json_kv_string(&j, "local", wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
-			wgk_json_kv_string(&j, "mapped", wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
-			wgk_json_kv_string(&j, "mapping", wgnl_stun_nat_behaviour_name(nat.mapping));
-			wgk_json_kv_string(&j, "filtering", wgnl_stun_nat_behaviour_name(nat.filtering));
+			wgk_json_kv_string(&j, "local",
+					   wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "mapped",
+					   wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
+			wgk_json_kv_string(&j, "mapping",
+					   wgnl_stun_nat_behaviour_name(nat.mapping));
+			wgk_json_kv_string(&j, "filtering",
+					   wgnl_stun_nat_behaviour_name(nat.filtering));
 			wgk_json_key(&j, "hairpinning");
 			if (nat.hairpin < 0)
 				wgk_json_null(&j);
@@ -294,10 +316,13 @@ int cmd_discover(int argc, char **argv)
 				       wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)),
 				       wgnl_endpoint_format(&q[i].mapped, b2, sizeof(b2)),
 				       (double)q[i].rtt_ns / 1e6,
-				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS) ? ", other address " : "",
-				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS)
-					       ? wgnl_endpoint_format(&q[i].other_address, b3, sizeof(b3))
-					       : "");
+				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS) ?
+					       ", other address " :
+					       "",
+				       (q[i].flags & WGNL_STUN_HAS_OTHER_ADDRESS) ?
+					       wgnl_endpoint_format(&q[i].other_address, b3,
+								    sizeof(b3)) :
+					       "");
 			else
 				printf("server %s: %s after %u request%s\n",
 				       wgnl_endpoint_format(&q[i].server, b1, sizeof(b1)),
@@ -305,16 +330,20 @@ int cmd_discover(int argc, char **argv)
 				       q[i].tries == 1 ? "" : "s");
 		}
 		if (nat_done) {
-			printf("local address: %s\n", wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
-			printf("public address: %s\n", wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
+			printf("local address: %s\n",
+			       wgnl_endpoint_format(&nat.local, b1, sizeof(b1)));
+			printf("public address: %s\n",
+			       wgnl_endpoint_format(&nat.mapped, b1, sizeof(b1)));
 			if (nat.rfc5780) {
 				printf("mapping: %s\n", wgnl_stun_nat_behaviour_name(nat.mapping));
-				printf("filtering: %s\n", wgnl_stun_nat_behaviour_name(nat.filtering));
+				printf("filtering: %s\n",
+				       wgnl_stun_nat_behaviour_name(nat.filtering));
 				printf("mapping varies by destination: %s\n",
 				       nat.varies_by_destination ? "yes" : "no");
 			}
-			printf("hairpinning: %s\n",
-			       nat.hairpin < 0 ? "not tested" : nat.hairpin ? "yes" : "no");
+			printf("hairpinning: %s\n", nat.hairpin < 0 ? "not tested" :
+						    nat.hairpin	    ? "yes" :
+								      "no");
 			printf("verdict: %s (%s)\n", verdict_name(&nat), verdict_text(&nat));
 		}
 	}

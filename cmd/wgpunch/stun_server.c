@@ -175,7 +175,8 @@ int cmd_stun_server(int argc, char **argv)
 			/* Bounded so the per-prefix buckets (factor 10) and
 			 * their milli-tokens stay far from overflow. */
 			if (wgpunch_parse_u32(optarg, c == 'r' ? 0 : 1, 1000000, &v) < 0) {
-				wgk_error("invalid %s '%s'", c == 'r' ? "rate" : "burst", wgk_q(optarg));
+				wgk_error("invalid %s '%s'", c == 'r' ? "rate" : "burst",
+					  wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			if (c == 'r')

@@ -87,8 +87,8 @@ bool wgnl_text_may_be_key(const char *s);
 /* An IP prefix: an allowed IP, an interface address or a route destination. */
 struct wgnl_prefix {
 	uint16_t family; /* AF_INET or AF_INET6 */
-	uint8_t cidr;    /* 0..32 or 0..128 */
-	uint8_t flags;   /* enum wgnl_prefix_flags */
+	uint8_t cidr;	 /* 0..32 or 0..128 */
+	uint8_t flags;	 /* enum wgnl_prefix_flags */
 	union {
 		struct in_addr ip4;
 		struct in6_addr ip6;
@@ -146,10 +146,10 @@ enum wgnl_peer_flags {
 	WGNL_PEER_HAS_RX_TX = 1U << 5,
 	WGNL_PEER_HAS_PROTOCOL_VERSION = 1U << 6,
 	/* Actions: */
-	WGNL_PEER_REMOVE = 1U << 8,              /* remove this peer */
-	WGNL_PEER_REPLACE_ALLOWEDIPS = 1U << 9,  /* allowed IPs replace the current list */
-	WGNL_PEER_UPDATE_ONLY = 1U << 10,        /* do not create the peer if absent */
-	WGNL_PEER_SKIP = 1U << 11,               /* wgnl_device_set() ignores this peer */
+	WGNL_PEER_REMOVE = 1U << 8,		/* remove this peer */
+	WGNL_PEER_REPLACE_ALLOWEDIPS = 1U << 9, /* allowed IPs replace the current list */
+	WGNL_PEER_UPDATE_ONLY = 1U << 10,	/* do not create the peer if absent */
+	WGNL_PEER_SKIP = 1U << 11,		/* wgnl_device_set() ignores this peer */
 };
 
 struct wgnl_peer {
@@ -226,8 +226,8 @@ void wgnl_device_sort_allowedips(struct wgnl_device *dev);
 
 enum wgnl_table_mode {
 	WGNL_TABLE_AUTO = 0, /* wg-quick default: main, or policy routing for default routes */
-	WGNL_TABLE_OFF,      /* add no routes */
-	WGNL_TABLE_ID,       /* add routes to table `table` */
+	WGNL_TABLE_OFF,	     /* add no routes */
+	WGNL_TABLE_ID,	     /* add routes to table `table` */
 };
 
 /* The wg-quick part of a configuration ([Interface] keys that are not the
@@ -252,9 +252,9 @@ struct wgnl_config {
 
 /* Where and why a config was refused. */
 struct wgnl_config_error {
-	char file[256];   /* as given to the parser */
-	unsigned line;    /* 1-based; 0 when not about one line */
-	char key[32];     /* the key or section at fault, "" if none */
+	char file[256]; /* as given to the parser */
+	unsigned line;	/* 1-based; 0 when not about one line */
+	char key[32];	/* the key or section at fault, "" if none */
 	char message[160];
 };
 
@@ -272,12 +272,12 @@ enum wgnl_config_flags {
  * -EINVAL (syntax or value; @err filled), -ENOMEM, or -EHOSTUNREACH (an
  * endpoint that does not resolve; @err filled). @err may be NULL. */
 int wgnl_config_parse(const char *text, size_t len, const char *filename, unsigned flags,
-		    struct wgnl_config **ret, struct wgnl_config_error *err);
+		      struct wgnl_config **ret, struct wgnl_config_error *err);
 /* Read and parse @path. -errno of open/read as well (err filled). A
  * file that is readable by group or others and holds a private key is
  * accepted; the tools warn about it. */
 int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
-			 struct wgnl_config_error *err);
+			   struct wgnl_config_error *err);
 /* Write @cfg in the config format to @f. With WGNL_CONFIG_QUICK the wg-quick
  * keys are written too. Private keys are written (this is a config file);
  * callers creating files create them 0600. Returns 0 or -EIO. */
@@ -362,10 +362,10 @@ const char *wgnl_ctx_last_error(const struct wgnl_ctx *ctx);
 
 /* Counters of what the context sent and received, for tests and benchmarks. */
 struct wgnl_stats {
-	uint64_t set_msgs;  /* WireGuard set messages (netlink) or set transactions (UAPI) */
-	uint64_t get_msgs;  /* get requests issued */
-	uint64_t recv_msgs; /* messages received in replies and dumps */
-	uint64_t rtnl_msgs; /* rtnetlink requests */
+	uint64_t set_msgs;     /* WireGuard set messages (netlink) or set transactions (UAPI) */
+	uint64_t get_msgs;     /* get requests issued */
+	uint64_t recv_msgs;    /* messages received in replies and dumps */
+	uint64_t rtnl_msgs;    /* rtnetlink requests */
 	uint64_t dump_retries; /* dumps restarted because NLM_F_DUMP_INTR */
 };
 void wgnl_stats_get(const struct wgnl_ctx *ctx, struct wgnl_stats *out);
@@ -373,8 +373,8 @@ void wgnl_stats_reset(struct wgnl_ctx *ctx);
 
 /* What the running kernel supports, probed once per context. */
 enum wgnl_caps_flags {
-	WGNL_CAP_KERNEL = 1U << 0,            /* the wireguard genl family exists */
-	WGNL_CAP_ALLOWEDIP_REMOVE = 1U << 1,  /* WGALLOWEDIP_A_FLAGS is understood */
+	WGNL_CAP_KERNEL = 1U << 0,	     /* the wireguard genl family exists */
+	WGNL_CAP_ALLOWEDIP_REMOVE = 1U << 1, /* WGALLOWEDIP_A_FLAGS is understood */
 };
 /* Probe and return enum wgnl_caps_flags bits, or a negative errno. */
 int wgnl_ctx_caps(struct wgnl_ctx *ctx);
@@ -468,8 +468,8 @@ void wgnl_plan_free(struct wgnl_plan *plan);
 
 /* Counts of one wgnl_device_reresolve() pass. */
 struct wgnl_reresolve_stats {
-	unsigned names;   /* peers of the config with an endpoint host name, on the device */
-	unsigned fresh;   /* of those, left alone: a handshake within stale_after seconds */
+	unsigned names;	  /* peers of the config with an endpoint host name, on the device */
+	unsigned fresh;	  /* of those, left alone: a handshake within stale_after seconds */
 	unsigned failed;  /* names that did not resolve (their endpoints left as they are) */
 	unsigned changed; /* endpoints set: the name resolves to another address now */
 };
@@ -498,8 +498,8 @@ struct wgnl_link {
 	char name[WGNL_IFNAMSIZ];
 	uint32_t ifindex;
 	uint32_t mtu;
-	bool up;           /* IFF_UP */
-	char kind[16];     /* "wireguard", "veth", "" ... */
+	bool up;       /* IFF_UP */
+	char kind[16]; /* "wireguard", "veth", "" ... */
 };
 
 /* Create a link named @name of @kind ("wireguard"). Returns 0, -EEXIST,
@@ -541,11 +541,11 @@ int wgnl_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
 
 /* A policy routing rule, as wg-quick uses them. */
 struct wgnl_rule {
-	uint16_t family;        /* AF_INET or AF_INET6 */
-	uint32_t priority;      /* 0: let the kernel choose */
-	uint32_t fwmark;        /* match packets whose mark is... */
-	bool invert;            /* ...not fwmark ("not fwmark X") */
-	uint32_t table;         /* lookup this table (0: main) */
+	uint16_t family;	/* AF_INET or AF_INET6 */
+	uint32_t priority;	/* 0: let the kernel choose */
+	uint32_t fwmark;	/* match packets whose mark is... */
+	bool invert;		/* ...not fwmark ("not fwmark X") */
+	uint32_t table;		/* lookup this table (0: main) */
 	int suppress_prefixlen; /* -1: unset; 0: suppress_prefixlength 0 */
 };
 /* Add/remove @r. Add returns 1 when it created the rule, 0 when an equal

@@ -38,20 +38,21 @@ enum wgnl_health_verdict {
  * the history, JSON output and man page use. Never renumber. */
 enum wgnl_health_reason {
 	WGNL_HEALTH_R_INTERFACE_MISSING = 1U << 0,   /* "interface_missing" */
-	WGNL_HEALTH_R_INTERFACE_DOWN = 1U << 1,      /* "interface_down" */
+	WGNL_HEALTH_R_INTERFACE_DOWN = 1U << 1,	     /* "interface_down" */
 	WGNL_HEALTH_R_HANDSHAKE_STALE = 1U << 2,     /* "handshake_stale" */
 	WGNL_HEALTH_R_HANDSHAKE_NEVER = 1U << 3,     /* "handshake_never" */
-	WGNL_HEALTH_R_RX_STALLED = 1U << 4,          /* "rx_stalled" */
-	WGNL_HEALTH_R_PROBE_LOST = 1U << 5,          /* "probe_lost" */
-	WGNL_HEALTH_R_UNDERLAY_DOWN = 1U << 6,       /* "underlay_down" */
+	WGNL_HEALTH_R_RX_STALLED = 1U << 4,	     /* "rx_stalled" */
+	WGNL_HEALTH_R_PROBE_LOST = 1U << 5,	     /* "probe_lost" */
+	WGNL_HEALTH_R_UNDERLAY_DOWN = 1U << 6,	     /* "underlay_down" */
 	WGNL_HEALTH_R_DEGRADED_PERSISTENT = 1U << 7, /* "degraded_persistent" */
 	WGNL_HEALTH_R_RECONNECT_FAILED = 1U << 8,    /* "reconnect_failed" */
 	WGNL_HEALTH_R_RECONNECT_TIMEOUT = 1U << 9,   /* "reconnect_timeout" */
-	WGNL_HEALTH_R_COOLDOWN = 1U << 10,           /* "cooldown" */
-	WGNL_HEALTH_R_NO_PEERS = 1U << 11,           /* "no_peers" */
-	WGNL_HEALTH_R_IDLE = 1U << 12,               /* "idle" */
+	WGNL_HEALTH_R_COOLDOWN = 1U << 10,	     /* "cooldown" */
+	WGNL_HEALTH_R_NO_PEERS = 1U << 11,	     /* "no_peers" */
+	WGNL_HEALTH_R_IDLE = 1U << 12,		     /* "idle" */
 	WGNL_HEALTH_R_PEERS_UNHEALTHY = 1U << 13,    /* "peers_unhealthy": too few healthy peers */
-	WGNL_HEALTH_R_CRITICAL_PEER = 1U << 14,      /* "critical_peer": a critical peer is not healthy */
+	WGNL_HEALTH_R_CRITICAL_PEER = 1U
+				      << 14, /* "critical_peer": a critical peer is not healthy */
 };
 #define WGNL_HEALTH_N_REASONS 15
 
@@ -76,33 +77,33 @@ char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
 #define WGNL_HEALTH_MAX_CRITICAL 16
 
 struct wgnl_health_settings {
-	uint32_t handshake_timeout_ms; /* handshake older than this: stale (180 s) */
-	uint32_t disconnect_after;     /* consecutive Degraded checks -> Disconnected (3) */
-	uint32_t reconnect_timeout_ms; /* no handshake this long after a remedy (60 s) */
-	uint32_t max_retries;          /* remedies before the cooldown (3) */
-	uint32_t retry_interval_ms;    /* first backoff step (10 s) */
-	uint32_t backoff_max_ms;       /* backoff cap before jitter (300 s) */
-	uint32_t jitter_pct;           /* up to this % of the delay is added (10) */
-	uint32_t cooldown_ms;          /* after the retries are spent (300 s) */
-	char ping[64];                 /* address to ping through the tunnel, "" none */
-	uint32_t ping_count;           /* echo requests per check (3) */
-	uint32_t ping_timeout_ms;      /* per echo (1000) */
-	uint32_t ping_max_loss_pct;    /* more loss than this: probe_lost (50) */
-	char url[WGNL_HEALTH_PATH_MAX]; /* underlay check URL, "" none */
-	uint32_t url_timeout_ms;       /* (3000) */
-	char wg_config[WGNL_HEALTH_PATH_MAX];    /* wg-quick config for down/up, "" none */
+	uint32_t handshake_timeout_ms;	      /* handshake older than this: stale (180 s) */
+	uint32_t disconnect_after;	      /* consecutive Degraded checks -> Disconnected (3) */
+	uint32_t reconnect_timeout_ms;	      /* no handshake this long after a remedy (60 s) */
+	uint32_t max_retries;		      /* remedies before the cooldown (3) */
+	uint32_t retry_interval_ms;	      /* first backoff step (10 s) */
+	uint32_t backoff_max_ms;	      /* backoff cap before jitter (300 s) */
+	uint32_t jitter_pct;		      /* up to this % of the delay is added (10) */
+	uint32_t cooldown_ms;		      /* after the retries are spent (300 s) */
+	char ping[64];			      /* address to ping through the tunnel, "" none */
+	uint32_t ping_count;		      /* echo requests per check (3) */
+	uint32_t ping_timeout_ms;	      /* per echo (1000) */
+	uint32_t ping_max_loss_pct;	      /* more loss than this: probe_lost (50) */
+	char url[WGNL_HEALTH_PATH_MAX];	      /* underlay check URL, "" none */
+	uint32_t url_timeout_ms;	      /* (3000) */
+	char wg_config[WGNL_HEALTH_PATH_MAX]; /* wg-quick config for down/up, "" none */
 	char restart_command[WGNL_HEALTH_PATH_MAX]; /* sh -c; replaces down+up on restart */
 	char down_command[WGNL_HEALTH_PATH_MAX];    /* sh -c; takes the tunnel down */
-	char up_command[WGNL_HEALTH_PATH_MAX];      /* sh -c; brings it back */
-	bool remedies;                 /* act at all (true) */
-	uint16_t port_min, port_max;   /* range for the move-port remedy (49152-65535) */
+	char up_command[WGNL_HEALTH_PATH_MAX];	    /* sh -c; brings it back */
+	bool remedies;				    /* act at all (true) */
+	uint16_t port_min, port_max; /* range for the move-port remedy (49152-65535) */
 	/* The interface verdict from the peers' (idle peers do not count):
 	 * Degraded when a critical peer is not healthy, or when some peer is
 	 * unhealthy and fewer than min_healthy_peers are healthy or more than
 	 * max_unhealthy_pct % of the counted peers are unhealthy. */
-	uint32_t min_healthy_peers;    /* (1) */
-	uint32_t max_unhealthy_pct;    /* "max_unhealthy_ratio", 0-100 (50) */
-	bool all_critical;             /* "critical_peers = all": the worst peer decides */
+	uint32_t min_healthy_peers; /* (1) */
+	uint32_t max_unhealthy_pct; /* "max_unhealthy_ratio", 0-100 (50) */
+	bool all_critical;	    /* "critical_peers = all": the worst peer decides */
 	size_t n_critical;
 	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
 };
@@ -119,9 +120,8 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
  * section is validated; @s receives the defaults section then the one named
  * @ifname (may be NULL: only defaults). Returns 0, -EINVAL (@err filled with
  * file:line:key and why) or -ENOMEM. @err may be NULL. */
-int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
-			   const char *ifname, struct wgnl_health_settings *s,
-			   struct wgnl_config_error *err);
+int wgnl_health_conf_parse(const char *text, size_t len, const char *filename, const char *ifname,
+			   struct wgnl_health_settings *s, struct wgnl_config_error *err);
 /* Read @path and parse it as above. -errno of open/read (err filled). */
 int wgnl_health_conf_parse_file(const char *path, const char *ifname,
 				struct wgnl_health_settings *s, struct wgnl_config_error *err);
@@ -133,27 +133,27 @@ int wgnl_health_conf_sections(const char *path, char ***ret, struct wgnl_config_
 
 struct wgnl_health_peer_state {
 	wgnl_key public_key;
-	uint64_t rx_bytes, tx_bytes;   /* counters seen at the last check */
-	int64_t last_handshake_ms;     /* 0 never */
-	uint8_t verdict;               /* enum wgnl_health_verdict */
+	uint64_t rx_bytes, tx_bytes; /* counters seen at the last check */
+	int64_t last_handshake_ms;   /* 0 never */
+	uint8_t verdict;	     /* enum wgnl_health_verdict */
 	uint32_t reasons;
-	uint32_t consecutive_bad;      /* the peer's own policy, as the interface's */
+	uint32_t consecutive_bad; /* the peer's own policy, as the interface's */
 	uint32_t attempt;
 	int64_t next_attempt_ms;
 };
 
 /* What survives between runs, per interface. All times ms since the epoch. */
 struct wgnl_health_state {
-	int64_t last_check_ms;      /* 0: never checked */
-	uint8_t verdict;            /* enum wgnl_health_verdict of the last check */
+	int64_t last_check_ms; /* 0: never checked */
+	uint8_t verdict;       /* enum wgnl_health_verdict of the last check */
 	uint32_t reasons;
-	uint32_t consecutive_bad;   /* checks in a row that were not Healthy/Idle */
-	uint32_t attempt;           /* remedies done in this round */
-	int64_t next_attempt_ms;    /* no remedy before this */
-	int64_t cooldown_until_ms;  /* 0: not cooling down */
-	int64_t last_remedy_ms;     /* 0: none pending verification */
-	bool last_remedy_failed;    /* the last remedy's command failed */
-	bool underlay_down;         /* we took the tunnel down for the underlay */
+	uint32_t consecutive_bad;  /* checks in a row that were not Healthy/Idle */
+	uint32_t attempt;	   /* remedies done in this round */
+	int64_t next_attempt_ms;   /* no remedy before this */
+	int64_t cooldown_until_ms; /* 0: not cooling down */
+	int64_t last_remedy_ms;	   /* 0: none pending verification */
+	bool last_remedy_failed;   /* the last remedy's command failed */
+	bool underlay_down;	   /* we took the tunnel down for the underlay */
 	uint64_t remedies_total;
 	struct wgnl_health_peer_state *peers; /* owned, n_peers entries */
 	size_t n_peers;
@@ -188,7 +188,7 @@ struct wgnl_health_peer_obs {
 	wgnl_key public_key;
 	int64_t last_handshake_ms; /* 0 never; outside 0..WGNL_HEALTH_TIME_MAX_MS: never */
 	uint64_t rx_bytes, tx_bytes;
-	uint16_t keepalive;        /* persistent keepalive, s; 0 off */
+	uint16_t keepalive; /* persistent keepalive, s; 0 off */
 };
 
 /* The latest time the health code accepts, ms since the epoch
@@ -203,24 +203,24 @@ int64_t wgnl_health_time_ms(const struct timespec *ts);
 
 /* One look at a tunnel. */
 struct wgnl_health_obs {
-	bool present;           /* the interface exists and could be read */
-	bool up;                /* it is administratively up */
+	bool present; /* the interface exists and could be read */
+	bool up;      /* it is administratively up */
 	const struct wgnl_health_peer_obs *peers;
 	size_t n_peers;
-	uint32_t ping_sent;     /* 0: no ping configured/run */
+	uint32_t ping_sent; /* 0: no ping configured/run */
 	uint32_t ping_received;
-	uint64_t ping_rtt_ns;   /* mean over the replies */
-	int underlay;           /* -1 not checked, 0 down, 1 up */
+	uint64_t ping_rtt_ns; /* mean over the replies */
+	int underlay;	      /* -1 not checked, 0 down, 1 up */
 };
 
 struct wgnl_health_peer_result {
 	wgnl_key public_key;
 	enum wgnl_health_verdict verdict;
 	uint32_t reasons;
-	int64_t handshake_age_ms;   /* -1: never */
+	int64_t handshake_age_ms; /* -1: never */
 	uint64_t rx_delta, tx_delta;
-	bool have_delta;            /* a previous sample existed and was comparable */
-	bool critical;              /* named in critical_peers (or all_critical) */
+	bool have_delta;		       /* a previous sample existed and was comparable */
+	bool critical;			       /* named in critical_peers (or all_critical) */
 	enum wgnl_health_verdict prev_verdict; /* UNKNOWN: not seen by the last check */
 	/* The peer's policy (wgnl_health_decide()): a peer Degraded
 	 * disconnect_after checks in a row is Disconnected (degraded_persistent)
@@ -229,13 +229,13 @@ struct wgnl_health_peer_result {
 	 * interface's backoff, retries and cooldown. */
 	uint32_t consecutive_bad, attempt;
 	int64_t next_attempt_ms;
-	uint8_t action;             /* enum wgnl_health_action */
+	uint8_t action; /* enum wgnl_health_action */
 };
 
 struct wgnl_health_result {
 	enum wgnl_health_verdict verdict;
 	uint32_t reasons;
-	int64_t newest_handshake_ms; /* over all peers, 0 never */
+	int64_t newest_handshake_ms;	       /* over all peers, 0 never */
 	struct wgnl_health_peer_result *peers; /* owned, n_peers entries, in @obs order */
 	size_t n_peers;
 	size_t n_healthy, n_unhealthy, n_idle; /* peers by verdict */
@@ -268,17 +268,18 @@ void wgnl_health_result_clear(struct wgnl_health_result *r);
  * (1-based): retry_interval * 2^(attempt-1), capped at backoff_max, plus
  * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0. Never
  * overflows, whatever @attempt. */
-uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt, uint32_t rnd);
+uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt,
+				uint32_t rnd);
 
 enum wgnl_health_remedy {
 	WGNL_HEALTH_REMEDY_NONE = 0,
-	WGNL_HEALTH_REMEDY_RERESOLVE,  /* "reresolve": resolve the endpoint names again, set them */
+	WGNL_HEALTH_REMEDY_RERESOLVE, /* "reresolve": resolve the endpoint names again, set them */
 	WGNL_HEALTH_REMEDY_RESET_ENDPOINT, /* "reset_endpoint": set the endpoints even if unchanged */
-	WGNL_HEALTH_REMEDY_MOVE_PORT,  /* "move_port": a new listen port (new NAT mapping) */
-	WGNL_HEALTH_REMEDY_RESTART,    /* "restart": restart command, or down + up */
-	WGNL_HEALTH_REMEDY_TUNNEL_DOWN, /* "tunnel_down": the underlay is down */
-	WGNL_HEALTH_REMEDY_TUNNEL_UP,  /* "tunnel_up": the underlay is back */
-	WGNL_HEALTH_REMEDY_LINK_UP,    /* "link_up": set an interface that is down up */
+	WGNL_HEALTH_REMEDY_MOVE_PORT,	   /* "move_port": a new listen port (new NAT mapping) */
+	WGNL_HEALTH_REMEDY_RESTART,	   /* "restart": restart command, or down + up */
+	WGNL_HEALTH_REMEDY_TUNNEL_DOWN,	   /* "tunnel_down": the underlay is down */
+	WGNL_HEALTH_REMEDY_TUNNEL_UP,	   /* "tunnel_up": the underlay is back */
+	WGNL_HEALTH_REMEDY_LINK_UP,	   /* "link_up": set an interface that is down up */
 };
 /* "reresolve", "reset_endpoint", ... ; "none". */
 const char *wgnl_health_remedy_name(enum wgnl_health_remedy r);
@@ -298,21 +299,21 @@ enum wgnl_health_remedy wgnl_health_remedy_for_attempt(uint32_t attempt, bool in
 bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why);
 
 enum wgnl_health_action {
-	WGNL_HEALTH_ACT_NONE = 0,   /* healthy, idle, or only degraded so far */
-	WGNL_HEALTH_ACT_REMEDY,     /* run decision.remedy now */
-	WGNL_HEALTH_ACT_WAIT,       /* backing off until decision.next_attempt_ms */
-	WGNL_HEALTH_ACT_COOLDOWN,   /* cooling down until decision.next_attempt_ms */
+	WGNL_HEALTH_ACT_NONE = 0, /* healthy, idle, or only degraded so far */
+	WGNL_HEALTH_ACT_REMEDY,	  /* run decision.remedy now */
+	WGNL_HEALTH_ACT_WAIT,	  /* backing off until decision.next_attempt_ms */
+	WGNL_HEALTH_ACT_COOLDOWN, /* cooling down until decision.next_attempt_ms */
 };
 
 struct wgnl_health_decision {
 	enum wgnl_health_action action;
-	enum wgnl_health_remedy remedy;  /* with ACT_REMEDY */
-	uint32_t attempt;                /* 1-based attempt number of the remedy */
+	enum wgnl_health_remedy remedy; /* with ACT_REMEDY */
+	uint32_t attempt;		/* 1-based attempt number of the remedy */
 	int64_t next_attempt_ms;
-	bool entered_cooldown;           /* this check started a cooldown */
-	bool recovered;                  /* healthy again after remedies or cooldown */
-	size_t n_peer_remedies;          /* peers with action REMEDY in the result */
-	bool changed;                    /* verdict or reasons differ from the last check */
+	bool entered_cooldown;	/* this check started a cooldown */
+	bool recovered;		/* healthy again after remedies or cooldown */
+	size_t n_peer_remedies; /* peers with action REMEDY in the result */
+	bool changed;		/* verdict or reasons differ from the last check */
 	enum wgnl_health_verdict prev_verdict;
 	uint32_t prev_reasons;
 };

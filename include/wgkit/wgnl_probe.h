@@ -28,42 +28,42 @@ extern "C" {
 
 enum wgnl_probe_kind {
 	WGNL_PROBE_ICMP = 1, /* echo request / reply (ICMP or ICMPv6) */
-	WGNL_PROBE_UDP,      /* a datagram; any reply = reachable, port unreachable = refused */
-	WGNL_PROBE_TCP,      /* connect(): established = reachable, RST = refused */
+	WGNL_PROBE_UDP,	     /* a datagram; any reply = reachable, port unreachable = refused */
+	WGNL_PROBE_TCP,	     /* connect(): established = reachable, RST = refused */
 	WGNL_PROBE_HTTP,     /* an HTTP(S) GET of @url through libcurl */
 };
 
 /* One probe. Fill the inputs; wgnl_probe_run() fills the outputs. */
 struct wgnl_probe {
-	enum wgnl_probe_kind kind; /* in */
+	enum wgnl_probe_kind kind;  /* in */
 	union wgnl_endpoint target; /* in: address; port for UDP and TCP */
-	const char *url;            /* in: HTTP only (borrowed) */
-	uint32_t timeout_ms;        /* in: 0 = the run's default */
+	const char *url;	    /* in: HTTP only (borrowed) */
+	uint32_t timeout_ms;	    /* in: 0 = the run's default */
 	/* out: 0 reachable (an answer came: echo reply, UDP data, TCP
 	 * established, any HTTP response); -ECONNREFUSED the host answered
 	 * that the port is closed (UDP port unreachable, TCP RST: the host is
 	 * up); -ETIMEDOUT no answer in time; -EHOSTUNREACH / -ENETUNREACH;
 	 * -EIO an HTTP failure other than these; another -errno. */
 	int status;
-	uint64_t rtt_ns;  /* out: when status is 0 or -ECONNREFUSED */
-	long http_code;   /* out: HTTP only, 0 if no response */
+	uint64_t rtt_ns; /* out: when status is 0 or -ECONNREFUSED */
+	long http_code;	 /* out: HTTP only, 0 if no response */
 };
 
 struct wgnl_probe_opts {
-	uint32_t timeout_ms;   /* default per-probe timeout (0: 1000 ms) */
-	uint32_t max_inflight; /* UDP/TCP/HTTP probes open at once (0: 1024) */
+	uint32_t timeout_ms;	    /* default per-probe timeout (0: 1000 ms) */
+	uint32_t max_inflight;	    /* UDP/TCP/HTTP probes open at once (0: 1024) */
 	char ifname[WGNL_IFNAMSIZ]; /* SO_BINDTODEVICE when non-empty (needs CAP_NET_RAW) */
-	uint32_t fwmark;       /* SO_MARK when non-zero (needs CAP_NET_ADMIN) */
+	uint32_t fwmark;	    /* SO_MARK when non-zero (needs CAP_NET_ADMIN) */
 };
 
 /* What a run cost, for benchmarks and tests. */
 struct wgnl_probe_stats {
-	uint64_t sent;        /* probes started */
-	uint64_t answered;    /* status 0 or -ECONNREFUSED */
+	uint64_t sent;	   /* probes started */
+	uint64_t answered; /* status 0 or -ECONNREFUSED */
 	uint64_t timed_out;
-	uint64_t ring_enters; /* io_uring_enter calls */
+	uint64_t ring_enters;	 /* io_uring_enter calls */
 	uint64_t other_syscalls; /* socket/connect/setsockopt outside the ring */
-	bool icmp_raw;        /* ICMP used SOCK_RAW (ping sockets not permitted) */
+	bool icmp_raw;		 /* ICMP used SOCK_RAW (ping sockets not permitted) */
 };
 
 /* Run the @n probes in @p concurrently and fill their outputs. ICMP uses

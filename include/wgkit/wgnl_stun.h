@@ -108,9 +108,9 @@ enum wgnl_stun_msg_flags {
 /* A decoded message. Strings point into the decoded buffer (not
  * NUL-terminated) and are valid as long as it is. */
 struct wgnl_stun_msg {
-	uint16_t type;   /* enum wgnl_stun_type for Binding */
+	uint16_t type;	 /* enum wgnl_stun_type for Binding */
 	uint16_t method; /* 0x001 = Binding */
-	uint8_t klass;   /* enum wgnl_stun_class */
+	uint8_t klass;	 /* enum wgnl_stun_class */
 	uint16_t length; /* body length from the header */
 	uint8_t tid[WGNL_STUN_TID_LEN];
 	uint32_t flags; /* enum wgnl_stun_msg_flags */
@@ -223,17 +223,17 @@ struct wgnl_stun_server_config {
 };
 
 struct wgnl_stun_server_stats {
-	uint64_t rx;            /* datagrams received */
-	uint64_t answered;      /* success responses sent */
-	uint64_t errors_sent;   /* error responses sent (420 unknown attribute, 400) */
-	uint64_t drop_not_stun; /* wrong cookie, leading bits, runts */
-	uint64_t drop_size;     /* truncated or oversized */
+	uint64_t rx;		 /* datagrams received */
+	uint64_t answered;	 /* success responses sent */
+	uint64_t errors_sent;	 /* error responses sent (420 unknown attribute, 400) */
+	uint64_t drop_not_stun;	 /* wrong cookie, leading bits, runts */
+	uint64_t drop_size;	 /* truncated or oversized */
 	uint64_t drop_malformed; /* bad attributes, fingerprint mismatch */
-	uint64_t drop_class;    /* not a Binding request (responses, indications, other methods) */
+	uint64_t drop_class;	 /* not a Binding request (responses, indications, other methods) */
 	uint64_t drop_ratelimit;
-	uint64_t drop_nospace;  /* no send slot free */
+	uint64_t drop_nospace; /* no send slot free */
 	uint64_t send_errors;
-	uint64_t submits;       /* io_uring_enter calls (for syscalls per reply) */
+	uint64_t submits; /* io_uring_enter calls (for syscalls per reply) */
 };
 
 /* Create a server: open and bind its sockets (one per address and port),
@@ -280,16 +280,16 @@ struct wgnl_stun_client_opts {
 /* One Binding transaction. Fill the inputs; wgnl_stun_client_query() fills
  * the outputs. */
 struct wgnl_stun_query {
-	union wgnl_endpoint server;   /* in */
-	uint32_t change;              /* in: CHANGE-REQUEST bits, 0 for none */
-	int status;                   /* out: 0, -ETIMEDOUT, -EPROTO (error response), -errno of send */
-	uint32_t flags;               /* out: enum wgnl_stun_msg_flags of the response */
-	union wgnl_endpoint mapped;   /* out: XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS */
+	union wgnl_endpoint server; /* in */
+	uint32_t change;	    /* in: CHANGE-REQUEST bits, 0 for none */
+	int status;	/* out: 0, -ETIMEDOUT, -EPROTO (error response), -errno of send */
+	uint32_t flags; /* out: enum wgnl_stun_msg_flags of the response */
+	union wgnl_endpoint mapped; /* out: XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS */
 	union wgnl_endpoint response_origin, other_address; /* out, when flagged */
-	union wgnl_endpoint from;     /* out: where the response came from */
-	uint16_t error_code;          /* out, when status == -EPROTO */
-	uint32_t tries;               /* out: requests sent */
-	uint64_t rtt_ns;              /* out: from the last request sent to the response */
+	union wgnl_endpoint from;			    /* out: where the response came from */
+	uint16_t error_code;				    /* out, when status == -EPROTO */
+	uint32_t tries;					    /* out: requests sent */
+	uint64_t rtt_ns; /* out: from the last request sent to the response */
 };
 
 /* Open a client with one UDP socket (all queries leave from the same local
@@ -309,7 +309,7 @@ void wgnl_stun_client_free(struct wgnl_stun_client *c);
 
 enum wgnl_stun_nat_behaviour {
 	WGNL_STUN_NAT_UNKNOWN = 0,
-	WGNL_STUN_NAT_NONE,                 /* mapped == local: no NAT (mapping only) */
+	WGNL_STUN_NAT_NONE, /* mapped == local: no NAT (mapping only) */
 	WGNL_STUN_NAT_ENDPOINT_INDEPENDENT,
 	WGNL_STUN_NAT_ADDRESS_DEPENDENT,
 	WGNL_STUN_NAT_ADDRESS_PORT_DEPENDENT,
@@ -318,9 +318,9 @@ enum wgnl_stun_nat_behaviour {
 /* The RFC 5780 verdict on the path to one server. */
 struct wgnl_stun_nat_result {
 	union wgnl_endpoint local, mapped, other_address;
-	bool rfc5780;       /* the server gave OTHER-ADDRESS (and answered test II) */
+	bool rfc5780; /* the server gave OTHER-ADDRESS (and answered test II) */
 	enum wgnl_stun_nat_behaviour mapping, filtering;
-	int hairpin;        /* 1 yes, 0 no, -1 not tested */
+	int hairpin;		    /* 1 yes, 0 no, -1 not tested */
 	bool varies_by_destination; /* mapping differs between destinations */
 };
 

@@ -9,9 +9,19 @@
 
 #include "internal.h"
 
-enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
+enum section {
+	SEC_NONE,
+	SEC_INTERFACE,
+	SEC_PEER
+};
 
-enum hook { HOOK_PRE_UP, HOOK_POST_UP, HOOK_PRE_DOWN, HOOK_POST_DOWN, HOOK_N };
+enum hook {
+	HOOK_PRE_UP,
+	HOOK_POST_UP,
+	HOOK_PRE_DOWN,
+	HOOK_POST_DOWN,
+	HOOK_N
+};
 
 struct parser {
 	unsigned flags;
@@ -492,8 +502,7 @@ static int k_endpoint(struct parser *p, const struct keydef *k, char *value)
 	if (r == -ENOMEM)
 		return fail_nomem(p, k->name);
 	if (r < 0)
-		return fail(p, -EINVAL, k->name, "%s: %s: bad endpoint", k->name,
-			    shown(p, value));
+		return fail(p, -EINVAL, k->name, "%s: %s: bad endpoint", k->name, shown(p, value));
 	p->peer.endpoint = ep;
 	p->peer.flags |= WGNL_PEER_HAS_ENDPOINT;
 	return 0;
@@ -607,7 +616,8 @@ static int unknown_key(struct parser *p, const char *s)
 		if (!strncasecmp(s, keys[i].name, n) && (s[n] == ':' || is_space(s[n])))
 			return fail(p, -EINVAL, keys[i].name,
 				    "%s: expected '%s = <value>' (the rest of the line is not "
-				    "shown: it may hold key material)", keys[i].name, keys[i].name);
+				    "shown: it may hold key material)",
+				    keys[i].name, keys[i].name);
 	}
 	if (!is_word(s))
 		return fail(p, -EINVAL, "",
@@ -637,7 +647,8 @@ static int parse_line(struct parser *p, char *s)
 	 * lines, whose keys stand last in the table. */
 	for (int pass = 0; pass < 2 && !k; pass++) {
 		for (size_t i = 0; i < WGI_ARRAY_SIZE(keys); i++) {
-			if ((keys[i].section == p->section) == !pass && !strcasecmp(s, keys[i].name)) {
+			if ((keys[i].section == p->section) == !pass &&
+			    !strcasecmp(s, keys[i].name)) {
 				k = &keys[i];
 				break;
 			}
@@ -708,7 +719,8 @@ static int conf_parse_mutable(char *buf, size_t len, const char *filename, unsig
 	}
 	r = parse_buffer(&p, buf, len);
 	dev = p.cfg->dev;
-	if (r == 0 && (dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(dev->private_key) &&
+	if (r == 0 && (dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
+	    !wgnl_key_is_zero(dev->private_key) &&
 	    wgnl_key_public_from_private(dev->public_key, dev->private_key) == 0)
 		dev->flags |= WGNL_DEV_HAS_PUBLIC_KEY;
 	wgi_peer_clear(&p.peer);
@@ -730,7 +742,7 @@ static void error_init(struct wgnl_config_error *err, const char *filename)
 }
 
 int wgnl_config_parse(const char *text, size_t len, const char *filename, unsigned flags,
-		    struct wgnl_config **ret, struct wgnl_config_error *err)
+		      struct wgnl_config **ret, struct wgnl_config_error *err)
 {
 	char *buf;
 	int r;
@@ -762,7 +774,7 @@ static int file_fail(struct wgnl_config_error *err, int r, const char *what)
 }
 
 int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config **ret,
-			 struct wgnl_config_error *err)
+			   struct wgnl_config_error *err)
 {
 	size_t len;
 	char *buf;
@@ -772,8 +784,11 @@ int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config 
 	error_init(err, path);
 	r = wgnl_file_read(path, 0, &buf, &len);
 	if (r < 0)
-		return file_fail(err, r, r == -ENOENT || r == -EACCES || r == -EPERM ||
-					 r == -ELOOP || r == -ENOTDIR ? "cannot open" : "cannot read");
+		return file_fail(err, r,
+				 r == -ENOENT || r == -EACCES || r == -EPERM || r == -ELOOP ||
+						 r == -ENOTDIR ?
+					 "cannot open" :
+					 "cannot read");
 	r = conf_parse_mutable(buf, len, path, flags, ret, err);
 	wgnl_wipe(buf, len + 1);
 	free(buf);

@@ -80,7 +80,8 @@ const struct wgi_backend_ops *wgi_backend_for(struct wgnl_ctx *ctx, const char *
 {
 	if (ctx->ops_override)
 		return ctx->ops_override;
-	return wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI ? &wgi_uapi_ops : &wgi_kernel_ops;
+	return wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI ? &wgi_uapi_ops :
+								       &wgi_kernel_ops;
 }
 
 const char *wgnl_ctx_last_error(const struct wgnl_ctx *ctx)

@@ -536,8 +536,10 @@ static int split_host_port(const char *s, char *host, size_t hlen, char *port, s
 
 static int endpoint_lookup(union wgnl_endpoint *out, const char *s, int ai_flags)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				  .ai_protocol = IPPROTO_UDP, .ai_flags = ai_flags };
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_DGRAM,
+				  .ai_protocol = IPPROTO_UDP,
+				  .ai_flags = ai_flags };
 	struct addrinfo *res = NULL;
 	char host[256], port[8];
 	int r;

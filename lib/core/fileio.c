@@ -115,8 +115,8 @@ struct wgnl_file_tmp {
 	char *path; /* the target (resolved with WGNL_FILE_FOLLOW) */
 	char *tmp;  /* the temporary file beside it */
 	unsigned flags;
-	int fd;     /* -1 once closed */
-	int err;    /* the first failure; commit then fails with it */
+	int fd;	 /* -1 once closed */
+	int err; /* the first failure; commit then fails with it */
 };
 
 /* Drop @t: the temporary file goes unless @keep (it was renamed). */

@@ -39,7 +39,7 @@ extern const struct wgi_backend_ops wgi_uapi_ops;   /* uapi.c */
 struct wgnl_ctx {
 	struct wgi_nl genl, rtnl;
 	uint16_t genl_family; /* 0: not resolved yet */
-	int caps;             /* -1: not probed yet */
+	int caps;	      /* -1: not probed yet */
 	enum wgnl_backend_kind backend;
 	/* Tests may force a backend table (a test double). */
 	const struct wgi_backend_ops *ops_override;

@@ -123,10 +123,8 @@ static inline uint32_t ct_range(uint32_t x, uint32_t lo, uint32_t hi)
 /* Encode a 6-bit value: A-Z 0..25, a-z 26..51, 0-9 52..61, '+' 62, '/' 63. */
 static inline char b64_char(uint32_t v)
 {
-	uint32_t c = (ct_range(v, 0, 25) & (v + 'A')) |
-		     (ct_range(v, 26, 51) & (v - 26 + 'a')) |
-		     (ct_range(v, 52, 61) & (v - 52 + '0')) |
-		     (ct_range(v, 62, 62) & '+') |
+	uint32_t c = (ct_range(v, 0, 25) & (v + 'A')) | (ct_range(v, 26, 51) & (v - 26 + 'a')) |
+		     (ct_range(v, 52, 61) & (v - 52 + '0')) | (ct_range(v, 62, 62) & '+') |
 		     (ct_range(v, 63, 63) & '/');
 
 	return (char)c;
@@ -141,7 +139,8 @@ static inline uint32_t b64_value(uint32_t c, uint32_t *bad)
 
 	*bad |= ~(up | lo | dg | pl | sl);
 	return ((up & (c - 'A')) | (lo & (c - 'a' + 26)) | (dg & (c - '0' + 52)) | (pl & 62) |
-		(sl & 63)) & 63;
+		(sl & 63)) &
+	       63;
 }
 
 void wgnl_key_to_base64(wgnl_key_b64 out, const wgnl_key key)

@@ -16,10 +16,21 @@ static const char *const verdict_names[] = {
 };
 
 static const char *const reason_names[WGNL_HEALTH_N_REASONS] = {
-	"interface_missing", "interface_down", "handshake_stale", "handshake_never",
-	"rx_stalled", "probe_lost", "underlay_down", "degraded_persistent",
-	"reconnect_failed", "reconnect_timeout", "cooldown", "no_peers", "idle",
-	"peers_unhealthy", "critical_peer",
+	"interface_missing",
+	"interface_down",
+	"handshake_stale",
+	"handshake_never",
+	"rx_stalled",
+	"probe_lost",
+	"underlay_down",
+	"degraded_persistent",
+	"reconnect_failed",
+	"reconnect_timeout",
+	"cooldown",
+	"no_peers",
+	"idle",
+	"peers_unhealthy",
+	"critical_peer",
 };
 
 static const char *const remedy_names[] = {
@@ -141,7 +152,8 @@ bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why)
 	return !w;
 }
 
-uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt, uint32_t rnd)
+uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt,
+				uint32_t rnd)
 {
 	uint64_t base = s->retry_interval_ms, cap = s->backoff_max_ms, d;
 
@@ -225,7 +237,7 @@ static int prev_index_build(struct prev_index *x)
 }
 
 static const struct wgnl_health_peer_state *prev_peer(struct prev_index *x, size_t pos,
-						       const wgnl_key pub)
+						      const wgnl_key pub)
 {
 	const struct wgnl_health_state *prev = x->prev;
 
@@ -273,7 +285,8 @@ static void judge_peer(const struct wgnl_health_settings *s, const struct wgnl_h
 		       struct wgnl_health_peer_result *r)
 {
 	int64_t elapsed_ms = prev && prev->last_check_ms && now_ms > prev->last_check_ms ?
-			     now_ms - prev->last_check_ms : 0;
+				     now_ms - prev->last_check_ms :
+				     0;
 
 	int64_t hs = sane_ms(o->last_handshake_ms);
 
@@ -413,8 +426,9 @@ int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl
 	if (out->verdict == WGNL_HEALTH_IDLE)
 		out->reasons |= WGNL_HEALTH_R_IDLE;
 	if (obs->ping_sent) {
-		uint32_t lost = obs->ping_sent - (obs->ping_received > obs->ping_sent ?
-						  obs->ping_sent : obs->ping_received);
+		uint32_t lost =
+			obs->ping_sent -
+			(obs->ping_received > obs->ping_sent ? obs->ping_sent : obs->ping_received);
 
 		if ((uint64_t)lost * 100 > (uint64_t)s->ping_max_loss_pct * obs->ping_sent) {
 			out->reasons |= WGNL_HEALTH_R_PROBE_LOST;
@@ -511,8 +525,8 @@ static void schedule(const struct wgnl_health_settings *s, struct wgnl_health_st
 	    !(res->reasons & WGNL_HEALTH_R_UNDERLAY_DOWN))
 		remedy = WGNL_HEALTH_REMEDY_LINK_UP;
 	d->remedy = remedy ? remedy :
-			     wgnl_health_remedy_for_attempt(st->attempt,
-							    res->reasons & WGNL_HEALTH_R_INTERFACE_MISSING);
+			     wgnl_health_remedy_for_attempt(
+				     st->attempt, res->reasons & WGNL_HEALTH_R_INTERFACE_MISSING);
 	d->next_attempt_ms = st->next_attempt_ms;
 }
 
@@ -553,8 +567,8 @@ static void decide_peer(const struct wgnl_health_settings *s, struct wgnl_health
 			const struct wgnl_health_peer_obs *o, int64_t max_wait, int64_t now_ms,
 			uint32_t rnd, bool may_act)
 {
-	int64_t limit = now_ms + (max_wait > (int64_t)s->cooldown_ms ? max_wait :
-								     (int64_t)s->cooldown_ms);
+	int64_t limit =
+		now_ms + (max_wait > (int64_t)s->cooldown_ms ? max_wait : (int64_t)s->cooldown_ms);
 
 	r->action = WGNL_HEALTH_ACT_NONE;
 	if (r->next_attempt_ms > limit)
@@ -662,7 +676,8 @@ int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_
 		if (st->last_remedy_ms) {
 			if (res->newest_handshake_ms + 1000 > st->last_remedy_ms) {
 				st->last_remedy_ms = 0;
-			} else if (now_ms - st->last_remedy_ms >= (int64_t)s->reconnect_timeout_ms) {
+			} else if (now_ms - st->last_remedy_ms >=
+				   (int64_t)s->reconnect_timeout_ms) {
 				res->reasons |= WGNL_HEALTH_R_RECONNECT_TIMEOUT;
 				res->verdict = WGNL_HEALTH_DISCONNECTED;
 			}

@@ -168,7 +168,8 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
 		if (copy_str(buf, sizeof(buf), v) < 0 || !(dash = strchr(buf, '-')))
 			return -EINVAL;
 		*dash = 0;
-		if (parse_uint(buf, 1, 65535, &lo) || parse_uint(dash + 1, 1, 65535, &hi) || lo > hi)
+		if (parse_uint(buf, 1, 65535, &lo) || parse_uint(dash + 1, 1, 65535, &hi) ||
+		    lo > hi)
 			return -EINVAL;
 		s->port_min = (uint16_t)lo;
 		s->port_max = (uint16_t)hi;
@@ -286,7 +287,8 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 				snprintf(section, sizeof(section), "%s", s + 1);
 				in_defaults = !strcmp(section, "defaults");
 				if (!in_defaults && strpbrk(section, "/ \t:")) {
-					set_err(err, filename, lineno, section, "bad interface name");
+					set_err(err, filename, lineno, section,
+						"bad interface name");
 					r = -EINVAL;
 					break;
 				}
@@ -299,7 +301,8 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 						}
 					if (r)
 						break;
-					char **nv = realloc(*sections, (*n_sections + 2) * sizeof(*nv));
+					char **nv =
+						realloc(*sections, (*n_sections + 2) * sizeof(*nv));
 					if (!nv) {
 						r = -ENOMEM;
 						break;
@@ -322,8 +325,9 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 			}
 			*eq = 0;
 			char *key = trim(s), *val = trim(eq + 1);
-			bool mine = pass == 1 ? in_defaults :
-				    (!in_defaults && ifname && !strcmp(section, ifname));
+			bool mine = pass == 1 ?
+					    in_defaults :
+					    (!in_defaults && ifname && !strcmp(section, ifname));
 			struct wgnl_health_settings *dst = mine && target ? target : scratch;
 
 			if (!mine || !target)
@@ -345,9 +349,8 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 	return r;
 }
 
-int wgnl_health_conf_parse(const char *text, size_t len, const char *filename,
-			   const char *ifname, struct wgnl_health_settings *s,
-			   struct wgnl_config_error *err)
+int wgnl_health_conf_parse(const char *text, size_t len, const char *filename, const char *ifname,
+			   struct wgnl_health_settings *s, struct wgnl_config_error *err)
 {
 	return walk(text, len, filename, ifname, s, NULL, NULL, err);
 }

@@ -186,7 +186,8 @@ int wgnl_health_state_parse(const char *text, size_t len, struct wgnl_health_sta
 			st->cooldown_until_ms = i64;
 		} else if (!strcmp(line, "last_remedy") && !parse_i64(val, &i64) && i64 >= 0) {
 			st->last_remedy_ms = i64;
-		} else if (!strcmp(line, "last_remedy_failed") && !parse_u32(val, &u32) && u32 <= 1) {
+		} else if (!strcmp(line, "last_remedy_failed") && !parse_u32(val, &u32) &&
+			   u32 <= 1) {
 			st->last_remedy_failed = u32;
 		} else if (!strcmp(line, "underlay_down") && !parse_u32(val, &u32) && u32 <= 1) {
 			st->underlay_down = u32;

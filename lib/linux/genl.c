@@ -475,7 +475,11 @@ static bool put_prefix(struct nlmsghdr *nlh, size_t lim, const struct wgnl_prefi
 	return true;
 }
 
-enum { PEER_FULL, PEER_DONE, PEER_PARTIAL };
+enum {
+	PEER_FULL,
+	PEER_DONE,
+	PEER_PARTIAL
+};
 
 /* Put the peer at the cursor, or as much of its allowed IPs as fits below
  * @lim. PEER_FULL: nothing was added (the half-built nest is cancelled). */
@@ -516,9 +520,9 @@ static int put_peer(struct nlmsghdr *nlh, size_t lim, const struct wgnl_peer *p,
 			goto full;
 		if ((p->flags & WGNL_PEER_HAS_ENDPOINT) &&
 		    !mnl_attr_put_check(nlh, lim, WGPEER_A_ENDPOINT,
-					p->endpoint.addr.sa_family == AF_INET
-						? sizeof(p->endpoint.addr4)
-						: sizeof(p->endpoint.addr6),
+					p->endpoint.addr.sa_family == AF_INET ?
+						sizeof(p->endpoint.addr4) :
+						sizeof(p->endpoint.addr6),
 					&p->endpoint))
 			goto full;
 		if ((p->flags & WGNL_PEER_HAS_KEEPALIVE) &&
@@ -591,15 +595,16 @@ int wgi_genl_build_set(const struct wgnl_device *dev, uint16_t family, void *buf
 		return -EMSGSIZE;
 	/* Device attributes once: REPLACE_PEERS again in a later message would
 	 * drop the peers the earlier ones added. */
-	if (first && (((dev->flags & WGNL_DEV_REPLACE_PEERS) &&
-		       !mnl_attr_put_u32_check(nlh, len, WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS)) ||
-		      ((dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
-		       !mnl_attr_put_check(nlh, len, WGDEVICE_A_PRIVATE_KEY, WGNL_KEY_LEN,
-					   dev->private_key)) ||
-		      ((dev->flags & WGNL_DEV_HAS_LISTEN_PORT) &&
-		       !mnl_attr_put_u16_check(nlh, len, WGDEVICE_A_LISTEN_PORT, dev->listen_port)) ||
-		      ((dev->flags & WGNL_DEV_HAS_FWMARK) &&
-		       !mnl_attr_put_u32_check(nlh, len, WGDEVICE_A_FWMARK, dev->fwmark))))
+	if (first &&
+	    (((dev->flags & WGNL_DEV_REPLACE_PEERS) &&
+	      !mnl_attr_put_u32_check(nlh, len, WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS)) ||
+	     ((dev->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
+	      !mnl_attr_put_check(nlh, len, WGDEVICE_A_PRIVATE_KEY, WGNL_KEY_LEN,
+				  dev->private_key)) ||
+	     ((dev->flags & WGNL_DEV_HAS_LISTEN_PORT) &&
+	      !mnl_attr_put_u16_check(nlh, len, WGDEVICE_A_LISTEN_PORT, dev->listen_port)) ||
+	     ((dev->flags & WGNL_DEV_HAS_FWMARK) &&
+	      !mnl_attr_put_u32_check(nlh, len, WGDEVICE_A_FWMARK, dev->fwmark))))
 		return -EMSGSIZE;
 
 	skip_skipped(dev, cur);

@@ -38,9 +38,9 @@
 /* Where the next set message resumes. Zero it (or use
  * WGI_GENL_SET_CURSOR_INIT) before the first message. */
 struct wgi_genl_set_cursor {
-	size_t peer;      /* next peer to (continue to) send */
-	size_t aip;       /* allowed IPs of that peer already sent */
-	unsigned msgs;    /* messages built so far */
+	size_t peer;   /* next peer to (continue to) send */
+	size_t aip;    /* allowed IPs of that peer already sent */
+	unsigned msgs; /* messages built so far */
 	bool done;
 };
 
@@ -60,11 +60,11 @@ int wgi_genl_build_set(const struct wgnl_device *dev, uint16_t family, void *buf
 /* State of one get-device dump being parsed. */
 struct wgi_genl_parse {
 	struct wgnl_device *dev; /* filled; owned by the caller */
-	size_t last;             /* position + 1 of the last peer parsed, 0 none */
-	unsigned msgs;           /* messages parsed */
-	bool peer_in_msg;        /* the current message had a peer already */
-	bool intr;               /* some message carried NLM_F_DUMP_INTR */
-	int err;                 /* first error, -errno */
+	size_t last;		 /* position + 1 of the last peer parsed, 0 none */
+	unsigned msgs;		 /* messages parsed */
+	bool peer_in_msg;	 /* the current message had a peer already */
+	bool intr;		 /* some message carried NLM_F_DUMP_INTR */
+	int err;		 /* first error, -errno */
 	/* Stream mode (cb set): peers do not join dev but go to cb one by
 	 * one, parsed into @pending, which waits until the next peer starts
 	 * (the next message may continue it). Its allowed-IP array is reused
@@ -73,7 +73,7 @@ struct wgi_genl_parse {
 	void *cb_data;
 	struct wgnl_peer pending;
 	bool has_pending;
-	int cb_err;              /* what cb returned, when negative */
+	int cb_err; /* what cb returned, when negative */
 };
 
 /* Parse one message of a WG_CMD_GET_DEVICE dump (or one set message, which

@@ -99,7 +99,8 @@ static void keep_ext_ack(struct wgnl_ctx *ctx, const struct nlmsghdr *nlh, size_
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || tlv_off >= nlh->nlmsg_len)
 		return;
-	if (mnl_attr_parse(nlh, (unsigned int)(tlv_off - MNL_NLMSG_HDRLEN), ext_ack_attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, (unsigned int)(tlv_off - MNL_NLMSG_HDRLEN), ext_ack_attr_cb, tb) <
+	    0)
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
 		wgi_set_error(ctx, "%s", mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
@@ -233,7 +234,9 @@ int wgi_genl_family(struct wgnl_ctx *ctx)
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "wireguard");
 	r = wgi_nl_transact(ctx, &ctx->genl, nlh, family_cb, &id);
 	if (r == -ENOENT) {
-		wgi_set_error(ctx, "this kernel has no WireGuard (generic netlink family 'wireguard' not found)");
+		wgi_set_error(
+			ctx,
+			"this kernel has no WireGuard (generic netlink family 'wireguard' not found)");
 		return -EPROTONOSUPPORT;
 	}
 	if (r < 0)

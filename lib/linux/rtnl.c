@@ -96,7 +96,8 @@ struct nlmsghdr *wgi_rtnl_msg_link_new(void *buf, size_t len, const char *name, 
 	struct nlmsghdr *nlh;
 	struct nlattr *info;
 
-	if (!ifname_ok(name) || !kind || !*kind || strlen(kind) >= sizeof(((struct wgnl_link *)0)->kind))
+	if (!ifname_ok(name) || !kind || !*kind ||
+	    strlen(kind) >= sizeof(((struct wgnl_link *)0)->kind))
 		return NULL;
 	nlh = msg_start(buf, len, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
 	if (!nlh)
@@ -139,7 +140,8 @@ struct nlmsghdr *wgi_rtnl_msg_link_get(void *buf, size_t len, const char *name)
 
 struct nlmsghdr *wgi_rtnl_msg_link_dump(void *buf, size_t len)
 {
-	struct nlmsghdr *nlh = msg_start(buf, len, RTM_GETLINK, NLM_F_DUMP, sizeof(struct ifinfomsg));
+	struct nlmsghdr *nlh =
+		msg_start(buf, len, RTM_GETLINK, NLM_F_DUMP, sizeof(struct ifinfomsg));
 
 	if (nlh && !mnl_attr_put_u32_check(nlh, len, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS))
 		return NULL;
@@ -196,7 +198,8 @@ struct nlmsghdr *wgi_rtnl_msg_addr(void *buf, size_t len, bool add, uint32_t ifi
 
 struct nlmsghdr *wgi_rtnl_msg_addr_dump(void *buf, size_t len, uint32_t ifindex)
 {
-	struct nlmsghdr *nlh = msg_start(buf, len, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg));
+	struct nlmsghdr *nlh =
+		msg_start(buf, len, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg));
 	struct ifaddrmsg *ifa;
 
 	if (!nlh)
@@ -285,15 +288,16 @@ struct nlmsghdr *wgi_rtnl_msg_rule(void *buf, size_t len, bool add, const struct
 	/* The kernel implies an all-ones FRA_FWMASK with a mark. */
 	if (r->fwmark && !mnl_attr_put_u32_check(nlh, len, FRA_FWMARK, r->fwmark))
 		return NULL;
-	if (r->suppress_prefixlen >= 0 &&
-	    !mnl_attr_put_u32_check(nlh, len, FRA_SUPPRESS_PREFIXLEN, (uint32_t)r->suppress_prefixlen))
+	if (r->suppress_prefixlen >= 0 && !mnl_attr_put_u32_check(nlh, len, FRA_SUPPRESS_PREFIXLEN,
+								  (uint32_t)r->suppress_prefixlen))
 		return NULL;
 	return nlh;
 }
 
 struct nlmsghdr *wgi_rtnl_msg_rule_dump(void *buf, size_t len, uint16_t family)
 {
-	struct nlmsghdr *nlh = msg_start(buf, len, RTM_GETRULE, NLM_F_DUMP, sizeof(struct fib_rule_hdr));
+	struct nlmsghdr *nlh =
+		msg_start(buf, len, RTM_GETRULE, NLM_F_DUMP, sizeof(struct fib_rule_hdr));
 
 	if (nlh)
 		((struct fib_rule_hdr *)mnl_nlmsg_get_payload(nlh))->family = (uint8_t)family;
@@ -366,10 +370,11 @@ static int parse_attrs(const struct nlmsghdr *nlh, size_t off, mnl_attr_cb_t cb,
 
 static int parse_nested(const struct nlattr *nest, mnl_attr_cb_t cb, void *tb)
 {
-	const char *tail = (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest);
+	const char *tail =
+		(const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest);
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
+	mnl_attr_for_each_nested (a, nest) {
 		if (cb(a, tb) < MNL_CB_OK)
 			return -EBADMSG;
 	}
@@ -415,7 +420,8 @@ int wgi_rtnl_parse_link(const struct nlmsghdr *nlh, struct wgnl_link *out)
 		if (parse_nested(tb[IFLA_LINKINFO], linkinfo_attr_cb, info) < 0)
 			return -EBADMSG;
 		/* A kind longer than our field is not one we know: leave "". */
-		if (info[IFLA_INFO_KIND] && !copy_str(out->kind, sizeof(out->kind), info[IFLA_INFO_KIND]))
+		if (info[IFLA_INFO_KIND] &&
+		    !copy_str(out->kind, sizeof(out->kind), info[IFLA_INFO_KIND]))
 			out->kind[0] = '\0';
 	}
 	return 1;
@@ -570,8 +576,10 @@ int wgi_rtnl_parse_rule(const struct nlmsghdr *nlh, struct wgi_rule *out)
 	}
 	out->action = frh->action;
 	out->other = tb[FRA_UNSPEC] || frh->src_len || frh->dst_len || frh->tos ||
-		     (out->r.fwmark && mask != UINT32_MAX) || (!out->r.fwmark && mask && tb[FRA_FWMASK]) ||
-		     (tb[FRA_SUPPRESS_IFGROUP] && mnl_attr_get_u32(tb[FRA_SUPPRESS_IFGROUP]) != UINT32_MAX) ||
+		     (out->r.fwmark && mask != UINT32_MAX) ||
+		     (!out->r.fwmark && mask && tb[FRA_FWMASK]) ||
+		     (tb[FRA_SUPPRESS_IFGROUP] &&
+		      mnl_attr_get_u32(tb[FRA_SUPPRESS_IFGROUP]) != UINT32_MAX) ||
 		     (tb[FRA_L3MDEV] && mnl_attr_get_u8(tb[FRA_L3MDEV]));
 	return 1;
 }
@@ -601,7 +609,9 @@ static int rtnl_request(struct wgnl_ctx *ctx, struct nlmsghdr *nlh, wgi_nl_cb cb
 	ctx->stats.rtnl_msgs++;
 	r = wgi_nl_transact(ctx, &ctx->rtnl, nlh, cb, data);
 	if (r == -EPERM && !ctx->errmsg[0])
-		wgi_set_error(ctx, "changing links, addresses, routes or rules needs CAP_NET_ADMIN in this network namespace");
+		wgi_set_error(
+			ctx,
+			"changing links, addresses, routes or rules needs CAP_NET_ADMIN in this network namespace");
 	return r;
 }
 
@@ -691,9 +701,12 @@ int wgnl_link_add(struct wgnl_ctx *ctx, const char *name, const char *kind)
 
 		/* The kernel only says "Unknown device type": name the kind
 		 * and the likely cause. */
-		snprintf(kmsg, sizeof(kmsg), "%s", ctx->errmsg[0] ? ctx->errmsg : "Unknown device type");
-		wgi_set_error(ctx, "this kernel does not support links of kind '%s' (module not loaded or not built): %.120s",
-			      kind, kmsg);
+		snprintf(kmsg, sizeof(kmsg), "%s",
+			 ctx->errmsg[0] ? ctx->errmsg : "Unknown device type");
+		wgi_set_error(
+			ctx,
+			"this kernel does not support links of kind '%s' (module not loaded or not built): %.120s",
+			kind, kmsg);
 	}
 	return explain(ctx, r, -EEXIST, "a link named '%s' already exists", name);
 }
@@ -1014,7 +1027,8 @@ static int route_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 		wgi_clear_error(ctx);
 		if (via)
 			return 0;
-		wgi_set_error(ctx, "a route to %s already exists in table %u through another interface",
+		wgi_set_error(ctx,
+			      "a route to %s already exists in table %u through another interface",
 			      wgnl_prefix_format(&d, txt, sizeof(txt)), table_id(table));
 		return -EEXIST;
 	}

@@ -56,9 +56,9 @@ int wgi_rtnl_parse_addr(const struct nlmsghdr *nlh, struct wgnl_prefix *out, uin
 /* A route as far as the list filters need it. */
 struct wgi_route {
 	struct wgnl_prefix dst;
-	uint32_t oif;   /* 0: none (e.g. multipath) */
+	uint32_t oif;	/* 0: none (e.g. multipath) */
 	uint32_t table; /* RTA_TABLE, or rtm_table */
-	uint8_t type;   /* RTN_* */
+	uint8_t type;	/* RTN_* */
 	uint32_t flags; /* rtm_flags */
 };
 int wgi_rtnl_parse_route(const struct nlmsghdr *nlh, struct wgi_route *out);
@@ -66,7 +66,7 @@ int wgi_rtnl_parse_route(const struct nlmsghdr *nlh, struct wgi_route *out);
 /* A rule as the kernel reports it. */
 struct wgi_rule {
 	struct wgnl_rule r; /* priority is the kernel's */
-	uint8_t action;     /* FR_ACT_* */
+	uint8_t action;	    /* FR_ACT_* */
 	/* Any selector wgnl_rule cannot express (src/dst, interfaces, mask
 	 * other than all-ones, ports, uid range, ...): such a rule never
 	 * equals a struct wgnl_rule. */

@@ -94,7 +94,7 @@ static int get_addr(const uint8_t *v, uint16_t len, bool xor, const uint8_t *hdr
 		ep->addr4.sin_port = htons(port);
 		uint8_t *a = (uint8_t *)&ep->addr4.sin_addr;
 		for (int i = 0; i < 4; i++)
-			a[i] = (uint8_t)(v[4 + i] ^ (xor ? hdr[4 + i] : 0));
+			a[i] = (uint8_t)(v[4 + i] ^ (xor? hdr[4 + i] : 0));
 	} else if (v[1] == 0x02) {
 		if (len != 20)
 			return -EBADMSG;
@@ -103,7 +103,8 @@ static int get_addr(const uint8_t *v, uint16_t len, bool xor, const uint8_t *hdr
 		/* IPv6: XOR with the magic cookie followed by the transaction id,
 		 * which sit contiguously at header bytes 4..19. */
 		for (int i = 0; i < 16; i++)
-			ep->addr6.sin6_addr.s6_addr[i] = (uint8_t)(v[4 + i] ^ (xor ? hdr[4 + i] : 0));
+			ep->addr6.sin6_addr.s6_addr[i] =
+				(uint8_t)(v[4 + i] ^ (xor? hdr[4 + i] : 0));
 	} else {
 		return -EBADMSG;
 	}
@@ -218,7 +219,8 @@ int wgnl_stun_decode(const void *buf, size_t len, struct wgnl_stun_msg *out)
 			if (alen != 4)
 				return -EBADMSG;
 			if (!(out->flags & bit))
-				out->change_request = get32(v) & (WGNL_STUN_CHANGE_IP | WGNL_STUN_CHANGE_PORT);
+				out->change_request = get32(v) &
+						      (WGNL_STUN_CHANGE_IP | WGNL_STUN_CHANGE_PORT);
 			break;
 		case WGNL_STUN_ATTR_RESPONSE_PORT:
 			bit = WGNL_STUN_HAS_RESPONSE_PORT;
@@ -339,17 +341,20 @@ void wgnl_stun_put_addr(struct wgnl_stun_writer *w, uint16_t attr, const union w
 		const uint8_t *a = (const uint8_t *)&ep->addr4.sin_addr;
 		v[0] = 0;
 		v[1] = 1;
-		put16(v + 2, (uint16_t)(ntohs(ep->addr4.sin_port) ^ (xor ? WGNL_STUN_MAGIC >> 16 : 0)));
+		put16(v + 2,
+		      (uint16_t)(ntohs(ep->addr4.sin_port) ^ (xor? WGNL_STUN_MAGIC >> 16 : 0)));
 		for (int i = 0; i < 4; i++)
-			v[4 + i] = (uint8_t)(a[i] ^ (xor ? w->buf[4 + i] : 0));
+			v[4 + i] = (uint8_t)(a[i] ^ (xor? w->buf[4 + i] : 0));
 	} else if (ep->addr.sa_family == AF_INET6) {
 		if (!(v = reserve(w, attr, 20)))
 			return;
 		v[0] = 0;
 		v[1] = 2;
-		put16(v + 2, (uint16_t)(ntohs(ep->addr6.sin6_port) ^ (xor ? WGNL_STUN_MAGIC >> 16 : 0)));
+		put16(v + 2,
+		      (uint16_t)(ntohs(ep->addr6.sin6_port) ^ (xor? WGNL_STUN_MAGIC >> 16 : 0)));
 		for (int i = 0; i < 16; i++)
-			v[4 + i] = (uint8_t)(ep->addr6.sin6_addr.s6_addr[i] ^ (xor ? w->buf[4 + i] : 0));
+			v[4 + i] = (uint8_t)(ep->addr6.sin6_addr.s6_addr[i] ^
+					     (xor? w->buf[4 + i] : 0));
 	} else {
 		w->err = -EINVAL;
 	}

@@ -97,7 +97,9 @@ static int diff_allowedips(struct wgnl_peer *c, const struct wgnl_peer *want,
 	}
 	/* Merge walk over both sorted sets. */
 	while ((i < (size_t)nw || j < (size_t)nr) && ret > 0) {
-		int cmp = i == (size_t)nw ? 1 : j == (size_t)nr ? -1 : wgnl_prefix_cmp(&w[i], &r[j]);
+		int cmp = i == (size_t)nw ? 1 :
+			  j == (size_t)nr ? -1 :
+					    wgnl_prefix_cmp(&w[i], &r[j]);
 
 		if (cmp == 0) {
 			i++, j++;
@@ -160,8 +162,10 @@ static int diff_peer(struct wgnl_plan *plan, const struct wgnl_peer *d, const st
 {
 	static const wgnl_key zero;
 	struct wgnl_peer tmp = { 0 }, *c;
-	const uint8_t *want_psk = (d->flags & WGNL_PEER_HAS_PRESHARED_KEY) ? d->preshared_key : zero;
-	const uint8_t *run_psk = (run->flags & WGNL_PEER_HAS_PRESHARED_KEY) ? run->preshared_key : zero;
+	const uint8_t *want_psk = (d->flags & WGNL_PEER_HAS_PRESHARED_KEY) ? d->preshared_key :
+									     zero;
+	const uint8_t *run_psk = (run->flags & WGNL_PEER_HAS_PRESHARED_KEY) ? run->preshared_key :
+									      zero;
 	uint16_t want_ka = (d->flags & WGNL_PEER_HAS_KEEPALIVE) ? d->persistent_keepalive : 0;
 	bool changed = false;
 	int r;
@@ -255,9 +259,9 @@ static void diff_device(struct wgnl_plan *plan, const struct wgnl_device *desire
 			want[0] &= 248;
 			want[31] = (uint8_t)((want[31] & 127) | 64);
 		}
-		if (!wgnl_key_equal(want, (running->flags & WGNL_DEV_HAS_PRIVATE_KEY)
-						  ? running->private_key
-						  : zero_key)) {
+		if (!wgnl_key_equal(want, (running->flags & WGNL_DEV_HAS_PRIVATE_KEY) ?
+						  running->private_key :
+						  zero_key)) {
 			memcpy(c->private_key, desired->private_key, WGNL_KEY_LEN);
 			c->flags |= WGNL_DEV_HAS_PRIVATE_KEY;
 		}
@@ -405,8 +409,9 @@ int wgnl_sync_plan_stream(struct wgnl_ctx *ctx, const struct wgnl_device *desire
 			  const struct wgnl_device *last, unsigned flags, struct wgnl_plan **ret,
 			  struct wgnl_device **running)
 {
-	struct stream_plan sp = { .desired = desired, .last = last, .flags = flags,
-				  .ifname = desired->name };
+	struct stream_plan sp = {
+		.desired = desired, .last = last, .flags = flags, .ifname = desired->name
+	};
 	struct wgnl_device *info = NULL;
 	int r;
 

@@ -270,7 +270,8 @@ static int parse_device_line(struct wgnl_ctx *ctx, struct wgi_uapi_parser *p, co
 			return bad_line(ctx, p, key, "not 64 hex digits");
 		/* An all-zero key is "none", as the kernel omits it. */
 		if (wgnl_key_is_zero(dev->private_key)) {
-			dev->flags &= ~(uint32_t)(WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_PUBLIC_KEY);
+			dev->flags &=
+				~(uint32_t)(WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_PUBLIC_KEY);
 			return 0;
 		}
 		dev->flags |= WGNL_DEV_HAS_PRIVATE_KEY;
@@ -448,11 +449,11 @@ static int uapi_error(struct wgnl_ctx *ctx, const char *ifname, const char *op, 
 		wgi_set_error(ctx, "'%s' cannot use listen port %u: it is in use (UAPI errno=%d)",
 			      ifname, dev->listen_port, err);
 	else if (err == -EINVAL)
-		wgi_set_error(ctx, "'%s' refused the %s: a value was invalid (UAPI errno=%d)", ifname,
-			      op, err);
+		wgi_set_error(ctx, "'%s' refused the %s: a value was invalid (UAPI errno=%d)",
+			      ifname, op, err);
 	else if (err == -EPROTO)
-		wgi_set_error(ctx, "'%s' refused the %s: protocol error (UAPI errno=%d)", ifname, op,
-			      err);
+		wgi_set_error(ctx, "'%s' refused the %s: protocol error (UAPI errno=%d)", ifname,
+			      op, err);
 	else
 		wgi_set_error(ctx, "'%s' failed the %s: %s (UAPI errno=%d)", ifname, op,
 			      errdesc(-err), err);
@@ -575,7 +576,8 @@ static void put_prefix(struct writer *w, const struct wgnl_prefix *pfx, bool rem
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 
-	put_line(w, "allowed_ip=%s%s\n", remove ? "-" : "", wgnl_prefix_format(pfx, buf, sizeof(buf)));
+	put_line(w, "allowed_ip=%s%s\n", remove ? "-" : "",
+		 wgnl_prefix_format(pfx, buf, sizeof(buf)));
 }
 
 static void put_peer(struct writer *w, const struct wgnl_peer *peer, size_t idx,
@@ -680,7 +682,7 @@ int wgi_uapi_set_fd(struct wgnl_ctx *ctx, int fd, const struct wgnl_device *dev,
 /* The kernel and wireguard-go store allowed IPs masked; compare them so. */
 struct merge_item {
 	struct wgnl_prefix pfx;
-	size_t seq;  /* 0: current list; i + 1: the i-th entry of the set */
+	size_t seq; /* 0: current list; i + 1: the i-th entry of the set */
 	bool remove;
 };
 
@@ -725,8 +727,8 @@ int wgi_uapi_merge_allowedips(const struct wgnl_peer *cur, const struct wgnl_pee
 		it->pfx.flags = 0;
 		wgnl_prefix_mask(&it->pfx);
 		/* Another peer of this set takes it over: do not put it back. */
-		if (claimed && bsearch(&it->pfx, claimed, n_claimed, sizeof(*claimed),
-				       prefix_qsort_cmp))
+		if (claimed &&
+		    bsearch(&it->pfx, claimed, n_claimed, sizeof(*claimed), prefix_qsort_cmp))
 			continue;
 		total++;
 	}
@@ -909,7 +911,8 @@ static int validate(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 			    (pfx->family == AF_INET6 && pfx->cidr <= 128))
 				continue;
 			wgnl_key_to_base64(key, peer->public_key);
-			wgi_set_error(ctx, "peer %s: allowed IP #%zu has a bad family or prefix length",
+			wgi_set_error(ctx,
+				      "peer %s: allowed IP #%zu has a bad family or prefix length",
 				      key, j + 1);
 			return -EINVAL;
 		}

@@ -24,10 +24,10 @@
  * starts a peer, `errno=N` and a blank line end the reply. */
 struct wgi_uapi_parser {
 	struct wgnl_device *dev; /* filled; owned by the caller */
-	struct wgnl_peer *peer;  /* the peer being read, NULL in the device part */
-	unsigned line;           /* 1-based number of the last line fed */
-	bool have_errno;         /* the errno line was seen */
-	int uapi_errno;          /* as -errno once have_errno */
+	struct wgnl_peer *peer;	 /* the peer being read, NULL in the device part */
+	unsigned line;		 /* 1-based number of the last line fed */
+	bool have_errno;	 /* the errno line was seen */
+	int uapi_errno;		 /* as -errno once have_errno */
 };
 
 /* Start parsing into @dev (borrowed, normally empty). */

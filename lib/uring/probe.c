@@ -71,7 +71,7 @@ struct pst {
 	uint64_t sent_real_ns; /* CLOCK_REALTIME, to compare with SO_TIMESTAMPNS */
 	uint64_t deadline;
 	struct __kernel_timespec ts; /* UDP/TCP: the linked timeout */
-	uint8_t buf[16];             /* UDP: the reply */
+	uint8_t buf[16];	     /* UDP: the reply */
 	int fd;
 	uint8_t cqes_left;
 	bool started, done;
@@ -90,15 +90,15 @@ struct eng {
 	struct wgnl_probe *p;
 	struct pst *s;
 	uint8_t (*echo)[ECHO_LEN]; /* pre-built echo requests, by probe index */
-	struct icmp_msg *msg;      /* sendmsg fallback only */
-	uint32_t *chunk;           /* ICMP probes submitted by the current enter */
+	struct icmp_msg *msg;	   /* sendmsg fallback only */
+	uint32_t *chunk;	   /* ICMP probes submitted by the current enter */
 	size_t n, pending;
 	const struct wgnl_probe_opts *o;
 	struct wgnl_probe_stats *st;
 	uint32_t inflight, max_inflight;
 	size_t icmp_out;  /* ICMP probes sent, not finished */
 	uint64_t icmp_dl; /* no ICMP deadline before this (a lower bound) */
-	bool sendto;      /* IORING_OP_SEND takes a destination (6.0+) */
+	bool sendto;	  /* IORING_OP_SEND takes a destination (6.0+) */
 };
 
 static uint64_t real_ns(void)
@@ -381,7 +381,8 @@ static void icmp_reply(struct eng *e, int which, struct io_uring_cqe *cqe, uint6
 	/* The reply must come from the target. */
 	union wgnl_endpoint from;
 	memset(&from, 0, sizeof(from));
-	memcpy(&from, io_uring_recvmsg_name(o), o->namelen < sizeof(from) ? o->namelen : sizeof(from));
+	memcpy(&from, io_uring_recvmsg_name(o),
+	       o->namelen < sizeof(from) ? o->namelen : sizeof(from));
 	if (!wgi_ep_same_ip(&from, &e->p[idx].target) || !e->s[idx].started)
 		goto out;
 	uint64_t rtt = now_ns - e->s[idx].sent_ns;
@@ -535,7 +536,7 @@ static unsigned reap(struct eng *e)
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
 	uint64_t now = wgi_now_ns();
-	io_uring_for_each_cqe(&e->ring, head, cqe) {
+	io_uring_for_each_cqe (&e->ring, head, cqe) {
 		handle_cqe(e, cqe, now);
 		seen++;
 	}
@@ -576,14 +577,14 @@ struct cancel_state {
 static bool cancel_step(struct eng *e, struct cancel_state *c, unsigned nr, long ns)
 {
 	struct io_uring_cqe *cqe;
-	struct __kernel_timespec ts = {0, ns};
+	struct __kernel_timespec ts = { 0, ns };
 	unsigned head, seen = 0;
 
 	e->st->ring_enters++;
 	int r = io_uring_submit_and_wait_timeout(&e->ring, &cqe, nr, &ts, NULL);
 	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
 		return false;
-	io_uring_for_each_cqe(&e->ring, head, cqe) {
+	io_uring_for_each_cqe (&e->ring, head, cqe) {
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		unsigned kind = (unsigned)(ud >> 32);
 		seen++;
@@ -603,7 +604,7 @@ static bool cancel_step(struct eng *e, struct cancel_state *c, unsigned nr, long
 
 static void cancel_all(struct eng *e)
 {
-	struct cancel_state c = {.deadline = wgi_now_ns() + 1000000000ULL};
+	struct cancel_state c = { .deadline = wgi_now_ns() + 1000000000ULL };
 	struct io_uring_sqe *sqe;
 
 	for (size_t i = 0; i < e->n; i++) {
@@ -790,7 +791,7 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 				wait_nr = 4096;
 			if (!wait_nr)
 				wait_nr = 1;
-			struct __kernel_timespec ts = {0, 0}, *tsp = NULL;
+			struct __kernel_timespec ts = { 0, 0 }, *tsp = NULL;
 			uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
 			if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
 				uint64_t left = e.icmp_dl > t_mono ? e.icmp_dl - t_mono : 0;
@@ -815,7 +816,9 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 			if (e.pending) {
 				tmo = more ? 0 : HTTP_RING_POLL_MS;
 				if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
-					uint64_t left = e.icmp_dl > now ? (e.icmp_dl - now) / 1000000 + 1 : 0;
+					uint64_t left = e.icmp_dl > now ?
+								(e.icmp_dl - now) / 1000000 + 1 :
+								0;
 					if (left < (uint64_t)tmo)
 						tmo = (int)left;
 				}

@@ -43,14 +43,14 @@ static void cu_load(void)
 		cu.err = -ENOSYS;
 		return;
 	}
-#define SYM(field, name)                                                   \
-	do {                                                               \
-		void *f_ = dlsym(h, name);                                 \
-		if (!f_) {                                                 \
-			cu.err = -ENOSYS;                                  \
-			return;                                            \
-		}                                                          \
-		memcpy(&cu.field, &f_, sizeof(f_));                        \
+#define SYM(field, name)                            \
+	do {                                        \
+		void *f_ = dlsym(h, name);          \
+		if (!f_) {                          \
+			cu.err = -ENOSYS;           \
+			return;                     \
+		}                                   \
+		memcpy(&cu.field, &f_, sizeof(f_)); \
 	} while (0)
 	SYM(global_init, "curl_global_init");
 	SYM(multi_init, "curl_multi_init");
@@ -229,10 +229,9 @@ int wgi_http_step(struct wgi_http *h, int fd, int timeout_ms, bool *fd_ready)
 		h->left--;
 	}
 	/* Finished handles free in-flight room: start more before waiting. */
-	if (!h->left || timeout_ms <= 0 ||
-	    (h->next < h->n && h->running < h->o->max_inflight))
+	if (!h->left || timeout_ms <= 0 || (h->next < h->n && h->running < h->o->max_inflight))
 		return (int)h->left;
-	struct curl_waitfd wfd = {.fd = fd, .events = CURL_WAIT_POLLIN};
+	struct curl_waitfd wfd = { .fd = fd, .events = CURL_WAIT_POLLIN };
 	if (cu.multi_poll(h->m, fd >= 0 ? &wfd : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL) !=
 	    CURLM_OK)
 		return -EIO;

@@ -16,10 +16,15 @@
 #define BGID 1
 #define REQ_BUF 64
 
-enum { UD_RECV = 1, UD_SEND = 2, UD_CANCEL = 3 };
+enum {
+	UD_RECV = 1,
+	UD_SEND = 2,
+	UD_CANCEL = 3
+};
 /* user_data: a query's generation (bits 40-63, so a late completion of an
  * earlier query is never taken for one of this query's), kind, index. */
-#define UD(c, kind, idx) (((uint64_t)((c)->gen & 0xffffff) << 40) | ((uint64_t)(kind) << 32) | (uint32_t)(idx))
+#define UD(c, kind, idx) \
+	(((uint64_t)((c)->gen & 0xffffff) << 40) | ((uint64_t)(kind) << 32) | (uint32_t)(idx))
 #define UD_KIND(ud) ((unsigned)((ud) >> 32) & 0xff)
 #define UD_MINE(c, ud) (((ud) >> 40) == ((c)->gen & 0xffffff))
 
@@ -166,7 +171,8 @@ static void on_message(struct wgnl_stun_query *q, struct tx *tx, size_t n, const
 			if (!(m.flags & (WGNL_STUN_HAS_XOR_MAPPED | WGNL_STUN_HAS_MAPPED)))
 				return; /* useless answer: keep waiting */
 			q[i].flags = m.flags;
-			q[i].mapped = (m.flags & WGNL_STUN_HAS_XOR_MAPPED) ? m.xor_mapped : m.mapped;
+			q[i].mapped = (m.flags & WGNL_STUN_HAS_XOR_MAPPED) ? m.xor_mapped :
+									     m.mapped;
 			q[i].response_origin = m.response_origin;
 			q[i].other_address = m.other_address;
 			q[i].status = 0;
@@ -215,7 +221,7 @@ static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
-		io_uring_for_each_cqe(&c->ring, head, cqe) {
+		io_uring_for_each_cqe (&c->ring, head, cqe) {
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
 			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
 			seen++;
@@ -226,15 +232,16 @@ static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
 				if (!(cqe->flags & IORING_CQE_F_MORE))
 					c->armed = false;
 				if (cqe->flags & IORING_CQE_F_BUFFER)
-					wgi_bufring_recycle(&c->br, (uint16_t)(cqe->flags >>
-									  IORING_CQE_BUFFER_SHIFT));
+					wgi_bufring_recycle(&c->br,
+							    (uint16_t)(cqe->flags >>
+								       IORING_CQE_BUFFER_SHIFT));
 			}
 		}
 		io_uring_cq_advance(&c->ring, seen);
 		wgi_bufring_publish(&c->br);
 		if (!inflight || wgi_now_ns() >= deadline)
 			break;
-		struct __kernel_timespec ts = {0, 10000000};
+		struct __kernel_timespec ts = { 0, 10000000 };
 		io_uring_wait_cqe_timeout(&c->ring, &cqe, &ts);
 	}
 	if (!inflight) {
@@ -274,8 +281,8 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		memset(&q[i].from, 0, sizeof(q[i].from));
 		if ((r = wgnl_stun_tid_random(tx[i].tid)) < 0)
 			goto out;
-		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), tx[i].tid, q[i].change, 0, 0,
-					    c->o.fingerprint);
+		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), tx[i].tid, q[i].change, 0,
+					    0, c->o.fingerprint);
 		if (r < 0)
 			goto out;
 		tx[i].len = (size_t)r;
@@ -302,7 +309,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		for (size_t i = 0; i < n; i++)
 			if (!tx[i].done && tx[i].next_ns < next)
 				next = tx[i].next_ns;
-		struct __kernel_timespec ts = {0, 0};
+		struct __kernel_timespec ts = { 0, 0 };
 		if (next > now) {
 			ts.tv_sec = (long long)((next - now) / 1000000000);
 			ts.tv_nsec = (long long)((next - now) % 1000000000);
@@ -314,7 +321,7 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 		r = 0;
 		now = wgi_now_ns();
 		unsigned head, seen = 0;
-		io_uring_for_each_cqe(&c->ring, head, cqe) {
+		io_uring_for_each_cqe (&c->ring, head, cqe) {
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
 			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
 			seen++;
@@ -339,15 +346,16 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 			uint8_t *buf = wgi_bufring_take(&c->br, bid, cqe->res);
 			struct io_uring_recvmsg_out *o;
-			if (cqe->res > 0 && (o = io_uring_recvmsg_validate(buf, cqe->res, &c->rmh)) &&
+			if (cqe->res > 0 &&
+			    (o = io_uring_recvmsg_validate(buf, cqe->res, &c->rmh)) &&
 			    !(o->flags & MSG_TRUNC)) {
 				union wgnl_endpoint from;
 				memset(&from, 0, sizeof(from));
 				memcpy(&from, io_uring_recvmsg_name(o),
 				       o->namelen < sizeof(from) ? o->namelen : sizeof(from));
 				on_message(q, tx, n, io_uring_recvmsg_payload(o, &c->rmh),
-					   io_uring_recvmsg_payload_length(o, cqe->res, &c->rmh), &from,
-					   now, &pending);
+					   io_uring_recvmsg_payload_length(o, cqe->res, &c->rmh),
+					   &from, now, &pending);
 			}
 			wgi_bufring_recycle(&c->br, bid);
 		}
@@ -365,7 +373,8 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 			}
 			tx[i].rto_ns *= 2;
 			/* After the last send wait Rm times the initial RTO. */
-			uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm : tx[i].rto_ns;
+			uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm :
+									   tx[i].rto_ns;
 			tx[i].next_ns = now + wait;
 			tx[i].rto_ns = wait;
 			if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
@@ -474,9 +483,9 @@ int wgnl_stun_nat_discover(struct wgnl_stun_client *c, const union wgnl_endpoint
 	} else {
 		/* Mapping test III: alternate address and port. */
 		if (one_query(c, &res->other_address, 0, &q3) == 0)
-			res->mapping = wgi_ep_equal(&q3.mapped, &q2.mapped)
-					       ? WGNL_STUN_NAT_ADDRESS_DEPENDENT
-					       : WGNL_STUN_NAT_ADDRESS_PORT_DEPENDENT;
+			res->mapping = wgi_ep_equal(&q3.mapped, &q2.mapped) ?
+					       WGNL_STUN_NAT_ADDRESS_DEPENDENT :
+					       WGNL_STUN_NAT_ADDRESS_PORT_DEPENDENT;
 	}
 	res->varies_by_destination = res->mapping == WGNL_STUN_NAT_ADDRESS_DEPENDENT ||
 				     res->mapping == WGNL_STUN_NAT_ADDRESS_PORT_DEPENDENT;

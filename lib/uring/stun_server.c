@@ -22,7 +22,11 @@
 #define RATE_SLOTS 8192 /* per table, power of two */
 #define BGID 1
 
-enum { UD_RECV = 1, UD_SEND = 2, UD_STOP = 3 };
+enum {
+	UD_RECV = 1,
+	UD_SEND = 2,
+	UD_STOP = 3
+};
 #define UD(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 struct srv_sock {
@@ -231,7 +235,8 @@ uint16_t wgnl_stun_server_port(const struct wgnl_stun_server *s)
 	return s->ports[0];
 }
 
-void wgnl_stun_server_get_stats(const struct wgnl_stun_server *s, struct wgnl_stun_server_stats *out)
+void wgnl_stun_server_get_stats(const struct wgnl_stun_server *s,
+				struct wgnl_stun_server_stats *out)
 {
 	*out = s->st;
 }
@@ -288,7 +293,7 @@ static void queue_send(struct wgnl_stun_server *s, int si, int sock, const union
 		memset(&sl->cmsg, 0, sizeof(sl->cmsg));
 		sl->mh.msg_control = sl->cmsg.b;
 		if (s->family == AF_INET6) {
-			struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
+			struct in6_pktinfo pi = { .ipi6_ifindex = (unsigned)ifindex };
 			if (src->addr.sa_family == AF_INET) {
 				/* v4 client on a dual-stack socket: v4-mapped source. */
 				pi.ipi6_addr.s6_addr[10] = pi.ipi6_addr.s6_addr[11] = 0xff;
@@ -305,7 +310,7 @@ static void queue_send(struct wgnl_stun_server *s, int si, int sock, const union
 		} else {
 			/* ifindex 0: route by destination, only the source is
 			 * pinned (works on anycast and multi-homed nodes). */
-			struct in_pktinfo pi = {.ipi_spec_dst = src->addr4.sin_addr};
+			struct in_pktinfo pi = { .ipi_spec_dst = src->addr4.sin_addr };
 			sl->mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 			c = CMSG_FIRSTHDR(&sl->mh);
 			c->cmsg_level = IPPROTO_IP;
@@ -478,7 +483,8 @@ static void handle_recv(struct wgnl_stun_server *s, int sock, struct io_uring_cq
 					dst.addr4.sin_family = AF_INET;
 					dst.addr4.sin_addr = pi.ipi_addr;
 					ifindex = pi.ipi_ifindex;
-				} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+				} else if (c->cmsg_level == IPPROTO_IPV6 &&
+					   c->cmsg_type == IPV6_PKTINFO) {
 					struct in6_pktinfo pi;
 					memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 					dst.addr6.sin6_family = AF_INET6;
@@ -488,8 +494,8 @@ static void handle_recv(struct wgnl_stun_server *s, int sock, struct io_uring_cq
 				}
 			}
 			handle_request(s, sock, io_uring_recvmsg_payload(o, &s->rmh),
-				       io_uring_recvmsg_payload_length(o, cqe->res, &s->rmh),
-				       &src, &dst, ifindex);
+				       io_uring_recvmsg_payload_length(o, cqe->res, &s->rmh), &src,
+				       &dst, ifindex);
 		}
 	}
 	wgi_bufring_recycle(&s->br, bid);
@@ -532,7 +538,7 @@ int wgnl_stun_server_run(struct wgnl_stun_server *s, int timeout_ms)
 		r = 0;
 		s->now_ns = wgi_now_ns();
 		unsigned head, seen = 0;
-		io_uring_for_each_cqe(&s->ring, head, cqe) {
+		io_uring_for_each_cqe (&s->ring, head, cqe) {
 			uint64_t ud = io_uring_cqe_get_data64(cqe);
 			unsigned kind = (unsigned)(ud >> 32), idx = (uint32_t)ud;
 			seen++;

@@ -89,7 +89,8 @@ int wgi_bufring_init(struct wgi_bufring *b, struct io_uring *ring, unsigned n, u
 
 void wgi_bufring_recycle(struct wgi_bufring *b, uint16_t bid)
 {
-	io_uring_buf_ring_add(b->br, wgi_bufring_buf(b, bid), b->size, bid, b->mask, (int)b->pending);
+	io_uring_buf_ring_add(b->br, wgi_bufring_buf(b, bid), b->size, bid, b->mask,
+			      (int)b->pending);
 	b->pending++;
 }
 
@@ -132,8 +133,8 @@ uint64_t wgi_now_ns(void)
 
 socklen_t wgi_ep_len(const union wgnl_endpoint *ep)
 {
-	return ep->addr.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					       : sizeof(struct sockaddr_in);
+	return ep->addr.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						sizeof(struct sockaddr_in);
 }
 
 int wgi_socket(int family, int type, int proto, const union wgnl_endpoint *local,

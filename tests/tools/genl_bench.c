@@ -120,7 +120,8 @@ static const char *compare(struct wgnl_device *want, struct wgnl_device *got, bo
 
 		if (!g)
 			return "a peer is missing";
-		if ((w->flags & WGNL_PEER_HAS_PRESHARED_KEY) != (g->flags & WGNL_PEER_HAS_PRESHARED_KEY) ||
+		if ((w->flags & WGNL_PEER_HAS_PRESHARED_KEY) !=
+			    (g->flags & WGNL_PEER_HAS_PRESHARED_KEY) ||
 		    !wgnl_key_equal(w->preshared_key, g->preshared_key))
 			return "a preshared key differs";
 		if ((w->flags & WGNL_PEER_HAS_ENDPOINT) &&
@@ -225,8 +226,10 @@ int main(int argc, char **argv)
 	r = wgnl_ctx_caps(ctx);
 	printf("KTEST info caps %d (kernel %d, allowedip-remove %d)\n", r,
 	       r > 0 && (r & WGNL_CAP_KERNEL), r > 0 && (r & WGNL_CAP_ALLOWEDIP_REMOVE));
-	result("genl-caps", r == WGNL_CAP_KERNEL || r == (WGNL_CAP_KERNEL | WGNL_CAP_ALLOWEDIP_REMOVE)
-				    ? NULL : "no WGNL_CAP_KERNEL");
+	result("genl-caps",
+	       r == WGNL_CAP_KERNEL || r == (WGNL_CAP_KERNEL | WGNL_CAP_ALLOWEDIP_REMOVE) ?
+		       NULL :
+		       "no WGNL_CAP_KERNEL");
 
 	/* 1. NPEERS peers in as few messages as the 16-bit nest allows. */
 	want = make_device(ifname, n);
@@ -298,7 +301,8 @@ int main(int argc, char **argv)
 	r = wgnl_device_get(ctx, "genlnone0", &got);
 	result("genl-enodev", r == -ENODEV && !got ? NULL : "expected -ENODEV");
 	r = wgnl_device_get(ctx, "lo", &got);
-	printf("KTEST info get lo: %d (%s)\n", r, wgnl_ctx_last_error(ctx) ? wgnl_ctx_last_error(ctx) : "");
+	printf("KTEST info get lo: %d (%s)\n", r,
+	       wgnl_ctx_last_error(ctx) ? wgnl_ctx_last_error(ctx) : "");
 	result("genl-not-wireguard", r == -ENODEV ? NULL : "expected -ENODEV for lo");
 
 	/* 6. Empty the device in one message (deleting 10k peers with the
@@ -307,7 +311,8 @@ int main(int argc, char **argv)
 	chg->flags = WGNL_DEV_REPLACE_PEERS;
 	step(ctx, "empty", chg, &msgs);
 	got = get(ctx, ifname);
-	result("genl-empty", msgs == 1 && got && got->n_peers == 0 ? NULL : "not one message / peers left");
+	result("genl-empty",
+	       msgs == 1 && got && got->n_peers == 0 ? NULL : "not one message / peers left");
 	wgnl_device_free(got);
 	wgnl_device_free(chg);
 	wgnl_device_free(want);

@@ -39,7 +39,7 @@
 
 static int drop_net_admin(void)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d) < 0)
@@ -66,14 +66,14 @@ static unsigned capture(int ps, struct in_addr dst, unsigned n, int ms, unsigned
 	for (;;) {
 		uint64_t t = now_ms();
 		int left = t < end ? (int)(end - t) : 0;
-		struct pollfd pfd = {.fd = ps, .events = POLLIN};
+		struct pollfd pfd = { .fd = ps, .events = POLLIN };
 		if (poll(&pfd, 1, left) <= 0)
 			break;
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		ssize_t len = recvfrom(ps, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fl);
-		if (len < (ssize_t)sizeof(struct iphdr) + 8 || from.sll_protocol != htons(ETH_P_IP) ||
-		    from.sll_pkttype != PACKET_OUTGOING)
+		if (len < (ssize_t)sizeof(struct iphdr) + 8 ||
+		    from.sll_protocol != htons(ETH_P_IP) || from.sll_pkttype != PACKET_OUTGOING)
 			continue;
 		struct iphdr ih;
 		memcpy(&ih, pkt, sizeof(ih));
@@ -112,8 +112,9 @@ int main(int argc, char **argv)
 	}
 	/* ETH_P_ALL: only those see outgoing packets. */
 	int ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_ALL));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-				  .sll_ifindex = (int)ifindex};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = (int)ifindex };
 	if (ps < 0 || bind(ps, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		perror("probe_inflight: packet socket");
 		return 2;
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 		p[i].target.addr4.sin_family = AF_INET;
 		p[i].target.addr4.sin_addr = dst;
 	}
-	struct wgnl_probe_opts o = {.timeout_ms = 100};
+	struct wgnl_probe_opts o = { .timeout_ms = 100 };
 	struct wgnl_probe_stats st;
 	int r = wgnl_probe_run(p, (size_t)n, &o, &st);
 	if (r == -ENOSYS || r == -EPERM) {

@@ -108,8 +108,8 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 		NEED(3);
 		r = wgnl_link_get(ctx, argv[2], &l);
 		if (r >= 0)
-			printf("name=%s ifindex=%u mtu=%u up=%d kind=%s\n", l.name, l.ifindex, l.mtu,
-			       l.up, l.kind);
+			printf("name=%s ifindex=%u mtu=%u up=%d kind=%s\n", l.name, l.ifindex,
+			       l.mtu, l.up, l.kind);
 		return r;
 	}
 	if (!strcmp(cmd, "link-up")) {
@@ -123,7 +123,8 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 	if (!strcmp(cmd, "addr-add") || !strcmp(cmd, "addr-del")) {
 		NEED(4);
 		p = prefix(argv[3]);
-		return cmd[5] == 'a' ? wgnl_addr_add(ctx, argv[2], &p) : wgnl_addr_del(ctx, argv[2], &p);
+		return cmd[5] == 'a' ? wgnl_addr_add(ctx, argv[2], &p) :
+				       wgnl_addr_del(ctx, argv[2], &p);
 	}
 	if (!strcmp(cmd, "addr-list")) {
 		NEED(3);
@@ -135,8 +136,8 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 	if (!strcmp(cmd, "route-add") || !strcmp(cmd, "route-del")) {
 		NEED(5);
 		p = prefix(argv[3]);
-		return cmd[6] == 'a' ? wgnl_route_add(ctx, argv[2], &p, num(argv[4]))
-				     : wgnl_route_del(ctx, argv[2], &p, num(argv[4]));
+		return cmd[6] == 'a' ? wgnl_route_add(ctx, argv[2], &p, num(argv[4])) :
+				       wgnl_route_del(ctx, argv[2], &p, num(argv[4]));
 	}
 	if (!strcmp(cmd, "route-list")) {
 		NEED(4);

@@ -43,8 +43,9 @@ int main(int argc, char **argv)
 	}
 	/* ETH_P_ALL: only those see outgoing packets. */
 	int ps = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-				  .sll_ifindex = (int)ifindex};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = (int)ifindex };
 	if (ps < 0 || bind(ps, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		perror("stun_inflight: packet socket");
 		return 2;
@@ -52,7 +53,9 @@ int main(int argc, char **argv)
 	int big = 16 << 20;
 	setsockopt(ps, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 
-	struct wgnl_stun_client_opts o = {.size = sizeof(o), .rto_ms = 50, .max_tries = 1, .timeout_ms = 1000};
+	struct wgnl_stun_client_opts o = {
+		.size = sizeof(o), .rto_ms = 50, .max_tries = 1, .timeout_ms = 1000
+	};
 	struct wgnl_stun_client *c;
 	int r = wgnl_stun_client_new(&o, AF_INET, &c);
 	if (r < 0) {
@@ -90,7 +93,7 @@ int main(int argc, char **argv)
 	unsigned sent = 0, garbage = 0;
 	uint8_t pkt[2048];
 	for (;;) {
-		struct pollfd pfd = {.fd = ps, .events = POLLIN};
+		struct pollfd pfd = { .fd = ps, .events = POLLIN };
 		if (poll(&pfd, 1, 1000) <= 0)
 			break;
 		struct sockaddr_ll from;

@@ -102,25 +102,24 @@ static struct wgnl_peer *peer_by_b64(const struct wgnl_device *dev, const char *
 
 static void unit__wg_config_with_every_key__all_values_and_flags_set(void **state)
 {
-	const char *text =
-		"# a comment line\n"
-		"\n"
-		"[Interface]\r\n"
-		"  PrivateKey=" PRIV "   # trailing comment\r\n"
-		"listenport = 51820\n"
-		"FWMARK\t=\t0x1234\n"
-		"\n"
-		"[Peer]\n"
-		"PublicKey = " PUB1 "\n"
-		"PresharedKey = " PSK "\n"
-		"AllowedIPs = 10.0.0.1/32 , fd00::1/128,10.1.2.3/8\n"
-		"AllowedIPs = 0.0.0.0/0\n"
-		"Endpoint = 192.0.2.1:51820\n"
-		"PersistentKeepalive = 25\n"
-		"[peer]\n"
-		"ALLOWEDIPS = 10.0.0.2\n"
-		"endpoint = [2001:db8::1]:443\n"
-		"publickey = " PUB2 "\n";
+	const char *text = "# a comment line\n"
+			   "\n"
+			   "[Interface]\r\n"
+			   "  PrivateKey=" PRIV "   # trailing comment\r\n"
+			   "listenport = 51820\n"
+			   "FWMARK\t=\t0x1234\n"
+			   "\n"
+			   "[Peer]\n"
+			   "PublicKey = " PUB1 "\n"
+			   "PresharedKey = " PSK "\n"
+			   "AllowedIPs = 10.0.0.1/32 , fd00::1/128,10.1.2.3/8\n"
+			   "AllowedIPs = 0.0.0.0/0\n"
+			   "Endpoint = 192.0.2.1:51820\n"
+			   "PersistentKeepalive = 25\n"
+			   "[peer]\n"
+			   "ALLOWEDIPS = 10.0.0.2\n"
+			   "endpoint = [2001:db8::1]:443\n"
+			   "publickey = " PUB2 "\n";
 	struct wgnl_config *cfg = parse_ok(text, 0);
 	struct wgnl_device *dev = cfg->dev;
 	struct wgnl_peer *p;
@@ -212,8 +211,13 @@ static void unit__fwmark_forms__decimal_hex_and_off(void **state)
 	static const struct {
 		const char *v;
 		uint32_t want;
-	} cases[] = { { "0", 0 }, { "off", 0 }, { "OFF", 0 }, { "51820", 51820 },
-		      { "0xca6c", 0xca6c }, { "0XFFFFFFFF", 0xffffffff }, { "4294967295", 0xffffffff } };
+	} cases[] = { { "0", 0 },
+		      { "off", 0 },
+		      { "OFF", 0 },
+		      { "51820", 51820 },
+		      { "0xca6c", 0xca6c },
+		      { "0XFFFFFFFF", 0xffffffff },
+		      { "4294967295", 0xffffffff } };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[128];
@@ -252,9 +256,12 @@ static void unit__table_forms__off_auto_names_numbers(void **state)
 		enum wgnl_table_mode mode;
 		uint32_t table;
 	} cases[] = {
-		{ "off", WGNL_TABLE_OFF, 0 },   { "auto", WGNL_TABLE_AUTO, 0 },
-		{ "Main", WGNL_TABLE_ID, 254 }, { "local", WGNL_TABLE_ID, 255 },
-		{ "default", WGNL_TABLE_ID, 253 }, { "51820", WGNL_TABLE_ID, 51820 },
+		{ "off", WGNL_TABLE_OFF, 0 },
+		{ "auto", WGNL_TABLE_AUTO, 0 },
+		{ "Main", WGNL_TABLE_ID, 254 },
+		{ "local", WGNL_TABLE_ID, 255 },
+		{ "default", WGNL_TABLE_ID, 253 },
+		{ "51820", WGNL_TABLE_ID, 51820 },
 		{ "4294967295", WGNL_TABLE_ID, 4294967295U },
 	};
 
@@ -272,8 +279,8 @@ static void unit__table_forms__off_auto_names_numbers(void **state)
 
 static void unit__quick_defaults__unset_without_keys(void **state)
 {
-	struct wgnl_config *cfg = parse_ok("[Interface]\nListenPort = 0\nSaveConfig = false\n",
-					   WGNL_CONFIG_QUICK);
+	struct wgnl_config *cfg =
+		parse_ok("[Interface]\nListenPort = 0\nSaveConfig = false\n", WGNL_CONFIG_QUICK);
 
 	assert_int_equal(cfg->dev->flags, WGNL_DEV_HAS_LISTEN_PORT);
 	assert_int_equal(cfg->dev->listen_port, 0);
@@ -305,7 +312,8 @@ static void unit__empty_text__empty_config(void **state)
 
 static void unit__last_line_without_newline__parsed(void **state)
 {
-	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\nAllowedIPs = 10.9.0.0/16", 0);
+	struct wgnl_config *cfg =
+		parse_ok("[Peer]\nPublicKey = " PUB1 "\nAllowedIPs = 10.9.0.0/16", 0);
 
 	assert_int_equal(cfg->dev->n_peers, 1);
 	assert_int_equal(cfg->dev->peers[0].n_allowedips, 1);
@@ -372,11 +380,13 @@ static void unit__ipv6_scoped_endpoint__parsed(void **state)
  * clear error on its line. */
 static void unit__long_scoped_endpoint__parsed_or_clear_error(void **state)
 {
-	const char *bad = "[Peer]\nPublicKey = " PUB1 "\n"
-			  "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:51820\n";
-	struct wgnl_config *cfg = parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
-					   "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%lo]:51820\n",
-					   0);
+	const char *bad =
+		"[Peer]\nPublicKey = " PUB1 "\n"
+		"Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%enp0s31f6abcdef]:51820\n";
+	struct wgnl_config *cfg =
+		parse_ok("[Peer]\nPublicKey = " PUB1 "\n"
+			 "Endpoint = [fe80:1234:5678:9abc:def0:1234:5678:9abc%lo]:51820\n",
+			 0);
 	struct wgnl_config_error err;
 	char want[80];
 
@@ -424,8 +434,7 @@ static const struct err_case err_cases[] = {
 	{ "[Interface]\n[Wat]\n", 0, -EINVAL, 2, "Wat",
 	  "unknown section [Wat] (want [Interface] or [Peer])" },
 	{ "[Interface\n", 0, -EINVAL, 1, "", "bad section header (want [Interface] or [Peer])" },
-	{ "[Interface]\njust words\n", 0, -EINVAL, 2, "",
-	  "expected 'Key = Value' or a [Section]" },
+	{ "[Interface]\njust words\n", 0, -EINVAL, 2, "", "expected 'Key = Value' or a [Section]" },
 	{ "[Interface]\n = 5\n", 0, -EINVAL, 2, "", "missing key before '='" },
 	{ "[Interface]\nListenPort = 1\0\n", 0, -EINVAL, 2, "", "NUL byte in line" },
 	/* keys */
@@ -433,9 +442,8 @@ static const struct err_case err_cases[] = {
 	  "PrivateKey", "PrivateKey: bad key: not 44 characters of base64" },
 	{ "[Interface]\nPrivateKey = dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo==\n", 0, -EINVAL,
 	  2, "PrivateKey", "PrivateKey: bad key: not 44 characters of base64" },
-	{ "[Interface]\nPrivateKey = dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC-=\n", 0, -EINVAL,
-	  2, "PrivateKey",
-	  "PrivateKey: bad key: not base64 of 32 bytes (bad character or padding)" },
+	{ "[Interface]\nPrivateKey = dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC-=\n", 0, -EINVAL, 2,
+	  "PrivateKey", "PrivateKey: bad key: not base64 of 32 bytes (bad character or padding)" },
 	{ "[Peer]\nPublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", 0, -EINVAL, 2,
 	  "PublicKey", "PublicKey: bad key: not base64 of 32 bytes (bad character or padding)" },
 	{ PEER1 "PresharedKey = short\n", 0, -EINVAL, 3, "PresharedKey",
@@ -456,7 +464,8 @@ static const struct err_case err_cases[] = {
 	  "ListenPort: '-1' not a number" },
 	{ "[Interface]\nListenPort = 0x10\n", 0, -EINVAL, 2, "ListenPort",
 	  "ListenPort: '0x10' not a number" },
-	{ "[Interface]\nListenPort =\n", 0, -EINVAL, 2, "ListenPort", "ListenPort: '' not a number" },
+	{ "[Interface]\nListenPort =\n", 0, -EINVAL, 2, "ListenPort",
+	  "ListenPort: '' not a number" },
 	{ "[Interface]\nListenPort = 5 1\n", 0, -EINVAL, 2, "ListenPort",
 	  "ListenPort: '5 1' not a number" },
 	{ "[Interface]\nFwMark = 0x100000000\n", 0, -EINVAL, 2, "FwMark",
@@ -512,7 +521,8 @@ static const struct err_case err_cases[] = {
 	  "PostUp: empty command" },
 	{ "[Interface]\nSaveConfig = yes\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "SaveConfig",
 	  "SaveConfig: 'yes': want true or false" },
-	{ "[Peer]\nMTU = 1420\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "MTU", "MTU: not valid in [Peer]" },
+	{ "[Peer]\nMTU = 1420\n", WGNL_CONFIG_QUICK, -EINVAL, 2, "MTU",
+	  "MTU: not valid in [Peer]" },
 };
 
 static void unit__every_error_path__exact_file_line_key_message(void **state)
@@ -575,7 +585,9 @@ static void assert_no_piece(const char *text, const char *key, const char *input
 static void unit__key_text_in_wrong_place__never_echoed(void **state)
 {
 	static const char *const keys[] = {
-		PRIV, PSK, "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=",
+		PRIV,
+		PSK,
+		"yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=",
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq=",
 	};
 	static const char *const fmts[] = {
@@ -615,13 +627,13 @@ static void unit__key_text_in_wrong_place__never_echoed(void **state)
 				snprintf(key, sizeof(key), "%.*s", cut ? 31 : 64, keys[k]);
 				const char *at = strstr(fmts[f], "%s");
 
-				snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - fmts[f]), fmts[f],
-					 key, at + 2);
+				snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - fmts[f]),
+					 fmts[f], key, at + 2);
 				for (unsigned flags = 0; flags <= WGNL_CONFIG_QUICK;
 				     flags += WGNL_CONFIG_QUICK) {
 					memset(&err, 0, sizeof(err));
-					r = wgnl_config_parse(text, strlen(text), "wg0.conf", flags, &cfg,
-							    &err);
+					r = wgnl_config_parse(text, strlen(text), "wg0.conf", flags,
+							      &cfg, &err);
 					/* A cut key of letters only is a fine host name. */
 					if (r == 0) {
 						wgnl_config_free(cfg);
@@ -647,7 +659,8 @@ static void unit__colon_for_equals_and_bare_key_line__say_what_was_expected(void
 	struct wgnl_config *cfg;
 	struct wgnl_config_error err;
 
-	assert_int_equal(wgnl_config_parse(colon, strlen(colon), "wg0.conf", 0, &cfg, &err), -EINVAL);
+	assert_int_equal(wgnl_config_parse(colon, strlen(colon), "wg0.conf", 0, &cfg, &err),
+			 -EINVAL);
 	assert_int_equal(err.line, 2);
 	assert_string_equal(err.key, "PrivateKey");
 	assert_string_equal(err.message, "PrivateKey: expected 'PrivateKey = <value>' (the rest of "
@@ -717,7 +730,8 @@ static void assert_config_equal(const struct wgnl_config *x, const struct wgnl_c
 		return;
 	assert_int_equal(x->quick.n_addresses, y->quick.n_addresses);
 	for (size_t i = 0; i < x->quick.n_addresses; i++)
-		assert_int_equal(wgnl_prefix_cmp(&x->quick.addresses[i], &y->quick.addresses[i]), 0);
+		assert_int_equal(wgnl_prefix_cmp(&x->quick.addresses[i], &y->quick.addresses[i]),
+				 0);
 	assert_strv_equal(x->quick.dns, x->quick.n_dns, y->quick.dns, y->quick.n_dns);
 	assert_int_equal(x->quick.mtu, y->quick.mtu);
 	assert_int_equal(x->quick.table_mode, y->quick.table_mode);
@@ -882,7 +896,8 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 	for (size_t cut = 0; cut <= n; cut++) {
 		struct wgnl_config *cfg = NULL;
 		struct wgnl_config_error err;
-		int r = wgnl_config_parse(full_quick, cut, "cut.conf", WGNL_CONFIG_QUICK, &cfg, &err);
+		int r = wgnl_config_parse(full_quick, cut, "cut.conf", WGNL_CONFIG_QUICK, &cfg,
+					  &err);
 
 		if (r == 0)
 			wgnl_config_free(cfg);
@@ -899,8 +914,8 @@ static void unit__truncated_and_mutated_text__no_crash_and_sane_errors(void **st
 			seed = seed * 1103515245U + 12345U;
 			buf[(seed >> 8) % n] = noise[(seed >> 20) % (sizeof(noise) - 1)];
 		}
-		r = wgnl_config_parse(buf, n, "mut.conf", WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg,
-				    &err);
+		r = wgnl_config_parse(buf, n, "mut.conf", WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE,
+				      &cfg, &err);
 		if (r == 0) {
 			wgnl_config_free(cfg);
 		} else {

@@ -117,8 +117,17 @@ static void prefix__parse_and_mask__expected(void **state)
 static void prefix__bad_input__einval(void **state)
 {
 	static const char *const bad[] = {
-		"", "/24", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/+8",
-		"10.0.0.0/8x", "fd00::/129", "10.0.0.256/8", "host.example/32", "10.0.0.0/ 8",
+		"",
+		"/24",
+		"10.0.0.0/33",
+		"10.0.0.0/",
+		"10.0.0.0/-1",
+		"10.0.0.0/+8",
+		"10.0.0.0/8x",
+		"fd00::/129",
+		"10.0.0.256/8",
+		"host.example/32",
+		"10.0.0.0/ 8",
 		"10.0.0.0/99999999999999999999",
 	};
 	struct wgnl_prefix p;
@@ -208,9 +217,22 @@ static void endpoint__long_scoped_ipv6__parsed_or_enodev(void **state)
 static void prefix_endpoint_format__random_and_special__same_as_inet_ntop(void **state)
 {
 	static const char *const special[] = {
-		"::", "::1", "::ffff:1.2.3.4", "::1.2.3.4", "1::", "1:0:0:2::3", "1::2:0:0:3",
-		"0:0:1::", "fe80::1:0:0:1", "1:2:3:4:5:6:7:8", "1:0:2:0:3:0:4:0", "::ffff:0:1",
-		"0:0:0:0:0:1:0:0", "2001:db8::", "::a:b:c:d:e", "ff02::1:ff00:1",
+		"::",
+		"::1",
+		"::ffff:1.2.3.4",
+		"::1.2.3.4",
+		"1::",
+		"1:0:0:2::3",
+		"1::2:0:0:3",
+		"0:0:1::",
+		"fe80::1:0:0:1",
+		"1:2:3:4:5:6:7:8",
+		"1:0:2:0:3:0:4:0",
+		"::ffff:0:1",
+		"0:0:0:0:0:1:0:0",
+		"2001:db8::",
+		"::a:b:c:d:e",
+		"ff02::1:ff00:1",
 	};
 	uint32_t seed = 12345;
 
@@ -249,7 +271,8 @@ static void prefix_endpoint_format__random_and_special__same_as_inet_ntop(void *
 			ep.addr6.sin6_port = htons(65535);
 			ep.addr6.sin6_scope_id = (uint32_t)(i % 3);
 			if (i % 3)
-				snprintf(want, sizeof(want), "[%s%%%u]:65535", addr, (unsigned)(i % 3));
+				snprintf(want, sizeof(want), "[%s%%%u]:65535", addr,
+					 (unsigned)(i % 3));
 			else
 				snprintf(want, sizeof(want), "[%s]:65535", addr);
 		}
@@ -269,9 +292,11 @@ static void format__short_buffer__truncated_like_snprintf(void **state)
 
 static void endpoint__bad_input__einval(void **state)
 {
-	static const char *const bad[] = { "192.0.2.1", "192.0.2.1:", ":51820", "2001:db8::1:51820",
-					   "[2001:db8::1]51820", "192.0.2.1:65536", "192.0.2.1:x",
-					   "host.invalid:51820", "[]:1" };
+	static const char *const bad[] = {
+		"192.0.2.1",	     "192.0.2.1:",	   ":51820",
+		"2001:db8::1:51820", "[2001:db8::1]51820", "192.0.2.1:65536",
+		"192.0.2.1:x",	     "host.invalid:51820", "[]:1"
+	};
 	union wgnl_endpoint ep;
 
 	(void)state;

@@ -130,7 +130,8 @@ static size_t check_nests(const uint8_t *p, size_t len)
 		assert_true(len >= sizeof(*a));
 		assert_true(a->nla_len >= sizeof(*a) && a->nla_len <= len);
 		if (a->nla_type & NLA_F_NESTED) {
-			size_t inner = check_nests(p + MNL_ATTR_HDRLEN, a->nla_len - MNL_ATTR_HDRLEN);
+			size_t inner =
+				check_nests(p + MNL_ATTR_HDRLEN, a->nla_len - MNL_ATTR_HDRLEN);
 
 			assert_true(a->nla_len < 65536);
 			if (a->nla_len > biggest)
@@ -325,8 +326,7 @@ static size_t count_key(const uint8_t *buf, size_t len, const wgnl_key k)
 {
 	size_t n = 0;
 
-	for (const uint8_t *p = buf; (p = memmem(p, len - (size_t)(p - buf), k, WGNL_KEY_LEN));
-	     p++)
+	for (const uint8_t *p = buf; (p = memmem(p, len - (size_t)(p - buf), k, WGNL_KEY_LEN)); p++)
 		n++;
 	return n;
 }
@@ -361,7 +361,8 @@ static void parse__recorded_dump__device_and_all_peers(void **state)
 	b64key(k, GENL_REC_PSK_A);
 	assert_memory_equal(a->preshared_key, k, WGNL_KEY_LEN);
 	assert_true(a->flags & WGNL_PEER_HAS_ENDPOINT);
-	assert_string_equal(wgnl_endpoint_format(&a->endpoint, buf, sizeof(buf)), "192.0.2.1:51821");
+	assert_string_equal(wgnl_endpoint_format(&a->endpoint, buf, sizeof(buf)),
+			    "192.0.2.1:51821");
 	assert_int_equal(a->persistent_keepalive, 25);
 	assert_true(a->flags & WGNL_PEER_HAS_LAST_HANDSHAKE);
 	assert_true(a->flags & WGNL_PEER_HAS_RX_TX);
@@ -424,7 +425,7 @@ static void parse__recorded_truncated__ebadmsg_no_crash(void **state)
 		size_t peers_off = 0;
 		const struct nlattr *a;
 
-		mnl_attr_for_each(a, m, GENL_HDRLEN)
+		mnl_attr_for_each (a, m, GENL_HDRLEN)
 			if (mnl_attr_get_type(a) == WGDEVICE_A_PEERS)
 				peers_off = (size_t)((const uint8_t *)a - (const uint8_t *)m);
 		assert_true(peers_off > 0);
@@ -587,7 +588,8 @@ static void parse__peer_split_by_hand__coalesced_in_order(void **state)
 		struct wgnl_prefix want = v4(0x0a000000u + 10 + i, 32);
 
 		assert_int_equal(wgnl_prefix_cmp(&wgnl_device_find_peer(st.dev, y)->allowedips[i],
-						 &want), 0);
+						 &want),
+				 0);
 	}
 	assert_int_equal(wgnl_device_find_peer(st.dev, z)->n_allowedips, 1);
 	wgnl_device_free(st.dev);
@@ -609,9 +611,8 @@ static int stream_check_cb(const struct wgnl_device *dev, const struct wgnl_peer
 	(void)dev;
 	s->n++;
 	if (!w || w->flags != p->flags || w->n_allowedips != p->n_allowedips ||
-	    w->persistent_keepalive != p->persistent_keepalive ||
-	    w->rx_bytes != p->rx_bytes || w->tx_bytes != p->tx_bytes ||
-	    !wgnl_key_equal(w->preshared_key, p->preshared_key) ||
+	    w->persistent_keepalive != p->persistent_keepalive || w->rx_bytes != p->rx_bytes ||
+	    w->tx_bytes != p->tx_bytes || !wgnl_key_equal(w->preshared_key, p->preshared_key) ||
 	    memcmp(&w->endpoint, &p->endpoint, sizeof(w->endpoint)))
 		s->bad = true;
 	for (size_t i = 0; w && !s->bad && i < p->n_allowedips; i++)
@@ -687,11 +688,20 @@ static void parse__invalid_attributes__ebadmsg(void **state)
 		uint8_t in6[16] = { 0xfd };
 
 		switch (which) {
-		case 0: mnl_attr_put(nlh, WGDEVICE_A_PRIVATE_KEY, 31, key); break;
-		case 1: mnl_attr_put(nlh, WGDEVICE_A_IFNAME, 3, "wg0"); break; /* no NUL */
-		case 2: mnl_attr_put_u32(nlh, WGDEVICE_A_LISTEN_PORT, 1); break;
-		case 3: mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, "a-name-far-too-long"); break;
-		default: break;
+		case 0:
+			mnl_attr_put(nlh, WGDEVICE_A_PRIVATE_KEY, 31, key);
+			break;
+		case 1:
+			mnl_attr_put(nlh, WGDEVICE_A_IFNAME, 3, "wg0");
+			break; /* no NUL */
+		case 2:
+			mnl_attr_put_u32(nlh, WGDEVICE_A_LISTEN_PORT, 1);
+			break;
+		case 3:
+			mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, "a-name-far-too-long");
+			break;
+		default:
+			break;
 		}
 		peers = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
 		p = mnl_attr_nest_start(nlh, 0);
@@ -817,8 +827,8 @@ static void build__peer_with_5000_allowedips__split_replace_only_first(void **st
 			if (memcmp(w->f[f].key, big->public_key, WGNL_KEY_LEN))
 				continue;
 			if (frags == 0) {
-				assert_int_equal(w->f[f].flags,
-						 WGPEER_F_REPLACE_ALLOWEDIPS | WGPEER_F_UPDATE_ONLY);
+				assert_int_equal(w->f[f].flags, WGPEER_F_REPLACE_ALLOWEDIPS |
+									WGPEER_F_UPDATE_ONLY);
 				assert_true(w->f[f].has_psk && w->f[f].has_endpoint);
 			} else {
 				/* A continuation: never replaces, never creates. */
@@ -1022,8 +1032,8 @@ static void policy__linked_policies__flags_detected(void **state)
 		assert_int_equal(wgi_genl_policy_parse((struct nlmsghdr *)mb.b, &pol), 0);
 		put_pol_attr(&mb, 1, WGPEER_A_ALLOWEDIPS, 2 + 1);
 		assert_int_equal(wgi_genl_policy_parse((struct nlmsghdr *)mb.b, &pol), 0);
-		for (uint32_t t = WGALLOWEDIP_A_FAMILY; t <= WGALLOWEDIP_A_CIDR_MASK + (uint32_t)with_flags;
-		     t++) {
+		for (uint32_t t = WGALLOWEDIP_A_FAMILY;
+		     t <= WGALLOWEDIP_A_CIDR_MASK + (uint32_t)with_flags; t++) {
 			put_pol_attr(&mb, 2, t, 0);
 			assert_int_equal(wgi_genl_policy_parse((struct nlmsghdr *)mb.b, &pol), 0);
 		}

@@ -18,7 +18,7 @@
 
 #include "wgkit/wgnl_health.h"
 
-#define S(x) ((int64_t)(x) * 1000)
+#define S(x) ((int64_t)(x)*1000)
 #define T0 S(1700000000)
 
 static struct wgnl_health_settings settings(void)
@@ -82,7 +82,8 @@ static void unit__reason_names__stable_and_roundtrip(void **state)
 
 	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_INTERFACE_MISSING),
 			    "interface_missing");
-	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_HANDSHAKE_STALE), "handshake_stale");
+	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_HANDSHAKE_STALE),
+			    "handshake_stale");
 	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_RX_STALLED), "rx_stalled");
 	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_PROBE_LOST), "probe_lost");
 	assert_string_equal(wgnl_health_reason_name(WGNL_HEALTH_R_UNDERLAY_DOWN), "underlay_down");
@@ -96,12 +97,13 @@ static void unit__reason_names__stable_and_roundtrip(void **state)
 		assert_int_equal(wgnl_health_reason_from_name(wgnl_health_reason_name(1U << i)),
 				 1U << i);
 	assert_string_equal(wgnl_health_reasons_format(WGNL_HEALTH_R_RX_STALLED |
-							       WGNL_HEALTH_R_PROBE_LOST, buf, sizeof(buf)),
+							       WGNL_HEALTH_R_PROBE_LOST,
+						       buf, sizeof(buf)),
 			    "rx_stalled,probe_lost");
 	assert_string_equal(wgnl_health_reasons_format(0, buf, sizeof(buf)), "");
 	/* Truncation keeps whole names and the NUL. */
-	assert_string_equal(wgnl_health_reasons_format(WGNL_HEALTH_R_RX_STALLED |
-							       WGNL_HEALTH_R_PROBE_LOST, buf, 14),
+	assert_string_equal(wgnl_health_reasons_format(
+				    WGNL_HEALTH_R_RX_STALLED | WGNL_HEALTH_R_PROBE_LOST, buf, 14),
 			    "rx_stalled");
 }
 
@@ -308,8 +310,8 @@ static void unit__mixed_peers__judged_one_by_one(void **state)
 {
 	struct wgnl_health_settings s = settings();
 	struct wgnl_health_peer_obs p[3] = {
-		peer(1, T0 - S(10), 1, 1, 25),   /* healthy */
-		peer(2, T0 - S(9999), 1, 1, 0),  /* idle */
+		peer(1, T0 - S(10), 1, 1, 25),	 /* healthy */
+		peer(2, T0 - S(9999), 1, 1, 0),	 /* idle */
 		peer(3, T0 - S(9999), 1, 1, 25), /* stale */
 	};
 	struct wgnl_health_obs o = obs_of(p, 2);
@@ -373,7 +375,9 @@ static void unit__mixed_peers__judged_one_by_one(void **state)
  * (they have keepalives) with backoff; the interface never gets one. */
 static void unit__gateway_5pct_dead__peers_repaired_tunnel_healthy(void **state)
 {
-	enum { N = 10000 };
+	enum {
+		N = 10000
+	};
 	struct wgnl_health_settings s = settings();
 	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
 	struct wgnl_health_state st;
@@ -440,7 +444,9 @@ static void unit__gateway_5pct_dead__peers_repaired_tunnel_healthy(void **state)
  * a scan per peer (the old way) would be 2 * 10^8 key compares. */
 static void unit__many_peers_reordered__deltas_by_key(void **state)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	struct wgnl_health_settings s = settings();
 	struct wgnl_health_peer_obs *p = calloc(N, sizeof(*p));
 	struct wgnl_health_state st;
@@ -655,7 +661,8 @@ static void unit__dead_peer_story__degraded_disconnected_remedies_cooldown(void 
 		if (d.action == WGNL_HEALTH_ACT_REMEDY) {
 			assert_true(remedies < 8);
 			remedy_at[remedies++] = sec;
-			assert_int_equal(d.attempt, cooled ? (uint32_t)remedies - 3 : (uint32_t)remedies);
+			assert_int_equal(d.attempt,
+					 cooled ? (uint32_t)remedies - 3 : (uint32_t)remedies);
 			wgnl_health_remedy_done(&st, &d, true);
 		}
 		if (d.entered_cooldown) {
@@ -769,7 +776,8 @@ static void unit__absurd_handshake_time__bounded_state_still_loads(void **state)
 {
 	struct timespec ts;
 	struct wgnl_health_settings s = settings();
-	struct wgnl_health_peer_obs p[2] = { peer(1, 0, 1000, 1000, 25), peer(2, 0, 1000, 1000, 25) };
+	struct wgnl_health_peer_obs p[2] = { peer(1, 0, 1000, 1000, 25),
+					     peer(2, 0, 1000, 1000, 25) };
 	struct wgnl_health_obs o = obs_of(p, 2);
 	struct wgnl_health_state st, back;
 	struct wgnl_health_decision d;

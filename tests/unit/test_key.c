@@ -164,7 +164,8 @@ static void unit__every_alphabet_char__decodes_to_its_value(void **state)
 
 	for (int pos = 0; pos < 42; pos++) {
 		for (int v = 0; v < 64; v++) {
-			char s[WGNL_KEY_B64_LEN + 1] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+			char s[WGNL_KEY_B64_LEN + 1] =
+				"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 			wgnl_key k;
 			wgnl_key_b64 again;
 			size_t bit = (size_t)pos * 6; /* first of the six bits */
@@ -194,7 +195,7 @@ static void expect_rejected(const char *s)
 
 static void unit__base64_wrong_length__rejected(void **state)
 {
-	expect_rejected("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");   /* 43 */
+	expect_rejected("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");	  /* 43 */
 	expect_rejected("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");  /* 44, no '=' */
 	expect_rejected("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="); /* 45 */
 	expect_rejected("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
@@ -209,7 +210,8 @@ static void unit__base64_bad_characters__rejected(void **state)
 
 	for (int pos = 0; pos < 43; pos++) {
 		for (size_t i = 0; i < sizeof(bad) - 1; i++) {
-			char s[WGNL_KEY_B64_LEN + 1] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+			char s[WGNL_KEY_B64_LEN + 1] =
+				"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 			s[pos] = bad[i];
 			expect_rejected(s);

@@ -23,7 +23,7 @@
 
 static int listener(int type, uint16_t *port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t l = sizeof(a);
 	int fd = socket(AF_INET, type, 0);
 	assert_true(fd >= 0);
@@ -62,7 +62,7 @@ static void probe__tcp_udp_loopback__reachable_refused_timeout(void **state)
 	target(&p[2], WGNL_PROBE_UDP, closed_u);
 	target(&p[3], WGNL_PROBE_UDP, uport); /* bound but silent */
 	p[3].timeout_ms = 100;
-	struct wgnl_probe_opts o = {.timeout_ms = 2000};
+	struct wgnl_probe_opts o = { .timeout_ms = 2000 };
 	int r = wgnl_probe_run(p, 4, &o, &st);
 	assert_int_equal(r, 3);
 	assert_int_equal(p[0].status, 0);
@@ -87,7 +87,7 @@ struct gate {
 static void *gate_thread(void *arg)
 {
 	struct gate *g = arg;
-	struct pollfd pf = {.fd = g->tcp, .events = POLLIN};
+	struct pollfd pf = { .fd = g->tcp, .events = POLLIN };
 	uint8_t buf[2048];
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
@@ -111,7 +111,7 @@ static void *gate_thread(void *arg)
 
 static void probe__http_and_udp__run_concurrently(void **state)
 {
-	struct gate g = {0};
+	struct gate g = { 0 };
 	uint16_t uport, tport;
 	char url[64];
 	pthread_t th;
@@ -125,7 +125,7 @@ static void probe__http_and_udp__run_concurrently(void **state)
 	p[1].kind = WGNL_PROBE_HTTP;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", tport);
 	p[1].url = url;
-	struct wgnl_probe_opts o = {.timeout_ms = 2000};
+	struct wgnl_probe_opts o = { .timeout_ms = 2000 };
 	int r = wgnl_probe_run(p, 2, &o, NULL);
 	pthread_join(th, NULL);
 	if (p[1].status == -ENOSYS) {
@@ -204,7 +204,7 @@ static void probe__emfile_midway__error_at_once_no_fd_left(void **state)
 	lim = old;
 	lim.rlim_cur = (rlim_t)before + 100; /* past the first batch of 64 */
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
-	struct wgnl_probe_opts o = {.timeout_ms = 5000};
+	struct wgnl_probe_opts o = { .timeout_ms = 5000 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = wgnl_probe_run(p, 200, &o, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

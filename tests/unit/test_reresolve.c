@@ -55,7 +55,10 @@ static int fake_list(struct wgnl_ctx *ctx, char ***names, size_t *n)
 }
 
 static const struct wgi_backend_ops fake_ops = {
-	.name = "fake", .get_device = fake_get, .set_device = fake_set, .list_devices = fake_list,
+	.name = "fake",
+	.get_device = fake_get,
+	.set_device = fake_set,
+	.list_devices = fake_list,
 };
 
 static void key(wgnl_key k, uint8_t n)
@@ -86,7 +89,7 @@ static void endpoint(struct wgnl_peer *p, const char *s)
  * on the device. */
 static void setup_devices(struct wgnl_device **run, struct wgnl_device **conf)
 {
-	static const char *names[] = { NULL, "127.0.0.1:5", "127.0.0.1:6", "127.0.0.3:7",
+	static const char *names[] = { NULL,	  "127.0.0.1:5",  "127.0.0.1:6", "127.0.0.3:7",
 				       "[::1]:8", "no-port-here", "127.0.0.1:9" };
 	struct wgnl_peer *p;
 

@@ -30,7 +30,7 @@ static const struct nlattr *attr_of(const struct nlmsghdr *nlh, size_t hdr, uint
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, hdr) {
+	mnl_attr_for_each (a, nlh, hdr) {
 		if (mnl_attr_get_type(a) == type)
 			return a;
 	}
@@ -42,7 +42,7 @@ static size_t attr_count(const struct nlmsghdr *nlh, size_t hdr)
 	const struct nlattr *a;
 	size_t n = 0;
 
-	mnl_attr_for_each(a, nlh, hdr)
+	mnl_attr_for_each (a, nlh, hdr)
 		n++;
 	return n;
 }
@@ -72,11 +72,11 @@ static void rtnl__link_new_wireguard__exact_bytes(void **state)
 		0x3c, 0x00, 0x00, 0x00, 0x10, 0x00, 0x01, 0x06, /* len 60, RTM_NEWLINK, REQ|EXCL|CREATE */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* seq, pid: the transport's */
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* ifinfomsg */
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x08, 0x00, 0x03, 0x00, 'w', 'g', '0', 0x00,    /* IFLA_IFNAME */
-		0x14, 0x00, 0x12, 0x80,                         /* IFLA_LINKINFO, nested */
-		0x0e, 0x00, 0x01, 0x00, 'w', 'i', 'r', 'e',     /* IFLA_INFO_KIND */
-		'g', 'u', 'a', 'r', 'd', 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
+		0x00, 0x03, 0x00, 'w',	'g',  '0',  0x00,      /* IFLA_IFNAME */
+		0x14, 0x00, 0x12, 0x80,			       /* IFLA_LINKINFO, nested */
+		0x0e, 0x00, 0x01, 0x00, 'w',  'i',  'r',  'e', /* IFLA_INFO_KIND */
+		'g',  'u',  'a',  'r',	'd',  0x00, 0x00, 0x00,
 	};
 	struct nlmsghdr *nlh;
 
@@ -263,8 +263,11 @@ static void rtnl__route_main_v6_del__any_scope_and_proto(void **state)
 static void rtnl__rule_wg_quick_pair__expected_attrs(void **state)
 {
 	const size_t h = sizeof(struct fib_rule_hdr);
-	struct wgnl_rule not_mark = { .family = AF_INET, .fwmark = 51820, .invert = true,
-				      .table = 51820, .suppress_prefixlen = -1 };
+	struct wgnl_rule not_mark = { .family = AF_INET,
+				      .fwmark = 51820,
+				      .invert = true,
+				      .table = 51820,
+				      .suppress_prefixlen = -1 };
 	struct wgnl_rule suppress = { .family = AF_INET6, .table = 0, .suppress_prefixlen = 0 };
 	struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
@@ -310,25 +313,34 @@ static void rtnl__rule_wg_quick_pair__expected_attrs(void **state)
 /* The requests use the reply formats, so the parsers read them back. */
 static void rtnl__built_messages__parse_back(void **state)
 {
-	struct wgnl_rule want = { .family = AF_INET, .fwmark = 7, .invert = true, .table = 1000,
-				  .suppress_prefixlen = -1, .priority = 50 };
+	struct wgnl_rule want = { .family = AF_INET,
+				  .fwmark = 7,
+				  .invert = true,
+				  .table = 1000,
+				  .suppress_prefixlen = -1,
+				  .priority = 50 };
 	struct wgnl_prefix p = pfx("192.168.7.9/20"), got;
 	struct wgi_route rt;
 	struct wgi_rule k;
 	uint32_t ifindex = 0;
 
 	(void)state;
-	assert_int_equal(wgi_rtnl_parse_rule(wgi_rtnl_msg_rule(buf, sizeof(buf), true, &want, 0), &k), 1);
+	assert_int_equal(
+		wgi_rtnl_parse_rule(wgi_rtnl_msg_rule(buf, sizeof(buf), true, &want, 0), &k), 1);
 	assert_true(wgi_rtnl_rule_match(&k, &want));
 	assert_int_equal(k.r.priority, 50);
 	want.invert = false;
 	assert_false(wgi_rtnl_rule_match(&k, &want));
 
-	assert_int_equal(wgi_rtnl_parse_addr(wgi_rtnl_msg_addr(buf, sizeof(buf), true, 4, &p), &got, &ifindex), 1);
+	assert_int_equal(wgi_rtnl_parse_addr(wgi_rtnl_msg_addr(buf, sizeof(buf), true, 4, &p), &got,
+					     &ifindex),
+			 1);
 	assert_int_equal(ifindex, 4);
 	assert_int_equal(wgnl_prefix_cmp(&got, &p), 0);
 
-	assert_int_equal(wgi_rtnl_parse_route(wgi_rtnl_msg_route(buf, sizeof(buf), true, 4, &p, 51820), &rt), 1);
+	assert_int_equal(
+		wgi_rtnl_parse_route(wgi_rtnl_msg_route(buf, sizeof(buf), true, 4, &p, 51820), &rt),
+		1);
 	wgnl_prefix_mask(&p);
 	assert_int_equal(wgnl_prefix_cmp(&rt.dst, &p), 0);
 	assert_int_equal(rt.oif, 4);
@@ -339,9 +351,9 @@ static void rtnl__built_messages__parse_back(void **state)
 /* ------------------------------------------------------ recorded dumps */
 
 /* Call @fn for each message of a recorded dump. */
-#define for_each_msg(m, arr, left)                                                   \
-	for (int left = (int)sizeof(arr), _once = 1; _once; _once = 0)               \
-		for (const struct nlmsghdr *m = (const struct nlmsghdr *)(arr);      \
+#define for_each_msg(m, arr, left)                                              \
+	for (int left = (int)sizeof(arr), _once = 1; _once; _once = 0)          \
+		for (const struct nlmsghdr *m = (const struct nlmsghdr *)(arr); \
 		     mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
 
 static void rtnl__recorded_link_dump__names_kinds_mtu(void **state)
@@ -352,7 +364,8 @@ static void rtnl__recorded_link_dump__names_kinds_mtu(void **state)
 	bool seen_lo = false, seen_ifb = false;
 
 	(void)state;
-	for_each_msg(m, rec_link, left) {
+	for_each_msg(m, rec_link, left)
+	{
 		assert_int_equal(wgi_rtnl_parse_link(m, &l), 1);
 		count++;
 		if (!strcmp(l.name, "lo")) {
@@ -386,7 +399,8 @@ static void rtnl__recorded_addr_dump__both_families(void **state)
 	bool got4 = false, got6 = false;
 
 	(void)state;
-	for_each_msg(m, rec_addr, left) {
+	for_each_msg(m, rec_addr, left)
+	{
 		assert_int_equal(wgi_rtnl_parse_addr(m, &p, &ifindex), 1);
 		if (!wgnl_prefix_cmp(&p, &v4))
 			got4 = ifindex == 2;
@@ -404,7 +418,8 @@ static void rtnl__recorded_route_dump__tables_and_oif(void **state)
 	int found = 0;
 
 	(void)state;
-	for_each_msg(m, rec_route, left) {
+	for_each_msg(m, rec_route, left)
+	{
 		int r = wgi_rtnl_parse_route(m, &rt);
 
 		assert_true(r == 0 || r == 1);
@@ -422,8 +437,11 @@ static void rtnl__recorded_route_dump__tables_and_oif(void **state)
 
 static void rtnl__recorded_rule_dump__wg_quick_rules_match(void **state)
 {
-	struct wgnl_rule not_mark = { .family = AF_INET, .fwmark = 51820, .invert = true,
-				      .table = 51820, .suppress_prefixlen = -1 };
+	struct wgnl_rule not_mark = { .family = AF_INET,
+				      .fwmark = 51820,
+				      .invert = true,
+				      .table = 51820,
+				      .suppress_prefixlen = -1 };
 	struct wgnl_rule suppress = { .family = AF_INET, .suppress_prefixlen = 0 };
 	struct wgnl_rule plain_main = { .family = AF_INET, .suppress_prefixlen = -1 };
 	struct wgi_rule k;
@@ -432,7 +450,8 @@ static void rtnl__recorded_rule_dump__wg_quick_rules_match(void **state)
 	(void)state;
 	/* The dump holds IPv4, IPv6 and multicast-routing (family 128) rules;
 	 * the last are skipped (0), not errors. */
-	for_each_msg(m, rec_rule, left) {
+	for_each_msg(m, rec_rule, left)
+	{
 		int r = wgi_rtnl_parse_rule(m, &k);
 
 		assert_true(r == 0 || r == 1);
@@ -456,7 +475,8 @@ static void rtnl__recorded_rule_dump__wg_quick_rules_match(void **state)
 	 * suppress_prefixlength as 0xffffffff, which must read as -1. */
 	assert_int_equal(n_main, 1);
 	not_mark.priority = 1;
-	for_each_msg(m, rec_rule, left) {
+	for_each_msg(m, rec_rule, left)
+	{
 		if (wgi_rtnl_parse_rule(m, &k) == 1)
 			assert_false(wgi_rtnl_rule_match(&k, &not_mark));
 	}

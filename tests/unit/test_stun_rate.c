@@ -127,7 +127,8 @@ static void take__evicted_slot__no_fresh_burst(void **state)
 	/* A key cycling through fresh keys gets no more than the rate. */
 	unsigned ok = 0;
 	for (uint64_t t = 1; t <= 1000; t++)
-		ok += wgi_rate_take(&r, 100 + 2 * t + 1, 100 + 2 * t + 1, SEC / 10 + t * SEC / 1000);
+		ok += wgi_rate_take(&r, 100 + 2 * t + 1, 100 + 2 * t + 1,
+				    SEC / 10 + t * SEC / 1000);
 	assert_in_range(ok, 19, 21);
 	/* After a full idle refill a newcomer may have the burst. */
 	assert_int_equal(take_n(&r, b, nb, 100, 10 * SEC), 20);

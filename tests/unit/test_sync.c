@@ -325,7 +325,10 @@ static int fake_list(struct wgnl_ctx *ctx, char ***names, size_t *n)
 }
 
 static const struct wgi_backend_ops fake_ops = {
-	.name = "fake", .get_device = fake_get, .set_device = fake_set, .list_devices = fake_list,
+	.name = "fake",
+	.get_device = fake_get,
+	.set_device = fake_set,
+	.list_devices = fake_list,
 };
 
 static void sync__plan_stream__same_as_plan(void **state)

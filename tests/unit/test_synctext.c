@@ -63,8 +63,10 @@ static void canonical__secrets_hashed_comments_dropped(void **state)
 	assert_int_equal(wgnl_key_from_base64(k, PSK), 0);
 	assert_int_equal(st_secret_hash(h, k), 0);
 	wgnl_key_to_base64(b64, h);
-	snprintf(want, sizeof(want), "[peer]\nPublicKey = " K1 "\npresharedkey = %s\n"
-		 "PresharedKey = " ZERO "\n", b64);
+	snprintf(want, sizeof(want),
+		 "[peer]\nPublicKey = " K1 "\npresharedkey = %s\n"
+		 "PresharedKey = " ZERO "\n",
+		 b64);
 	assert_int_equal(t.n_sec, 1);
 	assert_int_equal(t.sec[0].san_len, strlen(want));
 	assert_memory_equal(t.san + t.sec[0].san_off, want, strlen(want));

@@ -33,32 +33,31 @@
 #define ZERO_HEX "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* A recorded `get=1` reply of wireguard-go 0.0.20220316 (two peers). */
-static const char recorded_get[] =
-	"private_key=" PRIV_HEX "\n"
-	"listen_port=51820\n"
-	"fwmark=3735928559\n"
-	"public_key=" PEER1_HEX "\n"
-	"preshared_key=" PSK_HEX "\n"
-	"protocol_version=1\n"
-	"endpoint=192.0.2.1:51820\n"
-	"last_handshake_time_sec=1700000000\n"
-	"last_handshake_time_nsec=123456789\n"
-	"tx_bytes=1234\n"
-	"rx_bytes=5678\n"
-	"persistent_keepalive_interval=25\n"
-	"allowed_ip=10.0.0.2/32\n"
-	"allowed_ip=fd00::/64\n"
-	"public_key=" PEER2_HEX "\n"
-	"preshared_key=" ZERO_HEX "\n"
-	"protocol_version=1\n"
-	"endpoint=[2001:db8::1]:443\n"
-	"last_handshake_time_sec=0\n"
-	"last_handshake_time_nsec=0\n"
-	"tx_bytes=0\n"
-	"rx_bytes=0\n"
-	"persistent_keepalive_interval=0\n"
-	"errno=0\n"
-	"\n";
+static const char recorded_get[] = "private_key=" PRIV_HEX "\n"
+				   "listen_port=51820\n"
+				   "fwmark=3735928559\n"
+				   "public_key=" PEER1_HEX "\n"
+				   "preshared_key=" PSK_HEX "\n"
+				   "protocol_version=1\n"
+				   "endpoint=192.0.2.1:51820\n"
+				   "last_handshake_time_sec=1700000000\n"
+				   "last_handshake_time_nsec=123456789\n"
+				   "tx_bytes=1234\n"
+				   "rx_bytes=5678\n"
+				   "persistent_keepalive_interval=25\n"
+				   "allowed_ip=10.0.0.2/32\n"
+				   "allowed_ip=fd00::/64\n"
+				   "public_key=" PEER2_HEX "\n"
+				   "preshared_key=" ZERO_HEX "\n"
+				   "protocol_version=1\n"
+				   "endpoint=[2001:db8::1]:443\n"
+				   "last_handshake_time_sec=0\n"
+				   "last_handshake_time_nsec=0\n"
+				   "tx_bytes=0\n"
+				   "rx_bytes=0\n"
+				   "persistent_keepalive_interval=0\n"
+				   "errno=0\n"
+				   "\n";
 
 static void hex_key(wgnl_key out, const char *hex)
 {
@@ -79,7 +78,7 @@ struct fake {
 	/* Script: one reply per connection, in order. */
 	const char *reply[FAKE_MAX];
 	size_t n_reply;
-	size_t chunk;      /* write replies this many bytes at a time (0: at once) */
+	size_t chunk;	   /* write replies this many bytes at a time (0: at once) */
 	size_t read_limit; /* stop reading a request after this many bytes (0: to "\n\n") */
 	/* What the clients sent. */
 	char *req[FAKE_MAX];
@@ -276,7 +275,8 @@ static void uapi_parse__recorded_get__device_and_peers(void **state)
 	assert_non_null(p1);
 	hex_key(k, PSK_HEX);
 	assert_memory_equal(p1->preshared_key, k, WGNL_KEY_LEN);
-	assert_string_equal(wgnl_endpoint_format(&p1->endpoint, buf, sizeof(buf)), "192.0.2.1:51820");
+	assert_string_equal(wgnl_endpoint_format(&p1->endpoint, buf, sizeof(buf)),
+			    "192.0.2.1:51820");
 	assert_int_equal(p1->last_handshake.tv_sec, 1700000000);
 	assert_int_equal(p1->last_handshake.tv_nsec, 123456789);
 	assert_int_equal(p1->tx_bytes, 1234);
@@ -284,7 +284,8 @@ static void uapi_parse__recorded_get__device_and_peers(void **state)
 	assert_int_equal(p1->persistent_keepalive, 25);
 	assert_int_equal(p1->protocol_version, 1);
 	assert_int_equal(p1->n_allowedips, 2);
-	assert_string_equal(wgnl_prefix_format(&p1->allowedips[0], buf, sizeof(buf)), "10.0.0.2/32");
+	assert_string_equal(wgnl_prefix_format(&p1->allowedips[0], buf, sizeof(buf)),
+			    "10.0.0.2/32");
 	assert_string_equal(wgnl_prefix_format(&p1->allowedips[1], buf, sizeof(buf)), "fd00::/64");
 	assert_int_equal(p1->flags & 0xff,
 			 WGNL_PEER_HAS_PUBLIC_KEY | WGNL_PEER_HAS_PRESHARED_KEY |
@@ -296,7 +297,8 @@ static void uapi_parse__recorded_get__device_and_peers(void **state)
 	p2 = wgnl_device_find_peer(dev, k);
 	assert_non_null(p2);
 	assert_true(wgnl_key_is_zero(p2->preshared_key));
-	assert_string_equal(wgnl_endpoint_format(&p2->endpoint, buf, sizeof(buf)), "[2001:db8::1]:443");
+	assert_string_equal(wgnl_endpoint_format(&p2->endpoint, buf, sizeof(buf)),
+			    "[2001:db8::1]:443");
 	assert_int_equal(p2->n_allowedips, 0);
 	assert_int_equal(p2->last_handshake.tv_sec, 0);
 
@@ -339,13 +341,13 @@ static void uapi_parse__unknown_keys__skipped(void **state)
 static void uapi_parse__malformed__ebadmsg(void **state)
 {
 	static const char *const bad[] = {
-		"listen_port\nerrno=0\n\n",                  /* no '=' */
-		"=1\nerrno=0\n\n",                           /* empty key */
-		"listen_port=70000\nerrno=0\n\n",            /* out of range */
-		"listen_port=-1\nerrno=0\n\n",               /* sign */
-		"fwmark=4294967296\nerrno=0\n\n",            /* overflow */
-		"private_key=abc\nerrno=0\n\n",              /* short key */
-		"private_key=" PRIV_HEX "00\nerrno=0\n\n",   /* long key */
+		"listen_port\nerrno=0\n\n",		   /* no '=' */
+		"=1\nerrno=0\n\n",			   /* empty key */
+		"listen_port=70000\nerrno=0\n\n",	   /* out of range */
+		"listen_port=-1\nerrno=0\n\n",		   /* sign */
+		"fwmark=4294967296\nerrno=0\n\n",	   /* overflow */
+		"private_key=abc\nerrno=0\n\n",		   /* short key */
+		"private_key=" PRIV_HEX "00\nerrno=0\n\n", /* long key */
 		"public_key=zz" PEER1_HEX "\nerrno=0\n\n",
 		"public_key=" PEER1_HEX "\npublic_key=" PEER1_HEX "\nerrno=0\n\n", /* twice */
 		"public_key=" PEER1_HEX "\nendpoint=nowhere\nerrno=0\n\n",
@@ -353,12 +355,13 @@ static void uapi_parse__malformed__ebadmsg(void **state)
 		"public_key=" PEER1_HEX "\nlast_handshake_time_nsec=1000000000\nerrno=0\n\n",
 		/* past the year 9999; near INT64_MAX it overflowed tv_sec * 1000 */
 		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=253402300800\nerrno=0\n\n",
-		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=9223372036854775807\nerrno=0\n\n",
-		"public_key=" PEER1_HEX "\nlast_handshake_time_sec=18446744073709551615\nerrno=0\n\n",
+		"public_key=" PEER1_HEX
+		"\nlast_handshake_time_sec=9223372036854775807\nerrno=0\n\n",
+		"public_key=" PEER1_HEX
+		"\nlast_handshake_time_sec=18446744073709551615\nerrno=0\n\n",
 		"public_key=" PEER1_HEX "\nlisten_port=1\nerrno=0\n\n", /* device key in a peer */
-		"listen_port=1\n\nerrno=0\n\n",              /* blank before errno */
-		"errno=zero\n\n",
-		"errno=0\nlisten_port=1\n",                  /* text after errno */
+		"listen_port=1\n\nerrno=0\n\n",				/* blank before errno */
+		"errno=zero\n\n", "errno=0\nlisten_port=1\n",		/* text after errno */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -380,10 +383,12 @@ static void uapi_parse__uppercase_hex__accepted(void **state)
 	struct wgnl_ctx *ctx = ctx_for(NULL);
 	struct wgnl_device *dev = wgnl_device_new("ua0");
 
-	assert_int_equal(parse_text(ctx, dev,
-				    "public_key=B85996FECC9C7F1FC6D2572A76EDA11D59BCD20BE8E543B15CE4BD85A8E75A33\n"
-				    "errno=0\n\n"),
-			 1);
+	assert_int_equal(
+		parse_text(
+			ctx, dev,
+			"public_key=B85996FECC9C7F1FC6D2572A76EDA11D59BCD20BE8E543B15CE4BD85A8E75A33\n"
+			"errno=0\n\n"),
+		1);
 	assert_int_equal(dev->n_peers, 1);
 	wgnl_device_free(dev);
 	wgnl_ctx_close(ctx);
@@ -396,7 +401,8 @@ static void uapi_parse__handshake_at_year_9999__accepted(void **state)
 
 	(void)state;
 	assert_int_equal(parse_text(ctx, dev,
-				    "public_key=" PEER1_HEX "\nlast_handshake_time_sec=253402300799\n"
+				    "public_key=" PEER1_HEX
+				    "\nlast_handshake_time_sec=253402300799\n"
 				    "errno=0\n\n"),
 			 1);
 	assert_int_equal(dev->n_peers, 1);
@@ -555,9 +561,9 @@ static void uapi_get__errno_reply__negative_errno_and_message(void **state)
 static void uapi_get__truncated_reply__ebadmsg(void **state)
 {
 	static const char *const replies[] = {
-		"listen_port=1\n",               /* closed before errno */
-		"listen_port=1\nerrno=0",        /* cut inside a line */
-		"",                              /* nothing at all */
+		"listen_port=1\n",	  /* closed before errno */
+		"listen_port=1\nerrno=0", /* cut inside a line */
+		"",			  /* nothing at all */
 	};
 
 	for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
@@ -979,12 +985,13 @@ static void uapi_merge__order_masking_claims__kernel_semantics(void **state)
 	char buf[64];
 	size_t n;
 	const char *cur_list[] = { "10.0.0.1/32", "10.0.1.7/24", "10.5.0.0/16", "fd00::1/128" };
-	struct { const char *s; bool rm; } ops[] = {
-		{ "10.0.1.0/24", true },  /* removes 10.0.1.7/24 once masked */
-		{ "10.7.0.0/16", false },
-		{ "10.7.0.0/16", true },  /* added then removed: gone */
-		{ "fd00::1/128", true },
-		{ "fd00::1/128", false }, /* removed then added: stays */
+	struct {
+		const char *s;
+		bool rm;
+	} ops[] = {
+		{ "10.0.1.0/24", true }, /* removes 10.0.1.7/24 once masked */
+		{ "10.7.0.0/16", false }, { "10.7.0.0/16", true },  /* added then removed: gone */
+		{ "fd00::1/128", true },  { "fd00::1/128", false }, /* removed then added: stays */
 	};
 
 	for (size_t i = 0; i < 4; i++) {
