@@ -63,31 +63,6 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 	return 0;
 }
 
-/* Replace every "%i" by the interface name. */
-static char *expand_hook(const char *hook, const char *ifname)
-{
-	size_t n = 1, il = strlen(ifname);
-	char *out, *o;
-
-	for (const char *p = hook; *p; p++)
-		n += (p[0] == '%' && p[1] == 'i') ? il : 1;
-	out = malloc(n);
-	if (!out)
-		return NULL;
-	o = out;
-	for (const char *p = hook; *p; p++) {
-		if (p[0] == '%' && p[1] == 'i') {
-			memcpy(o, ifname, il);
-			o += il;
-			p++;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Run argv with @input (may be NULL) on its stdin; returns the wait status
  * or -errno. */
 static int run(char *const argv[], const char *input)
@@ -152,25 +127,15 @@ static void describe_status(char *buf, size_t len, int status)
 		snprintf(buf, len, "failed");
 }
 
-int quick_hooks(const char *cmd, const char *ifname, const char *key, char **hooks, size_t n)
+int quick_hook(const char *cmd, const char *key, const char *line)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *line = expand_hook(hooks[i], ifname), why[96];
-		char *argv[] = { (char *)"sh", (char *)"-c", line, NULL };
-		int st;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL }, why[96];
+	int st = run(argv, NULL);
 
-		if (!line) {
-			wgk_error("%s: out of memory", cmd);
-			return WGK_EXIT_SYSTEM;
-		}
-		st = run(argv, NULL);
-		if (st != 0) {
-			describe_status(why, sizeof(why), st);
-			wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_qs(line), why);
-			free(line);
-			return WGK_EXIT_SYSTEM;
-		}
-		free(line);
+	if (st != 0) {
+		describe_status(why, sizeof(why), st);
+		wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_qs(line), why);
+		return WGK_EXIT_SYSTEM;
 	}
 	return 0;
 }
@@ -242,81 +207,6 @@ int quick_dns_unset(const char *ifname)
 	char *argv[] = { (char *)"resolvconf", (char *)"-d", (char *)ifname, (char *)"-f", NULL };
 
 	return run(argv, NULL) == 0 ? 0 : -EIO;
-}
-
-bool quick_has_default(const struct wgnl_device *dev, uint16_t family)
-{
-	for (size_t i = 0; i < dev->n_peers; i++)
-		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++)
-			if (dev->peers[i].allowedips[k].family == family &&
-			    dev->peers[i].allowedips[k].cidr == 0)
-				return true;
-	return false;
-}
-
-void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2])
-{
-	memset(out, 0, 2 * sizeof(*out));
-	/* "not fwmark X table X": everything but the tunnel's own packets
-	 * goes to table X, whose only route is the default via the tunnel. */
-	out[0].family = family;
-	out[0].fwmark = table;
-	out[0].invert = true;
-	out[0].table = table;
-	out[0].suppress_prefixlen = -1;
-	/* "table main suppress_prefixlength 0": more specific routes of the
-	 * main table still win over that default. */
-	out[1].family = family;
-	out[1].table = 0;
-	out[1].suppress_prefixlen = 0;
-}
-
-int quick_write_file(const char *path, const struct wgnl_config *cfg)
-{
-	struct wgnl_file_tmp *t;
-	char buf[8192];
-	FILE *f;
-	int fd, r;
-
-	/* Replace the file a symlink points at, not the link; 0600: it holds
-	 * the private key. */
-	r = wgnl_file_tmp_open(path, WGNL_FILE_FOLLOW | WGNL_FILE_SYNC, &t);
-	if (r < 0)
-		return r;
-	fd = dup(wgnl_file_tmp_fd(t));
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		wgnl_file_tmp_abort(t);
-		return r;
-	}
-	/* Our buffer, wiped below: the config holds the private key. */
-	setvbuf(f, buf, _IOFBF, sizeof(buf));
-	r = wgnl_config_write(f, cfg, WGNL_CONFIG_QUICK);
-	if (fflush(f) != 0 && r >= 0)
-		r = -errno;
-	if (fclose(f) != 0 && r >= 0)
-		r = -errno;
-	wgnl_wipe(buf, sizeof(buf));
-	if (r < 0) {
-		wgnl_file_tmp_abort(t);
-		return r;
-	}
-	return wgnl_file_tmp_commit(t);
-}
-
-void quick_src_valid_mark(const char *cmd)
-{
-	/* wg-quick sets it so that reverse-path filtering accepts the replies
-	 * that come back through the marked path. Not undone, as wg-quick. */
-	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", cmd);
-	close(fd);
 }
 
 /* Beside the record `wgctl sync` keeps (sync.c: $WGCTL_STATE_DIR, else
@@ -466,4 +356,205 @@ int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *pro
 	wgk_error("%s: cannot start the userspace implementation '%s' for '%s': %s", cmd,
 		  wgk_q(prog), ifname, why);
 	return WGK_EXIT_SYSTEM;
+}
+
+/* ------------------------------------------ callbacks of wgnl_quick_up/down */
+
+static int cb_hook(void *arg, const char *ifname, const char *key, const char *command)
+{
+	const struct quick_run *run = arg;
+
+	(void)ifname;
+	return quick_hook(run->cmd, key, command) ? -EIO : 0;
+}
+
+static int cb_dns_set(void *arg, const char *ifname, const struct wgnl_quick *q)
+{
+	const struct quick_run *run = arg;
+
+	return quick_dns_set(run->cmd, ifname, q) ? -EIO : 0;
+}
+
+static int cb_dns_unset(void *arg, const char *ifname)
+{
+	(void)arg;
+	return quick_dns_unset(ifname);
+}
+
+static int cb_userspace(void *arg, struct wgnl_ctx *ctx, const char *ifname)
+{
+	const struct quick_run *run = arg;
+
+	return quick_userspace_start(run->cmd, ctx, run->prog, ifname) ? -EIO : 0;
+}
+
+/* A step of up or down that failed: its one error line, its exit code. */
+static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
+{
+	const char *cmd = run->cmd, *ifname = ev->ifname;
+	struct wgnl_ctx *ctx = run->ctx;
+	char buf[64], tname[16] = "main";
+	int r = ev->err;
+
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_HOOK:
+	case WGNL_QUICK_USERSPACE:
+	case WGNL_QUICK_DNS_SET:
+		/* The callback said what failed. */
+		if (ev->by_callback)
+			return WGK_EXIT_SYSTEM;
+		break;
+	case WGNL_QUICK_LOOKUP:
+		return wgctl_fail(ctx, r, "%s: cannot look up '%s'", cmd, ifname);
+	case WGNL_QUICK_EXISTS:
+		wgk_error(
+			"%s: '%s' already exists (to apply a changed file to a running interface: "
+			"wgctl sync %s FILE)",
+			cmd, ifname, ifname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_LINK_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot create '%s'", cmd, ifname);
+	case WGNL_QUICK_DEVICE_GET:
+		return wgctl_get_error(ctx, ifname, r);
+	case WGNL_QUICK_DEVICE_SET:
+		return wgctl_set_error(ctx, ifname, r, "set the configuration");
+	case WGNL_QUICK_ADDR_LIST:
+		return wgctl_fail(ctx, r, "%s: %scannot read the addresses of '%s'", cmd,
+				  ev->path ? "SaveConfig: " : "", ifname);
+	case WGNL_QUICK_ADDR_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot add address %s to '%s'", cmd, buf, ifname);
+	case WGNL_QUICK_MTU:
+		return wgctl_fail(ctx, r, "%s: cannot set the MTU of '%s' to %u", cmd, ifname,
+				  ev->mtu);
+	case WGNL_QUICK_LINK_UP:
+		return wgctl_fail(ctx, r, "%s: cannot set '%s' up", cmd, ifname);
+	case WGNL_QUICK_ROUTE_ADD:
+		if (r != -EEXIST)
+			return wgctl_fail(ctx, r, "%s: cannot add route %s via '%s'", cmd, buf,
+					  ifname);
+		/* As wg-quick: a route to the same destination through another
+		 * interface is a conflict, never taken over. */
+		if (ev->table)
+			snprintf(tname, sizeof(tname), "%u", ev->table);
+		wgk_error("%s: cannot add route %s via '%s': a route to it already exists in "
+			  "table %s through another interface (remove it, or change AllowedIPs or "
+			  "Table)",
+			  cmd, buf, ifname, tname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_RULE_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot add the policy rule for %s", cmd, buf);
+	case WGNL_QUICK_SAVE_CONFIG:
+		wgk_error("%s: SaveConfig: cannot write '%s': %s", cmd, wgk_qs(ev->path),
+			  strerror(-r));
+		return wgk_exit_for_file_errno(r);
+	case WGNL_QUICK_RULE_DEL:
+		return wgctl_fail(ctx, r, "%s: cannot remove a policy rule for table %u", cmd,
+				  ev->table);
+	case WGNL_QUICK_LINK_DEL:
+		run->link_del_failed = true;
+		return wgctl_fail(ctx, r, "%s: cannot delete '%s'", cmd, ifname);
+	case WGNL_QUICK_DNS_UNSET:
+		wgk_error("%s: resolvconf -d %s failed", cmd, ifname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_NONE:
+		if (r == -ENOMEM) {
+			wgk_error("%s: out of memory", cmd);
+			return WGK_EXIT_SYSTEM;
+		}
+		break;
+	default:
+		break;
+	}
+	if (ev->step == WGNL_QUICK_HOOK)
+		wgk_error("%s: %s hook: %s", cmd, ev->hook, strerror(-r));
+	else
+		wgk_error("%s: '%s': %s", cmd, ifname, strerror(-r));
+	return WGK_EXIT_SYSTEM;
+}
+
+/* What a failed up could not undo: a warning. */
+static void undo_line(const struct quick_run *run, const struct wgnl_quick_event *ev)
+{
+	const char *cmd = run->cmd, *ifname = ev->ifname, *why = strerror(-ev->err);
+	char buf[64];
+
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_LINK_DEL:
+		wgk_warn("%s: undo: cannot delete '%s': %s", cmd, ifname, why);
+		break;
+	case WGNL_QUICK_DEVICE_RESTORE:
+		wgk_warn("%s: undo: cannot restore the configuration of '%s': %s", cmd, ifname,
+			 why);
+		break;
+	case WGNL_QUICK_ADDR_DEL:
+		wgk_warn("%s: undo: cannot remove address %s: %s", cmd, buf, why);
+		break;
+	case WGNL_QUICK_LINK_DOWN:
+		wgk_warn("%s: undo: cannot set '%s' down: %s", cmd, ifname, why);
+		break;
+	case WGNL_QUICK_ROUTE_DEL:
+		wgk_warn("%s: undo: cannot remove route %s: %s", cmd, buf, why);
+		break;
+	case WGNL_QUICK_RULE_DEL:
+		wgk_warn("%s: undo: cannot remove a policy rule for table %u: %s", cmd,
+			 ev->rule.table, why);
+		break;
+	case WGNL_QUICK_DNS_UNSET:
+		wgk_warn("%s: undo: resolvconf -d %s failed", cmd, ifname);
+		break;
+	default:
+		wgk_warn("%s: undo: '%s': %s", cmd, ifname, why);
+		break;
+	}
+}
+
+static void quick_event(void *arg, const struct wgnl_quick_event *ev)
+{
+	struct quick_run *run = arg;
+	int rc;
+
+	switch (ev->kind) {
+	case WGNL_QUICK_EV_START:
+		if (ev->step == WGNL_QUICK_USERSPACE && ev->err == -EOPNOTSUPP)
+			wgk_note("%s: this kernel has no WireGuard: starting the userspace "
+				 "implementation '%s'",
+				 run->cmd, wgk_q(run->prog));
+		if (ev->step == WGNL_QUICK_LINK_DEL)
+			run->link_del_started = true;
+		break;
+	case WGNL_QUICK_EV_FAIL:
+		rc = fail_line(run, ev);
+		/* The first failure's exit code (down goes on after one). */
+		if (!run->rc)
+			run->rc = rc;
+		break;
+	case WGNL_QUICK_EV_UNDO_FAIL:
+		undo_line(run, ev);
+		break;
+	case WGNL_QUICK_EV_WARN:
+		if (ev->step == WGNL_QUICK_SRC_VALID_MARK)
+			wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", run->cmd);
+		break;
+	case WGNL_QUICK_EV_SKIP:
+		if (ev->step == WGNL_QUICK_DNS_SET)
+			wgk_note("%s: DNS= ignored: resolvconf is not installed", run->cmd);
+		break;
+	}
+}
+
+void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run)
+{
+	bool resolvconf = quick_have_resolvconf();
+
+	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
+	o->arg = run;
+	o->hook = cb_hook;
+	/* Without resolvconf, DNS= is ignored with a note, as wg-quick. */
+	o->dns_set = resolvconf ? cb_dns_set : NULL;
+	o->dns_unset = resolvconf ? cb_dns_unset : NULL;
+	o->userspace_start = cb_userspace;
+	o->event = quick_event;
 }
