@@ -54,7 +54,7 @@ enum wgnl_quick_step {
 	WGNL_QUICK_ADDR_DEL,	   /* .prefix */
 	WGNL_QUICK_MTU,		   /* .mtu */
 	WGNL_QUICK_LINK_UP,
-	WGNL_QUICK_LINK_DOWN,	   /* undo of LINK_UP */
+	WGNL_QUICK_LINK_DOWN, /* undo of LINK_UP */
 	WGNL_QUICK_LINK_DEL,
 	WGNL_QUICK_ROUTE_LIST,	   /* read the routes of the link in .table */
 	WGNL_QUICK_POLICY_LIST,	   /* read the routes of the policy table .table */
@@ -66,7 +66,7 @@ enum wgnl_quick_step {
 	WGNL_QUICK_SRC_VALID_MARK, /* sysctl net.ipv4.conf.all.src_valid_mark=1 */
 	WGNL_QUICK_DNS_SET,
 	WGNL_QUICK_DNS_UNSET,
-	WGNL_QUICK_SAVE_CONFIG,	   /* down: write the running config to .path */
+	WGNL_QUICK_SAVE_CONFIG, /* down: write the running config to .path */
 };
 
 enum wgnl_quick_event_kind {
@@ -81,14 +81,14 @@ enum wgnl_quick_event_kind {
 struct wgnl_quick_event {
 	enum wgnl_quick_event_kind kind;
 	enum wgnl_quick_step step;
-	int err;		 /* -errno for FAIL, UNDO_FAIL and WARN; else 0 */
-	bool by_callback;	 /* the error came from a caller's callback */
+	int err;	  /* -errno for FAIL, UNDO_FAIL and WARN; else 0 */
+	bool by_callback; /* the error came from a caller's callback */
 	const char *ifname;
-	const char *hook;	 /* "PreUp", "PostUp", "PreDown", "PostDown" */
-	const char *command;	 /* the hook command, %i expanded */
-	const char *path;	 /* SAVE_CONFIG */
+	const char *hook;    /* "PreUp", "PostUp", "PreDown", "PostDown" */
+	const char *command; /* the hook command, %i expanded */
+	const char *path;    /* SAVE_CONFIG */
 	struct wgnl_prefix prefix;
-	uint32_t table;		 /* 0: main */
+	uint32_t table; /* 0: main */
 	uint32_t mtu;
 	struct wgnl_rule rule;
 };
@@ -110,7 +110,7 @@ enum wgnl_quick_flags {
  *  - event NULL: nothing is reported.
  * Callbacks return 0 or -errno; @arg is passed back. */
 struct wgnl_quick_opts {
-	size_t size; /* sizeof(struct wgnl_quick_opts) */
+	size_t size;	/* sizeof(struct wgnl_quick_opts) */
 	unsigned flags; /* enum wgnl_quick_flags */
 	void *arg;
 	/* Run one command (hook key @hook, %i already replaced) and wait. */

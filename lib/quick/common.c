@@ -19,8 +19,7 @@ int wgi_quick_opts(struct wgnl_quick_opts *dst, const struct wgnl_quick_opts *o)
 	return wgi_opts_copy(dst, sizeof(*dst), o, WGI_SIZE_0_1(struct wgnl_quick_opts, save_path));
 }
 
-int wgi_quick_emit(const struct wgnl_quick_opts *o, const char *ifname,
-		   struct wgnl_quick_event ev)
+int wgi_quick_emit(const struct wgnl_quick_opts *o, const char *ifname, struct wgnl_quick_event ev)
 {
 	if (!ev.ifname)
 		ev.ifname = ifname;

@@ -165,8 +165,7 @@ static int delete_link(struct wgnl_ctx *ctx, const char *ifname, const struct wg
 						  .step = WGNL_QUICK_LINK_DEL });
 	r = wgnl_link_del(ctx, ifname);
 	for (int i = 0;
-	     r >= 0 && uapi && i < 30 && wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI;
-	     i++)
+	     r >= 0 && uapi && i < 30 && wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI; i++)
 		usleep(100000);
 	if (r < 0)
 		return wgi_quick_emit(o, ifname,

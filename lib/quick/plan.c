@@ -7,14 +7,13 @@
 
 #include "quick.h"
 
-static int plan_fail(const struct wgnl_quick_opts *o, const char *ifname,
-		     enum wgnl_quick_step step, int err, uint32_t table)
+static int plan_fail(const struct wgnl_quick_opts *o, const char *ifname, enum wgnl_quick_step step,
+		     int err, uint32_t table)
 {
-	return wgi_quick_emit(o, ifname,
-			      (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_FAIL,
-							 .step = step,
-							 .err = err,
-							 .table = table });
+	return wgi_quick_emit(
+		o, ifname,
+		(struct wgnl_quick_event){
+			.kind = WGNL_QUICK_EV_FAIL, .step = step, .err = err, .table = table });
 }
 
 static bool prefix_in(const struct wgnl_prefix *v, size_t n, const struct wgnl_prefix *p)

@@ -10,16 +10,15 @@
 int wgi_quick_opts(struct wgnl_quick_opts *dst, const struct wgnl_quick_opts *o);
 /* Report @ev (kind, step, err and the fields set by the caller) to the
  * event callback, if any; @ev->ifname defaults to @ifname. Returns ev->err. */
-int wgi_quick_emit(const struct wgnl_quick_opts *o, const char *ifname,
-		   struct wgnl_quick_event ev);
+int wgi_quick_emit(const struct wgnl_quick_opts *o, const char *ifname, struct wgnl_quick_event ev);
 /* Run the hooks @cmds (key @key: "PreUp"...) through o->hook, %i replaced
  * by @ifname; stop at the first that fails (0 or its -errno; START and FAIL
  * events). */
 int wgi_quick_hooks(const struct wgnl_quick_opts *o, const char *ifname, const char *key,
 		    char **cmds, size_t n);
 /* -EOPNOTSUPP (a FAIL event) when there are @n hooks and no o->hook. */
-int wgi_quick_hooks_runnable(const struct wgnl_quick_opts *o, const char *ifname,
-			     const char *key, size_t n);
+int wgi_quick_hooks_runnable(const struct wgnl_quick_opts *o, const char *ifname, const char *key,
+			     size_t n);
 /* Does any peer of @dev route the whole @family (a /0 allowed IP)? */
 bool wgi_quick_has_default(const struct wgnl_device *dev, uint16_t family);
 /* The two policy rules wg-quick adds for a default route via table @table. */

@@ -65,8 +65,7 @@ static void done(struct up_state *s, struct undo u)
 		s->undo[s->n_undo++] = u;
 }
 
-static void undo_fail(struct up_state *s, enum wgnl_quick_step step, int err,
-		      const struct undo *u)
+static void undo_fail(struct up_state *s, enum wgnl_quick_step step, int err, const struct undo *u)
 {
 	emit(s, (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_UNDO_FAIL,
 					   .step = step,
@@ -164,9 +163,9 @@ int wgi_quick_hooks(const struct wgnl_quick_opts *o, const char *ifname, const c
 {
 	for (size_t i = 0; i < n; i++) {
 		char *line = expand_hook(cmds[i], ifname);
-		struct wgnl_quick_event ev = {
-			.step = WGNL_QUICK_HOOK, .hook = key, .command = line
-		};
+		struct wgnl_quick_event ev = { .step = WGNL_QUICK_HOOK,
+					       .hook = key,
+					       .command = line };
 		int r;
 
 		if (!line) {
@@ -266,10 +265,11 @@ static int add_rules(struct up_state *s, const struct wgnl_prefix *p)
 
 	wgi_quick_rules(p->family, s->policy_table, rules);
 	for (int k = 0; k < 2; k++) {
-		struct wgnl_quick_event ev = {
-			.kind = WGNL_QUICK_EV_START, .step = WGNL_QUICK_RULE_ADD, .prefix = *p,
-			.table = s->policy_table, .rule = rules[k]
-		};
+		struct wgnl_quick_event ev = { .kind = WGNL_QUICK_EV_START,
+					       .step = WGNL_QUICK_RULE_ADD,
+					       .prefix = *p,
+					       .table = s->policy_table,
+					       .rule = rules[k] };
 
 		emit(s, ev);
 		r = wgnl_rule_add(s->ctx, &rules[k]);
@@ -512,7 +512,7 @@ static int dns(struct up_state *s)
 
 /* Hooks without a callback to run them: refused before any change. */
 int wgi_quick_hooks_runnable(const struct wgnl_quick_opts *o, const char *ifname, const char *key,
-			  size_t n)
+			     size_t n)
 {
 	if (!n || o->hook)
 		return 0;
