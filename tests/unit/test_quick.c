@@ -56,9 +56,8 @@ static struct wgnl_config *parse(const char *text)
 {
 	struct wgnl_config *cfg = NULL;
 
-	assert_int_equal(wgnl_config_parse(text, strlen(text), "t.conf", WGNL_CONFIG_QUICK, &cfg,
-					   NULL),
-			 0);
+	assert_int_equal(
+		wgnl_config_parse(text, strlen(text), "t.conf", WGNL_CONFIG_QUICK, &cfg, NULL), 0);
 	return cfg;
 }
 
@@ -152,11 +151,12 @@ static void quick__bad_opts_size__einval(void **state)
 
 static void quick__policy_table__fwmark_port_default(void **state)
 {
-	struct wgnl_config *cfg = parse("[Interface]\n"
-					"PrivateKey = yFp0KSo6nE8lnw3hMKrEyNbGKjOCVt2vXdn0pGFcnHs=\n"
-					"[Peer]\n"
-					"PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n"
-					"AllowedIPs = 10.0.0.0/8\n");
+	struct wgnl_config *cfg =
+		parse("[Interface]\n"
+		      "PrivateKey = yFp0KSo6nE8lnw3hMKrEyNbGKjOCVt2vXdn0pGFcnHs=\n"
+		      "[Peer]\n"
+		      "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n"
+		      "AllowedIPs = 10.0.0.0/8\n");
 
 	(void)state;
 	/* No /0: no policy routing. */
