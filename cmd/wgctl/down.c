@@ -49,12 +49,6 @@ static int down_parse(int argc, char **argv, struct quick_target *t)
 	return 0;
 }
 
-static void forget(const char *ifname)
-{
-	quick_path_forget(ifname);
-	wgctl_sync_forget(NULL, ifname);
-}
-
 int cmd_down(int argc, char **argv)
 {
 	struct quick_run run = { .cmd = "down" };
@@ -75,7 +69,8 @@ int cmd_down(int argc, char **argv)
 	/* Already down: nothing to do, whatever became of the file. */
 	r = wgnl_link_get(run.ctx, t.ifname, &link);
 	if (r == -ENODEV) {
-		forget(t.ifname);
+		quick_path_forget(t.ifname);
+		wgctl_sync_forget(NULL, t.ifname);
 		printf("%s: not up, nothing changed\n", t.ifname);
 		goto out;
 	}
@@ -89,8 +84,6 @@ int cmd_down(int argc, char **argv)
 	quick_opts_init(&opts, &run);
 	opts.save_path = t.path;
 	r = wgnl_quick_down(run.ctx, t.ifname, cfg, &opts);
-	if (run.link_del_started && !run.link_del_failed)
-		forget(t.ifname);
 	if (r < 0)
 		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
 out:

@@ -452,7 +452,6 @@ static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
 		return wgctl_fail(ctx, r, "%s: cannot remove a policy rule for table %u", cmd,
 				  ev->table);
 	case WGNL_QUICK_LINK_DEL:
-		run->link_del_failed = true;
 		return wgctl_fail(ctx, r, "%s: cannot delete '%s'", cmd, ifname);
 	case WGNL_QUICK_DNS_UNSET:
 		wgk_error("%s: resolvconf -d %s failed", cmd, ifname);
@@ -521,8 +520,6 @@ static void quick_event(void *arg, const struct wgnl_quick_event *ev)
 			wgk_note("%s: this kernel has no WireGuard: starting the userspace "
 				 "implementation '%s'",
 				 run->cmd, wgk_q(run->prog));
-		if (ev->step == WGNL_QUICK_LINK_DEL)
-			run->link_del_started = true;
 		break;
 	case WGNL_QUICK_EV_FAIL:
 		rc = fail_line(run, ev);
@@ -540,6 +537,13 @@ static void quick_event(void *arg, const struct wgnl_quick_event *ev)
 	case WGNL_QUICK_EV_SKIP:
 		if (ev->step == WGNL_QUICK_DNS_SET)
 			wgk_note("%s: DNS= ignored: resolvconf is not installed", run->cmd);
+		break;
+	case WGNL_QUICK_EV_DONE:
+		/* The link is gone: so is what up recorded for it. */
+		if (ev->step == WGNL_QUICK_LINK_DEL) {
+			wgctl_sync_forget(NULL, ev->ifname);
+			quick_path_forget(ev->ifname);
+		}
 		break;
 	}
 }

@@ -45,12 +45,12 @@ struct quick_run {
 	struct wgnl_ctx *ctx;
 	const char *prog; /* the userspace implementation (quick_userspace_prog()) */
 	int rc;		  /* the first failure's exit code, 0 if none */
-	bool link_del_started, link_del_failed;
 };
 
 /* Callbacks that do what wg-quick does (hooks through sh, resolvconf when
  * installed, `PROG IFNAME`) and an event callback that prints the error,
- * warning and note lines of @run->cmd. */
+ * warning and note lines of @run->cmd and, once down deleted the link,
+ * forgets the records up left. */
 void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run);
 
 #endif

@@ -75,6 +75,8 @@ enum wgnl_quick_event_kind {
 	WGNL_QUICK_EV_UNDO_FAIL, /* undoing a failed up could not undo the step */
 	WGNL_QUICK_EV_WARN,	 /* failed, and nothing depends on it: going on */
 	WGNL_QUICK_EV_SKIP,	 /* not done: no callback for it (DNS without dns_set) */
+	WGNL_QUICK_EV_DONE,	 /* the step succeeded; reported where a caller acts on
+				  * it: down's LINK_DEL (forget what up recorded) */
 };
 
 /* One report. Pointers are valid during the callback only. */
@@ -144,7 +146,7 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
  * PreDown, the policy rules, the link (and a userspace implementation with
  * it), DNS, PostDown. Goes on after a failed step; returns the first
  * failure's -errno (-ENODEV when the link does not exist), 0 when all
- * succeeded. A LINK_DEL step without a FAIL event means the link is gone. */
+ * succeeded. A DONE event for LINK_DEL says the link is gone. */
 int wgnl_quick_down(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_config *cfg,
 		    const struct wgnl_quick_opts *opts);
 

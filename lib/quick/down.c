@@ -172,6 +172,9 @@ static int delete_link(struct wgnl_ctx *ctx, const char *ifname, const struct wg
 				      (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_FAIL,
 								 .step = WGNL_QUICK_LINK_DEL,
 								 .err = r });
+	wgi_quick_emit(o, ifname,
+		       (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_DONE,
+						  .step = WGNL_QUICK_LINK_DEL });
 	return 0;
 }
 
