@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* wgctl up/down helpers (quick.c). Functions returning "an exit code" print
+/* wgctl up/down helpers (quick.c, quickrun.c). Functions returning "an exit code" print
  * their one error line and return 0 on success. */
 #ifndef WGCTL_QUICK_H
 #define WGCTL_QUICK_H
@@ -47,7 +47,7 @@ struct quick_run {
 	int rc;		  /* the first failure's exit code, 0 if none */
 };
 
-/* Callbacks that do what wg-quick does (hooks through sh, resolvconf when
+/* quickrun.c: callbacks that do what wg-quick does (hooks through sh, resolvconf when
  * installed, `PROG IFNAME`) and an event callback that prints the error,
  * warning and note lines of @run->cmd and, once down deleted the link,
  * forgets the records up left. */
