@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* What `up` and `down` share: finding the config and the interface name
- * (wg-quick rules), hooks, resolvconf, and wg-quick's policy routing for
- * default routes. */
+/* What `up` and `down` share outside the library: finding the config and
+ * the interface name (wg-quick rules), running hooks, resolvconf, starting a
+ * userspace implementation, and the recorded config path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -61,31 +61,6 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 	memcpy(t->ifname, arg, n + 1);
 	snprintf(t->path, sizeof(t->path), "%s/%s.conf", CONF_DIR, arg);
 	return 0;
-}
-
-/* Replace every "%i" by the interface name. */
-static char *expand_hook(const char *hook, const char *ifname)
-{
-	size_t n = 1, il = strlen(ifname);
-	char *out, *o;
-
-	for (const char *p = hook; *p; p++)
-		n += (p[0] == '%' && p[1] == 'i') ? il : 1;
-	out = malloc(n);
-	if (!out)
-		return NULL;
-	o = out;
-	for (const char *p = hook; *p; p++) {
-		if (p[0] == '%' && p[1] == 'i') {
-			memcpy(o, ifname, il);
-			o += il;
-			p++;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 /* Run argv with @input (may be NULL) on its stdin; returns the wait status
@@ -152,25 +127,15 @@ static void describe_status(char *buf, size_t len, int status)
 		snprintf(buf, len, "failed");
 }
 
-int quick_hooks(const char *cmd, const char *ifname, const char *key, char **hooks, size_t n)
+int quick_hook(const char *cmd, const char *key, const char *line)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *line = expand_hook(hooks[i], ifname), why[96];
-		char *argv[] = { (char *)"sh", (char *)"-c", line, NULL };
-		int st;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL }, why[96];
+	int st = run(argv, NULL);
 
-		if (!line) {
-			wgk_error("%s: out of memory", cmd);
-			return WGK_EXIT_SYSTEM;
-		}
-		st = run(argv, NULL);
-		if (st != 0) {
-			describe_status(why, sizeof(why), st);
-			wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_qs(line), why);
-			free(line);
-			return WGK_EXIT_SYSTEM;
-		}
-		free(line);
+	if (st != 0) {
+		describe_status(why, sizeof(why), st);
+		wgk_error("%s: %s hook '%s' %s", cmd, key, wgk_qs(line), why);
+		return WGK_EXIT_SYSTEM;
 	}
 	return 0;
 }
@@ -242,81 +207,6 @@ int quick_dns_unset(const char *ifname)
 	char *argv[] = { (char *)"resolvconf", (char *)"-d", (char *)ifname, (char *)"-f", NULL };
 
 	return run(argv, NULL) == 0 ? 0 : -EIO;
-}
-
-bool quick_has_default(const struct wgnl_device *dev, uint16_t family)
-{
-	for (size_t i = 0; i < dev->n_peers; i++)
-		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++)
-			if (dev->peers[i].allowedips[k].family == family &&
-			    dev->peers[i].allowedips[k].cidr == 0)
-				return true;
-	return false;
-}
-
-void quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2])
-{
-	memset(out, 0, 2 * sizeof(*out));
-	/* "not fwmark X table X": everything but the tunnel's own packets
-	 * goes to table X, whose only route is the default via the tunnel. */
-	out[0].family = family;
-	out[0].fwmark = table;
-	out[0].invert = true;
-	out[0].table = table;
-	out[0].suppress_prefixlen = -1;
-	/* "table main suppress_prefixlength 0": more specific routes of the
-	 * main table still win over that default. */
-	out[1].family = family;
-	out[1].table = 0;
-	out[1].suppress_prefixlen = 0;
-}
-
-int quick_write_file(const char *path, const struct wgnl_config *cfg)
-{
-	struct wgnl_file_tmp *t;
-	char buf[8192];
-	FILE *f;
-	int fd, r;
-
-	/* Replace the file a symlink points at, not the link; 0600: it holds
-	 * the private key. */
-	r = wgnl_file_tmp_open(path, WGNL_FILE_FOLLOW | WGNL_FILE_SYNC, &t);
-	if (r < 0)
-		return r;
-	fd = dup(wgnl_file_tmp_fd(t));
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		wgnl_file_tmp_abort(t);
-		return r;
-	}
-	/* Our buffer, wiped below: the config holds the private key. */
-	setvbuf(f, buf, _IOFBF, sizeof(buf));
-	r = wgnl_config_write(f, cfg, WGNL_CONFIG_QUICK);
-	if (fflush(f) != 0 && r >= 0)
-		r = -errno;
-	if (fclose(f) != 0 && r >= 0)
-		r = -errno;
-	wgnl_wipe(buf, sizeof(buf));
-	if (r < 0) {
-		wgnl_file_tmp_abort(t);
-		return r;
-	}
-	return wgnl_file_tmp_commit(t);
-}
-
-void quick_src_valid_mark(const char *cmd)
-{
-	/* wg-quick sets it so that reverse-path filtering accepts the replies
-	 * that come back through the marked path. Not undone, as wg-quick. */
-	int fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", cmd);
-	close(fd);
 }
 
 /* Beside the record `wgctl sync` keeps (sync.c: $WGCTL_STATE_DIR, else

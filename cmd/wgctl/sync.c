@@ -25,18 +25,8 @@
 
 #define SYNC_STATE_DIR "/var/lib/wgkit/sync"
 
-/* What changes around the device for a wg-quick config. */
-struct quick_plan {
-	bool active;  /* the file is a wg-quick config */
-	uint32_t mtu; /* 0: unchanged */
-	struct wgnl_prefix *addr_add, *addr_del, *route_add, *route_del, *route_all;
-	size_t n_addr_add, n_addr_del, n_route_add, n_route_del, n_route_all;
-	uint32_t *route_add_table, *route_del_table, *route_all_table;
-	/* wg-quick's policy routing for a default route: the rules to remove
-	 * (a family that lost its /0, or a new table) and to add. */
-	struct wgnl_rule rule_del[4], rule_add[4];
-	size_t n_rule_del, n_rule_add;
-};
+/* The plan of a file that is no wg-quick config: nothing around the device. */
+static const struct wgnl_quick_plan no_quick;
 
 struct sync_opts {
 	const char *ifname, *path, *state_dir;
@@ -47,24 +37,6 @@ struct sync_opts {
 	bool up_file;
 	struct wgctl_limits limits;
 };
-
-static void quick_plan_free(struct quick_plan *q)
-{
-	free(q->addr_add);
-	free(q->addr_del);
-	free(q->route_add);
-	free(q->route_del);
-	free(q->route_add_table);
-	free(q->route_del_table);
-	free(q->route_all);
-	free(q->route_all_table);
-}
-
-static bool quick_plan_empty(const struct quick_plan *q)
-{
-	return !q->mtu && !q->n_addr_add && !q->n_addr_del && !q->n_route_add && !q->n_route_del &&
-	       !q->n_rule_del && !q->n_rule_add;
-}
 
 static const char *state_dir(const char *dir)
 {
@@ -745,320 +717,81 @@ static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
 	       q->n_dns;
 }
 
-/* As `up` chooses it: the table (and fwmark) of wg-quick's policy routing
- * for a default route, or 0. */
-static uint32_t policy_table(const struct wgnl_config *cfg)
+/* The wg-quick part of a sync runs in the library (wgnl_quick_plan(),
+ * wgnl_quick_apply()); here: its error and warning lines. */
+struct quick_sync {
+	struct wgnl_ctx *ctx;
+	int rc; /* the failure's exit code */
+};
+
+static int quick_fail_line(struct wgnl_ctx *ctx, const struct wgnl_quick_event *ev)
 {
-	const struct wgnl_device *d = cfg->dev;
-
-	if (cfg->quick.table_mode != WGNL_TABLE_AUTO ||
-	    (!quick_has_default(d, AF_INET) && !quick_has_default(d, AF_INET6)))
-		return 0;
-	return d->fwmark ? d->fwmark : d->listen_port ? d->listen_port : QUICK_DEFAULT_TABLE;
-}
-
-static bool prefix_in(const struct wgnl_prefix *v, size_t n, const struct wgnl_prefix *p)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!wgnl_prefix_cmp(&v[i], p))
-			return true;
-	return false;
-}
-
-static int push_prefix(struct wgnl_prefix **v, size_t *n, const struct wgnl_prefix *p)
-{
-	struct wgnl_prefix *nv = realloc(*v, (*n + 1) * sizeof(**v));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[(*n)++] = *p;
-	return 0;
-}
-
-static int push_route(struct wgnl_prefix **v, uint32_t **t, size_t *n, const struct wgnl_prefix *p,
-		      uint32_t table)
-{
-	uint32_t *nt = realloc(*t, (*n + 1) * sizeof(**t));
-
-	if (!nt)
-		return -ENOMEM;
-	*t = nt;
-	nt[*n] = table;
-	return push_prefix(v, n, p);
-}
-
-/* Masked, de-duplicated allowed IPs of @dev (the routes wg-quick adds). */
-static int allowed_routes(const struct wgnl_device *dev, struct wgnl_prefix **ret, size_t *n)
-{
-	*ret = NULL;
-	*n = 0;
-	for (size_t i = 0; dev && i < dev->n_peers; i++)
-		for (size_t k = 0; k < dev->peers[i].n_allowedips; k++) {
-			struct wgnl_prefix p = dev->peers[i].allowedips[k];
-
-			p.flags = 0;
-			wgnl_prefix_mask(&p);
-			if (!prefix_in(*ret, *n, &p) && push_prefix(ret, n, &p) < 0)
-				return -ENOMEM;
-		}
-	return 0;
-}
-
-static bool link_local6(const struct wgnl_prefix *p)
-{
-	return p->family == AF_INET6 && p->ip6.s6_addr[0] == 0xfe &&
-	       (p->ip6.s6_addr[1] & 0xc0) == 0x80;
-}
-
-/* Is @p the subnet of one of the file's addresses? Then the kernel made that
- * route for the address (`up` left it alone) and it is not ours to remove. */
-static bool address_subnet(const struct wgnl_config *cfg, const struct wgnl_prefix *p)
-{
-	for (size_t i = 0; i < cfg->quick.n_addresses; i++) {
-		struct wgnl_prefix a = cfg->quick.addresses[i];
-
-		a.flags = 0;
-		wgnl_prefix_mask(&a);
-		if (!wgnl_prefix_cmp(&a, p))
-			return true;
-	}
-	return false;
-}
-
-/* wg-quick's policy routing, per family, as `down` and then `up` of the file
- * would leave it: the running fwmark @old_pt names the table `up` chose (its
- * "not fwmark T lookup T" rule shows the family was policy-routed); the file
- * wants table @new_pt for a family with a /0 allowed IP. What no longer holds
- * goes (both rules, the default route in table T), what is missing comes. */
-static int plan_policy(struct wgnl_ctx *ctx, const struct wgnl_config *cfg, uint32_t old_pt,
-		       uint32_t new_pt, struct quick_plan *q)
-{
-	static const uint16_t families[] = { AF_INET, AF_INET6 };
-	struct wgnl_prefix *rt_old = NULL;
-	int n_old = 0, r = 0;
-
-	if (old_pt) {
-		n_old = wgnl_route_list(ctx, cfg->dev->name, old_pt, &rt_old);
-		if (n_old < 0)
-			return wgctl_fail(ctx, n_old,
-					  "sync: cannot read the routes of '%s' in table %u",
-					  cfg->dev->name, old_pt);
-	}
-	for (size_t f = 0; f < 2 && r >= 0; f++) {
-		uint16_t fam = families[f];
-		bool want = new_pt && quick_has_default(cfg->dev, fam);
-		struct wgnl_rule ro[2], rn[2];
-		struct wgnl_prefix def = { .family = fam };
-		bool sup_gone = false;
-
-		if (old_pt && !(want && new_pt == old_pt)) {
-			quick_rules(fam, old_pt, ro);
-			r = wgnl_rule_exists(ctx, &ro[0]);
-			if (r < 0)
-				break;
-			if (r)
-				q->rule_del[q->n_rule_del++] = ro[0];
-			/* The suppress rule goes too, even for a new table: it
-			 * must come back after (so before, in priority) the new
-			 * "not fwmark" rule, as `up` orders them. */
-			if (r) {
-				r = wgnl_rule_exists(ctx, &ro[1]);
-				if (r < 0)
-					break;
-				if (r)
-					q->rule_del[q->n_rule_del++] = ro[1];
-				sup_gone = true;
-			}
-			/* The default route in the old table, unless Table = T
-			 * routes the /0 there now. */
-			if (prefix_in(rt_old, (size_t)n_old, &def) &&
-			    !(cfg->quick.table_mode == WGNL_TABLE_ID &&
-			      cfg->quick.table == old_pt && quick_has_default(cfg->dev, fam)) &&
-			    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &def,
-				       old_pt) < 0) {
-				wgnl_free(rt_old);
-				wgk_error("sync: out of memory");
-				return WGK_EXIT_SYSTEM;
-			}
-		}
-		if (!want)
-			continue;
-		quick_rules(fam, new_pt, rn);
-		for (int k = 0; k < 2 && r >= 0; k++) {
-			r = k == 1 && sup_gone ? 0 : wgnl_rule_exists(ctx, &rn[k]);
-			if (r == 0)
-				q->rule_add[q->n_rule_add++] = rn[k];
-		}
-	}
-	wgnl_free(rt_old);
-	if (r < 0)
-		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
-	return 0;
-}
-
-/* Addresses: the file is the truth (link-local IPv6 stays). MTU: when the
- * file sets one. Routes: the file's allowed IPs are added where missing;
- * a route is removed only when the last applied state had it and the file no
- * longer does, so routes someone else added stay. Policy routing: see
- * plan_policy(); @old_pt is the fwmark the device ran with. */
-static int plan_quick(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
-		      const struct wgnl_config *last, uint32_t old_pt, struct quick_plan *q)
-{
-	const char *ifname = cfg->dev->name;
-	struct wgnl_prefix *have = NULL, *want = NULL, *old = NULL, *rt_main = NULL, *rt_pol = NULL;
-	size_t n_want = 0, n_old = 0;
-	int n_have, n_main = 0, n_pol = 0, r;
-	uint32_t table = 0, ptable = policy_table(cfg);
-	struct wgnl_link link;
-
-	q->active = true;
-	r = wgnl_link_get(ctx, ifname, &link);
-	if (r < 0)
-		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
-	if (cfg->quick.mtu && cfg->quick.mtu != link.mtu)
-		q->mtu = cfg->quick.mtu;
-	n_have = wgnl_addr_list(ctx, ifname, &have);
-	if (n_have < 0)
-		return wgctl_fail(ctx, n_have, "sync: cannot read the addresses of '%s'", ifname);
-	for (size_t i = 0; i < cfg->quick.n_addresses; i++)
-		if (!prefix_in(have, (size_t)n_have, &cfg->quick.addresses[i]) &&
-		    !prefix_in(q->addr_add, q->n_addr_add, &cfg->quick.addresses[i]) &&
-		    push_prefix(&q->addr_add, &q->n_addr_add, &cfg->quick.addresses[i]) < 0)
-			goto oom;
-	for (int i = 0; i < n_have; i++)
-		if (!link_local6(&have[i]) &&
-		    !prefix_in(cfg->quick.addresses, cfg->quick.n_addresses, &have[i]) &&
-		    push_prefix(&q->addr_del, &q->n_addr_del, &have[i]) < 0)
-			goto oom;
-	r = plan_policy(ctx, cfg, old_pt, ptable, q);
-	if (r)
-		goto out;
-	if (cfg->quick.table_mode == WGNL_TABLE_OFF)
-		goto done;
-	if (cfg->quick.table_mode == WGNL_TABLE_ID)
-		table = cfg->quick.table;
-	if (allowed_routes(cfg->dev, &want, &n_want) < 0 ||
-	    (last && allowed_routes(last->dev, &old, &n_old) < 0))
-		goto oom;
-	n_main = wgnl_route_list(ctx, ifname, table, &rt_main);
-	if (n_main < 0) {
-		r = wgctl_fail(ctx, n_main, "sync: cannot read the routes of '%s'", ifname);
-		goto out;
-	}
-	if (ptable) {
-		n_pol = wgnl_route_list(ctx, ifname, ptable, &rt_pol);
-		if (n_pol < 0) {
-			r = wgctl_fail(ctx, n_pol, "sync: cannot read the routes of '%s'", ifname);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < n_want; i++) {
-		bool pol = ptable && want[i].cidr == 0;
-		const struct wgnl_prefix *v = pol ? rt_pol : rt_main;
-		int nv = pol ? n_pol : n_main;
-
-		if (!prefix_in(v, (size_t)nv, &want[i]) &&
-		    push_route(&q->route_add, &q->route_add_table, &q->n_route_add, &want[i],
-			       pol ? ptable : table) < 0)
-			goto oom;
-		if (q->n_addr_del && push_route(&q->route_all, &q->route_all_table, &q->n_route_all,
-						&want[i], pol ? ptable : table) < 0)
-			goto oom;
-	}
-	for (size_t i = 0; i < n_old; i++) {
-		if (prefix_in(want, n_want, &old[i]) || address_subnet(cfg, &old[i]))
-			continue;
-		if (prefix_in(rt_main, (size_t)n_main, &old[i]) &&
-		    push_route(&q->route_del, &q->route_del_table, &q->n_route_del, &old[i],
-			       table) < 0)
-			goto oom;
-	}
-done:
-	r = 0;
-	goto out;
-oom:
-	wgk_error("sync: out of memory");
-	r = WGK_EXIT_SYSTEM;
-out:
-	wgnl_free(have);
-	free(want);
-	free(old);
-	wgnl_free(rt_main);
-	wgnl_free(rt_pol);
-	return r;
-}
-
-/* Before the device's fwmark changes: the rules that go, so that no packet
- * is policy-routed by a rule whose mark no longer matches. */
-static int apply_quick_rules_del(struct wgnl_ctx *ctx, const struct quick_plan *q)
-{
-	for (size_t i = 0; i < q->n_rule_del; i++) {
-		int r = wgnl_rule_del(ctx, &q->rule_del[i]);
-
-		if (r < 0 && r != -ENOENT)
-			return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
-					  q->rule_del[i].table ? q->rule_del[i].table : 254);
-	}
-	return 0;
-}
-
-static int apply_quick(struct wgnl_ctx *ctx, const char *ifname, const struct quick_plan *q)
-{
+	const char *ifname = ev->ifname;
 	char buf[64];
-	int r;
+	int r = ev->err;
 
-	if (q->mtu && (r = wgnl_link_set_mtu(ctx, ifname, q->mtu)) < 0)
-		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname, q->mtu);
-	for (size_t i = 0; i < q->n_addr_del; i++) {
-		r = wgnl_addr_del(ctx, ifname, &q->addr_del[i]);
-		if (r < 0 && r != -EADDRNOTAVAIL)
-			return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'",
-					  wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)),
-					  ifname);
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_LOOKUP:
+		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
+	case WGNL_QUICK_ADDR_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the addresses of '%s'", ifname);
+	case WGNL_QUICK_POLICY_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s' in table %u",
+				  ifname, ev->table);
+	case WGNL_QUICK_ROUTE_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s'", ifname);
+	case WGNL_QUICK_RULE_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
+	case WGNL_QUICK_MTU:
+		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname,
+				  ev->mtu);
+	case WGNL_QUICK_ADDR_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'", buf, ifname);
+	case WGNL_QUICK_ADDR_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'", buf, ifname);
+	case WGNL_QUICK_ROUTE_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'", buf, ifname);
+	case WGNL_QUICK_ROUTE_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'", buf, ifname);
+	case WGNL_QUICK_RULE_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
+				  ev->rule.table ? ev->rule.table : 254);
+	case WGNL_QUICK_RULE_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
+				  ev->rule.table ? ev->rule.table : 254);
+	default:
+		if (r == -ENOMEM)
+			wgk_error("sync: out of memory");
+		else
+			wgk_error("sync: '%s': %s", ifname, strerror(-r));
+		return WGK_EXIT_SYSTEM;
 	}
-	for (size_t i = 0; i < q->n_addr_add; i++) {
-		r = wgnl_addr_add(ctx, ifname, &q->addr_add[i]);
-		if (r < 0)
-			return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'",
-					  wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)),
-					  ifname);
-	}
-	/* Removing an address can take routes with it (the device's last IPv4
-	 * address flushes all its IPv4 routes; a primary takes its secondaries
-	 * and their routes): then every wanted route is put back (add is a
-	 * replace, so present ones are untouched). */
-	for (size_t i = 0; q->n_addr_del && i < q->n_route_all; i++) {
-		r = wgnl_route_add(ctx, ifname, &q->route_all[i], q->route_all_table[i]);
-		if (r < 0)
-			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
-					  wgnl_prefix_format(&q->route_all[i], buf, sizeof(buf)),
-					  ifname);
-	}
-	for (size_t i = 0; i < q->n_route_del; i++) {
-		r = wgnl_route_del(ctx, ifname, &q->route_del[i], q->route_del_table[i]);
-		if (r < 0 && r != -ESRCH)
-			return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'",
-					  wgnl_prefix_format(&q->route_del[i], buf, sizeof(buf)),
-					  ifname);
-	}
-	for (size_t i = 0; i < q->n_route_add; i++) {
-		r = wgnl_route_add(ctx, ifname, &q->route_add[i], q->route_add_table[i]);
-		if (r < 0)
-			return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'",
-					  wgnl_prefix_format(&q->route_add[i], buf, sizeof(buf)),
-					  ifname);
-	}
-	/* After the routes of the table they send traffic to, as `up`. */
-	for (size_t i = 0; i < q->n_rule_add; i++) {
-		r = wgnl_rule_add(ctx, &q->rule_add[i]);
-		if (r < 0)
-			return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
-					  q->rule_add[i].table ? q->rule_add[i].table : 254);
-		if (q->rule_add[i].family == AF_INET && q->rule_add[i].invert)
-			quick_src_valid_mark("sync");
-	}
-	return 0;
+}
+
+static void quick_sync_event(void *arg, const struct wgnl_quick_event *ev)
+{
+	struct quick_sync *qs = arg;
+
+	if (ev->kind == WGNL_QUICK_EV_FAIL)
+		qs->rc = quick_fail_line(qs->ctx, ev);
+	else if (ev->kind == WGNL_QUICK_EV_WARN && ev->step == WGNL_QUICK_SRC_VALID_MARK)
+		wgk_warn("sync: cannot set net.ipv4.conf.all.src_valid_mark=1");
+}
+
+/* wgnl_quick_plan() (@phase 0) or wgnl_quick_apply() of @phase; exit code. */
+static int quick_sync(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
+		      const struct wgnl_config *last, uint32_t old_pt, int phase,
+		      struct wgnl_quick_plan **q)
+{
+	struct quick_sync qs = { .ctx = ctx };
+	struct wgnl_quick_opts opts = { .size = sizeof(opts),
+					.arg = &qs,
+					.event = quick_sync_event };
+	int r = phase ? wgnl_quick_apply(ctx, cfg->dev->name, *q, phase, &opts) :
+			wgnl_quick_plan(ctx, cfg, last, old_pt, &opts, q);
+
+	return r < 0 ? (qs.rc ? qs.rc : WGK_EXIT_SYSTEM) : 0;
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -1146,7 +879,7 @@ static void json_peer_fields(struct wgk_json *j, const struct wgnl_peer *p, bool
 }
 
 static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *plan,
-			    const struct quick_plan *q, bool changed, bool applied, bool delta,
+			    const struct wgnl_quick_plan *q, bool changed, bool applied, bool delta,
 			    const struct wgnl_stats *st)
 {
 	const struct wgnl_device *c = plan->change;
@@ -1311,14 +1044,14 @@ static void text_rules(char sign, const struct wgnl_rule *v, size_t n)
 }
 
 static void print_plan_text(const struct sync_opts *o, const struct wgnl_plan *plan,
-			    const struct quick_plan *q)
+			    const struct wgnl_quick_plan *q)
 {
 	const struct wgnl_device *c = plan->change;
 	char buf[INET6_ADDRSTRLEN + 8];
 
 	printf("%s: plan: %zu to add, %zu to remove, %zu to update, %zu unchanged%s\n", o->ifname,
 	       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
-	       wgnl_plan_is_empty(plan) && quick_plan_empty(q) ? " (nothing to do)" : "");
+	       wgnl_plan_is_empty(plan) && wgnl_quick_plan_is_empty(q) ? " (nothing to do)" : "");
 	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
 		printf("  ~ private key %s\n",
 		       wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
@@ -1437,7 +1170,7 @@ static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg
 	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
 	d->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
 	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
-	ptable = is_quick(o, cfg) ? policy_table(cfg) : 0;
+	ptable = is_quick(o, cfg) ? wgnl_quick_policy_table(cfg) : 0;
 	if (ptable)
 		d->fwmark = ptable;
 }
@@ -1552,7 +1285,7 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 }
 
 static void print_summary(const char *ifname, const struct wgnl_plan *plan,
-			  const struct quick_plan *q)
+			  const struct wgnl_quick_plan *q)
 {
 	const struct wgnl_device *c = plan->change;
 
@@ -2073,9 +1806,7 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 	}
 	phase("record");
 	if (*changed) {
-		struct quick_plan q = { 0 };
-
-		print_summary(o->ifname, plan, &q);
+		print_summary(o->ifname, plan, &no_quick);
 	}
 	*rc = WGK_EXIT_OK;
 out:
@@ -2198,7 +1929,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	struct wgnl_config *cfg = NULL, *last = NULL;
 	struct wgnl_device *running = NULL;
 	struct wgnl_plan *plan = NULL;
-	struct quick_plan q = { 0 };
+	struct wgnl_quick_plan *q = NULL;
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
 	char path[PATH_MAX] = "", *new_text = NULL;
@@ -2294,17 +2025,18 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	phase("dump+plan");
 	if (is_quick(o, cfg)) {
-		rc = plan_quick(ctx, cfg, last, running->fwmark, &q);
+		rc = quick_sync(ctx, cfg, last, running->fwmark, 0, &q);
 		if (rc)
 			goto out;
 	}
-	*changed = !wgnl_plan_is_empty(plan) || !quick_plan_empty(&q);
+	*changed = !wgnl_plan_is_empty(plan) || !wgnl_quick_plan_is_empty(q);
 	if (o->plan_only) {
 		wgnl_stats_get(ctx, &st);
 		if (o->plan_text)
-			print_plan_text(o, plan, &q);
+			print_plan_text(o, plan, q ? q : &no_quick);
 		else
-			print_plan_json(o, plan, &q, *changed, false, delta, o->stats ? &st : NULL);
+			print_plan_json(o, plan, q ? q : &no_quick, *changed, false, delta,
+					o->stats ? &st : NULL);
 		/* What would be refused is said (exit code too), not hidden. */
 		rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
 		if (o->stats)
@@ -2314,7 +2046,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
 	if (rc)
 		goto out;
-	rc = apply_quick_rules_del(ctx, &q);
+	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_BEFORE_DEVICE, &q);
 	if (rc)
 		goto out;
 	r = wgnl_sync_apply(ctx, plan);
@@ -2324,7 +2056,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 				wgk_qs(o->path), o->ifname);
 		goto out;
 	}
-	rc = apply_quick(ctx, o->ifname, &q);
+	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_AFTER_DEVICE, &q);
 	if (rc)
 		goto out;
 	phase("apply");
@@ -2359,9 +2091,10 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	wgnl_stats_get(ctx, &st);
 	if (wgctl_opt.json)
-		print_plan_json(o, plan, &q, *changed, true, delta, o->stats ? &st : NULL);
+		print_plan_json(o, plan, q ? q : &no_quick, *changed, true, delta,
+				o->stats ? &st : NULL);
 	else if (*changed)
-		print_summary(o->ifname, plan, &q);
+		print_summary(o->ifname, plan, q ? q : &no_quick);
 	if (o->stats)
 		print_stats(&st, "full");
 out:
@@ -2370,7 +2103,7 @@ out:
 	wgnl_free(file_text);
 	free(new_text);
 	st_free(&canon_text);
-	quick_plan_free(&q);
+	wgnl_quick_plan_free(q);
 	wgnl_plan_free(plan);
 	wgnl_device_free(running);
 	wgnl_config_free(last);

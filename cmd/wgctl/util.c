@@ -99,7 +99,6 @@ int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
 
 int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
 {
-	struct wgnl_link link;
 	int r;
 
 	*ret = NULL;
@@ -108,8 +107,13 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 		return WGK_EXIT_INPUT;
 	}
 	r = wgnl_device_get(ctx, ifname, ret);
-	if (r >= 0)
-		return 0;
+	return r >= 0 ? 0 : wgctl_get_error(ctx, ifname, r);
+}
+
+int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r)
+{
+	struct wgnl_link link;
+
 	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
 		/* Which of "no such link" and "not WireGuard" is it? */
 		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
@@ -129,13 +133,16 @@ int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const 
 {
 	int r = wgnl_device_set(ctx, dev);
 
-	if (r >= 0)
-		return 0;
+	return r >= 0 ? 0 : wgctl_set_error(ctx, dev->name, r, what);
+}
+
+int wgctl_set_error(struct wgnl_ctx *ctx, const char *ifname, int r, const char *what)
+{
 	if (r == -EPROTONOSUPPORT || r == -ENOENT) {
-		wgk_error("cannot %s on '%s': No such device", what, wgk_q(dev->name));
+		wgk_error("cannot %s on '%s': No such device", what, wgk_q(ifname));
 		return WGK_EXIT_NOTFOUND;
 	}
-	return wgctl_fail(ctx, r, "cannot %s on '%s'", what, wgk_q(dev->name));
+	return wgctl_fail(ctx, r, "cannot %s on '%s'", what, wgk_q(ifname));
 }
 
 int wgctl_parse_u32(const char *s, uint32_t max, bool hex, uint32_t *out)

@@ -80,6 +80,9 @@ int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
 int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
 /* Apply @dev (exit code); @what names the change in the error line. */
 int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const char *what);
+/* The error lines of those two for the -errno @r (exit code). */
+int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r);
+int wgctl_set_error(struct wgnl_ctx *ctx, const char *ifname, int r, const char *what);
 
 /* Strict numbers: decimal digits only (and 0x hex when @hex), no sign, no
  * space, value <= @max. Returns 0 or -EINVAL. */

@@ -678,6 +678,39 @@ EOC
 else
 	nok "up rollback: start wireguard-go" "$(cat "$T/$IF3.log")"
 fi
+# The library's up/down in-process with NULL options (as a daemon calls
+# them: no callbacks, nothing forks): a config with a hook is refused before
+# any change; one without comes up on the fresh userspace device and down.
+IF5=wcq$ID
+NS5=wc-q$ID
+QDRV=$(cd "$BUILD" 2>/dev/null && pwd)/tests/tools/quick_drive
+if [ ! -x "$QDRV" ]; then
+	skp "library up/down with NULL hooks" "$QDRV is not built (make tests)"
+elif start_wg "$NS5" "$IF5"; then
+	Q5() { ip netns exec "$NS5" "$QDRV" "$@"; }
+	cat >"$T/etc/$IF5.conf" <<EOC
+[Interface]
+PrivateKey = $PRIV
+Address = 10.66.0.1/24
+PostUp = touch $T/q5-hook-ran
+
+[Peer]
+PublicKey = $P1
+AllowedIPs = 10.67.0.0/16
+EOC
+	run Q5 up "$IF5" "$T/etc/$IF5.conf"
+	expect "library up, PostUp and NULL hooks: refused" 1
+	check "library up, NULL hooks: -EOPNOTSUPP, nothing ran, nothing changed" 'grep -q "^rc=-95 " "$T/err" && [ ! -e "$T/q5-hook-ran" ] && ! ip -n "$NS5" addr show "$IF5" | grep -q 10.66.0.1 && [ "$(ip netns exec "$NS5" "$WGCTL" show "$IF5" public-key)" = "(none)" ]' 'cat "$T/err"'
+	sed -i '/^PostUp/d' "$T/etc/$IF5.conf"
+	run Q5 up "$IF5" "$T/etc/$IF5.conf"
+	expect "library up, no hooks, NULL options" 0
+	check "library up: address, route, link up" 'ip -n "$NS5" addr show "$IF5" | grep -q "inet 10.66.0.1/24" && ip -n "$NS5" route show dev "$IF5" | grep -q "^10.67.0.0/16" && ip -n "$NS5" link show "$IF5" | grep -q ",UP"' 'cat "$T/err"'
+	run Q5 down "$IF5" "$T/etc/$IF5.conf"
+	expect "library down, NULL options" 0
+	check "library down: the link is gone" '! ip -n "$NS5" link show "$IF5" >/dev/null 2>&1'
+else
+	nok "library up/down: start wireguard-go" "$(cat "$T/$IF5.log")"
+fi
 # Routes and rules up did not create are not up's to undo: a failed up
 # leaves the ones that were there; a route through another interface is a
 # conflict (reported, left alone); the kernel's subnet route stays as made.

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/* What wgctl up and down hand to wgnl_quick_up/down: callbacks that do what
+ * wg-quick does outside netlink (quick.c), and the event callback that
+ * prints the lines of a failed, undone or noteworthy step and picks the exit
+ * code. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "quick.h"
+
+static int cb_hook(void *arg, const char *ifname, const char *key, const char *command)
+{
+	const struct quick_run *run = arg;
+
+	(void)ifname;
+	return quick_hook(run->cmd, key, command) ? -EIO : 0;
+}
+
+static int cb_dns_set(void *arg, const char *ifname, const struct wgnl_quick *q)
+{
+	const struct quick_run *run = arg;
+
+	return quick_dns_set(run->cmd, ifname, q) ? -EIO : 0;
+}
+
+static int cb_dns_unset(void *arg, const char *ifname)
+{
+	(void)arg;
+	return quick_dns_unset(ifname);
+}
+
+static int cb_userspace(void *arg, struct wgnl_ctx *ctx, const char *ifname)
+{
+	const struct quick_run *run = arg;
+
+	return quick_userspace_start(run->cmd, ctx, run->prog, ifname) ? -EIO : 0;
+}
+
+/* A step of up or down that failed: its one error line, its exit code. */
+static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
+{
+	const char *cmd = run->cmd, *ifname = ev->ifname;
+	struct wgnl_ctx *ctx = run->ctx;
+	char buf[64], tname[16] = "main";
+	int r = ev->err;
+
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_HOOK:
+	case WGNL_QUICK_USERSPACE:
+	case WGNL_QUICK_DNS_SET:
+		/* The callback said what failed. */
+		if (ev->by_callback)
+			return WGK_EXIT_SYSTEM;
+		break;
+	case WGNL_QUICK_LOOKUP:
+		return wgctl_fail(ctx, r, "%s: cannot look up '%s'", cmd, ifname);
+	case WGNL_QUICK_EXISTS:
+		wgk_error(
+			"%s: '%s' already exists (to apply a changed file to a running interface: "
+			"wgctl sync %s FILE)",
+			cmd, ifname, ifname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_LINK_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot create '%s'", cmd, ifname);
+	case WGNL_QUICK_DEVICE_GET:
+		return wgctl_get_error(ctx, ifname, r);
+	case WGNL_QUICK_DEVICE_SET:
+		return wgctl_set_error(ctx, ifname, r, "set the configuration");
+	case WGNL_QUICK_ADDR_LIST:
+		return wgctl_fail(ctx, r, "%s: %scannot read the addresses of '%s'", cmd,
+				  ev->path ? "SaveConfig: " : "", ifname);
+	case WGNL_QUICK_ADDR_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot add address %s to '%s'", cmd, buf, ifname);
+	case WGNL_QUICK_MTU:
+		return wgctl_fail(ctx, r, "%s: cannot set the MTU of '%s' to %u", cmd, ifname,
+				  ev->mtu);
+	case WGNL_QUICK_LINK_UP:
+		return wgctl_fail(ctx, r, "%s: cannot set '%s' up", cmd, ifname);
+	case WGNL_QUICK_ROUTE_ADD:
+		if (r != -EEXIST)
+			return wgctl_fail(ctx, r, "%s: cannot add route %s via '%s'", cmd, buf,
+					  ifname);
+		/* As wg-quick: a route to the same destination through another
+		 * interface is a conflict, never taken over. */
+		if (ev->table)
+			snprintf(tname, sizeof(tname), "%u", ev->table);
+		wgk_error("%s: cannot add route %s via '%s': a route to it already exists in "
+			  "table %s through another interface (remove it, or change AllowedIPs or "
+			  "Table)",
+			  cmd, buf, ifname, tname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_RULE_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot add the policy rule for %s", cmd, buf);
+	case WGNL_QUICK_SAVE_CONFIG:
+		wgk_error("%s: SaveConfig: cannot write '%s': %s", cmd, wgk_qs(ev->path),
+			  strerror(-r));
+		return wgk_exit_for_file_errno(r);
+	case WGNL_QUICK_RULE_DEL:
+		return wgctl_fail(ctx, r, "%s: cannot remove a policy rule for table %u", cmd,
+				  ev->table);
+	case WGNL_QUICK_LINK_DEL:
+		return wgctl_fail(ctx, r, "%s: cannot delete '%s'", cmd, ifname);
+	case WGNL_QUICK_DNS_UNSET:
+		wgk_error("%s: resolvconf -d %s failed", cmd, ifname);
+		return WGK_EXIT_SYSTEM;
+	case WGNL_QUICK_NONE:
+		if (r == -ENOMEM) {
+			wgk_error("%s: out of memory", cmd);
+			return WGK_EXIT_SYSTEM;
+		}
+		break;
+	default:
+		break;
+	}
+	if (ev->step == WGNL_QUICK_HOOK)
+		wgk_error("%s: %s hook: %s", cmd, ev->hook, strerror(-r));
+	else
+		wgk_error("%s: '%s': %s", cmd, ifname, strerror(-r));
+	return WGK_EXIT_SYSTEM;
+}
+
+/* What a failed up could not undo: a warning. */
+static void undo_line(const struct quick_run *run, const struct wgnl_quick_event *ev)
+{
+	const char *cmd = run->cmd, *ifname = ev->ifname, *why = strerror(-ev->err);
+	char buf[64];
+
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_LINK_DEL:
+		wgk_warn("%s: undo: cannot delete '%s': %s", cmd, ifname, why);
+		break;
+	case WGNL_QUICK_DEVICE_RESTORE:
+		wgk_warn("%s: undo: cannot restore the configuration of '%s': %s", cmd, ifname,
+			 why);
+		break;
+	case WGNL_QUICK_ADDR_DEL:
+		wgk_warn("%s: undo: cannot remove address %s: %s", cmd, buf, why);
+		break;
+	case WGNL_QUICK_LINK_DOWN:
+		wgk_warn("%s: undo: cannot set '%s' down: %s", cmd, ifname, why);
+		break;
+	case WGNL_QUICK_ROUTE_DEL:
+		wgk_warn("%s: undo: cannot remove route %s: %s", cmd, buf, why);
+		break;
+	case WGNL_QUICK_RULE_DEL:
+		wgk_warn("%s: undo: cannot remove a policy rule for table %u: %s", cmd,
+			 ev->rule.table, why);
+		break;
+	case WGNL_QUICK_DNS_UNSET:
+		wgk_warn("%s: undo: resolvconf -d %s failed", cmd, ifname);
+		break;
+	default:
+		wgk_warn("%s: undo: '%s': %s", cmd, ifname, why);
+		break;
+	}
+}
+
+static void quick_event(void *arg, const struct wgnl_quick_event *ev)
+{
+	struct quick_run *run = arg;
+	int rc;
+
+	switch (ev->kind) {
+	case WGNL_QUICK_EV_START:
+		if (ev->step == WGNL_QUICK_USERSPACE && ev->err == -EOPNOTSUPP)
+			wgk_note("%s: this kernel has no WireGuard: starting the userspace "
+				 "implementation '%s'",
+				 run->cmd, wgk_q(run->prog));
+		break;
+	case WGNL_QUICK_EV_FAIL:
+		rc = fail_line(run, ev);
+		/* The first failure's exit code (down goes on after one). */
+		if (!run->rc)
+			run->rc = rc;
+		break;
+	case WGNL_QUICK_EV_UNDO_FAIL:
+		undo_line(run, ev);
+		break;
+	case WGNL_QUICK_EV_WARN:
+		if (ev->step == WGNL_QUICK_SRC_VALID_MARK)
+			wgk_warn("%s: cannot set net.ipv4.conf.all.src_valid_mark=1", run->cmd);
+		break;
+	case WGNL_QUICK_EV_SKIP:
+		if (ev->step == WGNL_QUICK_DNS_SET)
+			wgk_note("%s: DNS= ignored: resolvconf is not installed", run->cmd);
+		break;
+	case WGNL_QUICK_EV_DONE:
+		/* The link is gone: so is what up recorded for it. */
+		if (ev->step == WGNL_QUICK_LINK_DEL) {
+			wgctl_sync_forget(NULL, ev->ifname);
+			quick_path_forget(ev->ifname);
+		}
+		break;
+	}
+}
+
+void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run)
+{
+	bool resolvconf = quick_have_resolvconf();
+
+	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
+	o->arg = run;
+	o->hook = cb_hook;
+	/* Without resolvconf, DNS= is ignored with a note, as wg-quick. */
+	o->dns_set = resolvconf ? cb_dns_set : NULL;
+	o->dns_unset = resolvconf ? cb_dns_unset : NULL;
+	o->userspace_start = cb_userspace;
+	o->event = quick_event;
+}
