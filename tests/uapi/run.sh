@@ -66,9 +66,12 @@ start_instances() {
 	ip -n "$NSA" link set "$IFA" up && ip -n "$NSB" link set "$IFB" up
 }
 
-destroy_instances() {
+stop_instances() {
 	wggo_stop "$IFA"
 	wggo_stop "$IFB"
+}
+destroy_instances() {
+	stop_instances
 	ns_del "$NSA"
 	ns_del "$NSB"
 }
