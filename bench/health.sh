@@ -22,24 +22,12 @@ for t in wireguard-go ip python3; do
 	command -v $t >/dev/null 2>&1 || { echo "bench/health: SKIPPED: $t not installed"; exit 77; }
 done
 [ -x "$BUILD/wghealth" ] && [ -x "$BUILD/wgctl" ] || { echo "bench/health: $BUILD/wghealth, wgctl not built (run make)"; exit 1; }
-NS=bh-$$ IF=bh$$ SOCK=/var/run/wireguard/bh$$.sock
-T=$(mktemp -d /tmp/wgkit-bhealth.XXXXXX)
-WGP=
-cleanup() {
-	[ -n "$WGP" ] && kill "$WGP" 2>/dev/null && sleep 0.3
-	rm -f "$SOCK"
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS" || exit 1
+. bench/lib.sh
+bench_init health
+NS=bh-$$ IF=bh$$
+ns_add "$NS" || exit 1
 X="ip netns exec $NS"
-$X setsid wireguard-go -f "$IF" >"$T/wg.log" 2>&1 &
-WGP=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -S "$SOCK" ] || { echo "bench/health: wireguard-go did not start: $(cat "$T/wg.log")"; exit 1; }
+wggo_start "$NS" "$IF" "$T/wg.log" || { echo "bench/health: wireguard-go did not start: $(cat "$T/wg.log")"; exit 1; }
 python3 - "$N" >"$T/wg.conf" <<'EOF'
 import base64, os, sys
 n = int(sys.argv[1])
@@ -55,9 +43,6 @@ $X "$BUILD/wgctl" setconf "$IF" "$T/wg.conf" >"$T/set.log" 2>&1 &&
 got=$($X "$BUILD/wgctl" show "$IF" dump | tail -n +2 | wc -l)
 [ "$got" = "$N" ] || { echo "bench/health: device has $got peers, not $N"; exit 1; }
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wall() { s=$(now); "$@" >"$T/out" 2>"$T/err"; r=$?; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f\n", e - s}'; return $r; }
 WH="$BUILD/wghealth check $IF --no-remedies --state-dir $T/state --config /dev/null"
 # Warm-up: the first check (no state) writes the state the timed ones read.
 $X $WH >/dev/null 2>"$T/err"
@@ -72,7 +57,6 @@ for i in $(seq "$ROUNDS"); do
 	[ "$(grep -c '^  peer ' "$T/out")" = "$N" ] || { echo "bench/health: check did not report $N peers"; exit 1; }
 done
 ours=$(median <"$T/o") ref=$(median <"$T/r")
-ratio=$(awk -v a="$ours" -v b="$ref" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }')
 echo "bench/health: $N peers, $ROUNDS rounds: wghealth check $(tr '\n' ' ' <"$T/o")s; wgctl show dump $(tr '\n' ' ' <"$T/r")s"
-echo "bench: health_check_10k ours=$ours ref=$ref ratio=$ratio"
+bench_line health_check_10k "$ours" "$ref"
 exit 0

@@ -14,18 +14,18 @@ BEFORE=${BEFORE:-}
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "bench-probe: SKIPPED: needs root (namespaces, fping)"; exit 0; }
 command -v fping > /dev/null || { echo "bench-probe: SKIPPED: fping not installed"; exit 0; }
-T=$(mktemp -d /tmp/s2-pbench.XXXXXX)
+. bench/lib.sh
+bench_init probe
 NS=s2-pbench
 SP=
-trap '[ -n "$SP" ] && kill $SP 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-ip netns add $NS && ip -n $NS link set lo up || exit 1
+stop_server() { [ -n "$SP" ] && kill $SP 2>/dev/null; }
+at_exit stop_server
+ns_add $NS || exit 1
+# fping's verdicts go to stdout, its errors to stderr: both are compared.
+WALL_MERGE=1
 X="ip netns exec $NS"
 python3 -c "
 for i in range(10000): print('127.1.%d.%d' % (i//250, i%250+1))" > "$T"/t
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wall() { s=$(now); "$@" > "$T"/out 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f\n", e - s}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
 strace_per_probe() { # command...
 	$X strace -c -f -o "$T"/st "$@" > /dev/null 2>&1
 	awk '/total$/ {printf "%.4f\n", $4 / 10000}' "$T"/st
@@ -84,9 +84,9 @@ same=no; cmp -s "$T"/ours.unreach "$T"/fping.unreach && same=yes
 echo "probe 10k loopback: wall s ours=$ours fping=$ref; syscalls/probe ours=$sco fping=$scr"
 echo "probe 10k, 10% dropped (timeout 500 ms): wall s ours=$oursd fping=$refd; unreachable ours=$(wc -l < "$T"/ours.unreach) fping=$(wc -l < "$T"/fping.unreach) same verdicts: $same"
 echo "probe mixed (10k ICMP + HTTP answered in 300 ms): wall s mixed=$mixm icmp-only=$mixi http-only=$mixh sum=$mixsum"
-echo "bench: probe_10k_wall_s ours=$ours ref=$ref ratio=$(ratio "$ours" "$ref")"
-[ -n "$BEFORE" ] && echo "bench: probe_10k_wall_s_before ours=$before ref=$ref ratio=$(ratio "$before" "$ref")"
-echo "bench: probe_10k_syscalls_per_probe ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
-echo "bench: probe_10k_drop10_wall_s ours=$oursd ref=$refd ratio=$(ratio "$oursd" "$refd")"
-echo "bench: probe_10k_drop10_same_verdicts ours=$same ref=yes ratio=nan"
-echo "bench: probe_mixed_http_icmp_wall_s ours=$mixm ref=$mixsum ratio=$(ratio "$mixm" "$mixsum")"
+bench_line probe_10k_wall_s "$ours" "$ref"
+[ -n "$BEFORE" ] && bench_line probe_10k_wall_s_before "$before" "$ref"
+bench_line probe_10k_syscalls_per_probe "$sco" "$scr"
+bench_line probe_10k_drop10_wall_s "$oursd" "$refd"
+bench_line probe_10k_drop10_same_verdicts "$same" yes nan
+bench_line probe_mixed_http_icmp_wall_s "$mixm" "$mixsum"

@@ -11,10 +11,12 @@ ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-3}
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "bench-stun: SKIPPED: needs root (namespaces)"; exit 0; }
-T=$(mktemp -d /tmp/s2-bench.XXXXXX)
+. bench/lib.sh
+bench_init stun
 NS=s2-bench
-cleanup() { [ -n "$SP" ] && kill "$SP" 2>/dev/null; wait 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT INT TERM
+SP=
+stop_server() { [ -n "$SP" ] && kill "$SP" 2>/dev/null; wait 2>/dev/null; }
+at_exit stop_server
 LIBS=$(pkg-config --libs libmnl libsodium liburing libcurl)
 CC=${CC:-cc}
 $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_load bench/stun_load.c "$BUILD"/libwg-netlink.a $LIBS || exit 1
@@ -22,7 +24,7 @@ $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_codec bench/stun_codec.c "$BUILD"/l
 # BEFORE=DIR: the codec of another build too, timed in the same run.
 [ -n "$BEFORE" ] && { $CC -O2 -D_GNU_SOURCE -Iinclude -o "$T"/stun_codec_before bench/stun_codec.c \
 	"$BEFORE"/libwg-netlink.a $LIBS || exit 1; }
-ip netns add $NS && ip -n $NS link set lo up || exit 1
+ns_add $NS || exit 1
 X="ip netns exec $NS"
 NCPU=$(nproc)
 PIN_S="taskset -c 0"; PIN_L="taskset -c $((NCPU > 1 ? 1 : 0))"
@@ -37,7 +39,6 @@ start_coturn() {
 }
 stop() { kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null; SP=; }
 load() { $X $PIN_L "$T"/stun_load 127.0.0.1 3478 "$1"; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 : > "$T"/o; : > "$T"/r
@@ -79,13 +80,12 @@ echo "stun server: ours runs with --rate 0 (its default per-source rate limit of
 echo "stun server: answered/s ours=$ours coturn=${ref:-n/a} malformed ours=$om coturn=${rm_:-n/a}"
 echo "stun server: syscalls per answered request (strace -c, under load) ours=$sco coturn=$scr"
 echo "stun codec: one request parse + response build + response parse: $ns ns, no allocation"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
-echo "bench: stun_server_rps ours=$ours ref=${ref:-0} ratio=$(ratio "$ours" "${ref:-0}")"
-echo "bench: stun_malformed_replies ours=$om ref=${rm_:-0} ratio=nan"
-echo "bench: stun_syscalls_per_reply ours=$sco ref=$scr ratio=$(ratio "$sco" "$scr")"
-echo "bench: stun_codec_ns ours=$ns ref=nan ratio=nan"
+bench_line stun_server_rps "$ours" "${ref:-0}"
+bench_line stun_malformed_replies "$om" "${rm_:-0}" nan
+bench_line stun_syscalls_per_reply "$sco" "$scr"
+bench_line stun_codec_ns "$ns" nan nan
 if [ -n "$BEFORE" ]; then
-	echo "bench: stun_codec_ns_vs_before ours=$ns ref=$nsb ratio=$(ratio "$ns" "$nsb")"
+	bench_line stun_codec_ns_vs_before "$ns" "$nsb"
 fi
 # Everything measured: 0 (a trailing `[ ... ] && echo` made this 1 without
 # BEFORE). Our server's or the codec's figure missing: 1.

@@ -13,6 +13,7 @@ set -u
 BUILD=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+. bench/lib.sh
 out=$BUILD/bench
 mkdir -p "$out"
 
@@ -60,8 +61,8 @@ tr -d '\r' <"$log" | grep -a '^BENCHRES ' >"$out/sync-results" || true
 	awk '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = (kv[2] == "/" ? "-" : kv[2]) }
 		ratio = (v["ref"] != "-" && v["ref"] + 0 > 0 && v["ours"] != "-") ? sprintf("%.3f", v["ours"] / v["ref"]) : "-"
-		printf "bench: %s ours=%s ref=%s ratio=%s ours_msgs=%s ref_msgs=%s\n", v["case"], v["ours"], v["ref"], ratio, v["ours_msgs"], v["ref_msgs"]
-	}' "$out/sync-results"
+		printf "%s|%s|%s|%s|ours_msgs=%s|ref_msgs=%s\n", v["case"], v["ours"], v["ref"], ratio, v["ours_msgs"], v["ref_msgs"]
+	}' "$out/sync-results" | while IFS='|' read -r c o r q om rm; do bench_line "$c" "$o" "$r" "$q" "$om" "$rm"; done
 } | tee "$out/sync-summary.txt"
 [ -s "$out/sync-results" ] || rc=1
 exit $rc

@@ -27,76 +27,45 @@ UA=198.18.243.1 UB=198.18.243.2
 TA=10.243.0.1 TB=10.243.0.2
 PA=51841 PB=51842
 HTTP_PORT=18943
-TMP=$(mktemp -d /tmp/wgkit-health.XXXXXX)
+. tests/lib.sh
+suite_init health
+TMP=$SUITE_TMP
 # wgctl sync records (written by up, sync) stay inside the test.
 export WGCTL_STATE_DIR="$TMP/state"
 STATE=$TMP/state
 PIDA="" PIDB="" PIDH="" PIDF="" PIDG=""
-
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "PASS: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-finish() {
-	echo "health: $pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
-	exit $?
+# The old name of fail; the HTTP server and the fake UAPI daemons (the
+# wireguard-go instances and the namespaces are tests/lib.sh's).
+bad() { fail "$*"; }
+stop_helpers() {
+	stop_pid "$PIDH"; stop_pid "$PIDF"; stop_pid "$PIDG"
+	rm -f "$SOCKDIR/hl${ID}f.sock" "$SOCKDIR/hl${ID}g.sock"
 }
-
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null
-	return 0
-}
-cleanup() {
-	stop_pid "$PIDH"; stop_pid "$PIDA"; stop_pid "$PIDB"; stop_pid "$PIDF"; stop_pid "$PIDG"
-	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock" "$SOCKDIR/hl${ID}f.sock" "$SOCKDIR/hl${ID}g.sock"
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit stop_helpers
 
 missing=""
 [ "$(id -u)" = 0 ] || missing="$missing root"
 for t in wireguard-go wg ip python3 flock; do command -v $t >/dev/null 2>&1 || missing="$missing $t"; done
 [ -x "$WH" ] || missing="$missing $WH(make)"
-if [ -n "$missing" ]; then
-	echo "SKIP: health: cannot run, missing:$missing" >&2
-	skip=$((skip + 1))
-	finish
-fi
-
-wait_sock() {
-	i=0
-	while [ ! -S "$SOCKDIR/$1.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -S "$SOCKDIR/$1.sock" ]
-}
+[ -z "$missing" ] || cannot "missing:$missing"
 
 (umask 077 && wg genkey >"$TMP/a.key" && wg genkey >"$TMP/b.key")
 KA=$(wg pubkey <"$TMP/a.key"); KB=$(wg pubkey <"$TMP/b.key")
 
 start_b() {
-	ip netns exec "$NSB" setsid wireguard-go -f "$IFB" >>"$TMP/wg-b.log" 2>&1 &
-	PIDB=$!
-	wait_sock "$IFB" || return 1
+	wggo_start "$NSB" "$IFB" "$TMP/wg-b.log" || return 1
+	PIDB=$WGGO_PID
 	ip netns exec "$NSB" wg set "$IFB" private-key "$TMP/b.key" listen-port $PB \
 		peer "$KA" allowed-ips $TA/32 endpoint $UA:$PA &&
 	ip -n "$NSB" addr add $TB/24 dev "$IFB" && ip -n "$NSB" link set "$IFB" up
 }
 
 setup() {
-	ip netns add "$NSA" && ip netns add "$NSB" || return 1
-	ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB" || return 1
+	ns_add "$NSA" && ns_add "$NSB" || return 1
+	veth_pair "$NSA" "$VA" "$NSB" "$VB" || return 1
 	ip -n "$NSA" addr add $UA/24 dev "$VA" && ip -n "$NSB" addr add $UB/24 dev "$VB" || return 1
-	for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || return 1
-	ip netns exec "$NSA" setsid wireguard-go -f "$IFA" >"$TMP/wg-a.log" 2>&1 &
-	PIDA=$!
-	wait_sock "$IFA" || return 1
+	wggo_start "$NSA" "$IFA" "$TMP/wg-a.log" || return 1
+	PIDA=$WGGO_PID
 	ip netns exec "$NSA" wg set "$IFA" private-key "$TMP/a.key" listen-port $PA \
 		peer "$KB" allowed-ips $TB/32 endpoint $UB:$PB persistent-keepalive 1 &&
 	ip -n "$NSA" addr add $TA/24 dev "$IFA" && ip -n "$NSA" link set "$IFA" up || return 1
@@ -402,8 +371,7 @@ if command -v setpriv >/dev/null 2>&1; then
 	code_is "check without permission keeps the plugin code 3 (UNKNOWN)" 3 \
 		ip netns exec "$NSA" $NOBODY "$WH" check "$IFA" --state-dir "$STATE"
 else
-	echo "SKIP: health: permission exit codes: setpriv not installed"
-	skip=$((skip + 1))
+	skip "health: permission exit codes" "setpriv not installed"
 fi
 
 # ------------------------------------------------------------ underlay
@@ -733,8 +701,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		bad "systemd-analyze verify:"; sed 's/^/    /' "$TMP/verify"
 	fi
 else
-	echo "SKIP: health: systemd-analyze not installed (tests/deps.sh installs systemd): units NOT verified" >&2
-	skip=$((skip + 1))
+	skip "health: systemd units" "systemd-analyze not installed (tests/deps.sh installs systemd): units NOT verified"
 fi
 
 finish

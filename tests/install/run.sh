@@ -7,16 +7,9 @@
 # Usage: tests/install/run.sh BUILD. Prints "install: N passed, N failed, N skipped".
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
-pass=0 fail=0 skip=0
-T=$(mktemp -d /tmp/wgkit-install.XXXXXX)
-trap 'rm -rf "$T"' EXIT INT TERM
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "$2" ] && sed 's/^/       | /' "$2" | head -n 30; }
-sk() { skip=$((skip + 1)); echo "SKIP - $1 ($2)"; }
-check() { # name file command...
-	n=$1 f=$2; shift 2
-	if "$@"; then ok "$n"; else ko "$n" "$f"; fi
-}
+. tests/lib.sh
+suite_init install
+T=$SUITE_TMP
 M="make --no-print-directory BUILD=$BUILD"
 UNITS=$(cd systemd && ls *.service *.timer)
 DEFDIR=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
@@ -36,24 +29,24 @@ exec_is() { # dir sbindir: every ExecStart names SBINDIR/wg*
 # Defaults: PREFIX=/usr/local, units where systemd looks.
 $M install DESTDIR="$T"/d > "$T"/i1 2>&1
 rc=$?
-check "make install DESTDIR (exit $rc)" "$T"/i1 [ $rc = 0 ]
-check "systemd units installed into $DEFDIR" "$T"/i1 units_in "$T/d$DEFDIR"
+check_log "make install DESTDIR (exit $rc)" "$T"/i1 [ $rc = 0 ]
+check_log "systemd units installed into $DEFDIR" "$T"/i1 units_in "$T/d$DEFDIR"
 exec_is "$T/d$DEFDIR" /usr/local/sbin > "$T"/e1 2>&1
-check "units' ExecStart is the installed binary (/usr/local/sbin)" "$T"/e1 \
+check_log "units' ExecStart is the installed binary (/usr/local/sbin)" "$T"/e1 \
 	sh -c "[ -x $T/d/usr/local/sbin/wghealth ] && ! grep -q bad $T/e1"
 $M uninstall DESTDIR="$T"/d > "$T"/u1 2>&1
 find "$T"/d ! -type d > "$T"/left1
-check "make uninstall DESTDIR leaves no file behind" "$T"/left1 \
+check_log "make uninstall DESTDIR leaves no file behind" "$T"/left1 \
 	sh -c "[ ! -s $T/left1 ]"
 
 # SBINDIR and SYSTEMDUNITDIR overridden.
 $M install DESTDIR="$T"/e SBINDIR=/usr/sbin SYSTEMDUNITDIR=/etc/systemd/system > "$T"/i2 2>&1
 exec_is "$T"/e/etc/systemd/system /usr/sbin > "$T"/e2 2>&1
-check "SYSTEMDUNITDIR and SBINDIR: units there, ExecStart=/usr/sbin/..." "$T"/e2 \
+check_log "SYSTEMDUNITDIR and SBINDIR: units there, ExecStart=/usr/sbin/..." "$T"/e2 \
 	sh -c "[ -x $T/e/usr/sbin/wghealth ] && ! grep -q bad $T/e2 && [ -f $T/e/etc/systemd/system/wghealth@.timer ]"
 $M uninstall DESTDIR="$T"/e SBINDIR=/usr/sbin SYSTEMDUNITDIR=/etc/systemd/system > "$T"/u2 2>&1
 find "$T"/e ! -type d > "$T"/left2
-check "make uninstall with the same knobs leaves no file behind" "$T"/left2 \
+check_log "make uninstall with the same knobs leaves no file behind" "$T"/left2 \
 	sh -c "[ ! -s $T/left2 ]"
 
 # systemd-analyze verify needs ExecStart to exist: install for real into a
@@ -63,13 +56,12 @@ if command -v systemd-analyze > /dev/null 2>&1; then
 	if ls "$T"/p/units/*.service > /dev/null 2>&1; then
 		systemd-analyze verify --man=no "$T"/p/units/*.service "$T"/p/units/*.timer > "$T"/v 2>&1
 		rc=$?
-		check "systemd-analyze verify of the installed units (exit $rc)" "$T"/v [ $rc = 0 ]
+		check_log "systemd-analyze verify of the installed units (exit $rc)" "$T"/v [ $rc = 0 ]
 	else
-		ko "systemd-analyze verify of the installed units: none installed" "$T"/i3
+		fail_log "systemd-analyze verify of the installed units: none installed" "$T"/i3
 	fi
 else
-	sk "systemd-analyze verify of the installed units" "systemd-analyze not installed"
+	skip "systemd-analyze verify of the installed units" "systemd-analyze not installed"
 fi
 
-echo "install: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -110,6 +110,8 @@ cp "$cache/modules/"*.ko "$cache/modules/order" "$root/ktest/modules/"
 for f in "$here"/guest/*.sh; do
 	[ -e "$f" ] && cp "$f" "$root/ktest/"
 done
+# The random-config generator tests/uapi/sync.sh shares with the guest.
+cp "$here/../gen_config.sh" "$root/ktest/"
 cp "$guest_script" "$root/ktest/main.sh"
 echo "${KTEST_FILTER:-}" >"$root/ktest/filter"
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"

@@ -10,34 +10,19 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 DRV=$PWD/$BUILD/tests/tools/rtnl_drive
 NS=rt-$$
-pass=0 fail=0 skip=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
-skipped() { skip=$((skip + 1)); echo "SKIP $1: $2"; }
-finish() {
-	echo "rtnl: $pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-# Everything is skipped, loudly, when the suite cannot run at all.
-cannot() {
-	echo "rtnl: CANNOT RUN: $1" >&2
-	skipped "rtnl suite" "$1"
-	finish
-}
+. tests/lib.sh
+suite_init rtnl
+# The old names of the helpers.
+bad() { fail "$@"; }
+skipped() { skip "$@"; }
 
 [ "$(id -u)" = 0 ] || cannot "needs root (network namespaces)"
 [ -x "$DRV" ] || cannot "$DRV missing (run: make tests)"
 command -v jq >/dev/null || cannot "jq missing"
 ip -j link show lo >/dev/null 2>&1 || cannot "iproute2 without JSON output"
 
-TMP=$(mktemp -d) || exit 1
-cleanup() { ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-ip netns add "$NS" || cannot "cannot create network namespace $NS"
-ip -n "$NS" link set lo up
+TMP=$SUITE_TMP
+ns_add "$NS" || cannot "cannot create network namespace $NS"
 
 X() { ip netns exec "$NS" "$@"; }
 IPJ() { ip -n "$NS" -j "$@"; }
@@ -54,12 +39,9 @@ expect() {
 	got=$(outcome)
 	if [ "$got" = "$want" ]; then ok "$name"; else bad "$name" "want $want, got: $(cat "$TMP/err")"; fi
 }
-# check NAME command...: the command (a comparison with ip) succeeds.
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "$(cat "$TMP/cmp" 2>/dev/null)"; fi
-}
+# check NAME command...: the command (a comparison with ip) succeeds; the
+# difference it left in $TMP/cmp is shown when it does not.
+check_detail() { cat "$TMP/cmp" 2>/dev/null; }
 # same A B: two sorted lists, differences into $TMP/cmp.
 same() { sort "$1" >"$1.s"; sort "$2" >"$2.s"; diff "$1.s" "$2.s" >"$TMP/cmp"; }
 jcount() { jq "[.[] | $1] | length"; }

@@ -20,25 +20,22 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 PUNCH=$BUILD/wgpunch
 HEALTH=$BUILD/wghealth
-pass=0 fail=0 skip=0
-T=$(mktemp -d /tmp/s2-test.XXXXXX)
+. tests/lib.sh
+suite_init stun
+T=$SUITE_TMP
 NS="s2-c s2-n s2-s s2-l s2-p s2-f s2-v s2-d s2-i"
 
-cleanup() {
+stop_all() {
 	for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for n in $NS; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+at_exit stop_all
 
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "$2" ] && sed 's/^/       | /' "$2" | head -n 40; }
-sk() { skip=$((skip + 1)); echo "SKIP - $1 ($2)"; }
-check() { # name file command... : pass when the command succeeds
-	n=$1 f=$2; shift 2
-	if "$@"; then ok "$n"; else ko "$n" "$f"; fi
-}
+# The old names of the helpers; this suite's check shows a log file.
+ko() { fail_log "$@"; }
+sk() { skip "$@"; }
+check() { check_log "$@"; } # name file command... : pass when the command succeeds
 bg() { "$@" & echo $! >> "$T"/pids; }
 # wait until something answers STUN at ADDR PORT in namespace NS
 wait_stun() {
@@ -52,20 +49,13 @@ wait_stun() {
 }
 stop_bg() { for p in $(cat "$T"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done; wait 2>/dev/null; : > "$T"/pids; }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "stun: SKIPPED: needs root for network namespaces"
-	echo "stun: 0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
+[ "$(id -u)" = 0 ] || cannot "needs root for network namespaces"
 if [ ! -x "$PUNCH" ]; then
-	echo "stun: $PUNCH missing (run make)"
-	echo "stun: 0 passed, 1 failed, 0 skipped"
-	exit 1
+	fail "$PUNCH missing (run make)"
+	finish
 fi
 if ! "$PUNCH" discover --help >/dev/null 2>&1 || ! ip netns add s2-l 2>/dev/null; then
-	echo "stun: SKIPPED: cannot create network namespaces"
-	echo "stun: 0 passed, 0 failed, 1 skipped"
-	exit 0
+	cannot "cannot create network namespaces"
 fi
 HAVE_COTURN=1
 command -v turnserver >/dev/null 2>&1 || HAVE_COTURN=0
@@ -77,8 +67,7 @@ command -v nft >/dev/null 2>&1 || HAVE_NFT=0
 case ${STUN_ONLY:-} in
 flood | inflight | probe_inflight | bench)
 	. tests/stun/"$STUN_ONLY".sh
-	echo "stun: $pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]; exit ;;
+	finish ;;
 esac
 
 # ------------------------------------------------------------ loopback
@@ -434,5 +423,4 @@ if [ -x "$HEALTH" ] && [ -f tests/stun/probe.sh ]; then
 	. tests/stun/probe.sh
 fi
 
-echo "stun: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

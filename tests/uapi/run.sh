@@ -27,44 +27,16 @@ UA=198.18.241.1 UB=198.18.241.2    # veth (underlay), inside the namespaces only
 TA=10.241.0.1 TB=10.241.0.2        # tunnel
 TA6=fd41::1 TB6=fd41::2
 PA=51821 PB=51822
-TMP=$(mktemp -d /tmp/wgkit-uapi.XXXXXX)
+. tests/lib.sh
+suite_init uapi
+TMP=$SUITE_TMP
 # wgctl sync records (written by up, sync) stay inside the test.
 export WGCTL_STATE_DIR="$TMP/state"
-PIDS=""
-
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "PASS: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-skipped() { skip=$((skip + 1)); echo "SKIP: $*"; }
-check() { # name command...: pass when the command succeeds
-	name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else bad "$name"; sed 's/^/    /' "$TMP/out"; fi
-}
-finish() {
-	echo "uapi: $pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-stop_instances() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null
-	done
-	PIDS=""
-	rm -f "$SOCKDIR/$IFA.sock" "$SOCKDIR/$IFB.sock"
-}
-cleanup() {
-	stop_instances
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	rm -rf "$TMP"
-	rm -f "/run/wgkit/$IFA.lock" "/run/wgkit/$IFB.lock"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit rm -f "/run/wgkit/$IFA.lock" "/run/wgkit/$IFB.lock"
+# The old names of the helpers; check NAME CMD... leaves CMD's output in $TMP/out.
+bad() { fail "$*"; }
+skipped() { skip "$*"; }
+CHECK_OUT=$TMP/out
 
 # ------------------------------------------------------------ preconditions
 PING=""
@@ -76,43 +48,32 @@ for t in wireguard-go wg ip python3; do command -v $t >/dev/null 2>&1 || missing
 [ -n "$PING" ] || missing="$missing ping"
 [ -x "$CTL" ] || missing="$missing $CTL(make tests)"
 if [ -n "$missing" ]; then
-	echo "SKIP: uapi: cannot run, missing:$missing" >&2
-	skip=$((skip + 1))
-	finish
+	cannot "missing:$missing"
 fi
 
 # ------------------------------------------------------------ the instances
-wait_sock() {
-	i=0
-	while [ ! -S "$SOCKDIR/$1.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -S "$SOCKDIR/$1.sock" ]
-}
-
 # Namespaces, veth, and one wireguard-go per namespace, not configured yet.
 start_instances() {
-	ip netns add "$NSA" && ip netns add "$NSB" || return 1
-	ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB" || return 1
+	ns_add "$NSA" && ns_add "$NSB" || return 1
+	veth_pair "$NSA" "$VA" "$NSB" "$VB" || return 1
 	ip -n "$NSA" addr add $UA/24 dev "$VA" && ip -n "$NSB" addr add $UB/24 dev "$VB" || return 1
-	for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-	ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || return 1
-	# Foreground under setsid, stopped by PID (daemon mode does not outlive
-	# the shell that started it). Its banner about kernel support is noise.
-	ip netns exec "$NSA" setsid wireguard-go -f "$IFA" >"$TMP/wg-$IFA.log" 2>&1 &
-	PIDS="$PIDS $!"
-	ip netns exec "$NSB" setsid wireguard-go -f "$IFB" >"$TMP/wg-$IFB.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_sock "$IFA" && wait_sock "$IFB" || { cat "$TMP"/wg-*.log; return 1; }
+	# Its banner about kernel support is noise.
+	wggo_start "$NSA" "$IFA" "$TMP/wg-$IFA.log" && wggo_start "$NSB" "$IFB" "$TMP/wg-$IFB.log" ||
+		{ cat "$TMP"/wg-*.log; return 1; }
 	# TUN links: addresses through ip (nothing WireGuard-specific).
 	ip -n "$NSA" addr add $TA/24 dev "$IFA" && ip -n "$NSA" addr add $TA6/64 dev "$IFA" &&
 	ip -n "$NSB" addr add $TB/24 dev "$IFB" && ip -n "$NSB" addr add $TB6/64 dev "$IFB" &&
 	ip -n "$NSA" link set "$IFA" up && ip -n "$NSB" link set "$IFB" up
 }
 
+stop_instances() {
+	wggo_stop "$IFA"
+	wggo_stop "$IFB"
+}
 destroy_instances() {
 	stop_instances
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	return 0
+	ns_del "$NSA"
+	ns_del "$NSB"
 }
 
 # Ping through the tunnel; the first packets also trigger the handshake.

@@ -9,29 +9,12 @@ SY() { "$WGCTL" sync --state-dir "$TMP/sync-state" "$@"; }
 SY_POOL=200
 SY_STATES=5
 
-# sy_conf FILE SEED: a random desired state (see tests/kernel/guest/test_sync.sh).
+# sy_conf FILE SEED: a random desired state (tests/gen_config.sh, shared with
+# tests/kernel/guest/test_sync.sh).
+. tests/gen_config.sh
 sy_conf() {
-	awk -v seed="$2" -v pool=$SY_POOL -v k1="$(cat "$TMP/sy1.key")" -v k2="$(cat "$TMP/sy2.key")" \
-		-v s1="$(cat "$TMP/sypsk")" 'BEGIN {
-		srand(seed)
-		printf "[Interface]\nPrivateKey = %s\n", rand() < 0.5 ? k1 : k2
-		printf "ListenPort = %d\n", 52900 + int(rand() * 3)
-		if (rand() < 0.5) printf "FwMark = 0x%x\n", 1 + int(rand() * 3)
-		for (i = 1; i <= pool; i++) {
-			if (rand() >= 0.75) continue
-			printf "\n[Peer]\nPublicKey = UapiSyncPeer%030dA=\n", i
-			v = int(rand() * 3)
-			a = sprintf("10.%d.%d.%d/32", 100 + v, int(i / 256), i % 256)
-			r = rand()
-			if (r < 0.3) a = a sprintf(", fd%02x::%x/128", v + 1, i)
-			else if (r < 0.4) a = a sprintf(", 172.%d.%d.%d/31", 16 + v, int(i / 128), (i % 128) * 2)
-			else if (r < 0.45) a = ""
-			if (a != "") printf "AllowedIPs = %s\n", a
-			# TEST-NET-1: the namespace has no route there, nothing leaves.
-			if (i % 3 == 0) printf "Endpoint = 192.0.2.%d:%d\n", 1 + int(rand() * 3), 10000 + i
-			if (rand() < 0.1) printf "PresharedKey = %s\n", s1
-		}
-	}' >"$1"
+	gen_config "$2" $SY_POOL UapiSyncPeer 52900 "$(cat "$TMP/sy1.key")" "$(cat "$TMP/sy2.key")" \
+		"$(cat "$TMP/sypsk")" "$(cat "$TMP/sypsk2")" >"$1"
 }
 
 sy_equal() { # FILE: wireguard-go holds exactly FILE
@@ -46,7 +29,7 @@ if ! start_instances >"$TMP/setup" 2>&1; then
 	bad "part 3 set-up (namespaces, veth, wireguard-go)"; cat "$TMP/setup"
 	return
 fi
-genkey "$TMP/sy1.key"; genkey "$TMP/sy2.key"; (umask 077 && wg genpsk >"$TMP/sypsk")
+genkey "$TMP/sy1.key"; genkey "$TMP/sy2.key"; (umask 077 && wg genpsk >"$TMP/sypsk" && wg genpsk >"$TMP/sypsk2")
 
 i=1
 while [ $i -le $SY_STATES ]; do

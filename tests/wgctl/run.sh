@@ -12,31 +12,20 @@ set -u
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 WGCTL=$(cd "$BUILD" 2>/dev/null && pwd)/wgctl
-pass=0 fail=0 skip=0
-T=$(mktemp -d /tmp/wgctl-test.XXXXXX) || exit 1
+. tests/lib.sh
+suite_init wgctl
+T=$SUITE_TMP
 # Sync records (written by up, dropped by down) stay inside the test.
 export WGCTL_STATE_DIR="$T/state"
 # So do the per-interface locks.
 export WGCTL_LOCK_DIR="$T/locks"
 chmod 700 "$T"
-PIDS="" NSS=""
+# Userspace implementations wgctl up starts in our namespaces go with them
+# (tests/lib.sh stops every process left in a namespace it removes).
 
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	# Userspace implementations wgctl up started in our namespaces.
-	for n in $NSS; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	done
-	for n in $NSS; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$1"; }
-nok() { fail=$((fail + 1)); printf 'FAIL %s%s\n' "$1" "${2:+: $2}"; }
-skp() { skip=$((skip + 1)); printf 'SKIP %s: %s\n' "$1" "$2"; }
+# The old names of the helpers.
+nok() { fail "$@"; }
+skp() { skip "$@"; }
 # run CMD...: stdout in $T/out, stderr in $T/err, exit status in $rc.
 run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 # check NAME CONDITION [DETAIL]: both are shell code, DETAIL runs on failure.
@@ -54,9 +43,8 @@ expect() {
 b64() { python3 -c "import base64,sys;print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())" "$1"; }
 
 if [ ! -x "$WGCTL" ]; then
-	echo "wgctl: $WGCTL not built (make first)"
-	echo "wgctl: 0 passed, 1 failed, 0 skipped"
-	exit 1
+	fail "wgctl: $WGCTL not built (make first)"
+	finish
 fi
 
 # ------------------------------------------------------------ no device
@@ -140,34 +128,19 @@ why=""
 if [ -n "$why" ]; then
 	echo "wgctl: SKIPPING every device test: $why" >&2
 	skp "device tests" "$why"
-	echo "wgctl: $pass passed, $fail failed, $((skip)) skipped"
-	[ "$fail" = 0 ]
-	exit
+	finish
 fi
 
 ID=$$
 # start_wg NS IF: a namespace with a wireguard-go device in it.
 start_wg() {
-	if [ ! -e "/run/netns/$1" ]; then
-		ip netns add "$1" || return 1
-		NSS="$NSS $1"
-	fi
-	ip netns exec "$1" setsid wireguard-go -f "$2" >"$T/$2.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.1
-	done
-	ip -n "$1" link set lo up
+	ns_add "$1" && wggo_start "$1" "$2" "$T/$2.log"
 }
 NS=wc-t$ID
 IF=wct$ID
 if ! start_wg "$NS" "$IF"; then
 	nok "start wireguard-go" "$(cat "$T/$IF.log" 2>/dev/null)"
-	echo "wgctl: $pass passed, $fail failed, $skip skipped"
-	exit 1
+	finish
 fi
 W() { ip netns exec "$NS" "$WGCTL" "$@"; }
 # Dumps and lists with each peer's allowed IPs sorted (their order is the
@@ -765,5 +738,4 @@ check "up: malformed config error names file:line:key" 'grep -q "wcx$ID.conf:3: 
 run "$WGCTL" up "$T/etc/not a name.conf"
 expect "up: config name that is no interface name" 2
 
-echo "wgctl: $pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+finish

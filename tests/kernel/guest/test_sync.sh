@@ -31,37 +31,12 @@ routes_1234() {
 }
 ysync() { nsx k-y wgctl sync --state-dir $S/state "$@"; }
 
-# rand_conf FILE SEED: a random desired state over the POOL keys. Each key is
-# present with probability 0.75; its allowed IPs come from its own ranges
-# (no two peers share one) in one of three variants, sometimes with an IPv6
-# prefix too; every third peer always has an endpoint (an endpoint cannot be
-# unset, so a peer that had one keeps one), drawn from a few; keepalive and
-# preshared key come and go; the private key, port and fwmark change.
+# rand_conf FILE SEED: a random desired state over the POOL keys
+# (tests/gen_config.sh, shared with tests/uapi/sync.sh).
+. /ktest/gen_config.sh
 rand_conf() {
-	awk -v seed="$2" -v pool=$POOL -v k1="$(cat $S/priv1)" -v k2="$(cat $S/priv2)" \
-		-v s1="$(cat $S/psk1)" -v s2="$(cat $S/psk2)" 'BEGIN {
-		srand(seed)
-		printf "[Interface]\nPrivateKey = %s\n", rand() < 0.5 ? k1 : k2
-		printf "ListenPort = %d\n", 51900 + int(rand() * 3)
-		if (rand() < 0.5) printf "FwMark = 0x%x\n", 1 + int(rand() * 3)
-		for (i = 1; i <= pool; i++) {
-			if (rand() >= 0.75) continue
-			printf "\n[Peer]\nPublicKey = KtestPeer%033dA=\n", i
-			v = int(rand() * 3)
-			a = sprintf("10.%d.%d.%d/32", 100 + v, int(i / 256), i % 256)
-			r = rand()
-			if (r < 0.3) a = a sprintf(", fd%02x::%x/128", v + 1, i)
-			else if (r < 0.4) a = a sprintf(", 172.%d.%d.%d/31", 16 + v, int(i / 128), (i % 128) * 2)
-			else if (r < 0.45) a = ""
-			if (a != "") printf "AllowedIPs = %s\n", a
-			if (i % 3 == 0) printf "Endpoint = 192.0.2.%d:%d\n", 1 + int(rand() * 3), 10000 + i
-			r = rand()
-			if (r < 0.2) printf "PersistentKeepalive = %d\n", 20 + int(rand() * 2)
-			r = rand()
-			if (r < 0.1) printf "PresharedKey = %s\n", s1
-			else if (r < 0.15) printf "PresharedKey = %s\n", s2
-		}
-	}' >"$1"
+	gen_config "$2" $POOL KtestPeer 51900 "$(cat $S/priv1)" "$(cat $S/priv2)" \
+		"$(cat $S/psk1)" "$(cat $S/psk2)" >"$1"
 }
 
 # check_equal FILE WHAT: the kernel holds exactly FILE (wg showconf).
