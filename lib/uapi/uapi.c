@@ -21,6 +21,64 @@
 
 /* ------------------------------------------------------------ the socket */
 
+#define WGI_UAPI_DEFAULT_DIR "/var/run/wireguard"
+
+/* The backend's private state in a context. */
+struct uapi_state {
+	char dir[108]; /* of the sockets: <dir>/<ifname>.sock */
+};
+
+static int uapi_open(void **priv)
+{
+	struct uapi_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	strcpy(st->dir, WGI_UAPI_DEFAULT_DIR);
+	*priv = st;
+	return 0;
+}
+
+static void uapi_close(void *priv)
+{
+	free(priv);
+}
+
+static const char *uapi_dir(const struct wgnl_ctx *ctx)
+{
+	const struct uapi_state *st = wgi_backend_priv(ctx, &wgi_uapi_ops);
+
+	return st->dir;
+}
+
+int wgnl_ctx_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir)
+{
+	struct uapi_state *st = wgi_backend_priv(ctx, &wgi_uapi_ops);
+
+	if (strlen(dir) >= sizeof(st->dir))
+		return -ENAMETOOLONG;
+	strcpy(st->dir, dir);
+	return 0;
+}
+
+/* A UAPI socket for the name wins over the kernel, as `wg` decides. */
+static bool uapi_claims(struct wgnl_ctx *ctx, const char *ifname)
+{
+	char path[sizeof(((struct uapi_state *)0)->dir) + WGNL_IFNAMSIZ + 8];
+	struct stat st;
+
+	if (!ifname || !*ifname || strchr(ifname, '/'))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s.sock", uapi_dir(ctx), ifname);
+	/* A directory we may not search (wireguard-go makes it 0700 or 0755):
+	 * take the socket's side, so the caller hears "permission denied"
+	 * rather than "no such device" for a device that may well exist. The
+	 * kernel's side would refuse an unprivileged caller all the same. */
+	if (stat(path, &st) < 0)
+		return errno == EACCES;
+	return S_ISSOCK(st.st_mode);
+}
+
 static const char *errdesc(int err)
 {
 	const char *d = strerrordesc_np(err);
@@ -35,7 +93,7 @@ static int uapi_connect(struct wgnl_ctx *ctx, const char *ifname, int *ret)
 	int fd, n, err;
 
 	*ret = -1;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock", ctx->uapi_dir, ifname);
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock", uapi_dir(ctx), ifname);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
 		wgi_set_error(ctx, "UAPI socket path for '%s' is too long", ifname);
 		return -ENAMETOOLONG;
@@ -963,7 +1021,7 @@ static bool uapi_alive(const struct wgnl_ctx *ctx, const char *file)
 	int fd, n;
 	bool alive = true;
 
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", ctx->uapi_dir, file);
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", uapi_dir(ctx), file);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
 		return true;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -984,13 +1042,13 @@ static int uapi_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 	DIR *d;
 	int r = 0;
 
-	d = opendir(ctx->uapi_dir);
+	d = opendir(uapi_dir(ctx));
 	if (!d) {
 		/* No directory: no userspace implementation has run. */
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		r = -errno;
-		wgi_set_error(ctx, "cannot read %s: %s", ctx->uapi_dir, errdesc(-r));
+		wgi_set_error(ctx, "cannot read %s: %s", uapi_dir(ctx), errdesc(-r));
 		return r;
 	}
 	while ((de = readdir(d))) {
@@ -1014,9 +1072,32 @@ static int uapi_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 	return r;
 }
 
+static int uapi_clear_peers(struct wgnl_ctx *ctx, const char *ifname)
+{
+	struct wgnl_device *dev = wgnl_device_new(ifname);
+	int r;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->flags = WGNL_DEV_REPLACE_PEERS;
+	r = uapi_set_device(ctx, dev);
+	wgnl_device_free(dev);
+	return r;
+}
+
+/* A userspace implementation gets a changed allowed-IP list replaced (see
+ * plan_replacements()), so it claims no capability; a device read arrives
+ * whole, so the stream is the generic one over get_device. */
 const struct wgi_backend_ops wgi_uapi_ops = {
 	.name = "uapi",
+	.kind = WGNL_BACKEND_UAPI,
+	.open = uapi_open,
+	.close = uapi_close,
+	.claims = uapi_claims,
 	.get_device = uapi_get_device,
+	.get_device_stream = NULL,
 	.set_device = uapi_set_device,
 	.list_devices = uapi_list_devices,
+	.caps = NULL,
+	.clear_peers = uapi_clear_peers,
 };
