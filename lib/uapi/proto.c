@@ -102,7 +102,7 @@ void wgi_uapi_parser_init(struct wgi_uapi_parser *p, struct wgnl_device *dev)
 }
 
 int wgi_uapi_bad_line(struct wgnl_ctx *ctx, const struct wgi_uapi_parser *p, const char *key,
-		    const char *why)
+		      const char *why)
 {
 	wgi_set_error(ctx, "malformed UAPI reply, line %u (%s): %s", p->line, key, why);
 	return -EBADMSG;
@@ -303,7 +303,8 @@ static char *writer_room(struct wgi_uapi_writer *w)
 	return w->buf + w->len;
 }
 
-static void put_line(struct wgi_uapi_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_line(struct wgi_uapi_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void put_line(struct wgi_uapi_writer *w, const char *fmt, ...)
 {
 	char *p = writer_room(w);

@@ -459,6 +459,21 @@ static void uapi_get__fake_server__device_and_stats(void **state)
 	fake_free(f);
 }
 
+static void uapi_caps__socket_device__none_without_netlink(void **state)
+{
+	struct fake *f = fake_new("ua0");
+	struct wgnl_ctx *ctx = ctx_for(f);
+	struct wgnl_stats st;
+
+	/* The UAPI backend answers for its device; the kernel is not asked. */
+	assert_int_equal(wgnl_device_caps(ctx, "ua0"), 0);
+	assert_int_equal(wgnl_device_caps(ctx, "bad/name"), -EINVAL);
+	wgnl_stats_get(ctx, &st);
+	assert_int_equal(st.recv_msgs, 0);
+	wgnl_ctx_close(ctx);
+	fake_free(f);
+}
+
 static void uapi_get__reply_one_byte_at_a_time__parsed(void **state)
 {
 	struct fake *f = fake_new("ua0");
@@ -1166,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(uapi_parse__handshake_at_year_9999__accepted),
 		cmocka_unit_test(uapi_parse__zone_of_another_namespace__scope_dropped),
 		cmocka_unit_test(uapi_get__fake_server__device_and_stats),
+		cmocka_unit_test(uapi_caps__socket_device__none_without_netlink),
 		cmocka_unit_test(uapi_get__reply_one_byte_at_a_time__parsed),
 		cmocka_unit_test(uapi_get__20k_peers_split_reply__all_parsed),
 		cmocka_unit_test(uapi_get__errno_reply__negative_errno_and_message),
