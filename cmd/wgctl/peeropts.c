@@ -175,9 +175,8 @@ int wgctl_resolve_allowedip_edits(struct wgnl_ctx *ctx, struct wgnl_device *dev,
 			any = true;
 	if (!any)
 		return 0;
-	caps = wgnl_ctx_caps(ctx);
-	if (caps >= 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE) &&
-	    wgnl_backend_detect(ctx, dev->name) == WGNL_BACKEND_KERNEL)
+	caps = wgnl_device_caps(ctx, dev->name);
+	if (caps >= 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE))
 		return 0; /* the kernel removes single allowed IPs itself */
 	/* Read, modify, write: racy against a concurrent writer of the same
 	 * peer, which the kernel's own removal flag would not be. */

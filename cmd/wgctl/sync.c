@@ -1277,10 +1277,9 @@ static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
 {
 	int caps;
 
-	if (getenv("WGCTL_SYNC_NO_DELTA") ||
-	    wgnl_backend_detect(ctx, ifname) != WGNL_BACKEND_KERNEL)
+	if (getenv("WGCTL_SYNC_NO_DELTA"))
 		return false;
-	caps = wgnl_ctx_caps(ctx);
+	caps = wgnl_device_caps(ctx, ifname);
 	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
 }
 

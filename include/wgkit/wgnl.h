@@ -378,6 +378,11 @@ enum wgnl_caps_flags {
 };
 /* Probe and return enum wgnl_caps_flags bits, or a negative errno. */
 int wgnl_ctx_caps(struct wgnl_ctx *ctx);
+/* What the backend serving @ifname now (wgnl_backend_detect()) supports:
+ * enum wgnl_caps_flags bits, as wgnl_ctx_caps() for the in-kernel one, 0 for
+ * a userspace (UAPI) implementation, which gets a changed allowed-IP list
+ * replaced instead. Returns the bits, -EINVAL (bad name) or -errno. */
+int wgnl_device_caps(struct wgnl_ctx *ctx, const char *ifname);
 
 /* --------------------------------------------------------- WireGuard */
 

@@ -1,29 +1,59 @@
 // SPDX-License-Identifier: MIT
-/* The context and the backend dispatch behind the public get/set/list calls. */
+/* The context and the backend dispatch behind the public get/set/list calls:
+ * the one place where a backend is chosen. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "internal.h"
 
-#define WGNL_DEFAULT_UAPI_DIR "/var/run/wireguard"
+/* The WireGuard backends of this OS. Which one serves a device is decided
+ * here and nowhere else (wgi_backend_for()): the forced kind, else the first
+ * backend that claims the name, else the one that claims nothing (the
+ * fallback). wgnl_device_list() asks them all, in this order. */
+static const struct wgi_backend_ops *const backends[] = {
+	&wgi_kernel_ops,
+	&wgi_uapi_ops,
+};
+_Static_assert(WGI_ARRAY_SIZE(backends) <= WGI_BACKENDS_MAX, "raise WGI_BACKENDS_MAX");
+
+/* The network ops of this OS. */
+static const struct wgi_net_ops *const net_ops = &wgi_rtnl_ops;
 
 int wgnl_ctx_open(struct wgnl_ctx **ret)
 {
 	struct wgnl_ctx *ctx;
+	int r;
 
 	*ret = NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
+	ctx->net = net_ops;
 	ctx->buf = malloc(WGI_RECV_BUF);
 	if (!ctx->buf) {
 		free(ctx);
 		return -ENOMEM;
 	}
-	ctx->caps = -1;
-	strcpy(ctx->uapi_dir, WGNL_DEFAULT_UAPI_DIR);
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++) {
+		if (!backends[i]->open)
+			continue;
+		r = backends[i]->open(&ctx->backend_priv[i]);
+		if (r < 0) {
+			wgnl_ctx_close(ctx);
+			return r;
+		}
+	}
+	if (ctx->net->open) {
+		r = ctx->net->open(&ctx->net_priv);
+		if (r < 0) {
+			wgnl_ctx_close(ctx);
+			return r;
+		}
+	}
 	*ret = ctx;
 	return 0;
 }
@@ -32,8 +62,11 @@ void wgnl_ctx_close(struct wgnl_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	wgi_nl_close(&ctx->genl);
-	wgi_nl_close(&ctx->rtnl);
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++)
+		if (backends[i]->close)
+			backends[i]->close(ctx->backend_priv[i]);
+	if (ctx->net->close)
+		ctx->net->close(ctx->net_priv);
 	free(ctx->buf);
 	free(ctx);
 }
@@ -43,50 +76,89 @@ void wgnl_ctx_set_backend(struct wgnl_ctx *ctx, enum wgnl_backend_kind kind)
 	ctx->backend = kind;
 }
 
-int wgnl_ctx_set_uapi_dir(struct wgnl_ctx *ctx, const char *dir)
+void *wgi_backend_priv(const struct wgnl_ctx *ctx, const struct wgi_backend_ops *ops)
 {
-	if (strlen(dir) >= sizeof(ctx->uapi_dir))
-		return -ENAMETOOLONG;
-	strcpy(ctx->uapi_dir, dir);
-	return 0;
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++)
+		if (backends[i] == ops)
+			return ctx->backend_priv[i];
+	return NULL;
 }
 
-static bool uapi_socket_exists(const struct wgnl_ctx *ctx, const char *ifname)
+void *wgi_net_priv(const struct wgnl_ctx *ctx)
 {
-	char path[sizeof(ctx->uapi_dir) + WGNL_IFNAMSIZ + 8];
-	struct stat st;
+	return ctx->net_priv;
+}
 
-	if (!ifname || !*ifname || strchr(ifname, '/'))
-		return false;
-	snprintf(path, sizeof(path), "%s/%s.sock", ctx->uapi_dir, ifname);
-	/* A directory we may not search (wireguard-go makes it 0700 or 0755):
-	 * take the socket's side, so the caller hears "permission denied"
-	 * rather than "no such device" for a device that may well exist. The
-	 * kernel's side would refuse an unprivileged caller all the same. */
-	if (stat(path, &st) < 0)
-		return errno == EACCES;
-	return S_ISSOCK(st.st_mode);
+static const struct wgi_backend_ops *backend_of_kind(enum wgnl_backend_kind kind)
+{
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++)
+		if (backends[i]->kind == kind)
+			return backends[i];
+	return NULL;
+}
+
+static const struct wgi_backend_ops *backend_detect(struct wgnl_ctx *ctx, const char *ifname)
+{
+	const struct wgi_backend_ops *fallback = NULL, *ops;
+
+	if (ctx->backend != WGNL_BACKEND_AUTO) {
+		ops = backend_of_kind(ctx->backend);
+		if (ops)
+			return ops;
+	}
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++) {
+		if (!backends[i]->claims)
+			fallback = fallback ? fallback : backends[i];
+		else if (ctx->backend == WGNL_BACKEND_AUTO && backends[i]->claims(ctx, ifname))
+			return backends[i];
+	}
+	return fallback;
 }
 
 enum wgnl_backend_kind wgnl_backend_detect(struct wgnl_ctx *ctx, const char *ifname)
 {
 	if (ctx->backend != WGNL_BACKEND_AUTO)
 		return ctx->backend;
-	/* As `wg` does: a UAPI socket for the name wins over the kernel. */
-	return uapi_socket_exists(ctx, ifname) ? WGNL_BACKEND_UAPI : WGNL_BACKEND_KERNEL;
+	return backend_detect(ctx, ifname)->kind;
 }
 
 const struct wgi_backend_ops *wgi_backend_for(struct wgnl_ctx *ctx, const char *ifname)
 {
 	if (ctx->ops_override)
 		return ctx->ops_override;
-	return wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_UAPI ? &wgi_uapi_ops :
-								       &wgi_kernel_ops;
+	return backend_detect(ctx, ifname);
+}
+
+void wgi_backend_release_stale(struct wgnl_ctx *ctx, const char *ifname)
+{
+	const struct wgi_backend_ops *ops = wgi_backend_for(ctx, ifname);
+
+	if (ops && ops->release_stale)
+		ops->release_stale(ctx, ifname);
 }
 
 const char *wgnl_ctx_last_error(const struct wgnl_ctx *ctx)
 {
 	return ctx->errmsg[0] ? ctx->errmsg : NULL;
+}
+
+void wgi_set_error(struct wgnl_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+void wgi_clear_error(struct wgnl_ctx *ctx)
+{
+	ctx->errmsg[0] = '\0';
+}
+
+uint32_t wgi_ifindex(const char *name)
+{
+	return name && *name ? if_nametoindex(name) : 0;
 }
 
 void wgnl_stats_get(const struct wgnl_ctx *ctx, struct wgnl_stats *out)
@@ -131,6 +203,90 @@ int wgnl_device_set(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 	return wgi_backend_for(ctx, dev->name)->set_device(ctx, dev);
 }
 
+/* The whole device read at once, then handed to @cb peer by peer: for a
+ * backend whose reply is one block anyway (a UAPI text reply). */
+static int get_stream_whole(struct wgnl_ctx *ctx, const struct wgi_backend_ops *ops,
+			    const char *ifname, wgnl_peer_cb cb, void *data,
+			    struct wgnl_device **ret)
+{
+	struct wgnl_device *dev;
+	int r;
+
+	r = ops->get_device(ctx, ifname, &dev);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < dev->n_peers && r >= 0; i++)
+		r = cb(dev, &dev->peers[i], data);
+	for (size_t i = 0; i < dev->n_peers; i++)
+		wgi_peer_clear(&dev->peers[i]);
+	dev->n_peers = 0;
+	if (r >= 0)
+		r = wgi_device_reindex(dev);
+	if (r < 0) {
+		wgnl_device_free(dev);
+		return r;
+	}
+	*ret = dev;
+	return 0;
+}
+
+int wgnl_device_get_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+			   struct wgnl_device **ret)
+{
+	const struct wgi_backend_ops *ops;
+	int r;
+
+	*ret = NULL;
+	wgi_clear_error(ctx);
+	r = check_name(ctx, ifname);
+	if (r < 0)
+		return r;
+	ops = wgi_backend_for(ctx, ifname);
+	if (ops->get_device_stream)
+		return ops->get_device_stream(ctx, ifname, cb, data, ret);
+	return get_stream_whole(ctx, ops, ifname, cb, data, ret);
+}
+
+static int caps_of(struct wgnl_ctx *ctx, const struct wgi_backend_ops *ops)
+{
+	return ops && ops->caps ? ops->caps(ctx) : 0;
+}
+
+int wgnl_ctx_caps(struct wgnl_ctx *ctx)
+{
+	return caps_of(ctx, backend_of_kind(WGNL_BACKEND_KERNEL));
+}
+
+int wgnl_device_caps(struct wgnl_ctx *ctx, const char *ifname)
+{
+	int r = check_name(ctx, ifname);
+
+	if (r < 0)
+		return r;
+	return caps_of(ctx, wgi_backend_for(ctx, ifname));
+}
+
+int wgi_kernel_device_clear_peers(struct wgnl_ctx *ctx, const char *ifname)
+{
+	const struct wgi_backend_ops *ops = ctx->ops_override;
+	struct wgnl_device *dev;
+	int r;
+
+	if (!ops)
+		ops = backend_of_kind(WGNL_BACKEND_KERNEL);
+	if (!ops)
+		return -EOPNOTSUPP;
+	if (ops->clear_peers)
+		return ops->clear_peers(ctx, ifname);
+	dev = wgnl_device_new(ifname);
+	if (!dev)
+		return -ENOMEM;
+	dev->flags = WGNL_DEV_REPLACE_PEERS;
+	r = ops->set_device(ctx, dev);
+	wgnl_device_free(dev);
+	return r;
+}
+
 /* The library's own free(), so that what it allocated goes back to the
  * allocator it came from whatever runtime the caller links. */
 void wgnl_free(void *p)
@@ -154,15 +310,15 @@ static int strv_cmp(const void *a, const void *b)
 
 int wgnl_device_list(struct wgnl_ctx *ctx, char ***ret)
 {
-	static const struct wgi_backend_ops *const all[] = { &wgi_kernel_ops, &wgi_uapi_ops };
 	char **names = NULL;
 	size_t n = 0, out = 0;
 	int r;
 
 	*ret = NULL;
 	wgi_clear_error(ctx);
-	for (size_t i = 0; i < WGI_ARRAY_SIZE(all); i++) {
-		const struct wgi_backend_ops *ops = ctx->ops_override ? ctx->ops_override : all[i];
+	for (size_t i = 0; i < WGI_ARRAY_SIZE(backends); i++) {
+		const struct wgi_backend_ops *ops = ctx->ops_override ? ctx->ops_override :
+									backends[i];
 
 		r = ops->list_devices(ctx, &names, &n);
 		/* A kernel without WireGuard still lists UAPI devices. */

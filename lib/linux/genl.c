@@ -12,7 +12,7 @@
 #include <linux/wireguard.h>
 
 #include "genl.h"
-#include "core/internal.h"
+#include "nl.h"
 
 /* A dump interrupted by a concurrent change is read again from the start;
  * under constant churn at 10k peers it could be interrupted forever, so give
@@ -777,6 +777,94 @@ int wgi_genl_policy_aip_flags(const struct wgi_genl_policy *pol)
 
 /* ================================================================ the ops */
 
+/* The backend's private state in a context. */
+struct genl_state {
+	struct wgi_nl nl;
+	uint16_t family; /* 0: not resolved yet */
+	int caps;	 /* -1: not probed yet */
+};
+
+static int genl_open(void **priv)
+{
+	struct genl_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	st->caps = -1;
+	*priv = st;
+	return 0;
+}
+
+static void genl_close(void *priv)
+{
+	struct genl_state *st = priv;
+
+	if (!st)
+		return;
+	wgi_nl_close(&st->nl);
+	free(st);
+}
+
+static struct genl_state *g_st(struct wgnl_ctx *ctx)
+{
+	return wgi_backend_priv(ctx, &wgi_kernel_ops);
+}
+
+/* Resolve the "wireguard" generic netlink family id (once per context).
+ * Returns 0, -EPROTONOSUPPORT (no WireGuard in this kernel) or -errno. */
+static int family_attr_cb(const struct nlattr *attr, void *data)
+{
+	uint16_t *id = data;
+
+	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U16) >= 0)
+		*id = mnl_attr_get_u16(attr);
+	return MNL_CB_OK;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr_cb, data) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+static int genl_family(struct wgnl_ctx *ctx)
+{
+	char buf[256] __attribute__((aligned(4))) = { 0 }; /* padding is sent too */
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	uint16_t id = 0;
+	int r;
+
+	if (g_st(ctx)->family)
+		return 0;
+	r = wgi_nl_open(ctx, &g_st(ctx)->nl, NETLINK_GENERIC);
+	if (r < 0)
+		return r;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "wireguard");
+	r = wgi_nl_transact(ctx, &g_st(ctx)->nl, nlh, family_cb, &id);
+	if (r == -ENOENT) {
+		wgi_set_error(
+			ctx,
+			"this kernel has no WireGuard (generic netlink family 'wireguard' not found)");
+		return -EPROTONOSUPPORT;
+	}
+	if (r < 0)
+		return r;
+	if (!id)
+		return -EBADMSG;
+	g_st(ctx)->family = id;
+	wgi_clear_error(ctx);
+	return 0;
+}
+
 /* Map what the kernel says about the interface to the API's errors. */
 static int map_dev_err(struct wgnl_ctx *ctx, const char *ifname, int r)
 {
@@ -811,7 +899,7 @@ static struct nlmsghdr *put_get_request(struct wgnl_ctx *ctx, char *req, const c
 	struct genlmsghdr *g;
 
 	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = ctx->genl_family;
+	nlh->nlmsg_type = g_st(ctx)->family;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = WG_CMD_GET_DEVICE;
@@ -827,7 +915,7 @@ static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl
 	int r;
 
 	*ret = NULL;
-	r = wgi_genl_family(ctx);
+	r = genl_family(ctx);
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 0;; attempt++) {
@@ -840,7 +928,7 @@ static int genl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl
 			break;
 		}
 		nlh = put_get_request(ctx, req, ifname);
-		r = wgi_nl_transact(ctx, &ctx->genl, nlh, get_cb, &st);
+		r = wgi_nl_transact(ctx, &g_st(ctx)->nl, nlh, get_cb, &st);
 		if (r == -EBADMSG && st.err)
 			r = st.err;
 		if (r == 0 && !st.msgs)
@@ -871,14 +959,18 @@ static int stream_cb(const struct nlmsghdr *nlh, void *data)
 	return wgi_genl_parse_msg(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
-			       void *data, struct wgnl_device **ret)
+/* Stream a dump of @ifname through @cb (see wgnl_device_get_stream()):
+ * each message is parsed, every peer but the last is handed over and
+ * dropped, the last kept in case the next message continues it. Memory stays
+ * at one message's peers whatever the device holds. */
+static int genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
+				  void *data, struct wgnl_device **ret)
 {
 	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	int r;
 
 	*ret = NULL;
-	r = wgi_genl_family(ctx);
+	r = genl_family(ctx);
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 0;; attempt++) {
@@ -891,7 +983,7 @@ int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_pe
 			break;
 		}
 		nlh = put_get_request(ctx, req, ifname);
-		r = wgi_nl_transact(ctx, &ctx->genl, nlh, stream_cb, &st);
+		r = wgi_nl_transact(ctx, &g_st(ctx)->nl, nlh, stream_cb, &st);
 		if (r == 0 && !st.msgs)
 			r = -EBADMSG;
 		if (r == 0)
@@ -939,17 +1031,19 @@ static bool uses_aip_remove(const struct wgnl_device *dev)
 	return false;
 }
 
+static int genl_caps(struct wgnl_ctx *ctx);
+
 static int genl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 {
 	struct wgi_genl_set_cursor cur = { 0 };
 	uint8_t *buf;
 	int r;
 
-	r = wgi_genl_family(ctx);
+	r = genl_family(ctx);
 	if (r < 0)
 		return r;
 	if (uses_aip_remove(dev)) {
-		r = wgnl_ctx_caps(ctx);
+		r = genl_caps(ctx);
 		if (r < 0)
 			return r;
 		if (!(r & WGNL_CAP_ALLOWEDIP_REMOVE)) {
@@ -963,9 +1057,9 @@ static int genl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
 	buf = malloc(WGI_GENL_SET_BUF);
 	if (!buf)
 		return -ENOMEM;
-	while ((r = wgi_genl_build_set(dev, ctx->genl_family, buf, WGI_GENL_SET_BUF, &cur)) > 0) {
+	while ((r = wgi_genl_build_set(dev, g_st(ctx)->family, buf, WGI_GENL_SET_BUF, &cur)) > 0) {
 		ctx->stats.set_msgs++;
-		r = wgi_nl_transact(ctx, &ctx->genl, (struct nlmsghdr *)buf, NULL, NULL);
+		r = wgi_nl_transact(ctx, &g_st(ctx)->nl, (struct nlmsghdr *)buf, NULL, NULL);
 		if (r < 0) {
 			r = map_dev_err(ctx, dev->name, r);
 			break;
@@ -985,13 +1079,6 @@ static int genl_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
 {
 	return wgi_rtnl_list_kind(ctx, "wireguard", names, n);
 }
-
-const struct wgi_backend_ops wgi_kernel_ops = {
-	.name = "kernel",
-	.get_device = genl_get_device,
-	.set_device = genl_set_device,
-	.list_devices = genl_list_devices,
-};
 
 /* ================================================================ caps */
 
@@ -1013,7 +1100,7 @@ static bool release_has_aip_flags(void)
 	return major > 6 || (major == 6 && minor >= 14);
 }
 
-int wgnl_ctx_caps(struct wgnl_ctx *ctx)
+static int genl_caps(struct wgnl_ctx *ctx)
 {
 	char req[GET_REQ_LEN] __attribute__((aligned(4))) = { 0 };
 	struct wgi_genl_policy *pol;
@@ -1021,11 +1108,11 @@ int wgnl_ctx_caps(struct wgnl_ctx *ctx)
 	struct genlmsghdr *g;
 	int caps, r;
 
-	if (ctx->caps >= 0)
-		return ctx->caps;
-	r = wgi_genl_family(ctx);
+	if (g_st(ctx)->caps >= 0)
+		return g_st(ctx)->caps;
+	r = genl_family(ctx);
 	if (r == -EPROTONOSUPPORT) {
-		ctx->caps = 0;
+		g_st(ctx)->caps = 0;
 		return 0;
 	}
 	if (r < 0)
@@ -1041,8 +1128,8 @@ int wgnl_ctx_caps(struct wgnl_ctx *ctx)
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = CTRL_CMD_GETPOLICY;
 	g->version = 1;
-	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, ctx->genl_family);
-	r = wgi_nl_transact(ctx, &ctx->genl, nlh, policy_cb, pol);
+	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, g_st(ctx)->family);
+	r = wgi_nl_transact(ctx, &g_st(ctx)->nl, nlh, policy_cb, pol);
 	if (r == 0) {
 		r = wgi_genl_policy_aip_flags(pol);
 		if (r > 0 || (r == -ENOENT && release_has_aip_flags()))
@@ -1057,6 +1144,35 @@ int wgnl_ctx_caps(struct wgnl_ctx *ctx)
 	}
 	free(pol);
 	wgi_clear_error(ctx);
-	ctx->caps = caps;
+	g_st(ctx)->caps = caps;
 	return caps;
 }
+
+/* Deleting a populated device costs a synchronize_net() per peer; one empty
+ * REPLACE_PEERS set removes them in a batch. */
+static int genl_clear_peers(struct wgnl_ctx *ctx, const char *ifname)
+{
+	struct wgnl_device *dev = wgnl_device_new(ifname);
+	int r;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->flags = WGNL_DEV_REPLACE_PEERS;
+	r = genl_set_device(ctx, dev);
+	wgnl_device_free(dev);
+	return r;
+}
+
+const struct wgi_backend_ops wgi_kernel_ops = {
+	.name = "kernel",
+	.kind = WGNL_BACKEND_KERNEL,
+	.open = genl_open,
+	.close = genl_close,
+	.claims = NULL, /* the fallback: every name no other backend claims */
+	.get_device = genl_get_device,
+	.get_device_stream = genl_get_device_stream,
+	.set_device = genl_set_device,
+	.list_devices = genl_list_devices,
+	.caps = genl_caps,
+	.clear_peers = genl_clear_peers,
+};

@@ -86,13 +86,6 @@ int wgi_genl_parse_flush(struct wgi_genl_parse *st);
 /* Stream mode: free what @st holds besides dev. */
 void wgi_genl_parse_release(struct wgi_genl_parse *st);
 
-/* Stream a dump of @ifname through @cb (see wgnl_device_get_stream()):
- * each message is parsed, every peer but the last is handed over and
- * dropped, the last kept in case the next message continues it. Memory stays
- * at one message's peers whatever the device holds. */
-int wgi_genl_get_device_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb,
-			       void *data, struct wgnl_device **ret);
-
 /* ------------------------------------------------------------ caps */
 
 /* What a CTRL_CMD_GETPOLICY dump of the wireguard family said, enough to

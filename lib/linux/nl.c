@@ -3,16 +3,12 @@
  * code: one socket per bus with its own sequence counter, extended acks, and
  * a reply loop that trusts nothing it did not ask for. */
 #include <errno.h>
-#include <net/if.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/genetlink.h>
-
-#include "core/internal.h"
+#include "nl.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -20,25 +16,6 @@
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
 #endif
-
-void wgi_set_error(struct wgnl_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
-	va_end(ap);
-}
-
-void wgi_clear_error(struct wgnl_ctx *ctx)
-{
-	ctx->errmsg[0] = '\0';
-}
-
-uint32_t wgi_ifindex(const char *name)
-{
-	return name && *name ? if_nametoindex(name) : 0;
-}
 
 int wgi_nl_open(struct wgnl_ctx *ctx, struct wgi_nl *nl, int bus)
 {
@@ -193,57 +170,4 @@ int wgi_nl_transact(struct wgnl_ctx *ctx, struct wgi_nl *nl, struct nlmsghdr *nl
 	if (interrupted)
 		return -EINTR;
 	return cb_err;
-}
-
-static int family_attr_cb(const struct nlattr *attr, void *data)
-{
-	uint16_t *id = data;
-
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U16) >= 0)
-		*id = mnl_attr_get_u16(attr);
-	return MNL_CB_OK;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr_cb, data) < 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
-}
-
-int wgi_genl_family(struct wgnl_ctx *ctx)
-{
-	char buf[256] __attribute__((aligned(4))) = { 0 }; /* padding is sent too */
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
-	uint16_t id = 0;
-	int r;
-
-	if (ctx->genl_family)
-		return 0;
-	r = wgi_nl_open(ctx, &ctx->genl, NETLINK_GENERIC);
-	if (r < 0)
-		return r;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "wireguard");
-	r = wgi_nl_transact(ctx, &ctx->genl, nlh, family_cb, &id);
-	if (r == -ENOENT) {
-		wgi_set_error(
-			ctx,
-			"this kernel has no WireGuard (generic netlink family 'wireguard' not found)");
-		return -EPROTONOSUPPORT;
-	}
-	if (r < 0)
-		return r;
-	if (!id)
-		return -EBADMSG;
-	ctx->genl_family = id;
-	wgi_clear_error(ctx);
-	return 0;
 }

@@ -16,7 +16,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "core/internal.h"
+#include "nl.h"
 #include "rtnl.h"
 
 /* An interrupted dump (links or routes changing under it) is restarted this
@@ -594,9 +594,34 @@ bool wgi_rtnl_rule_match(const struct wgi_rule *k, const struct wgnl_rule *want)
 
 /* ------------------------------------------------------------ transport */
 
+static int rtnl_state_open(void **priv)
+{
+	struct wgi_nl *nl = calloc(1, sizeof(*nl));
+
+	if (!nl)
+		return -ENOMEM;
+	*priv = nl;
+	return 0;
+}
+
+static void rtnl_state_close(void *priv)
+{
+	struct wgi_nl *nl = priv;
+
+	if (!nl)
+		return;
+	wgi_nl_close(nl);
+	free(nl);
+}
+
+struct wgi_nl *wgi_rtnl_nl(struct wgnl_ctx *ctx)
+{
+	return wgi_net_priv(ctx);
+}
+
 static int rtnl_open(struct wgnl_ctx *ctx)
 {
-	return wgi_nl_open(ctx, &ctx->rtnl, NETLINK_ROUTE);
+	return wgi_nl_open(ctx, wgi_rtnl_nl(ctx), NETLINK_ROUTE);
 }
 
 /* One request and its ACK (and reply messages for @cb). */
@@ -607,7 +632,7 @@ static int rtnl_request(struct wgnl_ctx *ctx, struct nlmsghdr *nlh, wgi_nl_cb cb
 	if (r < 0)
 		return r;
 	ctx->stats.rtnl_msgs++;
-	r = wgi_nl_transact(ctx, &ctx->rtnl, nlh, cb, data);
+	r = wgi_nl_transact(ctx, wgi_rtnl_nl(ctx), nlh, cb, data);
 	if (r == -EPERM && !ctx->errmsg[0])
 		wgi_set_error(
 			ctx,
@@ -633,7 +658,7 @@ static int rtnl_dump(struct wgnl_ctx *ctx, struct nlmsghdr *nlh, wgi_nl_cb cb,
 	for (unsigned try = 1;; try++) {
 		st->err = 0;
 		ctx->stats.rtnl_msgs++;
-		r = wgi_nl_transact(ctx, &ctx->rtnl, nlh, cb, st);
+		r = wgi_nl_transact(ctx, wgi_rtnl_nl(ctx), nlh, cb, st);
 		if (r == -EBADMSG && st->err)
 			r = st->err;
 		if (r != -EINTR)
@@ -685,7 +710,7 @@ static int explain(struct wgnl_ctx *ctx, int r, int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ links */
 
-int wgnl_link_add(struct wgnl_ctx *ctx, const char *name, const char *kind)
+static int rtnl_link_add(struct wgnl_ctx *ctx, const char *name, const char *kind)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct nlmsghdr *nlh;
@@ -736,7 +761,7 @@ static int link_get(struct wgnl_ctx *ctx, const char *name, struct wgnl_link *ou
 	return explain(ctx, r, -ENODEV, "no such interface '%s'", name);
 }
 
-int wgnl_link_get(struct wgnl_ctx *ctx, const char *name, struct wgnl_link *out)
+static int rtnl_link_get(struct wgnl_ctx *ctx, const char *name, struct wgnl_link *out)
 {
 	wgi_clear_error(ctx);
 	return link_get(ctx, name, out);
@@ -746,19 +771,12 @@ int wgnl_link_get(struct wgnl_ctx *ctx, const char *name, struct wgnl_link *out)
  * RTM_DELLINK that follows reports what really matters. */
 static void wireguard_empty(struct wgnl_ctx *ctx, const char *name)
 {
-	const struct wgi_backend_ops *ops = ctx->ops_override ? ctx->ops_override : &wgi_kernel_ops;
-	struct wgnl_device *dev = wgnl_device_new(name);
-
-	if (!dev)
-		return;
-	dev->flags = WGNL_DEV_REPLACE_PEERS;
 	/* -EPROTONOSUPPORT (no genl family) and the rest are ignored. */
-	ops->set_device(ctx, dev);
-	wgnl_device_free(dev);
+	wgi_kernel_device_clear_peers(ctx, name);
 	wgi_clear_error(ctx);
 }
 
-int wgnl_link_del(struct wgnl_ctx *ctx, const char *name)
+static int rtnl_link_del(struct wgnl_ctx *ctx, const char *name)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct wgnl_link link;
@@ -795,12 +813,12 @@ static int link_set(struct wgnl_ctx *ctx, const char *name, int up, uint32_t mtu
 	return explain(ctx, r, -ENODEV, "no such interface '%s'", name);
 }
 
-int wgnl_link_set_up(struct wgnl_ctx *ctx, const char *name, bool up)
+static int rtnl_link_set_up(struct wgnl_ctx *ctx, const char *name, bool up)
 {
 	return link_set(ctx, name, up ? 1 : 0, 0);
 }
 
-int wgnl_link_set_mtu(struct wgnl_ctx *ctx, const char *name, uint32_t mtu)
+static int rtnl_link_set_mtu(struct wgnl_ctx *ctx, const char *name, uint32_t mtu)
 {
 	if (!mtu) {
 		wgi_clear_error(ctx);
@@ -885,12 +903,12 @@ static int addr_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 		       wgnl_prefix_format(p, txt, sizeof(txt)));
 }
 
-int wgnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
+static int rtnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
 {
 	return addr_change(ctx, true, ifname, p);
 }
 
-int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
+static int rtnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
 {
 	return addr_change(ctx, false, ifname, p);
 }
@@ -949,7 +967,7 @@ static int prefix_result(struct prefix_state *ps, int r, struct wgnl_prefix **re
 	return (int)ps->n;
 }
 
-int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret)
+static int rtnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct prefix_state ps = { 0 };
@@ -1038,14 +1056,14 @@ static int route_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 		       wgnl_prefix_format(&d, txt, sizeof(txt)));
 }
 
-int wgnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
-		   uint32_t table)
+static int rtnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
+			  uint32_t table)
 {
 	return route_change(ctx, true, ifname, dst, table);
 }
 
-int wgnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
-		   uint32_t table)
+static int rtnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
+			  uint32_t table)
 {
 	return route_change(ctx, false, ifname, dst, table);
 }
@@ -1066,8 +1084,8 @@ static int route_list_cb(const struct nlmsghdr *nlh, void *data)
 	return prefix_push(ps, &rt.dst);
 }
 
-int wgnl_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
-		    struct wgnl_prefix **ret)
+static int rtnl_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
+			   struct wgnl_prefix **ret)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct prefix_state ps = { .table = table_id(table) };
@@ -1134,7 +1152,7 @@ static int rule_find(struct wgnl_ctx *ctx, const struct wgnl_rule *want, struct 
 	return rs.match;
 }
 
-int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
+static int rtnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
 	struct wgi_rule k;
 
@@ -1144,7 +1162,7 @@ int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 	return rule_find(ctx, r, &k);
 }
 
-int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
+static int rtnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct wgi_rule k;
@@ -1172,7 +1190,7 @@ int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 	return ret < 0 ? ret : 1;
 }
 
-int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
+static int rtnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	struct wgi_rule k;
@@ -1197,3 +1215,23 @@ int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 		return invalid(ctx, "rule");
 	return rtnl_request(ctx, nlh, NULL, NULL);
 }
+
+const struct wgi_net_ops wgi_rtnl_ops = {
+	.name = "rtnetlink",
+	.open = rtnl_state_open,
+	.close = rtnl_state_close,
+	.link_add = rtnl_link_add,
+	.link_get = rtnl_link_get,
+	.link_del = rtnl_link_del,
+	.link_set_up = rtnl_link_set_up,
+	.link_set_mtu = rtnl_link_set_mtu,
+	.addr_add = rtnl_addr_add,
+	.addr_del = rtnl_addr_del,
+	.addr_list = rtnl_addr_list,
+	.route_add = rtnl_route_add,
+	.route_del = rtnl_route_del,
+	.route_list = rtnl_route_list,
+	.rule_exists = rtnl_rule_exists,
+	.rule_add = rtnl_rule_add,
+	.rule_del = rtnl_rule_del,
+};

@@ -322,7 +322,6 @@ static int create_link(struct up_state *s)
 {
 	const struct wgnl_quick_opts *o = s->o;
 	bool forced = o->flags & WGNL_QUICK_FORCE_USERSPACE;
-	char sock[sizeof(s->ctx->uapi_dir) + WGNL_IFNAMSIZ + 8];
 	int r = -EOPNOTSUPP;
 
 	if (!forced) {
@@ -338,10 +337,7 @@ static int create_link(struct up_state *s)
 						   .err = forced ? 0 : -EOPNOTSUPP });
 		/* A socket without its link is a stale one left by an
 		 * implementation that died: it would answer no one. */
-		if (wgnl_backend_detect(s->ctx, s->ifname) == WGNL_BACKEND_UAPI) {
-			snprintf(sock, sizeof(sock), "%s/%s.sock", s->ctx->uapi_dir, s->ifname);
-			unlink(sock);
-		}
+		wgi_backend_release_stale(s->ctx, s->ifname);
 		r = o->userspace_start(o->arg, s->ctx, s->ifname);
 		if (r < 0) {
 			emit(s, (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_FAIL,

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linux/genl.h"
 #include "core/internal.h"
 
 static const wgnl_key zero_key;
@@ -339,39 +338,6 @@ fail:
 }
 
 /* ------------------------------------------------------------ streaming */
-
-int wgnl_device_get_stream(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
-			   struct wgnl_device **ret)
-{
-	struct wgnl_device *dev;
-	int r = 0;
-
-	*ret = NULL;
-	wgi_clear_error(ctx);
-	if (!ifname || !*ifname || strlen(ifname) >= WGNL_IFNAMSIZ || strchr(ifname, '/')) {
-		wgi_set_error(ctx, "invalid interface name");
-		return -EINVAL;
-	}
-	if (!ctx->ops_override && wgnl_backend_detect(ctx, ifname) == WGNL_BACKEND_KERNEL)
-		return wgi_genl_get_device_stream(ctx, ifname, cb, data, ret);
-	/* A UAPI reply is one text block: read whole, then streamed. */
-	r = wgnl_device_get(ctx, ifname, &dev);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < dev->n_peers && r >= 0; i++)
-		r = cb(dev, &dev->peers[i], data);
-	for (size_t i = 0; i < dev->n_peers; i++)
-		wgi_peer_clear(&dev->peers[i]);
-	dev->n_peers = 0;
-	if (r >= 0)
-		r = wgi_device_reindex(dev);
-	if (r < 0) {
-		wgnl_device_free(dev);
-		return r;
-	}
-	*ret = dev;
-	return 0;
-}
 
 struct stream_plan {
 	const struct wgnl_device *desired, *last;

@@ -19,7 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
-#include "core/internal.h"
+#include "linux/nl.h"
 #include "linux/rtnl.h"
 #include "rtnl_recorded.h"
 
@@ -596,7 +596,7 @@ static void rtnl__api_bad_arguments__einval_without_socket(void **state)
 	assert_int_equal(wgnl_rule_del(ctx, &bad), -EINVAL);
 	wgnl_stats_get(ctx, &st);
 	assert_int_equal(st.rtnl_msgs, 0);
-	assert_null(ctx->rtnl.sock); /* nothing was opened for bad input */
+	assert_null(wgi_rtnl_nl(ctx)->sock); /* nothing was opened for bad input */
 	wgnl_ctx_close(ctx);
 }
 

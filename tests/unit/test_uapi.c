@@ -459,6 +459,21 @@ static void uapi_get__fake_server__device_and_stats(void **state)
 	fake_free(f);
 }
 
+static void uapi_caps__socket_device__none_without_netlink(void **state)
+{
+	struct fake *f = fake_new("ua0");
+	struct wgnl_ctx *ctx = ctx_for(f);
+	struct wgnl_stats st;
+
+	/* The UAPI backend answers for its device; the kernel is not asked. */
+	assert_int_equal(wgnl_device_caps(ctx, "ua0"), 0);
+	assert_int_equal(wgnl_device_caps(ctx, "bad/name"), -EINVAL);
+	wgnl_stats_get(ctx, &st);
+	assert_int_equal(st.recv_msgs, 0);
+	wgnl_ctx_close(ctx);
+	fake_free(f);
+}
+
 static void uapi_get__reply_one_byte_at_a_time__parsed(void **state)
 {
 	struct fake *f = fake_new("ua0");
@@ -728,28 +743,31 @@ static struct wgnl_device *sample_device(void)
 	return dev;
 }
 
+/* The set=1 request of sample_device(), byte for byte. */
+static const char sample_request[] =
+	"set=1\n"
+	"private_key=" PRIV_HEX "\n"
+	"listen_port=51820\n"
+	"fwmark=16\n"
+	"replace_peers=true\n"
+	"public_key=" PEER1_HEX "\n"
+	"preshared_key=" PSK_HEX "\n"
+	"endpoint=[fd00::1]:51820\n"
+	"persistent_keepalive_interval=25\n"
+	"replace_allowed_ips=true\n"
+	"allowed_ip=10.0.0.2/32\n"
+	"allowed_ip=fd00::/64\n"
+	"public_key=" PEER2_HEX "\n"
+	"remove=true\n"
+	"public_key=2222222222222222222222222222222222222222222222222222222222222222\n"
+	"update_only=true\n"
+	"persistent_keepalive_interval=0\n"
+	"allowed_ip=10.9.0.0/16\n"
+	"\n";
+
 static void uapi_set__sample_device__exact_request(void **state)
 {
-	static const char want[] =
-		"set=1\n"
-		"private_key=" PRIV_HEX "\n"
-		"listen_port=51820\n"
-		"fwmark=16\n"
-		"replace_peers=true\n"
-		"public_key=" PEER1_HEX "\n"
-		"preshared_key=" PSK_HEX "\n"
-		"endpoint=[fd00::1]:51820\n"
-		"persistent_keepalive_interval=25\n"
-		"replace_allowed_ips=true\n"
-		"allowed_ip=10.0.0.2/32\n"
-		"allowed_ip=fd00::/64\n"
-		"public_key=" PEER2_HEX "\n"
-		"remove=true\n"
-		"public_key=2222222222222222222222222222222222222222222222222222222222222222\n"
-		"update_only=true\n"
-		"persistent_keepalive_interval=0\n"
-		"allowed_ip=10.9.0.0/16\n"
-		"\n";
+	const char *want = sample_request;
 	struct fake *f = fake_new("ua0");
 	struct wgnl_ctx *ctx = ctx_for(f);
 	struct wgnl_device *dev = sample_device();
@@ -770,6 +788,77 @@ static void uapi_set__sample_device__exact_request(void **state)
 	wgnl_device_free(dev);
 	wgnl_ctx_close(ctx);
 	fake_free(f);
+}
+
+/* ------------------------------------------ the protocol without a socket */
+
+struct text_sink {
+	char text[4096];
+	size_t len;
+	unsigned flushes;
+	int fail; /* returned by every flush when set */
+};
+
+static int text_flush(void *arg, const char *buf, size_t len)
+{
+	struct text_sink *s = arg;
+
+	s->flushes++;
+	if (s->fail)
+		return s->fail;
+	assert_true(s->len + len < sizeof(s->text));
+	memcpy(s->text + s->len, buf, len);
+	s->len += len;
+	return 0;
+}
+
+static void uapi_write_set__small_buffer__same_text_in_pieces(void **state)
+{
+	struct wgnl_device *dev = sample_device();
+	struct text_sink s = { 0 };
+	char buf[300];
+	struct wgi_uapi_writer w = {
+		.buf = buf, .cap = sizeof(buf), .flush = text_flush, .arg = &s
+	};
+
+	assert_int_equal(wgi_uapi_write_set(&w, dev, NULL), 0);
+	assert_string_equal(s.text, sample_request);
+	assert_true(s.flushes > 1);
+	assert_true(w.hiwater <= sizeof(buf));
+	wgnl_device_free(dev);
+}
+
+static void uapi_write_set__sink_fails__rest_dropped_error_kept(void **state)
+{
+	struct wgnl_device *dev = sample_device();
+	struct text_sink s = { .fail = -EPIPE };
+	char buf[300];
+	struct wgi_uapi_writer w = {
+		.buf = buf, .cap = sizeof(buf), .flush = text_flush, .arg = &s
+	};
+
+	assert_int_equal(wgi_uapi_write_set(&w, dev, NULL), -EPIPE);
+	assert_int_equal(s.flushes, 1);
+	assert_int_equal(s.len, 0);
+	wgnl_device_free(dev);
+}
+
+static void uapi_error__errno_lines__mapped_and_explained(void **state)
+{
+	struct wgnl_device *dev = wgnl_device_new("ua0");
+	struct wgnl_ctx *ctx;
+
+	assert_int_equal(wgnl_ctx_open(&ctx), 0);
+	dev->listen_port = 51820;
+	dev->flags = WGNL_DEV_HAS_LISTEN_PORT;
+	assert_int_equal(wgi_uapi_error(ctx, "ua0", "set", -EADDRINUSE, dev), -EADDRINUSE);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "cannot use listen port 51820"));
+	assert_int_equal(wgi_uapi_error(ctx, "ua0", "get", -EINVAL, NULL), -EINVAL);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "refused the get"));
+	assert_int_equal(wgi_uapi_error(ctx, "ua0", "set", -EPROTO, NULL), -EPROTO);
+	assert_non_null(strstr(wgnl_ctx_last_error(ctx), "protocol error (UAPI errno=-71)"));
+	wgnl_device_free(dev);
+	wgnl_ctx_close(ctx);
 }
 
 static void uapi_set__empty_change__bare_transaction(void **state)
@@ -1092,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(uapi_parse__handshake_at_year_9999__accepted),
 		cmocka_unit_test(uapi_parse__zone_of_another_namespace__scope_dropped),
 		cmocka_unit_test(uapi_get__fake_server__device_and_stats),
+		cmocka_unit_test(uapi_caps__socket_device__none_without_netlink),
 		cmocka_unit_test(uapi_get__reply_one_byte_at_a_time__parsed),
 		cmocka_unit_test(uapi_get__20k_peers_split_reply__all_parsed),
 		cmocka_unit_test(uapi_get__errno_reply__negative_errno_and_message),
@@ -1103,6 +1193,9 @@ int main(void)
 		cmocka_unit_test(uapi_get__no_socket__enodev),
 		cmocka_unit_test(uapi_get__stale_socket__enodev),
 		cmocka_unit_test(uapi_set__sample_device__exact_request),
+		cmocka_unit_test(uapi_write_set__small_buffer__same_text_in_pieces),
+		cmocka_unit_test(uapi_write_set__sink_fails__rest_dropped_error_kept),
+		cmocka_unit_test(uapi_error__errno_lines__mapped_and_explained),
 		cmocka_unit_test(uapi_set__empty_change__bare_transaction),
 		cmocka_unit_test(uapi_set__port_in_use__eaddrinuse_names_port),
 		cmocka_unit_test(uapi_set__rejected_value__einval_explained),
