@@ -37,7 +37,8 @@ static void check_str(const struct state *st, const char *s, bool trimmed)
 		abort();
 	if (!(st->flags & WGNL_INI_HASH_AFTER_BLANK) && memchr(s, '#', n))
 		abort();
-	if (trimmed && n && (blank(s[0], st->flags) || blank(s[n - 1], st->flags) || s[n - 1] == '\r'))
+	if (trimmed && n &&
+	    (blank(s[0], st->flags) || blank(s[n - 1], st->flags) || s[n - 1] == '\r'))
 		abort();
 }
 

@@ -89,7 +89,8 @@ int wgnl_ini_parse(char *buf, size_t len, const struct wgnl_ini_opts *opts, wgnl
 	int r;
 
 	if (opts) {
-		r = wgi_opts_copy(&o, sizeof(o), opts, WGI_SIZE_0_1(struct wgnl_ini_opts, max_line));
+		r = wgi_opts_copy(&o, sizeof(o), opts,
+				  WGI_SIZE_0_1(struct wgnl_ini_opts, max_line));
 		if (r < 0)
 			return r;
 	}
