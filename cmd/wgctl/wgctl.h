@@ -22,13 +22,8 @@ struct wgctl_opts {
 };
 extern struct wgctl_opts wgctl_opt;
 
-/* One subcommand: argv[0] is its name. Returns an exit code (exitcodes.h). */
-struct wgctl_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
-
+/* One subcommand per file behind the table in main.c (struct wgk_cmd,
+ * dispatch.h): argv[0] is its name. Returns an exit code (exitcodes.h). */
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);
 int cmd_set(int argc, char **argv);
