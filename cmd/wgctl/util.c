@@ -49,6 +49,44 @@ int wgctl_no_json(const char *cmd)
 	return wgctl_usage(cmd, "--json is not supported by this command");
 }
 
+int wgctl_getopt(const char *cmd, bool in_order, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts)
+{
+	char spec[32];
+	int c;
+
+	/* ':' first: a missing value is told apart from an unknown option. */
+	snprintf(spec, sizeof(spec), "%s:%s", in_order ? "+" : "", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, spec, longopts, NULL);
+	if (c != '?')
+		return c;
+	/* A short option: optopt is the character (the word may hold more);
+	 * a long one: 0, or its val (>= 256 in wgctl) when it took no value. */
+	if (optopt > 0 && optopt < 256)
+		wgctl_usage(cmd, "unknown option '-%c'", optopt);
+	else
+		wgctl_usage(cmd, "unknown option '%s'", wgk_q(argv[optind - 1]));
+	return '?';
+}
+
+void wgctl_drop_options(int *argc, char ***argv)
+{
+	(*argv)[optind - 1] = (*argv)[0];
+	*argc -= optind - 1;
+	*argv += optind - 1;
+}
+
+int wgctl_no_options(const char *cmd, bool in_order, int *argc, char ***argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	if (wgctl_getopt(cmd, in_order, *argc, *argv, "", none) != -1)
+		return WGK_EXIT_USAGE;
+	wgctl_drop_options(argc, argv);
+	return 0;
+}
+
 bool wgctl_valid_ifname(const char *name)
 {
 	size_t n = strlen(name);
@@ -604,6 +642,26 @@ int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const c
 
 /* ---------------------------------------------------------- plan limits */
 
+int wgctl_limit_value(const char *cmd, bool change, const char *v, struct wgctl_limits *l)
+{
+	const char *name = change ? "--max-change" : "--max-remove";
+	uint32_t n;
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	if (change && *buf && buf[strlen(buf) - 1] == '%')
+		buf[strlen(buf) - 1] = '\0';
+	if (strlen(v) >= sizeof(buf) ||
+	    wgctl_parse_u32(buf, change ? 100 : INT32_MAX, false, &n) < 0)
+		return wgctl_usage(cmd, "%s: invalid number '%s'%s", name, wgk_q(v),
+				   change ? " (a percentage, 0-100)" : "");
+	if (change)
+		l->max_change = (int)n;
+	else
+		l->max_remove = (long)n;
+	return 0;
+}
+
 int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l)
 {
 	int out = 1;
@@ -612,8 +670,7 @@ int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limit
 	l->max_change = -1;
 	for (int i = 1; i < *argc; i++) {
 		bool rm = !strcmp(argv[i], "--max-remove"), ch = !strcmp(argv[i], "--max-change");
-		uint32_t v;
-		char buf[16];
+		int r;
 
 		if (!rm && !ch) {
 			argv[out++] = argv[i];
@@ -621,17 +678,9 @@ int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limit
 		}
 		if (++i == *argc)
 			return wgctl_usage(cmd, "%s needs a number", argv[i - 1]);
-		snprintf(buf, sizeof(buf), "%s", argv[i]);
-		if (ch && *buf && buf[strlen(buf) - 1] == '%')
-			buf[strlen(buf) - 1] = '\0';
-		if (strlen(argv[i]) >= sizeof(buf) ||
-		    wgctl_parse_u32(buf, ch ? 100 : INT32_MAX, false, &v) < 0)
-			return wgctl_usage(cmd, "%s: invalid number '%s'%s", argv[i - 1],
-					   wgk_q(argv[i]), ch ? " (a percentage, 0-100)" : "");
-		if (rm)
-			l->max_remove = (long)v;
-		else
-			l->max_change = (int)v;
+		r = wgctl_limit_value(cmd, ch, argv[i], l);
+		if (r)
+			return r;
 	}
 	argv[out] = NULL;
 	*argc = out;
