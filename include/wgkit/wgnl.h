@@ -18,9 +18,10 @@
  *  - Option structs a later version may grow begin with `size_t size`
  *    (today struct wgnl_ini_opts, and struct wgnl_stun_server_config and
  *    struct wgnl_stun_client_opts in wgnl_stun.h). Callers zero the struct,
- *    set size to sizeof(the struct) as compiled, and fill what they need. The library reads only the fields
- *    size covers (the rest take their defaults) and returns -EINVAL when size
- *    is smaller than the struct of version 0.1.
+ *    set size to sizeof(the struct) as compiled, and fill what they need.
+ *    The library reads only the fields size covers (the rest take their
+ *    defaults) and returns -EINVAL when size is smaller than the struct of
+ *    version 0.1.
  *  - Nothing prints, nothing exits.
  */
 #ifndef WGKIT_WGNL_H
