@@ -19,6 +19,8 @@ int cmd_addconf(int argc, char **argv)
 		       "sets, peers it lists (their allowed IPs replaced); other peers stay.\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("addconf", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	rc = wgctl_conf_cmd_load("addconf", argc, argv, &ctx, &cfg);
 	if (rc)
 		return rc;

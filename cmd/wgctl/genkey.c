@@ -51,6 +51,8 @@ int cmd_genkey(int argc, char **argv)
 		       "Print a new Curve25519 private key in base64 (umask 077 before saving it).\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("genkey", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc > 1)
 		return wgctl_usage("genkey", "unexpected argument '%s'", wgk_q(argv[1]));
 	if (wgctl_no_json("genkey"))

@@ -11,6 +11,8 @@ int cmd_genpsk(int argc, char **argv)
 		       "Print 32 random bytes in base64, for use as a preshared key.\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("genpsk", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc > 1)
 		return wgctl_usage("genpsk", "unexpected argument '%s'", wgk_q(argv[1]));
 	if (wgctl_no_json("genpsk"))

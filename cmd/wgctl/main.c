@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "wgctl.h"
 
-static const struct wgctl_cmd commands[] = {
+static const struct wgk_cmd commands[] = {
 	{ "show", cmd_show, "show interfaces, peers and their state (text, dump or --json)" },
 	{ "showconf", cmd_showconf, "print an interface's configuration, private key included" },
 	{ "set", cmd_set, "change an interface's settings and peers" },
@@ -23,16 +24,6 @@ static const struct wgctl_cmd commands[] = {
 	{ "peer", cmd_peer, "add or remove one peer idempotently; list or show peers" },
 	{ "reresolve", cmd_reresolve, "resolve endpoint names again, set those that moved" },
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: wgctl [--json] [--show-keys] [-q] [--wait SECONDS] <command> [<args>]\n"
-		   "       wgctl --version | --help | <command> --help\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad config or input, 3 no such interface or\n"
-		   "peer, 4 permission denied, 5 kernel or system error. See wgctl(8).\n");
-}
 
 /* Take the global flags out of argv wherever they appear (up to a "--",
  * which is dropped), so `wgctl show wg0 --json` and `wgctl --json show wg0`
@@ -99,32 +90,32 @@ static int finish(int rc)
 	return rc;
 }
 
+/* Like wg: no command means "show". */
+static int no_command(void)
+{
+	char *show_argv[] = { (char *)"show", NULL };
+
+	return cmd_show(1, show_argv);
+}
+
+static const struct wgk_tool tool = {
+	.name = "wgctl",
+	.usage = "Usage: wgctl [--json] [--show-keys] [-q] [--wait SECONDS] <command> [<args>]\n"
+		 "       wgctl --version | --help | <command> --help\n",
+	.trailer = "Exit codes: 0 ok, 1 usage, 2 bad config or input, 3 no such interface or\n"
+		   "peer, 4 permission denied, 5 kernel or system error. See wgctl(8).\n",
+	.hint = "see 'wgctl --help'",
+	.width = 9,
+	.cmds = commands,
+	.n_cmds = sizeof(commands) / sizeof(commands[0]),
+	.no_command = no_command,
+};
+
 int main(int argc, char **argv)
 {
-	const char *name;
-
 	wgk_err_init("wgctl");
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	if (take_global_flags(&argc, argv))
 		return WGK_EXIT_USAGE;
-	if (argc < 2) {
-		/* Like wg: no command means "show". */
-		char *show_argv[] = { (char *)"show", NULL };
-
-		return finish(cmd_show(1, show_argv));
-	}
-	name = argv[1];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
-		usage(stdout);
-		return WGK_EXIT_OK;
-	}
-	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("wgctl %s (wgkit)\n", WGKIT_VERSION);
-		return WGK_EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(name, commands[i].name))
-			return finish(commands[i].fn(argc - 1, argv + 1));
-	wgk_error("unknown command '%s' (see 'wgctl --help')", wgk_q(name));
-	return WGK_EXIT_USAGE;
+	return finish(wgk_dispatch(&tool, argc, argv));
 }

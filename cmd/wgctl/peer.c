@@ -323,6 +323,9 @@ int cmd_peer(int argc, char **argv)
 		peer_help();
 		return WGK_EXIT_OK;
 	}
+	/* Only before the subcommand: wg's keywords follow it. */
+	if (wgctl_no_options("peer", true, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc < 2)
 		return wgctl_usage("peer", "expected 'add', 'remove', 'list' or 'show'");
 	if (!strcmp(argv[1], "list"))

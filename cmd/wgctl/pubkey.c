@@ -22,6 +22,8 @@ int cmd_pubkey(int argc, char **argv)
 		       "Read a base64 private key on stdin, print its public key.\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("pubkey", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc > 1)
 		return wgctl_usage("pubkey", "unexpected argument '%s'", wgk_qs(argv[1]));
 	if (wgctl_no_json("pubkey"))

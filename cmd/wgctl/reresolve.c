@@ -20,8 +20,15 @@ int cmd_reresolve(int argc, char **argv)
 	struct wgnl_ctx *ctx = NULL;
 	const char *ifname = NULL, *conf = NULL;
 	char path[PATH_MAX];
+	enum {
+		OPT_ALL = WGCTL_OPT_LONG
+	};
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ NULL, 0, NULL, 0 },
+	};
 	bool all = false;
-	int rc, r;
+	int rc, r, c;
 
 	if (wgctl_wants_help(argc, argv)) {
 		printf("Usage: wgctl reresolve [--all] <interface> [<config file>]\n"
@@ -33,16 +40,16 @@ int cmd_reresolve(int argc, char **argv)
 		       RERESOLVE_STALE_SECS);
 		return WGK_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--all"))
-			all = true;
-		else if (!ifname)
-			ifname = argv[i];
-		else if (!conf)
-			conf = argv[i];
-		else
-			return wgctl_usage("reresolve", "unexpected argument '%s'", wgk_q(argv[i]));
+	while ((c = wgctl_getopt("reresolve", false, argc, argv, "", opts)) != -1) {
+		if (c != OPT_ALL)
+			return WGK_EXIT_USAGE;
+		all = true;
 	}
+	wgctl_drop_options(&argc, &argv);
+	if (argc > 3)
+		return wgctl_usage("reresolve", "unexpected argument '%s'", wgk_q(argv[3]));
+	ifname = argc > 1 ? argv[1] : NULL;
+	conf = argc > 2 ? argv[2] : NULL;
 	if (!ifname)
 		return wgctl_usage("reresolve", "expected an interface name");
 	if (wgctl_no_json("reresolve"))

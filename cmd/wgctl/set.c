@@ -33,6 +33,10 @@ int cmd_set(int argc, char **argv)
 		set_help();
 		return WGK_EXIT_OK;
 	}
+	/* Only before the interface: after it, wg's keywords, whose values
+	 * may begin with '-' (allowed-ips -10.0.0.0/8). */
+	if (wgctl_no_options("set", true, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc < 2)
 		return wgctl_usage("set", "expected an interface name");
 	if (wgctl_no_json("set"))

@@ -76,6 +76,8 @@ int cmd_setconf(int argc, char **argv)
 		       "unless --allow-empty.\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("setconf", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	rc = wgctl_conf_cmd_load("setconf", argc, argv, &ctx, &cfg);
 	if (rc)
 		return rc;

@@ -484,7 +484,7 @@ static void print_device(struct wgk_json *j, struct wgnl_ctx *ctx, const struct 
 
 int cmd_show(int argc, char **argv)
 {
-	const char *target = argc > 1 ? argv[1] : "all";
+	const char *target;
 	enum show_field f = F_PRETTY;
 	struct wgnl_device *dev = NULL;
 	struct wgnl_ctx *ctx = NULL;
@@ -499,9 +499,9 @@ int cmd_show(int argc, char **argv)
 		show_help();
 		return WGK_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return wgctl_usage("show", "unknown option '%s'", wgk_q(argv[i]));
+	if (wgctl_no_options("show", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
+	target = argc > 1 ? argv[1] : "all";
 	if (argc > 3)
 		return wgctl_usage("show", "unexpected argument '%s'", wgk_q(argv[3]));
 	if (argc > 2) {

@@ -20,6 +20,8 @@ int cmd_showconf(int argc, char **argv)
 		       "setconf reads.\n");
 		return WGK_EXIT_OK;
 	}
+	if (wgctl_no_options("showconf", false, &argc, &argv))
+		return WGK_EXIT_USAGE;
 	if (argc != 2)
 		return wgctl_usage("showconf", "expected one interface name");
 	if (wgctl_no_json("showconf"))

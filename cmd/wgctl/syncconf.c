@@ -29,8 +29,17 @@ int cmd_syncconf(int argc, char **argv)
 	struct wgnl_config *cfg;
 	struct wgnl_ctx *ctx;
 	struct wgctl_limits lim;
+	enum {
+		OPT_MAX_REMOVE = WGCTL_OPT_LONG,
+		OPT_MAX_CHANGE
+	};
+	static const struct option opts[] = {
+		{ "max-remove", required_argument, NULL, OPT_MAX_REMOVE },
+		{ "max-change", required_argument, NULL, OPT_MAX_CHANGE },
+		{ NULL, 0, NULL, 0 },
+	};
 	char what[300];
-	int rc, r;
+	int rc, r, c;
 
 	if (wgctl_wants_help(argc, argv)) {
 		printf("Usage: wgctl syncconf [--allow-empty] [--wait SECONDS] [--max-remove N]\n"
@@ -43,9 +52,18 @@ int cmd_syncconf(int argc, char **argv)
 		       "changing more than PCT percent of the running ones.\n");
 		return WGK_EXIT_OK;
 	}
-	rc = wgctl_limit_opts("syncconf", &argc, argv, &lim);
-	if (rc)
-		return rc;
+	lim.max_remove = -1;
+	lim.max_change = -1;
+	while ((c = wgctl_getopt("syncconf", false, argc, argv, "", opts)) != -1) {
+		if (c == ':')
+			return wgctl_usage("syncconf", "%s needs a number", argv[optind - 1]);
+		if (c != OPT_MAX_REMOVE && c != OPT_MAX_CHANGE)
+			return WGK_EXIT_USAGE;
+		rc = wgctl_limit_value("syncconf", c == OPT_MAX_CHANGE, optarg, &lim);
+		if (rc)
+			return rc;
+	}
+	wgctl_drop_options(&argc, &argv);
 	rc = wgctl_conf_cmd_load("syncconf", argc, argv, &ctx, &cfg);
 	if (rc)
 		return rc;

@@ -49,6 +49,44 @@ int wgctl_no_json(const char *cmd)
 	return wgctl_usage(cmd, "--json is not supported by this command");
 }
 
+int wgctl_getopt(const char *cmd, bool in_order, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts)
+{
+	char spec[32];
+	int c;
+
+	/* ':' first: a missing value is told apart from an unknown option. */
+	snprintf(spec, sizeof(spec), "%s:%s", in_order ? "+" : "", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, spec, longopts, NULL);
+	if (c != '?')
+		return c;
+	/* A short option: optopt is the character (the word may hold more);
+	 * a long one: 0, or its val (>= 256 in wgctl) when it took no value. */
+	if (optopt > 0 && optopt < 256)
+		wgctl_usage(cmd, "unknown option '-%c'", optopt);
+	else
+		wgctl_usage(cmd, "unknown option '%s'", wgk_q(argv[optind - 1]));
+	return '?';
+}
+
+void wgctl_drop_options(int *argc, char ***argv)
+{
+	(*argv)[optind - 1] = (*argv)[0];
+	*argc -= optind - 1;
+	*argv += optind - 1;
+}
+
+int wgctl_no_options(const char *cmd, bool in_order, int *argc, char ***argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+
+	if (wgctl_getopt(cmd, in_order, *argc, *argv, "", none) != -1)
+		return WGK_EXIT_USAGE;
+	wgctl_drop_options(argc, argv);
+	return 0;
+}
+
 bool wgctl_valid_ifname(const char *name)
 {
 	size_t n = strlen(name);
@@ -471,73 +509,73 @@ static int aip_ref_cmp(const void *x, const void *y)
 	return a->k < b->k ? -1 : a->k > b->k;
 }
 
-static bool key_is(const char *line, size_t n, const char *key, const char **val, size_t *vlen)
-{
-	size_t kl = strlen(key), i = kl;
+struct aip_find {
+	size_t peer, sec;
+	const struct wgnl_prefix *want;
+	bool in;
+};
 
-	if (n < kl || strncasecmp(line, key, kl))
-		return false;
-	while (i < n && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i == n || line[i] != '=')
-		return false;
-	*val = line + i + 1;
-	*vlen = n - i - 1;
-	return true;
+static bool aip_listed(const char *v, const struct wgnl_prefix *want)
+{
+	size_t vl = strlen(v);
+
+	while (vl) {
+		const char *c = memchr(v, ',', vl);
+		size_t il = c ? (size_t)(c - v) : vl;
+		char item[INET6_ADDRSTRLEN + 8];
+		struct wgnl_prefix p;
+		size_t a = 0, b = il;
+
+		while (a < b && isspace((unsigned char)v[a]))
+			a++;
+		while (b > a && isspace((unsigned char)v[b - 1]))
+			b--;
+		if (b - a < sizeof(item)) {
+			memcpy(item, v + a, b - a);
+			item[b - a] = '\0';
+			if (wgnl_prefix_parse(&p, item) == 0) {
+				wgnl_prefix_mask(&p);
+				if (!wgnl_prefix_cmp(&p, want))
+					return true;
+			}
+		}
+		if (!c)
+			break;
+		vl -= il + 1;
+		v = c + 1;
+	}
+	return false;
 }
 
-/* The line of @text on which [Peer] section @peer (0-based) lists @want. */
+/* Stops the walk with the line number once @want is found. */
+static int aip_item(const struct wgnl_ini_item *it, void *data)
+{
+	struct aip_find *f = data;
+
+	if (it->kind == WGNL_INI_SECTION)
+		f->in = !strcasecmp(it->section, "Peer") && f->sec++ == f->peer;
+	else if (it->kind == WGNL_INI_PAIR && f->in && !strcasecmp(it->key, "AllowedIPs") &&
+		 aip_listed(it->value, f->want))
+		return (int)it->line;
+	return 0;
+}
+
+/* The line of @text on which [Peer] section @peer (0-based) lists @want,
+ * read as wgnl_config_parse() reads it; 0 when not found. */
 static unsigned aip_line(const char *text, size_t len, size_t peer, const struct wgnl_prefix *want)
 {
-	size_t pos = 0, sec = 0;
-	unsigned line = 0;
-	bool in = false;
+	static const struct wgnl_ini_opts opts = { .size = sizeof(opts), .flags = WGNL_INI_BOM };
+	struct aip_find f = { .peer = peer, .want = want };
+	char *buf = malloc(len + 1);
+	int r;
 
-	while (pos < len) {
-		const char *l = text + pos, *nl = memchr(l, '\n', len - pos), *v;
-		size_t n = nl ? (size_t)(nl - l) : len - pos, vl;
-
-		line++;
-		pos += n + 1;
-		if (memchr(l, '#', n))
-			n = (size_t)((const char *)memchr(l, '#', n) - l);
-		while (n && isspace((unsigned char)*l))
-			l++, n--;
-		while (n && isspace((unsigned char)l[n - 1]))
-			n--;
-		if (n && l[0] == '[') {
-			in = n == 6 && !strncasecmp(l, "[Peer]", 6) && sec++ == peer;
-			continue;
-		}
-		if (!in || !key_is(l, n, "AllowedIPs", &v, &vl))
-			continue;
-		while (vl) {
-			const char *c = memchr(v, ',', vl);
-			size_t il = c ? (size_t)(c - v) : vl;
-			char item[INET6_ADDRSTRLEN + 8];
-			struct wgnl_prefix p;
-			size_t a = 0, b = il;
-
-			while (a < b && isspace((unsigned char)v[a]))
-				a++;
-			while (b > a && isspace((unsigned char)v[b - 1]))
-				b--;
-			if (b - a < sizeof(item)) {
-				memcpy(item, v + a, b - a);
-				item[b - a] = '\0';
-				if (wgnl_prefix_parse(&p, item) == 0) {
-					wgnl_prefix_mask(&p);
-					if (!wgnl_prefix_cmp(&p, want))
-						return line;
-				}
-			}
-			if (!c)
-				break;
-			vl -= il + 1;
-			v = c + 1;
-		}
-	}
-	return 0;
+	if (!buf)
+		return 0;
+	memcpy(buf, text, len);
+	r = wgnl_ini_parse(buf, len, &opts, aip_item, &f);
+	wgnl_wipe(buf, len + 1); /* a config holds keys */
+	free(buf);
+	return r > 0 ? (unsigned)r : 0;
 }
 
 static void aip_warn(const char *path, const char *text, size_t len, const struct wgnl_prefix *p,
@@ -611,6 +649,26 @@ int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const c
 
 /* ---------------------------------------------------------- plan limits */
 
+int wgctl_limit_value(const char *cmd, bool change, const char *v, struct wgctl_limits *l)
+{
+	const char *name = change ? "--max-change" : "--max-remove";
+	uint32_t n;
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	if (change && *buf && buf[strlen(buf) - 1] == '%')
+		buf[strlen(buf) - 1] = '\0';
+	if (strlen(v) >= sizeof(buf) ||
+	    wgctl_parse_u32(buf, change ? 100 : INT32_MAX, false, &n) < 0)
+		return wgctl_usage(cmd, "%s: invalid number '%s'%s", name, wgk_q(v),
+				   change ? " (a percentage, 0-100)" : "");
+	if (change)
+		l->max_change = (int)n;
+	else
+		l->max_remove = (long)n;
+	return 0;
+}
+
 int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l)
 {
 	int out = 1;
@@ -619,8 +677,7 @@ int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limit
 	l->max_change = -1;
 	for (int i = 1; i < *argc; i++) {
 		bool rm = !strcmp(argv[i], "--max-remove"), ch = !strcmp(argv[i], "--max-change");
-		uint32_t v;
-		char buf[16];
+		int r;
 
 		if (!rm && !ch) {
 			argv[out++] = argv[i];
@@ -628,17 +685,9 @@ int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limit
 		}
 		if (++i == *argc)
 			return wgctl_usage(cmd, "%s needs a number", argv[i - 1]);
-		snprintf(buf, sizeof(buf), "%s", argv[i]);
-		if (ch && *buf && buf[strlen(buf) - 1] == '%')
-			buf[strlen(buf) - 1] = '\0';
-		if (strlen(argv[i]) >= sizeof(buf) ||
-		    wgctl_parse_u32(buf, ch ? 100 : INT32_MAX, false, &v) < 0)
-			return wgctl_usage(cmd, "%s: invalid number '%s'%s", argv[i - 1],
-					   wgk_q(argv[i]), ch ? " (a percentage, 0-100)" : "");
-		if (rm)
-			l->max_remove = (long)v;
-		else
-			l->max_change = (int)v;
+		r = wgctl_limit_value(cmd, ch, argv[i], l);
+		if (r)
+			return r;
 	}
 	argv[out] = NULL;
 	*argc = out;

@@ -3,6 +3,7 @@
 #ifndef WGCTL_H
 #define WGCTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,13 +23,8 @@ struct wgctl_opts {
 };
 extern struct wgctl_opts wgctl_opt;
 
-/* One subcommand: argv[0] is its name. Returns an exit code (exitcodes.h). */
-struct wgctl_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
-
+/* One subcommand per file behind the table in main.c (struct wgk_cmd,
+ * dispatch.h): argv[0] is its name. Returns an exit code (exitcodes.h). */
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);
 int cmd_set(int argc, char **argv);
@@ -63,6 +59,23 @@ bool wgctl_wants_help(int argc, char **argv);
 int wgctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Refuse --json for a command that has no JSON output (exit code). */
 int wgctl_no_json(const char *cmd);
+/* getopt_long() over a subcommand's argv (argv[0] its name; main() never
+ * calls getopt, so optind starts at 1). @in_order: options only before the
+ * first operand (wg's keyword grammars, where a value may begin with '-');
+ * otherwise options and operands mix. Returns the next option's val, -1 at
+ * the end (operands from optind on), ':' for an option missing its value
+ * (argv[optind - 1] names it; the caller says so), or '?' after printing
+ * "unknown option" (the caller returns WGK_EXIT_USAGE). Long options
+ * without a short form take vals from WGCTL_OPT_LONG on. */
+#define WGCTL_OPT_LONG 256
+int wgctl_getopt(const char *cmd, bool in_order, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts);
+/* After wgctl_getopt() returned -1: drop the options, so that argv[0] is
+ * still the name and argv[1..] the operands. */
+void wgctl_drop_options(int *argc, char ***argv);
+/* A subcommand that takes no options: any "-x" or "--xyz" is the usage
+ * error; the options are dropped from argv. 0 or WGK_EXIT_USAGE. */
+int wgctl_no_options(const char *cmd, bool in_order, int *argc, char ***argv);
 
 /* A valid interface name: 1-15 bytes, no '/', whitespace or ':'. */
 bool wgctl_valid_ifname(const char *name);
@@ -136,6 +149,9 @@ struct wgctl_limits {
 };
 /* Take --max-remove and --max-change out of argv (exit code on a bad value). */
 int wgctl_limit_opts(const char *cmd, int *argc, char **argv, struct wgctl_limits *l);
+/* The value @v of --max-remove (@change false) or --max-change into @l
+ * (exit code on a bad value). */
+int wgctl_limit_value(const char *cmd, bool change, const char *v, struct wgctl_limits *l);
 /* Refuse @plan when it removes more than max_remove peers, or adds, removes
  * and updates more than max_change percent of the peers running now (a
  * device without peers: no percentage). Prints why; exit code (2) or 0. */

@@ -6,12 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
-
+/* The subcommands, behind the table in main.c (struct wgk_cmd, dispatch.h). */
 int cmd_probe(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);

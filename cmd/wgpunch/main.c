@@ -7,25 +7,28 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "dispatch.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "wgpunch.h"
 
-static const struct wgpunch_cmd commands[] = {
+static const struct wgk_cmd commands[] = {
 	{ "discover", cmd_discover, "ask STUN servers for the public address and NAT behaviour" },
 	{ "stun-server", cmd_stun_server, "answer STUN Binding requests (RFC 8489, RFC 5780)" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: wgpunch <command> [<args>]\n"
-		   "       wgpunch --version | --help | <command> --help\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 bad input, 3 no such interface, 4 permission\n"
+static const struct wgk_tool tool = {
+	.name = "wgpunch",
+	.usage = "Usage: wgpunch <command> [<args>]\n"
+		 "       wgpunch --version | --help | <command> --help\n",
+	.trailer = "Exit codes: 0 ok, 1 usage, 2 bad input, 3 no such interface, 4 permission\n"
 		   "denied, 5 system error or no answer.\n"
-		   "See wgpunch(8).\n");
-}
+		   "See wgpunch(8).\n",
+	.hint = "try wgpunch --help",
+	.width = 12,
+	.cmds = commands,
+	.n_cmds = sizeof(commands) / sizeof(commands[0]),
+};
 
 int wgpunch_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
@@ -78,22 +81,5 @@ int wgpunch_parse_ep(union wgnl_endpoint *out, const char *s, uint16_t defport)
 int main(int argc, char **argv)
 {
 	wgk_err_init("wgpunch");
-	if (argc < 2) {
-		usage(stderr);
-		return WGK_EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
-		usage(stdout);
-		return WGK_EXIT_OK;
-	}
-	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("wgpunch %s (wgkit)\n", WGKIT_VERSION);
-		return WGK_EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(name, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	wgk_error("unknown command '%s' (try wgpunch --help)", wgk_q(name));
-	return WGK_EXIT_USAGE;
+	return wgk_dispatch(&tool, argc, argv);
 }

@@ -8,12 +8,7 @@
 
 #include "wgkit/wgnl.h"
 
-struct wgpunch_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
-
+/* The subcommands, behind the table in main.c (struct wgk_cmd, dispatch.h). */
 int cmd_discover(int argc, char **argv);
 int cmd_stun_server(int argc, char **argv);
 

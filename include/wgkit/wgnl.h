@@ -16,8 +16,9 @@
  *    freed with wgnl_free(), never free(): the library's allocator may not be
  *    the caller's (a static C runtime, a DLL).
  *  - Option structs a later version may grow begin with `size_t size`
- *    (today struct wgnl_stun_server_config and struct wgnl_stun_client_opts
- *    in wgnl_stun.h, struct wgnl_quick_opts in wgnl_quick.h). Callers zero the struct, set size to sizeof(the struct)
+ *    (today struct wgnl_ini_opts, struct wgnl_stun_server_config and
+ *    struct wgnl_stun_client_opts in wgnl_stun.h, struct wgnl_quick_opts in
+ *    wgnl_quick.h). Callers zero the struct, set size to sizeof(the struct)
  *    as compiled, and fill what they need. The library reads only the fields
  *    size covers (the rest take their defaults) and returns -EINVAL when size
  *    is smaller than the struct of version 0.1.
@@ -284,6 +285,70 @@ int wgnl_config_parse_file(const char *path, unsigned flags, struct wgnl_config 
 int wgnl_config_write(FILE *f, const struct wgnl_config *cfg, unsigned flags);
 /* Free a config and everything in it (keys wiped). NULL-safe. */
 void wgnl_config_free(struct wgnl_config *cfg);
+
+/* ------------------------------------------------------------- INI lexer */
+
+/* One lexer for the line formats of wgkit (the WireGuard config,
+ * wghealth.conf, the gateway config): it splits lines, drops comments and
+ * blank lines, trims, and yields "[name]" section headers and "key = value"
+ * pairs with their line numbers; what the keys mean is the caller's. */
+enum wgnl_ini_flags {
+	/* Skip a UTF-8 byte order mark at the start (some editors write one). */
+	WGNL_INI_BOM = 1U << 0,
+	/* The first '#' of a line starts a comment only at the start of the line
+	 * or after a space or tab (values may hold '#': URLs, commands). Without
+	 * it, any '#' does (the wg format). */
+	WGNL_INI_HASH_AFTER_BLANK = 1U << 1,
+	/* Trim only spaces and tabs (and '\r' at the end of a line). Without it,
+	 * also '\r', '\v' and '\f' on both sides. */
+	WGNL_INI_BLANK_SPACE_TAB = 1U << 2,
+};
+
+struct wgnl_ini_opts {
+	/* sizeof(struct wgnl_ini_opts): a sized struct (see above). */
+	size_t size;
+	unsigned flags; /* enum wgnl_ini_flags */
+	/* A line of more than @max_line bytes (newline excluded) is an error;
+	 * 0: no limit. */
+	size_t max_line;
+};
+
+enum wgnl_ini_kind {
+	WGNL_INI_SECTION = 1, /* "[section]": the text between the brackets, as is */
+	WGNL_INI_PAIR,	      /* "key = value": both trimmed, key possibly "" */
+	WGNL_INI_ERROR,	      /* a line that is neither; see enum wgnl_ini_error */
+};
+
+enum wgnl_ini_error {
+	WGNL_INI_ERR_NONE,
+	WGNL_INI_ERR_LONG,	/* longer than max_line */
+	WGNL_INI_ERR_NUL,	/* holds a NUL byte */
+	WGNL_INI_ERR_SECTION,	/* starts with '[' but does not end with ']' */
+	WGNL_INI_ERR_NO_EQUALS, /* not a section and no '=' */
+};
+
+struct wgnl_ini_item {
+	enum wgnl_ini_kind kind;
+	enum wgnl_ini_error error; /* WGNL_INI_ERROR only */
+	unsigned line;		   /* 1-based */
+	/* The current section ("" before the first header); for a
+	 * WGNL_INI_SECTION item, the new one. */
+	const char *section;
+	/* WGNL_INI_PAIR: NUL-terminated, writable, inside the caller's buffer
+	 * (valid until the walk ends); NULL otherwise. */
+	char *key, *value;
+};
+
+/* Called for each section, pair and bad line; 0 goes on, anything else
+ * stops the walk and is returned by wgnl_ini_parse(). */
+typedef int (*wgnl_ini_fn)(const struct wgnl_ini_item *item, void *data);
+
+/* Walk @buf: @len bytes followed by one more writable byte. The walk works
+ * in place (NULs are written into @buf) and allocates nothing; @opts may be
+ * NULL (no flags, no limit). Returns 0 at the end, the first non-zero value
+ * @fn returned, or -EINVAL (@opts->size too small). */
+int wgnl_ini_parse(char *buf, size_t len, const struct wgnl_ini_opts *opts, wgnl_ini_fn fn,
+		   void *data);
 
 /* ------------------------------------------------------------- files */
 

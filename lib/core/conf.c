@@ -575,17 +575,10 @@ static int end_section(struct parser *p)
 	return 0;
 }
 
-static int parse_section(struct parser *p, char *s)
+static int parse_section(struct parser *p, const char *name)
 {
-	size_t n = strlen(s);
-	char *name;
-	int r;
+	int r = end_section(p);
 
-	if (n < 2 || s[n - 1] != ']')
-		return fail(p, -EINVAL, "", "bad section header (want [Interface] or [Peer])");
-	s[n - 1] = '\0';
-	name = s + 1;
-	r = end_section(p);
 	if (r < 0)
 		return r;
 	if (!strcasecmp(name, "Interface")) {
@@ -628,19 +621,10 @@ static int unknown_key(struct parser *p, const char *s)
 	return fail(p, -EINVAL, s, "unknown key");
 }
 
-static int parse_line(struct parser *p, char *s)
+static int parse_pair(struct parser *p, const char *s, char *value)
 {
 	const struct keydef *k = NULL;
-	char *eq, *value;
 
-	if (*s == '[')
-		return parse_section(p, s);
-	eq = strchr(s, '=');
-	if (!eq)
-		return fail(p, -EINVAL, "", "expected 'Key = Value' or a [Section]");
-	*eq = '\0';
-	s = trim(s);
-	value = trim(eq + 1);
 	if (!*s)
 		return fail(p, -EINVAL, "", "missing key before '='");
 	/* The current section's keys first: a 10k-peer file is mostly [Peer]
@@ -667,35 +651,36 @@ static int parse_line(struct parser *p, char *s)
 	return k->fn(p, k, value);
 }
 
+/* One line from the INI lexer (lib/core/ini.c). */
+static int parse_item(const struct wgnl_ini_item *it, void *data)
+{
+	struct parser *p = data;
+
+	p->line = it->line;
+	switch (it->kind) {
+	case WGNL_INI_SECTION:
+		return parse_section(p, it->section);
+	case WGNL_INI_PAIR:
+		return parse_pair(p, it->key, it->value);
+	default:
+		break;
+	}
+	if (it->error == WGNL_INI_ERR_NUL)
+		return fail(p, -EINVAL, "", "NUL byte in line");
+	if (it->error == WGNL_INI_ERR_SECTION)
+		return fail(p, -EINVAL, "", "bad section header (want [Interface] or [Peer])");
+	return fail(p, -EINVAL, "", "expected 'Key = Value' or a [Section]");
+}
+
 /* Parse @buf (@len bytes plus one writable byte after them), which is
  * modified in place. */
 static int parse_buffer(struct parser *p, char *buf, size_t len)
 {
-	size_t pos = 0;
-	int r;
+	static const struct wgnl_ini_opts opts = { .size = sizeof(opts), .flags = WGNL_INI_BOM };
+	int r = wgnl_ini_parse(buf, len, &opts, parse_item, p);
 
-	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-		pos = 3; /* a UTF-8 byte order mark, as some editors write */
-	while (pos < len) {
-		char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - buf) : len;
-		char *line = buf + pos, *hash;
-
-		p->line++;
-		if (memchr(line, '\0', end - pos))
-			return fail(p, -EINVAL, "", "NUL byte in line");
-		buf[end] = '\0';
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		line = trim(line);
-		if (*line) {
-			r = parse_line(p, line);
-			if (r < 0)
-				return r;
-		}
-		pos = end + 1;
-	}
+	if (r < 0)
+		return r;
 	return end_section(p);
 }
 

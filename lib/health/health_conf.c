@@ -214,16 +214,87 @@ static void set_err(struct wgnl_config_error *err, const char *file, unsigned li
 	snprintf(err->message, sizeof(err->message), "%s", msg);
 }
 
-static char *trim(char *s)
-{
-	char *e;
+struct walk {
+	const char *filename, *ifname;
+	struct wgnl_health_settings *target, *scratch;
+	char ***sections;
+	size_t *n_sections;
+	struct wgnl_config_error *err;
+	int pass;
+	bool in_defaults;
+};
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = 0;
-	return s;
+static int walk_fail(struct walk *w, unsigned line, const char *key, const char *msg)
+{
+	set_err(w->err, w->filename, line, key, msg);
+	return -EINVAL;
+}
+
+static int add_section(struct walk *w, unsigned line, const char *section)
+{
+	char **nv;
+
+	for (size_t k = 0; k < *w->n_sections; k++)
+		if (!strcmp((*w->sections)[k], section))
+			return walk_fail(w, line, section, "duplicate section");
+	nv = realloc(*w->sections, (*w->n_sections + 2) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*w->sections = nv;
+	nv[*w->n_sections] = strdup(section);
+	if (!nv[*w->n_sections])
+		return -ENOMEM;
+	nv[++*w->n_sections] = NULL;
+	return 0;
+}
+
+/* One line from the INI lexer (lib/core/ini.c). */
+static int walk_item(const struct wgnl_ini_item *it, void *data)
+{
+	struct walk *w = data;
+	const char *section = it->section;
+
+	if (it->kind == WGNL_INI_ERROR) {
+		switch (it->error) {
+		case WGNL_INI_ERR_LONG:
+			return walk_fail(w, it->line, NULL, "line too long");
+		case WGNL_INI_ERR_NUL:
+			return walk_fail(w, it->line, NULL, "NUL byte in the file");
+		case WGNL_INI_ERR_NO_EQUALS:
+			return walk_fail(w, it->line, NULL, "expected 'key = value'");
+		default:
+			break;
+		}
+	}
+	if (it->kind != WGNL_INI_PAIR) {
+		size_t n = it->kind == WGNL_INI_SECTION ? strlen(section) : 0;
+
+		if (!n || n >= WGNL_IFNAMSIZ || strchr(section, ']'))
+			return walk_fail(w, it->line, NULL,
+					 "bad section header (want [defaults] or [IFNAME], "
+					 "name under 16 bytes)");
+		w->in_defaults = !strcmp(section, "defaults");
+		if (!w->in_defaults && strpbrk(section, "/ \t:"))
+			return walk_fail(w, it->line, section, "bad interface name");
+		if (w->pass == 1 && w->sections && !w->in_defaults)
+			return add_section(w, it->line, section);
+		return 0;
+	}
+
+	bool mine = w->pass == 1 ? w->in_defaults :
+				   (!w->in_defaults && w->ifname && !strcmp(section, w->ifname));
+	struct wgnl_health_settings *dst = mine && w->target ? w->target : w->scratch;
+
+	if (!mine || !w->target)
+		wgnl_health_settings_default(w->scratch);
+	int sr = wgnl_health_settings_set(dst, it->key, it->value);
+	if (sr == -ENOENT)
+		return walk_fail(w, it->line, it->key, "unknown setting");
+	if (sr == -ENAMETOOLONG)
+		return walk_fail(w, it->line, it->key, "value too long");
+	if (sr < 0)
+		return walk_fail(w, it->line, it->key, "invalid value");
+	return 0;
 }
 
 /* Walk the file; for each "key = value" call the setter on the matching
@@ -234,118 +305,39 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 		struct wgnl_health_settings *target, char ***sections, size_t *n_sections,
 		struct wgnl_config_error *err)
 {
-	struct wgnl_health_settings *scratch = malloc(sizeof(*scratch));
+	/* '#' may stand inside a URL or a command; lines end up in fixed
+	 * buffers of 1024 bytes. */
+	static const struct wgnl_ini_opts opts = {
+		.size = sizeof(opts),
+		.flags = WGNL_INI_HASH_AFTER_BLANK | WGNL_INI_BLANK_SPACE_TAB,
+		.max_line = 1023,
+	};
+	struct walk w = { .filename = filename,
+			  .ifname = ifname,
+			  .target = target,
+			  .sections = sections,
+			  .n_sections = n_sections,
+			  .err = err };
+	/* The lexer writes into its buffer: a copy per pass. */
+	char *buf = malloc(len + 1);
 	/* Pass 1 applies [defaults], pass 2 the interface's section, so the
 	 * order of sections in the file does not matter. */
 	int r = 0;
 
-	if (!scratch)
+	w.scratch = malloc(sizeof(*w.scratch));
+	if (!buf || !w.scratch) {
+		free(buf);
+		free(w.scratch);
 		return -ENOMEM;
-	for (int pass = 1; pass <= 2 && !r; pass++) {
-		size_t pos = 0;
-		unsigned lineno = 0;
-		bool in_defaults = true;
-		char section[64] = "";
-
-		while (pos < len && !r) {
-			const char *nl = memchr(text + pos, '\n', len - pos);
-			size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-			char line[1024];
-
-			lineno++;
-			if (n >= sizeof(line)) {
-				set_err(err, filename, lineno, NULL, "line too long");
-				r = -EINVAL;
-				break;
-			}
-			memcpy(line, text + pos, n);
-			line[n] = 0;
-			pos += n + (nl ? 1 : 0);
-			if (memchr(line, 0, n)) {
-				set_err(err, filename, lineno, NULL, "NUL byte in the file");
-				r = -EINVAL;
-				break;
-			}
-			char *hash = strchr(line, '#');
-			/* '#' starts a comment only at the start of a line or
-			 * after blank space (URLs and commands may hold '#'). */
-			if (hash && (hash == line || hash[-1] == ' ' || hash[-1] == '\t'))
-				*hash = 0;
-			char *s = trim(line);
-			if (!*s)
-				continue;
-			if (*s == '[') {
-				char *e = strchr(s, ']');
-				if (!e || e[1] || e - s - 1 <= 0 || e - s - 1 >= WGNL_IFNAMSIZ) {
-					set_err(err, filename, lineno, NULL,
-						"bad section header (want [defaults] or [IFNAME], "
-						"name under 16 bytes)");
-					r = -EINVAL;
-					break;
-				}
-				*e = 0;
-				snprintf(section, sizeof(section), "%s", s + 1);
-				in_defaults = !strcmp(section, "defaults");
-				if (!in_defaults && strpbrk(section, "/ \t:")) {
-					set_err(err, filename, lineno, section,
-						"bad interface name");
-					r = -EINVAL;
-					break;
-				}
-				if (pass == 1 && sections && !in_defaults) {
-					for (size_t k = 0; k < *n_sections; k++)
-						if (!strcmp((*sections)[k], section)) {
-							set_err(err, filename, lineno, section,
-								"duplicate section");
-							r = -EINVAL;
-						}
-					if (r)
-						break;
-					char **nv =
-						realloc(*sections, (*n_sections + 2) * sizeof(*nv));
-					if (!nv) {
-						r = -ENOMEM;
-						break;
-					}
-					*sections = nv;
-					nv[*n_sections] = strdup(section);
-					if (!nv[*n_sections]) {
-						r = -ENOMEM;
-						break;
-					}
-					nv[++*n_sections] = NULL;
-				}
-				continue;
-			}
-			char *eq = strchr(s, '=');
-			if (!eq) {
-				set_err(err, filename, lineno, NULL, "expected 'key = value'");
-				r = -EINVAL;
-				break;
-			}
-			*eq = 0;
-			char *key = trim(s), *val = trim(eq + 1);
-			bool mine = pass == 1 ?
-					    in_defaults :
-					    (!in_defaults && ifname && !strcmp(section, ifname));
-			struct wgnl_health_settings *dst = mine && target ? target : scratch;
-
-			if (!mine || !target)
-				wgnl_health_settings_default(scratch);
-			int sr = wgnl_health_settings_set(dst, key, val);
-			if (sr == -ENOENT) {
-				set_err(err, filename, lineno, key, "unknown setting");
-				r = -EINVAL;
-			} else if (sr == -ENAMETOOLONG) {
-				set_err(err, filename, lineno, key, "value too long");
-				r = -EINVAL;
-			} else if (sr < 0) {
-				set_err(err, filename, lineno, key, "invalid value");
-				r = -EINVAL;
-			}
-		}
 	}
-	free(scratch);
+	for (w.pass = 1; w.pass <= 2 && !r; w.pass++) {
+		if (len)
+			memcpy(buf, text, len);
+		w.in_defaults = true;
+		r = wgnl_ini_parse(buf, len, &opts, walk_item, &w);
+	}
+	free(buf);
+	free(w.scratch);
 	return r;
 }
 
