@@ -166,6 +166,7 @@ static int parse_args(int argc, char **argv, struct probe_args *a)
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	a->o.size = sizeof(a->o);
 	a->defkind = WGNL_PROBE_ICMP;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hjq", opts, NULL)) != -1) {

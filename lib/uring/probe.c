@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sodium.h>
 
+#include "core/opts.h"
 #include "probe.h"
 #include "uring.h"
 
@@ -873,8 +874,10 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 	bool ring_ok = false;
 
 	memset(&o, 0, sizeof(o));
-	if (opts)
-		o = *opts;
+	if (opts &&
+	    wgi_opts_copy(&o, sizeof(o), opts, WGI_SIZE_0_1(struct wgnl_probe_opts, fwmark)) < 0)
+		return -EINVAL;
+	o.size = sizeof(o);
 	if (!o.timeout_ms)
 		o.timeout_ms = 1000;
 	if (!o.max_inflight)
