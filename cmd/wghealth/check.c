@@ -349,6 +349,7 @@ static void probe_ping(struct check *c)
 		p[i].timeout_ms = c->s.ping_timeout_ms;
 	}
 	memset(&po, 0, sizeof(po));
+	po.size = sizeof(po);
 	po.timeout_ms = c->s.ping_timeout_ms;
 	int r = wgnl_probe_run(p, n, &po, NULL);
 	c->obs.ping_sent = n;
@@ -377,6 +378,7 @@ static void probe_url(struct check *c)
 		return;
 	memset(&p, 0, sizeof(p));
 	memset(&po, 0, sizeof(po));
+	po.size = sizeof(po);
 	p.kind = WGNL_PROBE_HTTP;
 	p.url = c->s.url;
 	p.timeout_ms = c->s.url_timeout_ms;

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include "argparse.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "json.h"
@@ -136,74 +137,73 @@ static const char *status_word(int st)
 	}
 }
 
-int cmd_probe(int argc, char **argv)
+/* What the command line asked for. */
+struct probe_args {
+	struct wgnl_probe_opts o;
+	enum wgnl_probe_kind defkind;
+	uint16_t defport;
+	bool json, quiet;
+	const char *file;
+};
+
+/* Returns -1 to go on, or the exit code to leave with. */
+static int parse_args(int argc, char **argv, struct probe_args *a)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		WGK_OPT_JSON,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "timeout", required_argument, NULL, 'T' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "fwmark", required_argument, NULL, 'm' },
+		WGK_OPT_INTERFACE,
+		WGK_OPT_FWMARK,
 		{ "tcp", required_argument, NULL, 't' },
 		{ "udp", required_argument, NULL, 'u' },
 		{ "max-inflight", required_argument, NULL, 'M' },
 		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		WGK_OPT_HELP,
+		WGK_OPT_END,
 	};
-	struct wgnl_probe_opts o;
-	struct wgnl_probe_stats st;
-	struct target_list t = { 0 };
-	enum wgnl_probe_kind defkind = WGNL_PROBE_ICMP;
-	uint16_t defport = 0;
-	bool json = false, quiet = false;
-	const char *file = NULL;
-	int c, r, rc = WGK_EXIT_OK;
-	char *end;
-	unsigned long v;
+	uint32_t v;
+	int c;
 
-	memset(&o, 0, sizeof(o));
+	memset(a, 0, sizeof(*a));
+	a->o.size = sizeof(a->o);
+	a->defkind = WGNL_PROBE_ICMP;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hjq", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'q':
-			quiet = true;
+			a->quiet = true;
 			break;
 		case 'i':
-			if (strlen(optarg) >= sizeof(o.ifname)) {
-				wgk_error("interface name '%s' too long", wgk_q(optarg));
+			if (wgk_parse_ifname(a->o.ifname, sizeof(a->o.ifname), optarg) < 0)
 				return WGK_EXIT_USAGE;
-			}
-			strcpy(o.ifname, optarg);
 			break;
 		case 'f':
-			file = optarg;
+			a->file = optarg;
 			break;
 		case 'T':
 		case 'm':
 		case 't':
 		case 'u':
 		case 'M':
-			errno = 0;
-			v = strtoul(optarg, &end, 0);
-			if (errno || *end || !*optarg || *optarg == '-' ||
-			    ((c == 't' || c == 'u') && (v == 0 || v > 65535)) || v > 0xffffffffUL ||
-			    ((c == 'T' || c == 'M') && v == 0)) {
+			/* --fwmark may be 0; ports are 1-65535; the rest >= 1. */
+			if (wgk_parse_u32(optarg, c == 'm' ? 0 : 1,
+					  c == 't' || c == 'u' ? 65535 : 0xffffffffU, &v) < 0) {
 				wgk_error("invalid number '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			if (c == 'T')
-				o.timeout_ms = (uint32_t)v;
+				a->o.timeout_ms = v;
 			else if (c == 'm')
-				o.fwmark = (uint32_t)v;
+				a->o.fwmark = v;
 			else if (c == 'M')
-				o.max_inflight = (uint32_t)v;
+				a->o.max_inflight = v;
 			else {
-				defkind = c == 't' ? WGNL_PROBE_TCP : WGNL_PROBE_UDP;
-				defport = (uint16_t)v;
+				a->defkind = c == 't' ? WGNL_PROBE_TCP : WGNL_PROBE_UDP;
+				a->defport = (uint16_t)v;
 			}
 			break;
 		case 'h':
@@ -214,159 +214,214 @@ int cmd_probe(int argc, char **argv)
 			return WGK_EXIT_USAGE;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if ((r = add_target(&t, argv[i], defkind, defport)) < 0) {
-			wgk_error("invalid target '%s'", wgk_q(argv[i]));
-			rc = WGK_EXIT_INPUT;
-			goto out;
-		}
+	return -1;
+}
+
+/* Read @file ("-": stdin) whole into t->text and add one target per line
+ * (blanks and # comments skipped). Returns an exit code. */
+static int read_target_file(struct target_list *t, const char *file, const struct probe_args *a)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	size_t len = 0, cap = 0;
+	unsigned lineno = 0;
+	int rc = WGK_EXIT_OK;
+
+	if (!f) {
+		int e = errno;
+		wgk_error("cannot open '%s': %s", wgk_q(file), strerror(e));
+		return wgk_exit_for_file_errno(-e);
 	}
-	if (file) {
-		FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-		size_t len = 0, cap = 0;
-		unsigned lineno = 0;
-		if (!f) {
-			int e = errno;
-			wgk_error("cannot open '%s': %s", wgk_q(file), strerror(e));
-			rc = wgk_exit_for_file_errno(-e);
-			goto out;
-		}
-		for (;;) {
-			if (cap - len < 4096) {
-				cap = cap ? cap * 2 : 65536;
-				char *nt = realloc(t.text, cap + 1);
-				if (!nt) {
-					wgk_error("out of memory reading '%s'", wgk_q(file));
-					rc = WGK_EXIT_SYSTEM;
-					break;
-				}
-				t.text = nt;
-			}
-			size_t got = fread(t.text + len, 1, cap - len, f);
-			len += got;
-			if (got == 0)
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			char *nt = realloc(t->text, cap + 1);
+			if (!nt) {
+				wgk_error("out of memory reading '%s'", wgk_q(file));
+				rc = WGK_EXIT_SYSTEM;
 				break;
-		}
-		bool bad = rc == WGK_EXIT_OK && ferror(f);
-		if (f != stdin)
-			fclose(f);
-		if (bad) {
-			wgk_error("cannot read '%s'", wgk_q(file));
-			rc = WGK_EXIT_SYSTEM;
-		}
-		if (rc != WGK_EXIT_OK)
-			goto out;
-		t.text[len] = 0;
-		for (char *line = t.text, *nl; line < t.text + len; line = nl + 1) {
-			nl = memchr(line, '\n', (size_t)(t.text + len - line));
-			if (!nl)
-				nl = t.text + len;
-			*nl = 0;
-			lineno++;
-			char *s = line + strspn(line, " \t");
-			s[strcspn(s, " \t\r#")] = 0;
-			if (!*s)
-				continue;
-			if (add_target(&t, s, defkind, defport) < 0) {
-				wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno,
-					  wgk_q(s));
-				rc = WGK_EXIT_INPUT;
-				goto out;
 			}
+			t->text = nt;
+		}
+		size_t got = fread(t->text + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	bool bad = rc == WGK_EXIT_OK && ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		wgk_error("cannot read '%s'", wgk_q(file));
+		rc = WGK_EXIT_SYSTEM;
+	}
+	if (rc != WGK_EXIT_OK)
+		return rc;
+	t->text[len] = 0;
+	for (char *line = t->text, *nl; line < t->text + len; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(t->text + len - line));
+		if (!nl)
+			nl = t->text + len;
+		*nl = 0;
+		lineno++;
+		char *s = line + strspn(line, " \t");
+		s[strcspn(s, " \t\r#")] = 0;
+		if (!*s)
+			continue;
+		if (add_target(t, s, a->defkind, a->defport) < 0) {
+			wgk_error("%s:%u: invalid target '%s'", wgk_q(file), lineno, wgk_q(s));
+			return WGK_EXIT_INPUT;
 		}
 	}
-	if (t.n == 0) {
+	return WGK_EXIT_OK;
+}
+
+/* The targets of the command line, then of --file. Returns an exit code. */
+static int collect_targets(struct target_list *t, int argc, char **argv, const struct probe_args *a)
+{
+	int rc;
+
+	for (int i = optind; i < argc; i++) {
+		if (add_target(t, argv[i], a->defkind, a->defport) < 0) {
+			wgk_error("invalid target '%s'", wgk_q(argv[i]));
+			return WGK_EXIT_INPUT;
+		}
+	}
+	if (a->file && (rc = read_target_file(t, a->file, a)) != WGK_EXIT_OK)
+		return rc;
+	if (t->n == 0) {
 		wgk_error("no targets");
 		help(stderr);
-		rc = WGK_EXIT_USAGE;
-		goto out;
+		return WGK_EXIT_USAGE;
 	}
-	/* One socket per UDP/TCP probe in flight. */
+	return WGK_EXIT_OK;
+}
+
+/* Outcomes by status. */
+struct probe_counts {
+	size_t ok, refused, timeout, error;
+};
+
+static void count_results(const struct target_list *t, struct probe_counts *n)
+{
+	memset(n, 0, sizeof(*n));
+	for (size_t i = 0; i < t->n; i++) {
+		int s = t->p[i].status;
+		n->ok += s == 0;
+		n->refused += s == -ECONNREFUSED;
+		n->timeout += s == -ETIMEDOUT;
+		n->error += s != 0 && s != -ECONNREFUSED && s != -ETIMEDOUT;
+	}
+}
+
+static void print_json(const struct target_list *t, bool quiet, const struct probe_counts *n,
+		       double secs, const struct wgnl_probe_stats *st)
+{
+	struct wgk_json j;
+
+	wgk_json_init(&j, stdout, false);
+	wgk_json_object_begin(&j);
+	if (!quiet) {
+		wgk_json_key(&j, "results");
+		wgk_json_array_begin(&j);
+		for (size_t i = 0; i < t->n; i++) {
+			const struct wgnl_probe *p = &t->p[i];
+			wgk_json_object_begin(&j);
+			wgk_json_kv_string(&j, "target", t->names[i]);
+			wgk_json_kv_string(&j, "kind", wgnl_probe_kind_name(p->kind));
+			wgk_json_kv_string(&j, "status", status_word(p->status));
+			if (p->status == 0 || p->status == -ECONNREFUSED)
+				wgk_json_kv_uint(&j, "rtt_us", p->rtt_ns / 1000);
+			else if (p->status != -ETIMEDOUT)
+				wgk_json_kv_string(&j, "error", strerror(-p->status));
+			if (p->kind == WGNL_PROBE_HTTP && p->http_code)
+				wgk_json_kv_uint(&j, "http_code", (uint64_t)p->http_code);
+			wgk_json_object_end(&j);
+		}
+		wgk_json_array_end(&j);
+	}
+	wgk_json_key(&j, "summary");
+	wgk_json_object_begin(&j);
+	wgk_json_kv_uint(&j, "targets", t->n);
+	wgk_json_kv_uint(&j, "reachable", n->ok);
+	wgk_json_kv_uint(&j, "refused", n->refused);
+	wgk_json_kv_uint(&j, "timeout", n->timeout);
+	wgk_json_kv_uint(&j, "error", n->error);
+	wgk_json_kv_uint(&j, "elapsed_us", (uint64_t)(secs * 1e6));
+	wgk_json_kv_uint(&j, "ring_enters", st->ring_enters);
+	wgk_json_kv_uint(&j, "other_syscalls", st->other_syscalls);
+	wgk_json_kv_bool(&j, "icmp_raw", st->icmp_raw);
+	wgk_json_object_end(&j);
+	wgk_json_object_end(&j);
+	wgk_json_finish(&j);
+}
+
+static void print_text(const struct target_list *t, bool quiet, const struct probe_counts *n,
+		       double secs, const struct wgnl_probe_stats *st)
+{
+	for (size_t i = 0; !quiet && i < t->n; i++) {
+		const struct wgnl_probe *p = &t->p[i];
+		if (p->status == 0 || p->status == -ECONNREFUSED)
+			printf("%s %s %s %.3f ms\n", t->names[i], wgnl_probe_kind_name(p->kind),
+			       status_word(p->status), (double)p->rtt_ns / 1e6);
+		else if (p->status == -ETIMEDOUT)
+			printf("%s %s timeout\n", t->names[i], wgnl_probe_kind_name(p->kind));
+		else
+			printf("%s %s %s (%s)\n", t->names[i], wgnl_probe_kind_name(p->kind),
+			       status_word(p->status), strerror(-p->status));
+	}
+	printf("probe: %zu targets, %zu reachable, %zu refused, %zu timeout, %zu error in %.3f s "
+	       "(ring_enters=%llu other_syscalls=%llu)\n",
+	       t->n, n->ok, n->refused, n->timeout, n->error, secs,
+	       (unsigned long long)st->ring_enters, (unsigned long long)st->other_syscalls);
+}
+
+/* Run the probes, timing the run in *secs. Returns an exit code. */
+static int run_probes(struct target_list *t, const struct wgnl_probe_opts *o,
+		      struct wgnl_probe_stats *st, double *secs)
+{
+	struct timespec t0, t1;
 	struct rlimit rl;
+	int r;
+
+	/* One socket per UDP/TCP probe in flight. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = wgnl_probe_run(t.p, t.n, &o, &st);
+	r = wgnl_probe_run(t->p, t->n, o, st);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r < 0) {
 		wgk_error("probing failed: %s%s", strerror(-r),
 			  r == -EPERM ? " (ICMP needs CAP_NET_RAW or net.ipv4.ping_group_range)" :
 					"");
-		rc = r == -EPERM ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
+		return r == -EPERM ? WGK_EXIT_PERM : WGK_EXIT_SYSTEM;
+	}
+	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return WGK_EXIT_OK;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	struct probe_args a;
+	struct wgnl_probe_stats st;
+	struct probe_counts n;
+	struct target_list t = { 0 };
+	double secs;
+	int rc;
+
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	if ((rc = collect_targets(&t, argc, argv, &a)) != WGK_EXIT_OK)
 		goto out;
-	}
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	size_t n_ok = 0, n_ref = 0, n_to = 0, n_err = 0;
-	for (size_t i = 0; i < t.n; i++) {
-		int s = t.p[i].status;
-		n_ok += s == 0;
-		n_ref += s == -ECONNREFUSED;
-		n_to += s == -ETIMEDOUT;
-		n_err += s != 0 && s != -ECONNREFUSED && s != -ETIMEDOUT;
-	}
-	char addr[64];
-	if (json) {
-		struct wgk_json j;
-		wgk_json_init(&j, stdout, false);
-		wgk_json_object_begin(&j);
-		if (!quiet) {
-			wgk_json_key(&j, "results");
-			wgk_json_array_begin(&j);
-			for (size_t i = 0; i < t.n; i++) {
-				struct wgnl_probe *p = &t.p[i];
-				wgk_json_object_begin(&j);
-				wgk_json_kv_string(&j, "target", t.names[i]);
-				wgk_json_kv_string(&j, "kind", wgnl_probe_kind_name(p->kind));
-				wgk_json_kv_string(&j, "status", status_word(p->status));
-				if (p->status == 0 || p->status == -ECONNREFUSED)
-					wgk_json_kv_uint(&j, "rtt_us", p->rtt_ns / 1000);
-				else if (p->status != -ETIMEDOUT)
-					wgk_json_kv_string(&j, "error", strerror(-p->status));
-				if (p->kind == WGNL_PROBE_HTTP && p->http_code)
-					wgk_json_kv_uint(&j, "http_code", (uint64_t)p->http_code);
-				wgk_json_object_end(&j);
-			}
-			wgk_json_array_end(&j);
-		}
-		wgk_json_key(&j, "summary");
-		wgk_json_object_begin(&j);
-		wgk_json_kv_uint(&j, "targets", t.n);
-		wgk_json_kv_uint(&j, "reachable", n_ok);
-		wgk_json_kv_uint(&j, "refused", n_ref);
-		wgk_json_kv_uint(&j, "timeout", n_to);
-		wgk_json_kv_uint(&j, "error", n_err);
-		wgk_json_kv_uint(&j, "elapsed_us", (uint64_t)(secs * 1e6));
-		wgk_json_kv_uint(&j, "ring_enters", st.ring_enters);
-		wgk_json_kv_uint(&j, "other_syscalls", st.other_syscalls);
-		wgk_json_kv_bool(&j, "icmp_raw", st.icmp_raw);
-		wgk_json_object_end(&j);
-		wgk_json_object_end(&j);
-		wgk_json_finish(&j);
-	} else {
-		for (size_t i = 0; !quiet && i < t.n; i++) {
-			struct wgnl_probe *p = &t.p[i];
-			(void)addr;
-			if (p->status == 0 || p->status == -ECONNREFUSED)
-				printf("%s %s %s %.3f ms%s\n", t.names[i],
-				       wgnl_probe_kind_name(p->kind), status_word(p->status),
-				       (double)p->rtt_ns / 1e6,
-				       p->kind == WGNL_PROBE_HTTP ? "" : "");
-			else if (p->status == -ETIMEDOUT)
-				printf("%s %s timeout\n", t.names[i],
-				       wgnl_probe_kind_name(p->kind));
-			else
-				printf("%s %s %s (%s)\n", t.names[i], wgnl_probe_kind_name(p->kind),
-				       status_word(p->status), strerror(-p->status));
-		}
-		printf("probe: %zu targets, %zu reachable, %zu refused, %zu timeout, %zu error in %.3f s "
-		       "(ring_enters=%llu other_syscalls=%llu)\n",
-		       t.n, n_ok, n_ref, n_to, n_err, secs, (unsigned long long)st.ring_enters,
-		       (unsigned long long)st.other_syscalls);
-	}
-	if (n_ok + n_ref < t.n)
+	if ((rc = run_probes(&t, &a.o, &st, &secs)) != WGK_EXIT_OK)
+		goto out;
+	count_results(&t, &n);
+	if (a.json)
+		print_json(&t, a.quiet, &n, secs, &st);
+	else
+		print_text(&t, a.quiet, &n, secs, &st);
+	if (n.ok + n.refused < t.n)
 		rc = WGK_EXIT_NOTFOUND;
 out:
 	free(t.names);

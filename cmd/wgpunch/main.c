@@ -30,21 +30,6 @@ static const struct wgk_tool tool = {
 	.n_cmds = sizeof(commands) / sizeof(commands[0]),
 };
 
-int wgpunch_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int wgpunch_parse_ep(union wgnl_endpoint *out, const char *s, uint16_t defport)
 {
 	char buf[128];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "argparse.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "json.h"
@@ -118,7 +119,16 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-int cmd_stun_server(int argc, char **argv)
+/* What the command line asked for. */
+struct server_args {
+	struct wgnl_stun_server_config cfg;
+	const char *user;
+	uint32_t duration;
+	bool json;
+};
+
+/* Returns -1 to go on, or the exit code to leave with. */
+static int parse_args(int argc, char **argv, struct server_args *a)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -129,72 +139,68 @@ int cmd_stun_server(int argc, char **argv)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "user", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		WGK_OPT_JSON,
+		WGK_OPT_HELP,
+		WGK_OPT_END,
 	};
-	struct wgnl_stun_server_config cfg;
-	struct wgnl_stun_server *srv = NULL;
-	const char *user = NULL;
-	uint32_t v, duration = 0;
-	bool json = false;
-	int c, r;
-	char b1[64], b2[64];
+	struct wgnl_stun_server_config *cfg = &a->cfg;
+	uint32_t v;
+	int c;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.size = sizeof(cfg);
-	wgpunch_parse_ep(&cfg.addr, "0.0.0.0", WGNL_STUN_PORT);
-	cfg.software = "wgkit " WGKIT_VERSION;
+	memset(a, 0, sizeof(*a));
+	cfg->size = sizeof(*cfg);
+	wgpunch_parse_ep(&cfg->addr, "0.0.0.0", WGNL_STUN_PORT);
+	cfg->software = "wgkit " WGKIT_VERSION;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			if (wgpunch_parse_ep(&cfg.addr, optarg, WGNL_STUN_PORT) < 0) {
+			if (wgpunch_parse_ep(&cfg->addr, optarg, WGNL_STUN_PORT) < 0) {
 				wgk_error("invalid listen address '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			break;
 		case 'a':
-			if (wgpunch_parse_ep(&cfg.alt_addr, optarg, 0) < 0) {
+			if (wgpunch_parse_ep(&cfg->alt_addr, optarg, 0) < 0) {
 				wgk_error("invalid alternate address '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			break;
 		case 'p':
-			if (wgpunch_parse_u32(optarg, 1, 65535, &v) < 0) {
+			if (wgk_parse_u32(optarg, 1, 65535, &v) < 0) {
 				wgk_error("invalid alternate port '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
-			cfg.alt_port = (uint16_t)v;
+			cfg->alt_port = (uint16_t)v;
 			break;
 		case 's':
-			cfg.software = *optarg ? optarg : NULL;
+			cfg->software = *optarg ? optarg : NULL;
 			break;
 		case 'r':
 		case 'b':
 			/* Bounded so the per-prefix buckets (factor 10) and
 			 * their milli-tokens stay far from overflow. */
-			if (wgpunch_parse_u32(optarg, c == 'r' ? 0 : 1, 1000000, &v) < 0) {
+			if (wgk_parse_u32(optarg, c == 'r' ? 0 : 1, 1000000, &v) < 0) {
 				wgk_error("invalid %s '%s'", c == 'r' ? "rate" : "burst",
 					  wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			if (c == 'r')
-				cfg.rate_limit = v ? v : WGNL_STUN_RATE_UNLIMITED;
+				cfg->rate_limit = v ? v : WGNL_STUN_RATE_UNLIMITED;
 			else
-				cfg.rate_burst = v;
+				cfg->rate_burst = v;
 			break;
 		case 'd':
-			if (wgpunch_parse_u32(optarg, 1, MAX_DURATION, &duration) < 0) {
+			if (wgk_parse_u32(optarg, 1, MAX_DURATION, &a->duration) < 0) {
 				wgk_error("invalid duration '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
 			break;
 		case 'u':
-			user = optarg;
+			a->user = optarg;
 			break;
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'h':
 			help(stdout);
@@ -208,44 +214,64 @@ int cmd_stun_server(int argc, char **argv)
 		wgk_error("unexpected argument '%s'", wgk_q(argv[optind]));
 		return WGK_EXIT_USAGE;
 	}
-	r = wgnl_stun_server_new(&cfg, &srv);
-	if (r < 0) {
-		wgk_error("cannot start STUN server on %s: %s",
-			  wgnl_endpoint_format(&cfg.addr, b1, sizeof(b1)), strerror(-r));
-		return r == -EINVAL ? WGK_EXIT_USAGE : wgk_exit_for_errno(r);
-	}
-	if (user && (r = drop_privileges(user)) < 0) {
-		wgk_error("cannot drop privileges to user '%s': %s", wgk_q(user), strerror(-r));
-		wgnl_stun_server_free(srv);
-		return WGK_EXIT_SYSTEM;
-	}
-	running = srv;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	union wgnl_endpoint shown = cfg.addr;
+	return -1;
+}
+
+/* The note on stderr naming the address (with the port actually bound)
+ * and the RFC 5780 alternate. */
+static void announce(const struct wgnl_stun_server *srv, const struct wgnl_stun_server_config *cfg)
+{
+	char b1[64], b2[64];
+	union wgnl_endpoint shown = cfg->addr, alt = cfg->alt_addr;
+
 	if (shown.addr.sa_family == AF_INET6)
 		shown.addr6.sin6_port = htons(wgnl_stun_server_port(srv));
 	else
 		shown.addr4.sin_port = htons(wgnl_stun_server_port(srv));
-	union wgnl_endpoint alt = cfg.alt_addr;
 	if (alt.addr.sa_family == AF_INET6)
-		alt.addr6.sin6_port = htons(cfg.alt_port);
+		alt.addr6.sin6_port = htons(cfg->alt_port);
 	else
-		alt.addr4.sin_port = htons(cfg.alt_port);
-	if (cfg.alt_port)
+		alt.addr4.sin_port = htons(cfg->alt_port);
+	if (cfg->alt_port)
 		wgk_note("STUN server on %s, RFC 5780 alternate %s",
 			 wgnl_endpoint_format(&shown, b1, sizeof(b1)),
 			 wgnl_endpoint_format(&alt, b2, sizeof(b2)));
 	else
 		wgk_note("STUN server on %s", wgnl_endpoint_format(&shown, b1, sizeof(b1)));
-	r = serve(srv, duration);
-	running = NULL;
+}
+
+int cmd_stun_server(int argc, char **argv)
+{
+	struct server_args a;
+	struct wgnl_stun_server *srv = NULL;
 	struct wgnl_stun_server_stats st;
+	struct sigaction sa;
+	char b1[64];
+	int r;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return r;
+	r = wgnl_stun_server_new(&a.cfg, &srv);
+	if (r < 0) {
+		wgk_error("cannot start STUN server on %s: %s",
+			  wgnl_endpoint_format(&a.cfg.addr, b1, sizeof(b1)), strerror(-r));
+		return r == -EINVAL ? WGK_EXIT_USAGE : wgk_exit_for_errno(r);
+	}
+	if (a.user && (r = drop_privileges(a.user)) < 0) {
+		wgk_error("cannot drop privileges to user '%s': %s", wgk_q(a.user), strerror(-r));
+		wgnl_stun_server_free(srv);
+		return WGK_EXIT_SYSTEM;
+	}
+	running = srv;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	announce(srv, &a.cfg);
+	r = serve(srv, a.duration);
+	running = NULL;
 	wgnl_stun_server_get_stats(srv, &st);
-	print_stats(&st, json);
+	print_stats(&st, a.json);
 	wgnl_stun_server_free(srv);
 	if (r < 0) {
 		wgk_error("STUN server failed: %s", strerror(-r));

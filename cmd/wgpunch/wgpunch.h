@@ -15,7 +15,5 @@ int cmd_stun_server(int argc, char **argv);
 /* Parse "ADDR", "ADDR:PORT", "[V6]:PORT" or "V6" (numeric; @defport when no
  * port is given). Returns 0 or -EINVAL. */
 int wgpunch_parse_ep(union wgnl_endpoint *out, const char *s, uint16_t defport);
-/* Parse an unsigned number in [lo, hi]. Returns 0 or -EINVAL. */
-int wgpunch_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 
 #endif

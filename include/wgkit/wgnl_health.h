@@ -51,8 +51,8 @@ enum wgnl_health_reason {
 	WGNL_HEALTH_R_NO_PEERS = 1U << 11,	     /* "no_peers" */
 	WGNL_HEALTH_R_IDLE = 1U << 12,		     /* "idle" */
 	WGNL_HEALTH_R_PEERS_UNHEALTHY = 1U << 13,    /* "peers_unhealthy": too few healthy peers */
-	WGNL_HEALTH_R_CRITICAL_PEER = 1U
-				      << 14, /* "critical_peer": a critical peer is not healthy */
+	/* "critical_peer": a critical peer is not healthy */
+	WGNL_HEALTH_R_CRITICAL_PEER = 1U << 14,
 };
 #define WGNL_HEALTH_N_REASONS 15
 

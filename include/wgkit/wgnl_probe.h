@@ -50,6 +50,8 @@ struct wgnl_probe {
 };
 
 struct wgnl_probe_opts {
+	/* sizeof(struct wgnl_probe_opts): a sized struct (wgnl.h). */
+	size_t size;
 	uint32_t timeout_ms;	    /* default per-probe timeout (0: 1000 ms) */
 	uint32_t max_inflight;	    /* UDP/TCP/HTTP probes open at once (0: 1024) */
 	char ifname[WGNL_IFNAMSIZ]; /* SO_BINDTODEVICE when non-empty (needs CAP_NET_RAW) */
@@ -70,7 +72,8 @@ struct wgnl_probe_stats {
  * an unprivileged ping socket (net.ipv4.ping_group_range) when allowed,
  * else a raw socket (CAP_NET_RAW). @opts and @stats may be NULL. Returns
  * the number of probes with status 0 or -ECONNREFUSED, or a fatal -errno
- * (-EPERM: no way to send ICMP; -ENOSYS: io_uring unavailable; -ENOMEM). */
+ * (-EINVAL: a bad probe, or opts->size too small; -EPERM: no way to send
+ * ICMP; -ENOSYS: io_uring unavailable; -ENOMEM). */
 int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts *opts,
 		   struct wgnl_probe_stats *stats);
 

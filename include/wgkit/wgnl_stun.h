@@ -81,8 +81,8 @@ enum wgnl_stun_attr {
 
 /* CHANGE-REQUEST flags (RFC 5780 section 7.2). */
 enum wgnl_stun_change {
-	WGNL_STUN_CHANGE_PORT = 0x2,
-	WGNL_STUN_CHANGE_IP = 0x4,
+	WGNL_STUN_CHANGE_PORT = 1U << 1,
+	WGNL_STUN_CHANGE_IP = 1U << 2,
 };
 
 /* Presence bits of struct wgnl_stun_msg: raised only after a valid copy. */
@@ -265,11 +265,11 @@ struct wgnl_stun_client_opts {
 	/* Local address to bind (family 0: wildcard of the servers' family,
 	 * port 0: ephemeral). */
 	union wgnl_endpoint local;
-	/* RFC 8489 retransmission: first RTO (ms, default 500), at most
-	 * @max_tries sends (default 7), last wait @rm * RTO (default 16), and a
-	 * hard cap @timeout_ms on a whole wgnl_stun_client_query() (default
-	 * 39500, the RFC total). Zero fields take the default. */
-	uint32_t rto_ms, max_tries, rm, timeout_ms;
+	/* RFC 8489 retransmission; zero fields take the default. */
+	uint32_t rto_ms;     /* first RTO in ms (500) */
+	uint32_t max_tries;  /* at most this many sends (7) */
+	uint32_t rm;	     /* last wait: @rm * RTO (16) */
+	uint32_t timeout_ms; /* cap on a whole wgnl_stun_client_query() (39500, the RFC total) */
 	/* Bind to this interface (SO_BINDTODEVICE) when non-empty, mark with
 	 * @fwmark (SO_MARK) when non-zero. */
 	char ifname[WGNL_IFNAMSIZ];

@@ -32,7 +32,15 @@ void wgnl_health_settings_default(struct wgnl_health_settings *s)
 	s->max_unhealthy_pct = 50;
 }
 
-static int copy_str(char *dst, size_t size, const char *v);
+static int copy_str(char *dst, size_t size, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
 
 /* "all", "none", "" or public keys separated by blanks or commas. */
 static int parse_critical(struct wgnl_health_settings *s, const char *v)
@@ -112,16 +120,6 @@ static int parse_bool(const char *v, bool *out)
 		*out = false;
 	else
 		return -EINVAL;
-	return 0;
-}
-
-static int copy_str(char *dst, size_t size, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n >= size)
-		return -ENAMETOOLONG;
-	memcpy(dst, v, n + 1);
 	return 0;
 }
 

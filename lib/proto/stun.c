@@ -31,7 +31,7 @@ __attribute__((constructor)) static void crc_init(void)
 					  crc_table[0][crc_table[k - 1][i] & 0xFF];
 }
 
-static inline uint32_t load_le32(const uint8_t *p)
+static uint32_t load_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -53,23 +53,23 @@ static uint32_t crc32_buf(const uint8_t *p, size_t n)
 	return c ^ 0xFFFFFFFFU;
 }
 
-static inline uint16_t get16(const uint8_t *p)
+static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static inline uint32_t get32(const uint8_t *p)
+static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static inline void put16(uint8_t *p, uint16_t v)
+static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void put32(uint8_t *p, uint32_t v)
+static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -134,6 +134,107 @@ static int check_ignored(uint16_t type, uint16_t len)
 	}
 }
 
+/* One attribute, @at of @alen bytes at @v (@off into the message @msg):
+ * checked, and copied into @out unless one of its type came first. *bit is
+ * the HAS_ flag to raise once it is taken. 0 or -EBADMSG. */
+static int decode_attr(struct wgnl_stun_msg *out, const uint8_t *msg, size_t off, uint16_t at,
+		       uint16_t alen, const uint8_t *v, uint32_t *bit, bool *after_integrity)
+{
+	int r = 0;
+
+	switch (at) {
+	case WGNL_STUN_ATTR_XOR_MAPPED_ADDRESS:
+		*bit = WGNL_STUN_HAS_XOR_MAPPED;
+		if (!(out->flags & *bit))
+			r = get_addr(v, alen, true, msg, &out->xor_mapped);
+		break;
+	case WGNL_STUN_ATTR_MAPPED_ADDRESS:
+		*bit = WGNL_STUN_HAS_MAPPED;
+		if (!(out->flags & *bit))
+			r = get_addr(v, alen, false, msg, &out->mapped);
+		break;
+	case WGNL_STUN_ATTR_RESPONSE_ORIGIN:
+		*bit = WGNL_STUN_HAS_RESPONSE_ORIGIN;
+		if (!(out->flags & *bit))
+			r = get_addr(v, alen, false, msg, &out->response_origin);
+		break;
+	case WGNL_STUN_ATTR_OTHER_ADDRESS:
+		*bit = WGNL_STUN_HAS_OTHER_ADDRESS;
+		if (!(out->flags & *bit))
+			r = get_addr(v, alen, false, msg, &out->other_address);
+		break;
+	case WGNL_STUN_ATTR_ERROR_CODE:
+		*bit = WGNL_STUN_HAS_ERROR_CODE;
+		if (alen < 4 || alen > 4 + 763 || get16(v) != 0 || (v[2] & 0xF8))
+			return -EBADMSG;
+		if (!(out->flags & *bit)) {
+			unsigned cls = v[2] & 7, num = v[3];
+			if (cls < 3 || cls > 6 || num > 99)
+				return -EBADMSG;
+			out->error_code = (uint16_t)(cls * 100 + num);
+			out->error_reason = (const char *)v + 4;
+			out->error_reason_len = (uint16_t)(alen - 4);
+		}
+		break;
+	case WGNL_STUN_ATTR_SOFTWARE:
+		*bit = WGNL_STUN_HAS_SOFTWARE;
+		if (alen > 763)
+			return -EBADMSG;
+		if (!(out->flags & *bit)) {
+			out->software = (const char *)v;
+			out->software_len = alen;
+		}
+		break;
+	case WGNL_STUN_ATTR_CHANGE_REQUEST:
+		*bit = WGNL_STUN_HAS_CHANGE_REQUEST;
+		if (alen != 4)
+			return -EBADMSG;
+		if (!(out->flags & *bit))
+			out->change_request = get32(v) &
+					      (WGNL_STUN_CHANGE_IP | WGNL_STUN_CHANGE_PORT);
+		break;
+	case WGNL_STUN_ATTR_RESPONSE_PORT:
+		*bit = WGNL_STUN_HAS_RESPONSE_PORT;
+		if (alen != 4)
+			return -EBADMSG;
+		if (!(out->flags & *bit))
+			out->response_port = get16(v);
+		if (out->response_port == 0)
+			return -EBADMSG;
+		break;
+	case WGNL_STUN_ATTR_PADDING:
+		*bit = WGNL_STUN_HAS_PADDING;
+		break;
+	case WGNL_STUN_ATTR_MESSAGE_INTEGRITY:
+		*bit = WGNL_STUN_HAS_MESSAGE_INTEGRITY;
+		if (alen != 20)
+			return -EBADMSG;
+		*after_integrity = true;
+		break;
+	case WGNL_STUN_ATTR_FINGERPRINT: {
+		if (alen != 4)
+			return -EBADMSG;
+		/* The CRC covers the message up to this attribute, with the
+		 * header length already counting it (it is the last one,
+		 * checked above, so the header length is right as is). */
+		uint32_t want = crc32_buf(msg, off) ^ FINGERPRINT_XOR;
+		if (get32(v) != want)
+			return -EBADMSG;
+		out->flags |= WGNL_STUN_HAS_FINGERPRINT;
+		break;
+	}
+	default:
+		r = check_ignored(at, alen);
+		if (r < 0)
+			return r;
+		if (r > 0 && at < 0x8000 && out->n_unknown < WGNL_STUN_MAX_UNKNOWN)
+			out->unknown[out->n_unknown++] = at;
+		r = 0;
+		break;
+	}
+	return r;
+}
+
 int wgnl_stun_decode(const void *buf, size_t len, struct wgnl_stun_msg *out)
 {
 	const uint8_t *p = buf;
@@ -165,102 +266,13 @@ int wgnl_stun_decode(const void *buf, size_t len, struct wgnl_stun_msg *out)
 			return -EBADMSG;
 		const uint8_t *v = p + off + 4;
 		uint32_t bit = 0;
-		int r = 0;
+		int r;
 
 		if (after_integrity && at != WGNL_STUN_ATTR_FINGERPRINT &&
 		    at != WGNL_STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
 			return -EBADMSG;
 
-		switch (at) {
-		case WGNL_STUN_ATTR_XOR_MAPPED_ADDRESS:
-			bit = WGNL_STUN_HAS_XOR_MAPPED;
-			if (!(out->flags & bit))
-				r = get_addr(v, alen, true, p, &out->xor_mapped);
-			break;
-		case WGNL_STUN_ATTR_MAPPED_ADDRESS:
-			bit = WGNL_STUN_HAS_MAPPED;
-			if (!(out->flags & bit))
-				r = get_addr(v, alen, false, p, &out->mapped);
-			break;
-		case WGNL_STUN_ATTR_RESPONSE_ORIGIN:
-			bit = WGNL_STUN_HAS_RESPONSE_ORIGIN;
-			if (!(out->flags & bit))
-				r = get_addr(v, alen, false, p, &out->response_origin);
-			break;
-		case WGNL_STUN_ATTR_OTHER_ADDRESS:
-			bit = WGNL_STUN_HAS_OTHER_ADDRESS;
-			if (!(out->flags & bit))
-				r = get_addr(v, alen, false, p, &out->other_address);
-			break;
-		case WGNL_STUN_ATTR_ERROR_CODE:
-			bit = WGNL_STUN_HAS_ERROR_CODE;
-			if (alen < 4 || alen > 4 + 763 || get16(v) != 0 || (v[2] & 0xF8))
-				return -EBADMSG;
-			if (!(out->flags & bit)) {
-				unsigned cls = v[2] & 7, num = v[3];
-				if (cls < 3 || cls > 6 || num > 99)
-					return -EBADMSG;
-				out->error_code = (uint16_t)(cls * 100 + num);
-				out->error_reason = (const char *)v + 4;
-				out->error_reason_len = (uint16_t)(alen - 4);
-			}
-			break;
-		case WGNL_STUN_ATTR_SOFTWARE:
-			bit = WGNL_STUN_HAS_SOFTWARE;
-			if (alen > 763)
-				return -EBADMSG;
-			if (!(out->flags & bit)) {
-				out->software = (const char *)v;
-				out->software_len = alen;
-			}
-			break;
-		case WGNL_STUN_ATTR_CHANGE_REQUEST:
-			bit = WGNL_STUN_HAS_CHANGE_REQUEST;
-			if (alen != 4)
-				return -EBADMSG;
-			if (!(out->flags & bit))
-				out->change_request = get32(v) &
-						      (WGNL_STUN_CHANGE_IP | WGNL_STUN_CHANGE_PORT);
-			break;
-		case WGNL_STUN_ATTR_RESPONSE_PORT:
-			bit = WGNL_STUN_HAS_RESPONSE_PORT;
-			if (alen != 4)
-				return -EBADMSG;
-			if (!(out->flags & bit))
-				out->response_port = get16(v);
-			if (out->response_port == 0)
-				return -EBADMSG;
-			break;
-		case WGNL_STUN_ATTR_PADDING:
-			bit = WGNL_STUN_HAS_PADDING;
-			break;
-		case WGNL_STUN_ATTR_MESSAGE_INTEGRITY:
-			bit = WGNL_STUN_HAS_MESSAGE_INTEGRITY;
-			if (alen != 20)
-				return -EBADMSG;
-			after_integrity = true;
-			break;
-		case WGNL_STUN_ATTR_FINGERPRINT: {
-			if (alen != 4)
-				return -EBADMSG;
-			/* The CRC covers the message up to this attribute, with the
-			 * header length already counting it (it is the last one,
-			 * checked above, so the header length is right as is). */
-			uint32_t want = crc32_buf(p, off) ^ FINGERPRINT_XOR;
-			if (get32(v) != want)
-				return -EBADMSG;
-			out->flags |= WGNL_STUN_HAS_FINGERPRINT;
-			break;
-		}
-		default:
-			r = check_ignored(at, alen);
-			if (r < 0)
-				return r;
-			if (r > 0 && at < 0x8000 && out->n_unknown < WGNL_STUN_MAX_UNKNOWN)
-				out->unknown[out->n_unknown++] = at;
-			r = 0;
-			break;
-		}
+		r = decode_attr(out, p, off, at, alen, v, &bit, &after_integrity);
 		if (r < 0)
 			return r;
 		out->flags |= bit;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sodium.h>
 
+#include "core/opts.h"
 #include "probe.h"
 #include "uring.h"
 
@@ -650,6 +651,217 @@ static bool send_takes_addr(struct io_uring *ring)
 	return ok;
 }
 
+/* Reset the outputs and check the inputs; counts the probes for the ring
+ * in e->pending and the ICMP ones in *n_icmp. 0 or -EINVAL. */
+static int probes_check(struct eng *e, size_t *n_icmp)
+{
+	struct wgnl_probe *p = e->p;
+
+	for (size_t i = 0; i < e->n; i++) {
+		p[i].status = -ETIMEDOUT;
+		p[i].rtt_ns = 0;
+		p[i].http_code = 0;
+		if (p[i].kind == WGNL_PROBE_HTTP)
+			continue;
+		int fam = p[i].target.addr.sa_family;
+		if ((fam != AF_INET && fam != AF_INET6) || p[i].kind < WGNL_PROBE_ICMP ||
+		    p[i].kind > WGNL_PROBE_HTTP)
+			return -EINVAL;
+		*n_icmp += p[i].kind == WGNL_PROBE_ICMP;
+		e->pending++;
+	}
+	return 0;
+}
+
+/* Per-probe state, ICMP sockets, the ring and its buffers, the echo
+ * requests. *ring_ok says whether the ring needs tearing down. */
+static int eng_setup(struct eng *e, size_t n_icmp, bool *ring_ok)
+{
+	size_t n = e->n;
+	int r;
+
+	e->s = calloc(n, sizeof(*e->s));
+	e->chunk = calloc(ICMP_CHUNK, sizeof(*e->chunk));
+	if (n_icmp)
+		e->echo = calloc(n, sizeof(*e->echo));
+	if (!e->s || !e->chunk || (n_icmp && !e->echo))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		e->s[i].fd = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (e->p[i].kind != WGNL_PROBE_ICMP)
+			continue;
+		r = icmp_open(e, e->p[i].target.addr.sa_family);
+		if (r < 0)
+			return r;
+	}
+	if ((r = wgi_uring_init(&e->ring, RING_ENTRIES)) < 0)
+		return r;
+	*ring_ok = true;
+	if ((r = wgi_bufring_init(&e->br, &e->ring, NBUFS, BUFSZ, BGID)) < 0)
+		return r;
+	if (n_icmp) {
+		e->sendto = send_takes_addr(&e->ring);
+		if (!e->sendto && !(e->msg = calloc(n, sizeof(*e->msg))))
+			return -ENOMEM;
+		icmp_register(e);
+
+		icmp_build(e);
+	}
+	return 0;
+}
+
+/* Nothing in flight may outlive the buffers (see cancel_all()); then close
+ * what is left (sockets of probes that failed to complete) and free. */
+static void eng_teardown(struct eng *e, bool ring_ok)
+{
+	if (ring_ok) {
+		cancel_all(e);
+		for (size_t i = 0; e->s && i < e->n; i++)
+			if (e->s[i].fd >= 0)
+				close(e->s[i].fd);
+		wgi_bufring_free(&e->br, &e->ring);
+		io_uring_queue_exit(&e->ring);
+	}
+	for (int k = 0; k < 2; k++)
+		if (e->ic[k].fd >= 0)
+			close(e->ic[k].fd);
+	free(e->s);
+	free(e->echo);
+	free(e->msg);
+	free(e->chunk);
+}
+
+/* Start probes from *next: ICMP in chunks, UDP/TCP up to the in-flight cap
+ * (HTTP ones are skipped: libcurl starts them). *started and *nchunk count
+ * what went into this enter. 0 or -errno. */
+static int start_batch(struct eng *e, size_t *next, unsigned *started, unsigned *nchunk)
+{
+	int r;
+
+	while (*next < e->n && *started < ICMP_CHUNK) {
+		struct wgnl_probe *q = &e->p[*next];
+		if (q->kind == WGNL_PROBE_HTTP) {
+			(*next)++;
+			continue;
+		}
+		if (q->kind != WGNL_PROBE_ICMP && e->inflight >= e->o->max_inflight)
+			break;
+		if (q->kind == WGNL_PROBE_ICMP)
+			r = icmp_send(e, *next, nchunk);
+		else
+			r = stream_start(e, *next);
+		if (r < 0)
+			return r;
+		(*next)++;
+		(*started)++;
+	}
+	return 0;
+}
+
+/* Submit, and wait unless @nowait (more to send, or libcurl's poll does
+ * the waiting). 0 or a fatal -errno. */
+static int ring_enter(struct eng *e, bool nowait, unsigned nchunk)
+{
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (nowait) {
+		uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
+		e->st->ring_enters++;
+		r = io_uring_submit_and_get_events(&e->ring);
+		if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+			return r;
+		icmp_stamp(e, nchunk, t_mono, t_real);
+		return 0;
+	}
+	/* Wait for as many completions as could come, but never past the
+	 * nearest ICMP deadline; replies carry kernel timestamps, so batching
+	 * the wake-ups costs ICMP no accuracy. UDP/TCP wake us one completion
+	 * at a time. */
+	unsigned wait_nr = e->inflight ? 1 : (unsigned)e->icmp_out;
+	if (wait_nr > 4096)
+		wait_nr = 4096;
+	if (!wait_nr)
+		wait_nr = 1;
+	struct __kernel_timespec ts = { 0, 0 }, *tsp = NULL;
+	uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
+	if (e->icmp_out && e->icmp_dl != UINT64_MAX) {
+		uint64_t left = e->icmp_dl > t_mono ? e->icmp_dl - t_mono : 0;
+		ts.tv_sec = (long long)(left / 1000000000);
+		ts.tv_nsec = (long long)(left % 1000000000);
+		tsp = &ts;
+	}
+	e->st->ring_enters++;
+	r = io_uring_submit_and_wait_timeout(&e->ring, &cqe, wait_nr, tsp, NULL);
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+		return r;
+	icmp_stamp(e, nchunk, t_mono, t_real);
+	return 0;
+}
+
+/* One libcurl step, its wait bounded by the ring's work: 0 when more is
+ * to send, HTTP_RING_POLL_MS at most while probes are in the ring, the
+ * nearest ICMP deadline. Returns the HTTP probes left, or -errno. */
+static int http_poll(struct eng *e, struct wgi_http *http, int evfd, bool more, uint64_t now)
+{
+	int tmo = 1000, r;
+	bool ring_ready;
+
+	if (e->pending) {
+		tmo = more ? 0 : HTTP_RING_POLL_MS;
+		if (e->icmp_out && e->icmp_dl != UINT64_MAX) {
+			uint64_t left = e->icmp_dl > now ? (e->icmp_dl - now) / 1000000 + 1 : 0;
+			if (left < (uint64_t)tmo)
+				tmo = (int)left;
+		}
+	}
+	r = wgi_http_step(http, e->pending ? evfd : -1, tmo, &ring_ready);
+	if (r < 0)
+		return r;
+	if (ring_ready) {
+		uint64_t v;
+		if (read(evfd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: already drained */
+		}
+		e->st->other_syscalls++;
+	}
+	return r;
+}
+
+/* The loop: start, enter the ring, reap, expire ICMP, step libcurl, until
+ * neither the ring nor libcurl has probes left. 0 or -errno. */
+static int eng_loop(struct eng *e, struct wgi_http *http, int evfd, size_t http_left)
+{
+	size_t next = 0; /* next probe to start */
+	int r;
+
+	while (e->pending || http_left) {
+		uint64_t now;
+		for (int k = 0; k < 2; k++)
+			if (e->ic[k].fd >= 0 && !e->ic[k].armed)
+				icmp_arm(e, &e->ic[k], k);
+		unsigned started = 0, nchunk = 0;
+		if ((r = start_batch(e, &next, &started, &nchunk)) < 0)
+			return r;
+		bool more = next < e->n && started;
+		/* Only HTTP left: libcurl's poll below waits. */
+		if (e->pending && (r = ring_enter(e, http_left || more, nchunk)) < 0)
+			return r;
+		if (e->pending)
+			reap(e);
+		now = wgi_now_ns();
+		if (e->icmp_out && now >= e->icmp_dl)
+			icmp_expire(e, next, now);
+		if (http_left) {
+			if ((r = http_poll(e, http, evfd, more, now)) < 0)
+				return r;
+			http_left = (size_t)r;
+		}
+	}
+	return 0;
+}
+
 int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts *opts,
 		   struct wgnl_probe_stats *stats)
 {
@@ -662,8 +874,10 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 	bool ring_ok = false;
 
 	memset(&o, 0, sizeof(o));
-	if (opts)
-		o = *opts;
+	if (opts &&
+	    wgi_opts_copy(&o, sizeof(o), opts, WGI_SIZE_0_1(struct wgnl_probe_opts, fwmark)) < 0)
+		return -EINVAL;
+	o.size = sizeof(o);
 	if (!o.timeout_ms)
 		o.timeout_ms = 1000;
 	if (!o.max_inflight)
@@ -680,53 +894,10 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 	if (sodium_init() < 0)
 		return -EIO;
 
-	for (size_t i = 0; i < n; i++) {
-		p[i].status = -ETIMEDOUT;
-		p[i].rtt_ns = 0;
-		p[i].http_code = 0;
-		if (p[i].kind == WGNL_PROBE_HTTP)
-			continue;
-		int fam = p[i].target.addr.sa_family;
-		if ((fam != AF_INET && fam != AF_INET6) || p[i].kind < WGNL_PROBE_ICMP ||
-		    p[i].kind > WGNL_PROBE_HTTP)
-			return -EINVAL;
-		n_icmp += p[i].kind == WGNL_PROBE_ICMP;
-		e.pending++;
-	}
-	if (e.pending) {
-		e.s = calloc(n, sizeof(*e.s));
-		e.chunk = calloc(ICMP_CHUNK, sizeof(*e.chunk));
-		if (n_icmp)
-			e.echo = calloc(n, sizeof(*e.echo));
-		if (!e.s || !e.chunk || (n_icmp && !e.echo)) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			e.s[i].fd = -1;
-		for (size_t i = 0; i < n; i++) {
-			if (p[i].kind != WGNL_PROBE_ICMP)
-				continue;
-			r = icmp_open(&e, p[i].target.addr.sa_family);
-			if (r < 0)
-				goto out;
-		}
-		if ((r = wgi_uring_init(&e.ring, RING_ENTRIES)) < 0)
-			goto out;
-		ring_ok = true;
-		if ((r = wgi_bufring_init(&e.br, &e.ring, NBUFS, BUFSZ, BGID)) < 0)
-			goto out;
-		if (n_icmp) {
-			e.sendto = send_takes_addr(&e.ring);
-			if (!e.sendto && !(e.msg = calloc(n, sizeof(*e.msg)))) {
-				r = -ENOMEM;
-				goto out;
-			}
-			icmp_register(&e);
-
-			icmp_build(&e);
-		}
-	}
+	if ((r = probes_check(&e, &n_icmp)) < 0)
+		return r;
+	if (e.pending && (r = eng_setup(&e, n_icmp, &ring_ok)) < 0)
+		goto out;
 	if ((r = wgi_http_new(p, n, &o, &st, &http)) < 0)
 		goto out;
 	if (http) {
@@ -742,124 +913,12 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 			st.other_syscalls += 2;
 		}
 	}
-
-	size_t next = 0; /* next probe to start */
-	while (e.pending || http_left) {
-		uint64_t now = wgi_now_ns();
-		for (int k = 0; k < 2; k++)
-			if (e.ic[k].fd >= 0 && !e.ic[k].armed)
-				icmp_arm(&e, &e.ic[k], k);
-		/* Start probes: ICMP in chunks, UDP/TCP up to the in-flight cap. */
-		unsigned started = 0, nchunk = 0;
-		while (next < n && started < ICMP_CHUNK) {
-			struct wgnl_probe *q = &p[next];
-			if (q->kind == WGNL_PROBE_HTTP) {
-				next++;
-				continue;
-			}
-			if (q->kind != WGNL_PROBE_ICMP && e.inflight >= o.max_inflight)
-				break;
-			if (q->kind == WGNL_PROBE_ICMP)
-				r = icmp_send(&e, next, &nchunk);
-			else
-				r = stream_start(&e, next);
-			if (r < 0)
-				goto out;
-			next++;
-			started++;
-		}
-		bool more = next < n && started;
-		struct io_uring_cqe *cqe;
-		if (!e.pending) {
-			/* Only HTTP left. */
-		} else if (http_left || more) {
-			/* Submit and reap without waiting: more to send, or
-			 * libcurl's poll below does the waiting. */
-			uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
-			st.ring_enters++;
-			r = io_uring_submit_and_get_events(&e.ring);
-			if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-				goto out;
-			icmp_stamp(&e, nchunk, t_mono, t_real);
-		} else {
-			/* Wait for as many completions as could come, but never
-			 * past the nearest ICMP deadline; replies carry kernel
-			 * timestamps, so batching the wake-ups costs ICMP no
-			 * accuracy. UDP/TCP wake us one completion at a time. */
-			unsigned wait_nr = e.inflight ? 1 : (unsigned)e.icmp_out;
-			if (wait_nr > 4096)
-				wait_nr = 4096;
-			if (!wait_nr)
-				wait_nr = 1;
-			struct __kernel_timespec ts = { 0, 0 }, *tsp = NULL;
-			uint64_t t_mono = wgi_now_ns(), t_real = real_ns();
-			if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
-				uint64_t left = e.icmp_dl > t_mono ? e.icmp_dl - t_mono : 0;
-				ts.tv_sec = (long long)(left / 1000000000);
-				ts.tv_nsec = (long long)(left % 1000000000);
-				tsp = &ts;
-			}
-			st.ring_enters++;
-			r = io_uring_submit_and_wait_timeout(&e.ring, &cqe, wait_nr, tsp, NULL);
-			if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-				goto out;
-			icmp_stamp(&e, nchunk, t_mono, t_real);
-		}
-		r = 0;
-		if (e.pending)
-			reap(&e);
-		now = wgi_now_ns();
-		if (e.icmp_out && now >= e.icmp_dl)
-			icmp_expire(&e, next, now);
-		if (http_left) {
-			int tmo = 1000;
-			if (e.pending) {
-				tmo = more ? 0 : HTTP_RING_POLL_MS;
-				if (e.icmp_out && e.icmp_dl != UINT64_MAX) {
-					uint64_t left = e.icmp_dl > now ?
-								(e.icmp_dl - now) / 1000000 + 1 :
-								0;
-					if (left < (uint64_t)tmo)
-						tmo = (int)left;
-				}
-			}
-			bool ring_ready;
-			r = wgi_http_step(http, e.pending ? evfd : -1, tmo, &ring_ready);
-			if (r < 0)
-				goto out;
-			http_left = (size_t)r;
-			r = 0;
-			if (ring_ready) {
-				uint64_t v;
-				if (read(evfd, &v, sizeof(v)) < 0) {
-					/* EAGAIN: already drained */
-				}
-				st.other_syscalls++;
-			}
-		}
-	}
+	r = eng_loop(&e, http, evfd, http_left);
 out:
-	if (ring_ok) {
-		/* Nothing in flight may outlive the buffers (see cancel_all());
-		 * then close what is left (sockets of probes that failed to
-		 * complete). */
-		cancel_all(&e);
-		for (size_t i = 0; e.s && i < n; i++)
-			if (e.s[i].fd >= 0)
-				close(e.s[i].fd);
-		wgi_bufring_free(&e.br, &e.ring);
-		io_uring_queue_exit(&e.ring);
-	}
+	eng_teardown(&e, ring_ok);
 	if (evfd >= 0)
 		close(evfd);
 	wgi_http_free(http);
-	for (int k = 0; k < 2; k++)
-		if (e.ic[k].fd >= 0)
-			close(e.ic[k].fd);
-	free(e.s);
-	free(e.echo);
-	free(e.msg);
-	free(e.chunk);
 	if (stats)
 		*stats = st;
 	if (r < 0)

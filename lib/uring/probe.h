@@ -12,7 +12,8 @@ struct wgi_http;
 
 /* Prepare the HTTP probes among @p (others untouched) on one libcurl multi
  * handle. *ret stays NULL (and 0 is returned) when there are none. Returns
- * 0 or -errno (-ENOMEM, -EIO: libcurl failed to initialise). */
+ * 0 or -errno (-EINVAL: o->size 0; -ENOMEM; -EIO: libcurl failed to
+ * initialise). */
 int wgi_http_new(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts *o,
 		 struct wgnl_probe_stats *st, struct wgi_http **ret);
 

@@ -121,6 +121,8 @@ int wgi_http_new(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts *o
 	size_t count = 0;
 
 	*ret = NULL;
+	if (!o->size)
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i].kind != WGNL_PROBE_HTTP)
 			continue;

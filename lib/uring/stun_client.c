@@ -256,11 +256,153 @@ static void reap(struct wgnl_stun_client *c, struct tx *tx, size_t n)
 	}
 }
 
+/* Reset the outputs of the @n queries, build each request with a fresh
+ * transaction id and send it once. 0 or -errno. */
+static int queries_start(struct wgnl_stun_client *c, struct wgnl_stun_query *q, struct tx *tx,
+			 size_t n, uint64_t start, uint64_t rto0)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		q[i].status = -ETIMEDOUT;
+		q[i].flags = 0;
+		q[i].tries = 0;
+		q[i].rtt_ns = 0;
+		q[i].error_code = 0;
+		memset(&q[i].mapped, 0, sizeof(q[i].mapped));
+		memset(&q[i].from, 0, sizeof(q[i].from));
+		if ((r = wgnl_stun_tid_random(tx[i].tid)) < 0)
+			return r;
+		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), tx[i].tid, q[i].change, 0,
+					    0, c->o.fingerprint);
+		if (r < 0)
+			return r;
+		tx[i].len = (size_t)r;
+		tx[i].rto_ns = rto0;
+		tx[i].next_ns = start + rto0;
+		if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* (Re)arm the multishot receive if the last one ended. 0 or -EBUSY. */
+static int recv_arm(struct wgnl_stun_client *c)
+{
+	if (c->armed)
+		return 0;
+	struct io_uring_sqe *sqe = wgi_get_sqe(&c->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recvmsg_multishot(sqe, c->fd, &c->rmh, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, UD(c, UD_RECV, 0));
+	c->armed = true;
+	return 0;
+}
+
+/* Submit and wait for one completion, at most until the next (re)send is
+ * due or the run's @hard deadline. 0 or a fatal -errno. */
+static int wait_next(struct wgnl_stun_client *c, const struct tx *tx, size_t n, uint64_t hard)
+{
+	uint64_t now = wgi_now_ns(), next = hard;
+	struct __kernel_timespec ts = { 0, 0 };
+	struct io_uring_cqe *cqe;
+
+	for (size_t i = 0; i < n; i++)
+		if (!tx[i].done && tx[i].next_ns < next)
+			next = tx[i].next_ns;
+	if (next > now) {
+		ts.tv_sec = (long long)((next - now) / 1000000000);
+		ts.tv_nsec = (long long)((next - now) % 1000000000);
+	}
+	int r = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
+	if (r < 0 && r != -ETIME && r != -EINTR)
+		return r;
+	return 0;
+}
+
+/* Take what completed: failed sends end their query, answers go to
+ * on_message(), receive buffers go back to the ring. */
+static void take_completions(struct wgnl_stun_client *c, struct wgnl_stun_query *q, struct tx *tx,
+			     size_t n, uint64_t now, size_t *pending)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+
+	io_uring_for_each_cqe (&c->ring, head, cqe) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+		unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
+		seen++;
+		if (kind == UD_SEND) {
+			if (!UD_MINE(c, ud) || idx >= n)
+				continue;
+			if (tx[idx].inflight)
+				tx[idx].inflight--;
+			if (cqe->res < 0 && !tx[idx].done) {
+				q[idx].status = cqe->res;
+				tx[idx].done = true;
+				(*pending)--;
+			}
+			continue;
+		}
+		if (kind != UD_RECV)
+			continue; /* a late cancel's completion */
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			c->armed = false;
+		if (!(cqe->flags & IORING_CQE_F_BUFFER))
+			continue;
+		uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		uint8_t *buf = wgi_bufring_take(&c->br, bid, cqe->res);
+		struct io_uring_recvmsg_out *o;
+		if (cqe->res > 0 && (o = io_uring_recvmsg_validate(buf, cqe->res, &c->rmh)) &&
+		    !(o->flags & MSG_TRUNC)) {
+			union wgnl_endpoint from;
+			memset(&from, 0, sizeof(from));
+			memcpy(&from, io_uring_recvmsg_name(o),
+			       o->namelen < sizeof(from) ? o->namelen : sizeof(from));
+			on_message(q, tx, n, io_uring_recvmsg_payload(o, &c->rmh),
+				   io_uring_recvmsg_payload_length(o, cqe->res, &c->rmh), &from,
+				   now, pending);
+		}
+		wgi_bufring_recycle(&c->br, bid);
+	}
+	io_uring_cq_advance(&c->ring, seen);
+	wgi_bufring_publish(&c->br);
+}
+
+/* Resend the queries whose RTO ran out, or end them after max_tries
+ * sends. 0 or -errno. */
+static int retransmit_due(struct wgnl_stun_client *c, struct wgnl_stun_query *q, struct tx *tx,
+			  size_t n, uint64_t now, uint64_t rto0, size_t *pending)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (tx[i].done || tx[i].next_ns > now)
+			continue;
+		if (q[i].tries >= c->o.max_tries) {
+			tx[i].done = true; /* status stays -ETIMEDOUT */
+			(*pending)--;
+			continue;
+		}
+		tx[i].rto_ns *= 2;
+		/* After the last send wait Rm times the initial RTO. */
+		uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm : tx[i].rto_ns;
+		tx[i].next_ns = now + wait;
+		tx[i].rto_ns = wait;
+		if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q, size_t n)
 {
 	struct tx *tx;
 	size_t pending = n;
-	uint64_t start = wgi_now_ns();
+	uint64_t start = wgi_now_ns(), now;
 	uint64_t hard = start + (uint64_t)c->o.timeout_ms * 1000000;
 	uint64_t rto0 = (uint64_t)c->o.rto_ms * 1000000;
 	int r = 0, answered = 0;
@@ -271,115 +413,17 @@ int wgnl_stun_client_query(struct wgnl_stun_client *c, struct wgnl_stun_query *q
 	tx = calloc(n, sizeof(*tx));
 	if (!tx)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		q[i].status = -ETIMEDOUT;
-		q[i].flags = 0;
-		q[i].tries = 0;
-		q[i].rtt_ns = 0;
-		q[i].error_code = 0;
-		memset(&q[i].mapped, 0, sizeof(q[i].mapped));
-		memset(&q[i].from, 0, sizeof(q[i].from));
-		if ((r = wgnl_stun_tid_random(tx[i].tid)) < 0)
-			goto out;
-		r = wgnl_stun_build_request(tx[i].buf, sizeof(tx[i].buf), tx[i].tid, q[i].change, 0,
-					    0, c->o.fingerprint);
-		if (r < 0)
-			goto out;
-		tx[i].len = (size_t)r;
-		tx[i].rto_ns = rto0;
-		tx[i].next_ns = start + rto0;
-		if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
-			goto out;
-	}
-	r = 0;
+	if ((r = queries_start(c, q, tx, n, start, rto0)) < 0)
+		goto out;
 	while (pending) {
-		if (!c->armed) {
-			struct io_uring_sqe *sqe = wgi_get_sqe(&c->ring);
-			if (!sqe) {
-				r = -EBUSY;
-				break;
-			}
-			io_uring_prep_recvmsg_multishot(sqe, c->fd, &c->rmh, 0);
-			sqe->flags |= IOSQE_BUFFER_SELECT;
-			sqe->buf_group = BGID;
-			io_uring_sqe_set_data64(sqe, UD(c, UD_RECV, 0));
-			c->armed = true;
-		}
-		uint64_t now = wgi_now_ns(), next = hard;
-		for (size_t i = 0; i < n; i++)
-			if (!tx[i].done && tx[i].next_ns < next)
-				next = tx[i].next_ns;
-		struct __kernel_timespec ts = { 0, 0 };
-		if (next > now) {
-			ts.tv_sec = (long long)((next - now) / 1000000000);
-			ts.tv_nsec = (long long)((next - now) % 1000000000);
-		}
-		struct io_uring_cqe *cqe;
-		r = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
-		if (r < 0 && r != -ETIME && r != -EINTR)
-			break;
-		r = 0;
+		if ((r = recv_arm(c)) < 0 || (r = wait_next(c, tx, n, hard)) < 0)
+			goto out;
 		now = wgi_now_ns();
-		unsigned head, seen = 0;
-		io_uring_for_each_cqe (&c->ring, head, cqe) {
-			uint64_t ud = io_uring_cqe_get_data64(cqe);
-			unsigned kind = UD_KIND(ud), idx = (uint32_t)ud;
-			seen++;
-			if (kind == UD_SEND) {
-				if (!UD_MINE(c, ud) || idx >= n)
-					continue;
-				if (tx[idx].inflight)
-					tx[idx].inflight--;
-				if (cqe->res < 0 && !tx[idx].done) {
-					q[idx].status = cqe->res;
-					tx[idx].done = true;
-					pending--;
-				}
-				continue;
-			}
-			if (kind != UD_RECV)
-				continue; /* a late cancel's completion */
-			if (!(cqe->flags & IORING_CQE_F_MORE))
-				c->armed = false;
-			if (!(cqe->flags & IORING_CQE_F_BUFFER))
-				continue;
-			uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-			uint8_t *buf = wgi_bufring_take(&c->br, bid, cqe->res);
-			struct io_uring_recvmsg_out *o;
-			if (cqe->res > 0 &&
-			    (o = io_uring_recvmsg_validate(buf, cqe->res, &c->rmh)) &&
-			    !(o->flags & MSG_TRUNC)) {
-				union wgnl_endpoint from;
-				memset(&from, 0, sizeof(from));
-				memcpy(&from, io_uring_recvmsg_name(o),
-				       o->namelen < sizeof(from) ? o->namelen : sizeof(from));
-				on_message(q, tx, n, io_uring_recvmsg_payload(o, &c->rmh),
-					   io_uring_recvmsg_payload_length(o, cqe->res, &c->rmh),
-					   &from, now, &pending);
-			}
-			wgi_bufring_recycle(&c->br, bid);
-		}
-		io_uring_cq_advance(&c->ring, seen);
-		wgi_bufring_publish(&c->br);
+		take_completions(c, q, tx, n, now, &pending);
 		if (now >= hard)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			if (tx[i].done || tx[i].next_ns > now)
-				continue;
-			if (q[i].tries >= c->o.max_tries) {
-				tx[i].done = true; /* status stays -ETIMEDOUT */
-				pending--;
-				continue;
-			}
-			tx[i].rto_ns *= 2;
-			/* After the last send wait Rm times the initial RTO. */
-			uint64_t wait = q[i].tries + 1 >= c->o.max_tries ? rto0 * c->o.rm :
-									   tx[i].rto_ns;
-			tx[i].next_ns = now + wait;
-			tx[i].rto_ns = wait;
-			if ((r = send_one(c, &tx[i], &q[i], i)) < 0)
-				goto out;
-		}
+		if ((r = retransmit_due(c, q, tx, n, now, rto0, &pending)) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (q[i].status == 0 || q[i].status == -EPROTO)

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 		p[i].target.addr4.sin_family = AF_INET;
 		p[i].target.addr4.sin_addr = dst;
 	}
-	struct wgnl_probe_opts o = { .timeout_ms = 100 };
+	struct wgnl_probe_opts o = { .size = sizeof(o), .timeout_ms = 100 };
 	struct wgnl_probe_stats st;
 	int r = wgnl_probe_run(p, (size_t)n, &o, &st);
 	if (r == -ENOSYS || r == -EPERM) {

@@ -62,7 +62,7 @@ static void probe__tcp_udp_loopback__reachable_refused_timeout(void **state)
 	target(&p[2], WGNL_PROBE_UDP, closed_u);
 	target(&p[3], WGNL_PROBE_UDP, uport); /* bound but silent */
 	p[3].timeout_ms = 100;
-	struct wgnl_probe_opts o = { .timeout_ms = 2000 };
+	struct wgnl_probe_opts o = { .size = sizeof(o), .timeout_ms = 2000 };
 	int r = wgnl_probe_run(p, 4, &o, &st);
 	assert_int_equal(r, 3);
 	assert_int_equal(p[0].status, 0);
@@ -125,7 +125,7 @@ static void probe__http_and_udp__run_concurrently(void **state)
 	p[1].kind = WGNL_PROBE_HTTP;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", tport);
 	p[1].url = url;
-	struct wgnl_probe_opts o = { .timeout_ms = 2000 };
+	struct wgnl_probe_opts o = { .size = sizeof(o), .timeout_ms = 2000 };
 	int r = wgnl_probe_run(p, 2, &o, NULL);
 	pthread_join(th, NULL);
 	if (p[1].status == -ENOSYS) {
@@ -204,7 +204,7 @@ static void probe__emfile_midway__error_at_once_no_fd_left(void **state)
 	lim = old;
 	lim.rlim_cur = (rlim_t)before + 100; /* past the first batch of 64 */
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
-	struct wgnl_probe_opts o = { .timeout_ms = 5000 };
+	struct wgnl_probe_opts o = { .size = sizeof(o), .timeout_ms = 5000 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = wgnl_probe_run(p, 200, &o, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -224,6 +224,31 @@ static void probe__bad_family__einval(void **state)
 	assert_int_equal(wgnl_probe_run(&p, 1, NULL, NULL), -EINVAL);
 }
 
+/* A sized struct with its size unset is refused before anything runs; a
+ * valid probe with NULL options still runs on the defaults. */
+static void probe__opts_size_zero__einval(void **state)
+{
+	struct wgnl_probe p;
+	struct wgnl_probe_opts o = { .timeout_ms = 100 };
+	uint16_t port;
+	int u = listener(SOCK_DGRAM, &port); /* bound but silent */
+
+	(void)state;
+	target(&p, WGNL_PROBE_UDP, port);
+	p.timeout_ms = 50;
+	p.status = 1;
+	assert_int_equal(wgnl_probe_run(&p, 1, &o, NULL), -EINVAL);
+	assert_int_equal(p.status, 1);
+	o.size = sizeof(size_t);
+	assert_int_equal(wgnl_probe_run(&p, 1, &o, NULL), -EINVAL);
+	o.size = sizeof(o);
+	assert_int_equal(wgnl_probe_run(&p, 1, &o, NULL), 0);
+	assert_int_equal(p.status, -ETIMEDOUT);
+	assert_int_equal(wgnl_probe_run(&p, 1, NULL, NULL), 0);
+	assert_int_equal(p.status, -ETIMEDOUT);
+	close(u);
+}
+
 int main(void)
 {
 	if (wgnl_uring_available() < 0) {
@@ -234,6 +259,7 @@ int main(void)
 		cmocka_unit_test(probe__tcp_udp_loopback__reachable_refused_timeout),
 		cmocka_unit_test(probe__icmp_loopback__reachable_or_skipped),
 		cmocka_unit_test(probe__bad_family__einval),
+		cmocka_unit_test(probe__opts_size_zero__einval),
 		cmocka_unit_test(probe__emfile_midway__error_at_once_no_fd_left),
 		cmocka_unit_test(probe__http_and_udp__run_concurrently),
 		cmocka_unit_test(probe__http_without_url__einval_others_run),
