@@ -76,7 +76,11 @@ char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
 #define WGNL_HEALTH_PATH_MAX 512
 #define WGNL_HEALTH_MAX_CRITICAL 16
 
+/* Sized (see wgnl.h): wgnl_health_settings_default() sets size; every
+ * function taking the struct returns -EINVAL when size is 0 (or below the
+ * struct of 0.1). */
 struct wgnl_health_settings {
+	size_t size;			      /* sizeof(struct wgnl_health_settings) */
 	uint32_t handshake_timeout_ms;	      /* handshake older than this: stale (180 s) */
 	uint32_t disconnect_after;	      /* consecutive Degraded checks -> Disconnected (3) */
 	uint32_t reconnect_timeout_ms;	      /* no handshake this long after a remedy (60 s) */
@@ -108,18 +112,19 @@ struct wgnl_health_settings {
 	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
 };
 
-/* Fill @s with the defaults above. */
+/* Fill @s with the defaults above, size included. */
 void wgnl_health_settings_default(struct wgnl_health_settings *s);
 /* Apply one "key = value" setting (keys as in wghealth.conf(5) section of
  * wghealth(8): handshake_timeout, retry_interval, ...). Durations take
  * "ms", "s", "m", "h" suffixes (bare numbers are seconds). Returns 0,
- * -ENOENT (unknown key), -EINVAL (bad value), -ENAMETOOLONG. */
+ * -ENOENT (unknown key), -EINVAL (bad value, or @s->size not set),
+ * -ENAMETOOLONG. */
 int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, const char *value);
 /* Parse wghealth.conf text: "key = value" lines, '#' comments, sections
  * "[defaults]" (also the keys before any section) and "[IFNAME]". Every
  * section is validated; @s receives the defaults section then the one named
  * @ifname (may be NULL: only defaults). Returns 0, -EINVAL (@err filled with
- * file:line:key and why) or -ENOMEM. @err may be NULL. */
+ * file:line:key and why; also @s->size not set) or -ENOMEM. @err may be NULL. */
 int wgnl_health_conf_parse(const char *text, size_t len, const char *filename, const char *ifname,
 			   struct wgnl_health_settings *s, struct wgnl_config_error *err);
 /* Read @path and parse it as above. -errno of open/read (err filled). */
@@ -255,7 +260,7 @@ struct wgnl_health_result {
  * the peer, not on the tunnel.
  * This does not apply the consecutive-check or remedy rules: see
  * wgnl_health_decide(). Fills @out (free with wgnl_health_result_clear()).
- * Returns 0 or -ENOMEM. */
+ * Returns 0, -EINVAL (@s->size not set) or -ENOMEM. */
 int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl_health_state *prev,
 			 const struct wgnl_health_obs *obs, int64_t now_ms,
 			 struct wgnl_health_result *out);
@@ -266,8 +271,8 @@ void wgnl_health_result_clear(struct wgnl_health_result *r);
 
 /* The delay before remedy attempt @attempt + 1, after attempt @attempt
  * (1-based): retry_interval * 2^(attempt-1), capped at backoff_max, plus
- * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0. Never
- * overflows, whatever @attempt. */
+ * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0 (and for
+ * settings whose size is not set). Never overflows, whatever @attempt. */
 uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt,
 				uint32_t rnd);
 
@@ -331,7 +336,7 @@ struct wgnl_health_decision {
  * the same rules on its own (wgnl_health_peer_result: verdict raised to
  * Disconnected, action REMEDY for a peer with a keepalive; the count in
  * @out->n_peer_remedies; the caller sets those peers' endpoints again).
- * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
+ * @rnd feeds the jitter. Returns 0, -EINVAL (@s->size not set) or -ENOMEM. */
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
 		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *out);
@@ -412,7 +417,8 @@ struct wgnl_health_step_opts {
  * ping through the tunnel when it is up. A missing interface (or one that
  * is not WireGuard) is an observation (obs.present false), not an error.
  * Fills obs, pobs, dev, listen_port, underlay_why, ping_error. Returns 0 or
- * -errno when the tunnel could not be looked at (-ENOMEM, the backend's). */
+ * -errno when the tunnel could not be looked at (-ENOMEM, the backend's;
+ * -EINVAL when @c->s.size is not set). */
 int wgnl_health_observe(struct wgnl_ctx *ctx, struct wgnl_health_check *c);
 /* Act on the decision @c->d of an observed and judged check: the remedy of
  * an ACT_REMEDY decision (recorded in @c->st with wgnl_health_remedy_done())
@@ -425,7 +431,7 @@ int wgnl_health_remedy_run(struct wgnl_ctx *ctx, struct wgnl_health_check *c,
  * @c (owned by the caller) is filled; a check that could not be done is
  * c->unknown with its reason, not an error. Free with
  * wgnl_health_check_clear(). Returns 0, or -EINVAL (bad options, settings
- * or interface name). */
+ * whose size is not set, or a bad interface name). */
 int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 			   const struct wgnl_health_step_opts *o, struct wgnl_health_check *c);
 /* Free what @c owns and zero it. NULL-safe. */

@@ -18,6 +18,7 @@
 #include "core/opts.h"
 #include "wgkit/wgnl_health.h"
 #include "wgkit/wgnl_probe.h"
+#include "settings.h"
 
 static int64_t clock_ms(clockid_t id)
 {
@@ -101,7 +102,7 @@ int wgnl_health_observe(struct wgnl_ctx *ctx, struct wgnl_health_check *c)
 	struct wgnl_link link;
 	int r;
 
-	if (!c)
+	if (!c || !wgi_health_settings_ok(&c->s))
 		return -EINVAL;
 	probe_url(c);
 	r = wgnl_link_get(ctx, c->ifname, &link);
@@ -144,13 +145,11 @@ int wgnl_health_observe(struct wgnl_ctx *ctx, struct wgnl_health_check *c)
 
 /* ---------------------------------------------------------- acting */
 
-static struct wgnl_health_remedy_log *log_remedy(struct wgnl_health_check *c,
-						 enum wgnl_health_remedy r, bool ok,
-						 const char *fmt, ...)
+static struct wgnl_health_remedy_log *
+log_remedy(struct wgnl_health_check *c, enum wgnl_health_remedy r, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static struct wgnl_health_remedy_log *log_remedy(struct wgnl_health_check *c,
-						 enum wgnl_health_remedy r, bool ok,
-						 const char *fmt, ...)
+static struct wgnl_health_remedy_log *
+log_remedy(struct wgnl_health_check *c, enum wgnl_health_remedy r, bool ok, const char *fmt, ...)
 {
 	struct wgnl_health_remedy_log *l;
 	va_list ap;
@@ -216,8 +215,8 @@ static int do_reresolve(struct wgnl_ctx *ctx, struct wgnl_health_check *c, char 
 	return r;
 }
 
-static int do_reset_endpoints(struct wgnl_ctx *ctx, struct wgnl_health_check *c,
-			      bool only_decided, char *detail, size_t dlen)
+static int do_reset_endpoints(struct wgnl_ctx *ctx, struct wgnl_health_check *c, bool only_decided,
+			      char *detail, size_t dlen)
 {
 	struct wgnl_device *chg = wgnl_device_new(c->ifname);
 	int n = 0, r = 0;
@@ -412,8 +411,8 @@ static void act_peers(struct wgnl_ctx *ctx, struct wgnl_health_check *c)
 /* The caller's options in the struct this library knows. */
 static int step_opts(struct wgnl_health_step_opts *so, const struct wgnl_health_step_opts *o)
 {
-	if (!o || wgi_opts_copy(so, sizeof(*so), o, WGI_SIZE_0_1(struct wgnl_health_step_opts, arg)) <
-			  0)
+	if (!o ||
+	    wgi_opts_copy(so, sizeof(*so), o, WGI_SIZE_0_1(struct wgnl_health_step_opts, arg)) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -486,7 +485,7 @@ int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 	char path[PATH_MAX], lockpath[PATH_MAX];
 	int lockfd = -1, r;
 
-	if (!c || !ifname || step_opts(&so, o) < 0 || !so.settings ||
+	if (!c || !ifname || step_opts(&so, o) < 0 || !wgi_health_settings_ok(so.settings) ||
 	    !so.state_dir || !ifname[0] || strlen(ifname) >= WGNL_IFNAMSIZ)
 		return -EINVAL;
 	memset(c, 0, sizeof(*c));

@@ -117,6 +117,9 @@ static void unit__step_bad_options__einval(void **state)
 	o = f->o;
 	o.settings = NULL;
 	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &o, &f->c), -EINVAL);
+	f->s.size = 0;
+	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &f->o, &f->c), -EINVAL);
+	f->s.size = sizeof(f->s);
 	o = f->o;
 	o.state_dir = NULL;
 	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &o, &f->c), -EINVAL);
