@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "json.h"
 #include "wghealth.h"
 #include "wgkit/wgnl_health.h"
+#include "wgkit/wgnl_prom.h"
 
 /* The check's own "could not check" exit code (monitoring-plugin UNKNOWN). */
 #define EXIT_UNKNOWN 3
@@ -629,140 +631,178 @@ static bool judged(const struct wgnl_health_check *c)
 	return !c->unknown && !c->maintenance;
 }
 
-/* Prometheus node_exporter textfile, written atomically. */
-static void write_textfile(const struct opts *o, struct wgnl_health_check *const *cs, size_t n)
-{
-	struct wgnl_file_tmp *t;
-	FILE *f;
-	int fd, r;
+/* The interface label of check @c. */
+#define IFLABEL(c)                       \
+	{                                \
+		"interface", (c)->ifname \
+	}
 
-	if (!o->textfile)
-		return;
-	/* node_exporter textfile directories are often writable by others: the
-	 * writer's fresh temporary file (O_EXCL) is never a planted symlink,
-	 * and one at the textfile is replaced, not followed. Readable by the
-	 * node_exporter user, like the file it replaces. */
-	r = wgnl_file_tmp_open(o->textfile, WGNL_FILE_PUBLIC | WGNL_FILE_SYNC, &t);
-	if (r < 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
-		return;
-	}
-	fd = dup(wgnl_file_tmp_fd(t));
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		wgnl_file_tmp_abort(t);
-		return;
-	}
-	/* One series per verdict, 1 for the current one: an alert on
-	 * verdict="disconnected" == 1 does not fire on an idle tunnel, as a
-	 * "> 0" on a coded value did. */
+/* One series per verdict, 1 for the current one: an alert on
+ * verdict="disconnected" == 1 does not fire on an idle tunnel, as a "> 0"
+ * on a coded value did. */
+static void prom_verdicts(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
 	static const char *const vnames[] = { "healthy", "degraded", "disconnected",
 					      "unknown", "idle",     "maintenance" };
-	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 1 for the current one, 0 for the "
-		   "others.\n# TYPE wghealth_verdict gauge\n");
+
+	wgnl_prom_family_begin(p, "wghealth_verdict", WGNL_PROM_GAUGE,
+			       "Tunnel verdict: 1 for the current one, 0 for the others.");
 	for (size_t i = 0; i < n; i++) {
 		const char *cur = cs[i]->maintenance ? "maintenance" :
 				  cs[i]->unknown     ? "unknown" :
 						       wgnl_health_verdict_name(cs[i]->res.verdict);
-		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++)
-			fprintf(f, "wghealth_verdict{interface=\"%s\",verdict=\"%s\"} %d\n",
-				cs[i]->ifname, vnames[k], !strcmp(cur, vnames[k]));
+		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++) {
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "verdict", vnames[k] } };
+			wgnl_prom_put_u64(p, "wghealth_verdict", l, 2, !strcmp(cur, vnames[k]));
+		}
 	}
-	fprintf(f, "# HELP wghealth_handshake_age_seconds Age of the newest handshake of any peer "
-		   "(-1 never).\n# TYPE wghealth_handshake_age_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_handshake_age_seconds{interface=\"%s\"} %.3f\n",
-				cs[i]->ifname,
-				cs[i]->res.newest_handshake_ms ?
-					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) /
-						1000 :
-					-1.0);
-	static const char *const dir[2] = { "rx", "tx" };
+}
+
+static void prom_traffic(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	static const char *const name[2] = { "wghealth_rx_bytes", "wghealth_tx_bytes" };
+	static const char *const help[2] = { "Bytes received over all peers.",
+					     "Bytes sent over all peers." };
+
 	for (int d = 0; d < 2; d++) {
-		fprintf(f,
-			"# HELP wghealth_%s_bytes Bytes %s over all peers.\n"
-			"# TYPE wghealth_%s_bytes counter\n",
-			dir[d], d ? "sent" : "received", dir[d]);
+		wgnl_prom_family_begin(p, name[d], WGNL_PROM_COUNTER, help[d]);
 		for (size_t i = 0; i < n; i++) {
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 			uint64_t sum = 0;
 			for (size_t k = 0; k < cs[i]->obs.n_peers; k++)
 				sum += d ? cs[i]->obs.peers[k].tx_bytes :
 					   cs[i]->obs.peers[k].rx_bytes;
 			if (judged(cs[i]))
-				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n",
-					dir[d], cs[i]->ifname, sum);
+				wgnl_prom_put_u64(p, name[d], l, 1, sum);
 		}
 	}
-	fprintf(f, "# HELP wghealth_probe_rtt_seconds Mean ping RTT through the tunnel.\n"
-		   "# TYPE wghealth_probe_rtt_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
+}
+
+static void prom_probes(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_probe_rtt_seconds", WGNL_PROM_GAUGE,
+			       "Mean ping RTT through the tunnel.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 		if (cs[i]->obs.ping_received)
-			fprintf(f, "wghealth_probe_rtt_seconds{interface=\"%s\"} %.6f\n",
-				cs[i]->ifname, (double)cs[i]->obs.ping_rtt_ns / 1e9);
-	fprintf(f, "# HELP wghealth_probe_loss_ratio Ping loss through the tunnel.\n"
-		   "# TYPE wghealth_probe_loss_ratio gauge\n");
-	for (size_t i = 0; i < n; i++)
+			wgnl_prom_put_double(p, "wghealth_probe_rtt_seconds", l, 1,
+					     (double)cs[i]->obs.ping_rtt_ns / 1e9, 6);
+	}
+	wgnl_prom_family_begin(p, "wghealth_probe_loss_ratio", WGNL_PROM_GAUGE,
+			       "Ping loss through the tunnel.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 		if (cs[i]->obs.ping_sent)
-			fprintf(f, "wghealth_probe_loss_ratio{interface=\"%s\"} %.3f\n",
-				cs[i]->ifname,
-				1.0 - (double)cs[i]->obs.ping_received / cs[i]->obs.ping_sent);
-	fprintf(f, "# HELP wghealth_remedies_total Remedies attempted.\n"
-		   "# TYPE wghealth_remedies_total counter\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n",
-				cs[i]->ifname, cs[i]->st.remedies_total);
-	fprintf(f, "# HELP wghealth_consecutive_failures Checks in a row that were not healthy.\n"
-		   "# TYPE wghealth_consecutive_failures gauge\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n",
-				cs[i]->ifname, cs[i]->st.consecutive_bad);
-	fprintf(f, "# HELP wghealth_last_check_timestamp_seconds When the check ran.\n"
-		   "# TYPE wghealth_last_check_timestamp_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_last_check_timestamp_seconds{interface=\"%s\"} %.3f\n",
-			cs[i]->ifname, (double)cs[i]->now_ms / 1000);
-	if (o->textfile_peers) {
-		fprintf(f,
-			"# HELP wghealth_peer_verdict Peer verdict (codes as wghealth_verdict).\n"
-			"# TYPE wghealth_peer_verdict gauge\n");
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
-				wgnl_key_b64 b;
-				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f,
-					"wghealth_peer_verdict{interface=\"%s\",peer=\"%s\"} %d\n",
-					cs[i]->ifname, b, (int)cs[i]->res.peers[k].verdict);
-			}
-		fprintf(f,
-			"# HELP wghealth_peer_handshake_age_seconds Peer handshake age (-1 never).\n"
-			"# TYPE wghealth_peer_handshake_age_seconds gauge\n");
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
-				wgnl_key_b64 b;
-				int64_t a = cs[i]->res.peers[k].handshake_age_ms;
-				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f,
-					"wghealth_peer_handshake_age_seconds{interface=\"%s\",peer=\"%s\"} "
-					"%.3f\n",
-					cs[i]->ifname, b, a < 0 ? -1.0 : (double)a / 1000);
-			}
+			wgnl_prom_put_double(
+				p, "wghealth_probe_loss_ratio", l, 1,
+				1.0 - (double)cs[i]->obs.ping_received / cs[i]->obs.ping_sent, 3);
 	}
-	r = fflush(f) != 0 ? -errno : 0;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (r < 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
-		wgnl_file_tmp_abort(t);
+}
+
+static void prom_policy(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_remedies_total", WGNL_PROM_COUNTER,
+			       "Remedies attempted.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_u64(p, "wghealth_remedies_total", l, 1,
+					  cs[i]->st.remedies_total);
+	}
+	wgnl_prom_family_begin(p, "wghealth_consecutive_failures", WGNL_PROM_GAUGE,
+			       "Checks in a row that were not healthy.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_u64(p, "wghealth_consecutive_failures", l, 1,
+					  cs[i]->st.consecutive_bad);
+	}
+	wgnl_prom_family_begin(p, "wghealth_last_check_timestamp_seconds", WGNL_PROM_GAUGE,
+			       "When the check ran.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		wgnl_prom_put_double(p, "wghealth_last_check_timestamp_seconds", l, 1,
+				     (double)cs[i]->now_ms / 1000, 3);
+	}
+}
+
+/* --textfile-peers: a series per peer (many peers: many series). */
+static void prom_peers(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_peer_verdict", WGNL_PROM_GAUGE,
+			       "Peer verdict (codes as wghealth_verdict).");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
+			wgnl_key_b64 b;
+			wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "peer", b } };
+			wgnl_prom_put_u64(p, "wghealth_peer_verdict", l, 2,
+					  (uint64_t)cs[i]->res.peers[k].verdict);
+		}
+	wgnl_prom_family_begin(p, "wghealth_peer_handshake_age_seconds", WGNL_PROM_GAUGE,
+			       "Peer handshake age (-1 never).");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
+			wgnl_key_b64 b;
+			int64_t a = cs[i]->res.peers[k].handshake_age_ms;
+			wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "peer", b } };
+			wgnl_prom_put_double(p, "wghealth_peer_handshake_age_seconds", l, 2,
+					     a < 0 ? -1.0 : (double)a / 1000, 3);
+		}
+}
+
+/* The textfile's text for the checks @cs (errors are sticky in @p). */
+static void textfile_text(struct wgnl_prom *p, bool peers, struct wgnl_health_check *const *cs,
+			  size_t n)
+{
+	prom_verdicts(p, cs, n);
+	wgnl_prom_family_begin(p, "wghealth_handshake_age_seconds", WGNL_PROM_GAUGE,
+			       "Age of the newest handshake of any peer (-1 never).");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_double(
+				p, "wghealth_handshake_age_seconds", l, 1,
+				cs[i]->res.newest_handshake_ms ?
+					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) /
+						1000 :
+					-1.0,
+				3);
+	}
+	prom_traffic(p, cs, n);
+	prom_probes(p, cs, n);
+	prom_policy(p, cs, n);
+	if (peers)
+		prom_peers(p, cs, n);
+}
+
+/* Prometheus node_exporter textfile, written atomically. node_exporter
+ * textfile directories are often writable by others: the writer's fresh
+ * temporary file (O_EXCL) is never a planted symlink, and one at the
+ * textfile is replaced, not followed. Readable by the node_exporter user,
+ * like the file it replaces. */
+static void write_textfile(const struct opts *o, struct wgnl_health_check *const *cs, size_t n)
+{
+	struct wgnl_prom *p = NULL;
+	const char *text;
+	struct iovec v;
+	int r;
+
+	if (!o->textfile)
 		return;
+	r = wgnl_prom_new(&p);
+	if (r == 0) {
+		textfile_text(p, o->textfile_peers, cs, n);
+		r = wgnl_prom_text(p, &text, &v.iov_len);
 	}
-	r = wgnl_file_tmp_commit(t);
+	if (r == 0) {
+		v.iov_base = (void *)text;
+		r = wgnl_file_write_atomic(o->textfile, &v, 1, WGNL_FILE_PUBLIC | WGNL_FILE_SYNC);
+	}
 	if (r < 0)
 		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
+	wgnl_prom_free(p);
 }
 
 /* ---------------------------------------------------------- one check */
