@@ -4,16 +4,15 @@
  * underlay down/up), record the story in the history, save the state, and
  * report (text, --json, Prometheus textfile, monitoring-plugin exit code). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +23,7 @@
 #include "json.h"
 #include "wghealth.h"
 #include "wgkit/wgnl_health.h"
-#include "wgkit/wgnl_probe.h"
+#include "wgkit/wgnl_prom.h"
 
 /* The check's own "could not check" exit code (monitoring-plugin UNKNOWN). */
 #define EXIT_UNKNOWN 3
@@ -49,45 +48,7 @@ struct opts {
 	size_t n_set;
 };
 
-/* What one check produced, for the report. */
-struct remedy_log {
-	char name[24];
-	bool ok;
-	bool skipped; /* not applicable here: nothing done */
-	char detail[256];
-};
-
-struct check {
-	char ifname[WGNL_IFNAMSIZ];
-	struct wgnl_health_settings s;
-	struct wgnl_health_state st;
-	struct wgnl_health_obs obs;
-	struct wgnl_health_peer_obs *pobs;
-	struct wgnl_health_result res;
-	struct wgnl_health_decision d;
-	int64_t now_ms;
-	char underlay_why[96]; /* why the URL check failed */
-	bool unknown;	       /* could not check */
-	char unknown_why[256];
-	bool state_corrupt;
-	bool maintenance; /* STATE_DIR/IF.maintenance exists: left alone */
-	char maint_path[PATH_MAX];
-	bool never_existed; /* missing, no state, nothing to create it: nothing kept */
-	uint16_t listen_port;
-	struct remedy_log rem[4];
-	size_t n_rem;
-	struct wgnl_device *dev; /* as observed */
-};
-
 static volatile sig_atomic_t stop_flag;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t mono_ms(void)
 {
@@ -320,122 +281,6 @@ static bool valid_ifname(const char *n)
 	       strcmp(n, "..");
 }
 
-/* ---------------------------------------------------------- observing */
-
-static void probe_ping(struct check *c)
-{
-	struct wgnl_probe *p;
-	struct wgnl_probe_opts po;
-	uint32_t n = c->s.ping_count;
-	union wgnl_endpoint ep;
-	struct wgnl_prefix pf;
-
-	if (!c->s.ping[0] || wgnl_prefix_parse(&pf, c->s.ping) < 0)
-		return;
-	memset(&ep, 0, sizeof(ep));
-	if (pf.family == AF_INET) {
-		ep.addr4.sin_family = AF_INET;
-		ep.addr4.sin_addr = pf.ip4;
-	} else {
-		ep.addr6.sin6_family = AF_INET6;
-		ep.addr6.sin6_addr = pf.ip6;
-	}
-	p = calloc(n, sizeof(*p));
-	if (!p)
-		return;
-	for (uint32_t i = 0; i < n; i++) {
-		p[i].kind = WGNL_PROBE_ICMP;
-		p[i].target = ep;
-		p[i].timeout_ms = c->s.ping_timeout_ms;
-	}
-	memset(&po, 0, sizeof(po));
-	po.size = sizeof(po);
-	po.timeout_ms = c->s.ping_timeout_ms;
-	int r = wgnl_probe_run(p, n, &po, NULL);
-	c->obs.ping_sent = n;
-	if (r < 0) {
-		wgk_warn("%s: ping %s: %s", c->ifname, c->s.ping, strerror(-r));
-	} else {
-		uint64_t sum = 0;
-		for (uint32_t i = 0; i < n; i++)
-			if (p[i].status == 0) {
-				c->obs.ping_received++;
-				sum += p[i].rtt_ns;
-			}
-		if (c->obs.ping_received)
-			c->obs.ping_rtt_ns = sum / c->obs.ping_received;
-	}
-	free(p);
-}
-
-static void probe_url(struct check *c)
-{
-	struct wgnl_probe p;
-	struct wgnl_probe_opts po;
-
-	c->obs.underlay = -1;
-	if (!c->s.url[0])
-		return;
-	memset(&p, 0, sizeof(p));
-	memset(&po, 0, sizeof(po));
-	po.size = sizeof(po);
-	p.kind = WGNL_PROBE_HTTP;
-	p.url = c->s.url;
-	p.timeout_ms = c->s.url_timeout_ms;
-	po.timeout_ms = c->s.url_timeout_ms;
-	int r = wgnl_probe_run(&p, 1, &po, NULL);
-	/* Any HTTP answer proves the network under the tunnel works. */
-	c->obs.underlay = r == 1 && p.status == 0 ? 1 : 0;
-	if (!c->obs.underlay)
-		snprintf(c->underlay_why, sizeof(c->underlay_why), "%s",
-			 r < 0 ? strerror(-r) : strerror(-p.status));
-}
-
-/* Returns 0, or -errno when the tunnel could not be looked at. */
-static int observe(struct wgnl_ctx *ctx, struct check *c)
-{
-	struct wgnl_link link;
-	int r;
-
-	probe_url(c);
-	r = wgnl_link_get(ctx, c->ifname, &link);
-	if (r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return r;
-	c->obs.present = true;
-	c->obs.up = link.up;
-	r = wgnl_device_get(ctx, c->ifname, &c->dev);
-	if (r == -ENODEV || r == -EPROTONOSUPPORT || r == -ENOENT) {
-		/* A link that is not (or no longer) a WireGuard device. */
-		c->obs.present = false;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	c->listen_port = c->dev->listen_port;
-	if (c->dev->n_peers) {
-		c->pobs = calloc(c->dev->n_peers, sizeof(*c->pobs));
-		if (!c->pobs)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < c->dev->n_peers; i++) {
-		const struct wgnl_peer *p = &c->dev->peers[i];
-		struct wgnl_health_peer_obs *o = &c->pobs[i];
-
-		memcpy(o->public_key, p->public_key, WGNL_KEY_LEN);
-		o->last_handshake_ms = wgnl_health_time_ms(&p->last_handshake);
-		o->rx_bytes = p->rx_bytes;
-		o->tx_bytes = p->tx_bytes;
-		o->keepalive = p->persistent_keepalive;
-	}
-	c->obs.peers = c->pobs;
-	c->obs.n_peers = c->dev->n_peers;
-	if (c->obs.up && c->obs.underlay != 0)
-		probe_ping(c);
-	return 0;
-}
-
 /* ---------------------------------------------------------- acting */
 
 static const char *wgctl_path(const struct opts *o)
@@ -487,263 +332,35 @@ static bool run(const char *cmd, char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static bool wgctl_run(const struct opts *o, const char *verb, const char *conf)
+/* What a check step calls back into (struct wgnl_health_step_opts.arg). */
+struct step_arg {
+	const struct opts *o;
+	struct wh_history *h;
+};
+
+/* The step's command callback: restart_command, down_command, up_command. */
+static int run_command(const char *cmd, void *arg)
 {
-	char *argv[] = { (char *)wgctl_path(o), (char *)verb, (char *)conf, NULL };
-	return run(NULL, argv);
+	(void)arg;
+	return run(cmd, NULL) ? 0 : -1;
 }
 
-static void log_remedy(struct check *c, enum wgnl_health_remedy r, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void log_remedy(struct check *c, enum wgnl_health_remedy r, bool ok, const char *fmt, ...)
+/* The step's restart callback: `wgctl down|up CONF`. */
+static int restart_wgctl(struct wgnl_ctx *ctx, const char *ifname, const char *conf, bool up,
+			 void *arg)
 {
-	va_list ap;
+	const struct step_arg *a = arg;
+	char *argv[] = { (char *)wgctl_path(a->o), (char *)(up ? "up" : "down"), (char *)conf,
+			 NULL };
 
-	if (c->n_rem == sizeof(c->rem) / sizeof(c->rem[0]))
-		return;
-	struct remedy_log *l = &c->rem[c->n_rem++];
-	snprintf(l->name, sizeof(l->name), "%s", wgnl_health_remedy_name(r));
-	l->ok = ok;
-	va_start(ap, fmt);
-	vsnprintf(l->detail, sizeof(l->detail), fmt, ap);
-	va_end(ap);
-}
-
-/* Peer @i of the observed device, if it has an endpoint and is not healthy
- * (@only_decided: the policy chose it for a per-peer remedy). The verdicts
- * are in the order of the observation, which is the device's (observe()):
- * peer i is verdict i. */
-static bool peer_wants_fix(const struct check *c, size_t i, bool only_decided)
-{
-	const struct wgnl_peer *p = &c->dev->peers[i];
-
-	if (!(p->flags & WGNL_PEER_HAS_ENDPOINT) || p->endpoint.addr.sa_family == AF_UNSPEC)
-		return false;
-	if (i < c->res.n_peers &&
-	    !memcmp(c->res.peers[i].public_key, p->public_key, WGNL_KEY_LEN)) {
-		if (only_decided)
-			return c->res.peers[i].action == WGNL_HEALTH_ACT_REMEDY;
-		return c->res.peers[i].verdict != WGNL_HEALTH_HEALTHY &&
-		       c->res.peers[i].verdict != WGNL_HEALTH_IDLE;
-	}
-	/* No per-peer verdict (probe loss only): every peer. */
-	return !only_decided;
-}
-
-/* Re-resolve endpoint names from the wg-quick config; set those that
- * changed. Returns the number changed (0: nothing to do) or -errno. */
-static int do_reresolve(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
-{
-	struct wgnl_reresolve_stats st;
-	struct wgnl_config *cfg = NULL;
-	struct wgnl_config_error e;
-	int r;
-
-	snprintf(detail, dlen, "no endpoint names (no wg_config)");
-	if (!c->s.wg_config[0] || !c->dev)
-		return 0;
-	r = wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e);
-	if (r < 0) {
-		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
-		return r;
-	}
-	/* The same pass as `wgctl reresolve --all`: every name, whatever the
-	 * handshake's age, since this remedy runs only for a broken tunnel. */
-	r = wgnl_device_reresolve(ctx, c->ifname, cfg->dev, c->dev, time(NULL), 0, &st);
-	if (r < 0)
-		snprintf(detail, dlen, "set: %s", strerror(-r));
-	else
-		snprintf(detail, dlen, "%u name(s), %u changed", st.names, st.changed);
-	wgnl_config_free(cfg);
-	return r;
-}
-
-static int do_reset_endpoints(struct wgnl_ctx *ctx, struct check *c, bool only_decided,
-			      char *detail, size_t dlen)
-{
-	struct wgnl_device *chg = wgnl_device_new(c->ifname);
-	int n = 0, r = 0;
-
-	if (!chg)
-		return -ENOMEM;
-	for (size_t i = 0; c->dev && i < c->dev->n_peers; i++) {
-		const struct wgnl_peer *p = &c->dev->peers[i];
-		struct wgnl_peer *np;
-
-		if (!peer_wants_fix(c, i, only_decided) ||
-		    wgnl_device_add_peer(chg, p->public_key, &np) < 0)
-			continue;
-		np->flags |= WGNL_PEER_HAS_ENDPOINT | WGNL_PEER_UPDATE_ONLY;
-		np->endpoint = p->endpoint;
-		n++;
-	}
-	if (n)
-		r = wgnl_device_set(ctx, chg);
-	snprintf(detail, dlen, r < 0 ? "set: %s" : "%s", r < 0 ? strerror(-r) : "");
-	if (r >= 0)
-		snprintf(detail, dlen, "%d endpoint(s) set again", n);
-	wgnl_device_free(chg);
-	return r < 0 ? r : n;
-}
-
-/* 1: moved, 0: not allowed here (detail says why), -errno. */
-static int do_move_port(struct wgnl_ctx *ctx, struct check *c, char *detail, size_t dlen)
-{
-	struct wgnl_config *cfg = NULL;
-	struct wgnl_config_error e;
-	const char *why = NULL;
-	bool may;
-
-	if (c->s.wg_config[0] &&
-	    wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e) < 0) {
-		snprintf(detail, dlen, "cannot read '%.120s': %.100s", c->s.wg_config, e.message);
-		return 0;
-	}
-	may = wgnl_health_may_move_port(cfg ? cfg->dev : NULL, &why);
-	wgnl_config_free(cfg);
-	if (!may) {
-		snprintf(detail, dlen, "listen port %u kept: %s", c->listen_port, why);
-		return 0;
-	}
-	struct wgnl_device *chg = wgnl_device_new(c->ifname);
-	uint32_t span = (uint32_t)c->s.port_max - c->s.port_min + 1;
-	uint16_t port = c->listen_port;
-	int r;
-
-	if (!chg)
-		return -ENOMEM;
-	for (int i = 0; i < 8 && port == c->listen_port; i++)
-		port = (uint16_t)(c->s.port_min + randombytes_uniform(span));
-	chg->flags |= WGNL_DEV_HAS_LISTEN_PORT;
-	chg->listen_port = port;
-	r = wgnl_device_set(ctx, chg);
-	if (r < 0)
-		snprintf(detail, dlen, "listen port %u -> %u: %s", c->listen_port, port,
-			 strerror(-r));
-	else
-		snprintf(detail, dlen, "listen port %u -> %u", c->listen_port, port);
-	wgnl_device_free(chg);
-	return r < 0 ? r : 1;
-}
-
-static bool link_updown(struct wgnl_ctx *ctx, const char *ifname, bool up, char *detail,
-			size_t dlen)
-{
-	int r = wgnl_link_set_up(ctx, ifname, up);
-
-	snprintf(detail, dlen, "link %s%s%s", up ? "up" : "down", r < 0 ? ": " : "",
-		 r < 0 ? strerror(-r) : "");
-	return r == 0;
-}
-
-static bool do_tunnel(struct wgnl_ctx *ctx, const struct opts *o, struct check *c, bool up,
-		      char *detail, size_t dlen)
-{
-	const char *cmd = up ? c->s.up_command : c->s.down_command;
-
-	if (cmd[0]) {
-		bool ok = run(cmd, NULL);
-		snprintf(detail, dlen, "%s_command %s", up ? "up" : "down", ok ? "ok" : "failed");
-		return ok;
-	}
-	if (c->s.wg_config[0]) {
-		bool ok = wgctl_run(o, up ? "up" : "down", c->s.wg_config);
-		snprintf(detail, dlen, "wgctl %s %.120s: %s", up ? "up" : "down", c->s.wg_config,
-			 ok ? "ok" : "failed");
-		/* Down of a tunnel that is already gone is not a failure. */
-		return ok || (!up && !c->obs.present);
-	}
-	return link_updown(ctx, c->ifname, up, detail, dlen);
-}
-
-static bool do_restart(struct wgnl_ctx *ctx, const struct opts *o, struct check *c, char *detail,
-		       size_t dlen)
-{
-	char d1[128], d2[128];
-
-	if (c->s.restart_command[0]) {
-		bool ok = run(c->s.restart_command, NULL);
-		snprintf(detail, dlen, "restart_command %s", ok ? "ok" : "failed");
-		return ok;
-	}
-	if (!c->s.wg_config[0] && !c->s.down_command[0] && !c->obs.present) {
-		snprintf(detail, dlen,
-			 "interface missing and no wg_config, restart_command or "
-			 "up_command to recreate it");
-		return false;
-	}
-	do_tunnel(ctx, o, c, false, d1, sizeof(d1));
-	bool ok = do_tunnel(ctx, o, c, true, d2, sizeof(d2));
-	snprintf(detail, dlen, "%.120s; %.120s", d1, d2);
-	return ok;
-}
-
-static bool act(struct wgnl_ctx *ctx, const struct opts *o, struct check *c)
-{
-	char detail[256];
-	enum wgnl_health_remedy rm = c->d.remedy;
-	bool ok = false;
-	int r;
-
-	switch (rm) {
-	case WGNL_HEALTH_REMEDY_RERESOLVE:
-		r = do_reresolve(ctx, c, detail, sizeof(detail));
-		log_remedy(c, rm, r >= 0, "%s", detail);
-		if (r > 0)
-			return true;
-		/* Nothing changed: set the endpoints again anyway. */
-		rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
-		/* fall through */
-	case WGNL_HEALTH_REMEDY_RESET_ENDPOINT:
-		r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
-		ok = r >= 0;
-		break;
-	case WGNL_HEALTH_REMEDY_MOVE_PORT:
-		r = do_move_port(ctx, c, detail, sizeof(detail));
-		if (r == 0) {
-			/* Not this interface's remedy: set the endpoints again. */
-			log_remedy(c, rm, true, "%s", detail);
-			c->rem[c->n_rem - 1].skipped = true;
-			rm = WGNL_HEALTH_REMEDY_RESET_ENDPOINT;
-			r = do_reset_endpoints(ctx, c, false, detail, sizeof(detail));
-		}
-		ok = r >= 0;
-		break;
-	case WGNL_HEALTH_REMEDY_RESTART:
-		ok = do_restart(ctx, o, c, detail, sizeof(detail));
-		break;
-	case WGNL_HEALTH_REMEDY_TUNNEL_DOWN:
-		ok = do_tunnel(ctx, o, c, false, detail, sizeof(detail));
-		break;
-	case WGNL_HEALTH_REMEDY_TUNNEL_UP:
-		ok = do_tunnel(ctx, o, c, true, detail, sizeof(detail));
-		break;
-	case WGNL_HEALTH_REMEDY_LINK_UP:
-		ok = link_updown(ctx, c->ifname, true, detail, sizeof(detail));
-		break;
-	default:
-		return true;
-	}
-	log_remedy(c, rm, ok, "%s", detail);
-	return ok;
-}
-
-/* The per-peer remedies the policy chose: set those peers' endpoints
- * again, nothing else on the interface. */
-static void act_peers(struct wgnl_ctx *ctx, struct check *c)
-{
-	char detail[256];
-	int r;
-
-	if (!c->d.n_peer_remedies || !c->dev)
-		return;
-	r = do_reset_endpoints(ctx, c, true, detail, sizeof(detail));
-	log_remedy(c, WGNL_HEALTH_REMEDY_RESET_ENDPOINT, r >= 0, "per peer: %s", detail);
+	(void)ctx;
+	(void)ifname;
+	return run(NULL, argv) ? 0 : -1;
 }
 
 /* ---------------------------------------------------------- reporting */
 
-static void record_history(struct wh_history *h, const struct check *c)
+static void record_history(struct wh_history *h, const struct wgnl_health_check *c)
 {
 	char reasons[512];
 	const char *verdict = wgnl_health_verdict_name(c->res.verdict);
@@ -831,7 +448,7 @@ static void json_reasons(struct wgk_json *j, const char *key, uint32_t mask)
 	wgk_json_array_end(j);
 }
 
-static void print_json(struct wgk_json *j, const struct check *c)
+static void print_json(struct wgk_json *j, const struct wgnl_health_check *c)
 {
 	wgk_json_object_begin(j);
 	wgk_json_kv_string(j, "interface", c->ifname);
@@ -940,7 +557,7 @@ static void print_json(struct wgk_json *j, const struct check *c)
 	wgk_json_object_end(j);
 }
 
-static void print_text(const struct check *c)
+static void print_text(const struct wgnl_health_check *c)
 {
 	char reasons[512];
 
@@ -1009,157 +626,190 @@ static void print_text(const struct check *c)
 }
 
 /* Observed, judged and with state: not unknown, not in maintenance. */
-static bool judged(const struct check *c)
+static bool judged(const struct wgnl_health_check *c)
 {
 	return !c->unknown && !c->maintenance;
 }
 
-/* Prometheus node_exporter textfile, written atomically. */
-static void write_textfile(const struct opts *o, struct check *const *cs, size_t n)
-{
-	struct wgnl_file_tmp *t;
-	FILE *f;
-	int fd, r;
+/* The interface label of check @c. */
+#define IFLABEL(c)                       \
+	{                                \
+		"interface", (c)->ifname \
+	}
 
-	if (!o->textfile)
-		return;
-	/* node_exporter textfile directories are often writable by others: the
-	 * writer's fresh temporary file (O_EXCL) is never a planted symlink,
-	 * and one at the textfile is replaced, not followed. Readable by the
-	 * node_exporter user, like the file it replaces. */
-	r = wgnl_file_tmp_open(o->textfile, WGNL_FILE_PUBLIC | WGNL_FILE_SYNC, &t);
-	if (r < 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
-		return;
-	}
-	fd = dup(wgnl_file_tmp_fd(t));
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		wgnl_file_tmp_abort(t);
-		return;
-	}
-	/* One series per verdict, 1 for the current one: an alert on
-	 * verdict="disconnected" == 1 does not fire on an idle tunnel, as a
-	 * "> 0" on a coded value did. */
+/* One series per verdict, 1 for the current one: an alert on
+ * verdict="disconnected" == 1 does not fire on an idle tunnel, as a "> 0"
+ * on a coded value did. */
+static void prom_verdicts(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
 	static const char *const vnames[] = { "healthy", "degraded", "disconnected",
 					      "unknown", "idle",     "maintenance" };
-	fprintf(f, "# HELP wghealth_verdict Tunnel verdict: 1 for the current one, 0 for the "
-		   "others.\n# TYPE wghealth_verdict gauge\n");
+
+	wgnl_prom_family_begin(p, "wghealth_verdict", WGNL_PROM_GAUGE,
+			       "Tunnel verdict: 1 for the current one, 0 for the others.");
 	for (size_t i = 0; i < n; i++) {
 		const char *cur = cs[i]->maintenance ? "maintenance" :
 				  cs[i]->unknown     ? "unknown" :
 						       wgnl_health_verdict_name(cs[i]->res.verdict);
-		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++)
-			fprintf(f, "wghealth_verdict{interface=\"%s\",verdict=\"%s\"} %d\n",
-				cs[i]->ifname, vnames[k], !strcmp(cur, vnames[k]));
+		for (size_t k = 0; k < sizeof(vnames) / sizeof(vnames[0]); k++) {
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "verdict", vnames[k] } };
+			wgnl_prom_put_u64(p, "wghealth_verdict", l, 2, !strcmp(cur, vnames[k]));
+		}
 	}
-	fprintf(f, "# HELP wghealth_handshake_age_seconds Age of the newest handshake of any peer "
-		   "(-1 never).\n# TYPE wghealth_handshake_age_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_handshake_age_seconds{interface=\"%s\"} %.3f\n",
-				cs[i]->ifname,
-				cs[i]->res.newest_handshake_ms ?
-					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) /
-						1000 :
-					-1.0);
-	static const char *const dir[2] = { "rx", "tx" };
+}
+
+static void prom_traffic(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	static const char *const name[2] = { "wghealth_rx_bytes", "wghealth_tx_bytes" };
+	static const char *const help[2] = { "Bytes received over all peers.",
+					     "Bytes sent over all peers." };
+
 	for (int d = 0; d < 2; d++) {
-		fprintf(f,
-			"# HELP wghealth_%s_bytes Bytes %s over all peers.\n"
-			"# TYPE wghealth_%s_bytes counter\n",
-			dir[d], d ? "sent" : "received", dir[d]);
+		wgnl_prom_family_begin(p, name[d], WGNL_PROM_COUNTER, help[d]);
 		for (size_t i = 0; i < n; i++) {
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 			uint64_t sum = 0;
 			for (size_t k = 0; k < cs[i]->obs.n_peers; k++)
 				sum += d ? cs[i]->obs.peers[k].tx_bytes :
 					   cs[i]->obs.peers[k].rx_bytes;
 			if (judged(cs[i]))
-				fprintf(f, "wghealth_%s_bytes{interface=\"%s\"} %" PRIu64 "\n",
-					dir[d], cs[i]->ifname, sum);
+				wgnl_prom_put_u64(p, name[d], l, 1, sum);
 		}
 	}
-	fprintf(f, "# HELP wghealth_probe_rtt_seconds Mean ping RTT through the tunnel.\n"
-		   "# TYPE wghealth_probe_rtt_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
+}
+
+static void prom_probes(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_probe_rtt_seconds", WGNL_PROM_GAUGE,
+			       "Mean ping RTT through the tunnel.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 		if (cs[i]->obs.ping_received)
-			fprintf(f, "wghealth_probe_rtt_seconds{interface=\"%s\"} %.6f\n",
-				cs[i]->ifname, (double)cs[i]->obs.ping_rtt_ns / 1e9);
-	fprintf(f, "# HELP wghealth_probe_loss_ratio Ping loss through the tunnel.\n"
-		   "# TYPE wghealth_probe_loss_ratio gauge\n");
-	for (size_t i = 0; i < n; i++)
+			wgnl_prom_put_double(p, "wghealth_probe_rtt_seconds", l, 1,
+					     (double)cs[i]->obs.ping_rtt_ns / 1e9, 6);
+	}
+	wgnl_prom_family_begin(p, "wghealth_probe_loss_ratio", WGNL_PROM_GAUGE,
+			       "Ping loss through the tunnel.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
 		if (cs[i]->obs.ping_sent)
-			fprintf(f, "wghealth_probe_loss_ratio{interface=\"%s\"} %.3f\n",
-				cs[i]->ifname,
-				1.0 - (double)cs[i]->obs.ping_received / cs[i]->obs.ping_sent);
-	fprintf(f, "# HELP wghealth_remedies_total Remedies attempted.\n"
-		   "# TYPE wghealth_remedies_total counter\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_remedies_total{interface=\"%s\"} %" PRIu64 "\n",
-				cs[i]->ifname, cs[i]->st.remedies_total);
-	fprintf(f, "# HELP wghealth_consecutive_failures Checks in a row that were not healthy.\n"
-		   "# TYPE wghealth_consecutive_failures gauge\n");
-	for (size_t i = 0; i < n; i++)
-		if (judged(cs[i]))
-			fprintf(f, "wghealth_consecutive_failures{interface=\"%s\"} %u\n",
-				cs[i]->ifname, cs[i]->st.consecutive_bad);
-	fprintf(f, "# HELP wghealth_last_check_timestamp_seconds When the check ran.\n"
-		   "# TYPE wghealth_last_check_timestamp_seconds gauge\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "wghealth_last_check_timestamp_seconds{interface=\"%s\"} %.3f\n",
-			cs[i]->ifname, (double)cs[i]->now_ms / 1000);
-	if (o->textfile_peers) {
-		fprintf(f,
-			"# HELP wghealth_peer_verdict Peer verdict (codes as wghealth_verdict).\n"
-			"# TYPE wghealth_peer_verdict gauge\n");
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
-				wgnl_key_b64 b;
-				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f,
-					"wghealth_peer_verdict{interface=\"%s\",peer=\"%s\"} %d\n",
-					cs[i]->ifname, b, (int)cs[i]->res.peers[k].verdict);
-			}
-		fprintf(f,
-			"# HELP wghealth_peer_handshake_age_seconds Peer handshake age (-1 never).\n"
-			"# TYPE wghealth_peer_handshake_age_seconds gauge\n");
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
-				wgnl_key_b64 b;
-				int64_t a = cs[i]->res.peers[k].handshake_age_ms;
-				wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
-				fprintf(f,
-					"wghealth_peer_handshake_age_seconds{interface=\"%s\",peer=\"%s\"} "
-					"%.3f\n",
-					cs[i]->ifname, b, a < 0 ? -1.0 : (double)a / 1000);
-			}
+			wgnl_prom_put_double(
+				p, "wghealth_probe_loss_ratio", l, 1,
+				1.0 - (double)cs[i]->obs.ping_received / cs[i]->obs.ping_sent, 3);
 	}
-	r = fflush(f) != 0 ? -errno : 0;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (r < 0) {
-		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
-		wgnl_file_tmp_abort(t);
+}
+
+static void prom_policy(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_remedies_total", WGNL_PROM_COUNTER,
+			       "Remedies attempted.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_u64(p, "wghealth_remedies_total", l, 1,
+					  cs[i]->st.remedies_total);
+	}
+	wgnl_prom_family_begin(p, "wghealth_consecutive_failures", WGNL_PROM_GAUGE,
+			       "Checks in a row that were not healthy.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_u64(p, "wghealth_consecutive_failures", l, 1,
+					  cs[i]->st.consecutive_bad);
+	}
+	wgnl_prom_family_begin(p, "wghealth_last_check_timestamp_seconds", WGNL_PROM_GAUGE,
+			       "When the check ran.");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		wgnl_prom_put_double(p, "wghealth_last_check_timestamp_seconds", l, 1,
+				     (double)cs[i]->now_ms / 1000, 3);
+	}
+}
+
+/* --textfile-peers: a series per peer (many peers: many series). */
+static void prom_peers(struct wgnl_prom *p, struct wgnl_health_check *const *cs, size_t n)
+{
+	wgnl_prom_family_begin(p, "wghealth_peer_verdict", WGNL_PROM_GAUGE,
+			       "Peer verdict (codes as wghealth_verdict).");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
+			wgnl_key_b64 b;
+			wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "peer", b } };
+			wgnl_prom_put_u64(p, "wghealth_peer_verdict", l, 2,
+					  (uint64_t)cs[i]->res.peers[k].verdict);
+		}
+	wgnl_prom_family_begin(p, "wghealth_peer_handshake_age_seconds", WGNL_PROM_GAUGE,
+			       "Peer handshake age (-1 never).");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cs[i]->res.n_peers; k++) {
+			wgnl_key_b64 b;
+			int64_t a = cs[i]->res.peers[k].handshake_age_ms;
+			wgnl_key_to_base64(b, cs[i]->res.peers[k].public_key);
+			struct wgnl_prom_label l[] = { IFLABEL(cs[i]), { "peer", b } };
+			wgnl_prom_put_double(p, "wghealth_peer_handshake_age_seconds", l, 2,
+					     a < 0 ? -1.0 : (double)a / 1000, 3);
+		}
+}
+
+/* The textfile's text for the checks @cs (errors are sticky in @p). */
+static void textfile_text(struct wgnl_prom *p, bool peers, struct wgnl_health_check *const *cs,
+			  size_t n)
+{
+	prom_verdicts(p, cs, n);
+	wgnl_prom_family_begin(p, "wghealth_handshake_age_seconds", WGNL_PROM_GAUGE,
+			       "Age of the newest handshake of any peer (-1 never).");
+	for (size_t i = 0; i < n; i++) {
+		struct wgnl_prom_label l[] = { IFLABEL(cs[i]) };
+		if (judged(cs[i]))
+			wgnl_prom_put_double(
+				p, "wghealth_handshake_age_seconds", l, 1,
+				cs[i]->res.newest_handshake_ms ?
+					(double)(cs[i]->now_ms - cs[i]->res.newest_handshake_ms) /
+						1000 :
+					-1.0,
+				3);
+	}
+	prom_traffic(p, cs, n);
+	prom_probes(p, cs, n);
+	prom_policy(p, cs, n);
+	if (peers)
+		prom_peers(p, cs, n);
+}
+
+/* Prometheus node_exporter textfile, written atomically. node_exporter
+ * textfile directories are often writable by others: the writer's fresh
+ * temporary file (O_EXCL) is never a planted symlink, and one at the
+ * textfile is replaced, not followed. Readable by the node_exporter user,
+ * like the file it replaces. */
+static void write_textfile(const struct opts *o, struct wgnl_health_check *const *cs, size_t n)
+{
+	struct wgnl_prom *p = NULL;
+	const char *text;
+	struct iovec v;
+	int r;
+
+	if (!o->textfile)
 		return;
+	r = wgnl_prom_new(&p);
+	if (r == 0) {
+		textfile_text(p, o->textfile_peers, cs, n);
+		r = wgnl_prom_text(p, &text, &v.iov_len);
 	}
-	r = wgnl_file_tmp_commit(t);
+	if (r == 0) {
+		v.iov_base = (void *)text;
+		r = wgnl_file_write_atomic(o->textfile, &v, 1, WGNL_FILE_PUBLIC | WGNL_FILE_SYNC);
+	}
 	if (r < 0)
 		wgk_warn("cannot write '%s': %s", wgk_q(o->textfile), strerror(-r));
+	wgnl_prom_free(p);
 }
 
 /* ---------------------------------------------------------- one check */
 
-static void check_free(struct check *c)
+static void check_free(struct wgnl_health_check *c)
 {
-	if (!c)
-		return;
-	wgnl_health_state_clear(&c->st);
-	wgnl_health_result_clear(&c->res);
-	free(c->pobs);
-	wgnl_device_free(c->dev);
+	wgnl_health_check_clear(c);
 	free(c);
 }
 
@@ -1170,110 +820,72 @@ static int ensure_dir(const char *dir)
 	return -errno;
 }
 
-/* Check @ifname once: lock, load state, observe, judge, decide, act,
- * record, save. Returns the check (NULL only when out of memory). */
-static struct check *check_one(struct wgnl_ctx *ctx, const struct opts *o, struct wh_history *h,
-			       const char *ifname)
+static void record_cb(const struct wgnl_health_check *c, void *arg)
 {
-	struct check *c = calloc(1, sizeof(*c));
-	char path[PATH_MAX], lockpath[PATH_MAX];
-	int lockfd = -1, r, r_load;
+	const struct step_arg *a = arg;
+
+	record_history(a->h, c);
+}
+
+/* What the library's check left for people: the lock, the state file and
+ * the ping that could not be done. */
+static void report_problems(const struct opts *o, const struct wgnl_health_check *c)
+{
+	char path[PATH_MAX];
+
+	if (c->lock_error && c->lock_error != -EWOULDBLOCK) {
+		snprintf(path, sizeof(path), "%s/%s.lock", o->state_dir, c->ifname);
+		wgk_error("cannot lock '%s': %s", wgk_q(path), strerror(-c->lock_error));
+	}
+	snprintf(path, sizeof(path), "%s/%s.state", o->state_dir, c->ifname);
+	if (c->state_load == -EBADMSG)
+		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it",
+			 wgk_q(path));
+	else if (c->state_load < 0 && c->state_load != -ENOENT)
+		wgk_warn("cannot read the state file '%s': %s; starting afresh", wgk_q(path),
+			 strerror(-c->state_load));
+	if (c->ping_error)
+		wgk_warn("%s: ping %s: %s", c->ifname, c->s.ping, strerror(-c->ping_error));
+	if (c->state_save < 0)
+		wgk_warn("cannot save the state file '%s': %s", wgk_q(path),
+			 strerror(-c->state_save));
+}
+
+/* Check @ifname once (wgnl_health_check_step(): lock, load state, observe,
+ * judge, decide, act, record, save). Returns the check (NULL only when out
+ * of memory). */
+static struct wgnl_health_check *check_one(struct wgnl_ctx *ctx, const struct opts *o,
+					   struct wh_history *h, const char *ifname)
+{
+	struct wgnl_health_check *c = calloc(1, sizeof(*c));
+	struct wgnl_health_settings s;
+	struct step_arg a = { .o = o, .h = h };
+	struct wgnl_health_step_opts so = {
+		.size = sizeof(so),
+		.settings = &s,
+		.state_dir = o->state_dir,
+		.read_only = o->dry_run,
+		.lock_wait_ms = o->lock_wait_ms,
+		.command = run_command,
+		.restart = restart_wgctl,
+		.record = record_cb,
+		.arg = &a,
+	};
 
 	if (!c)
 		return NULL;
-	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
-	c->obs.underlay = -1;
-	if (load_settings(o, ifname, &c->s) < 0) {
+	if (load_settings(o, ifname, &s) < 0) {
+		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+		c->obs.underlay = -1;
 		c->unknown = true;
 		snprintf(c->unknown_why, sizeof(c->unknown_why), "bad settings");
 		return c;
 	}
-	snprintf(path, sizeof(path), "%s/%s.state", o->state_dir, ifname);
-	snprintf(lockpath, sizeof(lockpath), "%s/%s.lock", o->state_dir, ifname);
-	/* An interface in maintenance (taken down on purpose, being worked
-	 * on) is neither judged nor touched: no lock, no remedy, no state. */
-	snprintf(c->maint_path, sizeof(c->maint_path), "%s/%s.maintenance", o->state_dir, ifname);
-	if (access(c->maint_path, F_OK) == 0) {
-		c->maintenance = true;
-		c->now_ms = now_ms();
-		return c;
+	if (wgnl_health_check_step(ctx, ifname, &so, c) < 0) {
+		free(c);
+		return NULL;
 	}
-	if (!o->dry_run) {
-		r = ensure_dir(o->state_dir);
-		/* Overlapping runs (the timer's and a manual one) take turns: wait
-		 * for the lock, but only so long. */
-		int64_t give_up = mono_ms() + o->lock_wait_ms;
-		while (r == 0 && (r = wgnl_health_lock(lockpath, &lockfd)) == -EWOULDBLOCK &&
-		       mono_ms() < give_up) {
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
-			nanosleep(&ts, NULL);
-			r = 0;
-		}
-		if (r < 0) {
-			c->unknown = true;
-			if (r == -EWOULDBLOCK)
-				snprintf(c->unknown_why, sizeof(c->unknown_why),
-					 "another wghealth run holds the lock (waited %.1f s; "
-					 "monitoring: use --read-only)",
-					 o->lock_wait_ms / 1000.0);
-			else
-				snprintf(c->unknown_why, sizeof(c->unknown_why), "%s",
-					 strerror(-r));
-			if (r != -EWOULDBLOCK)
-				wgk_error("cannot lock '%s': %s", wgk_q(lockpath), strerror(-r));
-			return c;
-		}
-	}
-	r = r_load = wgnl_health_state_load(path, &c->st);
-	if (r == -EBADMSG) {
-		wgk_warn("state file '%s' is corrupt: starting afresh and replacing it",
-			 wgk_q(path));
-		c->state_corrupt = true;
-	} else if (r < 0 && r != -ENOENT) {
-		wgk_warn("cannot read the state file '%s': %s; starting afresh", wgk_q(path),
-			 strerror(-r));
-	}
-	c->now_ms = now_ms();
-	r = observe(ctx, c);
-	if (r < 0) {
-		const char *why = wgnl_ctx_last_error(ctx);
-
-		c->unknown = true;
-		snprintf(c->unknown_why, sizeof(c->unknown_why), "cannot read '%s': %s%s%.160s",
-			 ifname, strerror(-r), why && why[0] ? ": " : "", why ? why : "");
-		goto out;
-	}
-	if (wgnl_health_evaluate(&c->s, &c->st, &c->obs, c->now_ms, &c->res) < 0 ||
-	    wgnl_health_decide(&c->s, &c->st, &c->res, &c->obs, c->now_ms, randombytes_random(),
-			       &c->d) < 0) {
-		c->unknown = true;
-		snprintf(c->unknown_why, sizeof(c->unknown_why), "out of memory");
-		goto out;
-	}
-	if (o->dry_run)
-		goto out;
-	/* An interface that is not there, was never seen (no state) and that
-	 * nothing could create (no wg_config, up or restart command): a typo.
-	 * Report it, but leave no state or history behind. */
-	if (!c->obs.present && r_load == -ENOENT && !c->s.wg_config[0] && !c->s.up_command[0] &&
-	    !c->s.restart_command[0]) {
-		c->never_existed = true;
-		goto out;
-	}
-	if (c->d.action == WGNL_HEALTH_ACT_REMEDY) {
-		bool ok = act(ctx, o, c);
-		wgnl_health_remedy_done(&c->st, &c->d, ok);
-	}
-	act_peers(ctx, c);
-	record_history(h, c);
-	r = wgnl_health_state_save(path, &c->st);
-	if (r < 0)
-		wgk_warn("cannot save the state file '%s': %s", wgk_q(path), strerror(-r));
-out:
-	if (c->never_existed)
-		unlink(lockpath);
-	if (lockfd >= 0)
-		close(lockfd);
+	report_problems(o, c);
 	return c;
 }
 
@@ -1310,7 +922,7 @@ int cmd_check(int argc, char **argv)
 		return EXIT_UNKNOWN;
 	}
 	struct wh_history *h = open_history(&o);
-	struct check *c = check_one(ctx, &o, h, ifname);
+	struct wgnl_health_check *c = check_one(ctx, &o, h, ifname);
 	if (!c) {
 		wgk_error("check: out of memory");
 		rc = EXIT_UNKNOWN;
@@ -1397,7 +1009,7 @@ int cmd_daemon(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	struct wh_history *h = open_history(&o);
-	struct check **cs = calloc((size_t)n_ifs, sizeof(*cs));
+	struct wgnl_health_check **cs = calloc((size_t)n_ifs, sizeof(*cs));
 	if (!cs) {
 		wgk_error("daemon: out of memory");
 		rc = WGK_EXIT_SYSTEM;

@@ -162,7 +162,23 @@ static const char *col(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-int cmd_history(int argc, char **argv)
+struct history_args {
+	const char *db, *state_dir, *ifname;
+	bool json;
+	int64_t since, limit;
+};
+
+static void history_help(void)
+{
+	printf("Usage: wghealth history [IF] [--since WHEN] [--limit N] [--json]\n"
+	       "         [--db PATH | --state-dir DIR]\n"
+	       "Verdict transitions and remedies, oldest first; --limit N: the newest\n"
+	       "N. WHEN: epoch seconds,\n"
+	       "YYYY-MM-DD[THH:MM:SS] (local time) or a duration ago (90s, 15m, 2h, 7d).\n");
+}
+
+/* Parse the arguments into @a; returns -1 to go on, else an exit code. */
+static int history_parse(int argc, char **argv, struct history_args *a)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -173,22 +189,22 @@ int cmd_history(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *state_dir = WH_STATE_DIR, *ifname = NULL;
-	bool json = false;
-	int64_t since = 0, limit = -1;
 	struct timespec ts;
 	int c;
 
+	memset(a, 0, sizeof(*a));
+	a->state_dir = WH_STATE_DIR;
+	a->limit = -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 's':
-			if (parse_since(optarg, now_ms, &since) < 0) {
+			if (parse_since(optarg, now_ms, &a->since) < 0) {
 				wgk_error("history: invalid --since '%s' (epoch seconds, "
 					  "YYYY-MM-DD[THH:MM:SS], or 90s/15m/2h/7d ago)",
 					  wgk_q(optarg));
@@ -196,10 +212,10 @@ int cmd_history(int argc, char **argv)
 			}
 			break;
 		case 'd':
-			db = optarg;
+			a->db = optarg;
 			break;
 		case 'S':
-			state_dir = optarg;
+			a->state_dir = optarg;
 			break;
 		case 'n': {
 			char *end;
@@ -209,107 +225,131 @@ int cmd_history(int argc, char **argv)
 				wgk_error("history: invalid --limit '%s'", wgk_q(optarg));
 				return WGK_EXIT_USAGE;
 			}
-			limit = v;
+			a->limit = v;
 			break;
 		}
 		case 'h':
-			printf("Usage: wghealth history [IF] [--since WHEN] [--limit N] [--json]\n"
-			       "         [--db PATH | --state-dir DIR]\n"
-			       "Verdict transitions and remedies, oldest first; --limit N: the newest\n"
-			       "N. WHEN: epoch seconds,\n"
-			       "YYYY-MM-DD[THH:MM:SS] (local time) or a duration ago (90s, 15m, 2h, 7d).\n");
+			history_help();
 			return WGK_EXIT_OK;
 		default:
 			return WGK_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		ifname = argv[optind++];
+		a->ifname = argv[optind++];
 	if (optind < argc) {
 		wgk_error("history: unexpected argument '%s'", wgk_q(argv[optind]));
 		return WGK_EXIT_USAGE;
 	}
-	if (!db)
-		db = wh_history_default(state_dir);
-	struct wh_history *h;
-	if (wh_history_open(db, false, &h) < 0)
-		return access(db, F_OK) < 0 && errno == ENOENT	      ? WGK_EXIT_NOTFOUND :
-		       access(db, R_OK | W_OK) < 0 && errno == EACCES ? WGK_EXIT_PERM :
-									WGK_EXIT_SYSTEM;
+	if (!a->db)
+		a->db = wh_history_default(a->state_dir);
+	return -1;
+}
+
+/* One row of the query below as a JSON object. */
+static void history_row_json(struct wgk_json *j, sqlite3_stmt *st)
+{
+	char rs[512], *save = NULL;
+
+	wgk_json_object_begin(j);
+	wgk_json_key(j, "ts_ms");
+	wgk_json_int(j, sqlite3_column_int64(st, 0));
+	wgk_json_kv_string(j, "interface", col(st, 1));
+	wgk_json_kv_string(j, "kind", col(st, 2));
+	wgk_json_kv_string(j, "verdict", col(st, 3));
+	wgk_json_key(j, "reasons");
+	wgk_json_array_begin(j);
+	snprintf(rs, sizeof(rs), "%s", col(st, 4));
+	for (char *r = strtok_r(rs, ",", &save); r; r = strtok_r(NULL, ",", &save))
+		wgk_json_string(j, r);
+	wgk_json_array_end(j);
+	wgk_json_kv_string(j, "action", col(st, 5));
+	wgk_json_kv_string(j, "result", col(st, 6));
+	wgk_json_kv_string(j, "detail", col(st, 7));
+	wgk_json_object_end(j);
+}
+
+/* One row as a line for people, local time first. */
+static void history_row_text(sqlite3_stmt *st)
+{
+	int64_t t = sqlite3_column_int64(st, 0);
+	time_t secs = (time_t)(t / 1000);
+	struct tm tm;
+	char when[32];
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%s.%03d %s %s %s", when, (int)(t % 1000), col(st, 1), col(st, 2), col(st, 3));
+	if (*col(st, 4))
+		printf(" reasons=%s", col(st, 4));
+	if (*col(st, 5))
+		printf(" action=%s", col(st, 5));
+	if (*col(st, 6))
+		printf(" result=%s", col(st, 6));
+	if (*col(st, 7))
+		printf(" (%s)", col(st, 7));
+	printf("\n");
+}
+
+/* Print the events @a selects from the open history @h. Returns the exit
+ * code. */
+static int history_print(struct wh_history *h, const struct history_args *a)
+{
 	sqlite3_stmt *st = NULL;
 	/* --limit N: the newest N, still printed oldest first. */
 	const char *sql = "SELECT * FROM (SELECT ts_ms, interface, kind, verdict, reason, action, "
 			  "result, detail, id FROM events WHERE ts_ms >= ?1 AND "
 			  "(?2 IS NULL OR interface = ?2) ORDER BY ts_ms DESC, id DESC LIMIT ?3) "
 			  "ORDER BY ts_ms, id";
+	struct wgk_json j;
+	int rc, ret = WGK_EXIT_OK;
+
 	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		wgk_error("history: cannot read '%s': %s", wgk_q(db), sqlite3_errmsg(h->db));
-		wh_history_close(h);
+		wgk_error("history: cannot read '%s': %s", wgk_q(a->db), sqlite3_errmsg(h->db));
 		return WGK_EXIT_SYSTEM;
 	}
-	sqlite3_bind_int64(st, 1, since);
-	if (ifname)
-		sqlite3_bind_text(st, 2, ifname, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, a->since);
+	if (a->ifname)
+		sqlite3_bind_text(st, 2, a->ifname, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, limit);
-	struct wgk_json j;
-	if (json) {
+	sqlite3_bind_int64(st, 3, a->limit);
+	if (a->json) {
 		wgk_json_init(&j, stdout, false);
 		wgk_json_array_begin(&j);
 	}
-	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(st, 0);
-		if (json) {
-			wgk_json_object_begin(&j);
-			wgk_json_key(&j, "ts_ms");
-			wgk_json_int(&j, t);
-			wgk_json_kv_string(&j, "interface", col(st, 1));
-			wgk_json_kv_string(&j, "kind", col(st, 2));
-			wgk_json_kv_string(&j, "verdict", col(st, 3));
-			wgk_json_key(&j, "reasons");
-			wgk_json_array_begin(&j);
-			char rs[512];
-			snprintf(rs, sizeof(rs), "%s", col(st, 4));
-			char *save = NULL;
-			for (char *r = strtok_r(rs, ",", &save); r; r = strtok_r(NULL, ",", &save))
-				wgk_json_string(&j, r);
-			wgk_json_array_end(&j);
-			wgk_json_kv_string(&j, "action", col(st, 5));
-			wgk_json_kv_string(&j, "result", col(st, 6));
-			wgk_json_kv_string(&j, "detail", col(st, 7));
-			wgk_json_object_end(&j);
-		} else {
-			time_t secs = (time_t)(t / 1000);
-			struct tm tm;
-			char when[32];
-			localtime_r(&secs, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-			printf("%s.%03d %s %s %s", when, (int)(t % 1000), col(st, 1), col(st, 2),
-			       col(st, 3));
-			if (*col(st, 4))
-				printf(" reasons=%s", col(st, 4));
-			if (*col(st, 5))
-				printf(" action=%s", col(st, 5));
-			if (*col(st, 6))
-				printf(" result=%s", col(st, 6));
-			if (*col(st, 7))
-				printf(" (%s)", col(st, 7));
-			printf("\n");
-		}
+		if (a->json)
+			history_row_json(&j, st);
+		else
+			history_row_text(st);
 	}
-	int ret = WGK_EXIT_OK;
 	if (rc != SQLITE_DONE) {
-		wgk_error("history: cannot read '%s': %s", wgk_q(db), sqlite3_errmsg(h->db));
+		wgk_error("history: cannot read '%s': %s", wgk_q(a->db), sqlite3_errmsg(h->db));
 		ret = WGK_EXIT_SYSTEM;
 	}
-	if (json) {
+	if (a->json) {
 		wgk_json_array_end(&j);
 		if (wgk_json_finish(&j) < 0)
 			ret = WGK_EXIT_SYSTEM;
 	}
 	sqlite3_finalize(st);
-	wh_history_close(h);
 	return ret;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	struct history_args a;
+	struct wh_history *h;
+	int rc = history_parse(argc, argv, &a);
+
+	if (rc >= 0)
+		return rc;
+	if (wh_history_open(a.db, false, &h) < 0)
+		return access(a.db, F_OK) < 0 && errno == ENOENT	? WGK_EXIT_NOTFOUND :
+		       access(a.db, R_OK | W_OK) < 0 && errno == EACCES ? WGK_EXIT_PERM :
+									  WGK_EXIT_SYSTEM;
+	rc = history_print(h, &a);
+	wh_history_close(h);
+	return rc;
 }

@@ -16,9 +16,11 @@
  *    freed with wgnl_free(), never free(): the library's allocator may not be
  *    the caller's (a static C runtime, a DLL).
  *  - Option structs a later version may grow begin with `size_t size`
- *    (today struct wgnl_ini_opts, struct wgnl_stun_server_config and
- *    struct wgnl_stun_client_opts in wgnl_stun.h, struct wgnl_quick_opts in
- *    wgnl_quick.h). Callers zero the struct, set size to sizeof(the struct)
+ *    (today struct wgnl_ini_opts; struct wgnl_stun_server_config and
+ *    struct wgnl_stun_client_opts in wgnl_stun.h; struct wgnl_quick_opts in
+ *    wgnl_quick.h; struct wgnl_health_settings and struct
+ *    wgnl_health_step_opts in wgnl_health.h; struct wgnl_probe_opts in
+ *    wgnl_probe.h). Callers zero the struct, set size to sizeof(the struct)
  *    as compiled, and fill what they need. The library reads only the fields
  *    size covers (the rest take their defaults) and returns -EINVAL when size
  *    is smaller than the struct of version 0.1.

@@ -76,7 +76,11 @@ char *wgnl_health_reasons_format(uint32_t mask, char *buf, size_t len);
 #define WGNL_HEALTH_PATH_MAX 512
 #define WGNL_HEALTH_MAX_CRITICAL 16
 
+/* Sized (see wgnl.h): wgnl_health_settings_default() sets size; every
+ * function taking the struct returns -EINVAL when size is 0 (or below the
+ * struct of 0.1). */
 struct wgnl_health_settings {
+	size_t size;			      /* sizeof(struct wgnl_health_settings) */
 	uint32_t handshake_timeout_ms;	      /* handshake older than this: stale (180 s) */
 	uint32_t disconnect_after;	      /* consecutive Degraded checks -> Disconnected (3) */
 	uint32_t reconnect_timeout_ms;	      /* no handshake this long after a remedy (60 s) */
@@ -108,18 +112,19 @@ struct wgnl_health_settings {
 	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
 };
 
-/* Fill @s with the defaults above. */
+/* Fill @s with the defaults above, size included. */
 void wgnl_health_settings_default(struct wgnl_health_settings *s);
 /* Apply one "key = value" setting (keys as in wghealth.conf(5) section of
  * wghealth(8): handshake_timeout, retry_interval, ...). Durations take
  * "ms", "s", "m", "h" suffixes (bare numbers are seconds). Returns 0,
- * -ENOENT (unknown key), -EINVAL (bad value), -ENAMETOOLONG. */
+ * -ENOENT (unknown key), -EINVAL (bad value, or @s->size not set),
+ * -ENAMETOOLONG. */
 int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, const char *value);
 /* Parse wghealth.conf text: "key = value" lines, '#' comments, sections
  * "[defaults]" (also the keys before any section) and "[IFNAME]". Every
  * section is validated; @s receives the defaults section then the one named
  * @ifname (may be NULL: only defaults). Returns 0, -EINVAL (@err filled with
- * file:line:key and why) or -ENOMEM. @err may be NULL. */
+ * file:line:key and why; also @s->size not set) or -ENOMEM. @err may be NULL. */
 int wgnl_health_conf_parse(const char *text, size_t len, const char *filename, const char *ifname,
 			   struct wgnl_health_settings *s, struct wgnl_config_error *err);
 /* Read @path and parse it as above. -errno of open/read (err filled). */
@@ -255,7 +260,7 @@ struct wgnl_health_result {
  * the peer, not on the tunnel.
  * This does not apply the consecutive-check or remedy rules: see
  * wgnl_health_decide(). Fills @out (free with wgnl_health_result_clear()).
- * Returns 0 or -ENOMEM. */
+ * Returns 0, -EINVAL (@s->size not set) or -ENOMEM. */
 int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl_health_state *prev,
 			 const struct wgnl_health_obs *obs, int64_t now_ms,
 			 struct wgnl_health_result *out);
@@ -266,8 +271,8 @@ void wgnl_health_result_clear(struct wgnl_health_result *r);
 
 /* The delay before remedy attempt @attempt + 1, after attempt @attempt
  * (1-based): retry_interval * 2^(attempt-1), capped at backoff_max, plus
- * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0. Never
- * overflows, whatever @attempt. */
+ * jitter: @rnd / 2^32 of jitter_pct % of that. 0 for attempt 0 (and for
+ * settings whose size is not set). Never overflows, whatever @attempt. */
 uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt,
 				uint32_t rnd);
 
@@ -331,7 +336,7 @@ struct wgnl_health_decision {
  * the same rules on its own (wgnl_health_peer_result: verdict raised to
  * Disconnected, action REMEDY for a peer with a keepalive; the count in
  * @out->n_peer_remedies; the caller sets those peers' endpoints again).
- * @rnd feeds the jitter. Returns 0 or -ENOMEM. */
+ * @rnd feeds the jitter. Returns 0, -EINVAL (@s->size not set) or -ENOMEM. */
 int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_state *st,
 		       struct wgnl_health_result *res, const struct wgnl_health_obs *obs,
 		       int64_t now_ms, uint32_t rnd, struct wgnl_health_decision *out);
@@ -340,6 +345,97 @@ int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_
  * underlay wait. */
 void wgnl_health_remedy_done(struct wgnl_health_state *st, const struct wgnl_health_decision *d,
 			     bool ok);
+
+/* ------------------------------------------------------------ one check */
+
+/* Observing a tunnel, running the remedies and one whole check: the part a
+ * daemon runs on a timer (wghealth check/daemon, the gateway). These touch
+ * the device, the network and the state directory; they never print and
+ * never fork: what runs a command or a wg-quick down/up is a callback. */
+
+/* What one remedy did, for the report and the history. */
+struct wgnl_health_remedy_log {
+	char name[24];	  /* wgnl_health_remedy_name() */
+	bool ok;	  /* it worked */
+	bool skipped;	  /* not applicable here: nothing done */
+	char detail[256]; /* for people: what was set, which command, why not */
+};
+#define WGNL_HEALTH_MAX_REMEDY_LOG 4
+#define WGNL_HEALTH_MAINT_PATH_MAX 4096
+
+/* One check of one interface. The caller owns the struct; the library owns
+ * what it points to (free with wgnl_health_check_clear()). */
+struct wgnl_health_check {
+	char ifname[WGNL_IFNAMSIZ];
+	struct wgnl_health_settings s;	   /* the settings it ran with */
+	struct wgnl_health_state st;	   /* the state after the check, as saved */
+	struct wgnl_health_obs obs;	   /* obs.peers points into pobs */
+	struct wgnl_health_peer_obs *pobs; /* owned */
+	struct wgnl_device *dev;	   /* owned: the device as observed, or NULL */
+	uint16_t listen_port;		   /* as observed */
+	char underlay_why[96];		   /* why the URL check failed, "" */
+	int ping_error;			   /* -errno when the pings could not be sent, else 0 */
+	struct wgnl_health_result res;
+	struct wgnl_health_decision d;
+	int64_t now_ms;	       /* when it was judged */
+	bool unknown;	       /* could not check: unknown_why says why */
+	char unknown_why[256]; /* e.g. "cannot read 'wg0': ..." */
+	int lock_error;	       /* -errno of the lock (-EWOULDBLOCK: held by another run) */
+	int state_load;	       /* wgnl_health_state_load(): 0, -ENOENT, -EBADMSG, ... */
+	int state_save;	       /* wgnl_health_state_save() when saved, else 0 */
+	bool state_corrupt;    /* the state file was corrupt: replaced */
+	bool maintenance;      /* STATE_DIR/IF.maintenance exists: left alone */
+	char maint_path[WGNL_HEALTH_MAINT_PATH_MAX];
+	bool never_existed; /* missing, no state, nothing could create it: nothing kept */
+	struct wgnl_health_remedy_log rem[WGNL_HEALTH_MAX_REMEDY_LOG];
+	size_t n_rem;
+};
+
+/* How a check runs (a sized struct: .size = sizeof, see wgnl.h). */
+struct wgnl_health_step_opts {
+	size_t size;
+	const struct wgnl_health_settings *settings; /* required */
+	const char *state_dir; /* required: IF.state, IF.lock, IF.maintenance */
+	bool read_only;	       /* judge and report only: no lock, no remedy, no state */
+	uint32_t lock_wait_ms; /* wait this long for another run's lock */
+	/* Run a configured shell command (restart_command, down_command,
+	 * up_command). 0 when it succeeded. NULL: such remedies fail. */
+	int (*command)(const char *cmd, void *arg);
+	/* One half of a restart of the wg-quick config @conf of @ifname: take
+	 * the tunnel down (@up false) or bring it up; also alone for the
+	 * underlay rule. 0 when it succeeded. NULL: such remedies fail. */
+	int (*restart)(struct wgnl_ctx *ctx, const char *ifname, const char *conf, bool up,
+		       void *arg);
+	/* Called with the finished check before its state is saved, under the
+	 * lock (the history). May be NULL. */
+	void (*record)(const struct wgnl_health_check *c, void *arg);
+	void *arg; /* for the callbacks */
+};
+
+/* Look at @c->ifname with the settings @c->s (the caller zeroes @c and sets
+ * those two): the underlay URL, the link, the device and its peers, and a
+ * ping through the tunnel when it is up. A missing interface (or one that
+ * is not WireGuard) is an observation (obs.present false), not an error.
+ * Fills obs, pobs, dev, listen_port, underlay_why, ping_error. Returns 0 or
+ * -errno when the tunnel could not be looked at (-ENOMEM, the backend's;
+ * -EINVAL when @c->s.size is not set). */
+int wgnl_health_observe(struct wgnl_ctx *ctx, struct wgnl_health_check *c);
+/* Act on the decision @c->d of an observed and judged check: the remedy of
+ * an ACT_REMEDY decision (recorded in @c->st with wgnl_health_remedy_done())
+ * and the per-peer remedies, each logged in @c->rem. @o gives the
+ * callbacks. Returns 0 or -EINVAL (bad @o). */
+int wgnl_health_remedy_run(struct wgnl_ctx *ctx, struct wgnl_health_check *c,
+			   const struct wgnl_health_step_opts *o);
+/* One check of @ifname: maintenance file, lock (waiting lock_wait_ms),
+ * state load, observe, evaluate, decide, remedies, o->record, state save.
+ * @c (owned by the caller) is filled; a check that could not be done is
+ * c->unknown with its reason, not an error. Free with
+ * wgnl_health_check_clear(). Returns 0, or -EINVAL (bad options, settings
+ * whose size is not set, or a bad interface name). */
+int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
+			   const struct wgnl_health_step_opts *o, struct wgnl_health_check *c);
+/* Free what @c owns and zero it. NULL-safe. */
+void wgnl_health_check_clear(struct wgnl_health_check *c);
 
 #if defined(WGNL_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "wgkit/wgnl_health.h"
+#include "settings.h"
 
 static const char *const verdict_names[] = {
 	[WGNL_HEALTH_HEALTHY] = "healthy",
@@ -155,10 +156,12 @@ bool wgnl_health_may_move_port(const struct wgnl_device *cfg, const char **why)
 uint64_t wgnl_health_backoff_ms(const struct wgnl_health_settings *s, uint32_t attempt,
 				uint32_t rnd)
 {
-	uint64_t base = s->retry_interval_ms, cap = s->backoff_max_ms, d;
+	uint64_t base, cap, d;
 
-	if (attempt == 0)
+	if (attempt == 0 || !wgi_health_settings_ok(s))
 		return 0;
+	base = s->retry_interval_ms;
+	cap = s->backoff_max_ms;
 	if (cap < base)
 		cap = base;
 	/* base << (attempt - 1) without overflow: stop doubling at the cap. */
@@ -358,6 +361,8 @@ int wgnl_health_evaluate(const struct wgnl_health_settings *s, const struct wgnl
 			 struct wgnl_health_result *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (!wgi_health_settings_ok(s))
+		return -EINVAL;
 	if (obs->underlay == 0) {
 		/* The network under the tunnel is gone: nothing about the peers
 		 * means anything now. */
@@ -652,6 +657,8 @@ int wgnl_health_decide(const struct wgnl_health_settings *s, struct wgnl_health_
 	bool good = res->verdict == WGNL_HEALTH_HEALTHY || res->verdict == WGNL_HEALTH_IDLE;
 
 	memset(d, 0, sizeof(*d));
+	if (!wgi_health_settings_ok(s))
+		return -EINVAL;
 	clamp_times(s, st, now_ms);
 	d->prev_verdict = st->last_check_ms ? (enum wgnl_health_verdict)st->verdict :
 					      WGNL_HEALTH_UNKNOWN;

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "wgkit/wgnl_health.h"
+#include "settings.h"
 
 void wgnl_health_settings_default(struct wgnl_health_settings *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
 	s->handshake_timeout_ms = 180000;
 	s->disconnect_after = 3;
 	s->reconnect_timeout_ms = 60000;
@@ -138,6 +140,8 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
 		{ "ping_timeout", &s->ping_timeout_ms, false },
 		{ "url_timeout", &s->url_timeout_ms, false },
 	};
+	if (!wgi_health_settings_ok(s))
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++)
 		if (!strcmp(key, durations[i].key))
 			return parse_duration(v, durations[i].zero_ok, durations[i].ms);
@@ -342,6 +346,10 @@ static int walk(const char *text, size_t len, const char *filename, const char *
 int wgnl_health_conf_parse(const char *text, size_t len, const char *filename, const char *ifname,
 			   struct wgnl_health_settings *s, struct wgnl_config_error *err)
 {
+	if (s && !wgi_health_settings_ok(s)) {
+		set_err(err, filename, 0, NULL, "settings: size not set");
+		return -EINVAL;
+	}
 	return walk(text, len, filename, ifname, s, NULL, NULL, err);
 }
 
@@ -356,8 +364,13 @@ int wgnl_health_conf_parse_file(const char *path, const char *ifname,
 {
 	char *text;
 	size_t len = 0;
-	int r = read_all(path, &text, &len);
+	int r;
 
+	if (s && !wgi_health_settings_ok(s)) {
+		set_err(err, path, 0, NULL, "settings: size not set");
+		return -EINVAL;
+	}
+	r = read_all(path, &text, &len);
 	if (r < 0) {
 		set_err(err, path, 0, NULL, strerror(-r));
 		return r;

@@ -1264,6 +1264,38 @@ static void unit__settings_set__durations_and_limits(void **state)
 	assert_int_equal(wgnl_health_settings_set(&s, "restart_command", long_cmd), -ENAMETOOLONG);
 }
 
+static void unit__settings_size_zero__einval_everywhere(void **state)
+{
+	struct wgnl_health_settings s;
+	struct wgnl_health_state st;
+	struct wgnl_health_result res;
+	struct wgnl_health_decision d;
+	struct wgnl_config_error e;
+	struct wgnl_health_obs o = obs_of(NULL, 0);
+	const char *text = "max_retries = 2\n";
+
+	(void)state;
+	wgnl_health_settings_default(&s);
+	assert_int_equal(s.size, sizeof(s));
+	assert_int_not_equal(wgnl_health_backoff_ms(&s, 1, 0), 0);
+	s.size = 0;
+	memset(&st, 0, sizeof(st));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(wgnl_health_settings_set(&s, "max_retries", "2"), -EINVAL);
+	assert_int_equal(wgnl_health_conf_parse(text, strlen(text), "x.conf", NULL, &s, &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.message, "size"));
+	assert_int_equal(wgnl_health_conf_parse_file("/nonexistent", NULL, &s, NULL), -EINVAL);
+	assert_int_equal(wgnl_health_evaluate(&s, &st, &o, T0, &res), -EINVAL);
+	assert_int_equal(res.n_peers, 0);
+	assert_int_equal(wgnl_health_decide(&s, &st, &res, &o, T0, 0, &d), -EINVAL);
+	assert_int_equal(wgnl_health_backoff_ms(&s, 1, 0), 0);
+	/* A size below the struct of 0.1 is refused too. */
+	wgnl_health_settings_default(&s);
+	s.size = sizeof(size_t);
+	assert_int_equal(wgnl_health_settings_set(&s, "max_retries", "2"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1303,6 +1335,7 @@ int main(void)
 		cmocka_unit_test(unit__conf_sections__defaults_then_interface),
 		cmocka_unit_test(unit__conf_bad_settings__rejected_with_file_line_key),
 		cmocka_unit_test(unit__settings_set__durations_and_limits),
+		cmocka_unit_test(unit__settings_size_zero__einval_everywhere),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
