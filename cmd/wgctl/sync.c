@@ -789,19 +789,13 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
  * none; an absent ListenPort keeps the running port. */
 static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg)
 {
-	struct wgnl_device *d = cfg->dev;
 	uint32_t ptable;
 
-	if (!(d->flags & WGNL_DEV_HAS_PRIVATE_KEY))
-		memset(d->private_key, 0, WGNL_KEY_LEN);
-	if (!(d->flags & WGNL_DEV_HAS_FWMARK))
-		d->fwmark = 0;
-	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
-	d->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
+	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SYNCCONF);
 	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
 	ptable = is_quick(o, cfg) ? policy_table(cfg) : 0;
 	if (ptable)
-		d->fwmark = ptable;
+		cfg->dev->fwmark = ptable;
 }
 
 /* @path: which way the sync went: "fast" (unchanged file, unchanged device:

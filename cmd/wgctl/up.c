@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <wgkit/wgnl_sync.h>
+
 #include "quick.h"
 
 enum undo_kind {
@@ -66,7 +68,7 @@ static void rollback(struct up_state *s)
 		case U_CONFIG:
 			if (!s->prev)
 				break;
-			wgctl_conf_as_setconf(s->prev);
+			wgnl_config_apply_semantics(s->prev, WGNL_SEM_SETCONF);
 			r = wgnl_device_set(s->ctx, s->prev);
 			if (r < 0)
 				wgk_warn("up: undo: cannot restore the configuration of '%s': %s",
@@ -331,7 +333,7 @@ int cmd_up(int argc, char **argv)
 		return rc;
 	warn_permissions(t.path);
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", t.ifname);
-	wgctl_conf_as_setconf(cfg->dev);
+	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SETCONF);
 	if (cfg->quick.table_mode == WGNL_TABLE_AUTO &&
 	    (quick_has_default(cfg->dev, AF_INET) || quick_has_default(cfg->dev, AF_INET6))) {
 		/* The tunnel's own packets carry this mark and skip table X. */
