@@ -221,4 +221,5 @@ fi
 . "$HERE/limits.sh"
 . "$HERE/show.sh"
 . "$HERE/abuse.sh"
+. "$HERE/syncmem.sh"
 finish
