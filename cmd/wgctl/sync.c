@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -746,40 +747,52 @@ static void sync_help(void)
 
 static int parse_args(int argc, char **argv, struct sync_opts *o)
 {
-	int rc;
+	static const struct option opts[] = {
+		{ "plan", optional_argument, NULL, 'p' },
+		{ "detailed-exitcode", no_argument, NULL, 'd' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "no-state", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc, c, i;
 
 	memset(o, 0, sizeof(*o));
 	rc = wgctl_limit_opts("sync", &argc, argv, &o->limits);
 	if (rc)
 		return rc;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--plan") || !strcmp(argv[i], "--plan=json")) {
-			o->plan_only = true;
-		} else if (!strcmp(argv[i], "--plan=text")) {
-			o->plan_only = o->plan_text = true;
-		} else if (!strcmp(argv[i], "--detailed-exitcode")) {
-			o->detailed = true;
-		} else if (!strcmp(argv[i], "--stats")) {
-			o->stats = true;
-		} else if (!strcmp(argv[i], "--no-state")) {
-			o->no_state = true;
+	optind = 1;
+	opterr = 0;
+	/* Long options only, each spelled out in full (no abbreviations). */
+	while ((c = getopt_long(argc, argv, ":", opts, &i)) != -1) {
+		/* The option's own word (its argument may be the next one). */
+		const char *arg = argv[optind - (optarg && optarg == argv[optind - 1] ? 2 : 1)];
 
-		} else if (!strcmp(argv[i], "--state-dir")) {
-			if (++i == argc)
-				return wgctl_usage("sync", "--state-dir needs a directory");
-			o->state_dir = argv[i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return wgctl_usage("sync", "unknown option '%s'", wgk_q(argv[i]));
-		} else if (!o->ifname) {
-			o->ifname = argv[i];
-		} else if (!o->path) {
-			o->path = argv[i];
-		} else {
-			return wgctl_usage("sync", "unexpected argument '%s'", wgk_q(argv[i]));
+		if (c == ':')
+			return wgctl_usage("sync", "--state-dir needs a directory");
+		if (c == '?' && strncmp(arg, "--", 2))
+			return wgctl_usage("sync", "unknown option '-%c'", optopt);
+		if (c == '?' || strncmp(arg + 2, opts[i].name, strlen(opts[i].name)) ||
+		    (arg[2 + strlen(opts[i].name)] != '\0' && arg[2 + strlen(opts[i].name)] != '='))
+			return wgctl_usage("sync", "unknown option '%s'", wgk_q(arg));
+		if (c == 'p') {
+			if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return wgctl_usage("sync", "unknown option '%s'", wgk_q(arg));
+			o->plan_only = true;
+			o->plan_text |= optarg && !strcmp(optarg, "text");
 		}
+		o->detailed |= c == 'd';
+		o->stats |= c == 's';
+		o->no_state |= c == 'n';
+		if (c == 'S')
+			o->state_dir = optarg;
 	}
-	if (!o->ifname || !o->path)
+	if (optind + 2 < argc)
+		return wgctl_usage("sync", "unexpected argument '%s'", wgk_q(argv[optind + 2]));
+	if (optind + 2 > argc)
 		return wgctl_usage("sync", "expected an interface name and a config file");
+	o->ifname = argv[optind];
+	o->path = argv[optind + 1];
 	if (!wgctl_valid_ifname(o->ifname))
 		return wgctl_usage("sync", "invalid interface name '%s'", wgk_q(o->ifname));
 	return 0;
@@ -934,99 +947,6 @@ static void print_summary(const char *ifname, const struct wgnl_plan *plan,
  *  - anything else: the full path (the whole file parsed, planned against
  *    a fresh dump). */
 
-struct run_peer {
-	wgnl_key key;
-	struct wgnl_sync_digest h;
-};
-
-/* A running allowed IP: a hash of the masked prefix, and its peer. */
-struct run_aip {
-	uint64_t h;
-	size_t peer;
-};
-
-/* Every running peer's key and digest, and their sum; every allowed IP. */
-struct dump_acc {
-	struct wgnl_sync_digest sum;
-	struct run_peer *v;
-	size_t n, cap;
-	struct run_aip *aip;
-	size_t n_aip, cap_aip;
-};
-
-/* splitmix64's finaliser, for the hash tables below. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-static uint64_t prefix_hash(const struct wgnl_prefix *p)
-{
-	struct wgnl_prefix m = *p;
-	uint64_t w[2] = { 0, 0 };
-
-	m.flags = 0;
-	wgnl_prefix_mask(&m);
-	memcpy(w, &m.ip6, m.family == AF_INET ? 4 : 16);
-	return mix64(mix64(w[0] ^ ((uint64_t)m.cidr << 8 | m.family)) ^ w[1]);
-}
-
-/* @v (an array of *@cap elements of @size bytes) with room for one more at
- * @n: @v itself, or a larger copy (doubling from 4096), or NULL with @v
- * untouched when memory runs out. */
-static void *grow_for_one(void *v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-
-	if (n < *cap)
-		return v;
-	ncap = *cap ? *cap * 2 : 4096;
-	v = realloc(v, ncap * size);
-	if (v)
-		*cap = ncap;
-	return v;
-}
-
-static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
-{
-	struct dump_acc *a = data;
-	struct run_peer *rp;
-
-	(void)dev;
-	if (!peer) {
-		memset(&a->sum, 0, sizeof(a->sum));
-		a->n = 0;
-		a->n_aip = 0;
-		return 0;
-	}
-	for (size_t k = 0; k < peer->n_allowedips; k++) {
-		struct run_aip *nv = grow_for_one(a->aip, &a->cap_aip, a->n_aip, sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		a->aip = nv;
-		a->aip[a->n_aip++] = (struct run_aip){ prefix_hash(&peer->allowedips[k]), a->n };
-	}
-	rp = grow_for_one(a->v, &a->cap, a->n, sizeof(*rp));
-	if (!rp)
-		return -ENOMEM;
-	a->v = rp;
-	rp = &a->v[a->n];
-	memset(&rp->h, 0, sizeof(rp->h));
-	if (wgnl_sync_digest_add(&rp->h, peer) < 0)
-		return -ENOMEM;
-	memcpy(rp->key, peer->public_key, WGNL_KEY_LEN);
-	a->sum.a += rp->h.a;
-	a->sum.b += rp->h.b;
-	a->n++;
-	return 0;
-}
-
 struct text_job {
 	const struct sync_opts *o;
 	char *text; /* the file, read here (NULL: unreadable, read_err says why) */
@@ -1034,12 +954,10 @@ struct text_job {
 	int read_err;
 	struct wgnl_sync_digest rec_file; /* the canonical text the .fast file names */
 	/* Results. */
-	struct wgnl_sync_text *now;  /* the file, canonical (the caller's) */
-	bool canon;		     /* *now is set (else the text is left to the parser) */
-	bool same;		     /* the file is the one last synced */
-	bool ready;		     /* cn, co and pairs are set */
-	struct wgnl_config *cn, *co; /* the sections that differ, new and old */
-	size_t pairs;		     /* sections in both */
+	struct wgnl_sync_text *now;    /* the file, canonical (the caller's) */
+	bool canon;		       /* *now is set (else the text is left to the parser) */
+	bool same;		       /* the file is the one last synced */
+	struct wgnl_sync_delta *delta; /* the sections that differ (NULL: full path) */
 	/* The record of the new file, written ahead (wgnl_sync_record_stage()). */
 	struct wgnl_sync_stage *stage;
 	double secs; /* how long the answer took (WGCTL_SYNC_TIMING) */
@@ -1076,59 +994,12 @@ static void text_wait(struct text_job *j)
 	pthread_mutex_unlock(&j->mu);
 }
 
-/* The sections of @text flagged false in @m, concatenated. */
-static char *gather(const char *text, const struct wgnl_sync_section *sec, size_t n, const bool *m,
-		    size_t *len)
-{
-	size_t total = 0, off = 0;
-	char *buf;
-
-	for (size_t i = 0; i < n; i++)
-		if (!m[i])
-			total += sec[i].orig_len;
-	buf = malloc(total + 1);
-	if (!buf)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (m[i])
-			continue;
-		memcpy(buf + off, text + sec[i].orig_off, sec[i].orig_len);
-		off += sec[i].orig_len;
-	}
-	buf[off] = '\0';
-	*len = off;
-	return buf;
-}
-
-/* Parse sections gathered by gather(); NULL when they do not parse or name
- * an endpoint by host name (both left to the full path). */
-static struct wgnl_config *inc_parse(const char *text, size_t len, const char *ifname)
-{
-	struct wgnl_config *c = NULL;
-	struct wgnl_config_error e;
-
-	memset(&e, 0, sizeof(e));
-	if (wgnl_config_parse(text, len, "", 0, &c, &e) < 0)
-		return NULL;
-	if (has_names(c) || c->dev->flags) {
-		wgnl_config_free(c);
-		return NULL;
-	}
-	snprintf(c->dev->name, sizeof(c->dev->name), "%s", ifname);
-	return c;
-}
-
 /* The file's side (on the second thread): no netlink, no output. */
 static void text_answer(struct text_job *j)
 {
 	const uint64_t rec_h[2] = { j->rec_file.a, j->rec_file.b };
-	struct wgnl_sync_section *old = NULL;
-	char *tn = NULL, *to = NULL;
-	size_t n_old = 0, ln = 0, lo = 0;
-	uint64_t iface_h[2] = { 0, 0 }, rec_size = 0;
-	bool *old_m = NULL, *now_m = NULL;
-	ssize_t pairs;
 	double t0 = now_secs();
+	int r;
 
 	j->read_err = wgnl_file_read(j->o->path, SYNC_MAX_FILE, &j->text, &j->len);
 	if (j->read_err < 0)
@@ -1136,45 +1007,8 @@ static void text_answer(struct text_job *j)
 	j->canon = wgnl_sync_text_make(j->text, j->len, j->now) == 0;
 	if (!j->canon)
 		return;
-	j->same = j->now->text_h[0] == rec_h[0] && j->now->text_h[1] == rec_h[1];
-	if (j->same) {
-		j->secs = now_secs() - t0;
-		return;
-	}
-	/* No [Peer] section left (an empty or truncated file?): the full
-	 * path, which refuses an empty file, decides. */
-	if (!j->now->n_sec || wgnl_sync_record_sections(j->o->state_dir, j->o->ifname, rec_h, &old,
-							&n_old, iface_h, &rec_size) < 0)
-		goto out;
-	/* [Interface] changed: the full path (device fields; rare). */
-	if (iface_h[0] != j->now->iface_h[0] || iface_h[1] != j->now->iface_h[1])
-		goto out;
-	old_m = calloc(n_old + 1, sizeof(*old_m));
-	now_m = calloc(j->now->n_sec + 1, sizeof(*now_m));
-	if (!old_m || !now_m ||
-	    (pairs = wgnl_sync_text_match(old, n_old, j->now, old_m, now_m)) < 0)
-		goto out;
-	tn = gather(j->text, j->now->sec, j->now->n_sec, now_m, &ln);
-	if (wgnl_sync_record_gather(j->o->state_dir, j->o->ifname, rec_h, old, n_old, old_m,
-				    rec_size, &to, &lo) < 0)
-		goto out;
-	if (!tn || !(j->cn = inc_parse(tn, ln, j->o->ifname)) ||
-	    !(j->co = inc_parse(to, lo, j->o->ifname)))
-		goto out;
-	j->pairs = (size_t)pairs;
-	j->ready = true;
-out:
-	if (!j->ready) {
-		wgnl_config_free(j->cn);
-		j->cn = NULL;
-	}
-	if (tn)
-		wgnl_wipe(tn, ln);
-	free(tn);
-	free(to);
-	free(old_m);
-	free(now_m);
-	free(old);
+	r = wgnl_sync_delta_make(j->o->state_dir, j->o->ifname, j->text, j->now, rec_h, &j->delta);
+	j->same = r == 1;
 	j->secs = now_secs() - t0;
 }
 
@@ -1185,172 +1019,29 @@ static void *text_work(void *arg)
 	text_answer(j);
 	text_answered(j);
 	/* Off the critical path: put in place only once applied. */
-	if (j->ready)
+	if (j->delta)
 		wgnl_sync_record_stage(j->o->state_dir, j->o->ifname, j->now, &j->stage);
 	return NULL;
 }
 
-/* A set of the changed sections' keys: bit 1 old, bit 2 new. Probed once
- * per running peer, so no keyed hash: the keys' own first bytes. */
-struct keyset {
-	struct {
-		const uint8_t *key;
-		unsigned side;
-	} * slot;
-	size_t mask;
-};
-
-static size_t keyset_pos(const struct keyset *ks, const uint8_t *key)
-{
-	uint64_t w;
-	size_t i;
-
-	memcpy(&w, key, sizeof(w));
-	for (i = (size_t)mix64(w) & ks->mask; ks->slot[i].key; i = (i + 1) & ks->mask)
-		if (!memcmp(ks->slot[i].key, key, WGNL_KEY_LEN))
-			break;
-	return i;
-}
-
-static int keyset_init(struct keyset *ks, const struct wgnl_device *old,
-		       const struct wgnl_device *now)
-{
-	size_t size = 16;
-
-	while (size < 2 * (old->n_peers + now->n_peers))
-		size *= 2;
-	ks->mask = size - 1;
-	ks->slot = calloc(size, sizeof(*ks->slot));
-	if (!ks->slot)
-		return -ENOMEM;
-	for (int side = 1; side <= 2; side++) {
-		const struct wgnl_device *d = side == 1 ? old : now;
-
-		for (size_t i = 0; i < d->n_peers; i++) {
-			size_t p = keyset_pos(ks, d->peers[i].public_key);
-
-			ks->slot[p].key = d->peers[i].public_key;
-			ks->slot[p].side |= (unsigned)side;
-		}
-	}
-	return 0;
-}
-
-static unsigned keyset_side(const struct keyset *ks, const uint8_t *key)
-{
-	size_t p = keyset_pos(ks, key);
-
-	return ks->slot[p].key ? ks->slot[p].side : 0;
-}
-
-/* Would the changed sections put an allowed IP under two peers (two new
- * sections, or a new one and a section left as it was)? Then which one
- * gets it depends on the whole file's order: the full path decides. The
- * last file had no such IP (else no .fast), so a running IP's peer is
- * either an old changed section's (being replaced) or an unchanged one's.
- * Hashes only: a collision just costs the full path. */
-static bool inc_conflicts(const struct wgnl_device *cn, const struct keyset *ks,
-			  const struct dump_acc *acc)
-{
-	struct {
-		uint64_t h;
-		size_t peer;
-		bool used;
-	} * t;
-	size_t total = 0, size = 16, mask;
-	bool bad = false;
-
-	for (size_t i = 0; i < cn->n_peers; i++)
-		total += cn->peers[i].n_allowedips;
-	if (!total)
-		return false;
-	while (size < 2 * total)
-		size *= 2;
-	mask = size - 1;
-	t = calloc(size, sizeof(*t));
-	if (!t)
-		return true;
-	for (size_t i = 0; i < cn->n_peers && !bad; i++)
-		for (size_t k = 0; k < cn->peers[i].n_allowedips && !bad; k++) {
-			uint64_t h = prefix_hash(&cn->peers[i].allowedips[k]);
-			size_t p = (size_t)h & mask;
-
-			while (t[p].used && t[p].h != h)
-				p = (p + 1) & mask;
-			if (t[p].used && t[p].peer != i)
-				bad = true;
-			t[p].h = h;
-			t[p].peer = i;
-			t[p].used = true;
-		}
-	for (size_t i = 0; i < acc->n_aip && !bad; i++) {
-		size_t p = (size_t)acc->aip[i].h & mask;
-
-		while (t[p].used && t[p].h != acc->aip[i].h)
-			p = (p + 1) & mask;
-		if (t[p].used && !(keyset_side(ks, acc->v[acc->aip[i].peer].key) & 1))
-			bad = true;
-	}
-	free(t);
-	return bad;
-}
-
 /* The incremental apply. Returns true when it ran (exit code in *rc),
  * false to take the full path. */
-static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struct dump_acc *acc,
-		      const struct wgnl_device *info, struct wgnl_ctx *ctx, bool *changed, int *rc)
+static bool inc_apply(const struct sync_opts *o, struct text_job *j,
+		      const struct wgnl_sync_dump *acc, const struct wgnl_device *info,
+		      struct wgnl_ctx *ctx, bool *changed, int *rc)
 {
-	struct wgnl_device *cn = j->cn->dev, *co = j->co->dev;
-	struct wgnl_sync_digest sum_old = { 0, 0 }, exp;
+	struct wgnl_sync_digest exp;
 	struct wgnl_plan *plan = NULL;
-	struct keyset ks = { 0 };
-	bool delta;
-	int r;
+	bool delta = delta_mode(ctx, o->ifname);
+	int r = wgnl_sync_delta_plan(j->delta, acc, info, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0,
+				     &plan, &exp);
 
-	if (keyset_init(&ks, co, cn) < 0)
+	if (r == -EAGAIN)
 		return false;
-	for (size_t i = 0; i < acc->n; i++) {
-		unsigned side = keyset_side(&ks, acc->v[i].key);
-
-		if (side & 1) {
-			sum_old.a += acc->v[i].h.a;
-			sum_old.b += acc->v[i].h.b;
-		} else if (side & 2) {
-			/* A new section's key already runs: it is in an
-			 * unchanged section too, a duplicate the full parser
-			 * reports. */
-			free(ks.slot);
-			return false;
-		}
-	}
-	if (inc_conflicts(cn, &ks, acc)) {
-		free(ks.slot);
-		return false;
-	}
-	free(ks.slot);
-	/* The old sections carry hashes where the file had preshared keys:
-	 * a key that hashes the same is the same key. */
-	for (size_t i = 0; i < cn->n_peers; i++) {
-		const struct wgnl_peer *p = &cn->peers[i];
-		struct wgnl_peer *q = wgnl_device_find_peer(co, p->public_key);
-		wgnl_key h;
-
-		if (q && (p->flags & q->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
-		    !wgnl_key_is_zero(p->preshared_key) &&
-		    wgnl_sync_secret_hash(h, p->preshared_key) == 0 &&
-		    wgnl_key_equal(h, q->preshared_key))
-			memcpy(q->preshared_key, p->preshared_key, WGNL_KEY_LEN);
-	}
-	co->ifindex = info->ifindex;
-	delta = delta_mode(ctx, o->ifname);
-	/* The old sections are both the running peers and the last desired
-	 * state (for endpoints). */
-	r = wgnl_sync_plan(cn, co, co, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot plan");
 		return true;
 	}
-	plan->n_unchanged += j->pairs;
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
 	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
@@ -1365,13 +1056,6 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 		goto out;
 	}
 	phase("apply");
-	/* The device's digest now: the old sections' peers out, the new in. */
-	exp.a = acc->sum.a - sum_old.a;
-	exp.b = acc->sum.b - sum_old.b;
-	for (size_t i = 0; i < cn->n_peers; i++)
-		if (wgnl_sync_digest_add(&exp, &cn->peers[i]) < 0)
-			exp.a = ~exp.a; /* a wrong digest only costs the full path */
-	wgnl_sync_digest_finish(&exp, acc->n - co->n_peers + cn->n_peers, info);
 	text_join(j);
 	r = j->stage ? wgnl_sync_stage_commit(j->stage) :
 		       wgnl_sync_record_save_text(o->state_dir, o->ifname, j->now,
@@ -1409,7 +1093,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 {
 	struct wgnl_sync_digest rec_file, rec_run, run;
 	struct text_job j = { 0 };
-	struct dump_acc acc = { 0 };
+	struct wgnl_sync_dump *acc = NULL;
 	struct wgnl_device *info = NULL;
 	const char *path = NULL;
 	bool done = false;
@@ -1418,7 +1102,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 	*canon = false;
 	*text = NULL;
 	if (wgnl_sync_fast_load(o->state_dir, o->ifname, &rec_file, &rec_run) < 0 ||
-	    sodium_init() < 0) {
+	    sodium_init() < 0 || wgnl_sync_dump_new(&acc) < 0) {
 		*read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, text, len);
 		if (*read_err == 0)
 			*canon = wgnl_sync_text_make(*text, *len, now) == 0;
@@ -1436,7 +1120,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 	*rc = wgctl_open(ctx);
 	phase("open");
 	if (!*rc)
-		r = wgnl_device_get_stream(*ctx, o->ifname, acc_cb, &acc, &info);
+		r = wgnl_device_get_stream(*ctx, o->ifname, wgnl_sync_dump_peer, acc, &info);
 	phase("dump");
 	text_wait(&j);
 	if (timing())
@@ -1459,8 +1143,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		goto out;
 	}
 	phase("join");
-	run = acc.sum;
-	wgnl_sync_digest_finish(&run, acc.n, info);
+	wgnl_sync_dump_digest(acc, info, &run);
 	/* Changed behind our back: the full path repairs it. */
 	if (run.a != rec_run.a || run.b != rec_run.b)
 		goto out;
@@ -1470,7 +1153,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		path = "fast";
 		*rc = WGK_EXIT_OK;
 		done = true;
-	} else if (j.ready && inc_apply(o, &j, &acc, info, *ctx, changed, rc)) {
+	} else if (j.delta && inc_apply(o, &j, acc, info, *ctx, changed, rc)) {
 		path = "incremental";
 		done = true;
 	}
@@ -1485,11 +1168,9 @@ out:
 	wgnl_sync_stage_abort(j.stage);
 	pthread_cond_destroy(&j.cv);
 	pthread_mutex_destroy(&j.mu);
-	free(acc.v);
-	free(acc.aip);
+	wgnl_sync_dump_free(acc);
 	wgnl_device_free(info);
-	wgnl_config_free(j.cn);
-	wgnl_config_free(j.co);
+	wgnl_sync_delta_free(j.delta);
 	return done;
 }
 

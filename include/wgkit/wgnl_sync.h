@@ -205,6 +205,50 @@ int wgnl_sync_fast_save(const char *dir, const char *ifname, const struct wgnl_s
 /* Remove <IF>.fast and <IF>.sec (neither quick path is then taken). */
 void wgnl_sync_fast_forget(const char *dir, const char *ifname);
 
+/* ---------------------------------------------------- the quick paths */
+/* With <IF>.fast and a version 2 record, a sync need not parse a whole file
+ * nor plan against a whole dump: the running device is digested as it
+ * streams in (wgnl_sync_dump_*), and when the digest is the one recorded
+ * the file's changed [Peer] sections are all there is to plan
+ * (wgnl_sync_delta_*). */
+
+/* A running device digested peer by peer: every peer's key and hash, and
+ * every allowed IP's hash. */
+struct wgnl_sync_dump;
+/* *ret freed with wgnl_sync_dump_free() (NULL-safe). 0 or -ENOMEM. */
+int wgnl_sync_dump_new(struct wgnl_sync_dump **ret);
+void wgnl_sync_dump_free(struct wgnl_sync_dump *d);
+/* A wgnl_device_get_stream() callback: pass the dump as @data. 0 or
+ * -ENOMEM. */
+int wgnl_sync_dump_peer(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data);
+/* The digest of the dumped device (@info: its own fields, from the
+ * stream). */
+void wgnl_sync_dump_digest(const struct wgnl_sync_dump *d, const struct wgnl_device *info,
+			   struct wgnl_sync_digest *out);
+
+/* What changed in a config file since the version 2 record of @ifname. */
+struct wgnl_sync_delta;
+/* @text (the file) and @now (its wgnl_sync_text_make()) against the record
+ * of canonical text @rec_h (from wgnl_sync_fast_load()): 1 when it is the
+ * same text (*ret NULL); 0 with *ret (wgnl_sync_delta_free()) holding the
+ * [Peer] sections that differ, parsed; -EAGAIN when only the full path can
+ * tell (no section, [Interface] changed, a record or .sec in doubt, a
+ * section that does not parse or names a host). */
+int wgnl_sync_delta_make(const char *dir, const char *ifname, const char *text,
+			 const struct wgnl_sync_text *now, const uint64_t rec_h[2],
+			 struct wgnl_sync_delta **ret);
+void wgnl_sync_delta_free(struct wgnl_sync_delta *d);
+/* The plan between the changed sections of @d, the old ones standing for
+ * the running peers (the caller has checked that @dump digests to what
+ * .fast recorded), and *expect, the digest the device will have once it is
+ * applied. @info: the running device's own fields; @flags as for
+ * wgnl_sync_plan(). 0 (*ret: wgnl_plan_free()), -ENOMEM, or -EAGAIN when
+ * the full path must decide (a new section's key already runs in an
+ * unchanged one, an allowed IP two peers would claim). */
+int wgnl_sync_delta_plan(struct wgnl_sync_delta *d, const struct wgnl_sync_dump *dump,
+			 const struct wgnl_device *info, unsigned flags, struct wgnl_plan **ret,
+			 struct wgnl_sync_digest *expect);
+
 #if defined(WGNL_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

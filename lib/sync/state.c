@@ -481,8 +481,8 @@ void wgnl_sync_stage_abort(struct wgnl_sync_stage *s)
 	free(s);
 }
 
-int wgnl_sync_record_save_text(const char *dir, const char *ifname,
-			       const struct wgnl_sync_text *t, unsigned flags)
+int wgnl_sync_record_save_text(const char *dir, const char *ifname, const struct wgnl_sync_text *t,
+			       unsigned flags)
 {
 	struct wgnl_sync_stage *s;
 	char path[PATH_MAX];
