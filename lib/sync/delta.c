@@ -313,8 +313,8 @@ int wgnl_sync_delta_make(const char *dir, const char *ifname, const char *text,
 	if (!old_m || !now_m || (pairs = wgnl_sync_text_match(old, n_old, now, old_m, now_m)) < 0)
 		goto out;
 	tn = gather(text, now->sec, now->n_sec, now_m, &ln);
-	if (!tn || wgnl_sync_record_gather(dir, ifname, rec_h, old, n_old, old_m, rec_size, &to,
-					   &lo) < 0)
+	if (!tn ||
+	    wgnl_sync_record_gather(dir, ifname, rec_h, old, n_old, old_m, rec_size, &to, &lo) < 0)
 		goto out;
 	d = calloc(1, sizeof(*d));
 	if (!d || !(d->cn = inc_parse(tn, ln, ifname)) || !(d->co = inc_parse(to, lo, ifname)))

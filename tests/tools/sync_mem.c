@@ -165,8 +165,7 @@ static void *proxy_main(void *arg)
 	}
 }
 
-static int proxy_start(struct proxy *px, const char *ifname, const char *sockdir,
-		       const char *dir)
+static int proxy_start(struct proxy *px, const char *ifname, const char *sockdir, const char *dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	pthread_t th;
@@ -201,7 +200,8 @@ static int make_keys(struct keys *k)
 	if (wgnl_key_generate_private(k->priv) < 0)
 		return -EIO;
 	for (size_t i = 0; i < N_PEERS; i++)
-		if (wgnl_key_generate_private(p) < 0 || wgnl_key_public_from_private(k->pub[i], p) < 0)
+		if (wgnl_key_generate_private(p) < 0 ||
+		    wgnl_key_public_from_private(k->pub[i], p) < 0)
 			return -EIO;
 	wgnl_wipe(p, sizeof(p));
 	return 0;
@@ -231,7 +231,8 @@ static struct wgnl_device *desired(const char *ifname, const struct keys *k, int
 		if (wgnl_endpoint_parse(&p->endpoint, s) < 0)
 			goto bad;
 		p->flags |= WGNL_PEER_HAS_ENDPOINT;
-		snprintf(s, sizeof(s), "10.%zu.%zu.%zu/32", 100 + i / 65536, i / 256 % 256, i % 256);
+		snprintf(s, sizeof(s), "10.%zu.%zu.%zu/32", 100 + i / 65536, i / 256 % 256,
+			 i % 256);
 		if (wgnl_prefix_parse(&a, s) < 0 || wgnl_peer_add_allowedip(p, &a) < 0)
 			goto bad;
 		if (step >= 2 && i < N_CHANGE) {
@@ -271,13 +272,14 @@ static int fail(struct wgnl_ctx *ctx, const char *what, int r)
 {
 	const char *why = ctx ? wgnl_ctx_last_error(ctx) : NULL;
 
-	fprintf(stderr, "sync_mem: %s: %s%s%s\n", what, strerror(r < 0 ? -r : r),
-		why ? ": " : "", why ? why : "");
+	fprintf(stderr, "sync_mem: %s: %s%s%s\n", what, strerror(r < 0 ? -r : r), why ? ": " : "",
+		why ? why : "");
 	return 1;
 }
 
 static int step_run(struct wgnl_ctx *ctx, struct proxy *px, const char *ifname, int step,
-		    const char *name, const struct wgnl_device *want, const struct wgnl_device *last)
+		    const char *name, const struct wgnl_device *want,
+		    const struct wgnl_device *last)
 {
 	struct wgnl_plan *plan = NULL, *again = NULL;
 	struct wgnl_stats st;
@@ -337,6 +339,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sync_mem IF SOCKDIR OUTDIR [CHECK]\n");
 		return 1;
 	}
+	umask(077); /* stepN.conf holds the private key */
 	snprintf(dir, sizeof(dir), "%s/uapi", argv[3]);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(NULL, "mkdir", -errno);
