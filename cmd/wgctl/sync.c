@@ -4,17 +4,13 @@
  * a wg-quick config also its addresses, MTU and routes. The desired state
  * applied last is recorded (without keys) so that the next run can tell a
  * changed Endpoint line from a roamed peer. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +95,8 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
 {
 	wgnl_sync_record_forget(state_dir(dir), ifname);
 }
+
+/* -------------------------------------------------------------- wg-quick */
 
 static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
 {
