@@ -76,14 +76,6 @@ static const char *state_dir(const char *dir)
  * pipe), up to this size. */
 #define SYNC_MAX_FILE (256U << 20)
 
-static bool has_names(const struct wgnl_config *cfg)
-{
-	for (size_t i = 0; i < cfg->dev->n_peers; i++)
-		if (cfg->dev->peers[i].endpoint_name)
-			return true;
-	return false;
-}
-
 int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg)
 {
 	/* `up` does not know the file's bytes: the next sync parses. */
@@ -1194,7 +1186,6 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
 	char path[PATH_MAX] = "";
-	struct wgnl_sync_digest cur_fh = { 0, 0 }, exp_run;
 	struct wgnl_sync_text canon_text = { 0 };
 	bool delta = false, have_fh = false;
 	char *file_text = NULL, why[128];
@@ -1221,9 +1212,7 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 			       changed, &rc))
 			goto out;
 		/* Parsed from these very bytes below: the hash recorded is
-		 * the hash of what was applied. */
-		cur_fh.a = canon_text.text_h[0];
-		cur_fh.b = canon_text.text_h[1];
+		 * the hash of what was applied (canon_text). */
 	} else {
 		read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, &file_text, &file_len);
 	}
@@ -1319,24 +1308,15 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	phase("apply");
 	if (path[0]) {
-		bool v2 = have_fh && !has_names(cfg) && !is_quick(o, cfg);
-
-		r = 0;
-		/* Rewritten only when what it would say differs. */
-		if (v2)
-			r = wgnl_sync_record_save_text(o->state_dir, o->ifname, &canon_text, 0);
-		else
-			r = wgnl_sync_record_save(o->state_dir, o->ifname, cfg, 0);
+		/* A wg-quick file is recorded as a config (its addresses and
+		 * routes); a file with an allowed IP in two sections never takes
+		 * the quick paths: which section wins depends on their order. */
+		r = wgnl_sync_record_applied(o->state_dir, o->ifname, cfg,
+					     have_fh && !is_quick(o, cfg) ? &canon_text : NULL,
+					     running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 				 wgk_q(o->state_dir), strerror(-r));
-		/* A file with an allowed IP in two sections never takes the
-		 * quick paths: which section wins depends on their order. */
-		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(o, cfg) && !conflicts &&
-		    wgnl_sync_digest_expect(cfg->dev, running, &exp_run) == 0)
-			wgnl_sync_fast_save(o->state_dir, o->ifname, &cur_fh, &exp_run);
-		else
-			wgnl_sync_fast_forget(o->state_dir, o->ifname);
 		phase("record");
 	}
 	wgnl_stats_get(ctx, &st);

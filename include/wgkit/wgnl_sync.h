@@ -127,6 +127,8 @@ int wgnl_sync_digest_expect(const struct wgnl_device *want, const struct wgnl_de
 enum wgnl_sync_record_flags {
 	/* Write even when the record already says the same (else skipped). */
 	WGNL_SYNC_RECORD_FORCE = 1U << 0,
+	/* wgnl_sync_record_applied(): also write <IF>.fast. */
+	WGNL_SYNC_RECORD_FAST = 1U << 1,
 };
 
 /* Is @dir fit to hold records? It must be a directory of the effective user
@@ -161,6 +163,17 @@ int wgnl_sync_record_save(const char *dir, const char *ifname, struct wgnl_confi
  * Codes as wgnl_sync_record_save(). */
 int wgnl_sync_record_save_text(const char *dir, const char *ifname, const struct wgnl_sync_text *t,
 			       unsigned flags);
+
+/* After @cfg (WGNL_SEM_SYNCCONF) was applied whole over a device whose own
+ * fields were @running: save the record, as version 2 from @t (the file's
+ * canonical text) when given and no endpoint is a host name, else as
+ * version 1 (each rewritten only when it differs); then, with
+ * WGNL_SYNC_RECORD_FAST and a version 2 record saved, write <IF>.fast (the
+ * text and the digest the device now has), else remove it. Returns what
+ * the save returns. */
+int wgnl_sync_record_applied(const char *dir, const char *ifname, struct wgnl_config *cfg,
+			     const struct wgnl_sync_text *t, const struct wgnl_device *running,
+			     unsigned flags);
 
 /* wgnl_sync_record_save_text() in two steps: write the files beside their
  * places now (*ret, NULL on failure), put them in place with

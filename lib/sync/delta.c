@@ -119,7 +119,7 @@ static char *gather(const char *text, const struct wgnl_sync_section *sec, size_
 
 /* Parse sections gathered by gather(); NULL when they do not parse or name
  * an endpoint by host name (both left to the full path). */
-static bool has_names(const struct wgnl_config *cfg)
+bool wgi_sync_has_names(const struct wgnl_config *cfg)
 {
 	for (size_t i = 0; i < cfg->dev->n_peers; i++)
 		if (cfg->dev->peers[i].endpoint_name)
@@ -135,7 +135,7 @@ static struct wgnl_config *inc_parse(const char *text, size_t len, const char *i
 	memset(&e, 0, sizeof(e));
 	if (wgnl_config_parse(text, len, "", 0, &c, &e) < 0)
 		return NULL;
-	if (has_names(c) || c->dev->flags) {
+	if (wgi_sync_has_names(c) || c->dev->flags) {
 		wgnl_config_free(c);
 		return NULL;
 	}

@@ -31,6 +31,10 @@ static inline uint64_t wgi_sync_mix64(uint64_t x)
 #define WGI_SYNC_DIGEST_LEN 16
 void wgi_sync_state_digest(const struct wgnl_config *cfg, char *out);
 
+/* Does a peer of @cfg name its endpoint by host name (which may resolve
+ * differently next time)? */
+bool wgi_sync_has_names(const struct wgnl_config *cfg);
+
 /* The 128-bit hash wgnl_sync_text_make() gives a section's canonical bytes. */
 void wgi_sync_bytes_hash(const char *p, size_t len, uint64_t out[2]);
 

@@ -500,6 +500,29 @@ int wgnl_sync_record_save_text(const char *dir, const char *ifname, const struct
 	return r < 0 ? r : wgnl_sync_stage_commit(s);
 }
 
+int wgnl_sync_record_applied(const char *dir, const char *ifname, struct wgnl_config *cfg,
+			     const struct wgnl_sync_text *t, const struct wgnl_device *running,
+			     unsigned flags)
+{
+	struct wgnl_sync_digest fh, run;
+	bool v2 = t && !wgi_sync_has_names(cfg);
+	int r;
+
+	/* Rewritten only when what it would say differs. */
+	if (v2)
+		r = wgnl_sync_record_save_text(dir, ifname, t, 0);
+	else
+		r = wgnl_sync_record_save(dir, ifname, cfg, 0);
+	if (r == 0 && v2 && (flags & WGNL_SYNC_RECORD_FAST) &&
+	    wgnl_sync_digest_expect(cfg->dev, running, &run) == 0) {
+		fh = (struct wgnl_sync_digest){ t->text_h[0], t->text_h[1] };
+		wgnl_sync_fast_save(dir, ifname, &fh, &run);
+	} else {
+		wgnl_sync_fast_forget(dir, ifname);
+	}
+	return r;
+}
+
 /* ------------------------------------------------------- the fast path */
 /* A no-op sync is the common case (a control plane re-applying the same
  * file): parsing a 100k-peer file costs more than dumping the device. So

@@ -148,6 +148,16 @@ static void delta__changed_sections_found_and_planned(void **state)
 	/* The digest promised is the one of the file applied whole. */
 	assert_int_equal(wgnl_sync_digest_device(c2->dev, &after), 0);
 	assert_memory_equal(&exp, &after, sizeof(exp));
+	/* After a full sync of v2: the record is v2's text, .fast names it
+	 * and the digest the device then has. */
+	assert_int_equal(
+		wgnl_sync_record_applied(dir, "wgu2", c2, &t2, running, WGNL_SYNC_RECORD_FAST), 0);
+	assert_int_equal(wgnl_sync_fast_load(dir, "wgu2", &fr, &rr), 0);
+	assert_memory_equal(&fr, t2.text_h, sizeof(fr));
+	assert_memory_equal(&rr, &after, sizeof(rr));
+	assert_int_equal(wgnl_sync_record_applied(dir, "wgu2", c2, NULL, running, 0), 0);
+	assert_int_equal(wgnl_sync_fast_load(dir, "wgu2", &fr, &rr), -ENOENT);
+	assert_int_equal(wgnl_sync_record_save_text(dir, "wgu2", &t1, WGNL_SYNC_RECORD_FORCE), 0);
 	/* Without the .sec table the full path decides. */
 	wgnl_sync_fast_forget(dir, "wgu2");
 	wgnl_sync_delta_free(d);
