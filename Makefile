@@ -203,8 +203,6 @@ help: ## this list
 # ---- stun/probe ----
 # STUN interop (coturn) and probe tests in network namespaces, and the
 # STUN/probe benchmarks.
-# Extra sources a fuzz/NAME.c harness links (wgctl sync's record readers).
-FUZZ_SRC_sync_record := cmd/wgctl/record.c
 .PHONY: check-stun fuzz check-fuzz bench-stun
 check-stun: all tests ## STUN/probe integration tests (coturn, nftables NATs; namespaces)
 	$(Q)sh tests/stun/run.sh $(BUILD)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness for wgctl sync's state files read back
- * (cmd/wgctl/record.c): any bytes as a .sec table, a .fast line or a record
+/* libFuzzer harness for the sync state files read back
+ * (lib/sync/record.c): any bytes as a .sec table, a .fast line or a record
  * header must parse or be refused without crashing or reading out of
  * bounds, and whatever .sec table is accepted must describe sections that
  * tile a record exactly (each non-empty, after the header, in order,
@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cmd/wgctl/record.h"
+#include "sync/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_sec(const uint8_t *data, size_t size)
 {
-	struct st_section *sec = NULL;
+	struct wgnl_sync_section *sec = NULL;
 	struct sec_head head;
 	uint64_t h[2] = { 0, 0 }, iface_h[2], rec_size, end;
 	size_t n = 0, total;
@@ -30,7 +30,7 @@ static void check_sec(const uint8_t *data, size_t size)
 		h[0] = head.text_h[0];
 		h[1] = head.text_h[1];
 	}
-	if (rec_sec_parse(data, size, h, &sec, &n, iface_h, &rec_size) < 0) {
+	if (wgi_sync_sec_parse(data, size, h, &sec, &n, iface_h, &rec_size) < 0) {
 		if (sec)
 			abort();
 		return;
@@ -49,7 +49,7 @@ static void check_sec(const uint8_t *data, size_t size)
 	m = calloc(n + 1, sizeof(*m));
 	if (!m)
 		abort();
-	if (rec_sections_total(sec, n, m, &total) == 0 && total > rec_size)
+	if (wgi_sync_sections_total(sec, n, m, &total) == 0 && total > rec_size)
 		abort();
 	free(m);
 	free(sec);
@@ -57,14 +57,14 @@ static void check_sec(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct digest128 f, r;
+	struct wgnl_sync_digest f, r;
 	char digest[64];
 
 	check_sec(data, size);
-	if (rec_fast_parse((const char *)data, size, &f, &r) == 0 &&
+	if (wgi_sync_fast_parse((const char *)data, size, &f, &r) == 0 &&
 	    size != strlen("file= run=\n") + 64)
 		abort();
-	if (rec_digest_parse((const char *)data, size, digest, sizeof(digest)) == 0 &&
+	if (wgi_sync_rec1_digest_parse((const char *)data, size, digest, sizeof(digest)) == 0 &&
 	    strlen(digest) >= sizeof(digest))
 		abort();
 	return 0;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wgkit/wgnl_sync.h>
+
 #include "wgctl.h"
 
 int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx **ctx,
@@ -81,7 +83,7 @@ int cmd_setconf(int argc, char **argv)
 	rc = wgctl_conf_cmd_load("setconf", argc, argv, &ctx, &cfg);
 	if (rc)
 		return rc;
-	wgctl_conf_as_setconf(cfg->dev);
+	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SETCONF);
 	snprintf(what, sizeof(what), "set the configuration from '%s'", wgk_qs(argv[2]));
 	rc = wgctl_set_device(ctx, cfg->dev, what);
 	wgnl_config_free(cfg);

@@ -4,24 +4,21 @@
  * a wg-quick config also its addresses, MTU and routes. The desired state
  * applied last is recorded (without keys) so that the next run can tell a
  * changed Endpoint line from a roamed peer. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include <wgkit/wgnl_sync.h>
+
 #include "quick.h"
-#include "record.h"
-#include "synctext.h"
 
 #define SYNC_STATE_DIR "/var/lib/wgkit/sync"
 
@@ -47,664 +44,20 @@ static const char *state_dir(const char *dir)
 	return env && *env ? env : SYNC_STATE_DIR;
 }
 
-/* ------------------------------------------------------------ the record */
-
-#define DIGEST_LEN 16
-
-static void digest_put(crypto_generichash_state *st, const void *p, size_t len)
-{
-	crypto_generichash_update(st, p, len);
-}
-
-static void digest_prefix(crypto_generichash_state *st, const struct wgnl_prefix *p)
-{
-	uint8_t b[20] = { 0 };
-
-	b[0] = (uint8_t)p->family;
-	b[1] = p->cidr;
-	memcpy(b + 4, &p->ip6, p->family == AF_INET ? 4 : 16);
-	digest_put(st, b, sizeof(b));
-}
-
-/* A digest of what the record holds, from the parsed (and resolved) desired
- * state: a sync whose digest matches the record's first line need not
- * format and rewrite 100k peers. Hex into @out (2 * DIGEST_LEN + 1). */
-static void state_digest(const struct wgnl_config *cfg, char *out)
-{
-	const struct wgnl_device *d = cfg->dev;
-	const struct wgnl_quick *q = &cfg->quick;
-	crypto_generichash_state st;
-	uint8_t h[DIGEST_LEN];
-	uint32_t v[6];
-
-	if (sodium_init() < 0) {
-		strcpy(out, "none");
-		return;
-	}
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	v[0] = d->flags & (WGNL_DEV_HAS_LISTEN_PORT | WGNL_DEV_HAS_FWMARK);
-	v[1] = d->listen_port;
-	v[2] = d->fwmark;
-	v[3] = q->mtu;
-	v[4] = q->table_mode;
-	v[5] = q->table;
-	digest_put(&st, v, sizeof(v));
-	for (size_t i = 0; i < q->n_addresses; i++)
-		digest_prefix(&st, &q->addresses[i]);
-	for (size_t i = 0; i < d->n_peers; i++) {
-		const struct wgnl_peer *p = &d->peers[i];
-		uint8_t ep[20] = { 0 };
-		uint32_t pv[2] = { (uint32_t)p->n_allowedips, (p->flags & WGNL_PEER_HAS_KEEPALIVE) ?
-								      p->persistent_keepalive :
-								      0 };
-
-		digest_put(&st, p->public_key, WGNL_KEY_LEN);
-		if ((p->flags & WGNL_PEER_HAS_ENDPOINT) && p->endpoint.addr.sa_family == AF_INET) {
-			ep[0] = 4;
-			memcpy(ep + 2, &p->endpoint.addr4.sin_port, 2);
-			memcpy(ep + 4, &p->endpoint.addr4.sin_addr, 4);
-		} else if ((p->flags & WGNL_PEER_HAS_ENDPOINT) &&
-			   p->endpoint.addr.sa_family == AF_INET6) {
-			ep[0] = 6;
-			memcpy(ep + 2, &p->endpoint.addr6.sin6_port, 2);
-			memcpy(ep + 4, &p->endpoint.addr6.sin6_addr, 16);
-		}
-		digest_put(&st, ep, sizeof(ep));
-		digest_put(&st, pv, sizeof(pv));
-		for (size_t k = 0; k < p->n_allowedips; k++)
-			digest_prefix(&st, &p->allowedips[k]);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	for (size_t i = 0; i < sizeof(h); i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
-}
-
-/* The record: @cfg as a config without private and preshared keys, hooks or
- * DNS, endpoints numeric (as resolved now, which is what was applied).
- * @digest: state_digest() of @cfg when the caller has it, else NULL. */
-static int record_text(struct wgnl_config *cfg, const char *digest, char **out, size_t *len)
-{
-	struct wgnl_device *dev = cfg->dev;
-	struct wgnl_config view = *cfg;
-	uint32_t dflags = dev->flags, *pflags = NULL;
-	char **names = NULL;
-	FILE *f;
-	int r;
-
-	*out = NULL;
-	if (dev->n_peers) {
-		pflags = calloc(dev->n_peers, sizeof(*pflags));
-		names = calloc(dev->n_peers, sizeof(*names));
-		if (!pflags || !names) {
-			free(pflags);
-			free(names);
-			return -ENOMEM;
-		}
-	}
-	view.quick.pre_up = view.quick.post_up = view.quick.pre_down = view.quick.post_down = NULL;
-	view.quick.n_pre_up = view.quick.n_post_up = view.quick.n_pre_down = 0;
-	view.quick.n_post_down = 0;
-	view.quick.dns = NULL;
-	view.quick.n_dns = 0;
-	dev->flags &= ~(uint32_t)WGNL_DEV_HAS_PRIVATE_KEY;
-	for (size_t i = 0; i < dev->n_peers; i++) {
-		pflags[i] = dev->peers[i].flags;
-		names[i] = dev->peers[i].endpoint_name;
-		dev->peers[i].flags &= ~(uint32_t)WGNL_PEER_HAS_PRESHARED_KEY;
-		if (!dev->peers[i].endpoint.addr.sa_family)
-			dev->peers[i].flags &= ~(uint32_t)WGNL_PEER_HAS_ENDPOINT;
-		dev->peers[i].endpoint_name = NULL;
-	}
-	f = open_memstream(out, len);
-	r = f ? 0 : -ENOMEM;
-	if (f) {
-		char own[2 * DIGEST_LEN + 1];
-
-		if (!digest) {
-			state_digest(cfg, own);
-			digest = own;
-		}
-		fprintf(f, RECORD_MAGIC "%s\n", digest);
-		r = wgnl_config_write(f, &view, WGNL_CONFIG_QUICK);
-	}
-	if (f && fclose(f) != 0 && r == 0)
-		r = -EIO;
-	dev->flags = dflags;
-	for (size_t i = 0; i < dev->n_peers; i++) {
-		dev->peers[i].flags = pflags[i];
-		dev->peers[i].endpoint_name = names[i];
-	}
-	free(pflags);
-	free(names);
-	if (r < 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return r;
-}
-
-static int state_file(char *buf, size_t len, const char *dir, const char *ifname,
-		      const char *suffix)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s%s", state_dir(dir), ifname, suffix) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int state_path(char *buf, size_t len, const char *dir, const char *ifname)
-{
-	return state_file(buf, len, dir, ifname, ".conf");
-}
-
 /* Record and config files are read whole, to EOF (a config may come from a
  * pipe), up to this size. */
 #define SYNC_MAX_FILE (256U << 20)
 
-/* Read the whole record (NULL when there is none). */
-static int read_record(const char *path, char **text, size_t *len)
-{
-	int r = wgnl_file_read(path, SYNC_MAX_FILE, text, len);
-
-	return r == -ENOENT ? 0 : r;
-}
-
-/* The digest on the record's first line into @out ("" when there is none). */
-static void record_digest(const char *path, char *out, size_t len)
-{
-	char line[128];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	out[0] = '\0';
-	if (fd < 0)
-		return;
-	n = pread(fd, line, sizeof(line), 0);
-	close(fd);
-	if (n > 0)
-		rec_digest_parse(line, (size_t)n, out, len);
-}
-
-/* A state directory someone else can write could feed sync a forged
- * record: refused unless it is the effective user's and only theirs to
- * write. One that does not exist yet is created 0700. 0, -ENOTDIR, or
- * -EPERM with the reason in @why. */
-static int state_dir_safe(const char *dir, char *why, size_t wlen)
-{
-	const char *d = state_dir(dir);
-	struct stat st;
-
-	why[0] = '\0';
-	if (stat(d, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, wlen, "not a directory");
-		return -ENOTDIR;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(why, wlen, "owned by uid %u, not by the effective user (uid %u)",
-			 (unsigned)st.st_uid, (unsigned)geteuid());
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, wlen, "writable by group or others (mode %04o)",
-			 (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* Write the @n buffers @v to a new file beside <IF><suffix> (0600, synced
- * to disk when @durable) and close it; *tmp is what state_commit() puts in
- * place. */
-static int state_tmp(const char *dir, const char *ifname, const char *suffix, const struct iovec *v,
-		     int n, bool durable, struct wgnl_file_tmp **tmp)
-{
-	char path[PATH_MAX];
-	const char *d = state_dir(dir);
-	char why[128];
-	int r = 0;
-
-	*tmp = NULL;
-
-	r = state_dir_safe(dir, why, sizeof(why));
-	if (r < 0)
-		return r;
-	/* Parents as needed; the last level 0700 (peers and addresses are not
-	 * for everyone to read). */
-	snprintf(path, sizeof(path), "%s", d);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	r = state_file(path, sizeof(path), dir, ifname, suffix);
-	if (r < 0)
-		return r;
-	r = wgnl_file_tmp_open(path, durable ? WGNL_FILE_SYNC : 0, tmp);
-	if (r == 0)
-		r = wgnl_file_tmp_write(*tmp, v, n);
-	if (r == 0)
-		r = wgnl_file_tmp_close(*tmp);
-	if (r < 0) {
-		wgnl_file_tmp_abort(*tmp);
-		*tmp = NULL;
-	}
-	return r;
-}
-
-/* Remove what a wgctl killed between state_tmp() and state_commit() left:
- * <IF><suffix>.tmp.XXXXXX, or <IF><suffix>.XXXXXX from earlier versions (the
- * incremental path stages the next record before it applies). Only under the interface's lock, where no other wgctl writes
- * them; a name that fits no other interface's file. Best effort. */
-static void state_sweep(const char *dir, const char *ifname)
-{
-	static const char *const sfx[] = { ".conf", ".sec", ".fast", ".path" };
-	size_t n = strlen(ifname);
-	struct dirent *de;
-	DIR *d = opendir(state_dir(dir));
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *rest = de->d_name + n;
-
-		if (strncmp(de->d_name, ifname, n))
-			continue;
-		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-			size_t k = strlen(sfx[i]);
-
-			const char *x = rest + k + 1;
-
-			if (strncmp(rest, sfx[i], k) || rest[k] != '.')
-				continue;
-			if (!strncmp(x, "tmp.", 4))
-				x += 4;
-			if (strlen(x) != 6 ||
-			    strspn(x, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				      "0123456789") != 6)
-				continue;
-			unlinkat(dirfd(d), de->d_name, 0);
-			break;
-		}
-	}
-	closedir(d);
-}
-
-/* Put @tmp (from state_tmp()) in the place of its file; @tmp is freed. */
-static int state_commit(struct wgnl_file_tmp *tmp)
-{
-	return wgnl_file_tmp_commit(tmp);
-}
-
-static int write_state_file(const char *dir, const char *ifname, const char *suffix,
-			    const char *text, size_t len, bool durable)
-{
-	struct iovec v = { (void *)text, len };
-	struct wgnl_file_tmp *tmp;
-	int r = state_tmp(dir, ifname, suffix, &v, 1, durable, &tmp);
-
-	return r < 0 ? r : state_commit(tmp);
-}
-
-static int write_record(const char *dir, const char *ifname, const char *text, size_t len)
-{
-	return write_state_file(dir, ifname, ".conf", text, len, true);
-}
-
-/* ------------------------------------------------------- the fast path */
-/* A no-op sync is the common case (a control plane re-applying the same
- * file): parsing a 100k-peer file costs more than dumping the device. So
- * after each sync the record keeps, in <IF>.fast, a hash of the file's
- * canonical text (synctext.h: comments and blank lines do not count) and
- * the digest the device must have when it still equals the file
- * (peers, keys, allowed IPs, keepalive, port, fwmark; endpoints left out as
- * roaming changes them and they are sent only when the file changes). When
- * both match, nothing is parsed and nothing is sent. Files with endpoint
- * host names never take this path (a name may resolve differently now). */
-
-static void hash_word(struct digest128 *h, uint64_t w)
-{
-	h->a = st_mix64(h->a ^ w);
-	h->b = st_mix64(h->b + w + 0x9e3779b97f4a7c15ULL);
-}
-
-static void hash_words(struct digest128 *h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint64_t w;
-
-	while (len) {
-		size_t n = len < 8 ? len : 8;
-
-		w = 0;
-		memcpy(&w, b, n);
-		hash_word(h, w ^ (uint64_t)n << 59);
-		b += n;
-		len -= n;
-	}
-}
-
-static int prefix_sort(const void *x, const void *y)
-{
-	return wgnl_prefix_cmp(x, y);
-}
-
-/* Order-independent digest of a device as the kernel would hold it: a sum
- * of per-peer hashes (peer_digest_add), then the device's own fields
- * (digest_finish). */
-static int peer_digest_add(struct digest128 *sum, const struct wgnl_peer *p)
-{
-	struct wgnl_prefix small[8], *v = small;
-	struct digest128 h = { 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL };
-	bool psk = (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key);
-	uint16_t ka = (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0;
-	uint64_t w[4];
-	size_t n = 0;
-
-	/* Called once per running peer on every sync: word by word, no
-	 * buffer. The key, then keepalive and whether there is a preshared
-	 * key, then (only) a cryptographic hash of that key. */
-	memcpy(w, p->public_key, sizeof(w));
-	for (int i = 0; i < 4; i++)
-		hash_word(&h, w[i]);
-	hash_word(&h, (uint64_t)ka | (uint64_t)psk << 16);
-	if (psk) {
-		uint8_t d[32];
-
-		if (st_secret_hash(d, p->preshared_key) < 0)
-			return -EIO;
-		memcpy(w, d, sizeof(w));
-		for (int i = 0; i < 4; i++)
-			hash_word(&h, w[i]);
-	}
-	if (p->n_allowedips > 8 && !(v = malloc(p->n_allowedips * sizeof(*v))))
-		return -ENOMEM;
-	for (size_t k = 0; k < p->n_allowedips; k++) {
-		v[k] = p->allowedips[k];
-		v[k].flags = 0;
-		wgnl_prefix_mask(&v[k]);
-	}
-	if (p->n_allowedips > 1)
-		qsort(v, p->n_allowedips, sizeof(*v), prefix_sort);
-	for (size_t k = 0; k < p->n_allowedips; k++) {
-		if (n && !wgnl_prefix_cmp(&v[n - 1], &v[k]))
-			continue;
-		v[n++] = v[k];
-		if (v[k].family == AF_INET) {
-			uint32_t a;
-
-			memcpy(&a, &v[k].ip4, 4);
-			hash_word(&h, (uint64_t)a | (uint64_t)v[k].cidr << 32 | 4ULL << 40);
-		} else {
-			memcpy(w, &v[k].ip6, 16);
-			hash_word(&h, w[0]);
-			hash_word(&h, w[1]);
-			hash_word(&h, (uint64_t)v[k].cidr | 6ULL << 40);
-		}
-	}
-	if (v != small)
-		free(v);
-	sum->a += st_mix64(h.a);
-	sum->b += st_mix64(h.b ^ n);
-	return 0;
-}
-
-/* The device's identity enters as its public key: no secret goes in. */
-static void digest_finish(struct digest128 *sum, size_t n_peers, const uint8_t *public_key,
-			  uint16_t port, uint32_t fwmark)
-{
-	uint8_t dev[40] = { 0 };
-
-	memcpy(dev, public_key, WGNL_KEY_LEN);
-	memcpy(dev + 32, &port, 2);
-	memcpy(dev + 36, &fwmark, 4);
-	hash_words(sum, dev, sizeof(dev));
-	wgnl_wipe(dev, sizeof(dev));
-	sum->a = st_mix64(sum->a ^ n_peers);
-}
-
-static int device_digest(const struct wgnl_device *d, const uint8_t *public_key, uint16_t port,
-			 uint32_t fwmark, struct digest128 *out)
-{
-	struct digest128 sum = { 0, 0 };
-
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (peer_digest_add(&sum, &d->peers[i]) < 0)
-			return -ENOMEM;
-	digest_finish(&sum, d->n_peers, public_key, port, fwmark);
-	*out = sum;
-	return 0;
-}
-
-/* The device's public key (derived when a backend reports only the
- * private key), all zero without one. */
-static const uint8_t *identity(struct wgnl_device *d)
-{
-	static const wgnl_key zero;
-
-	if (!(d->flags & WGNL_DEV_HAS_PUBLIC_KEY) && (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
-	    !wgnl_key_is_zero(d->private_key) &&
-	    wgnl_key_public_from_private(d->public_key, d->private_key) == 0)
-		d->flags |= WGNL_DEV_HAS_PUBLIC_KEY;
-	return (d->flags & WGNL_DEV_HAS_PUBLIC_KEY) ? d->public_key : zero;
-}
-
-/* What the dump digests to once @want (wg syncconf semantics) is applied
- * over @before. */
-static int expected_digest(struct wgnl_device *want, const struct wgnl_device *before,
-			   struct digest128 *out)
-{
-	static const wgnl_key zero;
-
-	return device_digest(want, wgnl_key_is_zero(want->private_key) ? zero : identity(want),
-			     (want->flags & WGNL_DEV_HAS_LISTEN_PORT) ? want->listen_port :
-									before->listen_port,
-			     want->fwmark, out);
-}
-
-static void fast_forget(const char *dir, const char *ifname);
-
-static bool has_names(const struct wgnl_config *cfg)
-{
-	for (size_t i = 0; i < cfg->dev->n_peers; i++)
-		if (cfg->dev->peers[i].endpoint_name)
-			return true;
-	return false;
-}
-
-static bool fast_read(const char *dir, const char *ifname, struct digest128 *file,
-		      struct digest128 *run)
-{
-	char path[PATH_MAX], *buf = NULL;
-	size_t len;
-	bool ok;
-
-	if (state_file(path, sizeof(path), dir, ifname, ".fast") < 0 ||
-	    wgnl_file_read(path, 256, &buf, &len) < 0)
-		return false;
-	ok = rec_fast_parse(buf, len, file, run) == 0;
-	wgnl_free(buf);
-	return ok;
-}
-
-static void fast_write(const char *dir, const char *ifname, const struct digest128 *file,
-		       const struct digest128 *run)
-{
-	char line[96];
-	int n = snprintf(line, sizeof(line), FAST_FMT, (unsigned long long)file->a,
-			 (unsigned long long)file->b, (unsigned long long)run->a,
-			 (unsigned long long)run->b);
-
-	/* A lost or stale .fast file only costs the full path next time. */
-	if (write_state_file(dir, ifname, ".fast", line, (size_t)n, false) < 0)
-		fast_forget(dir, ifname);
-}
-
-/* Without .fast neither quick path is taken; .sec goes with it. */
-static void fast_forget(const char *dir, const char *ifname)
-{
-	char path[PATH_MAX];
-
-	if (state_file(path, sizeof(path), dir, ifname, ".fast") == 0)
-		unlink(path);
-	if (state_file(path, sizeof(path), dir, ifname, ".sec") == 0)
-		unlink(path);
-}
-
 int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg)
 {
-	char *text;
-	size_t len;
-	int r = record_text(cfg, NULL, &text, &len);
-
-	if (r < 0)
-		return r;
 	/* `up` does not know the file's bytes: the next sync parses. */
-	fast_forget(dir, ifname);
-	r = write_record(dir, ifname, text, len);
-	free(text);
-	return r;
+	wgnl_sync_fast_forget(state_dir(dir), ifname);
+	return wgnl_sync_record_save(state_dir(dir), ifname, cfg, WGNL_SYNC_RECORD_FORCE);
 }
 
 void wgctl_sync_forget(const char *dir, const char *ifname)
 {
-	char path[PATH_MAX];
-
-	fast_forget(dir, ifname);
-	if (state_path(path, sizeof(path), dir, ifname) == 0)
-		unlink(path);
-}
-
-/* ------------------------------------------------ the record, version 2 */
-/* For a plain config without endpoint host names the record is the file
- * itself in canonical form (synctext.c: comments dropped, lines trimmed,
- * private and preshared keys replaced by their hash), after a first line
- * naming the hash of that canonical text. It parses as the desired state last
- * applied, like version 1, and it lets the next sync of an edited file
- * parse only the [Peer] sections that changed. */
-
-/* Next to it, <IF>.sec (record.h): where each [Peer] section stands in the
- * record and its hash, so that the next sync finds the changed sections
- * without reading the record, then reads only those. */
-
-/* Does the record open on @fd start with the header of canonical text @h? */
-static bool record2_fd_is(int fd, const uint64_t h[2])
-{
-	char head[RECORD2_HEAD_LEN + 8], line[sizeof(head)];
-	size_t n;
-
-	rec2_header(head, sizeof(head), h);
-	n = strlen(head);
-	return pread(fd, line, n, 0) == (ssize_t)n && !memcmp(line, head, n);
-}
-
-/* Is the record at @path version 2 of canonical text @h? */
-static bool record2_current(const char *path, const uint64_t h[2])
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool is;
-
-	if (fd < 0)
-		return false;
-	is = record2_fd_is(fd, h);
-	close(fd);
-	return is;
-}
-
-/* Read <IF>.sec when it describes canonical text @h: its entries (caller
- * frees) and count, the [Interface] part's hash and the size the record
- * must have (rec_sec_parse() checks every entry). */
-static int sec_read(const char *dir, const char *ifname, const uint64_t h[2],
-		    struct st_section **ret, size_t *n, uint64_t iface_h[2], uint64_t *rec_size)
-{
-	char path[PATH_MAX], *buf;
-	size_t len;
-	int r;
-
-	*ret = NULL;
-	if (state_file(path, sizeof(path), dir, ifname, ".sec") < 0)
-		return -ENAMETOOLONG;
-	r = wgnl_file_read(path, SYNC_MAX_FILE, &buf, &len);
-	if (r < 0)
-		return r;
-	r = rec_sec_parse(buf, len, h, ret, n, iface_h, rec_size);
-	wgnl_free(buf);
-	return r;
-}
-
-/* Write the version 2 record of canonical text @t and its .sec file to
- * temporary files (*rec_tmp and *sec_tmp, NULL on failure): record2_commit()
- * puts them in place once the device holds @t. */
-static int record2_prepare(const char *dir, const char *ifname, const struct st_text *t,
-			   struct wgnl_file_tmp **rec_tmp, struct wgnl_file_tmp **sec_tmp)
-{
-	char head[RECORD2_HEAD_LEN + 8];
-	struct iovec v[2];
-	struct sec_head sh;
-	struct sec_ent *e;
-	size_t n;
-	int r;
-
-	rec2_header(head, sizeof(head), t->text_h);
-	n = strlen(head);
-	v[0] = (struct iovec){ head, n };
-	v[1] = (struct iovec){ t->san, t->san_len };
-	r = state_tmp(dir, ifname, ".conf", v, 2, true, rec_tmp);
-	if (r < 0)
-		return r;
-	*sec_tmp = NULL;
-	e = calloc(t->n_sec + 1, sizeof(*e));
-	if (!e) {
-		wgnl_file_tmp_abort(*rec_tmp);
-		*rec_tmp = NULL;
-		return -ENOMEM;
-	}
-	memset(&sh, 0, sizeof(sh));
-	memcpy(sh.magic, SEC_MAGIC, 8);
-	memcpy(sh.text_h, t->text_h, sizeof(sh.text_h));
-	memcpy(sh.iface_h, t->iface_h, sizeof(sh.iface_h));
-	sh.n = t->n_sec;
-	for (size_t i = 0; i < t->n_sec; i++) {
-		e[i].h[0] = t->sec[i].h[0];
-		e[i].h[1] = t->sec[i].h[1];
-		e[i].off = n + t->sec[i].san_off;
-		e[i].len = t->sec[i].san_len;
-	}
-	v[0] = (struct iovec){ &sh, sizeof(sh) };
-	v[1] = (struct iovec){ e, t->n_sec * sizeof(*e) };
-	r = state_tmp(dir, ifname, ".sec", v, 2, false, sec_tmp);
-	free(e);
-	if (r < 0) {
-		wgnl_file_tmp_abort(*rec_tmp);
-		*rec_tmp = NULL;
-	}
-	return r;
-}
-
-/* The record first: a .sec file that does not match it is ignored. */
-static int record2_commit(struct wgnl_file_tmp *rec_tmp, struct wgnl_file_tmp *sec_tmp)
-{
-	int r = state_commit(rec_tmp);
-
-	if (r < 0) {
-		wgnl_file_tmp_abort(sec_tmp);
-		return r;
-	}
-	/* Without it the next sync takes the full path, nothing worse. */
-	return state_commit(sec_tmp);
-}
-
-static int record2_write(const char *dir, const char *ifname, const struct st_text *t)
-{
-	struct wgnl_file_tmp *rec_tmp, *sec_tmp;
-	int r = record2_prepare(dir, ifname, t, &rec_tmp, &sec_tmp);
-
-	return r < 0 ? r : record2_commit(rec_tmp, sec_tmp);
+	wgnl_sync_record_forget(state_dir(dir), ifname);
 }
 
 /* -------------------------------------------------------------- wg-quick */
@@ -1117,40 +470,52 @@ static void sync_help(void)
 
 static int parse_args(int argc, char **argv, struct sync_opts *o)
 {
-	int rc;
+	static const struct option opts[] = {
+		{ "plan", optional_argument, NULL, 'p' },
+		{ "detailed-exitcode", no_argument, NULL, 'd' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "no-state", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rc, c, i;
 
 	memset(o, 0, sizeof(*o));
 	rc = wgctl_limit_opts("sync", &argc, argv, &o->limits);
 	if (rc)
 		return rc;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--plan") || !strcmp(argv[i], "--plan=json")) {
-			o->plan_only = true;
-		} else if (!strcmp(argv[i], "--plan=text")) {
-			o->plan_only = o->plan_text = true;
-		} else if (!strcmp(argv[i], "--detailed-exitcode")) {
-			o->detailed = true;
-		} else if (!strcmp(argv[i], "--stats")) {
-			o->stats = true;
-		} else if (!strcmp(argv[i], "--no-state")) {
-			o->no_state = true;
+	optind = 1;
+	opterr = 0;
+	/* Long options only, each spelled out in full (no abbreviations). */
+	while ((c = getopt_long(argc, argv, ":", opts, &i)) != -1) {
+		/* The option's own word (its argument may be the next one). */
+		const char *arg = argv[optind - (optarg && optarg == argv[optind - 1] ? 2 : 1)];
 
-		} else if (!strcmp(argv[i], "--state-dir")) {
-			if (++i == argc)
-				return wgctl_usage("sync", "--state-dir needs a directory");
-			o->state_dir = argv[i];
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return wgctl_usage("sync", "unknown option '%s'", wgk_q(argv[i]));
-		} else if (!o->ifname) {
-			o->ifname = argv[i];
-		} else if (!o->path) {
-			o->path = argv[i];
-		} else {
-			return wgctl_usage("sync", "unexpected argument '%s'", wgk_q(argv[i]));
+		if (c == ':')
+			return wgctl_usage("sync", "--state-dir needs a directory");
+		if (c == '?' && strncmp(arg, "--", 2))
+			return wgctl_usage("sync", "unknown option '-%c'", optopt);
+		if (c == '?' || strncmp(arg + 2, opts[i].name, strlen(opts[i].name)) ||
+		    (arg[2 + strlen(opts[i].name)] != '\0' && arg[2 + strlen(opts[i].name)] != '='))
+			return wgctl_usage("sync", "unknown option '%s'", wgk_q(arg));
+		if (c == 'p') {
+			if (optarg && strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return wgctl_usage("sync", "unknown option '%s'", wgk_q(arg));
+			o->plan_only = true;
+			o->plan_text |= optarg && !strcmp(optarg, "text");
 		}
+		o->detailed |= c == 'd';
+		o->stats |= c == 's';
+		o->no_state |= c == 'n';
+		if (c == 'S')
+			o->state_dir = optarg;
 	}
-	if (!o->ifname || !o->path)
+	if (optind + 2 < argc)
+		return wgctl_usage("sync", "unexpected argument '%s'", wgk_q(argv[optind + 2]));
+	if (optind + 2 > argc)
 		return wgctl_usage("sync", "expected an interface name and a config file");
+	o->ifname = argv[optind];
+	o->path = argv[optind + 1];
 	if (!wgctl_valid_ifname(o->ifname))
 		return wgctl_usage("sync", "invalid interface name '%s'", wgk_q(o->ifname));
 	return 0;
@@ -1160,19 +525,13 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
  * none; an absent ListenPort keeps the running port. */
 static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg)
 {
-	struct wgnl_device *d = cfg->dev;
 	uint32_t ptable;
 
-	if (!(d->flags & WGNL_DEV_HAS_PRIVATE_KEY))
-		memset(d->private_key, 0, WGNL_KEY_LEN);
-	if (!(d->flags & WGNL_DEV_HAS_FWMARK))
-		d->fwmark = 0;
-	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
-	d->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
+	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SYNCCONF);
 	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
 	ptable = is_quick(o, cfg) ? wgnl_quick_policy_table(cfg) : 0;
 	if (ptable)
-		d->fwmark = ptable;
+		cfg->dev->fwmark = ptable;
 }
 
 /* @path: which way the sync went: "fast" (unchanged file, unchanged device:
@@ -1215,28 +574,18 @@ static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
 	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
 }
 
-static struct wgnl_config *load_record(const char *path)
+/* The desired state last applied (NULL: none, or unreadable: said). */
+static struct wgnl_config *load_record(const struct sync_opts *o, const char *path)
 {
 	struct wgnl_config *last = NULL;
-	struct wgnl_config_error e;
-	char *text;
-	size_t len;
-	int r = read_record(path, &text, &len);
+	int r = wgnl_sync_record_load(o->state_dir, o->ifname, &last);
 
-	if (r < 0) {
+	if (r == -EBADMSG)
+		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
+	else if (r < 0)
 		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
 			 "running ones)",
 			 wgk_q(path), strerror(-r));
-		return NULL;
-	}
-	if (!text)
-		return NULL;
-	memset(&e, 0, sizeof(e));
-	if (wgnl_config_parse(text, len, path, WGNL_CONFIG_QUICK, &last, &e) < 0) {
-		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
-		last = NULL;
-	}
-	wgnl_free(text);
 	return last;
 }
 
@@ -1320,104 +669,19 @@ static void print_summary(const char *ifname, const struct wgnl_plan *plan,
  *  - anything else: the full path (the whole file parsed, planned against
  *    a fresh dump). */
 
-struct run_peer {
-	wgnl_key key;
-	struct digest128 h;
-};
-
-/* A running allowed IP: a hash of the masked prefix, and its peer. */
-struct run_aip {
-	uint64_t h;
-	size_t peer;
-};
-
-/* Every running peer's key and digest, and their sum; every allowed IP. */
-struct dump_acc {
-	struct digest128 sum;
-	struct run_peer *v;
-	size_t n, cap;
-	struct run_aip *aip;
-	size_t n_aip, cap_aip;
-};
-
-static uint64_t prefix_hash(const struct wgnl_prefix *p)
-{
-	struct wgnl_prefix m = *p;
-	uint64_t w[2] = { 0, 0 };
-
-	m.flags = 0;
-	wgnl_prefix_mask(&m);
-	memcpy(w, &m.ip6, m.family == AF_INET ? 4 : 16);
-	return st_mix64(st_mix64(w[0] ^ ((uint64_t)m.cidr << 8 | m.family)) ^ w[1]);
-}
-
-/* @v (an array of *@cap elements of @size bytes) with room for one more at
- * @n: @v itself, or a larger copy (doubling from 4096), or NULL with @v
- * untouched when memory runs out. */
-static void *grow_for_one(void *v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-
-	if (n < *cap)
-		return v;
-	ncap = *cap ? *cap * 2 : 4096;
-	v = realloc(v, ncap * size);
-	if (v)
-		*cap = ncap;
-	return v;
-}
-
-static int acc_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
-{
-	struct dump_acc *a = data;
-	struct run_peer *rp;
-
-	(void)dev;
-	if (!peer) {
-		memset(&a->sum, 0, sizeof(a->sum));
-		a->n = 0;
-		a->n_aip = 0;
-		return 0;
-	}
-	for (size_t k = 0; k < peer->n_allowedips; k++) {
-		struct run_aip *nv = grow_for_one(a->aip, &a->cap_aip, a->n_aip, sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		a->aip = nv;
-		a->aip[a->n_aip++] = (struct run_aip){ prefix_hash(&peer->allowedips[k]), a->n };
-	}
-	rp = grow_for_one(a->v, &a->cap, a->n, sizeof(*rp));
-	if (!rp)
-		return -ENOMEM;
-	a->v = rp;
-	rp = &a->v[a->n];
-	memset(&rp->h, 0, sizeof(rp->h));
-	if (peer_digest_add(&rp->h, peer) < 0)
-		return -ENOMEM;
-	memcpy(rp->key, peer->public_key, WGNL_KEY_LEN);
-	a->sum.a += rp->h.a;
-	a->sum.b += rp->h.b;
-	a->n++;
-	return 0;
-}
-
 struct text_job {
 	const struct sync_opts *o;
 	char *text; /* the file, read here (NULL: unreadable, read_err says why) */
 	size_t len;
 	int read_err;
-	struct digest128 rec_file; /* the canonical text the .fast file names */
+	struct wgnl_sync_digest rec_file; /* the canonical text the .fast file names */
 	/* Results. */
-	struct st_text *now;	     /* the file, canonical (the caller's) */
-	bool canon;		     /* *now is set (else the text is left to the parser) */
-	bool same;		     /* the file is the one last synced */
-	bool ready;		     /* cn, co and pairs are set */
-	struct wgnl_config *cn, *co; /* the sections that differ, new and old */
-	size_t pairs;		     /* sections in both */
-	/* The record of the new file, written ahead (record2_prepare()). */
-	bool staged;
-	struct wgnl_file_tmp *rec_tmp, *sec_tmp;
+	struct wgnl_sync_text *now;    /* the file, canonical (the caller's) */
+	bool canon;		       /* *now is set (else the text is left to the parser) */
+	bool same;		       /* the file is the one last synced */
+	struct wgnl_sync_delta *delta; /* the sections that differ (NULL: full path) */
+	/* The record of the new file, written ahead (wgnl_sync_record_stage()). */
+	struct wgnl_sync_stage *stage;
 	double secs; /* how long the answer took (WGCTL_SYNC_TIMING) */
 	/* The answer (everything above but the staged record) is signalled
 	 * first: the record is written while the main thread applies. */
@@ -1452,146 +716,21 @@ static void text_wait(struct text_job *j)
 	pthread_mutex_unlock(&j->mu);
 }
 
-/* The sections of @text flagged false in @m, concatenated. */
-static char *gather(const char *text, const struct st_section *sec, size_t n, const bool *m,
-		    size_t *len)
-{
-	size_t total = 0, off = 0;
-	char *buf;
-
-	for (size_t i = 0; i < n; i++)
-		if (!m[i])
-			total += sec[i].orig_len;
-	buf = malloc(total + 1);
-	if (!buf)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (m[i])
-			continue;
-		memcpy(buf + off, text + sec[i].orig_off, sec[i].orig_len);
-		off += sec[i].orig_len;
-	}
-	buf[off] = '\0';
-	*len = off;
-	return buf;
-}
-
-/* Parse sections gathered by gather(); NULL when they do not parse or name
- * an endpoint by host name (both left to the full path). */
-static struct wgnl_config *inc_parse(const char *text, size_t len, const char *ifname)
-{
-	struct wgnl_config *c = NULL;
-	struct wgnl_config_error e;
-
-	memset(&e, 0, sizeof(e));
-	if (wgnl_config_parse(text, len, "", 0, &c, &e) < 0)
-		return NULL;
-	if (has_names(c) || c->dev->flags) {
-		wgnl_config_free(c);
-		return NULL;
-	}
-	snprintf(c->dev->name, sizeof(c->dev->name), "%s", ifname);
-	return c;
-}
-
-/* The old sections flagged false in @m, read from the record @path (whose
- * first line must name canonical text @h, and whose size must be
- * @rec_size as the .sec table says). Each section read must hash to what
- * the table says: anything else is left to the full path (NULL). */
-static char *gather_old(const char *path, const uint64_t h[2], const struct st_section *sec,
-			size_t n, const bool *m, uint64_t rec_size, size_t *len)
-{
-	size_t total = 0, off = 0;
-	struct stat st;
-	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (!record2_fd_is(fd, h) || fstat(fd, &st) < 0 ||
-	    (n && (uint64_t)st.st_size != rec_size) || rec_sections_total(sec, n, m, &total) < 0)
-		goto out;
-	buf = malloc(total + 1);
-	if (!buf)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t sh[2];
-
-		if (m[i])
-			continue;
-		if (pread(fd, buf + off, sec[i].san_len, (off_t)sec[i].san_off) !=
-		    (ssize_t)sec[i].san_len)
-			goto bad;
-		st_bytes_hash(buf + off, sec[i].san_len, sh);
-		if (sh[0] != sec[i].h[0] || sh[1] != sec[i].h[1])
-			goto bad;
-		off += sec[i].san_len;
-	}
-	buf[off] = '\0';
-	*len = off;
-	goto out;
-bad:
-	free(buf);
-	buf = NULL;
-out:
-	close(fd);
-	return buf;
-}
-
 /* The file's side (on the second thread): no netlink, no output. */
 static void text_answer(struct text_job *j)
 {
 	const uint64_t rec_h[2] = { j->rec_file.a, j->rec_file.b };
-	struct st_section *old = NULL;
-	char path[PATH_MAX], *tn = NULL, *to = NULL;
-	size_t n_old = 0, ln = 0, lo = 0;
-	uint64_t iface_h[2] = { 0, 0 }, rec_size = 0;
-	bool *old_m = NULL, *now_m = NULL;
-	ssize_t pairs;
 	double t0 = now_secs();
+	int r;
 
 	j->read_err = wgnl_file_read(j->o->path, SYNC_MAX_FILE, &j->text, &j->len);
 	if (j->read_err < 0)
 		return;
-	j->canon = st_canonical(j->text, j->len, j->now) == 0;
+	j->canon = wgnl_sync_text_make(j->text, j->len, j->now) == 0;
 	if (!j->canon)
 		return;
-	j->same = j->now->text_h[0] == rec_h[0] && j->now->text_h[1] == rec_h[1];
-	if (j->same) {
-		j->secs = now_secs() - t0;
-		return;
-	}
-	/* No [Peer] section left (an empty or truncated file?): the full
-	 * path, which refuses an empty file, decides. */
-	if (!j->now->n_sec || state_path(path, sizeof(path), j->o->state_dir, j->o->ifname) < 0 ||
-	    sec_read(j->o->state_dir, j->o->ifname, rec_h, &old, &n_old, iface_h, &rec_size) < 0)
-		goto out;
-	/* [Interface] changed: the full path (device fields; rare). */
-	if (iface_h[0] != j->now->iface_h[0] || iface_h[1] != j->now->iface_h[1])
-		goto out;
-	old_m = calloc(n_old + 1, sizeof(*old_m));
-	now_m = calloc(j->now->n_sec + 1, sizeof(*now_m));
-	if (!old_m || !now_m || (pairs = st_match(old, n_old, j->now, old_m, now_m)) < 0)
-		goto out;
-	tn = gather(j->text, j->now->sec, j->now->n_sec, now_m, &ln);
-	to = gather_old(path, rec_h, old, n_old, old_m, rec_size, &lo);
-	if (!tn || !to || !(j->cn = inc_parse(tn, ln, j->o->ifname)) ||
-	    !(j->co = inc_parse(to, lo, j->o->ifname)))
-		goto out;
-	j->pairs = (size_t)pairs;
-	j->ready = true;
-out:
-	if (!j->ready) {
-		wgnl_config_free(j->cn);
-		j->cn = NULL;
-	}
-	if (tn)
-		wgnl_wipe(tn, ln);
-	free(tn);
-	free(to);
-	free(old_m);
-	free(now_m);
-	free(old);
+	r = wgnl_sync_delta_make(j->o->state_dir, j->o->ifname, j->text, j->now, rec_h, &j->delta);
+	j->same = r == 1;
 	j->secs = now_secs() - t0;
 }
 
@@ -1602,172 +741,29 @@ static void *text_work(void *arg)
 	text_answer(j);
 	text_answered(j);
 	/* Off the critical path: put in place only once applied. */
-	if (j->ready)
-		j->staged = record2_prepare(j->o->state_dir, j->o->ifname, j->now, &j->rec_tmp,
-					    &j->sec_tmp) == 0;
+	if (j->delta)
+		wgnl_sync_record_stage(j->o->state_dir, j->o->ifname, j->now, &j->stage);
 	return NULL;
-}
-
-/* A set of the changed sections' keys: bit 1 old, bit 2 new. Probed once
- * per running peer, so no keyed hash: the keys' own first bytes. */
-struct keyset {
-	struct {
-		const uint8_t *key;
-		unsigned side;
-	} * slot;
-	size_t mask;
-};
-
-static size_t keyset_pos(const struct keyset *ks, const uint8_t *key)
-{
-	uint64_t w;
-	size_t i;
-
-	memcpy(&w, key, sizeof(w));
-	for (i = (size_t)st_mix64(w) & ks->mask; ks->slot[i].key; i = (i + 1) & ks->mask)
-		if (!memcmp(ks->slot[i].key, key, WGNL_KEY_LEN))
-			break;
-	return i;
-}
-
-static int keyset_init(struct keyset *ks, const struct wgnl_device *old,
-		       const struct wgnl_device *now)
-{
-	size_t size = 16;
-
-	while (size < 2 * (old->n_peers + now->n_peers))
-		size *= 2;
-	ks->mask = size - 1;
-	ks->slot = calloc(size, sizeof(*ks->slot));
-	if (!ks->slot)
-		return -ENOMEM;
-	for (int side = 1; side <= 2; side++) {
-		const struct wgnl_device *d = side == 1 ? old : now;
-
-		for (size_t i = 0; i < d->n_peers; i++) {
-			size_t p = keyset_pos(ks, d->peers[i].public_key);
-
-			ks->slot[p].key = d->peers[i].public_key;
-			ks->slot[p].side |= (unsigned)side;
-		}
-	}
-	return 0;
-}
-
-static unsigned keyset_side(const struct keyset *ks, const uint8_t *key)
-{
-	size_t p = keyset_pos(ks, key);
-
-	return ks->slot[p].key ? ks->slot[p].side : 0;
-}
-
-/* Would the changed sections put an allowed IP under two peers (two new
- * sections, or a new one and a section left as it was)? Then which one
- * gets it depends on the whole file's order: the full path decides. The
- * last file had no such IP (else no .fast), so a running IP's peer is
- * either an old changed section's (being replaced) or an unchanged one's.
- * Hashes only: a collision just costs the full path. */
-static bool inc_conflicts(const struct wgnl_device *cn, const struct keyset *ks,
-			  const struct dump_acc *acc)
-{
-	struct {
-		uint64_t h;
-		size_t peer;
-		bool used;
-	} * t;
-	size_t total = 0, size = 16, mask;
-	bool bad = false;
-
-	for (size_t i = 0; i < cn->n_peers; i++)
-		total += cn->peers[i].n_allowedips;
-	if (!total)
-		return false;
-	while (size < 2 * total)
-		size *= 2;
-	mask = size - 1;
-	t = calloc(size, sizeof(*t));
-	if (!t)
-		return true;
-	for (size_t i = 0; i < cn->n_peers && !bad; i++)
-		for (size_t k = 0; k < cn->peers[i].n_allowedips && !bad; k++) {
-			uint64_t h = prefix_hash(&cn->peers[i].allowedips[k]);
-			size_t p = (size_t)h & mask;
-
-			while (t[p].used && t[p].h != h)
-				p = (p + 1) & mask;
-			if (t[p].used && t[p].peer != i)
-				bad = true;
-			t[p].h = h;
-			t[p].peer = i;
-			t[p].used = true;
-		}
-	for (size_t i = 0; i < acc->n_aip && !bad; i++) {
-		size_t p = (size_t)acc->aip[i].h & mask;
-
-		while (t[p].used && t[p].h != acc->aip[i].h)
-			p = (p + 1) & mask;
-		if (t[p].used && !(keyset_side(ks, acc->v[acc->aip[i].peer].key) & 1))
-			bad = true;
-	}
-	free(t);
-	return bad;
 }
 
 /* The incremental apply. Returns true when it ran (exit code in *rc),
  * false to take the full path. */
-static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struct dump_acc *acc,
-		      const struct wgnl_device *info, struct wgnl_ctx *ctx, bool *changed, int *rc)
+static bool inc_apply(const struct sync_opts *o, struct text_job *j,
+		      const struct wgnl_sync_dump *acc, const struct wgnl_device *info,
+		      struct wgnl_ctx *ctx, bool *changed, int *rc)
 {
-	struct wgnl_device *cn = j->cn->dev, *co = j->co->dev;
-	struct digest128 sum_old = { 0, 0 }, exp;
+	struct wgnl_sync_digest exp;
 	struct wgnl_plan *plan = NULL;
-	struct keyset ks = { 0 };
-	bool delta;
-	int r;
+	bool delta = delta_mode(ctx, o->ifname);
+	int r = wgnl_sync_delta_plan(j->delta, acc, info, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0,
+				     &plan, &exp);
 
-	if (keyset_init(&ks, co, cn) < 0)
+	if (r == -EAGAIN)
 		return false;
-	for (size_t i = 0; i < acc->n; i++) {
-		unsigned side = keyset_side(&ks, acc->v[i].key);
-
-		if (side & 1) {
-			sum_old.a += acc->v[i].h.a;
-			sum_old.b += acc->v[i].h.b;
-		} else if (side & 2) {
-			/* A new section's key already runs: it is in an
-			 * unchanged section too, a duplicate the full parser
-			 * reports. */
-			free(ks.slot);
-			return false;
-		}
-	}
-	if (inc_conflicts(cn, &ks, acc)) {
-		free(ks.slot);
-		return false;
-	}
-	free(ks.slot);
-	/* The old sections carry hashes where the file had preshared keys:
-	 * a key that hashes the same is the same key. */
-	for (size_t i = 0; i < cn->n_peers; i++) {
-		const struct wgnl_peer *p = &cn->peers[i];
-		struct wgnl_peer *q = wgnl_device_find_peer(co, p->public_key);
-		wgnl_key h;
-
-		if (q && (p->flags & q->flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
-		    !wgnl_key_is_zero(p->preshared_key) &&
-		    st_secret_hash(h, p->preshared_key) == 0 && wgnl_key_equal(h, q->preshared_key))
-			memcpy(q->preshared_key, p->preshared_key, WGNL_KEY_LEN);
-	}
-	co->ifindex = info->ifindex;
-	delta = delta_mode(ctx, o->ifname);
-	/* The old sections are both the running peers and the last desired
-	 * state (for endpoints). */
-	r = wgnl_sync_plan(cn, co, co, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan);
 	if (r < 0) {
 		*rc = wgctl_fail(ctx, r, "sync: cannot plan");
 		return true;
 	}
-	plan->n_unchanged += j->pairs;
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
 	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
@@ -1778,30 +774,23 @@ static bool inc_apply(const struct sync_opts *o, struct text_job *j, const struc
 		*rc = wgctl_fail(ctx, r,
 				 "sync: cannot apply '%s' to '%s' (part of it may be applied)",
 				 wgk_qs(o->path), o->ifname);
-		fast_forget(o->state_dir, o->ifname);
+		wgnl_sync_fast_forget(o->state_dir, o->ifname);
 		goto out;
 	}
 	phase("apply");
-	/* The device's digest now: the old sections' peers out, the new in. */
-	exp.a = acc->sum.a - sum_old.a;
-	exp.b = acc->sum.b - sum_old.b;
-	for (size_t i = 0; i < cn->n_peers; i++)
-		if (peer_digest_add(&exp, &cn->peers[i]) < 0)
-			exp.a = ~exp.a; /* a wrong digest only costs the full path */
-	digest_finish(&exp, acc->n - co->n_peers + cn->n_peers,
-		      identity((struct wgnl_device *)info), info->listen_port, info->fwmark);
 	text_join(j);
-	r = j->staged ? record2_commit(j->rec_tmp, j->sec_tmp) :
-			record2_write(o->state_dir, o->ifname, j->now);
-	j->staged = false;
+	r = j->stage ? wgnl_sync_stage_commit(j->stage) :
+		       wgnl_sync_record_save_text(o->state_dir, o->ifname, j->now,
+						  WGNL_SYNC_RECORD_FORCE);
+	j->stage = NULL;
 	if (r < 0) {
 		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
-			 wgk_q(state_dir(o->state_dir)), strerror(-r));
-		fast_forget(o->state_dir, o->ifname);
+			 wgk_q(o->state_dir), strerror(-r));
+		wgnl_sync_fast_forget(o->state_dir, o->ifname);
 	} else {
-		struct digest128 fh = { j->now->text_h[0], j->now->text_h[1] };
+		struct wgnl_sync_digest fh = { j->now->text_h[0], j->now->text_h[1] };
 
-		fast_write(o->state_dir, o->ifname, &fh, &exp);
+		wgnl_sync_fast_save(o->state_dir, o->ifname, &fh, &exp);
 	}
 	phase("record");
 	if (*changed) {
@@ -1819,12 +808,12 @@ out:
  * pipe) and *now its canonical text when *canon (what the record is made
  * of). */
 static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int *read_err,
-		       struct wgnl_ctx **ctx, struct st_text *now, bool *canon, bool *changed,
-		       int *rc)
+		       struct wgnl_ctx **ctx, struct wgnl_sync_text *now, bool *canon,
+		       bool *changed, int *rc)
 {
-	struct digest128 rec_file, rec_run, run;
+	struct wgnl_sync_digest rec_file, rec_run, run;
 	struct text_job j = { 0 };
-	struct dump_acc acc = { 0 };
+	struct wgnl_sync_dump *acc = NULL;
 	struct wgnl_device *info = NULL;
 	const char *path = NULL;
 	bool done = false;
@@ -1832,10 +821,11 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 
 	*canon = false;
 	*text = NULL;
-	if (!fast_read(o->state_dir, o->ifname, &rec_file, &rec_run) || sodium_init() < 0) {
+	if (wgnl_sync_fast_load(o->state_dir, o->ifname, &rec_file, &rec_run) < 0 ||
+	    sodium_init() < 0 || wgnl_sync_dump_new(&acc) < 0) {
 		*read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, text, len);
 		if (*read_err == 0)
-			*canon = st_canonical(*text, *len, now) == 0;
+			*canon = wgnl_sync_text_make(*text, *len, now) == 0;
 		return false;
 	}
 	j.o = o;
@@ -1850,7 +840,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 	*rc = wgctl_open(ctx);
 	phase("open");
 	if (!*rc)
-		r = wgnl_device_get_stream(*ctx, o->ifname, acc_cb, &acc, &info);
+		r = wgnl_device_get_stream(*ctx, o->ifname, wgnl_sync_dump_peer, acc, &info);
 	phase("dump");
 	text_wait(&j);
 	if (timing())
@@ -1873,8 +863,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		goto out;
 	}
 	phase("join");
-	run = acc.sum;
-	digest_finish(&run, acc.n, identity(info), info->listen_port, info->fwmark);
+	wgnl_sync_dump_digest(acc, info, &run);
 	/* Changed behind our back: the full path repairs it. */
 	if (run.a != rec_run.a || run.b != rec_run.b)
 		goto out;
@@ -1884,7 +873,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		path = "fast";
 		*rc = WGK_EXIT_OK;
 		done = true;
-	} else if (j.ready && inc_apply(o, &j, &acc, info, *ctx, changed, rc)) {
+	} else if (j.delta && inc_apply(o, &j, acc, info, *ctx, changed, rc)) {
 		path = "incremental";
 		done = true;
 	}
@@ -1896,17 +885,12 @@ out:
 		print_stats(&st, path);
 	}
 	text_join(&j);
-	if (j.staged) {
-		wgnl_file_tmp_abort(j.rec_tmp);
-		wgnl_file_tmp_abort(j.sec_tmp);
-	}
+	wgnl_sync_stage_abort(j.stage);
 	pthread_cond_destroy(&j.cv);
 	pthread_mutex_destroy(&j.mu);
-	free(acc.v);
-	free(acc.aip);
+	wgnl_sync_dump_free(acc);
 	wgnl_device_free(info);
-	wgnl_config_free(j.cn);
-	wgnl_config_free(j.co);
+	wgnl_sync_delta_free(j.delta);
 	return done;
 }
 
@@ -1931,11 +915,8 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	struct wgnl_quick_plan *q = NULL;
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
-	char path[PATH_MAX] = "", *new_text = NULL;
-	char have[2 * DIGEST_LEN + 8], want[2 * DIGEST_LEN + 1];
-	size_t new_len = 0;
-	struct digest128 cur_fh = { 0, 0 }, exp_run;
-	struct st_text canon_text = { 0 };
+	char path[PATH_MAX] = "";
+	struct wgnl_sync_text canon_text = { 0 };
 	bool delta = false, have_fh = false;
 	char *file_text = NULL, why[128];
 	size_t file_len = 0;
@@ -1944,9 +925,9 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	bool conflicts = false;
 
 	phase(NULL);
-	if (!o->no_state && (r = state_dir_safe(o->state_dir, why, sizeof(why))) < 0) {
-		wgk_error("sync: refusing the state directory '%s': %s",
-			  wgk_q(state_dir(o->state_dir)), why[0] ? why : strerror(-r));
+	if (!o->no_state && (r = wgnl_sync_dir_check(o->state_dir, why, sizeof(why))) < 0) {
+		wgk_error("sync: refusing the state directory '%s': %s", wgk_q(o->state_dir),
+			  why[0] ? why : strerror(-r));
 		return WGK_EXIT_INPUT;
 	}
 	/* One sync (or up, set, ...) of an interface at a time: two would
@@ -1954,16 +935,14 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	if (!o->plan_only && (rc = wgctl_lock("sync", o->ifname)))
 		return rc;
 	if (!o->no_state && !o->plan_only)
-		state_sweep(o->state_dir, o->ifname);
+		wgnl_sync_dir_sweep(o->state_dir, o->ifname);
 	/* --plan and --json print the plan: they always take the full path. */
 	if (!o->no_state && !o->plan_only && !wgctl_opt.json && !o->up_file) {
 		if (sync_quick(o, &file_text, &file_len, &read_err, &ctx, &canon_text, &have_fh,
 			       changed, &rc))
 			goto out;
 		/* Parsed from these very bytes below: the hash recorded is
-		 * the hash of what was applied. */
-		cur_fh.a = canon_text.text_h[0];
-		cur_fh.b = canon_text.text_h[1];
+		 * the hash of what was applied (canon_text). */
 	} else {
 		read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, &file_text, &file_len);
 	}
@@ -2005,12 +984,12 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	if (!ctx && (rc = wgctl_open(&ctx)))
 		goto out;
 	if (!o->no_state) {
-		r = state_path(path, sizeof(path), o->state_dir, o->ifname);
+		r = wgnl_sync_record_path(path, sizeof(path), o->state_dir, o->ifname);
 		if (r < 0) {
 			wgk_warn("sync: state directory path too long: not recording");
 			path[0] = '\0';
 		} else if (needs_record(o, cfg)) {
-			last = load_record(path);
+			last = load_record(o, path);
 		}
 	}
 	delta = delta_mode(ctx, o->ifname);
@@ -2060,32 +1039,15 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		goto out;
 	phase("apply");
 	if (path[0]) {
-		bool v2 = have_fh && !has_names(cfg) && !is_quick(o, cfg);
-
-		r = 0;
-		/* Rewritten only when what it would say differs. */
-		if (v2 && !record2_current(path, canon_text.text_h))
-			r = record2_write(o->state_dir, o->ifname, &canon_text);
-		if (!v2) {
-			record_digest(path, have, sizeof(have));
-			state_digest(cfg, want);
-			if (strcmp(have, want)) {
-				r = record_text(cfg, want, &new_text, &new_len);
-				if (r == 0)
-					r = write_record(o->state_dir, o->ifname, new_text,
-							 new_len);
-			}
-		}
+		/* A wg-quick file is recorded as a config (its addresses and
+		 * routes); a file with an allowed IP in two sections never takes
+		 * the quick paths: which section wins depends on their order. */
+		r = wgnl_sync_record_applied(o->state_dir, o->ifname, cfg,
+					     have_fh && !is_quick(o, cfg) ? &canon_text : NULL,
+					     running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
-				 wgk_q(state_dir(o->state_dir)), strerror(-r));
-		/* A file with an allowed IP in two sections never takes the
-		 * quick paths: which section wins depends on their order. */
-		if (r == 0 && have_fh && !has_names(cfg) && !is_quick(o, cfg) && !conflicts &&
-		    expected_digest(cfg->dev, running, &exp_run) == 0)
-			fast_write(o->state_dir, o->ifname, &cur_fh, &exp_run);
-		else
-			fast_forget(o->state_dir, o->ifname);
+				 wgk_q(o->state_dir), strerror(-r));
 		phase("record");
 	}
 	wgnl_stats_get(ctx, &st);
@@ -2100,8 +1062,7 @@ out:
 	if (file_text)
 		wgnl_wipe(file_text, file_len);
 	wgnl_free(file_text);
-	free(new_text);
-	st_free(&canon_text);
+	wgnl_sync_text_clear(&canon_text);
 	wgnl_quick_plan_free(q);
 	wgnl_plan_free(plan);
 	wgnl_device_free(running);
@@ -2124,6 +1085,7 @@ int cmd_sync(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	o.state_dir = state_dir(o.state_dir);
 	o.up_file = is_up_file(o.ifname, o.path);
 	rc = sync_run(&o, &changed);
 	if (!o.detailed)

@@ -8,19 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wgctl.h"
+#include <wgkit/wgnl_sync.h>
 
-/* The file as wg syncconf reads it: absent PrivateKey and FwMark mean none,
- * an absent ListenPort keeps the running port. */
-static void syncconf_semantics(struct wgnl_device *want)
-{
-	want->flags &= ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
-	if (!(want->flags & WGNL_DEV_HAS_PRIVATE_KEY))
-		memset(want->private_key, 0, WGNL_KEY_LEN);
-	if (!(want->flags & WGNL_DEV_HAS_FWMARK))
-		want->fwmark = 0;
-	want->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_FWMARK;
-}
+#include "wgctl.h"
 
 int cmd_syncconf(int argc, char **argv)
 {
@@ -69,7 +59,8 @@ int cmd_syncconf(int argc, char **argv)
 		return rc;
 	rc = wgctl_get_device(ctx, argv[1], &cur);
 	if (!rc) {
-		syncconf_semantics(cfg->dev);
+		/* The file as wg syncconf reads it. */
+		wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SYNCCONF);
 		/* No record: an endpoint that differs from the running one is
 		 * set again, as wg syncconf sets every endpoint. */
 		r = wgnl_sync_plan(cfg->dev, cur, NULL, 0, &plan);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <wgkit/wgnl_sync.h>
+
 #include "quick.h"
 
 struct up_args {

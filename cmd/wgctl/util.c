@@ -370,14 +370,6 @@ int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret)
 	return 0;
 }
 
-void wgctl_conf_as_setconf(struct wgnl_device *dev)
-{
-	dev->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT | WGNL_DEV_HAS_FWMARK |
-		      WGNL_DEV_REPLACE_PEERS;
-	for (size_t i = 0; i < dev->n_peers; i++)
-		dev->peers[i].flags |= WGNL_PEER_REPLACE_ALLOWEDIPS;
-}
-
 uint64_t wgctl_handshake_secs(const struct wgnl_peer *peer)
 {
 	if (!(peer->flags & WGNL_PEER_HAS_LAST_HANDSHAKE) || peer->last_handshake.tv_sec <= 0)

@@ -157,10 +157,6 @@ int wgctl_limit_value(const char *cmd, bool change, const char *v, struct wgctl_
  * device without peers: no percentage). Prints why; exit code (2) or 0. */
 int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_limits *l,
 		       const struct wgnl_plan *plan);
-/* Mark a device parsed from a config for setconf semantics: the device
- * fields are all set (absent means zero), peers replace all peers and each
- * peer's allowed IPs replace its list. */
-void wgctl_conf_as_setconf(struct wgnl_device *dev);
 
 /* ---------------------------------------------------------- peeropts.c */
 /* Parse the peer option at argv[*i] (endpoint, preshared-key,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "wgkit/wgnl_sync.h"
 #include "quick.h"
 
 enum undo_kind {
@@ -75,15 +76,6 @@ static void undo_fail(struct up_state *s, enum wgnl_quick_step step, int err, co
 					   .rule = u->rule });
 }
 
-/* The device as it was, put back as a whole. */
-static void device_as_setconf(struct wgnl_device *dev)
-{
-	dev->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT | WGNL_DEV_HAS_FWMARK |
-		      WGNL_DEV_REPLACE_PEERS;
-	for (size_t i = 0; i < dev->n_peers; i++)
-		dev->peers[i].flags |= WGNL_PEER_REPLACE_ALLOWEDIPS;
-}
-
 static void rollback(struct up_state *s)
 {
 	int r;
@@ -100,7 +92,7 @@ static void rollback(struct up_state *s)
 		case U_CONFIG:
 			if (!s->prev)
 				break;
-			device_as_setconf(s->prev);
+			wgnl_config_apply_semantics(s->prev, WGNL_SEM_SETCONF);
 			r = wgnl_device_set(s->ctx, s->prev);
 			if (r < 0)
 				undo_fail(s, WGNL_QUICK_DEVICE_RESTORE, r, u);
@@ -496,7 +488,7 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
 	if (r)
 		return r;
 	snprintf(dev->name, sizeof(dev->name), "%s", ifname);
-	device_as_setconf(dev);
+	wgnl_config_apply_semantics(dev, WGNL_SEM_SETCONF);
 	/* The tunnel's own packets carry this mark and skip table X. */
 	s.policy_table = wgnl_quick_policy_table(cfg);
 	if (s.policy_table)

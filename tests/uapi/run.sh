@@ -182,4 +182,5 @@ fi
 . "$HERE/limits.sh"
 . "$HERE/show.sh"
 . "$HERE/abuse.sh"
+. "$HERE/syncmem.sh"
 finish

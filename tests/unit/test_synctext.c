@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* wgctl sync's canonical text and section matching (cmd/wgctl/synctext.c). */
+/* The sync's canonical text and section matching (lib/sync/text.c), through
+ * wgkit/wgnl_sync.h. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../cmd/wgctl/synctext.c"
+#include <wgkit/wgnl_sync.h>
 
 #define PRIV "eJeCl7KYpR2GSSE01RW28H++z2lhpeKvI9611Ml1tn0="
 #define PSK "wJCJaClPxIYcZRLhTTJiKhvwMO++mbq8dF/s+hKJheI="
@@ -36,9 +37,9 @@ static const char base[] = "[Interface]\n"
 			   "PublicKey = " K3 "\n"
 			   "AllowedIPs = 10.0.0.3/32\n";
 
-static void canon(const char *text, struct st_text *t)
+static void canon(const char *text, struct wgnl_sync_text *t)
 {
-	assert_int_equal(st_canonical(text, strlen(text), t), 0);
+	assert_int_equal(wgnl_sync_text_make(text, strlen(text), t), 0);
 }
 
 static void canonical__secrets_hashed_comments_dropped(void **state)
@@ -51,7 +52,7 @@ static void canonical__secrets_hashed_comments_dropped(void **state)
 			   "PublicKey = " K1 " # key\n"
 			   "presharedkey = " PSK "\n"
 			   "PresharedKey = " ZERO "\n";
-	struct st_text t;
+	struct wgnl_sync_text t;
 	wgnl_key k, h;
 	wgnl_key_b64 b64;
 	char want[512];
@@ -61,7 +62,7 @@ static void canonical__secrets_hashed_comments_dropped(void **state)
 	assert_null(memmem(t.san, t.san_len, PRIV, strlen(PRIV)));
 	assert_null(memmem(t.san, t.san_len, PSK, strlen(PSK)));
 	assert_int_equal(wgnl_key_from_base64(k, PSK), 0);
-	assert_int_equal(st_secret_hash(h, k), 0);
+	assert_int_equal(wgnl_sync_secret_hash(h, k), 0);
 	wgnl_key_to_base64(b64, h);
 	snprintf(want, sizeof(want),
 		 "[peer]\nPublicKey = " K1 "\npresharedkey = %s\n"
@@ -75,7 +76,7 @@ static void canonical__secrets_hashed_comments_dropped(void **state)
 	/* The original section: from its header line to the end. */
 	assert_memory_equal(text + t.sec[0].orig_off, "[peer]\n", 7);
 	assert_int_equal(t.sec[0].orig_off + t.sec[0].orig_len, strlen(text));
-	st_free(&t);
+	wgnl_sync_text_clear(&t);
 }
 
 static void canonical__refused_for_the_parser(void **state)
@@ -86,20 +87,20 @@ static void canonical__refused_for_the_parser(void **state)
 		"[Interface]\nPrivateKey = short\n",
 		"[Peer]\nPresharedKey = " K1 "x\n",
 	};
-	struct st_text t;
+	struct wgnl_sync_text t;
 	char nul[] = "[Peer]\nPublicKey = x\0y\n";
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(st_canonical(bad[i], strlen(bad[i]), &t), -EINVAL);
+		assert_int_equal(wgnl_sync_text_make(bad[i], strlen(bad[i]), &t), -EINVAL);
 		assert_null(t.san);
 	}
-	assert_int_equal(st_canonical(nul, sizeof(nul) - 1, &t), -EINVAL);
+	assert_int_equal(wgnl_sync_text_make(nul, sizeof(nul) - 1, &t), -EINVAL);
 }
 
 static void canonical__text_hash_ignores_comments_not_values(void **state)
 {
-	struct st_text a, b, c, d;
+	struct wgnl_sync_text a, b, c, d;
 	char *edited = strdup(base), *p;
 
 	(void)state;
@@ -118,10 +119,10 @@ static void canonical__text_hash_ignores_comments_not_values(void **state)
 	/* Another private key: another [Interface] hash. */
 	canon("[Interface]\nPrivateKey = " PSK "\nListenPort = 51820\n", &d);
 	assert_memory_not_equal(a.iface_h, d.iface_h, sizeof(a.iface_h));
-	st_free(&a);
-	st_free(&b);
-	st_free(&c);
-	st_free(&d);
+	wgnl_sync_text_clear(&a);
+	wgnl_sync_text_clear(&b);
+	wgnl_sync_text_clear(&c);
+	wgnl_sync_text_clear(&d);
 	free(edited);
 }
 
@@ -133,13 +134,13 @@ static void match__reordered_changed_and_duplicated(void **state)
 			       "\nAllowedIPs = 10.0.0.1/32\n"
 			       "[Peer]\nPublicKey = " K2 "\nAllowedIPs = 10.0.0.22/32\n"
 			       "[Peer]\nPublicKey = " K3 "\nAllowedIPs = 10.0.0.3/32\n";
-	struct st_text old, now;
+	struct wgnl_sync_text old, now;
 	bool om[3], nm[4];
 
 	(void)state;
 	canon(base, &old);
 	canon(now_text, &now);
-	assert_int_equal(st_match(old.sec, old.n_sec, &now, om, nm), 2);
+	assert_int_equal(wgnl_sync_text_match(old.sec, old.n_sec, &now, om, nm), 2);
 	/* K1 and K3 pair (in another order); K2 changed; the second K3 is
 	 * left over. */
 	assert_true(om[0]);
@@ -150,8 +151,8 @@ static void match__reordered_changed_and_duplicated(void **state)
 	assert_false(nm[2]);
 	assert_false(nm[3]);
 	assert_memory_equal(now_text + now.sec[2].orig_off, "[Peer]\nPublicKey = " K2, 19 + 44);
-	st_free(&old);
-	st_free(&now);
+	wgnl_sync_text_clear(&old);
+	wgnl_sync_text_clear(&now);
 }
 
 int main(void)

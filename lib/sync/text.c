@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Canonical config text and its [Peer] sections, for wgctl sync's
- * incremental path (see synctext.h and sync.c). The rules mirror
+/* Canonical config text and its [Peer] sections, for the sync's
+ * incremental path (see wgkit/wgnl_sync.h). The rules mirror
  * lib/core/conf.c's reading of a line: the part before '#', trimmed; "[...]" a
  * section header; otherwise "Key = Value" with the key compared without
  * case. What the two could disagree on is refused here (-EINVAL), so the
@@ -13,11 +13,11 @@
 
 #include <sodium.h>
 
-#include <wgkit/wgnl.h>
+#include "wgkit/wgnl.h"
 
-#include "synctext.h"
+#include "record.h"
 
-int st_secret_hash(uint8_t out[32], const uint8_t key[32])
+int wgnl_sync_secret_hash(uint8_t out[32], const uint8_t key[32])
 {
 	if (sodium_init() < 0 || crypto_generichash(out, 32, key, 32, NULL, 0) != 0)
 		return -EIO;
@@ -35,33 +35,33 @@ static bool ci_equal(const char *s, size_t n, const char *lit)
 }
 
 /* Two independent 64-bit lanes, eight bytes a step. */
-void st_bytes_hash(const char *p, size_t len, uint64_t out[2])
+void wgi_sync_bytes_hash(const char *p, size_t len, uint64_t out[2])
 {
 	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xc2b2ae3d27d4eb4fULL + len, w;
 
 	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&w, p, 8);
-		a = st_mix64(a ^ w);
-		b = st_mix64(b + w) ^ a;
+		a = wgi_sync_mix64(a ^ w);
+		b = wgi_sync_mix64(b + w) ^ a;
 	}
 	w = (uint64_t)len << 56;
 	memcpy(&w, p, len);
-	out[0] = st_mix64(a ^ w);
-	out[1] = st_mix64(b + w + 0x165667b19e3779f9ULL);
+	out[0] = wgi_sync_mix64(a ^ w);
+	out[1] = wgi_sync_mix64(b + w + 0x165667b19e3779f9ULL);
 }
 
-static int push_section(struct st_text *t, size_t *cap, size_t orig_off, size_t san_off)
+static int push_section(struct wgnl_sync_text *t, size_t *cap, size_t orig_off, size_t san_off)
 {
 	if (t->n_sec == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
-		struct st_section *n = realloc(t->sec, ncap * sizeof(*n));
+		struct wgnl_sync_section *n = realloc(t->sec, ncap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
 		t->sec = n;
 		*cap = ncap;
 	}
-	t->sec[t->n_sec++] = (struct st_section){ .orig_off = orig_off, .san_off = san_off };
+	t->sec[t->n_sec++] = (struct wgnl_sync_section){ .orig_off = orig_off, .san_off = san_off };
 	return 0;
 }
 
@@ -82,7 +82,7 @@ static int put_secret(char *o, size_t *olen, const char *key, size_t klen, const
 		r = -EINVAL;
 	} else if (wgnl_key_is_zero(k)) {
 		memcpy(b64, tmp, sizeof(b64)); /* "no key" is no secret */
-	} else if ((r = st_secret_hash(h, k)) == 0) {
+	} else if ((r = wgnl_sync_secret_hash(h, k)) == 0) {
 		wgnl_key_to_base64(b64, h);
 	}
 	wgnl_wipe(tmp, sizeof(tmp));
@@ -97,7 +97,7 @@ static int put_secret(char *o, size_t *olen, const char *key, size_t klen, const
 	return 0;
 }
 
-int st_canonical(const char *text, size_t len, struct st_text *out)
+int wgnl_sync_text_make(const char *text, size_t len, struct wgnl_sync_text *out)
 {
 	size_t pos = 0, olen = 0, cap = 0;
 	char *o;
@@ -167,35 +167,37 @@ int st_canonical(const char *text, size_t len, struct st_text *out)
 	out->san = o;
 	out->san_len = olen;
 	out->iface_len = out->n_sec ? out->sec[0].san_off : olen;
-	st_bytes_hash(o, out->iface_len, out->iface_h);
+	wgi_sync_bytes_hash(o, out->iface_len, out->iface_h);
 	out->text_h[0] = out->iface_h[0];
 	out->text_h[1] = out->iface_h[1];
 	for (size_t i = 0; i < out->n_sec; i++) {
-		struct st_section *s = &out->sec[i];
+		struct wgnl_sync_section *s = &out->sec[i];
 		size_t next_orig = i + 1 < out->n_sec ? s[1].orig_off : len;
 		size_t next_san = i + 1 < out->n_sec ? s[1].san_off : olen;
 
 		s->orig_len = next_orig - s->orig_off;
 		s->san_len = next_san - s->san_off;
-		st_bytes_hash(o + s->san_off, s->san_len, s->h);
+		wgi_sync_bytes_hash(o + s->san_off, s->san_len, s->h);
 		/* In file order: the same sections in another order are
-		 * another text (the same device, found by st_match()). */
-		out->text_h[0] = st_mix64(out->text_h[0] ^ s->h[0]);
-		out->text_h[1] = st_mix64(out->text_h[1] + s->h[1]);
+		 * another text (the same device, found by wgnl_sync_text_match()). */
+		out->text_h[0] = wgi_sync_mix64(out->text_h[0] ^ s->h[0]);
+		out->text_h[1] = wgi_sync_mix64(out->text_h[1] + s->h[1]);
 	}
 	out->text_h[0] ^= olen;
 	return 0;
 }
 
-void st_free(struct st_text *t)
+void wgnl_sync_text_clear(struct wgnl_sync_text *t)
 {
+	if (!t)
+		return;
 	free(t->san);
 	free(t->sec);
 	memset(t, 0, sizeof(*t));
 }
 
-ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_text *now, bool *old_m,
-		 bool *now_m)
+ssize_t wgnl_sync_text_match(const struct wgnl_sync_section *old, size_t n_old,
+			     const struct wgnl_sync_text *now, bool *old_m, bool *now_m)
 {
 	size_t size = 16, mask, pairs = 0;
 	uint32_t *slot;
@@ -216,7 +218,7 @@ ssize_t st_match(const struct st_section *old, size_t n_old, const struct st_tex
 		old_m[i] = false;
 	}
 	for (size_t j = 0; j < now->n_sec; j++) {
-		const struct st_section *s = &now->sec[j];
+		const struct wgnl_sync_section *s = &now->sec[j];
 
 		now_m[j] = false;
 		for (size_t h = (size_t)s->h[0] & mask; slot[h]; h = (h + 1) & mask) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* wgctl sync's state files read back: see record.h. No I/O, no static
- * state (fuzz/sync_record.c links this file alone). */
+/* The sync state files read back: see record.h. No I/O, no static
+ * state (fuzz/sync_record.c drives these alone). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +8,13 @@
 
 #include "record.h"
 
-void rec2_header(char *out, size_t len, const uint64_t h[2])
+void wgi_sync_rec2_header(char *out, size_t len, const uint64_t h[2])
 {
 	snprintf(out, len, RECORD2_MAGIC "%016llx%016llx\n", (unsigned long long)h[0],
 		 (unsigned long long)h[1]);
 }
 
-int rec_digest_parse(const char *buf, size_t len, char *out, size_t outlen)
+int wgi_sync_rec1_digest_parse(const char *buf, size_t len, char *out, size_t outlen)
 {
 	size_t m = sizeof(RECORD_MAGIC) - 1, n = 0;
 
@@ -58,7 +58,8 @@ static int hex64(const char *p, uint64_t *out)
 	return 0;
 }
 
-int rec_fast_parse(const char *buf, size_t len, struct digest128 *file, struct digest128 *run)
+int wgi_sync_fast_parse(const char *buf, size_t len, struct wgnl_sync_digest *file,
+			struct wgnl_sync_digest *run)
 {
 	/* "file=" 32 hex " run=" 32 hex "\n" */
 	static const size_t want = 5 + 32 + 5 + 32 + 1;
@@ -72,12 +73,13 @@ int rec_fast_parse(const char *buf, size_t len, struct digest128 *file, struct d
 	return 0;
 }
 
-int rec_sec_parse(const void *buf, size_t len, const uint64_t h[2], struct st_section **ret,
-		  size_t *n, uint64_t iface_h[2], uint64_t *rec_size)
+int wgi_sync_sec_parse(const void *buf, size_t len, const uint64_t h[2],
+		       struct wgnl_sync_section **ret, size_t *n, uint64_t iface_h[2],
+		       uint64_t *rec_size)
 {
 	const uint8_t *b = buf;
 	struct sec_head head;
-	struct st_section *v;
+	struct wgnl_sync_section *v;
 	uint64_t end = 0, th[2];
 
 	*ret = NULL;
@@ -113,10 +115,10 @@ int rec_sec_parse(const void *buf, size_t len, const uint64_t h[2], struct st_se
 		v[i].h[1] = e.h[1];
 		v[i].san_off = (size_t)e.off;
 		v[i].san_len = (size_t)e.len;
-		th[0] = st_mix64(th[0] ^ e.h[0]);
-		th[1] = st_mix64(th[1] + e.h[1]);
+		th[0] = wgi_sync_mix64(th[0] ^ e.h[0]);
+		th[1] = wgi_sync_mix64(th[1] + e.h[1]);
 	}
-	/* As st_canonical() names the text: the table must be the record's. */
+	/* As wgnl_sync_text_make() names the text: the table must be the record's. */
 	if (head.n)
 		th[0] ^= end - RECORD2_HEAD_LEN;
 	else
@@ -134,7 +136,8 @@ bad:
 	return -EINVAL;
 }
 
-int rec_sections_total(const struct st_section *sec, size_t n, const bool *m, size_t *total)
+int wgi_sync_sections_total(const struct wgnl_sync_section *sec, size_t n, const bool *m,
+			    size_t *total)
 {
 	size_t t = 0;
 

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libwg-netlink: what a sync remembers between runs. The plan itself
+ * (wgnl_sync_plan(), wgnl_sync_apply()) is in wgnl.h and needs none of this:
+ * a daemon that keeps the last desired device in memory passes it as @last,
+ * or NULL. This header is for callers that keep state on disk as `wgctl sync`
+ * does, in a state directory @dir (the caller chooses it; nothing here reads
+ * the environment):
+ *  - <IF>.conf, the record: the desired state last applied, without secrets,
+ *    as a config (version 1) or as canonical text (version 2);
+ *  - <IF>.sec, where each [Peer] section stands in a version 2 record;
+ *  - <IF>.fast, the hash of the file last applied and the digest the device
+ *    had after it, so that an unchanged file on an unchanged device is not
+ *    even parsed.
+ * Plus the pieces those are made of: the canonical text of a config and its
+ * [Peer] sections, the sections two texts share, and an order-independent
+ * digest of a device. Every file read back is distrusted: any doubt costs the
+ * caller the full path, never a wrong plan. Conventions as in wgnl.h.
+ */
+#ifndef WGKIT_WGNL_SYNC_H
+#define WGKIT_WGNL_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wgkit/wgnl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(WGNL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* --------------------------------------------------- what absent means */
+
+/* How a config file's absent fields are read when it is applied whole. */
+enum wgnl_config_semantics {
+	/* `wg setconf`: absent PrivateKey, ListenPort and FwMark mean none
+	 * (port 0: any), the peers replace the running ones, each peer's
+	 * allowed IPs replace its running ones. */
+	WGNL_SEM_SETCONF = 0,
+	/* `wg syncconf`: absent PrivateKey and FwMark mean none, an absent
+	 * ListenPort keeps the running port; meant for wgnl_sync_plan(), which
+	 * works out the peers (WGNL_DEV_REPLACE_PEERS is cleared). */
+	WGNL_SEM_SYNCCONF = 1,
+};
+
+/* Set @dev's flags (and zero its absent fields) so that it says what @sem
+ * says the file meant. */
+void wgnl_config_apply_semantics(struct wgnl_device *dev, enum wgnl_config_semantics sem);
+
+/* ------------------------------------------------------ canonical text */
+
+/* One [Peer] section: its bytes in the original text (header line up to
+ * the next header) and in the canonical text. */
+struct wgnl_sync_section {
+	size_t orig_off, orig_len;
+	size_t san_off, san_len;
+	uint64_t h[2]; /* 128-bit hash of the canonical bytes */
+};
+
+struct wgnl_sync_text {
+	char *san; /* canonical text */
+	size_t san_len;
+	size_t iface_len;	       /* canonical bytes before the first [Peer] */
+	uint64_t iface_h[2];	       /* their hash */
+	uint64_t text_h[2];	       /* of the whole canonical text (from the others) */
+	struct wgnl_sync_section *sec; /* the [Peer] sections, in file order */
+	size_t n_sec;
+};
+
+/* Canonical form of a config, line by line as the parser reads it: comments
+ * and blank lines dropped, each line trimmed, and the value of every
+ * PrivateKey and PresharedKey line replaced by wgnl_sync_secret_hash() of the
+ * key (base64), unless the key is all zero. So the canonical text and its
+ * hashes (not cryptographic) say nothing about a secret. @out is the
+ * caller's, emptied with wgnl_sync_text_clear(). Returns 0, -ENOMEM, or
+ * -EINVAL for what this path does not handle and leaves to the full parser:
+ * a NUL byte, an unknown section, [Interface] after a [Peer], a secret that
+ * is not a 44-character base64 key. */
+int wgnl_sync_text_make(const char *text, size_t len, struct wgnl_sync_text *out);
+/* Free what wgnl_sync_text_make() put in @t and zero it (NULL-safe). */
+void wgnl_sync_text_clear(struct wgnl_sync_text *t);
+
+/* Pair each section of @now with an equal one of @old (same length and
+ * 128-bit hash of the canonical bytes; each old section pairs at most
+ * once). @old_m and @now_m (arrays of @n_old and now->n_sec) say which were
+ * paired. Returns the number of pairs or -ENOMEM. */
+ssize_t wgnl_sync_text_match(const struct wgnl_sync_section *old, size_t n_old,
+			     const struct wgnl_sync_text *now, bool *old_m, bool *now_m);
+
+/* What stands for a secret key in canonical text and in digests:
+ * unkeyed BLAKE2b-256 of the 32 key bytes. 0, or -EIO. */
+int wgnl_sync_secret_hash(uint8_t out[32], const uint8_t key[32]);
+
+/* -------------------------------------------------------------- digest */
+
+/* An order-independent 128-bit digest of a device as the kernel holds it
+ * (peers, keys, allowed IPs, keepalive, port, fwmark; not endpoints, which
+ * roaming changes). Not cryptographic: secrets enter only hashed. A sum of
+ * per-peer hashes, so a stream of peers can be digested as it comes. */
+struct wgnl_sync_digest {
+	uint64_t a, b;
+};
+
+/* Add @p to @sum. 0, -ENOMEM or -EIO. */
+int wgnl_sync_digest_add(struct wgnl_sync_digest *sum, const struct wgnl_peer *p);
+/* Close @sum (of @n_peers peers) with @dev's own fields: its public key
+ * (derived from the private key when only that is known), listen port and
+ * fwmark. */
+void wgnl_sync_digest_finish(struct wgnl_sync_digest *sum, size_t n_peers,
+			     const struct wgnl_device *dev);
+/* The digest of @dev (its peers, then wgnl_sync_digest_finish()) into @out.
+ * 0, -ENOMEM or -EIO. */
+int wgnl_sync_digest_device(const struct wgnl_device *dev, struct wgnl_sync_digest *out);
+/* The digest a device @before will have once @want (WGNL_SEM_SYNCCONF) is
+ * applied: an absent listen port keeps @before's. 0, -ENOMEM or -EIO. */
+int wgnl_sync_digest_expect(const struct wgnl_device *want, const struct wgnl_device *before,
+			    struct wgnl_sync_digest *out);
+
+/* ---------------------------------------------------------- the record */
+
+enum wgnl_sync_record_flags {
+	/* Write even when the record already says the same (else skipped). */
+	WGNL_SYNC_RECORD_FORCE = 1U << 0,
+	/* wgnl_sync_record_applied(): also write <IF>.fast. */
+	WGNL_SYNC_RECORD_FAST = 1U << 1,
+};
+
+/* Is @dir fit to hold records? It must be a directory of the effective user
+ * that neither group nor others can write (else a forged record could steer
+ * a sync); one that does not exist yet is fine (the first save creates it
+ * 0700). 0, -ENOTDIR, -EPERM, or -errno from stat(); @why (@wlen bytes) says
+ * why in words for -ENOTDIR and -EPERM, "" otherwise. */
+int wgnl_sync_dir_check(const char *dir, char *why, size_t wlen);
+/* Remove the temporary files a sync of @ifname killed while saving left in
+ * @dir. Only while holding the interface (no other writer). Best effort. */
+void wgnl_sync_dir_sweep(const char *dir, const char *ifname);
+
+/* The record's path, @dir/@ifname.conf, into @buf. 0 or -ENAMETOOLONG. */
+int wgnl_sync_record_path(char *buf, size_t len, const char *dir, const char *ifname);
+/* The version 1 record of @cfg: a config without private and preshared
+ * keys, hooks or DNS, endpoints numeric, after a line naming its digest.
+ * @cfg is borrowed (changed while it runs, restored). *out is freed with
+ * wgnl_free(). 0, -ENOMEM or -EIO. */
+int wgnl_sync_record_format(struct wgnl_config *cfg, char **out, size_t *len);
+/* Read the record of @ifname back as the desired state last applied (either
+ * version): *ret (wgnl_config_free()) is NULL when there is none. 0,
+ * -EBADMSG when it does not parse, or -errno from reading it. */
+int wgnl_sync_record_load(const char *dir, const char *ifname, struct wgnl_config **ret);
+/* Save @cfg as the version 1 record of @ifname (0600, durable, atomic),
+ * creating @dir as needed; unless WGNL_SYNC_RECORD_FORCE, not when the record
+ * already names the same digest. 0, wgnl_sync_dir_check()'s codes, or -errno
+ * from writing. */
+int wgnl_sync_record_save(const char *dir, const char *ifname, struct wgnl_config *cfg,
+			  unsigned flags);
+/* Save canonical text @t as the version 2 record of @ifname and its .sec
+ * table; unless WGNL_SYNC_RECORD_FORCE, not when the record is already @t.
+ * Codes as wgnl_sync_record_save(). */
+int wgnl_sync_record_save_text(const char *dir, const char *ifname, const struct wgnl_sync_text *t,
+			       unsigned flags);
+
+/* After @cfg (WGNL_SEM_SYNCCONF) was applied whole over a device whose own
+ * fields were @running: save the record, as version 2 from @t (the file's
+ * canonical text) when given and no endpoint is a host name, else as
+ * version 1 (each rewritten only when it differs); then, with
+ * WGNL_SYNC_RECORD_FAST and a version 2 record saved, write <IF>.fast (the
+ * text and the digest the device now has), else remove it. Returns what
+ * the save returns. */
+int wgnl_sync_record_applied(const char *dir, const char *ifname, struct wgnl_config *cfg,
+			     const struct wgnl_sync_text *t, const struct wgnl_device *running,
+			     unsigned flags);
+
+/* wgnl_sync_record_save_text() in two steps: write the files beside their
+ * places now (*ret, NULL on failure), put them in place with
+ * wgnl_sync_stage_commit() once the device holds @t, or drop them with
+ * wgnl_sync_stage_abort(). Codes as wgnl_sync_record_save(). */
+struct wgnl_sync_stage;
+int wgnl_sync_record_stage(const char *dir, const char *ifname, const struct wgnl_sync_text *t,
+			   struct wgnl_sync_stage **ret);
+/* Put the staged record in place, then its .sec table; frees @s. 0 or
+ * -errno from rename(). */
+int wgnl_sync_stage_commit(struct wgnl_sync_stage *s);
+/* Remove the staged files and free @s (NULL-safe). */
+void wgnl_sync_stage_abort(struct wgnl_sync_stage *s);
+
+/* The .sec table of @ifname when it describes canonical text @h: the
+ * sections (san_off/san_len are offsets in the record file; *ret freed with
+ * wgnl_free()), their count, the [Interface] part's hash and the size the
+ * record must have. Every entry is checked. 0, -ENOMEM, -EINVAL (any doubt),
+ * or -errno from reading. */
+int wgnl_sync_record_sections(const char *dir, const char *ifname, const uint64_t h[2],
+			      struct wgnl_sync_section **ret, size_t *n, uint64_t iface_h[2],
+			      uint64_t *rec_size);
+/* The sections of @sec (@n, from wgnl_sync_record_sections()) whose flag in
+ * @m is false, read from the record of @ifname and concatenated into *out
+ * (NUL-terminated, wgnl_free()). The record must be canonical text @h of
+ * @rec_size bytes and each section must hash as the table says. 0, -ENOMEM,
+ * -EINVAL (any doubt) or -errno. */
+int wgnl_sync_record_gather(const char *dir, const char *ifname, const uint64_t h[2],
+			    const struct wgnl_sync_section *sec, size_t n, const bool *m,
+			    uint64_t rec_size, char **out, size_t *len);
+/* Remove the record of @ifname, its .sec and .fast files. Best effort. */
+void wgnl_sync_record_forget(const char *dir, const char *ifname);
+
+/* Read <IF>.fast: the canonical text last applied (@file: its text_h) and
+ * the device's digest after it (@run). 0, -EINVAL, or -errno. */
+int wgnl_sync_fast_load(const char *dir, const char *ifname, struct wgnl_sync_digest *file,
+			struct wgnl_sync_digest *run);
+/* Write <IF>.fast (not durable: a lost one costs the full path); on failure
+ * it is forgotten. 0 or -errno. */
+int wgnl_sync_fast_save(const char *dir, const char *ifname, const struct wgnl_sync_digest *file,
+			const struct wgnl_sync_digest *run);
+/* Remove <IF>.fast and <IF>.sec (neither quick path is then taken). */
+void wgnl_sync_fast_forget(const char *dir, const char *ifname);
+
+/* ---------------------------------------------------- the quick paths */
+/* With <IF>.fast and a version 2 record, a sync need not parse a whole file
+ * nor plan against a whole dump: the running device is digested as it
+ * streams in (wgnl_sync_dump_*), and when the digest is the one recorded
+ * the file's changed [Peer] sections are all there is to plan
+ * (wgnl_sync_delta_*). */
+
+/* A running device digested peer by peer: every peer's key and hash, and
+ * every allowed IP's hash. */
+struct wgnl_sync_dump;
+/* *ret freed with wgnl_sync_dump_free() (NULL-safe). 0 or -ENOMEM. */
+int wgnl_sync_dump_new(struct wgnl_sync_dump **ret);
+void wgnl_sync_dump_free(struct wgnl_sync_dump *d);
+/* A wgnl_device_get_stream() callback: pass the dump as @data. 0 or
+ * -ENOMEM. */
+int wgnl_sync_dump_peer(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data);
+/* The digest of the dumped device (@info: its own fields, from the
+ * stream). */
+void wgnl_sync_dump_digest(const struct wgnl_sync_dump *d, const struct wgnl_device *info,
+			   struct wgnl_sync_digest *out);
+
+/* What changed in a config file since the version 2 record of @ifname. */
+struct wgnl_sync_delta;
+/* @text (the file) and @now (its wgnl_sync_text_make()) against the record
+ * of canonical text @rec_h (from wgnl_sync_fast_load()): 1 when it is the
+ * same text (*ret NULL); 0 with *ret (wgnl_sync_delta_free()) holding the
+ * [Peer] sections that differ, parsed; -EAGAIN when only the full path can
+ * tell (no section, [Interface] changed, a record or .sec in doubt, a
+ * section that does not parse or names a host). */
+int wgnl_sync_delta_make(const char *dir, const char *ifname, const char *text,
+			 const struct wgnl_sync_text *now, const uint64_t rec_h[2],
+			 struct wgnl_sync_delta **ret);
+void wgnl_sync_delta_free(struct wgnl_sync_delta *d);
+/* The plan between the changed sections of @d, the old ones standing for
+ * the running peers (the caller has checked that @dump digests to what
+ * .fast recorded), and *expect, the digest the device will have once it is
+ * applied. @info: the running device's own fields; @flags as for
+ * wgnl_sync_plan(). 0 (*ret: wgnl_plan_free()), -ENOMEM, or -EAGAIN when
+ * the full path must decide (a new section's key already runs in an
+ * unchanged one, an allowed IP two peers would claim). */
+int wgnl_sync_delta_plan(struct wgnl_sync_delta *d, const struct wgnl_sync_dump *dump,
+			 const struct wgnl_device *info, unsigned flags, struct wgnl_plan **ret,
+			 struct wgnl_sync_digest *expect);
+
+#if defined(WGNL_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif
