@@ -29,6 +29,8 @@
 #ifndef WGKIT_WGNL_H
 #define WGKIT_WGNL_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,15 +40,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* The library is built with -fvisibility=hidden: what this header declares is
- * the exported API, everything else stays inside. */
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 #define WGNL_IFNAMSIZ 16
 
@@ -629,11 +623,5 @@ int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
  * in the kernel? 1, 0, -EINVAL or -errno. */
 int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif

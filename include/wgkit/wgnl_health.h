@@ -10,19 +10,15 @@
 #ifndef WGKIT_WGNL_HEALTH_H
 #define WGKIT_WGNL_HEALTH_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "wgkit/wgnl.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 /* Verdicts. The values are the monitoring-plugin exit codes except IDLE,
  * which exits 0 (see wgnl_health_verdict_exit()). */
@@ -437,11 +433,5 @@ int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 /* Free what @c owns and zero it. NULL-safe. */
 void wgnl_health_check_clear(struct wgnl_health_check *c);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif

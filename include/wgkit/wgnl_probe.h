@@ -12,19 +12,15 @@
 #ifndef WGKIT_WGNL_PROBE_H
 #define WGKIT_WGNL_PROBE_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "wgkit/wgnl.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 enum wgnl_probe_kind {
 	WGNL_PROBE_ICMP = 1, /* echo request / reply (ICMP or ICMPv6) */
@@ -80,11 +76,5 @@ int wgnl_probe_run(struct wgnl_probe *p, size_t n, const struct wgnl_probe_opts 
 /* "icmp", "udp", "tcp", "http". */
 const char *wgnl_probe_kind_name(enum wgnl_probe_kind k);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif

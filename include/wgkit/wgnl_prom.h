@@ -12,16 +12,12 @@
 #ifndef WGKIT_WGNL_PROM_H
 #define WGKIT_WGNL_PROM_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 enum wgnl_prom_type {
 	WGNL_PROM_COUNTER = 0,
@@ -80,11 +76,5 @@ int wgnl_prom_put_histogram(struct wgnl_prom *p, const char *name,
 			    const double *bounds, const uint64_t *counts, size_t n_bounds,
 			    double sum, uint64_t count);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif

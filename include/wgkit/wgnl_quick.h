@@ -19,19 +19,15 @@
 #ifndef WGKIT_WGNL_QUICK_H
 #define WGKIT_WGNL_QUICK_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "wgkit/wgnl.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 /* wg-quick's policy table when neither FwMark nor ListenPort names it, and
  * its MTU when the file sets none. */
@@ -199,12 +195,6 @@ enum wgnl_quick_phase {
 int wgnl_quick_apply(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_quick_plan *plan,
 		     enum wgnl_quick_phase phase, const struct wgnl_quick_opts *opts);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 
 #endif

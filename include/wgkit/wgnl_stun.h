@@ -19,19 +19,15 @@
 #ifndef WGKIT_WGNL_STUN_H
 #define WGKIT_WGNL_STUN_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "wgkit/wgnl.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 /* ------------------------------------------------------------ protocol */
 
@@ -342,11 +338,5 @@ const char *wgnl_stun_nat_behaviour_name(enum wgnl_stun_nat_behaviour b);
  * -EPERM. */
 int wgnl_uring_available(void);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif

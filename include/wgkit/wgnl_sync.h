@@ -20,6 +20,8 @@
 #ifndef WGKIT_WGNL_SYNC_H
 #define WGKIT_WGNL_SYNC_H
 
+#include "wgkit/wgnl_decls.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,13 +29,7 @@
 
 #include "wgkit/wgnl.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+WGNL_DECLS_BEGIN
 
 /* --------------------------------------------------- what absent means */
 
@@ -262,11 +258,5 @@ int wgnl_sync_delta_plan(struct wgnl_sync_delta *d, const struct wgnl_sync_dump 
 			 const struct wgnl_device *info, unsigned flags, struct wgnl_plan **ret,
 			 struct wgnl_sync_digest *expect);
 
-#if defined(WGNL_BUILDING) && defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+WGNL_DECLS_END
 #endif
