@@ -31,7 +31,7 @@ int cmd_showconf(int argc, char **argv)
 		return rc;
 	rc = wgctl_get_device(ctx, argv[1], &dev);
 	if (!rc) {
-		wgctl_device_tidy(dev);
+		wgnl_device_tidy(dev);
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.dev = dev;
 		r = wgnl_config_write(stdout, &cfg, 0);

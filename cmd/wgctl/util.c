@@ -377,19 +377,6 @@ uint64_t wgctl_handshake_secs(const struct wgnl_peer *peer)
 	return (uint64_t)peer->last_handshake.tv_sec;
 }
 
-void wgctl_device_tidy(struct wgnl_device *dev)
-{
-	wgnl_device_sort_allowedips(dev);
-	for (size_t i = 0; i < dev->n_peers; i++) {
-		struct wgnl_peer *p = &dev->peers[i];
-
-		if (wgnl_key_is_zero(p->preshared_key))
-			p->flags &= ~(uint32_t)WGNL_PEER_HAS_PRESHARED_KEY;
-		if (!p->persistent_keepalive)
-			p->flags &= ~(uint32_t)WGNL_PEER_HAS_KEEPALIVE;
-	}
-}
-
 bool wgctl_conf_is_empty(const struct wgnl_config *cfg)
 {
 	const struct wgnl_quick *q = &cfg->quick;

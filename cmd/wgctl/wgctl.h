@@ -179,11 +179,6 @@ int wgctl_conf_cmd_load(const char *cmd, int argc, char **argv, struct wgnl_ctx 
 /* genkey.c: print a new private (or preshared) key (exit code). */
 int wgctl_print_secret(const char *cmd, bool preshared);
 
-/* Before writing a running device as a config: sort allowed IPs, and drop
- * a zero preshared key and keepalive 0 (they mean "none", and a config
- * written by hand leaves them out). */
-void wgctl_device_tidy(struct wgnl_device *dev);
-
 /* show.c: @p as a peer object of the JSON schema (docs/json.md). */
 void wgctl_json_peer(struct wgk_json *j, const struct wgnl_peer *p);
 

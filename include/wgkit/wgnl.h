@@ -218,6 +218,9 @@ int wgnl_peer_set_endpoint_name(struct wgnl_peer *peer, const char *name);
 /* Sort each peer's allowed IPs into wgnl_prefix_cmp() order (for stable
  * output and comparison). */
 void wgnl_device_sort_allowedips(struct wgnl_device *dev);
+/* Put @dev in the form `wg showconf` prints (and SaveConfig writes): allowed
+ * IPs sorted, a zero preshared key and a zero keepalive marked absent. */
+void wgnl_device_tidy(struct wgnl_device *dev);
 
 /* --------------------------------------------------------- configuration */
 

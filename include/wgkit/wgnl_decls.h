@@ -15,8 +15,12 @@
 #endif
 
 #ifdef __cplusplus
-#define WGNL_DECLS_BEGIN extern "C" { WGNL_VISIBLE_BEGIN
-#define WGNL_DECLS_END WGNL_VISIBLE_END }
+#define WGNL_DECLS_BEGIN \
+	extern "C" {     \
+	WGNL_VISIBLE_BEGIN
+#define WGNL_DECLS_END   \
+	WGNL_VISIBLE_END \
+	}
 #else
 #define WGNL_DECLS_BEGIN WGNL_VISIBLE_BEGIN
 #define WGNL_DECLS_END WGNL_VISIBLE_END

@@ -329,6 +329,19 @@ void wgnl_device_sort_allowedips(struct wgnl_device *dev)
 			      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
 }
 
+void wgnl_device_tidy(struct wgnl_device *dev)
+{
+	wgnl_device_sort_allowedips(dev);
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		struct wgnl_peer *p = &dev->peers[i];
+
+		if (wgnl_key_is_zero(p->preshared_key))
+			p->flags &= ~(uint32_t)WGNL_PEER_HAS_PRESHARED_KEY;
+		if (!p->persistent_keepalive)
+			p->flags &= ~(uint32_t)WGNL_PEER_HAS_KEEPALIVE;
+	}
+}
+
 /* ------------------------------------------------------------- prefixes */
 
 int wgnl_prefix_parse(struct wgnl_prefix *out, const char *s)

@@ -48,21 +48,6 @@ static int write_file(const char *path, const struct wgnl_config *cfg)
 	return wgnl_file_tmp_commit(t);
 }
 
-/* As `wg showconf` prints it: allowed IPs sorted, no zero preshared key or
- * keepalive. */
-static void device_tidy(struct wgnl_device *dev)
-{
-	wgnl_device_sort_allowedips(dev);
-	for (size_t i = 0; i < dev->n_peers; i++) {
-		struct wgnl_peer *p = &dev->peers[i];
-
-		if (wgnl_key_is_zero(p->preshared_key))
-			p->flags &= ~(uint32_t)WGNL_PEER_HAS_PRESHARED_KEY;
-		if (!p->persistent_keepalive)
-			p->flags &= ~(uint32_t)WGNL_PEER_HAS_KEEPALIVE;
-	}
-}
-
 static int save_config(struct wgnl_ctx *ctx, const char *ifname, const char *path,
 		       const struct wgnl_config *cfg, struct wgnl_device *cur,
 		       const struct wgnl_quick_opts *o)
@@ -93,7 +78,7 @@ static int save_config(struct wgnl_ctx *ctx, const char *ifname, const char *pat
 		if (!(addrs[i].family == AF_INET6 && addrs[i].ip6.s6_addr[0] == 0xfe &&
 		      (addrs[i].ip6.s6_addr[1] & 0xc0) == 0x80))
 			addrs[save.quick.n_addresses++] = addrs[i];
-	device_tidy(cur);
+	wgnl_device_tidy(cur);
 	r = write_file(path, &save);
 	wgnl_free(addrs);
 	if (r < 0) {
