@@ -329,6 +329,35 @@ void wgnl_device_sort_allowedips(struct wgnl_device *dev)
 			      sizeof(struct wgnl_prefix), prefix_qsort_cmp);
 }
 
+ssize_t wgi_peer_canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix *small,
+			       struct wgnl_prefix **heap, struct wgnl_prefix **out)
+{
+	struct wgnl_prefix *v = small;
+	size_t n = 0;
+
+	*heap = NULL;
+	*out = small;
+	if (!p->n_allowedips)
+		return 0;
+	if (p->n_allowedips > WGI_SMALL_IPS) {
+		v = *heap = malloc(p->n_allowedips * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_allowedips; i++) {
+		v[i] = p->allowedips[i];
+		v[i].flags = 0;
+		wgnl_prefix_mask(&v[i]);
+	}
+	if (p->n_allowedips > 1)
+		qsort(v, p->n_allowedips, sizeof(*v), prefix_qsort_cmp);
+	for (size_t i = 0; i < p->n_allowedips; i++)
+		if (!n || wgnl_prefix_cmp(&v[n - 1], &v[i]))
+			v[n++] = v[i];
+	*out = v;
+	return (ssize_t)n;
+}
+
 void wgnl_device_tidy(struct wgnl_device *dev)
 {
 	wgnl_device_sort_allowedips(dev);

@@ -129,6 +129,13 @@ uint32_t wgi_ifindex(const char *name);
 /* Rebuild the public-key index of @dev after its peers array was filled or
  * reordered directly. Returns 0 or -ENOMEM. */
 int wgi_device_reindex(struct wgnl_device *dev);
+/* Masked, sorted (wgnl_prefix_cmp), de-duplicated copy of @p's allowed IPs:
+ * the set the kernel would hold. Into @small (WGI_SMALL_IPS entries) when
+ * they fit, so the common peer costs no allocation, else into *heap (the
+ * caller frees it). Returns the count or -ENOMEM; *out points at the copy. */
+#define WGI_SMALL_IPS 8
+ssize_t wgi_peer_canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix *small,
+			       struct wgnl_prefix **heap, struct wgnl_prefix **out);
 /* Free what a peer owns (allowed IPs, endpoint name) and wipe its keys. */
 void wgi_peer_clear(struct wgnl_peer *peer);
 

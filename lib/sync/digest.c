@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "core/internal.h"
 #include "record.h"
 
 /* ------------------------------------------------ the record's digest */
@@ -102,14 +103,10 @@ static void hash_words(struct wgnl_sync_digest *h, const void *p, size_t len)
 	}
 }
 
-static int prefix_sort(const void *x, const void *y)
-{
-	return wgnl_prefix_cmp(x, y);
-}
-
 int wgnl_sync_digest_add(struct wgnl_sync_digest *sum, const struct wgnl_peer *p)
 {
-	struct wgnl_prefix small[8], *v = small;
+	struct wgnl_prefix small[WGI_SMALL_IPS], *heap, *v;
+	ssize_t ips;
 	struct wgnl_sync_digest h = { 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL };
 	bool psk = (p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key);
 	uint16_t ka = (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0;
@@ -132,19 +129,11 @@ int wgnl_sync_digest_add(struct wgnl_sync_digest *sum, const struct wgnl_peer *p
 		for (int i = 0; i < 4; i++)
 			hash_word(&h, w[i]);
 	}
-	if (p->n_allowedips > 8 && !(v = malloc(p->n_allowedips * sizeof(*v))))
-		return -ENOMEM;
-	for (size_t k = 0; k < p->n_allowedips; k++) {
-		v[k] = p->allowedips[k];
-		v[k].flags = 0;
-		wgnl_prefix_mask(&v[k]);
-	}
-	if (p->n_allowedips > 1)
-		qsort(v, p->n_allowedips, sizeof(*v), prefix_sort);
-	for (size_t k = 0; k < p->n_allowedips; k++) {
-		if (n && !wgnl_prefix_cmp(&v[n - 1], &v[k]))
-			continue;
-		v[n++] = v[k];
+	ips = wgi_peer_canonical_ips(p, small, &heap, &v);
+	if (ips < 0)
+		return (int)ips;
+	n = (size_t)ips;
+	for (size_t k = 0; k < n; k++) {
 		if (v[k].family == AF_INET) {
 			uint32_t a;
 
@@ -157,8 +146,7 @@ int wgnl_sync_digest_add(struct wgnl_sync_digest *sum, const struct wgnl_peer *p
 			hash_word(&h, (uint64_t)v[k].cidr | 6ULL << 40);
 		}
 	}
-	if (v != small)
-		free(v);
+	free(heap);
 	sum->a += wgi_sync_mix64(h.a);
 	sum->b += wgi_sync_mix64(h.b ^ n);
 	return 0;

@@ -22,54 +22,14 @@ bool wgnl_plan_is_empty(const struct wgnl_plan *plan)
 	return !plan->device_changed && !plan->n_add && !plan->n_remove && !plan->n_update;
 }
 
-static int prefix_qcmp(const void *a, const void *b)
-{
-	return wgnl_prefix_cmp(a, b);
-}
-
-/* Peers rarely hold more than a few allowed IPs: those are canonicalised on
- * the stack, so a no-op plan over 100k peers allocates nothing per peer. */
-#define SMALL_IPS 8
-
-/* Masked, sorted, de-duplicated copy of @p's allowed IPs (what the kernel
- * would hold), into @small when they fit, else into *heap (caller frees).
- * Returns the count or -ENOMEM; *out points at the copy. */
-static ssize_t canonical_ips(const struct wgnl_peer *p, struct wgnl_prefix *small,
-			     struct wgnl_prefix **heap, struct wgnl_prefix **out)
-{
-	struct wgnl_prefix *v = small;
-	size_t n = 0;
-
-	*heap = NULL;
-	*out = small;
-	if (!p->n_allowedips)
-		return 0;
-	if (p->n_allowedips > SMALL_IPS) {
-		v = *heap = malloc(p->n_allowedips * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->n_allowedips; i++) {
-		v[i] = p->allowedips[i];
-		v[i].flags = 0;
-		wgnl_prefix_mask(&v[i]);
-	}
-	if (p->n_allowedips > 1)
-		qsort(v, p->n_allowedips, sizeof(*v), prefix_qcmp);
-	for (size_t i = 0; i < p->n_allowedips; i++)
-		if (!n || wgnl_prefix_cmp(&v[n - 1], &v[i]))
-			v[n++] = v[i];
-	*out = v;
-	return (ssize_t)n;
-}
-
 /* Add to @c the allowed-IP change from @run to @want. Returns 1 when there is
  * one, 0 when the sets are equal, or -ENOMEM. */
 static int diff_allowedips(struct wgnl_peer *c, const struct wgnl_peer *want,
 			   const struct wgnl_peer *run, unsigned flags)
 {
-	struct wgnl_prefix ws[SMALL_IPS], rs[SMALL_IPS], *wh, *rh, *w, *r;
-	ssize_t nw = canonical_ips(want, ws, &wh, &w), nr = canonical_ips(run, rs, &rh, &r);
+	struct wgnl_prefix ws[WGI_SMALL_IPS], rs[WGI_SMALL_IPS], *wh, *rh, *w, *r;
+	ssize_t nw = wgi_peer_canonical_ips(want, ws, &wh, &w),
+		nr = wgi_peer_canonical_ips(run, rs, &rh, &r);
 	size_t i = 0, j = 0;
 	int ret = 0;
 
