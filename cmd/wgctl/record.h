@@ -12,14 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/syncstate.h"
 #include "synctext.h"
 
 struct digest128 {
 	uint64_t a, b;
 };
 
-/* Version 1: a config (the desired state, no secrets) after this line. */
-#define RECORD_MAGIC "# wgctl sync record 1 digest="
+/* Version 1: RECORD_MAGIC (syncstate.h). */
 /* Version 2: the canonical text (synctext.h) after this line. */
 #define RECORD2_MAGIC "# wgctl sync record 2 text="
 /* RECORD2_MAGIC, 32 hex digits and a newline. */
