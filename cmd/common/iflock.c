@@ -20,6 +20,9 @@
 #define LOCK_DIR "/run/wgkit"
 #define LOCK_HELD_ENV "WGCTL_LOCK_HELD"
 
+/* The note found before ours (one lock at a time per process). */
+static char prev_held[64];
+
 int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd)
 {
 	const char *dir = getenv("WGCTL_LOCK_DIR"), *held = getenv(LOCK_HELD_ENV);
@@ -81,7 +84,11 @@ int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd)
 		usleep(20000);
 	}
 	/* Held until wgk_if_unlock() or exit; the hooks we run inherit the
-	 * note, not the lock (O_CLOEXEC). */
+	 * note, not the lock (O_CLOEXEC). A note a parent left for another
+	 * interface comes back on unlock. */
+	prev_held[0] = '\0';
+	if (held && strlen(held) < sizeof(prev_held))
+		strcpy(prev_held, held);
 	setenv(LOCK_HELD_ENV, ifname, 1);
 	*lockfd = fd;
 	return 0;
@@ -92,6 +99,9 @@ void wgk_if_unlock(int lockfd)
 	/* -1: a parent held it, and its note stays for the hooks. */
 	if (lockfd < 0)
 		return;
-	unsetenv(LOCK_HELD_ENV);
+	if (prev_held[0])
+		setenv(LOCK_HELD_ENV, prev_held, 1);
+	else
+		unsetenv(LOCK_HELD_ENV);
 	close(lockfd);
 }
