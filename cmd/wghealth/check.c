@@ -4,6 +4,7 @@
  * underlay down/up), record the story in the history, save the state, and
  * report (text, --json, Prometheus textfile, monitoring-plugin exit code). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -339,7 +340,9 @@ static int restart_quick(struct wgnl_ctx *ctx, const char *ifname, const char *c
 	(void)arg;
 	fflush(stdout);
 	fflush(stderr);
-	out = dup(STDOUT_FILENO);
+	/* Close-on-exec: a wireguard-go started meanwhile must not keep our
+	 * stdout (a caller's pipe) open. */
+	out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
 	if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 		if (out >= 0)
 			close(out);
