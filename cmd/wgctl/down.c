@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* wgctl down: wg-quick down through wgnl_quick_down() (SaveConfig, PreDown,
  * policy rules, the link, DNS, PostDown; teardown goes on after a failed
- * step). Here: the arguments, which file, the lock, the callbacks, the lines
- * printed, and forgetting what up recorded. */
+ * step). Here: the arguments and which file; the lock, the callbacks, the
+ * lines printed and forgetting what up recorded are quick_run_down()'s
+ * (cmd/common/quickrun.c, shared with wghealth). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "quick.h"
+#include "wgctl.h"
 
 static void down_help(void)
 {
@@ -24,8 +26,6 @@ static void down_help(void)
 static int down_parse(int argc, char **argv, struct quick_target *t)
 {
 	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	char path[PATH_MAX];
-	int rc;
 
 	if (wgctl_wants_help(argc, argv)) {
 		down_help();
@@ -39,55 +39,16 @@ static int down_parse(int argc, char **argv, struct quick_target *t)
 		return wgctl_usage("down", "expected a config file or an interface name");
 	if (wgctl_no_json("down"))
 		return WGK_EXIT_USAGE;
-	rc = quick_target("down", argv[optind], t);
-	if (rc)
-		return rc;
-	/* A name: the file `up` used, when it recorded one. */
-	if (!strchr(argv[optind], '/') && strcmp(argv[optind], t->path) &&
-	    quick_path_recorded(t->ifname, path, sizeof(path)) == 1)
-		snprintf(t->path, sizeof(t->path), "%s", path);
-	return 0;
+	return quick_down_target("down", argv[optind], t);
 }
 
 int cmd_down(int argc, char **argv)
 {
-	struct quick_run run = { .cmd = "down" };
-	struct wgnl_config *cfg = NULL;
-	struct wgnl_quick_opts opts;
 	struct quick_target t;
-	struct wgnl_link link;
-	int rc, r;
+	int rc;
 
 	rc = down_parse(argc, argv, &t);
 	if (rc)
 		return rc < 0 ? WGK_EXIT_OK : rc;
-	rc = wgctl_lock("down", t.ifname);
-	if (!rc)
-		rc = wgctl_open(&run.ctx);
-	if (rc)
-		return rc;
-	/* Already down: nothing to do, whatever became of the file. */
-	r = wgnl_link_get(run.ctx, t.ifname, &link);
-	if (r == -ENODEV) {
-		quick_path_forget(t.ifname);
-		wgctl_sync_forget(NULL, t.ifname);
-		printf("%s: not up, nothing changed\n", t.ifname);
-		goto out;
-	}
-	if (r < 0) {
-		rc = wgctl_fail(run.ctx, r, "down: cannot look up '%s'", t.ifname);
-		goto out;
-	}
-	rc = wgctl_load_conf(t.path, WGNL_CONFIG_QUICK, &cfg);
-	if (rc)
-		goto out;
-	quick_opts_init(&opts, &run);
-	opts.save_path = t.path;
-	r = wgnl_quick_down(run.ctx, t.ifname, cfg, &opts);
-	if (r < 0)
-		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
-out:
-	wgnl_config_free(cfg);
-	wgnl_ctx_close(run.ctx);
-	return rc;
+	return quick_run_down(&t, wgctl_opt.wait, stdout);
 }

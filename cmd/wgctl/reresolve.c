@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "quick.h"
+#include "wgctl.h"
 
 /* reresolve-dns.sh's threshold: a handshake younger than this proves the
  * endpoint works (REKEY_AFTER_TIME + REKEY_TIMEOUT + slack). */

@@ -19,8 +19,7 @@
 #include <wgkit/wgnl_sync.h>
 
 #include "quick.h"
-
-#define SYNC_STATE_DIR "/var/lib/wgkit/sync"
+#include "wgctl.h"
 
 /* The plan of a file that is no wg-quick config: nothing around the device. */
 static const struct wgnl_quick_plan no_quick;
@@ -35,30 +34,9 @@ struct sync_opts {
 	struct wgctl_limits limits;
 };
 
-static const char *state_dir(const char *dir)
-{
-	const char *env = getenv("WGCTL_STATE_DIR");
-
-	if (dir && *dir)
-		return dir;
-	return env && *env ? env : SYNC_STATE_DIR;
-}
-
 /* Record and config files are read whole, to EOF (a config may come from a
  * pipe), up to this size. */
 #define SYNC_MAX_FILE (256U << 20)
-
-int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg)
-{
-	/* `up` does not know the file's bytes: the next sync parses. */
-	wgnl_sync_fast_forget(state_dir(dir), ifname);
-	return wgnl_sync_record_save(state_dir(dir), ifname, cfg, WGNL_SYNC_RECORD_FORCE);
-}
-
-void wgctl_sync_forget(const char *dir, const char *ifname)
-{
-	wgnl_sync_record_forget(state_dir(dir), ifname);
-}
 
 /* -------------------------------------------------------------- wg-quick */
 
@@ -1085,7 +1063,7 @@ int cmd_sync(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	o.state_dir = state_dir(o.state_dir);
+	o.state_dir = wgk_sync_state_dir(o.state_dir);
 	o.up_file = is_up_file(o.ifname, o.path);
 	rc = sync_run(&o, &changed);
 	if (!o.detailed)

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 /* wgctl up: wg-quick up through wgnl_quick_up(), which records every step
  * that changes the system and undoes them in reverse when one fails. Here:
- * the arguments, the config file, the lock, the callbacks that run hooks,
- * resolvconf and the userspace implementation, and the lines printed. */
+ * the arguments; the config file, the lock, the callbacks that run hooks,
+ * resolvconf and the userspace implementation, and the lines printed are
+ * quick_run_up()'s (cmd/common/quickrun.c, shared with wghealth). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <wgkit/wgnl_sync.h>
 
 #include "quick.h"
+#include "wgctl.h"
 
 struct up_args {
 	const char *arg; /* config file or interface */
@@ -69,36 +70,11 @@ static int up_parse(int argc, char **argv, struct up_args *a)
 	return 0;
 }
 
-static void warn_permissions(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		wgk_warn("'%s' is accessible by group or others", wgk_qs(path));
-}
-
-/* After a successful up: what `wgctl sync` compares endpoints against next
- * time, and the file `down IF` reads. */
-static void up_record(const struct quick_target *t, struct wgnl_config *cfg)
-{
-	int r = wgctl_sync_record(NULL, t->ifname, cfg);
-
-	if (r < 0)
-		wgk_warn("up: cannot record the applied state for 'wgctl sync': %s", strerror(-r));
-	r = quick_path_record(t->ifname, t->path);
-	if (r < 0)
-		wgk_warn("up: cannot record the config path for 'wgctl down %s': %s", t->ifname,
-			 strerror(-r));
-}
-
 int cmd_up(int argc, char **argv)
 {
-	struct quick_run run = { .cmd = "up" };
-	struct wgnl_config *cfg = NULL;
-	struct wgnl_quick_opts opts;
 	struct quick_target t;
 	struct up_args a;
-	int rc, r;
+	int rc;
 
 	rc = up_parse(argc, argv, &a);
 	if (rc)
@@ -106,28 +82,5 @@ int cmd_up(int argc, char **argv)
 	rc = quick_target("up", a.arg, &t);
 	if (rc)
 		return rc;
-	/* Everything from the file is checked before the first change. */
-	rc = wgctl_load_conf(t.path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg);
-	if (rc)
-		return rc;
-	warn_permissions(t.path);
-	rc = wgctl_lock("up", t.ifname);
-	if (!rc)
-		rc = wgctl_open(&run.ctx);
-	if (rc)
-		goto out;
-	run.prog = quick_userspace_prog(a.userspace_prog);
-	quick_opts_init(&opts, &run);
-	if (a.userspace)
-		opts.flags |= WGNL_QUICK_FORCE_USERSPACE;
-	r = wgnl_quick_up(run.ctx, t.ifname, cfg, &opts);
-	if (r < 0) {
-		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
-		goto out;
-	}
-	up_record(&t, cfg);
-out:
-	wgnl_config_free(cfg);
-	wgnl_ctx_close(run.ctx);
-	return rc;
+	return quick_run_up(&t, a.userspace, a.userspace_prog, wgctl_opt.wait);
 }

@@ -100,41 +100,6 @@ bool wgctl_valid_ifname(const char *name)
 	return true;
 }
 
-int wgctl_open(struct wgnl_ctx **ctx)
-{
-	int r = wgnl_ctx_open(ctx);
-
-	if (r < 0) {
-		wgk_error("cannot open a netlink context: %s", strerror(-r));
-		return WGK_EXIT_SYSTEM;
-	}
-	return 0;
-}
-
-const char *wgctl_reason(const struct wgnl_ctx *ctx, int r)
-{
-	static char buf[512];
-	const char *why = ctx ? wgnl_ctx_last_error(ctx) : NULL;
-
-	if (why && *why)
-		snprintf(buf, sizeof(buf), "%s: %s", strerror(-r), wgk_q(why));
-	else
-		snprintf(buf, sizeof(buf), "%s", strerror(-r));
-	return buf;
-}
-
-int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	wgk_error("%s: %s", what, wgctl_reason(ctx, r));
-	return wgk_exit_for_errno(r);
-}
-
 int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
 {
 	int r;
@@ -148,39 +113,11 @@ int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_devic
 	return r >= 0 ? 0 : wgctl_get_error(ctx, ifname, r);
 }
 
-int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r)
-{
-	struct wgnl_link link;
-
-	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
-		/* Which of "no such link" and "not WireGuard" is it? */
-		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
-			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
-		else if (r == -EPROTONOSUPPORT)
-			wgk_error("cannot read '%s': not a WireGuard interface (no WireGuard "
-				  "in this kernel and no userspace socket)",
-				  wgk_q(ifname));
-		else
-			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
-		return WGK_EXIT_NOTFOUND;
-	}
-	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
-}
-
 int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const char *what)
 {
 	int r = wgnl_device_set(ctx, dev);
 
 	return r >= 0 ? 0 : wgctl_set_error(ctx, dev->name, r, what);
-}
-
-int wgctl_set_error(struct wgnl_ctx *ctx, const char *ifname, int r, const char *what)
-{
-	if (r == -EPROTONOSUPPORT || r == -ENOENT) {
-		wgk_error("cannot %s on '%s': No such device", what, wgk_q(ifname));
-		return WGK_EXIT_NOTFOUND;
-	}
-	return wgctl_fail(ctx, r, "cannot %s on '%s'", what, wgk_q(ifname));
 }
 
 int wgctl_parse_u32(const char *s, uint32_t max, bool hex, uint32_t *out)
@@ -318,31 +255,6 @@ bad:
 	return WGK_EXIT_INPUT;
 }
 
-int wgctl_conf_error(int r, const struct wgnl_config_error *e, const char *path)
-{
-	const char *file = e->file[0] ? e->file : path;
-	const char *msg = e->message[0] ? e->message : strerror(-r);
-	char where[400];
-	size_t kl = strlen(e->key);
-
-	if (e->line)
-		snprintf(where, sizeof(where), "%s:%u", wgk_qs(file), e->line);
-	else
-		snprintf(where, sizeof(where), "%s", wgk_qs(file));
-	/* Say the key once even when the message starts with it too. */
-	if (kl && !strncmp(msg, e->key, kl) && msg[kl] == ':' && msg[kl + 1] == ' ')
-		msg += kl + 2;
-	if (e->key[0])
-		wgk_error("%s: %s: %s", where, wgk_qs(e->key), wgk_q(msg));
-	else
-		wgk_error("%s: %s", where, wgk_q(msg));
-	if (r == -EINVAL || r == -EHOSTUNREACH)
-		return WGK_EXIT_INPUT;
-	if (r == -ENOMEM)
-		return WGK_EXIT_SYSTEM;
-	return wgk_exit_for_file_errno(r);
-}
-
 int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len)
 {
 	int r = wgnl_file_read(path, 0, text, len);
@@ -355,18 +267,6 @@ int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len)
 		wgk_error("%s: cannot read '%s': %s", cmd, wgk_qs(path), strerror(-r));
 		return wgk_exit_for_file_errno(r);
 	}
-	return 0;
-}
-
-int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret)
-{
-	struct wgnl_config_error e;
-	int r;
-
-	memset(&e, 0, sizeof(e));
-	r = wgnl_config_parse_file(path, flags, ret, &e);
-	if (r < 0)
-		return wgctl_conf_error(r, &e, path);
 	return 0;
 }
 
@@ -397,73 +297,12 @@ int wgctl_empty_refused(const char *cmd, const char *path)
 	return WGK_EXIT_INPUT;
 }
 
-/* ------------------------------------------------------------ the lock */
-
-#define LOCK_DIR "/run/wgkit"
-#define LOCK_HELD_ENV "WGCTL_LOCK_HELD"
-
 int wgctl_lock(const char *cmd, const char *ifname)
 {
-	const char *dir = getenv("WGCTL_LOCK_DIR"), *held = getenv(LOCK_HELD_ENV);
-	char path[PATH_MAX];
-	struct timespec start, now;
-	bool told = false;
-	int fd, r;
+	int fd;
 
-	/* A hook run by `up` or `down` under this interface's lock (its
-	 * PostUp may well call `wgctl set %i ...`): the parent holds it. */
-	if (held && !strcmp(held, ifname))
-		return 0;
-	if (!dir || !*dir)
-		dir = LOCK_DIR;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, ifname) >= sizeof(path)) {
-		wgk_error("%s: lock path too long", cmd);
-		return WGK_EXIT_INPUT;
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		r = -errno;
-		wgk_error("%s: cannot create the lock directory '%s': %s", cmd, wgk_q(dir),
-			  strerror(-r));
-		return wgk_exit_for_file_errno(r);
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0) {
-		r = -errno;
-		wgk_error("%s: cannot open the lock '%s': %s", cmd, wgk_q(path), strerror(-r));
-		return wgk_exit_for_file_errno(r);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		double waited;
-
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			r = -errno;
-			close(fd);
-			wgk_error("%s: cannot lock '%s': %s", cmd, wgk_q(path), strerror(-r));
-			return WGK_EXIT_SYSTEM;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (double)(now.tv_sec - start.tv_sec) +
-			 (double)(now.tv_nsec - start.tv_nsec) / 1e9;
-		if (waited >= wgctl_opt.wait) {
-			close(fd);
-			wgk_error("%s: '%s' is busy: another wgctl holds '%s' (waited %g s; see "
-				  "--wait)",
-				  cmd, wgk_q(ifname), wgk_q(path), wgctl_opt.wait);
-			return WGK_EXIT_SYSTEM;
-		}
-		if (!told && waited >= 1.0) {
-			wgk_note("%s: waiting for another wgctl on '%s' (up to %g s)", cmd,
-				 wgk_q(ifname), wgctl_opt.wait);
-			told = true;
-		}
-		usleep(20000);
-	}
-	/* Held until exit; the hooks we run inherit the note, not the lock. */
-	setenv(LOCK_HELD_ENV, ifname, 1);
-	return 0;
+	/* Held until exit. */
+	return wgk_if_lock(cmd, ifname, wgctl_opt.wait, &fd);
 }
 
 /* ------------------------------------------- allowed IPs in two sections */

@@ -11,7 +11,10 @@
 
 #include "err.h"
 #include "exitcodes.h"
+#include "fail.h"
 #include "json.h"
+#include "iflock.h"
+#include "syncstate.h"
 
 /* Global options, taken out of argv by main() wherever they appear. */
 struct wgctl_opts {
@@ -39,15 +42,6 @@ int cmd_down(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_reresolve(int argc, char **argv);
-
-/* sync.c: record @cfg (the desired state just applied to @ifname, without
- * private or preshared keys) as the last applied state that `wgctl sync`
- * compares endpoints against. @dir NULL: $WGCTL_STATE_DIR or
- * /var/lib/wgkit/sync. Returns 0 or -errno. */
-int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg);
-/* sync.c: drop the record of @ifname (the interface is gone: a later `up`
- * starts a new history). Missing files are not an error. */
-void wgctl_sync_forget(const char *dir, const char *ifname);
 
 /* ---------------------------------------------------------- util.c */
 /* Helpers returning "an exit code" print their one error line themselves
@@ -80,22 +74,11 @@ int wgctl_no_options(const char *cmd, bool in_order, int *argc, char ***argv);
 /* A valid interface name: 1-15 bytes, no '/', whitespace or ':'. */
 bool wgctl_valid_ifname(const char *name);
 
-/* Open a context (exit code). */
-int wgctl_open(struct wgnl_ctx **ctx);
-/* strerror(-r), with the kernel's or the implementation's explanation
- * appended when @ctx has one. Static buffer. */
-const char *wgctl_reason(const struct wgnl_ctx *ctx, int r);
-/* Print "<what>: <reason>" and return the exit code for @r. */
-int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 /* Read WireGuard device @ifname (exit code). A missing device is reported
  * as not found whatever the backend said (no kernel module, no socket). */
 int wgctl_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret);
 /* Apply @dev (exit code); @what names the change in the error line. */
 int wgctl_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev, const char *what);
-/* The error lines of those two for the -errno @r (exit code). */
-int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r);
-int wgctl_set_error(struct wgnl_ctx *ctx, const char *ifname, int r, const char *what);
 
 /* Strict numbers: decimal digits only (and 0x hex when @hex), no sign, no
  * space, value <= @max. Returns 0 or -EINVAL. */
@@ -113,15 +96,10 @@ int wgctl_parse_pubkey(const char *cmd, const char *s, wgnl_key out);
  * file's content is never printed. */
 int wgctl_read_key_file(const char *cmd, const char *path, const char *what, wgnl_key out,
 			bool *empty);
-/* Print a config parse error as "FILE:LINE: KEY: message" and return the
- * exit code. */
-int wgctl_conf_error(int r, const struct wgnl_config_error *e, const char *path);
 /* Read config file @path whole, to EOF (wgnl_file_read(): pipes, FIFOs,
  * /dev/stdin work), into *text (caller wipes and frees); exit code, the
  * error naming @cmd and the file. */
 int wgctl_read_conf(const char *cmd, const char *path, char **text, size_t *len);
-/* Parse config file @path (exit code). */
-int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret);
 /* Warn when @path, a regular file, holds a private or preshared key (as
  * parsed into @cfg) and group or others may read it. */
 void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl_config *cfg);
@@ -140,7 +118,7 @@ int wgctl_allowedip_conflicts(struct wgnl_device *dev, const char *path, const c
 /* Take the per-interface lock (/run/wgkit/IF.lock, or $WGCTL_LOCK_DIR),
  * waiting up to wgctl_opt.wait seconds for another wgctl to finish (exit
  * code; the error names the lock). Held until exit. Hooks run under it see
- * $WGCTL_LOCK_HELD=IF and do not wait for it. */
+ * $WGCTL_LOCK_HELD=IF and do not wait for it (wgk_if_lock(), iflock.h). */
 int wgctl_lock(const char *cmd, const char *ifname);
 /* --max-remove N and --max-change PCT of sync and syncconf (-1: none). */
 struct wgctl_limits {

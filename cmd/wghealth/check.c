@@ -4,6 +4,7 @@
  * underlay down/up), record the story in the history, save the state, and
  * report (text, --json, Prometheus textfile, monitoring-plugin exit code). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "json.h"
+#include "quick.h"
 #include "wghealth.h"
 #include "wgkit/wgnl_health.h"
 #include "wgkit/wgnl_prom.h"
@@ -42,7 +44,6 @@ struct opts {
 	bool json;
 	bool dry_run; /* --read-only / --dry-run */
 	uint32_t lock_wait_ms;
-	const char *wgctl;
 	uint32_t interval_ms;
 	struct kv set[64];
 	size_t n_set;
@@ -64,7 +65,7 @@ static void help(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"Usage: wghealth %s %s [--json] [--read-only] [--config FILE] [--state-dir DIR]\n"
-		"         [--db PATH] [--textfile PATH [--textfile-peers]] [--wgctl PATH]\n"
+		"         [--db PATH] [--textfile PATH [--textfile-peers]]\n"
 		"         [--lock-wait D]\n"
 		"         [--set KEY=VALUE]... [--handshake-timeout D] [--disconnect-after N]\n"
 		"         [--reconnect-timeout D] [--max-retries N] [--retry-interval D]\n"
@@ -180,7 +181,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, in
 			o->textfile_peers = true;
 			break;
 		case 'W':
-			o->wgctl = optarg;
+			/* --wgctl PATH: the restart runs in-process now;
+			 * accepted and ignored, so old units still start. */
 			break;
 		case 'R':
 			key = "remedies";
@@ -283,32 +285,9 @@ static bool valid_ifname(const char *n)
 
 /* ---------------------------------------------------------- acting */
 
-static const char *wgctl_path(const struct opts *o)
-{
-	static char buf[PATH_MAX];
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (o->wgctl)
-		return o->wgctl;
-	/* wgctl next to wghealth (build tree, /usr/sbin), else $PATH. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(buf, sizeof(buf), "%.*s/wgctl", (int)(sizeof(buf) - 8), self);
-			if (access(buf, X_OK) == 0)
-				return buf;
-		}
-	}
-	return "wgctl";
-}
-
-/* Run argv (or "sh -c CMD" when argv[0] is NULL and @cmd set); its stdout
- * goes to our stderr so --json output stays clean. True on exit 0. */
-static bool run(const char *cmd, char *const argv[])
+/* Run "sh -c CMD"; its stdout goes to our stderr so --json output stays
+ * clean. True on exit 0. */
+static bool run(const char *cmd)
 {
 	pid_t pid;
 	int status;
@@ -320,10 +299,7 @@ static bool run(const char *cmd, char *const argv[])
 		return false;
 	if (pid == 0) {
 		dup2(2, 1);
-		if (cmd)
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		else
-			execvp(argv[0], argv);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -342,20 +318,49 @@ struct step_arg {
 static int run_command(const char *cmd, void *arg)
 {
 	(void)arg;
-	return run(cmd, NULL) ? 0 : -1;
+	return run(cmd) ? 0 : -1;
 }
 
-/* The step's restart callback: `wgctl down|up CONF`. */
-static int restart_wgctl(struct wgnl_ctx *ctx, const char *ifname, const char *conf, bool up,
+/* The step's restart callback: what `wgctl down|up CONF` does, in-process
+ * (quick_run_down/up(), cmd/common/quickrun.c): wgctl's interface lock
+ * (/run/wgkit/IF.lock, not our health lock; released before the return, and
+ * the hooks see $WGCTL_LOCK_HELD, so a PostUp that runs `wgctl set %i` does
+ * not wait for it), the hooks, DNS, wireguard-go where the kernel has no
+ * WireGuard, and the records. Their lines go to stderr as wgctl's did: the
+ * hooks' stdout too (fd 1 points at stderr meanwhile), so that --json stays
+ * clean. The interface is the file's (as wgctl's), not @ifname. */
+static int restart_quick(struct wgnl_ctx *ctx, const char *ifname, const char *conf, bool up,
 			 void *arg)
 {
-	const struct step_arg *a = arg;
-	char *argv[] = { (char *)wgctl_path(a->o), (char *)(up ? "up" : "down"), (char *)conf,
-			 NULL };
+	struct quick_target t;
+	int rc, out;
 
 	(void)ctx;
 	(void)ifname;
-	return run(NULL, argv) ? 0 : -1;
+	(void)arg;
+	fflush(stdout);
+	fflush(stderr);
+	/* Close-on-exec: a wireguard-go started meanwhile must not keep our
+	 * stdout (a caller's pipe) open. */
+	out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		if (out >= 0)
+			close(out);
+		return -1;
+	}
+	if (up) {
+		rc = quick_target("up", conf, &t);
+		if (!rc)
+			rc = quick_run_up(&t, false, NULL, WGK_IF_LOCK_WAIT);
+	} else {
+		rc = quick_down_target("down", conf, &t);
+		if (!rc)
+			rc = quick_run_down(&t, WGK_IF_LOCK_WAIT, stderr);
+	}
+	fflush(stdout);
+	dup2(out, STDOUT_FILENO);
+	close(out);
+	return rc ? -1 : 0;
 }
 
 /* ---------------------------------------------------------- reporting */
@@ -867,7 +872,7 @@ static struct wgnl_health_check *check_one(struct wgnl_ctx *ctx, const struct op
 		.read_only = o->dry_run,
 		.lock_wait_ms = o->lock_wait_ms,
 		.command = run_command,
-		.restart = restart_wgctl,
+		.restart = restart_quick,
 		.record = record_cb,
 		.arg = &a,
 	};

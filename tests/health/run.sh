@@ -685,6 +685,64 @@ assert len(peer) >= 500 and not [e for e in ev if e["kind"] == "transition" and 
 stop_pid "$PIDG"; PIDG=""
 rm -f "$SOCKDIR/$IFG.sock"
 
+# ------------------------------------------------------------ restart in-process
+# The restart of a wg_config (down + up) runs in wghealth itself: a copy of
+# wghealth beside a fake wgctl that records being called and exits 1, also
+# named by --wgctl (accepted, ignored), must bring a missing interface back
+# from its file (wireguard-go started as wg-quick would) without the fake.
+# Its PostUp runs the real `wgctl set %i` under the interface's lock, which
+# the in-process up holds: the hook must not wait for it.
+echo "=== health: restart in-process"
+IFQ=hl${ID}q
+mkdir -p "$TMP/qbin" "$TMP/q" "$TMP/qlocks"
+cp "$WH" "$TMP/qbin/wghealth"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexit 1\n' "$TMP/qbin/called" >"$TMP/qbin/wgctl"
+chmod 755 "$TMP/qbin/wgctl"
+q_del() { ip -n "$NSA" link del "$IFQ" 2>/dev/null; }
+at_exit q_del
+cat >"$TMP/q/$IFQ.conf" <<EOF
+[Interface]
+PrivateKey = $(cat "$TMP/a.key")
+ListenPort = 51849
+Address = 10.249.0.1/24
+Table = off
+PostUp = $BUILD/wgctl --wait 3 set %i fwmark 0x42
+
+[Peer]
+PublicKey = $KB
+AllowedIPs = 10.249.0.2/32
+Endpoint = $UB:$PB
+EOF
+chmod 600 "$TMP/q/$IFQ.conf"
+i=0 restarted=""
+while [ $i -lt 8 ]; do
+	rc=0
+	ip netns exec "$NSA" env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+		WGCTL_LOCK_DIR="$TMP/qlocks" "$TMP/qbin/wghealth" check "$IFQ" --json \
+		--config "$TMP/wghealth.conf" --state-dir "$STATE" --wg-config "$TMP/q/$IFQ.conf" \
+		--wgctl "$TMP/qbin/wgctl" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	echo "    restart check: exit $rc $(head -c 400 "$TMP/out")" >>"$TMP/trace"
+	if grep -q '"remedy":"restart"' "$TMP/out"; then restarted=1; break; fi
+	sleep 1
+	i=$((i + 1))
+done
+if [ -n "$restarted" ] && grep -q '"remedy":"restart","attempt":[0-9]*,"result":"ok"' "$TMP/out"; then
+	ok "restart of wg_config: ok ($(grep -o '"detail":"[^"]*"' "$TMP/out" | head -n 1))"
+else
+	bad "restart of wg_config: exit $rc $(head -c 600 "$TMP/out") $(head -c 300 "$TMP/err")"
+fi
+[ ! -e "$TMP/qbin/called" ] && ok "restart ran in-process: the wgctl beside wghealth (and --wgctl) never ran" ||
+	bad "restart ran wgctl: $(cat "$TMP/qbin/called")"
+pub=$(ip netns exec "$NSA" wg show "$IFQ" public-key 2>&1)
+port=$(ip netns exec "$NSA" wg show "$IFQ" listen-port 2>&1)
+[ "$pub" = "$KA" ] && [ "$port" = 51849 ] && ip -n "$NSA" -o addr show dev "$IFQ" | grep -q 10.249.0.1/24 &&
+	ok "the tunnel is back from its file: key, ListenPort, Address" ||
+	bad "after the restart: key '$pub' port '$port' $(ip -n "$NSA" -o addr show dev "$IFQ" 2>&1 | head -c 200)"
+[ "$(ip netns exec "$NSA" wg show "$IFQ" fwmark 2>&1)" = 0x42 ] &&
+	ok "PostUp's wgctl set under the in-process lock: no wait, applied" ||
+	bad "PostUp's wgctl set: fwmark '$(ip netns exec "$NSA" wg show "$IFQ" fwmark 2>&1)' $(head -c 300 "$TMP/err")"
+ip netns exec "$NSA" env WGCTL_LOCK_DIR="$TMP/qlocks" "$BUILD/wgctl" down "$TMP/q/$IFQ.conf" >/dev/null 2>&1
+
 # ------------------------------------------------------------ systemd units
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$TMP/units"

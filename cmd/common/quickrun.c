@@ -2,10 +2,12 @@
 /* What wgctl up and down hand to wgnl_quick_up/down: callbacks that do what
  * wg-quick does outside netlink (quick.c), and the event callback that
  * prints the lines of a failed, undone or noteworthy step and picks the exit
- * code. */
+ * code. Then up and down themselves after their arguments (the lock, the
+ * config, the records), for wgctl and for wghealth's in-process restart. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "quick.h"
 
@@ -210,4 +212,100 @@ void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run)
 	o->dns_unset = resolvconf ? cb_dns_unset : NULL;
 	o->userspace_start = cb_userspace;
 	o->event = quick_event;
+}
+
+static void warn_permissions(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		wgk_warn("'%s' is accessible by group or others", wgk_qs(path));
+}
+
+/* After a successful up: what `wgctl sync` compares endpoints against next
+ * time, and the file `down IF` reads. */
+static void up_record(const struct quick_target *t, struct wgnl_config *cfg)
+{
+	int r = wgctl_sync_record(NULL, t->ifname, cfg);
+
+	if (r < 0)
+		wgk_warn("up: cannot record the applied state for 'wgctl sync': %s", strerror(-r));
+	r = quick_path_record(t->ifname, t->path);
+	if (r < 0)
+		wgk_warn("up: cannot record the config path for 'wgctl down %s': %s", t->ifname,
+			 strerror(-r));
+}
+
+int quick_run_up(const struct quick_target *t, bool userspace, const char *prog_opt, double wait)
+{
+	struct quick_run run = { .cmd = "up" };
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_quick_opts opts;
+	int rc, r, lockfd = -1;
+
+	/* Everything from the file is checked before the first change. */
+	rc = wgctl_load_conf(t->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg);
+	if (rc)
+		return rc;
+	warn_permissions(t->path);
+	rc = wgk_if_lock("up", t->ifname, wait, &lockfd);
+	if (!rc)
+		rc = wgctl_open(&run.ctx);
+	if (rc)
+		goto out;
+	run.prog = quick_userspace_prog(prog_opt);
+	quick_opts_init(&opts, &run);
+	if (userspace)
+		opts.flags |= WGNL_QUICK_FORCE_USERSPACE;
+	r = wgnl_quick_up(run.ctx, t->ifname, cfg, &opts);
+	if (r < 0) {
+		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
+		goto out;
+	}
+	up_record(t, cfg);
+out:
+	wgnl_config_free(cfg);
+	wgnl_ctx_close(run.ctx);
+	wgk_if_unlock(lockfd);
+	return rc;
+}
+
+int quick_run_down(const struct quick_target *t, double wait, FILE *out)
+{
+	struct quick_run run = { .cmd = "down" };
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_quick_opts opts;
+	struct wgnl_link link;
+	int rc, r, lockfd = -1;
+
+	rc = wgk_if_lock("down", t->ifname, wait, &lockfd);
+	if (!rc)
+		rc = wgctl_open(&run.ctx);
+	if (rc)
+		goto out;
+	/* Already down: nothing to do, whatever became of the file. */
+	r = wgnl_link_get(run.ctx, t->ifname, &link);
+	if (r == -ENODEV) {
+		quick_path_forget(t->ifname);
+		wgctl_sync_forget(NULL, t->ifname);
+		fprintf(out, "%s: not up, nothing changed\n", t->ifname);
+		goto out;
+	}
+	if (r < 0) {
+		rc = wgctl_fail(run.ctx, r, "down: cannot look up '%s'", t->ifname);
+		goto out;
+	}
+	rc = wgctl_load_conf(t->path, WGNL_CONFIG_QUICK, &cfg);
+	if (rc)
+		goto out;
+	quick_opts_init(&opts, &run);
+	opts.save_path = t->path;
+	r = wgnl_quick_down(run.ctx, t->ifname, cfg, &opts);
+	if (r < 0)
+		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
+out:
+	wgnl_config_free(cfg);
+	wgnl_ctx_close(run.ctx);
+	wgk_if_unlock(lockfd);
+	return rc;
 }

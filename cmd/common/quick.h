@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* wgctl up/down helpers (quick.c, quickrun.c). Functions returning "an exit code" print
- * their one error line and return 0 on success. */
-#ifndef WGCTL_QUICK_H
-#define WGCTL_QUICK_H
+/* wg-quick up/down around the library (quick.c, quickrun.c): wgctl up and
+ * down, and wghealth's restart, which runs them in-process. Functions
+ * returning "an exit code" print their one error line and return 0 on
+ * success. */
+#ifndef WGK_QUICK_H
+#define WGK_QUICK_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 
-#include "wgctl.h"
+#include "wgkit/wgnl.h"
 #include "wgkit/wgnl_quick.h"
+
+#include "err.h"
+#include "exitcodes.h"
+#include "fail.h"
+#include "iflock.h"
+#include "syncstate.h"
 
 struct quick_target {
 	char path[PATH_MAX];
@@ -17,6 +27,9 @@ struct quick_target {
 /* CONF (a path: contains '/' or ends in .conf; the interface is its base
  * name without .conf) or IF (/etc/wireguard/IF.conf). Exit code. */
 int quick_target(const char *cmd, const char *arg, struct quick_target *t);
+/* quick_target() for down: a name means the file `up` used for it when it
+ * recorded one (quick_path_record()). Exit code. */
+int quick_down_target(const char *cmd, const char *arg, struct quick_target *t);
 /* Run the hook command @line (%i expanded) with `sh -c` (exit code; @key
  * names it in the error: "PreUp"). */
 int quick_hook(const char *cmd, const char *key, const char *line);
@@ -52,5 +65,18 @@ struct quick_run {
  * warning and note lines of @run->cmd and, once down deleted the link,
  * forgets the records up left. */
 void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run);
+
+/* quickrun.c: everything `wgctl up` and `wgctl down` do after their
+ * arguments. up: load @t->path (checked before any change; a warning when
+ * group or others may read it), take the interface's lock (waiting @wait
+ * seconds), wgnl_quick_up() with the callbacks above (@userspace forces a
+ * userspace implementation, @prog_opt as quick_userspace_prog()), then
+ * record the applied state for `wgctl sync` and the path for `down IF`.
+ * down: the lock, "IF: not up, nothing changed" on @out when the link is
+ * gone (the records forgotten), else load @t->path and wgnl_quick_down()
+ * (SaveConfig into it). Each opens its own context and releases the lock
+ * before it returns. Exit code (exitcodes.h), every line printed. */
+int quick_run_up(const struct quick_target *t, bool userspace, const char *prog_opt, double wait);
+int quick_run_down(const struct quick_target *t, double wait, FILE *out);
 
 #endif
