@@ -33,6 +33,7 @@ struct sync_opts {
 	 * config whatever keys it holds (routes and policy routing follow it,
 	 * as down + up would), and never a fast or incremental path. */
 	bool up_file;
+	unsigned flags; /* wgnl_sync_config_flags */
 	struct wgctl_limits limits;
 };
 
@@ -62,14 +63,6 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
 }
 
 /* -------------------------------------------------------------- wg-quick */
-
-static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
-{
-	const struct wgnl_quick *q = &cfg->quick;
-
-	return o->up_file || q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO ||
-	       q->n_dns;
-}
 
 /* The wg-quick part of a sync runs in the library (wgnl_quick_plan(),
  * wgnl_quick_apply()); here: its error and warning lines. */
@@ -133,19 +126,22 @@ static void quick_sync_event(void *arg, const struct wgnl_quick_event *ev)
 		wgk_warn("sync: cannot set net.ipv4.conf.all.src_valid_mark=1");
 }
 
-/* wgnl_quick_plan() (@phase 0) or wgnl_quick_apply() of @phase; exit code. */
-static int quick_sync(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
-		      const struct wgnl_config *last, uint32_t old_pt, int phase,
-		      struct wgnl_quick_plan **q)
+/* The exit code of a failed wgnl_quick_*() call that sent its events to @qs. */
+static int quick_sync_rc(const struct quick_sync *qs)
+{
+	return qs->rc ? qs->rc : WGK_EXIT_SYSTEM;
+}
+
+/* wgnl_quick_apply() of @phase (@q NULL: nothing around the device); exit code. */
+static int quick_apply(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_quick_plan *q,
+		       int phase)
 {
 	struct quick_sync qs = { .ctx = ctx };
 	struct wgnl_quick_opts opts = { .size = sizeof(opts),
 					.arg = &qs,
 					.event = quick_sync_event };
-	int r = phase ? wgnl_quick_apply(ctx, cfg->dev->name, *q, phase, &opts) :
-			wgnl_quick_plan(ctx, cfg, last, old_pt, &opts, q);
 
-	return r < 0 ? (qs.rc ? qs.rc : WGK_EXIT_SYSTEM) : 0;
+	return wgnl_quick_apply(ctx, ifname, q, phase, &opts) < 0 ? quick_sync_rc(&qs) : 0;
 }
 
 /* ------------------------------------------------------------- the command */
@@ -235,32 +231,6 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
 	return 0;
 }
 
-/* The file as `wg syncconf` reads it: absent PrivateKey and FwMark mean
- * none; an absent ListenPort keeps the running port. */
-static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg)
-{
-	uint32_t ptable;
-
-	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SYNCCONF);
-	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
-	ptable = is_quick(o, cfg) ? wgnl_quick_policy_table(cfg) : 0;
-	if (ptable)
-		cfg->dev->fwmark = ptable;
-}
-
-/* Does the plan need the record? For the routes of a wg-quick file, and
- * for endpoints (was one changed in the file, or did the peer roam?). A
- * file without endpoints never parses it. */
-static bool needs_record(const struct sync_opts *o, const struct wgnl_config *cfg)
-{
-	if (is_quick(o, cfg))
-		return true;
-	for (size_t i = 0; i < cfg->dev->n_peers; i++)
-		if (cfg->dev->peers[i].flags & WGNL_PEER_HAS_ENDPOINT)
-			return true;
-	return false;
-}
-
 /* As wgctl_get_device() reports a device that cannot be read (exit code). */
 static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
 {
@@ -276,19 +246,15 @@ static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
 	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
 }
 
-/* The desired state last applied (NULL: none, or unreadable: said). */
-static struct wgnl_config *load_record(const struct sync_opts *o, const char *path)
+/* Say why the record at @path was not used (@r: record_err). */
+static void record_warn(const char *path, int r)
 {
-	struct wgnl_config *last = NULL;
-	int r = wgnl_sync_record_load(o->state_dir, o->ifname, &last);
-
 	if (r == -EBADMSG)
 		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
 	else if (r < 0)
 		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
 			 "running ones)",
 			 wgk_q(path), strerror(-r));
-	return last;
 }
 
 static double now_secs(void)
@@ -320,18 +286,6 @@ static void phase(const char *name)
 	if (name)
 		fprintf(stderr, "wgctl: sync: timing: %s %.4f s\n", name, t - last);
 	last = t;
-}
-
-/* Per-IP removal where the kernel has WGALLOWEDIP_A_FLAGS; a userspace
- * implementation gets a changed list replaced, in one transaction anyway. */
-static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
-{
-	int caps;
-
-	if (getenv("WGCTL_SYNC_NO_DELTA"))
-		return false;
-	caps = wgnl_device_caps(ctx, ifname);
-	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
 }
 
 /* ------------------------------------------------------ the quick paths */
@@ -424,60 +378,36 @@ static void *text_work(void *arg)
 	return NULL;
 }
 
-/* The incremental apply. Returns true when it ran (exit code in *rc),
- * false to take the full path. */
-static bool inc_apply(const struct sync_opts *o, struct text_job *j,
-		      const struct wgnl_sync_dump *acc, const struct wgnl_device *info,
-		      struct wgnl_ctx *ctx, bool *changed, int *rc)
+/* Apply the incremental @plan (wgnl_sync_path_choose()) and record it;
+ * exit code. */
+static int inc_apply(const struct sync_opts *o, struct text_job *j, const struct wgnl_plan *plan,
+		     const struct wgnl_sync_digest *exp, struct wgnl_ctx *ctx, bool *changed)
 {
-	struct wgnl_sync_digest exp;
-	struct wgnl_plan *plan = NULL;
-	bool delta = delta_mode(ctx, o->ifname);
-	int r = wgnl_sync_delta_plan(j->delta, acc, info, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0,
-				     &plan, &exp);
+	int rc, r;
 
-	if (r == -EAGAIN)
-		return false;
-	if (r < 0) {
-		*rc = wgctl_fail(ctx, r, "sync: cannot plan");
-		return true;
-	}
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
-	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
-	if (*rc)
-		goto out;
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (rc)
+		return rc;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
-		*rc = wgctl_fail(ctx, r,
-				 "sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				 wgk_qs(o->path), o->ifname);
 		wgnl_sync_fast_forget(o->state_dir, o->ifname);
-		goto out;
+		return wgctl_fail(ctx, r,
+				  "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				  wgk_qs(o->path), o->ifname);
 	}
 	phase("apply");
 	text_join(j);
-	r = j->stage ? wgnl_sync_stage_commit(j->stage) :
-		       wgnl_sync_record_save_text(o->state_dir, o->ifname, j->now,
-						  WGNL_SYNC_RECORD_FORCE);
+	r = wgnl_sync_delta_applied(o->state_dir, o->ifname, j->stage, j->now, exp);
 	j->stage = NULL;
-	if (r < 0) {
+	if (r < 0)
 		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 			 wgk_q(o->state_dir), strerror(-r));
-		wgnl_sync_fast_forget(o->state_dir, o->ifname);
-	} else {
-		struct wgnl_sync_digest fh = { j->now->text_h[0], j->now->text_h[1] };
-
-		wgnl_sync_fast_save(o->state_dir, o->ifname, &fh, &exp);
-	}
 	phase("record");
-	if (*changed) {
+	if (*changed)
 		sync_print_summary(o->ifname, plan, &no_quick);
-	}
-	*rc = WGK_EXIT_OK;
-out:
-	wgnl_plan_free(plan);
-	return true;
+	return WGK_EXIT_OK;
 }
 
 /* The fast and incremental paths. Returns true when one ran (exit code in
@@ -489,7 +419,8 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		       struct wgnl_ctx **ctx, struct wgnl_sync_text *now, bool *canon,
 		       bool *changed, int *rc)
 {
-	struct wgnl_sync_digest rec_file, rec_run, run;
+	struct wgnl_sync_digest rec_file, rec_run, exp;
+	struct wgnl_plan *plan = NULL;
 	struct text_job j = { 0 };
 	struct wgnl_sync_dump *acc = NULL;
 	struct wgnl_device *info = NULL;
@@ -541,20 +472,18 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		goto out;
 	}
 	phase("join");
-	wgnl_sync_dump_digest(acc, info, &run);
-	/* Changed behind our back: the full path repairs it. */
-	if (run.a != rec_run.a || run.b != rec_run.b)
-		goto out;
-	if (j.same) {
-		/* The same file, a device unchanged since. */
+	r = wgnl_sync_path_choose(*ctx, o->ifname, acc, info, &rec_run, j.same, j.delta, o->flags,
+				  &plan, &exp);
+	if (r == WGNL_SYNC_PATH_FAST) {
 		phase("fast no-op");
 		path = "fast";
 		*rc = WGK_EXIT_OK;
-		done = true;
-	} else if (j.delta && inc_apply(o, &j, acc, info, *ctx, changed, rc)) {
+	} else if (r == WGNL_SYNC_PATH_INCREMENTAL || r < 0) {
 		path = "incremental";
-		done = true;
+		*rc = r < 0 ? wgctl_fail(*ctx, r, "sync: cannot plan") :
+			      inc_apply(o, &j, plan, &exp, *ctx, changed);
 	}
+	done = path != NULL;
 out:
 	if (o->stats && path) {
 		struct wgnl_stats st;
@@ -569,6 +498,7 @@ out:
 	wgnl_sync_dump_free(acc);
 	wgnl_device_free(info);
 	wgnl_sync_delta_free(j.delta);
+	wgnl_plan_free(plan);
 	return done;
 }
 
@@ -587,15 +517,18 @@ static bool is_up_file(const char *ifname, const char *path)
 
 static int sync_run(const struct sync_opts *o, bool *changed)
 {
-	struct wgnl_config *cfg = NULL, *last = NULL;
-	struct wgnl_device *running = NULL;
-	struct wgnl_plan *plan = NULL;
-	struct wgnl_quick_plan *q = NULL;
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_sync_full full = { 0 };
+	const struct wgnl_quick_plan *q;
+	struct quick_sync qs = { 0 };
+	struct wgnl_quick_opts qopts = { .size = sizeof(qopts),
+					 .arg = &qs,
+					 .event = quick_sync_event };
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
 	char path[PATH_MAX] = "";
 	struct wgnl_sync_text canon_text = { 0 };
-	bool delta = false, have_fh = false;
+	bool have_fh = false;
 	char *file_text = NULL, why[128];
 	size_t file_len = 0;
 	int rc = WGK_EXIT_OK, r, read_err = 0;
@@ -658,61 +591,50 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	conflicts = r > 0;
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
-	desired_semantics(o, cfg);
 	if (!ctx && (rc = wgctl_open(&ctx)))
 		goto out;
-	if (!o->no_state) {
-		r = wgnl_sync_record_path(path, sizeof(path), o->state_dir, o->ifname);
-		if (r < 0) {
-			wgk_warn("sync: state directory path too long: not recording");
-			path[0] = '\0';
-		} else if (needs_record(o, cfg)) {
-			last = load_record(o, path);
-		}
+	if (!o->no_state &&
+	    wgnl_sync_record_path(path, sizeof(path), o->state_dir, o->ifname) < 0) {
+		wgk_warn("sync: state directory path too long: not recording");
+		path[0] = '\0';
 	}
-	delta = delta_mode(ctx, o->ifname);
-	/* The running peers are compared as the dump streams in: memory
-	 * stays at the file plus the plan. */
-	r = wgnl_sync_plan_stream(ctx, cfg->dev, last ? last->dev : NULL,
-				  delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan, &running);
+	qs.ctx = ctx;
+	r = wgnl_sync_full_plan(ctx, cfg, path[0] ? o->state_dir : NULL, o->flags, &qopts, &full);
+	record_warn(path, full.record_err);
 	if (r < 0) {
-		rc = read_fail(ctx, o->ifname, r);
+		rc = full.quick_failed ? quick_sync_rc(&qs) : read_fail(ctx, o->ifname, r);
 		goto out;
 	}
 	phase("dump+plan");
-	if (is_quick(o, cfg)) {
-		rc = quick_sync(ctx, cfg, last, running->fwmark, 0, &q);
-		if (rc)
-			goto out;
-	}
-	*changed = !wgnl_plan_is_empty(plan) || !wgnl_quick_plan_is_empty(q);
+	*changed = full.changed;
+	q = full.quick ? full.quick : &no_quick;
 	if (o->plan_only) {
 		wgnl_stats_get(ctx, &st);
 		if (o->plan_text)
-			sync_print_plan_text(o->ifname, plan, q ? q : &no_quick);
+			sync_print_plan_text(o->ifname, full.plan, q);
 		else
-			sync_print_plan_json(o->ifname, plan, q ? q : &no_quick, *changed, false,
-					     delta, o->stats ? &st : NULL);
+			sync_print_plan_json(o->ifname, full.plan, q, *changed, false, full.delta,
+					     o->stats ? &st : NULL);
 		/* What would be refused is said (exit code too), not hidden. */
-		rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+		rc = wgctl_limits_check("sync", o->ifname, &o->limits, full.plan);
 		if (o->stats)
 			sync_print_stats(&st, "full");
 		goto out;
 	}
-	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, full.plan);
 	if (rc)
 		goto out;
-	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_BEFORE_DEVICE, &q);
+	rc = quick_apply(ctx, o->ifname, full.quick, WGNL_QUICK_BEFORE_DEVICE);
 	if (rc)
 		goto out;
-	r = wgnl_sync_apply(ctx, plan);
+	r = wgnl_sync_apply(ctx, full.plan);
 	if (r < 0) {
 		rc = wgctl_fail(ctx, r,
 				"sync: cannot apply '%s' to '%s' (part of it may be applied)",
 				wgk_qs(o->path), o->ifname);
 		goto out;
 	}
-	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_AFTER_DEVICE, &q);
+	rc = quick_apply(ctx, o->ifname, full.quick, WGNL_QUICK_AFTER_DEVICE);
 	if (rc)
 		goto out;
 	phase("apply");
@@ -721,8 +643,8 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 		 * routes); a file with an allowed IP in two sections never takes
 		 * the quick paths: which section wins depends on their order. */
 		r = wgnl_sync_record_applied(o->state_dir, o->ifname, cfg,
-					     have_fh && !is_quick(o, cfg) ? &canon_text : NULL,
-					     running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
+					     have_fh && !full.quick ? &canon_text : NULL,
+					     full.running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 				 wgk_q(o->state_dir), strerror(-r));
@@ -730,10 +652,10 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	wgnl_stats_get(ctx, &st);
 	if (wgctl_opt.json)
-		sync_print_plan_json(o->ifname, plan, q ? q : &no_quick, *changed, true, delta,
+		sync_print_plan_json(o->ifname, full.plan, q, *changed, true, full.delta,
 				     o->stats ? &st : NULL);
 	else if (*changed)
-		sync_print_summary(o->ifname, plan, q ? q : &no_quick);
+		sync_print_summary(o->ifname, full.plan, q);
 	if (o->stats)
 		sync_print_stats(&st, "full");
 out:
@@ -741,10 +663,7 @@ out:
 		wgnl_wipe(file_text, file_len);
 	wgnl_free(file_text);
 	wgnl_sync_text_clear(&canon_text);
-	wgnl_quick_plan_free(q);
-	wgnl_plan_free(plan);
-	wgnl_device_free(running);
-	wgnl_config_free(last);
+	wgnl_sync_full_clear(&full);
 	wgnl_config_free(cfg);
 	wgnl_ctx_close(ctx);
 	return rc;
@@ -765,6 +684,10 @@ int cmd_sync(int argc, char **argv)
 		return rc;
 	o.state_dir = state_dir(o.state_dir);
 	o.up_file = is_up_file(o.ifname, o.path);
+	if (o.up_file)
+		o.flags |= WGNL_SYNC_QUICK;
+	if (getenv("WGCTL_SYNC_NO_DELTA"))
+		o.flags |= WGNL_SYNC_NO_DELTA;
 	rc = sync_run(&o, &changed);
 	if (!o.detailed)
 		return rc;

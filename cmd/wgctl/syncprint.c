@@ -306,7 +306,7 @@ void sync_print_stats(const struct wgnl_stats *st, const char *path)
 }
 
 void sync_print_summary(const char *ifname, const struct wgnl_plan *plan,
-			  const struct wgnl_quick_plan *q)
+			const struct wgnl_quick_plan *q)
 {
 	const struct wgnl_device *c = plan->change;
 
