@@ -64,86 +64,6 @@ void wgctl_sync_forget(const char *dir, const char *ifname)
 
 /* -------------------------------------------------------------- wg-quick */
 
-/* The wg-quick part of a sync runs in the library (wgnl_quick_plan(),
- * wgnl_quick_apply()); here: its error and warning lines. */
-struct quick_sync {
-	struct wgnl_ctx *ctx;
-	int rc; /* the failure's exit code */
-};
-
-static int quick_fail_line(struct wgnl_ctx *ctx, const struct wgnl_quick_event *ev)
-{
-	const char *ifname = ev->ifname;
-	char buf[64];
-	int r = ev->err;
-
-	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
-	switch (ev->step) {
-	case WGNL_QUICK_LOOKUP:
-		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
-	case WGNL_QUICK_ADDR_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the addresses of '%s'", ifname);
-	case WGNL_QUICK_POLICY_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s' in table %u",
-				  ifname, ev->table);
-	case WGNL_QUICK_ROUTE_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s'", ifname);
-	case WGNL_QUICK_RULE_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
-	case WGNL_QUICK_MTU:
-		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname,
-				  ev->mtu);
-	case WGNL_QUICK_ADDR_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'", buf, ifname);
-	case WGNL_QUICK_ADDR_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'", buf, ifname);
-	case WGNL_QUICK_ROUTE_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'", buf, ifname);
-	case WGNL_QUICK_ROUTE_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'", buf, ifname);
-	case WGNL_QUICK_RULE_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
-				  ev->rule.table ? ev->rule.table : 254);
-	case WGNL_QUICK_RULE_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
-				  ev->rule.table ? ev->rule.table : 254);
-	default:
-		if (r == -ENOMEM)
-			wgk_error("sync: out of memory");
-		else
-			wgk_error("sync: '%s': %s", ifname, strerror(-r));
-		return WGK_EXIT_SYSTEM;
-	}
-}
-
-static void quick_sync_event(void *arg, const struct wgnl_quick_event *ev)
-{
-	struct quick_sync *qs = arg;
-
-	if (ev->kind == WGNL_QUICK_EV_FAIL)
-		qs->rc = quick_fail_line(qs->ctx, ev);
-	else if (ev->kind == WGNL_QUICK_EV_WARN && ev->step == WGNL_QUICK_SRC_VALID_MARK)
-		wgk_warn("sync: cannot set net.ipv4.conf.all.src_valid_mark=1");
-}
-
-/* The exit code of a failed wgnl_quick_*() call that sent its events to @qs. */
-static int quick_sync_rc(const struct quick_sync *qs)
-{
-	return qs->rc ? qs->rc : WGK_EXIT_SYSTEM;
-}
-
-/* wgnl_quick_apply() of @phase (@q NULL: nothing around the device); exit code. */
-static int quick_apply(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_quick_plan *q,
-		       int phase)
-{
-	struct quick_sync qs = { .ctx = ctx };
-	struct wgnl_quick_opts opts = { .size = sizeof(opts),
-					.arg = &qs,
-					.event = quick_sync_event };
-
-	return wgnl_quick_apply(ctx, ifname, q, phase, &opts) < 0 ? quick_sync_rc(&qs) : 0;
-}
-
 /* ------------------------------------------------------------- the command */
 
 static void sync_help(void)
@@ -231,32 +151,6 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
 	return 0;
 }
 
-/* As wgctl_get_device() reports a device that cannot be read (exit code). */
-static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
-{
-	struct wgnl_link link;
-
-	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
-		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
-			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
-		else
-			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
-		return WGK_EXIT_NOTFOUND;
-	}
-	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
-}
-
-/* Say why the record at @path was not used (@r: record_err). */
-static void record_warn(const char *path, int r)
-{
-	if (r == -EBADMSG)
-		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
-	else if (r < 0)
-		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
-			 "running ones)",
-			 wgk_q(path), strerror(-r));
-}
-
 static double now_secs(void)
 {
 	struct timespec ts;
@@ -290,16 +184,9 @@ static void phase(const char *name)
 
 /* ------------------------------------------------------ the quick paths */
 /* When the last sync left a .fast digest, the dump starts at once (every
- * path needs one) while a second thread reads the file: its hash tells
- * whether it changed, and when it did and the record is that last file
- * (version 2), which [Peer] sections differ, parsed (only those: the new
- * ones from the file, the old ones from the record). Then:
- *  - same file, device digest as recorded: nothing to do ("fast");
- *  - changed file, same [Interface], device digest as recorded: the plan
- *    is the difference between the changed sections ("incremental"), the
- *    old ones standing for the running peers (the digest proves they do);
- *  - anything else: the full path (the whole file parsed, planned against
- *    a fresh dump). */
+ * path needs one) while a second thread reads the file and compares it with
+ * the record; wgnl_sync_path_choose() then says which path: fast (nothing
+ * to do), incremental (the changed [Peer] sections) or full. */
 
 struct text_job {
 	const struct sync_opts *o;
@@ -467,7 +354,7 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		goto out;
 	}
 	if (r < 0) {
-		*rc = read_fail(*ctx, o->ifname, r);
+		*rc = sync_read_fail(*ctx, o->ifname, r);
 		done = true;
 		goto out;
 	}
@@ -520,10 +407,10 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	struct wgnl_config *cfg = NULL;
 	struct wgnl_sync_full full = { 0 };
 	const struct wgnl_quick_plan *q;
-	struct quick_sync qs = { 0 };
+	struct sync_quick_events qs = { 0 };
 	struct wgnl_quick_opts qopts = { .size = sizeof(qopts),
 					 .arg = &qs,
-					 .event = quick_sync_event };
+					 .event = sync_quick_event };
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
 	char path[PATH_MAX] = "";
@@ -600,9 +487,9 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	qs.ctx = ctx;
 	r = wgnl_sync_full_plan(ctx, cfg, path[0] ? o->state_dir : NULL, o->flags, &qopts, &full);
-	record_warn(path, full.record_err);
+	sync_record_warn(path, full.record_err);
 	if (r < 0) {
-		rc = full.quick_failed ? quick_sync_rc(&qs) : read_fail(ctx, o->ifname, r);
+		rc = full.quick_failed ? sync_quick_rc(&qs) : sync_read_fail(ctx, o->ifname, r);
 		goto out;
 	}
 	phase("dump+plan");
@@ -624,19 +511,17 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	rc = wgctl_limits_check("sync", o->ifname, &o->limits, full.plan);
 	if (rc)
 		goto out;
-	rc = quick_apply(ctx, o->ifname, full.quick, WGNL_QUICK_BEFORE_DEVICE);
-	if (rc)
-		goto out;
-	r = wgnl_sync_apply(ctx, full.plan);
+	qs.rc = 0;
+	r = wgnl_sync_full_apply(ctx, cfg, &full, &qopts);
 	if (r < 0) {
-		rc = wgctl_fail(ctx, r,
-				"sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				wgk_qs(o->path), o->ifname);
+		rc = full.quick_failed ?
+			     sync_quick_rc(&qs) :
+			     wgctl_fail(
+				     ctx, r,
+				     "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				     wgk_qs(o->path), o->ifname);
 		goto out;
 	}
-	rc = quick_apply(ctx, o->ifname, full.quick, WGNL_QUICK_AFTER_DEVICE);
-	if (rc)
-		goto out;
 	phase("apply");
 	if (path[0]) {
 		/* A wg-quick file is recorded as a config (its addresses and

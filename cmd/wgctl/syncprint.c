@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* wgctl sync's output: the plan as JSON (--plan, --json) and for people
- * (--plan=text), the summary line and the --stats line. */
+ * (--plan=text), the summary line, the --stats line, and the lines said
+ * when the device cannot be read, the record is not used or a wg-quick step
+ * fails. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "syncprint.h"
@@ -327,4 +331,94 @@ void sync_print_summary(const char *ifname, const struct wgnl_plan *plan,
 	if (q->n_route_add || q->n_route_del)
 		printf("; routes +%zu -%zu", q->n_route_add, q->n_route_del);
 	putchar('\n');
+}
+
+/* --------------------------------------------------------------- errors */
+
+/* As wgctl_get_device() reports a device that cannot be read (exit code). */
+int sync_read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
+{
+	struct wgnl_link link;
+
+	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
+		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
+			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
+		else
+			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
+		return WGK_EXIT_NOTFOUND;
+	}
+	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
+}
+
+/* Say why the record at @path was not used (@r: record_err). */
+void sync_record_warn(const char *path, int r)
+{
+	if (r == -EBADMSG)
+		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
+	else if (r < 0)
+		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
+			 "running ones)",
+			 wgk_q(path), strerror(-r));
+}
+
+/* ------------------------------------------------------------- wg-quick */
+
+static int quick_fail_line(struct wgnl_ctx *ctx, const struct wgnl_quick_event *ev)
+{
+	const char *ifname = ev->ifname;
+	char buf[64];
+	int r = ev->err;
+
+	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
+	switch (ev->step) {
+	case WGNL_QUICK_LOOKUP:
+		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
+	case WGNL_QUICK_ADDR_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the addresses of '%s'", ifname);
+	case WGNL_QUICK_POLICY_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s' in table %u",
+				  ifname, ev->table);
+	case WGNL_QUICK_ROUTE_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s'", ifname);
+	case WGNL_QUICK_RULE_LIST:
+		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
+	case WGNL_QUICK_MTU:
+		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname,
+				  ev->mtu);
+	case WGNL_QUICK_ADDR_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'", buf, ifname);
+	case WGNL_QUICK_ADDR_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'", buf, ifname);
+	case WGNL_QUICK_ROUTE_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'", buf, ifname);
+	case WGNL_QUICK_ROUTE_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'", buf, ifname);
+	case WGNL_QUICK_RULE_ADD:
+		return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
+				  ev->rule.table ? ev->rule.table : 254);
+	case WGNL_QUICK_RULE_DEL:
+		return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
+				  ev->rule.table ? ev->rule.table : 254);
+	default:
+		if (r == -ENOMEM)
+			wgk_error("sync: out of memory");
+		else
+			wgk_error("sync: '%s': %s", ifname, strerror(-r));
+		return WGK_EXIT_SYSTEM;
+	}
+}
+
+void sync_quick_event(void *arg, const struct wgnl_quick_event *ev)
+{
+	struct sync_quick_events *qs = arg;
+
+	if (ev->kind == WGNL_QUICK_EV_FAIL)
+		qs->rc = quick_fail_line(qs->ctx, ev);
+	else if (ev->kind == WGNL_QUICK_EV_WARN && ev->step == WGNL_QUICK_SRC_VALID_MARK)
+		wgk_warn("sync: cannot set net.ipv4.conf.all.src_valid_mark=1");
+}
+
+int sync_quick_rc(const struct sync_quick_events *qs)
+{
+	return qs->rc ? qs->rc : WGK_EXIT_SYSTEM;
 }

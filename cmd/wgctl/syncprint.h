@@ -22,4 +22,20 @@ void sync_print_summary(const char *ifname, const struct wgnl_plan *plan,
 /* The --stats line on stderr; @path: "fast", "incremental" or "full". */
 void sync_print_stats(const struct wgnl_stats *st, const char *path);
 
+/* As wgctl_get_device() reports a device that cannot be read (exit code). */
+int sync_read_fail(struct wgnl_ctx *ctx, const char *ifname, int r);
+/* Warn why the record at @path was not used (@r: record_err; 0: nothing). */
+void sync_record_warn(const char *path, int r);
+
+/* The wg-quick steps of a sync run in the library (wgnl_sync_full_plan(),
+ * wgnl_sync_full_apply()); their error and warning lines are printed here:
+ * pass sync_quick_event as wgnl_quick_opts.event, @qs as its arg. */
+struct sync_quick_events {
+	struct wgnl_ctx *ctx;
+	int rc; /* the failure's exit code */
+};
+void sync_quick_event(void *arg, const struct wgnl_quick_event *ev);
+/* The exit code of a failed wg-quick step whose events went to @qs. */
+int sync_quick_rc(const struct sync_quick_events *qs);
+
 #endif

@@ -299,7 +299,7 @@ struct wgnl_sync_full {
 	struct wgnl_device *running;   /* the running device's own fields (no peers) */
 	struct wgnl_config *last;      /* the record compared with (NULL: none) */
 	int record_err;		       /* the record's -errno (planned without it) */
-	bool quick_failed;	       /* the failure was wgnl_quick_plan()'s */
+	bool quick_failed;	       /* the failure was a wg-quick step's */
 	bool delta;		       /* allowed IPs as additions and removals */
 	bool changed;		       /* something to do */
 };
@@ -315,6 +315,13 @@ struct wgnl_sync_full {
 int wgnl_sync_full_plan(struct wgnl_ctx *ctx, struct wgnl_config *cfg, const char *dir,
 			unsigned flags, const struct wgnl_quick_opts *qopts,
 			struct wgnl_sync_full *out);
+/* Apply @f (from wgnl_sync_full_plan() of @cfg): what goes around the
+ * device before it (wgnl_quick_apply(), WGNL_QUICK_BEFORE_DEVICE), the plan,
+ * then the rest (WGNL_QUICK_AFTER_DEVICE); @qopts as for the plan. Stops at
+ * the first failure, part of it applied. 0, or the -errno of the step
+ * (quick_failed: a wg-quick step). */
+int wgnl_sync_full_apply(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
+			 struct wgnl_sync_full *f, const struct wgnl_quick_opts *qopts);
 /* Free what @f holds and zero it (NULL-safe). */
 void wgnl_sync_full_clear(struct wgnl_sync_full *f);
 

@@ -81,6 +81,30 @@ int wgnl_sync_full_plan(struct wgnl_ctx *ctx, struct wgnl_config *cfg, const cha
 	return 0;
 }
 
+int wgnl_sync_full_apply(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
+			 struct wgnl_sync_full *f, const struct wgnl_quick_opts *qopts)
+{
+	const char *ifname = cfg->dev->name;
+	int r;
+
+	/* The rules that go before the fwmark changes, the routes after the
+	 * peers they lead to. */
+	f->quick_failed = true;
+	r = wgnl_quick_apply(ctx, ifname, f->quick, WGNL_QUICK_BEFORE_DEVICE, qopts);
+	if (r < 0)
+		return r;
+	f->quick_failed = false;
+	r = wgnl_sync_apply(ctx, f->plan);
+	if (r < 0)
+		return r;
+	f->quick_failed = true;
+	r = wgnl_quick_apply(ctx, ifname, f->quick, WGNL_QUICK_AFTER_DEVICE, qopts);
+	if (r < 0)
+		return r;
+	f->quick_failed = false;
+	return 0;
+}
+
 void wgnl_sync_full_clear(struct wgnl_sync_full *f)
 {
 	if (!f)
@@ -92,10 +116,21 @@ void wgnl_sync_full_clear(struct wgnl_sync_full *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* With a .fast digest, the file's hash tells whether it changed, and when
+ * it did and the record is that last file (version 2), which [Peer]
+ * sections differ, parsed (only those: the new ones from the file, the old
+ * ones from the record). Then:
+ *  - same file, device digest as recorded: nothing to do ("fast");
+ *  - changed file, same [Interface], device digest as recorded: the plan
+ *    is the difference between the changed sections ("incremental"), the
+ *    old ones standing for the running peers (the digest proves they do);
+ *  - anything else: the full path (the whole file parsed, planned against
+ *    a fresh dump). */
 int wgnl_sync_path_choose(struct wgnl_ctx *ctx, const char *ifname,
 			  const struct wgnl_sync_dump *dump, const struct wgnl_device *info,
-			  const struct wgnl_sync_digest *rec_run, bool same, struct wgnl_sync_delta *d,
-			  unsigned flags, struct wgnl_plan **ret, struct wgnl_sync_digest *expect)
+			  const struct wgnl_sync_digest *rec_run, bool same,
+			  struct wgnl_sync_delta *d, unsigned flags, struct wgnl_plan **ret,
+			  struct wgnl_sync_digest *expect)
 {
 	struct wgnl_sync_digest run;
 	int r;
