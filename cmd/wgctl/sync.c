@@ -20,6 +20,7 @@
 
 #include "quick.h"
 #include "wgctl.h"
+#include "syncprint.h"
 
 /* The plan of a file that is no wg-quick config: nothing around the device. */
 static const struct wgnl_quick_plan no_quick;
@@ -31,6 +32,7 @@ struct sync_opts {
 	 * config whatever keys it holds (routes and policy routing follow it,
 	 * as down + up would), and never a fast or incremental path. */
 	bool up_file;
+	unsigned flags; /* wgnl_sync_config_flags */
 	struct wgctl_limits limits;
 };
 
@@ -39,378 +41,6 @@ struct sync_opts {
 #define SYNC_MAX_FILE (256U << 20)
 
 /* -------------------------------------------------------------- wg-quick */
-
-static bool is_quick(const struct sync_opts *o, const struct wgnl_config *cfg)
-{
-	const struct wgnl_quick *q = &cfg->quick;
-
-	return o->up_file || q->n_addresses || q->mtu || q->table_mode != WGNL_TABLE_AUTO ||
-	       q->n_dns;
-}
-
-/* The wg-quick part of a sync runs in the library (wgnl_quick_plan(),
- * wgnl_quick_apply()); here: its error and warning lines. */
-struct quick_sync {
-	struct wgnl_ctx *ctx;
-	int rc; /* the failure's exit code */
-};
-
-static int quick_fail_line(struct wgnl_ctx *ctx, const struct wgnl_quick_event *ev)
-{
-	const char *ifname = ev->ifname;
-	char buf[64];
-	int r = ev->err;
-
-	wgnl_prefix_format(&ev->prefix, buf, sizeof(buf));
-	switch (ev->step) {
-	case WGNL_QUICK_LOOKUP:
-		return wgctl_fail(ctx, r, "sync: cannot read link '%s'", ifname);
-	case WGNL_QUICK_ADDR_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the addresses of '%s'", ifname);
-	case WGNL_QUICK_POLICY_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s' in table %u",
-				  ifname, ev->table);
-	case WGNL_QUICK_ROUTE_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the routes of '%s'", ifname);
-	case WGNL_QUICK_RULE_LIST:
-		return wgctl_fail(ctx, r, "sync: cannot read the policy rules");
-	case WGNL_QUICK_MTU:
-		return wgctl_fail(ctx, r, "sync: cannot set the MTU of '%s' to %u", ifname,
-				  ev->mtu);
-	case WGNL_QUICK_ADDR_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove address %s from '%s'", buf, ifname);
-	case WGNL_QUICK_ADDR_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add address %s to '%s'", buf, ifname);
-	case WGNL_QUICK_ROUTE_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add route %s via '%s'", buf, ifname);
-	case WGNL_QUICK_ROUTE_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove route %s via '%s'", buf, ifname);
-	case WGNL_QUICK_RULE_ADD:
-		return wgctl_fail(ctx, r, "sync: cannot add a policy rule for table %u",
-				  ev->rule.table ? ev->rule.table : 254);
-	case WGNL_QUICK_RULE_DEL:
-		return wgctl_fail(ctx, r, "sync: cannot remove a policy rule for table %u",
-				  ev->rule.table ? ev->rule.table : 254);
-	default:
-		if (r == -ENOMEM)
-			wgk_error("sync: out of memory");
-		else
-			wgk_error("sync: '%s': %s", ifname, strerror(-r));
-		return WGK_EXIT_SYSTEM;
-	}
-}
-
-static void quick_sync_event(void *arg, const struct wgnl_quick_event *ev)
-{
-	struct quick_sync *qs = arg;
-
-	if (ev->kind == WGNL_QUICK_EV_FAIL)
-		qs->rc = quick_fail_line(qs->ctx, ev);
-	else if (ev->kind == WGNL_QUICK_EV_WARN && ev->step == WGNL_QUICK_SRC_VALID_MARK)
-		wgk_warn("sync: cannot set net.ipv4.conf.all.src_valid_mark=1");
-}
-
-/* wgnl_quick_plan() (@phase 0) or wgnl_quick_apply() of @phase; exit code. */
-static int quick_sync(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
-		      const struct wgnl_config *last, uint32_t old_pt, int phase,
-		      struct wgnl_quick_plan **q)
-{
-	struct quick_sync qs = { .ctx = ctx };
-	struct wgnl_quick_opts opts = { .size = sizeof(opts),
-					.arg = &qs,
-					.event = quick_sync_event };
-	int r = phase ? wgnl_quick_apply(ctx, cfg->dev->name, *q, phase, &opts) :
-			wgnl_quick_plan(ctx, cfg, last, old_pt, &opts, q);
-
-	return r < 0 ? (qs.rc ? qs.rc : WGK_EXIT_SYSTEM) : 0;
-}
-
-/* ------------------------------------------------------------------ JSON */
-
-static void json_rules(struct wgk_json *j, const char *key, const struct wgnl_rule *v, size_t n)
-{
-	if (!n)
-		return;
-	wgk_json_key(j, key);
-	wgk_json_array_begin(j);
-	for (size_t i = 0; i < n; i++) {
-		wgk_json_object_begin(j);
-		wgk_json_kv_uint(j, "family", v[i].family == AF_INET6 ? 6 : 4);
-		if (v[i].fwmark)
-			wgk_json_kv_uint(j, "not_fwmark", v[i].fwmark);
-		if (v[i].suppress_prefixlen >= 0)
-			wgk_json_kv_uint(j, "suppress_prefixlength",
-					 (uint64_t)v[i].suppress_prefixlen);
-		wgk_json_kv_uint(j, "table", v[i].table ? v[i].table : 254);
-		wgk_json_object_end(j);
-	}
-	wgk_json_array_end(j);
-}
-
-static void json_prefixes(struct wgk_json *j, const char *key, const struct wgnl_prefix *v,
-			  size_t n, int want_remove)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	bool any = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
-			continue;
-		if (!any) {
-			wgk_json_key(j, key);
-			wgk_json_array_begin(j);
-			any = true;
-		}
-		wgk_json_string(j, wgnl_prefix_format(&v[i], buf, sizeof(buf)));
-	}
-	if (any)
-		wgk_json_array_end(j);
-	else if (want_remove < 0) {
-		wgk_json_key(j, key);
-		wgk_json_array_begin(j);
-		wgk_json_array_end(j);
-	}
-}
-
-static void json_routes(struct wgk_json *j, const char *key, const struct wgnl_prefix *v,
-			const uint32_t *t, size_t n)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-
-	if (!n)
-		return;
-	wgk_json_key(j, key);
-	wgk_json_array_begin(j);
-	for (size_t i = 0; i < n; i++) {
-		wgk_json_object_begin(j);
-		wgk_json_kv_string(j, "destination", wgnl_prefix_format(&v[i], buf, sizeof(buf)));
-		wgk_json_kv_uint(j, "table", t[i] ? t[i] : 254);
-		wgk_json_object_end(j);
-	}
-	wgk_json_array_end(j);
-}
-
-static void json_peer_fields(struct wgk_json *j, const struct wgnl_peer *p, bool added)
-{
-	char ep[64];
-	wgnl_key_b64 b64;
-
-	wgnl_key_to_base64(b64, p->public_key);
-	wgk_json_kv_string(j, "public_key", b64);
-	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
-		wgk_json_kv_string(j, "preshared_key",
-				   wgnl_key_is_zero(p->preshared_key) ? "(removed)" :
-				   added			      ? "(set)" :
-									"(changed)");
-	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
-		wgk_json_kv_string(j, "endpoint",
-				   wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
-	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
-		wgk_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
-}
-
-static void print_plan_json(const struct sync_opts *o, const struct wgnl_plan *plan,
-			    const struct wgnl_quick_plan *q, bool changed, bool applied, bool delta,
-			    const struct wgnl_stats *st)
-{
-	const struct wgnl_device *c = plan->change;
-	struct wgk_json j;
-	wgnl_key_b64 b64;
-
-	wgk_json_init(&j, stdout, isatty(STDOUT_FILENO));
-	wgk_json_object_begin(&j);
-	wgk_json_kv_string(&j, "interface", o->ifname);
-	wgk_json_kv_bool(&j, "changed", changed);
-	wgk_json_kv_bool(&j, "applied", applied);
-	wgk_json_kv_string(&j, "allowed_ips_mode", delta ? "delta" : "replace");
-	wgk_json_key(&j, "device");
-	wgk_json_object_begin(&j);
-	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
-		wgk_json_kv_string(&j, "private_key",
-				   wgnl_key_is_zero(c->private_key) ? "(removed)" : "(changed)");
-	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
-		wgk_json_kv_uint(&j, "listen_port", c->listen_port);
-	if (c->flags & WGNL_DEV_HAS_FWMARK)
-		wgk_json_kv_uint(&j, "fwmark", c->fwmark);
-	if (q->mtu)
-		wgk_json_kv_uint(&j, "mtu", q->mtu);
-	if (q->n_addr_add)
-		json_prefixes(&j, "addresses_add", q->addr_add, q->n_addr_add, -1);
-	if (q->n_addr_del)
-		json_prefixes(&j, "addresses_remove", q->addr_del, q->n_addr_del, -1);
-	json_routes(&j, "routes_add", q->route_add, q->route_add_table, q->n_route_add);
-	json_routes(&j, "routes_remove", q->route_del, q->route_del_table, q->n_route_del);
-	json_rules(&j, "rules_add", q->rule_add, q->n_rule_add);
-	json_rules(&j, "rules_remove", q->rule_del, q->n_rule_del);
-	wgk_json_object_end(&j);
-
-	wgk_json_key(&j, "add");
-	wgk_json_array_begin(&j);
-	for (size_t i = 0; i < c->n_peers; i++) {
-		const struct wgnl_peer *p = &c->peers[i];
-
-		if (p->flags & (WGNL_PEER_REMOVE | WGNL_PEER_UPDATE_ONLY))
-			continue;
-		wgk_json_object_begin(&j);
-		json_peer_fields(&j, p, true);
-		json_prefixes(&j, "allowed_ips", p->allowedips, p->n_allowedips, -1);
-		wgk_json_object_end(&j);
-	}
-	wgk_json_array_end(&j);
-	wgk_json_key(&j, "remove");
-	wgk_json_array_begin(&j);
-	for (size_t i = 0; i < c->n_peers; i++)
-		if (c->peers[i].flags & WGNL_PEER_REMOVE) {
-			wgnl_key_to_base64(b64, c->peers[i].public_key);
-			wgk_json_string(&j, b64);
-		}
-	wgk_json_array_end(&j);
-	wgk_json_key(&j, "update");
-	wgk_json_array_begin(&j);
-	for (size_t i = 0; i < c->n_peers; i++) {
-		const struct wgnl_peer *p = &c->peers[i];
-
-		if ((p->flags & WGNL_PEER_REMOVE) || !(p->flags & WGNL_PEER_UPDATE_ONLY))
-			continue;
-		wgk_json_object_begin(&j);
-		json_peer_fields(&j, p, false);
-		if (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS) {
-			json_prefixes(&j, "allowed_ips_replace", p->allowedips, p->n_allowedips,
-				      -1);
-		} else {
-			json_prefixes(&j, "allowed_ips_add", p->allowedips, p->n_allowedips, 0);
-			json_prefixes(&j, "allowed_ips_remove", p->allowedips, p->n_allowedips, 1);
-		}
-		wgk_json_object_end(&j);
-	}
-	wgk_json_array_end(&j);
-	wgk_json_key(&j, "counts");
-	wgk_json_object_begin(&j);
-	wgk_json_kv_uint(&j, "add", plan->n_add);
-	wgk_json_kv_uint(&j, "remove", plan->n_remove);
-	wgk_json_kv_uint(&j, "update", plan->n_update);
-	wgk_json_kv_uint(&j, "unchanged", plan->n_unchanged);
-	wgk_json_object_end(&j);
-	if (st) {
-		wgk_json_key(&j, "stats");
-		wgk_json_object_begin(&j);
-		wgk_json_kv_uint(&j, "set_msgs", st->set_msgs);
-		wgk_json_kv_uint(&j, "get_msgs", st->get_msgs);
-		wgk_json_kv_uint(&j, "rtnl_msgs", st->rtnl_msgs);
-		wgk_json_kv_uint(&j, "recv_msgs", st->recv_msgs);
-		/* --plan and --json always take the full path. */
-		wgk_json_kv_string(&j, "path", "full");
-		wgk_json_object_end(&j);
-	}
-	wgk_json_object_end(&j);
-	wgk_json_finish(&j);
-}
-
-/* --plan=text: the same plan for people. Keys are public keys; secrets
- * show only as "(changed)". */
-static void text_prefixes(const char *what, const struct wgnl_prefix *v, size_t n, int want_remove,
-			  const char *sign)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	bool any = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (want_remove >= 0 && !!(v[i].flags & WGNL_PREFIX_REMOVE) != want_remove)
-			continue;
-		printf("%s%s%s", any ? ", " : what, sign,
-		       wgnl_prefix_format(&v[i], buf, sizeof(buf)));
-		any = true;
-	}
-}
-
-static void text_peer(const struct wgnl_peer *p, char mark, bool added)
-{
-	char ep[64];
-	wgnl_key_b64 b64;
-
-	wgnl_key_to_base64(b64, p->public_key);
-	printf("  %c peer %s", mark, b64);
-	if (mark == '-') {
-		putchar('\n');
-		return;
-	}
-	if (!added && (p->flags & WGNL_PEER_REPLACE_ALLOWEDIPS))
-		text_prefixes("; allowed IPs now ", p->allowedips, p->n_allowedips, -1, "");
-	else if (added)
-		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, -1, "");
-	else {
-		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 0, "+");
-		text_prefixes("; allowed IPs ", p->allowedips, p->n_allowedips, 1, "-");
-	}
-	if (p->flags & WGNL_PEER_HAS_ENDPOINT)
-		printf("; endpoint %s", wgnl_endpoint_format(&p->endpoint, ep, sizeof(ep)));
-	if (p->flags & WGNL_PEER_HAS_KEEPALIVE)
-		printf("; keepalive %u", p->persistent_keepalive);
-	if (p->flags & WGNL_PEER_HAS_PRESHARED_KEY)
-		printf("; preshared key %s", wgnl_key_is_zero(p->preshared_key) ? "removed" :
-					     added				? "set" :
-										  "changed");
-	putchar('\n');
-}
-
-static void text_routes(const char *what, const struct wgnl_prefix *v, const uint32_t *t, size_t n)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-
-	for (size_t i = 0; i < n; i++)
-		printf("  %s %s table %u\n", what, wgnl_prefix_format(&v[i], buf, sizeof(buf)),
-		       t[i] ? t[i] : 254);
-}
-
-static void text_rules(char sign, const struct wgnl_rule *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		printf("  %c rule ipv%d", sign, v[i].family == AF_INET6 ? 6 : 4);
-		if (v[i].fwmark)
-			printf(" not fwmark 0x%x", v[i].fwmark);
-		if (v[i].suppress_prefixlen >= 0)
-			printf(" suppress_prefixlength %d", v[i].suppress_prefixlen);
-		printf(" table %u\n", v[i].table ? v[i].table : 254);
-	}
-}
-
-static void print_plan_text(const struct sync_opts *o, const struct wgnl_plan *plan,
-			    const struct wgnl_quick_plan *q)
-{
-	const struct wgnl_device *c = plan->change;
-	char buf[INET6_ADDRSTRLEN + 8];
-
-	printf("%s: plan: %zu to add, %zu to remove, %zu to update, %zu unchanged%s\n", o->ifname,
-	       plan->n_add, plan->n_remove, plan->n_update, plan->n_unchanged,
-	       wgnl_plan_is_empty(plan) && wgnl_quick_plan_is_empty(q) ? " (nothing to do)" : "");
-	if (c->flags & WGNL_DEV_HAS_PRIVATE_KEY)
-		printf("  ~ private key %s\n",
-		       wgnl_key_is_zero(c->private_key) ? "removed" : "changed");
-	if (c->flags & WGNL_DEV_HAS_LISTEN_PORT)
-		printf("  ~ listen port %u\n", c->listen_port);
-	if (c->flags & WGNL_DEV_HAS_FWMARK)
-		printf("  ~ fwmark 0x%x\n", c->fwmark);
-	if (q->mtu)
-		printf("  ~ mtu %u\n", q->mtu);
-	for (size_t i = 0; i < q->n_addr_add; i++)
-		printf("  + address %s\n", wgnl_prefix_format(&q->addr_add[i], buf, sizeof(buf)));
-	for (size_t i = 0; i < q->n_addr_del; i++)
-		printf("  - address %s\n", wgnl_prefix_format(&q->addr_del[i], buf, sizeof(buf)));
-	text_routes("+ route", q->route_add, q->route_add_table, q->n_route_add);
-	text_routes("- route", q->route_del, q->route_del_table, q->n_route_del);
-	text_rules('+', q->rule_add, q->n_rule_add);
-	text_rules('-', q->rule_del, q->n_rule_del);
-	for (size_t i = 0; i < c->n_peers; i++) {
-		const struct wgnl_peer *p = &c->peers[i];
-
-		if (p->flags & WGNL_PEER_REMOVE)
-			text_peer(p, '-', false);
-		else if (p->flags & WGNL_PEER_UPDATE_ONLY)
-			text_peer(p, '~', false);
-		else
-			text_peer(p, '+', true);
-	}
-}
 
 /* ------------------------------------------------------------- the command */
 
@@ -499,74 +129,6 @@ static int parse_args(int argc, char **argv, struct sync_opts *o)
 	return 0;
 }
 
-/* The file as `wg syncconf` reads it: absent PrivateKey and FwMark mean
- * none; an absent ListenPort keeps the running port. */
-static void desired_semantics(const struct sync_opts *o, struct wgnl_config *cfg)
-{
-	uint32_t ptable;
-
-	wgnl_config_apply_semantics(cfg->dev, WGNL_SEM_SYNCCONF);
-	/* wg-quick's policy routing marks the tunnel's packets, as `up` did. */
-	ptable = is_quick(o, cfg) ? wgnl_quick_policy_table(cfg) : 0;
-	if (ptable)
-		cfg->dev->fwmark = ptable;
-}
-
-/* @path: which way the sync went: "fast" (unchanged file, unchanged device:
- * nothing parsed), "incremental" (only the changed [Peer] sections parsed)
- * or "full". */
-static void print_stats(const struct wgnl_stats *st, const char *path)
-{
-	fprintf(stderr,
-		"wgctl: sync: stats: set_msgs=%llu get_msgs=%llu rtnl_msgs=%llu "
-		"recv_msgs=%llu path=%s\n",
-		(unsigned long long)st->set_msgs, (unsigned long long)st->get_msgs,
-		(unsigned long long)st->rtnl_msgs, (unsigned long long)st->recv_msgs, path);
-}
-
-/* Does the plan need the record? For the routes of a wg-quick file, and
- * for endpoints (was one changed in the file, or did the peer roam?). A
- * file without endpoints never parses it. */
-static bool needs_record(const struct sync_opts *o, const struct wgnl_config *cfg)
-{
-	if (is_quick(o, cfg))
-		return true;
-	for (size_t i = 0; i < cfg->dev->n_peers; i++)
-		if (cfg->dev->peers[i].flags & WGNL_PEER_HAS_ENDPOINT)
-			return true;
-	return false;
-}
-
-/* As wgctl_get_device() reports a device that cannot be read (exit code). */
-static int read_fail(struct wgnl_ctx *ctx, const char *ifname, int r)
-{
-	struct wgnl_link link;
-
-	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
-		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
-			wgk_error("cannot read '%s': No such device", wgk_q(ifname));
-		else
-			wgk_error("cannot read '%s': not a WireGuard interface", wgk_q(ifname));
-		return WGK_EXIT_NOTFOUND;
-	}
-	return wgctl_fail(ctx, r, "cannot read '%s'", wgk_q(ifname));
-}
-
-/* The desired state last applied (NULL: none, or unreadable: said). */
-static struct wgnl_config *load_record(const struct sync_opts *o, const char *path)
-{
-	struct wgnl_config *last = NULL;
-	int r = wgnl_sync_record_load(o->state_dir, o->ifname, &last);
-
-	if (r == -EBADMSG)
-		wgk_warn("sync: ignoring the unreadable record '%s'", wgk_q(path));
-	else if (r < 0)
-		wgk_warn("sync: cannot read the record '%s': %s (endpoints are compared with the "
-			 "running ones)",
-			 wgk_q(path), strerror(-r));
-	return last;
-}
-
 static double now_secs(void)
 {
 	struct timespec ts;
@@ -598,54 +160,11 @@ static void phase(const char *name)
 	last = t;
 }
 
-/* Per-IP removal where the kernel has WGALLOWEDIP_A_FLAGS; a userspace
- * implementation gets a changed list replaced, in one transaction anyway. */
-static bool delta_mode(struct wgnl_ctx *ctx, const char *ifname)
-{
-	int caps;
-
-	if (getenv("WGCTL_SYNC_NO_DELTA"))
-		return false;
-	caps = wgnl_device_caps(ctx, ifname);
-	return caps > 0 && (caps & WGNL_CAP_ALLOWEDIP_REMOVE);
-}
-
-static void print_summary(const char *ifname, const struct wgnl_plan *plan,
-			  const struct wgnl_quick_plan *q)
-{
-	const struct wgnl_device *c = plan->change;
-
-	if (wgctl_opt.quiet)
-		return;
-	printf("%s: %zu added, %zu removed, %zu updated, %zu unchanged", ifname, plan->n_add,
-	       plan->n_remove, plan->n_update, plan->n_unchanged);
-	/* Say which device fields, and how many addresses and routes. */
-	if (plan->device_changed && c)
-		printf("; device:%s%s%s",
-		       (c->flags & WGNL_DEV_HAS_PRIVATE_KEY) ? " private key" : "",
-		       (c->flags & WGNL_DEV_HAS_LISTEN_PORT) ? " listen port" : "",
-		       (c->flags & WGNL_DEV_HAS_FWMARK) ? " fwmark" : "");
-	if (q->mtu)
-		printf("; MTU %u", q->mtu);
-	if (q->n_addr_add || q->n_addr_del)
-		printf("; addresses +%zu -%zu", q->n_addr_add, q->n_addr_del);
-	if (q->n_route_add || q->n_route_del)
-		printf("; routes +%zu -%zu", q->n_route_add, q->n_route_del);
-	putchar('\n');
-}
-
 /* ------------------------------------------------------ the quick paths */
 /* When the last sync left a .fast digest, the dump starts at once (every
- * path needs one) while a second thread reads the file: its hash tells
- * whether it changed, and when it did and the record is that last file
- * (version 2), which [Peer] sections differ, parsed (only those: the new
- * ones from the file, the old ones from the record). Then:
- *  - same file, device digest as recorded: nothing to do ("fast");
- *  - changed file, same [Interface], device digest as recorded: the plan
- *    is the difference between the changed sections ("incremental"), the
- *    old ones standing for the running peers (the digest proves they do);
- *  - anything else: the full path (the whole file parsed, planned against
- *    a fresh dump). */
+ * path needs one) while a second thread reads the file and compares it with
+ * the record; wgnl_sync_path_choose() then says which path: fast (nothing
+ * to do), incremental (the changed [Peer] sections) or full. */
 
 struct text_job {
 	const struct sync_opts *o;
@@ -724,60 +243,36 @@ static void *text_work(void *arg)
 	return NULL;
 }
 
-/* The incremental apply. Returns true when it ran (exit code in *rc),
- * false to take the full path. */
-static bool inc_apply(const struct sync_opts *o, struct text_job *j,
-		      const struct wgnl_sync_dump *acc, const struct wgnl_device *info,
-		      struct wgnl_ctx *ctx, bool *changed, int *rc)
+/* Apply the incremental @plan (wgnl_sync_path_choose()) and record it;
+ * exit code. */
+static int inc_apply(const struct sync_opts *o, struct text_job *j, const struct wgnl_plan *plan,
+		     const struct wgnl_sync_digest *exp, struct wgnl_ctx *ctx, bool *changed)
 {
-	struct wgnl_sync_digest exp;
-	struct wgnl_plan *plan = NULL;
-	bool delta = delta_mode(ctx, o->ifname);
-	int r = wgnl_sync_delta_plan(j->delta, acc, info, delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0,
-				     &plan, &exp);
+	int rc, r;
 
-	if (r == -EAGAIN)
-		return false;
-	if (r < 0) {
-		*rc = wgctl_fail(ctx, r, "sync: cannot plan");
-		return true;
-	}
 	*changed = !wgnl_plan_is_empty(plan);
 	phase("plan");
-	*rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
-	if (*rc)
-		goto out;
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	if (rc)
+		return rc;
 	r = wgnl_sync_apply(ctx, plan);
 	if (r < 0) {
-		*rc = wgctl_fail(ctx, r,
-				 "sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				 wgk_qs(o->path), o->ifname);
 		wgnl_sync_fast_forget(o->state_dir, o->ifname);
-		goto out;
+		return wgctl_fail(ctx, r,
+				  "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				  wgk_qs(o->path), o->ifname);
 	}
 	phase("apply");
 	text_join(j);
-	r = j->stage ? wgnl_sync_stage_commit(j->stage) :
-		       wgnl_sync_record_save_text(o->state_dir, o->ifname, j->now,
-						  WGNL_SYNC_RECORD_FORCE);
+	r = wgnl_sync_delta_applied(o->state_dir, o->ifname, j->stage, j->now, exp);
 	j->stage = NULL;
-	if (r < 0) {
+	if (r < 0)
 		wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 			 wgk_q(o->state_dir), strerror(-r));
-		wgnl_sync_fast_forget(o->state_dir, o->ifname);
-	} else {
-		struct wgnl_sync_digest fh = { j->now->text_h[0], j->now->text_h[1] };
-
-		wgnl_sync_fast_save(o->state_dir, o->ifname, &fh, &exp);
-	}
 	phase("record");
-	if (*changed) {
-		print_summary(o->ifname, plan, &no_quick);
-	}
-	*rc = WGK_EXIT_OK;
-out:
-	wgnl_plan_free(plan);
-	return true;
+	if (*changed)
+		sync_print_summary(o->ifname, plan, &no_quick);
+	return WGK_EXIT_OK;
 }
 
 /* The fast and incremental paths. Returns true when one ran (exit code in
@@ -789,7 +284,8 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		       struct wgnl_ctx **ctx, struct wgnl_sync_text *now, bool *canon,
 		       bool *changed, int *rc)
 {
-	struct wgnl_sync_digest rec_file, rec_run, run;
+	struct wgnl_sync_digest rec_file, rec_run, exp;
+	struct wgnl_plan *plan = NULL;
 	struct text_job j = { 0 };
 	struct wgnl_sync_dump *acc = NULL;
 	struct wgnl_device *info = NULL;
@@ -836,31 +332,29 @@ static bool sync_quick(const struct sync_opts *o, char **text, size_t *len, int 
 		goto out;
 	}
 	if (r < 0) {
-		*rc = read_fail(*ctx, o->ifname, r);
+		*rc = sync_read_fail(*ctx, o->ifname, r);
 		done = true;
 		goto out;
 	}
 	phase("join");
-	wgnl_sync_dump_digest(acc, info, &run);
-	/* Changed behind our back: the full path repairs it. */
-	if (run.a != rec_run.a || run.b != rec_run.b)
-		goto out;
-	if (j.same) {
-		/* The same file, a device unchanged since. */
+	r = wgnl_sync_path_choose(*ctx, o->ifname, acc, info, &rec_run, j.same, j.delta, o->flags,
+				  &plan, &exp);
+	if (r == WGNL_SYNC_PATH_FAST) {
 		phase("fast no-op");
 		path = "fast";
 		*rc = WGK_EXIT_OK;
-		done = true;
-	} else if (j.delta && inc_apply(o, &j, acc, info, *ctx, changed, rc)) {
+	} else if (r == WGNL_SYNC_PATH_INCREMENTAL || r < 0) {
 		path = "incremental";
-		done = true;
+		*rc = r < 0 ? wgctl_fail(*ctx, r, "sync: cannot plan") :
+			      inc_apply(o, &j, plan, &exp, *ctx, changed);
 	}
+	done = path != NULL;
 out:
 	if (o->stats && path) {
 		struct wgnl_stats st;
 
 		wgnl_stats_get(*ctx, &st);
-		print_stats(&st, path);
+		sync_print_stats(&st, path);
 	}
 	text_join(&j);
 	wgnl_sync_stage_abort(j.stage);
@@ -869,6 +363,7 @@ out:
 	wgnl_sync_dump_free(acc);
 	wgnl_device_free(info);
 	wgnl_sync_delta_free(j.delta);
+	wgnl_plan_free(plan);
 	return done;
 }
 
@@ -887,15 +382,18 @@ static bool is_up_file(const char *ifname, const char *path)
 
 static int sync_run(const struct sync_opts *o, bool *changed)
 {
-	struct wgnl_config *cfg = NULL, *last = NULL;
-	struct wgnl_device *running = NULL;
-	struct wgnl_plan *plan = NULL;
-	struct wgnl_quick_plan *q = NULL;
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_sync_full full = { 0 };
+	const struct wgnl_quick_plan *q;
+	struct sync_quick_events qs = { 0 };
+	struct wgnl_quick_opts qopts = { .size = sizeof(qopts),
+					 .arg = &qs,
+					 .event = sync_quick_event };
 	struct wgnl_ctx *ctx = NULL;
 	struct wgnl_stats st;
 	char path[PATH_MAX] = "";
 	struct wgnl_sync_text canon_text = { 0 };
-	bool delta = false, have_fh = false;
+	bool have_fh = false;
 	char *file_text = NULL, why[128];
 	size_t file_len = 0;
 	int rc = WGK_EXIT_OK, r, read_err = 0;
@@ -958,71 +456,58 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	conflicts = r > 0;
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
-	desired_semantics(o, cfg);
 	if (!ctx && (rc = wgctl_open(&ctx)))
 		goto out;
-	if (!o->no_state) {
-		r = wgnl_sync_record_path(path, sizeof(path), o->state_dir, o->ifname);
-		if (r < 0) {
-			wgk_warn("sync: state directory path too long: not recording");
-			path[0] = '\0';
-		} else if (needs_record(o, cfg)) {
-			last = load_record(o, path);
-		}
+	if (!o->no_state &&
+	    wgnl_sync_record_path(path, sizeof(path), o->state_dir, o->ifname) < 0) {
+		wgk_warn("sync: state directory path too long: not recording");
+		path[0] = '\0';
 	}
-	delta = delta_mode(ctx, o->ifname);
-	/* The running peers are compared as the dump streams in: memory
-	 * stays at the file plus the plan. */
-	r = wgnl_sync_plan_stream(ctx, cfg->dev, last ? last->dev : NULL,
-				  delta ? WGNL_SYNC_ALLOWEDIP_REMOVE : 0, &plan, &running);
+	qs.ctx = ctx;
+	r = wgnl_sync_full_plan(ctx, cfg, path[0] ? o->state_dir : NULL, o->flags, &qopts, &full);
+	sync_record_warn(path, full.record_err);
 	if (r < 0) {
-		rc = read_fail(ctx, o->ifname, r);
+		rc = full.quick_failed ? sync_quick_rc(&qs) : sync_read_fail(ctx, o->ifname, r);
 		goto out;
 	}
 	phase("dump+plan");
-	if (is_quick(o, cfg)) {
-		rc = quick_sync(ctx, cfg, last, running->fwmark, 0, &q);
-		if (rc)
-			goto out;
-	}
-	*changed = !wgnl_plan_is_empty(plan) || !wgnl_quick_plan_is_empty(q);
+	*changed = full.changed;
+	q = full.quick ? full.quick : &no_quick;
 	if (o->plan_only) {
 		wgnl_stats_get(ctx, &st);
 		if (o->plan_text)
-			print_plan_text(o, plan, q ? q : &no_quick);
+			sync_print_plan_text(o->ifname, full.plan, q);
 		else
-			print_plan_json(o, plan, q ? q : &no_quick, *changed, false, delta,
-					o->stats ? &st : NULL);
+			sync_print_plan_json(o->ifname, full.plan, q, *changed, false, full.delta,
+					     o->stats ? &st : NULL);
 		/* What would be refused is said (exit code too), not hidden. */
-		rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+		rc = wgctl_limits_check("sync", o->ifname, &o->limits, full.plan);
 		if (o->stats)
-			print_stats(&st, "full");
+			sync_print_stats(&st, "full");
 		goto out;
 	}
-	rc = wgctl_limits_check("sync", o->ifname, &o->limits, plan);
+	rc = wgctl_limits_check("sync", o->ifname, &o->limits, full.plan);
 	if (rc)
 		goto out;
-	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_BEFORE_DEVICE, &q);
-	if (rc)
-		goto out;
-	r = wgnl_sync_apply(ctx, plan);
+	qs.rc = 0;
+	r = wgnl_sync_full_apply(ctx, cfg, &full, &qopts);
 	if (r < 0) {
-		rc = wgctl_fail(ctx, r,
-				"sync: cannot apply '%s' to '%s' (part of it may be applied)",
-				wgk_qs(o->path), o->ifname);
+		rc = full.quick_failed ?
+			     sync_quick_rc(&qs) :
+			     wgctl_fail(
+				     ctx, r,
+				     "sync: cannot apply '%s' to '%s' (part of it may be applied)",
+				     wgk_qs(o->path), o->ifname);
 		goto out;
 	}
-	rc = quick_sync(ctx, cfg, NULL, 0, WGNL_QUICK_AFTER_DEVICE, &q);
-	if (rc)
-		goto out;
 	phase("apply");
 	if (path[0]) {
 		/* A wg-quick file is recorded as a config (its addresses and
 		 * routes); a file with an allowed IP in two sections never takes
 		 * the quick paths: which section wins depends on their order. */
 		r = wgnl_sync_record_applied(o->state_dir, o->ifname, cfg,
-					     have_fh && !is_quick(o, cfg) ? &canon_text : NULL,
-					     running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
+					     have_fh && !full.quick ? &canon_text : NULL,
+					     full.running, conflicts ? 0 : WGNL_SYNC_RECORD_FAST);
 		if (r < 0)
 			wgk_warn("sync: applied, but cannot record the state in '%s': %s",
 				 wgk_q(o->state_dir), strerror(-r));
@@ -1030,21 +515,18 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	}
 	wgnl_stats_get(ctx, &st);
 	if (wgctl_opt.json)
-		print_plan_json(o, plan, q ? q : &no_quick, *changed, true, delta,
-				o->stats ? &st : NULL);
+		sync_print_plan_json(o->ifname, full.plan, q, *changed, true, full.delta,
+				     o->stats ? &st : NULL);
 	else if (*changed)
-		print_summary(o->ifname, plan, q ? q : &no_quick);
+		sync_print_summary(o->ifname, full.plan, q);
 	if (o->stats)
-		print_stats(&st, "full");
+		sync_print_stats(&st, "full");
 out:
 	if (file_text)
 		wgnl_wipe(file_text, file_len);
 	wgnl_free(file_text);
 	wgnl_sync_text_clear(&canon_text);
-	wgnl_quick_plan_free(q);
-	wgnl_plan_free(plan);
-	wgnl_device_free(running);
-	wgnl_config_free(last);
+	wgnl_sync_full_clear(&full);
 	wgnl_config_free(cfg);
 	wgnl_ctx_close(ctx);
 	return rc;
@@ -1065,6 +547,10 @@ int cmd_sync(int argc, char **argv)
 		return rc;
 	o.state_dir = wgk_sync_state_dir(o.state_dir);
 	o.up_file = is_up_file(o.ifname, o.path);
+	if (o.up_file)
+		o.flags |= WGNL_SYNC_QUICK;
+	if (getenv("WGCTL_SYNC_NO_DELTA"))
+		o.flags |= WGNL_SYNC_NO_DELTA;
 	rc = sync_run(&o, &changed);
 	if (!o.detailed)
 		return rc;

@@ -258,5 +258,94 @@ int wgnl_sync_delta_plan(struct wgnl_sync_delta *d, const struct wgnl_sync_dump 
 			 const struct wgnl_device *info, unsigned flags, struct wgnl_plan **ret,
 			 struct wgnl_sync_digest *expect);
 
+/* ------------------------------------------------- deciding a sync */
+/* What `wgctl sync` decides between reading a file and printing, for any
+ * caller holding a desired config (a daemon keeps it in memory): how the
+ * config is read, whether the record is needed, which path a sync takes. */
+
+struct wgnl_quick_opts;
+struct wgnl_quick_plan;
+
+enum wgnl_sync_config_flags {
+	/* A wg-quick config whatever keys it holds (the file `wgctl up` brought
+	 * the interface up from): its routes and policy routing follow it. */
+	WGNL_SYNC_QUICK = 1U << 8,
+	/* Send a changed allowed-IP list whole even where the device could
+	 * remove one IP. */
+	WGNL_SYNC_NO_DELTA = 1U << 9,
+};
+
+/* Is @cfg synced as a wg-quick config (addresses, MTU, routes too)? True
+ * with WGNL_SYNC_QUICK, or when it has Address, MTU, Table or DNS. */
+bool wgnl_sync_config_is_quick(const struct wgnl_config *cfg, unsigned flags);
+/* Read @cfg as `wg syncconf` does (wgnl_config_apply_semantics(),
+ * WGNL_SEM_SYNCCONF) and, for a wg-quick config with policy routing, give
+ * the device the fwmark of its table as `up` did. */
+void wgnl_sync_config_prepare(struct wgnl_config *cfg, unsigned flags);
+/* The wgnl_sync_plan() flags for device @ifname: WGNL_SYNC_ALLOWEDIP_REMOVE
+ * when it can remove one allowed IP (wgnl_device_caps()) and @flags lacks
+ * WGNL_SYNC_NO_DELTA, else 0. */
+unsigned wgnl_sync_plan_flags(struct wgnl_ctx *ctx, const char *ifname, unsigned flags);
+
+/* The full path's plan (wgnl_sync_full_plan()); the caller's, emptied with
+ * wgnl_sync_full_clear(). */
+struct wgnl_sync_full {
+	struct wgnl_plan *plan;	       /* the device's */
+	struct wgnl_quick_plan *quick; /* addresses, routes, MTU (NULL: no wg-quick config) */
+	struct wgnl_device *running;   /* the running device's own fields (no peers) */
+	struct wgnl_config *last;      /* the record compared with (NULL: none) */
+	int record_err;		       /* the record's -errno (planned without it) */
+	bool quick_failed;	       /* the failure was a wg-quick step's */
+	bool delta;		       /* allowed IPs as additions and removals */
+	bool changed;		       /* something to do */
+};
+/* Plan the sync of device cfg->dev->name to @cfg (prepared here with
+ * wgnl_sync_config_prepare(); @flags: wgnl_sync_config_flags). With @dir,
+ * the record of the last sync is read when the plan needs it (wg-quick
+ * config, an endpoint); one that cannot be read leaves record_err (-EBADMSG
+ * for one that does not parse) and the plan made without it. Then the
+ * running device is read as a stream and, for a wg-quick config, what is
+ * around it (@qopts: its events, may be NULL). Changes nothing. 0, -ENOMEM,
+ * or the read's -errno (quick_failed: a wg-quick read). Clear @out after,
+ * on failure too. */
+int wgnl_sync_full_plan(struct wgnl_ctx *ctx, struct wgnl_config *cfg, const char *dir,
+			unsigned flags, const struct wgnl_quick_opts *qopts,
+			struct wgnl_sync_full *out);
+/* Apply @f (from wgnl_sync_full_plan() of @cfg): what goes around the
+ * device before it (wgnl_quick_apply(), WGNL_QUICK_BEFORE_DEVICE), the plan,
+ * then the rest (WGNL_QUICK_AFTER_DEVICE); @qopts as for the plan. Stops at
+ * the first failure, part of it applied. 0, or the -errno of the step
+ * (quick_failed: a wg-quick step). */
+int wgnl_sync_full_apply(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
+			 struct wgnl_sync_full *f, const struct wgnl_quick_opts *qopts);
+/* Free what @f holds and zero it (NULL-safe). */
+void wgnl_sync_full_clear(struct wgnl_sync_full *f);
+
+enum wgnl_sync_path {
+	WGNL_SYNC_PATH_FULL = 0,	/* parse the whole config, plan against a dump */
+	WGNL_SYNC_PATH_FAST = 1,	/* same text, same device: nothing to do */
+	WGNL_SYNC_PATH_INCREMENTAL = 2, /* plan only the changed [Peer] sections */
+};
+/* Which path a sync of @ifname takes, with <IF>.fast loaded (@rec_run),
+ * the running device dumped into @dump (@info: its own fields) and the
+ * config's text compared with the record (@same: wgnl_sync_delta_make()
+ * returned 1; else @d, its delta or NULL). A device whose digest is not
+ * @rec_run was changed behind the record: FULL. Same text: FAST. With @d,
+ * its plan (wgnl_sync_delta_plan(), flags from wgnl_sync_plan_flags() of
+ * @flags) into *ret (wgnl_plan_free()) and *expect: INCREMENTAL, or FULL
+ * when it cannot tell. Returns the path, or -ENOMEM. */
+int wgnl_sync_path_choose(struct wgnl_ctx *ctx, const char *ifname,
+			  const struct wgnl_sync_dump *dump, const struct wgnl_device *info,
+			  const struct wgnl_sync_digest *rec_run, bool same,
+			  struct wgnl_sync_delta *d, unsigned flags, struct wgnl_plan **ret,
+			  struct wgnl_sync_digest *expect);
+/* After the INCREMENTAL plan was applied: record @now (put staged @stage in
+ * place, consumed, or save it when NULL) and write <IF>.fast with @expect;
+ * when the record fails, forget .fast (the next sync takes the full path).
+ * 0 or the record's -errno. */
+int wgnl_sync_delta_applied(const char *dir, const char *ifname, struct wgnl_sync_stage *stage,
+			    const struct wgnl_sync_text *now,
+			    const struct wgnl_sync_digest *expect);
+
 WGNL_DECLS_END
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The sync's state directory through wgkit/wgnl_sync.h (lib/sync/state.c,
- * digest.c, delta.c, semantics.c): records written and read back, .fast and
+ * digest.c, delta.c, semantics.c, decide.c): records written and read back, .fast and
  * .sec, a state directory others can write refused, the changed sections
  * found, and the digests agreeing. No device: files in a temporary
  * directory. */
@@ -172,6 +172,67 @@ static void delta__changed_sections_found_and_planned(void **state)
 	wgnl_config_free(c2);
 }
 
+/* The decisions (lib/sync/decide.c): which path, and what an incremental
+ * sync leaves. No ctx: WGNL_SYNC_NO_DELTA asks no device for its caps. */
+static void decide__path_chosen_and_delta_recorded(void **state)
+{
+	struct wgnl_sync_text t1 = { 0 }, t2 = { 0 };
+	struct wgnl_sync_digest r, other, fr, rr, exp;
+	struct wgnl_config *c1 = parse(v1), *c2 = parse(v2);
+	struct wgnl_sync_delta *d = NULL;
+	struct wgnl_sync_dump *dump = NULL;
+	struct wgnl_plan *plan = NULL;
+	struct wgnl_device *running = c1->dev;
+	const unsigned fl = WGNL_SYNC_NO_DELTA;
+
+	(void)state;
+	assert_false(wgnl_sync_config_is_quick(c1, 0));
+	assert_true(wgnl_sync_config_is_quick(c1, WGNL_SYNC_QUICK));
+	assert_int_equal(wgnl_sync_text_make(v1, strlen(v1), &t1), 0);
+	assert_int_equal(wgnl_sync_text_make(v2, strlen(v2), &t2), 0);
+	assert_int_equal(wgnl_sync_record_save_text(dir, "wgu3", &t1, 0), 0);
+	assert_int_equal(wgnl_sync_digest_device(running, &r), 0);
+	assert_int_equal(wgnl_sync_dump_new(&dump), 0);
+	for (size_t i = 0; i < running->n_peers; i++)
+		assert_int_equal(wgnl_sync_dump_peer(running, &running->peers[i], dump), 0);
+	/* Same text, same device: fast; a device changed since: full. */
+	assert_int_equal(wgnl_sync_path_choose(NULL, "wgu3", dump, running, &r, true, NULL, fl,
+					       &plan, &exp),
+			 WGNL_SYNC_PATH_FAST);
+	other = (struct wgnl_sync_digest){ r.a ^ 1, r.b };
+	assert_int_equal(wgnl_sync_path_choose(NULL, "wgu3", dump, running, &other, true, NULL, fl,
+					       &plan, &exp),
+			 WGNL_SYNC_PATH_FULL);
+	/* A changed text without a delta: full; with one: incremental. */
+	assert_int_equal(wgnl_sync_path_choose(NULL, "wgu3", dump, running, &r, false, NULL, fl,
+					       &plan, &exp),
+			 WGNL_SYNC_PATH_FULL);
+	assert_null(plan);
+	assert_int_equal(wgnl_sync_delta_make(dir, "wgu3", v2, &t2, t1.text_h, &d), 0);
+	assert_int_equal(wgnl_sync_path_choose(NULL, "wgu3", dump, running, &r, false, d, fl, &plan,
+					       &exp),
+			 WGNL_SYNC_PATH_INCREMENTAL);
+	assert_int_equal(plan->n_add, 1);
+	assert_int_equal(plan->n_update, 1);
+	/* Applied: the record is v2's text, .fast names it and @exp. */
+	assert_int_equal(wgnl_sync_delta_applied(dir, "wgu3", NULL, &t2, &exp), 0);
+	assert_int_equal(wgnl_sync_fast_load(dir, "wgu3", &fr, &rr), 0);
+	assert_memory_equal(&fr, t2.text_h, sizeof(fr));
+	assert_memory_equal(&rr, &exp, sizeof(rr));
+	/* Prepared as syncconf reads a file. */
+	wgnl_sync_config_prepare(c2, 0);
+	assert_true(c2->dev->flags & WGNL_DEV_HAS_PRIVATE_KEY);
+	assert_false(c2->dev->flags & WGNL_DEV_REPLACE_PEERS);
+	wgnl_plan_free(plan);
+	wgnl_sync_delta_free(d);
+	wgnl_sync_dump_free(dump);
+	wgnl_sync_record_forget(dir, "wgu3");
+	wgnl_sync_text_clear(&t1);
+	wgnl_sync_text_clear(&t2);
+	wgnl_config_free(c1);
+	wgnl_config_free(c2);
+}
+
 static void semantics__setconf_and_syncconf(void **state)
 {
 	struct wgnl_config *c = parse("[Interface]\nListenPort = 1\n[Peer]\nPublicKey = " K1 "\n");
@@ -199,6 +260,7 @@ int main(void)
 		cmocka_unit_test(dir__writable_by_others_refused),
 		cmocka_unit_test(delta__changed_sections_found_and_planned),
 		cmocka_unit_test(semantics__setconf_and_syncconf),
+		cmocka_unit_test(decide__path_chosen_and_delta_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
