@@ -108,3 +108,15 @@ int wgctl_load_conf(const char *path, unsigned flags, struct wgnl_config **ret)
 		return wgctl_conf_error(r, &e, path);
 	return 0;
 }
+
+int wgctl_usage(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	wgk_error("%s: %s (see 'wgctl %s --help')", cmd, msg, cmd);
+	return WGK_EXIT_USAGE;
+}

@@ -34,21 +34,6 @@ static bool quick_name_ok(const char *s, size_t n)
 	return true;
 }
 
-/* wgctl's usage line ("see 'wgctl CMD --help'"): the arguments are
- * wgctl's, whoever runs up or down. */
-static int usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	wgk_error("%s: %s (see 'wgctl %s --help')", cmd, msg, cmd);
-	return WGK_EXIT_USAGE;
-}
-
 int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 {
 	const char *base, *dot;
@@ -57,7 +42,7 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 	memset(t, 0, sizeof(*t));
 	if (strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".conf"))) {
 		if (n >= sizeof(t->path))
-			return usage(cmd, "config path too long");
+			return wgctl_usage(cmd, "config path too long");
 		memcpy(t->path, arg, n + 1);
 		base = strrchr(arg, '/');
 		base = base ? base + 1 : arg;
@@ -73,7 +58,7 @@ int quick_target(const char *cmd, const char *arg, struct quick_target *t)
 		return 0;
 	}
 	if (!quick_name_ok(arg, n))
-		return usage(cmd, "invalid interface name '%s'", wgk_qs(arg));
+		return wgctl_usage(cmd, "invalid interface name '%s'", wgk_qs(arg));
 	memcpy(t->ifname, arg, n + 1);
 	snprintf(t->path, sizeof(t->path), "%s/%s.conf", CONF_DIR, arg);
 	return 0;

@@ -30,18 +30,6 @@ bool wgctl_wants_help(int argc, char **argv)
 	return false;
 }
 
-int wgctl_usage(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	wgk_error("%s: %s (see 'wgctl %s --help')", cmd, msg, cmd);
-	return WGK_EXIT_USAGE;
-}
-
 int wgctl_no_json(const char *cmd)
 {
 	if (!wgctl_opt.json)

@@ -49,8 +49,6 @@ int cmd_reresolve(int argc, char **argv);
 
 /* True when the arguments ask for help (-h or --help anywhere, help first). */
 bool wgctl_wants_help(int argc, char **argv);
-/* "wgctl: CMD: <message> (see 'wgctl CMD --help')"; returns WGK_EXIT_USAGE. */
-int wgctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Refuse --json for a command that has no JSON output (exit code). */
 int wgctl_no_json(const char *cmd);
 /* getopt_long() over a subcommand's argv (argv[0] its name; main() never
