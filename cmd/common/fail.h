@@ -12,7 +12,8 @@
 #include "exitcodes.h"
 
 /* wgctl's usage line, whoever runs the command (wgctl, or wghealth's
- * restart running wgctl's up and down): "wgctl: CMD: <message> (see 'wgctl CMD --help')"; returns WGK_EXIT_USAGE. */
+ * restart running wgctl's up and down): "wgctl: CMD: <message> (see
+ * 'wgctl CMD --help')"; returns WGK_EXIT_USAGE. */
 int wgctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Open a context (exit code). */
 int wgctl_open(struct wgnl_ctx **ctx);
