@@ -380,6 +380,42 @@ static bool is_up_file(const char *ifname, const char *path)
 	return same;
 }
 
+/* The file read (or why not), parsed, checked: exit code. */
+static int sync_parse(const struct sync_opts *o, int read_err, const char *text, size_t len,
+		      struct wgnl_config **cfg, bool *conflicts)
+{
+	struct wgnl_config_error e;
+	int r;
+
+	/* Read once, to EOF: a pipe cannot be read again. */
+	if (read_err < 0) {
+		if (read_err == -EFBIG)
+			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_qs(o->path),
+				  SYNC_MAX_FILE >> 20);
+		else
+			wgk_error("sync: cannot read '%s': %s", wgk_qs(o->path),
+				  strerror(-read_err));
+		return wgk_exit_for_file_errno(read_err);
+	}
+	memset(&e, 0, sizeof(e));
+	r = wgnl_config_parse(text, len, o->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, cfg, &e);
+	if (r < 0)
+		return wgctl_conf_error(r, &e, o->path);
+	phase("parse");
+	wgctl_warn_secret_file("sync", o->path, *cfg);
+	if (!wgctl_opt.allow_empty && wgctl_conf_is_empty(*cfg))
+		return wgctl_empty_refused("sync", o->path);
+	/* As setconf leaves it: an allowed IP in two sections goes to the
+	 * later one. */
+	r = wgctl_allowedip_conflicts((*cfg)->dev, o->path, text, len);
+	if (r < 0) {
+		wgk_error("sync: out of memory");
+		return WGK_EXIT_SYSTEM;
+	}
+	*conflicts = r > 0;
+	return 0;
+}
+
 static int sync_run(const struct sync_opts *o, bool *changed)
 {
 	struct wgnl_config *cfg = NULL;
@@ -397,7 +433,6 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	char *file_text = NULL, why[128];
 	size_t file_len = 0;
 	int rc = WGK_EXIT_OK, r, read_err = 0;
-	struct wgnl_config_error e;
 	bool conflicts = false;
 
 	phase(NULL);
@@ -422,39 +457,9 @@ static int sync_run(const struct sync_opts *o, bool *changed)
 	} else {
 		read_err = wgnl_file_read(o->path, SYNC_MAX_FILE, &file_text, &file_len);
 	}
-	/* Read once, to EOF: a pipe cannot be read again. */
-	if (read_err < 0) {
-		if (read_err == -EFBIG)
-			wgk_error("sync: cannot read '%s': larger than %u MiB", wgk_qs(o->path),
-				  SYNC_MAX_FILE >> 20);
-		else
-			wgk_error("sync: cannot read '%s': %s", wgk_qs(o->path),
-				  strerror(-read_err));
-		rc = wgk_exit_for_file_errno(read_err);
+	rc = sync_parse(o, read_err, file_text, file_len, &cfg, &conflicts);
+	if (rc)
 		goto out;
-	}
-	memset(&e, 0, sizeof(e));
-	r = wgnl_config_parse(file_text, file_len, o->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE,
-			      &cfg, &e);
-	if (r < 0) {
-		rc = wgctl_conf_error(r, &e, o->path);
-		goto out;
-	}
-	phase("parse");
-	wgctl_warn_secret_file("sync", o->path, cfg);
-	if (!wgctl_opt.allow_empty && wgctl_conf_is_empty(cfg)) {
-		rc = wgctl_empty_refused("sync", o->path);
-		goto out;
-	}
-	/* As setconf leaves it: an allowed IP in two sections goes to the
-	 * later one. */
-	r = wgctl_allowedip_conflicts(cfg->dev, o->path, file_text, file_len);
-	if (r < 0) {
-		wgk_error("sync: out of memory");
-		rc = WGK_EXIT_SYSTEM;
-		goto out;
-	}
-	conflicts = r > 0;
 	snprintf(cfg->dev->name, sizeof(cfg->dev->name), "%s", o->ifname);
 	if (!ctx && (rc = wgctl_open(&ctx)))
 		goto out;
