@@ -115,13 +115,13 @@ bool wgnl_text_may_be_key(const char *s)
  */
 
 /* All ones when lo <= x <= hi, else 0. */
-static uint32_t ct_range(uint32_t x, uint32_t lo, uint32_t hi)
+static inline uint32_t ct_range(uint32_t x, uint32_t lo, uint32_t hi)
 {
 	return (((x - lo) | (hi - x)) >> 31) - 1U;
 }
 
 /* Encode a 6-bit value: A-Z 0..25, a-z 26..51, 0-9 52..61, '+' 62, '/' 63. */
-static char b64_char(uint32_t v)
+static inline char b64_char(uint32_t v)
 {
 	uint32_t c = (ct_range(v, 0, 25) & (v + 'A')) | (ct_range(v, 26, 51) & (v - 26 + 'a')) |
 		     (ct_range(v, 52, 61) & (v - 52 + '0')) | (ct_range(v, 62, 62) & '+') |
@@ -131,7 +131,7 @@ static char b64_char(uint32_t v)
 }
 
 /* Decode one character to 0..63; *bad gets all ones if it is not base64. */
-static uint32_t b64_value(uint32_t c, uint32_t *bad)
+static inline uint32_t b64_value(uint32_t c, uint32_t *bad)
 {
 	uint32_t up = ct_range(c, 'A', 'Z'), lo = ct_range(c, 'a', 'z');
 	uint32_t dg = ct_range(c, '0', '9'), pl = ct_range(c, '+', '+');
