@@ -127,7 +127,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
+check: deps ## everything: unit, style (clang-format), ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
