@@ -165,10 +165,12 @@ struct gw_snapshot {
 	uint64_t drift_repairs_total;
 	uint64_t peers_handshake_recent;
 	uint64_t stun_requests_total, stun_answered_total, stun_dropped_total;
-	int64_t loop_ms;     /* CLOCK_MONOTONIC ms of the main loop's last turn (/healthz) */
-	bool link_up;	     /* WireGuard link up and listening on ListenPort */
-	char not_ready[512]; /* one reason per line when !ready, "" when ready */
-			     /* Edge and pg add their fields below, one line each. */
+	int64_t loop_ms; /* CLOCK_MONOTONIC ms of the main loop's last turn (/healthz) */
+	bool link_up;	 /* WireGuard link up and listening on ListenPort */
+	/* One reason per line when !ready, "" when ready. */
+	char not_ready[512];
+
+	/* Edge and pg add their fields below, one line each. */
 };
 
 struct gw_metrics {
