@@ -28,7 +28,7 @@ struct gw_ready_in {
 	bool link_up;
 	const char *ifname;
 	uint16_t listen_port;
-	bool registry_checked; /* the source is not the directory source */
+	bool registry_checked;	     /* the source is not the directory source */
 	int64_t registry_last_ok_ms; /* 0: never */
 	unsigned stale_s;
 	bool stun_configured, stun_ok;

@@ -6,8 +6,8 @@
 
 #include "edge.h"
 
-static int put(struct wgnl_prom *p, const char *name, enum wgnl_prom_type type,
-	       const char *help, uint64_t v)
+static int put(struct wgnl_prom *p, const char *name, enum wgnl_prom_type type, const char *help,
+	       uint64_t v)
 {
 	int r = wgnl_prom_family_begin(p, name, type, help);
 
@@ -42,16 +42,15 @@ int gw_metrics_render(const struct gw_snapshot *s, int64_t now_ms, struct wgnl_p
 			       "Time to apply a batch of changes to the device");
 	wgnl_prom_put_histogram(p, "wgkit_gateway_apply_seconds", NULL, 0, gw_apply_bounds,
 				s->apply_counts, GW_APPLY_BUCKETS, s->apply_sum, s->apply_count);
-	put(p, "wgkit_gateway_registry_up", G, "1 while the registry is reachable",
-	    s->registry_up);
+	put(p, "wgkit_gateway_registry_up", G, "1 while the registry is reachable", s->registry_up);
 	/* Never reached: +Inf, so an alert on the lag fires rather than
 	 * reading a reassuring 0. */
 	lag = s->registry_last_ok_ms ? (double)(now_ms - s->registry_last_ok_ms) / 1000.0 :
 				       INFINITY;
 	wgnl_prom_family_begin(p, "wgkit_gateway_registry_lag_seconds", G,
 			       "Seconds since the last successful contact with the registry");
-	wgnl_prom_put_double(p, "wgkit_gateway_registry_lag_seconds", NULL, 0,
-			     lag < 0 ? 0 : lag, 3);
+	wgnl_prom_put_double(p, "wgkit_gateway_registry_lag_seconds", NULL, 0, lag < 0 ? 0 : lag,
+			     3);
 	put(p, "wgkit_gateway_registry_reconnects_total", C, "Reconnections to the registry",
 	    s->registry_reconnects_total);
 	put(p, "wgkit_gateway_bad_rows_total", C, "Registry rows skipped as malformed",
