@@ -187,7 +187,8 @@ static void gateway__metrics__every_contract_name(void **state)
 	assert_int_equal(gw_metrics_render(&s, 10000, p), 0);
 	assert_int_equal(wgnl_prom_text(p, &t, NULL), 0);
 	assert_non_null(strstr(t, "wgkit_gateway_registry_lag_seconds +Inf\n"));
-	assert_null(strstr(strstr(t, "# TYPE wgkit_gateway_ready ") + 1, "# TYPE wgkit_gateway_ready "));
+	assert_null(strstr(strstr(t, "# TYPE wgkit_gateway_ready ") + 1,
+			   "# TYPE wgkit_gateway_ready "));
 	wgnl_prom_free(p);
 }
 
