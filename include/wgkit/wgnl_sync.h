@@ -393,19 +393,19 @@ void wgnl_peerset_unmark(struct wgnl_peerset *s);
  * @counts (may be NULL): peers added, updated, removed since the last delta
  * (a peer added and removed in between counts nowhere). 0 or -ENOMEM. */
 int wgnl_peerset_delta(struct wgnl_peerset *s, struct wgnl_device **ret,
-			struct wgnl_peerset_counts *counts);
+		       struct wgnl_peerset_counts *counts);
 /* Drop the queued changes (after a plan made the device equal the set). */
 void wgnl_peerset_forget_pending(struct wgnl_peerset *s);
 /* The digest (wgnl_sync_digest_device()) a device equal to the set has:
  * its own fields as the set's device asks for them, those it does not as
  * @running (the device's own fields; may be NULL) has them. O(1). */
 void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
-			  struct wgnl_sync_digest *out);
+			 struct wgnl_sync_digest *out);
 /* The digest of running device @ifname, read as a stream (memory bounded at
  * any size); *running (may be NULL; wgnl_device_free()) gets its own
  * fields. 0 or what wgnl_device_get_stream() returns (-ENODEV, ...). */
-int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname,
-			     struct wgnl_sync_digest *out, struct wgnl_device **running);
+int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_sync_digest *out,
+			     struct wgnl_device **running);
 
 WGNL_DECLS_END
 #endif

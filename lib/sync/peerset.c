@@ -11,15 +11,18 @@
 #include "wgkit/wgnl_sync.h"
 
 /* What a pending change was before this batch: new, or changed/removed. */
-enum { PEND_NEW = 1, PEND_EXISTED = 2 };
+enum {
+	PEND_NEW = 1,
+	PEND_EXISTED = 2
+};
 
 struct wgnl_peerset {
-	struct wgnl_device *want;   /* the desired device */
-	uint8_t *seen;		    /* per want->peers position: seen since mark */
+	struct wgnl_device *want; /* the desired device */
+	uint8_t *seen;		  /* per want->peers position: seen since mark */
 	size_t cap_seen;
 	bool marking;
-	struct wgnl_device *pend;   /* changes since the last delta (append-only) */
-	uint8_t *pend_kind;	    /* per pend->peers position */
+	struct wgnl_device *pend; /* changes since the last delta (append-only) */
+	uint8_t *pend_kind;	  /* per pend->peers position */
 	size_t cap_kind;
 	struct wgnl_sync_digest sum; /* of want's peers */
 };
@@ -282,7 +285,7 @@ ssize_t wgnl_peerset_sweep(struct wgnl_peerset *s)
 }
 
 int wgnl_peerset_delta(struct wgnl_peerset *s, struct wgnl_device **ret,
-			struct wgnl_peerset_counts *counts)
+		       struct wgnl_peerset_counts *counts)
 {
 	struct wgnl_device *d = wgnl_device_new(s->want->name);
 
@@ -325,7 +328,7 @@ void wgnl_peerset_forget_pending(struct wgnl_peerset *s)
 }
 
 void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
-			  struct wgnl_sync_digest *out)
+			 struct wgnl_sync_digest *out)
 {
 	struct wgnl_device own = { 0 };
 	struct wgnl_sync_digest sum = s->sum;
@@ -341,7 +344,7 @@ void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device 
 		memcpy(own.public_key, running->public_key, WGNL_KEY_LEN);
 	}
 	own.listen_port = (w->flags & WGNL_DEV_HAS_LISTEN_PORT) || !running ? w->listen_port :
-									       running->listen_port;
+									      running->listen_port;
 	own.fwmark = (w->flags & WGNL_DEV_HAS_FWMARK) || !running ? w->fwmark : running->fwmark;
 	wgnl_sync_digest_finish(&sum, w->n_peers, &own);
 	wgnl_wipe(own.private_key, sizeof(own.private_key));
@@ -353,27 +356,33 @@ void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device 
 struct run_digest {
 	struct wgnl_sync_digest sum;
 	size_t n;
+	wgnl_peer_cb cb;
+	void *data;
 };
 
 static int run_digest_cb(const struct wgnl_device *dev, const struct wgnl_peer *peer, void *data)
 {
 	struct run_digest *rd = data;
 
-	(void)dev;
+	int r;
+
 	if (!peer) {
 		/* The dump restarts: so does the sum. */
 		rd->sum.a = rd->sum.b = 0;
 		rd->n = 0;
-		return 0;
+		return rd->cb ? rd->cb(dev, peer, rd->data) : 0;
 	}
 	rd->n++;
-	return wgnl_sync_digest_add(&rd->sum, peer);
+	r = wgnl_sync_digest_add(&rd->sum, peer);
+	if (r == 0 && rd->cb)
+		r = rd->cb(dev, peer, rd->data);
+	return r;
 }
 
-int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname,
+int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
 			     struct wgnl_sync_digest *out, struct wgnl_device **running)
 {
-	struct run_digest rd = { { 0, 0 }, 0 };
+	struct run_digest rd = { .cb = cb, .data = data };
 	struct wgnl_device *info = NULL;
 	int r;
 

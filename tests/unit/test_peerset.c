@@ -128,7 +128,7 @@ static void flush_and_compare(struct wgnl_ctx *ctx, struct wgnl_peerset *s,
 		assert_int_equal(wgnl_device_set(ctx, d), 0);
 	wgnl_device_free(d);
 	assert_int_equal(wgnl_peerset_pending(s), 0);
-	assert_int_equal(wgnl_sync_digest_running(ctx, "wg0", &got, &info), 0);
+	assert_int_equal(wgnl_sync_digest_running(ctx, "wg0", NULL, NULL, &got, &info), 0);
 	wgnl_peerset_digest(s, info, &want);
 	assert_int_equal(want.a, got.a);
 	assert_int_equal(want.b, got.b);
@@ -206,7 +206,7 @@ static void peerset__rows__one_delta_of_changed_peers_digest_in_step(void **stat
 		struct wgnl_sync_digest want, got;
 		struct wgnl_device *info;
 
-		assert_int_equal(wgnl_sync_digest_running(ctx, "wg0", &got, &info), 0);
+		assert_int_equal(wgnl_sync_digest_running(ctx, "wg0", NULL, NULL, &got, &info), 0);
 		wgnl_peerset_digest(s, info, &want);
 		assert_true(want.a != got.a || want.b != got.b);
 		wgnl_device_free(info);
@@ -244,8 +244,8 @@ static void peerset__mark_sweep__unseen_removed_abort_keeps(void **state)
 	/* A re-read that sees the even peers only (one of them changed). */
 	wgnl_peerset_mark(s);
 	for (uint32_t i = 0; i < 100; i += 2) {
-		assert_int_equal(wgnl_peerset_upsert(s, mk(&tmp, i, i == 50 ? "10.9.0.0/16" :
-										    "10.1.0.0/32")),
+		assert_int_equal(wgnl_peerset_upsert(
+					 s, mk(&tmp, i, i == 50 ? "10.9.0.0/16" : "10.1.0.0/32")),
 				 i == 50);
 		wgi_peer_clear(&tmp);
 	}
