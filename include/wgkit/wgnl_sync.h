@@ -402,10 +402,13 @@ void wgnl_peerset_forget_pending(struct wgnl_peerset *s);
 void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
 			 struct wgnl_sync_digest *out);
 /* The digest of running device @ifname, read as a stream (memory bounded at
- * any size); *running (may be NULL; wgnl_device_free()) gets its own
- * fields. 0 or what wgnl_device_get_stream() returns (-ENODEV, ...). */
-int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_sync_digest *out,
-			     struct wgnl_device **running);
+ * any size); each peer also goes to @cb (may be NULL; as for
+ * wgnl_device_get_stream(), NULL peer: the dump restarts), so one dump can
+ * serve a caller's counts too. *running (may be NULL; wgnl_device_free())
+ * gets its own fields. 0, @cb's error, or what wgnl_device_get_stream()
+ * returns (-ENODEV, ...). */
+int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+			     struct wgnl_sync_digest *out, struct wgnl_device **running);
 
 WGNL_DECLS_END
 #endif
