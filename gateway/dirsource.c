@@ -31,7 +31,7 @@ struct dfile {
 };
 
 struct gw_source {
-	char dir[PATH_MAX];    /* the folder watched */
+	char dir[PATH_MAX];	 /* the folder watched */
 	char only[NAME_MAX + 1]; /* file mode: the file's name in dir; "" folder mode */
 	int ifd;
 	int wd;

@@ -29,8 +29,8 @@
 struct loop {
 	struct gw *gw;
 	int sfd, tfd;
-	bool need_full;	 /* the last full read failed: retry */
-	bool started;	 /* the first apply succeeded (READY=1 sent) */
+	bool need_full; /* the last full read failed: retry */
+	bool started;	/* the first apply succeeded (READY=1 sent) */
 	bool was_ready;
 	int64_t next_full, next_drift, next_link, next_refresh, next_watchdog;
 	int64_t watchdog_ms;
@@ -56,7 +56,8 @@ static int ensure_device(struct gw *gw)
 			r = wgnl_link_add(gw->ctx, c->ifname, "wireguard");
 		if (r == 0) {
 			gw_log("info", "device: created %s (kernel)", c->ifname);
-		} else if (r == -EOPNOTSUPP && (c->backend_auto || c->backend == WGNL_BACKEND_UAPI)) {
+		} else if (r == -EOPNOTSUPP &&
+			   (c->backend_auto || c->backend == WGNL_BACKEND_UAPI)) {
 			const char *prog = quick_userspace_prog(NULL);
 
 			if (quick_userspace_start("device", gw->ctx, prog, c->ifname))
@@ -150,8 +151,7 @@ static void status(struct loop *l)
 		return;
 	l->status_applied = gw->now.change_id_applied;
 	snprintf(buf, sizeof(buf), "STATUS=peers=%" PRIu64 " change_id=%" PRId64 "%s",
-		 gw->now.applied_peers, gw->now.change_id_applied,
-		 gw->draining ? " draining" : "");
+		 gw->now.applied_peers, gw->now.change_id_applied, gw->draining ? " draining" : "");
 	gw_notify(buf);
 }
 
@@ -281,8 +281,9 @@ static int run_loop(struct loop *l)
 		if (l->drain_until && now >= l->drain_until)
 			break;
 		timeout = -1;
-		wake = gw->src_ops->tick ? gw->src_ops->tick(gw->src, gw_apply_sink(gw->apply), now) :
-					   -1;
+		wake = gw->src_ops->tick ?
+			       gw->src_ops->tick(gw->src, gw_apply_sink(gw->apply), now) :
+			       -1;
 		if (wake >= 0)
 			timeout = wake;
 		pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
