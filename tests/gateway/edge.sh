@@ -135,8 +135,9 @@ check "http answers before the first apply" wait_for 50 sh -c "[ \"\$(ip netns e
 get /readyz >/dev/null
 cp "$T/body" "$T/ready.before"
 check "readyz before the first apply: 503 with a reason per line" sh -c "[ -s $T/ready.before ] && ! grep -qx ready $T/ready.before"
+echo "note: /readyz before the first apply: $(tr "\n" ";" <"$T/ready.before")"
 check_detail() { cat "$T/ready.before"; }
-check "readyz before the first apply: says it has not applied or started" grep -Eq "not applied yet|main loop" "$T/ready.before"
+check "readyz before the first apply: says it has not applied or started" grep -Eq "not applied yet|main loop|starting" "$T/ready.before"
 check_detail() { :; }
 check "anycast not announced before ready" none_on_lo
 kill -CONT "$WG"
