@@ -7,6 +7,7 @@
  * so a restart over a device already in step sends nothing at all. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,11 @@ static void sink_full_end(struct gw_sink *s, int64_t change_id)
 	seen_id(a, change_id);
 }
 
+static void sink_keep(struct gw_sink *s, const uint8_t *pub)
+{
+	wgnl_peerset_keep(of(s)->set, pub);
+}
+
 static void sink_full_abort(struct gw_sink *s)
 {
 	wgnl_peerset_unmark(of(s)->set);
@@ -116,6 +122,7 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 		.full_end = sink_full_end,
 		.position = sink_position,
 		.full_abort = sink_full_abort,
+		.keep = sink_keep,
 	};
 	*ret = a;
 	return 0;
@@ -217,6 +224,9 @@ int gw_apply_flush(struct gw_apply *a)
 			       dev_changed, wgnl_peerset_count(a->set), secs * 1e3);
 		a->started = true;
 		a->need_plan = false;
+		/* The plan and the dump's buffers were big and are gone: give
+		 * the memory back rather than keep it mapped. */
+		malloc_trim(0);
 	} else {
 		if (!wgnl_peerset_pending(a->set))
 			goto done;

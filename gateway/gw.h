@@ -117,6 +117,9 @@ struct gw_sink {
 	void (*full_begin)(struct gw_sink *); /* a full read starts: unseen peers will go */
 	void (*full_end)(struct gw_sink *, int64_t change_id);
 	void (*position)(struct gw_sink *, int64_t change_id_known);
+	/* During a full read: the peer with public key @pub stays as it is
+	 * (a source that did not read it again, or whose file did not parse). */
+	void (*keep)(struct gw_sink *, const uint8_t *pub);
 	/* A full read that failed half way, called instead of full_end: keep
 	 * every peer as it was (the marks of full_begin are forgotten). */
 	void (*full_abort)(struct gw_sink *);
