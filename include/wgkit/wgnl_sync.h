@@ -380,7 +380,10 @@ size_t wgnl_peerset_pending(const struct wgnl_peerset *s);
 int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p);
 /* Remove the desired peer @pub: 1 (queued), 0 (not in the set), -ENOMEM. */
 int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub);
-/* A full re-read starts: every peer unseen until upserted. Sweep: remove
+/* During a mark: peer @pub stays as it is (its source was not read again,
+ * or did not parse). 1 when the set holds it, 0 when not. */
+int wgnl_peerset_keep(struct wgnl_peerset *s, const wgnl_key pub);
+/* A full re-read starts: every peer unseen until upserted or kept. Sweep: remove
  * every peer still unseen (queued); returns how many, or -ENOMEM. Unmark:
  * the re-read failed, keep every peer. */
 void wgnl_peerset_mark(struct wgnl_peerset *s);

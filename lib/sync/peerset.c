@@ -247,6 +247,17 @@ int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub)
 	return 1;
 }
 
+int wgnl_peerset_keep(struct wgnl_peerset *s, const wgnl_key pub)
+{
+	struct wgnl_peer *w = wgnl_device_find_peer(s->want, pub);
+
+	if (!w)
+		return 0;
+	if (s->marking)
+		s->seen[w - s->want->peers] = 1;
+	return 1;
+}
+
 void wgnl_peerset_mark(struct wgnl_peerset *s)
 {
 	if (s->want->n_peers)

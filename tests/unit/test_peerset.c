@@ -249,11 +249,19 @@ static void peerset__mark_sweep__unseen_removed_abort_keeps(void **state)
 				 i == 50);
 		wgi_peer_clear(&tmp);
 	}
-	assert_int_equal(wgnl_peerset_sweep(s), 50);
+	{
+		wgnl_key k99, kx;
+
+		key_of(k99, 99);
+		key_of(kx, 12345);
+		assert_int_equal(wgnl_peerset_keep(s, k99), 1); /* odd, but kept */
+		assert_int_equal(wgnl_peerset_keep(s, kx), 0);
+	}
+	assert_int_equal(wgnl_peerset_sweep(s), 49);
 	flush_and_compare(ctx, s, &c);
-	assert_int_equal(c.removed, 50);
+	assert_int_equal(c.removed, 49);
 	assert_int_equal(c.updated, 1);
-	assert_int_equal(wgnl_peerset_count(s), 50);
+	assert_int_equal(wgnl_peerset_count(s), 51);
 
 	/* Bad input never enters. */
 	mk(&tmp, 1, "10.1.0.0/32");
