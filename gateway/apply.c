@@ -166,10 +166,15 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 {
 	struct gw *gw = a->gw;
 	struct wgnl_plan *plan = NULL;
+	struct wgnl_device *want;
 	unsigned flags = wgnl_sync_plan_flags(gw->ctx, gw->conf.ifname, 0);
 	int r;
 
-	r = wgnl_sync_plan_stream(gw->ctx, wgnl_peerset_device(a->set), NULL, flags, &plan, NULL);
+	r = wgnl_peerset_build(a->set, &want);
+	if (r < 0)
+		return r;
+	r = wgnl_sync_plan_stream(gw->ctx, want, NULL, flags, &plan, NULL);
+	wgnl_device_free(want);
 	if (r < 0)
 		return r;
 	c->added = plan->n_add;
@@ -180,6 +185,9 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 	wgnl_plan_free(plan);
 	if (r == 0)
 		wgnl_peerset_forget_pending(a->set);
+	/* The full model and the plan were big and are gone: give the memory
+	 * back rather than keep it mapped. */
+	malloc_trim(0);
 	return r;
 }
 
@@ -224,9 +232,6 @@ int gw_apply_flush(struct gw_apply *a)
 			       dev_changed, wgnl_peerset_count(a->set), secs * 1e3);
 		a->started = true;
 		a->need_plan = false;
-		/* The plan and the dump's buffers were big and are gone: give
-		 * the memory back rather than keep it mapped. */
-		malloc_trim(0);
 	} else {
 		if (!wgnl_peerset_pending(a->set))
 			goto done;
