@@ -124,8 +124,8 @@ static void sync_record(const char *dir)
 		r2 = wgnl_sync_record_save(sd, "wg0", cfg, 0);
 	if (!r2)
 		r3 = wgnl_sync_record_load(sd, "wg0", &back);
-	snprintf(why, sizeof(why), "parse %d (%s), save %d, load %d", r1, r1 ? err.message : "",
-		 r2, r3);
+	snprintf(why, sizeof(why), "parse %d (%s), save %d, load %d", r1, r1 ? err.message : "", r2,
+		 r3);
 	result("sync record of a CRLF config: saved (memory stream, mkdir, rename), loaded back",
 	       !r1 && !r2 && !r3 && back && back->dev->n_peers == 1 &&
 		       back->dev->listen_port == 51820 && back->dev->peers[0].n_allowedips == 2,

@@ -247,6 +247,15 @@ for args in "genkey --bogus" "pubkey -x" "showconf --bogus" "setconf wcx0 --bogu
 	# shellcheck disable=SC2086
 	hostile "$args" $N $args
 done
+
+# Windows only: a config with hooks is refused before any change (with the
+# stub backend, any change would have failed with another message).
+printf '[Interface]\nPrivateKey = %s\nAddress = 10.0.0.1/24\nPostUp = echo hi\n' "$PRIV" >etc/wch0.conf
+win_run "$WEXE" up etc/wch0.conf >"$T/w.out" 2>"$T/w.err"
+rc=$?
+check "up of a config with a PostUp hook: exit 2, refused before any change" \
+	'[ $rc = 2 ] && [ "$(cat "$T/w.err")" = "wgctl: up: '"'"'wch0'"'"': PostUp hooks are not supported on Windows: nothing changed" ]' \
+	'echo "exit $rc: $(cat "$T/w.err")"'
 cd "$ROOT" || exit 1
 echo "windows: $nhostile hostile inputs compared"
 finish
