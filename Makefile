@@ -312,3 +312,26 @@ $(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(b
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
 		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm
 # ---- end windows ----
+
+# ---- windows nt ----
+# The wireguard-nt tests (tests/windows/nt.sh): the strict stand-in
+# wireguard.dll, blobtest.exe that corrupts blobs on purpose, and nt_tool.exe
+# that drives lib/windows/nt.c through the library.
+WIN_TEST   := $(WIN_BUILD)/tests/windows
+WIN_NT_TESTS := $(WIN_TEST)/wireguard.dll $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
+windows-all: $(WIN_NT_TESTS)
+
+$(WIN_TEST)/wireguard.dll: tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ \
+		$(filter %.c,$^) -lws2_32
+
+$(WIN_TEST)/blobtest.exe: tests/windows/standin/blobtest.c lib/windows/nt_api.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< -lws2_32
+
+$(WIN_TEST)/nt_tool.exe: tests/windows/nt_tool.c $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< $(WIN_LIB_A) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
+# ---- end windows nt ----
