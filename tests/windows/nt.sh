@@ -15,7 +15,9 @@
 #     Masked: "link" (the Linux TUN's MTU/addresses vs IP Helper's view) and
 #     the order of peers and of allowed IPs (the implementation's, as
 #     docs/json.md says). FwMark lines are dropped from the generated configs
-#     (wireguard-nt has none; refusing it is checked in 2).
+#     (wireguard-nt has none; refusing it is checked in 2), and showconf's
+#     "FwMark = off" line, which Linux prints for the kernel's zero mark and
+#     a device without one (Windows) leaves out.
 #  4. A normal run leaves no violations file.
 # Part 3 needs root, wireguard-go and BUILD/wgctl; it runs wireguard-go in a
 # namespace "wnt-<pid>" under flock /tmp/wgkit-net.lock. Wine uses its own
@@ -134,6 +136,8 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     line = line.rstrip("\r\n")
     if line.startswith("[") and cur:
         blocks.append(cur); cur = []
+    if line == "FwMark = off":
+        continue
     if line.startswith("AllowedIPs = "):
         line = "AllowedIPs = " + ", ".join(sorted(line[13:].split(", ")))
     if line:
