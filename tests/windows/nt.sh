@@ -244,12 +244,42 @@ json_part() {
 	both "sync: 10,000-peer pool changed" sync IF "$TMP/c10k2.conf"
 }
 
+# wgctl.exe's own errors: the exit codes of wgctl(8) and the library's words.
+tool_errors() {
+	mkdir -p "$TMP/nodll-wgctl"
+	cp "$RUN/wgctl.exe" "$TMP/nodll-wgctl/"
+	"$WINE" "$TMP/nodll-wgctl/wgctl.exe" show wg0 >"$TMP/e.out" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && grep -q "^wgctl: cannot read 'wg0': wireguard.dll not found: install WireGuard for Windows or put wireguard.dll beside the program" "$TMP/e.out"; then
+		ok "wgctl.exe without wireguard.dll: exit 3 and what to install"
+	else
+		fail_log "wgctl.exe without wireguard.dll: exit $rc" "$TMP/e.out"
+	fi
+	run wgctl.exe show ntnosuch >"$TMP/e.out" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && grep -q "ntnosuch" "$TMP/e.out"; then
+		ok "wgctl.exe show of a missing adapter: exit 3"
+	else
+		fail_log "wgctl.exe show of a missing adapter: exit $rc" "$TMP/e.out"
+	fi
+	run wgctl.exe show "$IFN" --json >"$TMP/before.json" 2>&1
+	run wgctl.exe set "$IFN" fwmark 0x42 >"$TMP/e.out" 2>&1
+	rc=$?
+	run wgctl.exe show "$IFN" --json >"$TMP/after.json" 2>&1
+	if [ $rc != 0 ] && grep -q "FwMark" "$TMP/e.out" && cmp -s "$TMP/before.json" "$TMP/after.json"; then
+		ok "wgctl.exe set fwmark 0x42: refused (exit $rc) naming FwMark, nothing changed"
+	else
+		fail_log "wgctl.exe set fwmark: exit $rc" "$TMP/e.out"
+	fi
+}
+
 if [ ! -f "$RUN/wgctl.exe" ]; then
 	skip "JSON vs Linux" "no $WIN_BUILD/wgctl.exe (make windows)"
 elif [ "$(id -u)" != 0 ] || ! command -v wireguard-go >/dev/null 2>&1 || [ ! -x "$BUILD/wgctl" ]; then
 	skip "JSON vs Linux" "needs root, wireguard-go and $BUILD/wgctl"
 else
 	json_part
+	tool_errors
 	release_all
 fi
 
