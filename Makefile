@@ -322,11 +322,15 @@ $(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(b
 # The wireguard-nt tests (tests/windows/nt.sh): the strict stand-in
 # wireguard.dll, blobtest.exe that corrupts blobs on purpose, and nt_tool.exe
 # that drives lib/windows/nt.c through the library.
+# The stand-in lands in $(WIN_BUILD)/tests/standin (WIN_DLLDIR of
+# tests/windows/lib.sh); the backend loads wireguard.dll only from the
+# program's folder or System32, so a test copies it beside the .exe.
 WIN_TEST   := $(WIN_BUILD)/tests/windows
-WIN_NT_TESTS := $(WIN_TEST)/wireguard.dll $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
+WIN_STANDIN := $(WIN_BUILD)/tests/standin/wireguard.dll
+WIN_NT_TESTS := $(WIN_STANDIN) $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
 windows-all: $(WIN_NT_TESTS)
 
-$(WIN_TEST)/wireguard.dll: tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
+$(WIN_STANDIN): tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ \
 		$(filter %.c,$^) -lws2_32

@@ -21,7 +21,8 @@
 #  4. A normal run leaves no violations file.
 # Part 3 needs root, wireguard-go and BUILD/wgctl; it runs wireguard-go in a
 # namespace "wnt-<pid>" under flock /tmp/wgkit-net.lock. Wine uses its own
-# prefix (WGKIT_WINEPREFIX, default /tmp/wgkit-wine-nt).
+# prefix, fresh in the suite's temporary folder (win_init of
+# tests/windows/lib.sh).
 # Closing line: "windows-nt: N passed, N failed, N skipped".
 WIN_BUILD=${1:-build-win}
 BUILD=${2:-build}
@@ -29,20 +30,25 @@ cd "$(dirname "$0")/../.." || exit 1
 case $WIN_BUILD in /*) ;; *) WIN_BUILD=$PWD/$WIN_BUILD ;; esac
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 . tests/lib.sh
+. tests/windows/lib.sh
 . tests/gen_config.sh
 suite_init windows-nt
 TMP=$SUITE_TMP
-WINE=${WINE:-/usr/lib/wine/wine64}
-export WINEPREFIX=${WGKIT_WINEPREFIX:-/tmp/wgkit-wine-nt}
-export WINEDEBUG=-all
 T=$WIN_BUILD/tests/windows
+STANDIN=$WIN_BUILD/tests/standin/wireguard.dll
 
+win_have_tools || cannot "mingw-w64 or wine64 ($WINE) missing: run make deps"
+if ! make --no-print-directory -j2 WIN_BUILD="$WIN_BUILD" windows >"$TMP/make.log" 2>&1; then
+	fail_log "make windows" "$TMP/make.log"
+	finish windows-nt
+fi
 missing=""
-[ -x "$WINE" ] || missing="$missing wine64"
-for f in wireguard.dll blobtest.exe nt_tool.exe; do
-	[ -f "$T/$f" ] || missing="$missing $T/$f(make windows)"
+for f in "$STANDIN" "$T/blobtest.exe" "$T/nt_tool.exe"; do
+	[ -f "$f" ] || missing="$missing $f"
 done
-[ -z "$missing" ] || cannot "missing:$missing"
+[ -z "$missing" ] && ok "make windows: the stand-in wireguard.dll, blobtest.exe, nt_tool.exe" ||
+	cannot "make windows did not build:$missing"
+win_init "$TMP/wine" || cannot "wine64 does not start (see $TMP/wine-init.log)"
 
 # A Windows path for a host one (wine maps Z: to /).
 winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
@@ -51,7 +57,7 @@ winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 # wireguard.dll sits beside wgctl.exe on a real machine.
 RUN=$TMP/bin
 mkdir -p "$RUN"
-cp "$T/wireguard.dll" "$T/blobtest.exe" "$T/nt_tool.exe" "$RUN/"
+cp "$STANDIN" "$T/blobtest.exe" "$T/nt_tool.exe" "$RUN/"
 [ -f "$WIN_BUILD/wgctl.exe" ] && cp "$WIN_BUILD/wgctl.exe" "$RUN/"
 run() { # PROGRAM ARGS...: a program of $RUN under wine
 	p=$1
