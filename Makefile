@@ -290,7 +290,7 @@ windows: ## Windows port: libwg-netlink.dll, wgctl.exe, wghealth.exe with mingw-
 		WIN_SODIUM="$$sodium" WIN_SQLITE="$$sqlite"
 
 windows-lib: $(WIN_LIB_A) $(WIN_DLL)
-windows-all: windows-lib $(WIN_EXES)
+windows-all: windows-lib $(WIN_EXES) $(WIN_BUILD)/tests/compat_test.exe
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -316,6 +316,12 @@ $(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(b
 	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) $(WIN_LDFLAGS) \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
 		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm
+
+# tests/windows/run.sh runs it under wine: the POSIX layer (compat.h).
+$(WIN_BUILD)/tests/compat_test.exe: $(WIN_BUILD)/tests/windows/compat_test.o $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $< $(WIN_LIB_A) $(WIN_LDFLAGS) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 # ---- end windows ----
 
 # ---- windows nt ----

@@ -62,6 +62,32 @@ if ! win_init; then
 	finish
 fi
 
+# ------------------------------------------------------------ helpers
+printf '{"a": 1, "b": [1, 2, {"c": "x"}]}' >"$T/j1.json"
+printf '{\n  "b": [1, 2, {"c": "x"}],\n  "a": 1\n}\n' >"$T/j2.json"
+printf '{"a": 1, "b": [2, 1, {"c": "x"}]}' >"$T/j3.json"
+json_diff "$T/j1.json" "$T/j2.json" >"$T/jd.out"
+r1=$?
+json_diff "$T/j1.json" "$T/j3.json" >"$T/jd.out"
+r2=$?
+check "json_diff: equal across key order and layout, unequal across array order" \
+	'[ $r1 = 0 ] && [ $r2 = 1 ] && grep -q "^-" "$T/jd.out"' 'echo "r1=$r1 r2=$r2"; cat "$T/jd.out"'
+
+# ------------------------------------------------------------ the POSIX layer
+# compat_test.exe (tests/windows/compat_test.c): one "ok - " or "FAIL - "
+# line per case, each counted here.
+mkdir -p "$T/compat"
+win_run "$ROOT/$WIN_BUILD/tests/compat_test.exe" "$T/compat" >"$T/compat.out" 2>&1
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "compat: ${line#ok - }" ;;
+	"FAIL - "*) fail "compat: ${line#FAIL - }" ;;
+	*) fail "compat: unexpected output" "$line" ;;
+	esac
+done <"$T/compat.out"
+check "compat_test.exe: exit 0 after its $(wc -l <"$T/compat.out") cases" '[ $rc = 0 ] && [ -s "$T/compat.out" ]'
+
 # ------------------------------------------------------------ version
 "$WGCTL" --version >"$T/l.out" 2>&1
 win_run "$WEXE" --version >"$T/w.out" 2>&1
@@ -221,6 +247,15 @@ for args in "genkey --bogus" "pubkey -x" "showconf --bogus" "setconf wcx0 --bogu
 	# shellcheck disable=SC2086
 	hostile "$args" $N $args
 done
+
+# Windows only: a config with hooks is refused before any change (with the
+# stub backend, any change would have failed with another message).
+printf '[Interface]\nPrivateKey = %s\nAddress = 10.0.0.1/24\nPostUp = echo hi\n' "$PRIV" >etc/wch0.conf
+win_run "$WEXE" up etc/wch0.conf >"$T/w.out" 2>"$T/w.err"
+rc=$?
+check "up of a config with a PostUp hook: exit 2, refused before any change" \
+	'[ $rc = 2 ] && [ "$(cat "$T/w.err")" = "wgctl: up: '"'"'wch0'"'"': PostUp hooks are not supported on Windows: nothing changed" ]' \
+	'echo "exit $rc: $(cat "$T/w.err")"'
 cd "$ROOT" || exit 1
 echo "windows: $nhostile hostile inputs compared"
 finish
