@@ -233,12 +233,14 @@ static int all_zero(const uint8_t *p, size_t n)
 
 /* -------------------------------------------------- peers by key */
 
+/* FNV-1a over the whole key: test keys often share long prefixes. */
 static size_t key_hash(const uint8_t key[32])
 {
-	uint64_t h;
+	uint64_t h = 1469598103934665603ULL;
 
-	memcpy(&h, key, 8);
-	return (size_t)(h ^ (h >> 29));
+	for (int i = 0; i < 32; i++)
+		h = (h ^ key[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32));
 }
 
 static void idx_rebuild(struct sdev *d)
@@ -304,16 +306,16 @@ static struct speer *peer_add(struct sdev *d, const uint8_t key[32])
 	return p;
 }
 
-/* Removed peers stay in the array (marked dead) until the device is saved:
- * the index keeps pointing at live ones only after a rebuild. */
+/* Removed peers stay in the array, marked dead, until the device is saved;
+ * their index slots stay too (lookups skip dead peers), so a removal costs
+ * no rebuild. */
 static void peer_remove(struct sdev *d, struct speer *p)
 {
+	(void)d;
 	p->dead = 1;
 	free(p->ips);
 	p->ips = NULL;
 	p->n_ips = 0;
-	free(d->idx);
-	d->idx = NULL;
 }
 
 /* ------------------------------------------------- allowed IPs */
