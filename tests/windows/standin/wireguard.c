@@ -516,6 +516,9 @@ static void blob_write(const struct sdev *d, uint8_t *out, uint64_t size)
 		wr64(p + PEER_RX, sp->rx);
 		wr64(p + PEER_HANDSHAKE, sp->handshake);
 		wr32(p + PEER_FLAGS, pf);
+		/* Drivers since the protocol-version field report 1 where the
+		 * documented header has Reserved: a reader must not care. */
+		wr32(p + PEER_RESERVED, 1);
 		ipp = p + PEER_SIZE;
 		for (size_t j = 0; j < sp->n_ips; j++) {
 			if (!sp->ips[j].family)
@@ -1078,7 +1081,14 @@ EXPORT BOOL WINAPI WireGuardSetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, const
 		return FALSE;
 	if (dev_load(h->name, &d) < 0)
 		return FALSE;
+	/* The driver's order: listen port, replace peers, then the private
+	 * key (which drops a peer holding the derived public key). */
 	f = rd32(b + IFACE_FLAGS);
+	if (f & IF_HAS_PORT)
+		d.port = rd16(b + IFACE_PORT);
+	if (f & IF_REPLACE)
+		for (size_t i = 0; i < d.n_peers; i++)
+			peer_remove(&d, &d.peers[i]);
 	if (f & IF_HAS_PRIV) {
 		memcpy(d.priv, b + IFACE_PRIV, 32);
 		d.has_priv = !all_zero(d.priv, 32);
@@ -1093,11 +1103,6 @@ EXPORT BOOL WINAPI WireGuardSetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, const
 			memset(d.pub, 0, 32);
 		}
 	}
-	if (f & IF_HAS_PORT)
-		d.port = rd16(b + IFACE_PORT);
-	if (f & IF_REPLACE)
-		for (size_t i = 0; i < d.n_peers; i++)
-			peer_remove(&d, &d.peers[i]);
 	ipt_build(&t, &d);
 	n = rd32(b + IFACE_PEERS);
 	for (uint32_t i = 0; i < n; i++) {
