@@ -221,6 +221,8 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
               -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
               -Wno-gnu-variable-sized-type-not-at-end
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
+# The wireguard-nt blob codec is plain C: fuzzed on Linux too.
+FUZZ_SRC_nt_blob := lib/windows/nt_blob.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -343,7 +345,8 @@ $(WIN_STANDIN): tests/windows/standin/wireguard.c tests/windows/standin/x25519.c
 
 $(WIN_TEST)/blobtest.exe: tests/windows/standin/blobtest.c lib/windows/nt_api.h
 	@mkdir -p $(dir $@)
-	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< -lws2_32
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 -D__USE_MINGW_ANSI_STDIO=1 $(WARNFLAGS) -O2 \
+		-iquote lib -static -o $@ $< -lws2_32
 
 $(WIN_TEST)/nt_tool.exe: tests/windows/nt_tool.c $(WIN_LIB_A)
 	@mkdir -p $(dir $@)

@@ -41,11 +41,39 @@
 #ifndef WGI_NT_API_H
 #define WGI_NT_API_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* The address families as the driver writes them (Windows' values). */
+#define WGI_NT_AF_INET 2
+#define WGI_NT_AF_INET6 23
+
+#ifdef _WIN32
 #include <winsock2.h>
 #include <windows.h>
 #include <ws2ipdef.h>
 #include <ifdef.h>
-#include <stddef.h>
+#else
+/* Elsewhere (the libFuzzer harness of the blob codec, fuzz/nt_blob.c) the
+ * few Windows types of the structs, with the same sizes and layout:
+ * Linux's sockaddr_in / sockaddr_in6 are laid out as Windows' (16 and 28
+ * bytes), only AF_INET6 differs, which the codec translates. */
+#include <netinet/in.h>
+typedef uint8_t BYTE;
+typedef uint16_t WORD;
+typedef uint32_t DWORD;
+typedef uint64_t DWORD64;
+typedef uint16_t ADDRESS_FAMILY;
+typedef struct in_addr IN_ADDR;
+typedef struct in6_addr IN6_ADDR;
+typedef struct sockaddr_in SOCKADDR_IN;
+typedef struct sockaddr_in6 SOCKADDR_IN6;
+typedef union {
+	SOCKADDR_IN Ipv4;
+	SOCKADDR_IN6 Ipv6;
+	ADDRESS_FAMILY si_family;
+} SOCKADDR_INET;
+#endif
 
 /* An adapter as the DLL hands it out; opaque. */
 typedef struct wgi_nt_adapter_opaque *WIREGUARD_ADAPTER_HANDLE;
@@ -127,8 +155,10 @@ typedef struct __attribute__((aligned(8))) {
 
 /* The documented layout, checked wherever this header is compiled. */
 _Static_assert(sizeof(SOCKADDR_INET) == 28, "SOCKADDR_INET");
+#ifdef _WIN32
 _Static_assert(sizeof(NET_LUID) == 8, "NET_LUID");
-_Static_assert(AF_INET == 2 && AF_INET6 == 23, "Windows address families");
+_Static_assert(AF_INET == WGI_NT_AF_INET && AF_INET6 == WGI_NT_AF_INET6, "address families");
+#endif
 _Static_assert(sizeof(WIREGUARD_ALLOWED_IP) == 24, "WIREGUARD_ALLOWED_IP size");
 _Static_assert(_Alignof(WIREGUARD_ALLOWED_IP) == 8, "WIREGUARD_ALLOWED_IP alignment");
 _Static_assert(offsetof(WIREGUARD_ALLOWED_IP, Address) == 0, "ALLOWED_IP.Address");
@@ -154,6 +184,7 @@ _Static_assert(offsetof(WIREGUARD_INTERFACE, PrivateKey) == 6, "INTERFACE.Privat
 _Static_assert(offsetof(WIREGUARD_INTERFACE, PublicKey) == 38, "INTERFACE.PublicKey");
 _Static_assert(offsetof(WIREGUARD_INTERFACE, PeersCount) == 72, "INTERFACE.PeersCount");
 
+#ifdef _WIN32
 /* The exported functions, by the names GetProcAddress finds them under.
  * Every one is WINAPI; failures return NULL / FALSE / 0 with the reason in
  * GetLastError(). */
@@ -183,6 +214,8 @@ typedef BOOL(WINAPI *wgi_nt_set_configuration_fn)(WIREGUARD_ADAPTER_HANDLE adapt
  * (which may grow again before the next call: retry in a loop). */
 typedef BOOL(WINAPI *wgi_nt_get_configuration_fn)(WIREGUARD_ADAPTER_HANDLE adapter,
 						  WIREGUARD_INTERFACE *config, DWORD *bytes);
+
+#endif
 
 /* 100 ns units between 1601-01-01 and 1970-01-01 UTC. */
 #define WGI_NT_EPOCH_DIFF 116444736000000000ULL
