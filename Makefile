@@ -239,6 +239,8 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
 # gateway_conf: wg-gatewayd's config parser and the tools' helpers it uses.
 FUZZ_SRC_gateway_conf := gateway/conf.c cmd/common/err.c cmd/common/argparse.c
+# The wireguard-nt blob codec is plain C: fuzzed on Linux too.
+FUZZ_SRC_nt_blob := lib/windows/nt_blob.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -341,3 +343,31 @@ $(WIN_BUILD)/tests/compat_test.exe: $(WIN_BUILD)/tests/windows/compat_test.o $(W
 	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $< $(WIN_LIB_A) $(WIN_LDFLAGS) \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 # ---- end windows ----
+
+# ---- windows nt ----
+# The wireguard-nt tests (tests/windows/nt.sh): the strict stand-in
+# wireguard.dll, blobtest.exe that corrupts blobs on purpose, and nt_tool.exe
+# that drives lib/windows/nt.c through the library.
+# The stand-in lands in $(WIN_BUILD)/tests/standin (WIN_DLLDIR of
+# tests/windows/lib.sh); the backend loads wireguard.dll only from the
+# program's folder or System32, so a test copies it beside the .exe.
+WIN_TEST   := $(WIN_BUILD)/tests/windows
+WIN_STANDIN := $(WIN_BUILD)/tests/standin/wireguard.dll
+WIN_NT_TESTS := $(WIN_STANDIN) $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
+windows-all: $(WIN_NT_TESTS)
+
+$(WIN_STANDIN): tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ \
+		$(filter %.c,$^) -lws2_32
+
+$(WIN_TEST)/blobtest.exe: tests/windows/standin/blobtest.c lib/windows/nt_api.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 -D__USE_MINGW_ANSI_STDIO=1 $(WARNFLAGS) -O2 \
+		-iquote lib -static -o $@ $< -lws2_32
+
+$(WIN_TEST)/nt_tool.exe: tests/windows/nt_tool.c $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< $(WIN_LIB_A) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
+# ---- end windows nt ----

@@ -9,35 +9,6 @@
 #include "core/internal.h"
 #include "wgkit/wgnl_probe.h"
 
-/* ---- wgi_nt_backend stub (replaced by lib/windows/nt.c) ---- */
-static int nt_stub_get_device(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_device **ret)
-{
-	*ret = NULL;
-	wgi_set_error(ctx, "the wireguard-nt backend is not built in");
-	return -EOPNOTSUPP;
-}
-
-static int nt_stub_set_device(struct wgnl_ctx *ctx, const struct wgnl_device *dev)
-{
-	wgi_set_error(ctx, "the wireguard-nt backend is not built in");
-	return -EOPNOTSUPP;
-}
-
-static int nt_stub_list_devices(struct wgnl_ctx *ctx, char ***names, size_t *n)
-{
-	wgi_set_error(ctx, "the wireguard-nt backend is not built in");
-	return -EOPNOTSUPP;
-}
-
-const struct wgi_backend_ops wgi_nt_backend = {
-	.name = "wireguard-nt (stub)",
-	.kind = WGNL_BACKEND_KERNEL,
-	.get_device = nt_stub_get_device,
-	.set_device = nt_stub_set_device,
-	.list_devices = nt_stub_list_devices,
-};
-/* ---- end wgi_nt_backend stub ---- */
-
 /* ---- wgi_iphlp_net stub (replaced by lib/windows/iphlp.c) ---- */
 static int iphlp_stub(struct wgnl_ctx *ctx)
 {
