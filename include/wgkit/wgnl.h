@@ -455,6 +455,9 @@ void wgnl_stats_reset(struct wgnl_ctx *ctx);
 enum wgnl_caps_flags {
 	WGNL_CAP_KERNEL = 1U << 0,	     /* the wireguard genl family exists */
 	WGNL_CAP_ALLOWEDIP_REMOVE = 1U << 1, /* WGALLOWEDIP_A_FLAGS is understood */
+	/* The backend has no firewall mark (wireguard-nt on Windows): a set
+	 * with a non-zero fwmark returns -EOPNOTSUPP. */
+	WGNL_CAP_NO_FWMARK = 1U << 2,
 };
 /* Probe and return enum wgnl_caps_flags bits, or a negative errno. */
 int wgnl_ctx_caps(struct wgnl_ctx *ctx);
