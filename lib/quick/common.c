@@ -86,8 +86,7 @@ bool wgi_quick_bypass_mode(const struct wgnl_ctx *ctx)
 	return ctx->net->bypass_add != NULL;
 }
 
-bool wgi_quick_endpoint_host(const struct wgnl_peer *peer, uint16_t family,
-			     struct wgnl_prefix *out)
+bool wgi_quick_endpoint_host(const struct wgnl_peer *peer, uint16_t family, struct wgnl_prefix *out)
 {
 	const union wgnl_endpoint *ep = &peer->endpoint;
 

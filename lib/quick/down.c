@@ -213,8 +213,8 @@ static int down_steps(struct wgnl_ctx *ctx, const char *ifname, const struct wgn
 	/* From here on: keep going, return the first failure. */
 	first = wgi_quick_hooks(o, ifname, "PreDown", q->pre_down, q->n_pre_down);
 	if (q->table_mode == WGNL_TABLE_AUTO) {
-		r = wgi_quick_bypass_mode(ctx) ? remove_bypass(ctx, ifname, cfg->dev, cur, o)
-					       : remove_rules(ctx, ifname, cur, o);
+		r = wgi_quick_bypass_mode(ctx) ? remove_bypass(ctx, ifname, cfg->dev, cur, o) :
+						 remove_rules(ctx, ifname, cur, o);
 		first = first ? first : r;
 	}
 	r = delete_link(ctx, ifname, o);

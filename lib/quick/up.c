@@ -302,8 +302,8 @@ static int add_routes(struct up_state *s)
 			done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
-		rc = wgi_quick_bypass_mode(s->ctx) ? add_bypass(s, p->family, true)
-						   : add_rules(s, p);
+		rc = wgi_quick_bypass_mode(s->ctx) ? add_bypass(s, p->family, true) :
+						     add_rules(s, p);
 		policy_done[fam] = true;
 	}
 	wgnl_free(tabs[0].v);
@@ -355,6 +355,8 @@ static int lookup(struct up_state *s)
 		r = s->ctx->net->release_stale(s->ctx, s->ifname);
 		if (r < 0)
 			return fail(s, WGNL_QUICK_LOOKUP, r);
+		if (r == 1)
+			return 0; /* created afresh below */
 	}
 	r = wgnl_link_get(s->ctx, s->ifname, &s->link);
 	if (r == -ENODEV)
@@ -550,8 +552,9 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
 	if (r)
 		return r;
 	if (wgi_quick_bypass_mode(ctx) && cfg->quick.table_mode == WGNL_TABLE_ID) {
-		wgi_set_error(ctx, "Table = %u: this OS has one routing table and no policy rules "
-				   "(use Table = auto or off)",
+		wgi_set_error(ctx,
+			      "Table = %u: this OS has one routing table and no policy rules "
+			      "(use Table = auto or off)",
 			      cfg->quick.table);
 		return wgi_quick_emit(&o, ifname,
 				      (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_FAIL,

@@ -530,8 +530,7 @@ static int default_route(struct wgnl_ctx *ctx, ADDRESS_FAMILY family, NET_LUID t
 		MIB_IPINTERFACE_ROW ifr;
 		ULONG metric = row->Metric;
 
-		if (row->DestinationPrefix.PrefixLength ||
-		    row->InterfaceLuid.Value == tunnel.Value)
+		if (row->DestinationPrefix.PrefixLength || row->InterfaceLuid.Value == tunnel.Value)
 			continue;
 		if (if_row(ctx, row->InterfaceLuid, family, &ifr) == 0)
 			metric += ifr.Metric;
@@ -602,9 +601,10 @@ static int iphlp_bypass_add(struct wgnl_ctx *ctx, const char *ifname,
 	if (r < 0)
 		return r;
 	if (!r) {
-		wgi_set_error(ctx,
-			      "no default route outside '%s' to keep the endpoint %s reachable through",
-			      ifname, wgnl_prefix_format(&host, txt, sizeof(txt)));
+		wgi_set_error(
+			ctx,
+			"no default route outside '%s' to keep the endpoint %s reachable through",
+			ifname, wgnl_prefix_format(&host, txt, sizeof(txt)));
 		return -ENETUNREACH;
 	}
 	route_row(&row, def.InterfaceLuid, &host, &def.NextHop, WGI_BYPASS_METRIC);
@@ -649,9 +649,14 @@ static int iphlp_bypass_del(struct wgnl_ctx *ctx, const char *ifname,
 }
 
 /* A down adapter left by an up that never finished (a crash before the
- * link came up, or an undo that could not remove it): removed, so that an
- * up can create it afresh. A tunnel that is up is never touched. 1 when
- * one was removed, 0 when there was none, -errno. */
+ * link came up, or an undo that could not remove it): its addresses and
+ * routes go, and so does the adapter when this process created it. One a
+ * process that has exited created cannot be removed through the API (only
+ * the creator's handle removes an adapter): wireguard-nt removes such an
+ * orphan itself when the next adapter is created, which the up that asked
+ * does next. A tunnel that is up is never touched. Callers serialise ups of
+ * a name (wgctl's interface lock), so a down adapter is not another up's
+ * half-made one. 1: treat the name as free; 0: none (or a live one). */
 static int iphlp_release_stale(struct wgnl_ctx *ctx, const char *name)
 {
 	NET_LUID luid;
@@ -670,7 +675,8 @@ static int iphlp_release_stale(struct wgnl_ctx *ctx, const char *name)
 		return r < 0 ? r : 0;
 	flush(ctx, luid);
 	r = wgi_nt_adapter_delete(ctx, name);
-	return r < 0 ? r : 1;
+	wgi_clear_error(ctx);
+	return r < 0 && r != -EBUSY ? r : 1;
 }
 
 const struct wgi_net_ops wgi_iphlp_net = {

@@ -7,10 +7,11 @@
  * Loaded beside the .exe with WINEDLLOVERRIDES=iphlpapi=n, it implements the
  * documented calls the library makes on an in-memory table kept in
  * $WGKIT_STANDIN_DIR/iphlpapi.state (each .exe run is a new process, as the
- * real state lives in the kernel). Interfaces it knows: the LUIDs listed in
- * $WGKIT_STANDIN_DIR/iphlpapi.adapters ("LUID-hex name" per line, the test's
- * "physical" adapters) and the adapters of the wireguard.dll stand-in
- * ($WGKIT_STANDIN_DIR/adapters/NAME.luid holding the LUID in hex). A row on
+ * real state lives in the kernel). Interfaces it knows: the adapters of the
+ * wireguard.dll stand-in (its $WGKIT_STANDIN_DIR/adapter-NAME.state files,
+ * which hold the LUID) and the LUIDs listed in
+ * $WGKIT_STANDIN_DIR/iphlpapi.adapters ("LUID-hex name" per line: the test's
+ * "physical" adapters, which carry the default route). A row on
  * an interface that went away is dropped on load, as Windows drops them
  * with the interface.
  *
@@ -108,42 +109,82 @@ static DWORD violation(const char *fmt, ...)
 
 /* ------------------------------------------------------ known interfaces */
 
-static BOOL luid_in_file(const char *file, ULONG64 luid)
+/* The wireguard.dll stand-in's adapter file: "WGSTAND1", state and log
+ * state (2 x u32), the LUID (u64) at offset 16. */
+static BOOL adapter_file(const char *file, ULONG64 *luid, DWORD *state)
 {
-	char line[256];
-	BOOL found = FALSE;
-	FILE *f = fopen(file, "r");
+	unsigned char h[24];
+	FILE *f = fopen(file, "rb");
+	BOOL ok;
 
 	if (!f)
 		return FALSE;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strtoull(line, NULL, 16) == luid;
+	ok = fread(h, 1, sizeof(h), f) == sizeof(h) && !memcmp(h, "WGSTAND1", 8);
 	fclose(f);
-	return found;
+	if (ok) {
+		memcpy(state, h + 8, 4);
+		memcpy(luid, h + 16, 8);
+	}
+	return ok;
+}
+
+/* Call @fn for each adapter the stand-ins know (the wireguard.dll
+ * stand-in's, then the test's physical ones) until it returns TRUE. */
+typedef BOOL (*adapter_fn)(void *arg, ULONG64 luid, const char *name, BOOL up);
+
+static BOOL each_adapter(adapter_fn fn, void *arg)
+{
+	char p[MAX_PATH], pat[MAX_PATH], line[256], name[128];
+	WIN32_FIND_DATAA fd;
+	HANDLE h;
+	ULONG64 luid;
+	DWORD state;
+	FILE *f;
+
+	path(pat, sizeof(pat), "adapter-*.state");
+	h = FindFirstFileA(pat, &fd);
+	if (h != INVALID_HANDLE_VALUE) {
+		do {
+			size_t n = strlen(fd.cFileName);
+
+			snprintf(p, sizeof(p), "%s\\%s", dir(), fd.cFileName);
+			if (n < 14 || n - 14 >= sizeof(name) || !adapter_file(p, &luid, &state))
+				continue;
+			memcpy(name, fd.cFileName + 8, n - 14);
+			name[n - 14] = '\0';
+			if (fn(arg, luid, name, state == 1)) {
+				FindClose(h);
+				return TRUE;
+			}
+		} while (FindNextFileA(h, &fd));
+		FindClose(h);
+	}
+	path(p, sizeof(p), "iphlpapi.adapters");
+	f = fopen(p, "r");
+	if (!f)
+		return FALSE;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if (sscanf(line, "%llx %127s", &v, name) == 2 && fn(arg, v, name, TRUE)) {
+			fclose(f);
+			return TRUE;
+		}
+	}
+	fclose(f);
+	return FALSE;
+}
+
+static BOOL is_luid(void *arg, ULONG64 luid, const char *name, BOOL up)
+{
+	(void)name;
+	(void)up;
+	return luid == *(ULONG64 *)arg;
 }
 
 static BOOL luid_known(ULONG64 luid)
 {
-	char p[MAX_PATH], pat[MAX_PATH];
-	WIN32_FIND_DATAA fd;
-	HANDLE h;
-	BOOL found = FALSE;
-
-	if (!luid)
-		return FALSE;
-	path(p, sizeof(p), "iphlpapi.adapters");
-	if (luid_in_file(p, luid))
-		return TRUE;
-	path(pat, sizeof(pat), "adapters\\*.luid");
-	h = FindFirstFileA(pat, &fd);
-	if (h == INVALID_HANDLE_VALUE)
-		return FALSE;
-	do {
-		snprintf(p, sizeof(p), "%s\\adapters\\%s", dir(), fd.cFileName);
-		found = luid_in_file(p, luid);
-	} while (!found && FindNextFileA(h, &fd));
-	FindClose(h);
-	return found;
+	return luid && each_adapter(is_luid, &luid);
 }
 
 /* ------------------------------------------------------------ the state */
@@ -177,8 +218,11 @@ static const char *fam_name(int family)
 	return family == AF_INET ? "inet" : "inet6";
 }
 
+static void save(void);
+
 static void load(void)
 {
+	int dropped = 0;
 	char p[MAX_PATH], line[512], f1[64], f2[64], f3[64], f4[64];
 	unsigned long long luid;
 	unsigned a, b, c;
@@ -199,8 +243,10 @@ static void load(void)
 			r->plen = a;
 			if (r->family && get_ip(f2, r->family, r->addr) && luid_known(luid))
 				n_addrs++;
-		} else if (sscanf(line, "route %llx %63s %63s %u %63s %u %u", &luid, f1, f3, &a,
-				  f4, &b, &c) == 7 &&
+			else
+				dropped = 1;
+		} else if (sscanf(line, "route %llx %63s %63s %u %63s %u %u", &luid, f1, f3, &a, f4,
+				  &b, &c) == 7 &&
 			   n_routes < MAX_ROWS) {
 			struct route_row *r = &routes[n_routes];
 
@@ -212,6 +258,8 @@ static void load(void)
 			if (r->family && get_ip(f3, r->family, r->dst) &&
 			    get_ip(f4, r->family, r->hop) && luid_known(luid))
 				n_routes++;
+			else
+				dropped = 1;
 		} else if (sscanf(line, "if %llx %63s %u %u", &luid, f1, &a, &b) == 4 &&
 			   n_ifs < MAX_ROWS) {
 			struct if_row *r = &ifs[n_ifs];
@@ -222,9 +270,14 @@ static void load(void)
 			r->metric = b;
 			if (r->family && luid_known(luid))
 				n_ifs++;
+			else
+				dropped = 1;
 		}
 	}
 	fclose(f);
+	/* Windows drops what an interface held when it goes. */
+	if (dropped)
+		save();
 }
 
 static void save(void)
@@ -234,7 +287,7 @@ static void save(void)
 
 	path(p, sizeof(p), "iphlpapi.state");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-	f = fopen(tmp, "w");
+	f = fopen(tmp, "wb"); /* LF: the test reads it with sh tools */
 	if (!f)
 		return;
 	for (int i = 0; i < n_ifs; i++)
@@ -346,9 +399,10 @@ static DWORD check_addr_row(const MIB_UNICASTIPADDRESS_ROW *row, BOOL create, st
 		return violation("%s: OnLinkPrefixLength %u too long for the family", w,
 				 row->OnLinkPrefixLength);
 	if (row->ValidLifetime == 0 || row->PreferredLifetime > row->ValidLifetime)
-		return violation("%s: lifetimes valid %lu preferred %lu (InitializeUnicastIpAddressEntry "
-				 "not called? it sets both infinite)",
-				 w, row->ValidLifetime, row->PreferredLifetime);
+		return violation(
+			"%s: lifetimes valid %lu preferred %lu (InitializeUnicastIpAddressEntry "
+			"not called? it sets both infinite)",
+			w, row->ValidLifetime, row->PreferredLifetime);
 	if (row->PrefixOrigin != IpPrefixOriginUnchanged &&
 	    row->PrefixOrigin != IpPrefixOriginManual)
 		return violation("%s: PrefixOrigin %d (Initialize sets Unchanged; Manual is the "
@@ -506,15 +560,16 @@ static DWORD check_route_row(const MIB_IPFORWARD_ROW2 *row, BOOL create, struct 
 	if (!create)
 		return 0;
 	if (row->ValidLifetime != INFINITE_LIFE || row->PreferredLifetime != INFINITE_LIFE)
-		return violation("%s: lifetimes %lu/%lu, not infinite (InitializeIpForwardEntry not "
-				 "called?)",
-				 w, row->ValidLifetime, row->PreferredLifetime);
+		return violation(
+			"%s: lifetimes %lu/%lu, not infinite (InitializeIpForwardEntry not "
+			"called?)",
+			w, row->ValidLifetime, row->PreferredLifetime);
 	if (row->Metric == ILLEGAL_METRIC)
 		return violation("%s: Metric left at the illegal value of InitializeIpForwardEntry",
 				 w);
 	if (row->Protocol == ILLEGAL_PROTOCOL)
-		return violation("%s: Protocol left at the illegal value of InitializeIpForwardEntry",
-				 w);
+		return violation(
+			"%s: Protocol left at the illegal value of InitializeIpForwardEntry", w);
 	if (row->Protocol != MIB_IPPROTO_NETMGMT)
 		return violation("%s: Protocol %d: a static route is MIB_IPPROTO_NETMGMT (3)", w,
 				 row->Protocol);
@@ -676,11 +731,13 @@ DWORD WINAPI SetIpInterfaceEntry(MIB_IPINTERFACE_ROW *row)
 	if (e)
 		return e;
 	if (row->NlMtu == ILLEGAL_METRIC || row->SitePrefixLength == ILLEGAL_PLEN)
-		return violation("SetIpInterfaceEntry: a row not read with GetIpInterfaceEntry first "
-				 "(NlMtu or SitePrefixLength at Initialize's illegal value)");
+		return violation(
+			"SetIpInterfaceEntry: a row not read with GetIpInterfaceEntry first "
+			"(NlMtu or SitePrefixLength at Initialize's illegal value)");
 	if (row->Family == AF_INET && row->SitePrefixLength != 0)
-		return violation("SetIpInterfaceEntry: SitePrefixLength %lu on an IPv4 row (must be 0)",
-				 row->SitePrefixLength);
+		return violation(
+			"SetIpInterfaceEntry: SitePrefixLength %lu on an IPv4 row (must be 0)",
+			row->SitePrefixLength);
 	if (row->NlMtu < (row->Family == AF_INET ? 576U : 1280U) || row->NlMtu > 65535)
 		return violation("SetIpInterfaceEntry: NlMtu %lu out of range for %s", row->NlMtu,
 				 fam_name(row->Family));
@@ -697,6 +754,67 @@ DWORD WINAPI SetIpInterfaceEntry(MIB_IPINTERFACE_ROW *row)
 	ifs[i].metric = row->UseAutomaticMetric ? 5 : row->Metric;
 	save();
 	return NO_ERROR;
+}
+
+/* ------------------------------------------------------ interface list */
+
+struct if_walk {
+	MIB_IF_TABLE2 *t;
+	ULONG cap;
+	const char *want; /* if_nametoindex */
+	ULONG64 found;
+};
+
+static BOOL add_if(void *arg, ULONG64 luid, const char *name, BOOL up)
+{
+	struct if_walk *w = arg;
+	MIB_IF_ROW2 *r;
+
+	if (w->want) {
+		if (strcmp(w->want, name))
+			return FALSE;
+		w->found = luid;
+		return TRUE;
+	}
+	if (w->t->NumEntries == w->cap)
+		return FALSE;
+	r = &w->t->Table[w->t->NumEntries++];
+	memset(r, 0, sizeof(*r));
+	r->InterfaceLuid.Value = luid;
+	r->InterfaceIndex = (NET_IFINDEX)r->InterfaceLuid.Info.NetLuidIndex;
+	MultiByteToWideChar(CP_UTF8, 0, name, -1, r->Alias, IF_MAX_STRING_SIZE);
+	r->Type = r->InterfaceLuid.Info.IfType;
+	r->Mtu = 1420;
+	r->OperStatus = up ? IfOperStatusUp : IfOperStatusDown;
+	r->AdminStatus = up ? NET_IF_ADMIN_STATUS_UP : NET_IF_ADMIN_STATUS_DOWN;
+	r->MediaConnectState = up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
+	return FALSE;
+}
+
+DWORD WINAPI GetIfTable2(MIB_IF_TABLE2 **table)
+{
+	struct if_walk w = { .cap = 256 };
+
+	if (!table)
+		return violation("GetIfTable2: NULL table");
+	w.t = calloc(1, sizeof(*w.t) + w.cap * sizeof(w.t->Table[0]));
+	if (!w.t)
+		return ERROR_NOT_ENOUGH_MEMORY;
+	each_adapter(add_if, &w);
+	*table = w.t;
+	return NO_ERROR;
+}
+
+/* The NetLuidIndex stands in for the index, as GetIfTable2 reports it. */
+NET_IFINDEX WINAPI if_nametoindex(PCSTR name)
+{
+	struct if_walk w = { .want = name };
+	NET_LUID l;
+
+	if (!name || !each_adapter(add_if, &w))
+		return 0;
+	l.Value = w.found;
+	return (NET_IFINDEX)l.Info.NetLuidIndex;
 }
 
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)

@@ -1,0 +1,165 @@
+#!/bin/sh
+# tests/windows/iphlp.sh [WIN_BUILD [BUILD]]: the IP Helper seam of the
+# Windows port (lib/windows/iphlp.c) under wine64, with the strict stand-ins
+# wireguard.dll and iphlpapi.dll (tests/windows/standin) beside the test
+# program iphlp_test.exe, which drives wgnl_quick_up/down in one process.
+# The stand-ins keep their state in files under a private folder: the test
+# reads iphlpapi.state snapshots (addresses, routes, MTU per LUID) and the
+# violations file. A "physical" adapter eth0 with a default route via
+# 192.168.1.1 is seeded so the bypass route has something to go through.
+# Nothing here touches the host's interfaces: wine's own iphlpapi is never
+# loaded (WINEDLLOVERRIDES=iphlpapi=n), and wine 8's could not change them.
+# Needs: make windows-lib (WIN_BUILD/libwg-netlink.a), mingw-w64, wine64, and
+# the Linux wgctl (BUILD/wgctl) for keys.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+suite_init windows-iphlp
+
+WIN_BUILD=${1:-build-win}
+BUILD=${2:-build}
+WINE=${WINE:-/usr/lib/wine/wine64}
+CC=${WIN_CC:-x86_64-w64-mingw32-gcc}
+command -v "$CC" >/dev/null 2>&1 || cannot "$CC not installed (make deps)"
+[ -x "$WINE" ] || cannot "$WINE not installed (make deps)"
+[ -f "$WIN_BUILD/libwg-netlink.a" ] || cannot "$WIN_BUILD/libwg-netlink.a missing (make windows)"
+[ -x "$BUILD/wgctl" ] || cannot "$BUILD/wgctl missing (make all)"
+eval "$(sh tests/windows/sodium.sh)" || cannot "no mingw libsodium (tests/windows/sodium.sh)"
+
+# ---------------------------------------------------------------- build
+OUT=$WIN_BUILD/tests/windows
+mkdir -p "$OUT"
+W="-Wall -Wextra -Werror -O2"
+check "build stand-in iphlpapi.dll" $CC $W -shared -o "$OUT/iphlpapi.dll" \
+	tests/windows/standin/iphlpapi.c tests/windows/standin/iphlpapi.def -lws2_32
+check "build stand-in wireguard.dll" $CC $W -shared -o "$OUT/wireguard.dll" \
+	tests/windows/standin/wireguard.c tests/windows/standin/x25519.c
+check "build iphlp_test.exe" $CC $W -std=gnu11 -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC \
+	-Iinclude -static -o "$OUT/iphlp_test.exe" tests/windows/iphlp_test.c \
+	"$WIN_BUILD/libwg-netlink.a" -L"$sodium/lib" -lsodium \
+	-lws2_32 -liphlpapi -ladvapi32 -lbcrypt
+[ "$fail" -eq 0 ] || finish
+
+# The program must take these from the stand-in, or the loader refuses it:
+# every IP Helper import of the program has to be one the stand-in exports.
+imports=$(x86_64-w64-mingw32-objdump -p "$OUT/iphlp_test.exe" |
+	awk '/DLL Name: (IPHLPAPI|iphlpapi)/{f=1;next} /DLL Name/{f=0} f && NF==3 {print $3}' | sort)
+missing=""
+for fn in $imports; do
+	grep -qx "	$fn" tests/windows/standin/iphlpapi.def || missing="$missing $fn"
+done
+if [ -z "$missing" ]; then ok "stand-in exports every IP Helper import ($(echo $imports | wc -w))"
+else fail "stand-in exports every IP Helper import" "missing:$missing"; fi
+
+# ---------------------------------------------------------------- set-up
+export WINEPREFIX=${WGKIT_WINEPREFIX:-/tmp/wgkit-iphlp-wine}
+export WINEDEBUG=-all WINEDLLOVERRIDES="iphlpapi=n"
+SD=$SUITE_TMP/standin
+export WGKIT_STANDIN_DIR="Z:$(echo "$SD" | tr / '\\')"
+ETH=0006000001000000 # IfType 6 (ethernet), NetLuidIndex 1
+seed() {
+	rm -rf "$SD" && mkdir -p "$SD"
+	echo "$ETH eth0" >"$SD/iphlpapi.adapters"
+	printf '%s\n' "if $ETH inet 1500 25" "addr $ETH inet 192.168.1.50 24" \
+		"route $ETH inet 0.0.0.0 0 192.168.1.1 0 3" >"$SD/iphlpapi.state"
+}
+run() { # IFNAME FILE STEP... -> $SUITE_TMP/out
+	(cd "$OUT" && "$WINE" iphlp_test.exe "$@") 2>&1 | tr -d '\r' |
+		grep -v '^wine: ' >"$SUITE_TMP/out"
+}
+# The LUID the wireguard.dll stand-in gave adapter $1 (its file, offset 16).
+luid_of() {
+	od -An -tx8 -j16 -N8 "$SD/adapter-$1.state" 2>/dev/null | tr -d ' \n'
+}
+has() { grep -qxF "$2" "$SD/$1"; }
+
+priv=$("$BUILD/wgctl" genkey) && pub=$(echo "$priv" | "$BUILD/wgctl" pubkey) ||
+	cannot "wgctl genkey failed"
+CONF=$SUITE_TMP/wgt0.conf
+cat >"$CONF" <<EOF
+[Interface]
+PrivateKey = $priv
+Address = 10.66.0.2/32, fd66::2/128
+MTU = 1380
+
+[Peer]
+PublicKey = $pub
+Endpoint = 198.51.100.7:51820
+AllowedIPs = 0.0.0.0/0, 10.9.0.0/16
+EOF
+chmod 600 "$CONF"
+WCONF="Z:$(echo "$CONF" | tr / '\\')"
+
+# ---------------------------------------------- up, a flap, a repair, down
+seed
+run wgt0 "$WCONF" up snap:after-up addrs flap snap:after-flap up snap:after-repair down \
+	snap:after-down
+cp "$SUITE_TMP/out" "$SUITE_TMP/full.out"
+if grep -qx "up: 0" "$SUITE_TMP/out"; then ok "up succeeds"
+else fail "up succeeds" "$(cat "$SUITE_TMP/out")"; fi
+L=$(grep -o 'event: bypass-add.*' "$SUITE_TMP/out" | head -1)
+[ "$L" = "event: bypass-add 198.51.100.7/32" ] && ok "up adds the endpoint bypass route" ||
+	fail "up adds the endpoint bypass route" "$(cat "$SUITE_TMP/out")"
+# The tunnel's LUID is gone with its adapter after down; read it from the
+# snapshot's addresses instead: the one that is not eth0's.
+T=$(awk '$1 == "addr" && $2 != "'$ETH'" {print $2; exit}' "$SD/after-up")
+if [ -n "$T" ] && has after-up "addr $T inet 10.66.0.2 32" &&
+	has after-up "addr $T inet6 fd66::2 128"; then ok "addresses on the adapter's LUID"
+else fail "addresses on the adapter's LUID" "$(cat "$SD/after-up")"; fi
+if has after-up "if $T inet 1380 5" && has after-up "if $T inet6 1380 5"; then
+	ok "MTU 1380 for both families"
+else fail "MTU 1380 for both families" "$(cat "$SD/after-up")"; fi
+if has after-up "route $T inet 0.0.0.0 0 0.0.0.0 0 3" &&
+	has after-up "route $T inet 10.9.0.0 16 0.0.0.0 0 3"; then ok "routes for AllowedIPs"
+else fail "routes for AllowedIPs" "$(cat "$SD/after-up")"; fi
+BYPASS="route $ETH inet 198.51.100.7 32 192.168.1.1 51820 3"
+has after-up "$BYPASS" && ok "bypass route via the default route (eth0, 192.168.1.1)" ||
+	fail "bypass route via the default route (eth0, 192.168.1.1)" "$(cat "$SD/after-up")"
+has after-up "route $ETH inet 0.0.0.0 0 192.168.1.1 0 3" &&
+	ok "the LAN's default route is left alone" ||
+	fail "the LAN's default route is left alone" "$(cat "$SD/after-up")"
+grep -qx "link: wgt0 mtu 1380 up" "$SUITE_TMP/out" && grep -qx "addr: 10.66.0.2/32" "$SUITE_TMP/out" &&
+	grep -qx "route: 10.9.0.0/16" "$SUITE_TMP/out" && ok "link_get, addr_list, route_list" ||
+	fail "link_get, addr_list, route_list" "$(cat "$SUITE_TMP/out")"
+! has after-flap "$BYPASS" && has after-repair "$BYPASS" &&
+	grep -q "^up: -[0-9]* .*exists\|^up: -[0-9]*" "$SUITE_TMP/out" &&
+	[ "$(grep -c 'event: bypass-add 198.51.100.7/32' "$SUITE_TMP/out")" = 2 ] &&
+	ok "an up of the running tunnel re-adds the lost bypass route" ||
+	fail "an up of the running tunnel re-adds the lost bypass route" "$(cat "$SUITE_TMP/out")" \
+		"$(cat "$SD/after-flap")" "$(cat "$SD/after-repair")"
+grep -qx "down: 0" "$SUITE_TMP/out" && ok "down succeeds" ||
+	fail "down succeeds" "$(cat "$SUITE_TMP/out")"
+printf '%s\n' "if $ETH inet 1500 25" "addr $ETH inet 192.168.1.50 24" \
+	"route $ETH inet 0.0.0.0 0 192.168.1.1 0 3" >"$SUITE_TMP/seeded"
+if cmp -s "$SUITE_TMP/seeded" "$SD/after-down" && [ ! -e "$SD/adapter-wgt0.state" ]; then
+	ok "down leaves exactly the state before up"
+else fail "down leaves exactly the state before up" "$(diff "$SUITE_TMP/seeded" "$SD/after-down")"; fi
+[ ! -e "$SD/violations" ] && ok "no VIOLATION in a normal run" ||
+	fail "no VIOLATION in a normal run" "$(cat "$SD/violations")"
+
+# ------------------------------------------------------ Table = N refused
+seed
+sed 's/^MTU = 1380$/MTU = 1380\nTable = 1234/' "$CONF" >"$SUITE_TMP/table.conf"
+run wgt0 "Z:$(echo "$SUITE_TMP/table.conf" | tr / '\\')" badtable snap:after-table
+if grep -q "^badtable: -[0-9]* Table = 1234: " "$SUITE_TMP/out" &&
+	cmp -s "$SUITE_TMP/seeded" "$SD/after-table" && [ ! -e "$SD/adapter-wgt0.state" ]; then
+	ok "Table = 1234 refused before any change"
+else fail "Table = 1234 refused before any change" "$(cat "$SUITE_TMP/out")"; fi
+
+# ----------------------------------------------- the stand-in can refuse
+seed
+run wgt0 "$WCONF" badrow
+if grep -q "^badrow: 87$" "$SUITE_TMP/out" && grep -q "iphlpapi stand-in: VIOLATION: CreateIpForwardEntry2: lifetimes" "$SD/violations" 2>/dev/null; then
+	ok "a row built without InitializeIpForwardEntry is refused (VIOLATION, 87)"
+else fail "a row built without InitializeIpForwardEntry is refused" "$(cat "$SUITE_TMP/out")"; fi
+
+# ------------------------------------------- a leftover of a crashed up
+seed
+run wgt0 "$WCONF" linkadd crash
+[ -e "$SD/adapter-wgt0.state" ] && ok "a crash leaves the adapter behind (stand-in)" ||
+	fail "a crash leaves the adapter behind (stand-in)" "$(cat "$SUITE_TMP/out")"
+run wgt0 "$WCONF" up snap:stale-up down
+if grep -qx "up: 0" "$SUITE_TMP/out" && grep -qx "down: 0" "$SUITE_TMP/out"; then
+	ok "up removes the leftover adapter and comes up"
+else fail "up removes the leftover adapter and comes up" "$(cat "$SUITE_TMP/out")"; fi
+
+finish
