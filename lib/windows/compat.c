@@ -2,9 +2,9 @@
 /* The POSIX calls the library uses, over the CRT and Win32 (see
  * lib/core/compat.h for what each keeps and what it cannot). Paths are
  * UTF-8 in the library and converted to UTF-16 for the W calls. */
-#define WGI_COMPAT_IMPL 1
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,9 @@
 
 #include "core/compat.h"
 #include "core/internal.h"
+
+/* The CRT's own, under the names compat.h maps to ours. */
+#undef fclose
 
 int wgi_errno_from_win32(unsigned long err)
 {
@@ -82,6 +85,38 @@ static wchar_t *wide(const char *s)
 	}
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
 	return w;
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	wchar_t *w = wide(path);
+	int mode = 0, fd, e;
+	DWORD attr;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (!w)
+		return -1;
+	/* Modes are ACLs on Windows: only "read-only or not" maps. */
+	fd = _wopen(w, flags, mode & 0200 ? _S_IREAD | _S_IWRITE : _S_IREAD);
+	if (fd >= 0) {
+		free(w);
+		return fd;
+	}
+	e = errno;
+	attr = GetFileAttributesW(w);
+	if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY))
+		e = EISDIR;
+	else if (attr == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_CANT_RESOLVE_FILENAME)
+		e = ELOOP;
+	free(w);
+	errno = e;
+	return -1;
 }
 
 int wgi_flock(int fd, int op)
@@ -387,4 +422,118 @@ char *wgi_strerror_r(int e, char *buf, size_t n)
 	if (n && strerror_s(buf, n, e))
 		snprintf(buf, n, "Unknown error %d", e);
 	return buf;
+}
+
+int wgi_setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	if (_putenv_s(name, value)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int wgi_unsetenv(const char *name)
+{
+	/* An empty value removes the variable on Windows. */
+	return _putenv_s(name, "") ? -1 : 0;
+}
+
+char *wgi_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = malloc(len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+struct tm *wgi_localtime_r(const time_t *t, struct tm *tm)
+{
+	return localtime_s(tm, t) ? NULL : tm;
+}
+
+struct tm *wgi_gmtime_r(const time_t *t, struct tm *tm)
+{
+	return gmtime_s(tm, t) ? NULL : tm;
+}
+
+/* Up to @max digits into *out. */
+static const char *digits(const char *s, int max, int *out)
+{
+	int v = 0, n = 0;
+
+	while (n < max && *s >= '0' && *s <= '9') {
+		v = v * 10 + (*s++ - '0');
+		n++;
+	}
+	if (!n)
+		return NULL;
+	*out = v;
+	return s;
+}
+
+char *wgi_strptime(const char *s, const char *fmt, struct tm *tm)
+{
+	for (; *fmt && s; fmt++) {
+		int v;
+
+		if (*fmt != '%') {
+			if (*s != *fmt)
+				return NULL;
+			s++;
+			continue;
+		}
+		switch (*++fmt) {
+		case 'Y':
+			if ((s = digits(s, 4, &v)))
+				tm->tm_year = v - 1900;
+			break;
+		case 'm':
+			if ((s = digits(s, 2, &v)) && (v < 1 || v > 12))
+				return NULL;
+			if (s)
+				tm->tm_mon = v - 1;
+			break;
+		case 'd':
+			if ((s = digits(s, 2, &v)) && (v < 1 || v > 31))
+				return NULL;
+			if (s)
+				tm->tm_mday = v;
+			break;
+		case 'H':
+			if ((s = digits(s, 2, &v)) && v > 23)
+				return NULL;
+			if (s)
+				tm->tm_hour = v;
+			break;
+		case 'M':
+			if ((s = digits(s, 2, &v)) && v > 59)
+				return NULL;
+			if (s)
+				tm->tm_min = v;
+			break;
+		case 'S':
+			if ((s = digits(s, 2, &v)) && v > 60)
+				return NULL;
+			if (s)
+				tm->tm_sec = v;
+			break;
+		default:
+			return NULL;
+		}
+	}
+	return *fmt ? NULL : (char *)s;
+}
+
+char *wgi_strerror(int e)
+{
+	static __thread char buf[64];
+
+	return wgi_strerror_r(e, buf, sizeof(buf));
 }
