@@ -37,13 +37,14 @@ static void event(void *arg, const struct wgnl_quick_event *ev)
 	char buf[64];
 
 	(void)arg;
-	if (ev->kind == WGNL_QUICK_EV_START && (ev->step == WGNL_QUICK_BYPASS_ADD ||
-						ev->step == WGNL_QUICK_BYPASS_DEL))
-		printf("event: %s %s\n", ev->step == WGNL_QUICK_BYPASS_ADD ? "bypass-add" : "bypass-del",
+	if (ev->kind == WGNL_QUICK_EV_START &&
+	    (ev->step == WGNL_QUICK_BYPASS_ADD || ev->step == WGNL_QUICK_BYPASS_DEL))
+		printf("event: %s %s\n",
+		       ev->step == WGNL_QUICK_BYPASS_ADD ? "bypass-add" : "bypass-del",
 		       wgnl_prefix_format(&ev->prefix, buf, sizeof(buf)));
 	if (ev->kind == WGNL_QUICK_EV_FAIL || ev->kind == WGNL_QUICK_EV_UNDO_FAIL)
-		printf("event: %s step %d: %d\n", ev->kind == WGNL_QUICK_EV_FAIL ? "fail" : "undo-fail",
-		       ev->step, ev->err);
+		printf("event: %s step %d: %d\n",
+		       ev->kind == WGNL_QUICK_EV_FAIL ? "fail" : "undo-fail", ev->step, ev->err);
 }
 
 static void snap(const char *name)
