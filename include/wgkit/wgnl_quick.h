@@ -158,7 +158,8 @@ int wgnl_quick_down(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_
 
 /* The table (and fwmark) of wg-quick's policy routing for @cfg: 0 unless
  * Table is unset and a peer has a /0 allowed IP; then the FwMark, else the
- * ListenPort, else WGNL_QUICK_DEFAULT_TABLE. */
+ * ListenPort, else WGNL_QUICK_DEFAULT_TABLE. Always 0 on Windows (no policy
+ * routing: bypass routes instead). */
 uint32_t wgnl_quick_policy_table(const struct wgnl_config *cfg);
 
 /* What changes around a running device for a wg-quick config. Plain data;

@@ -75,6 +75,13 @@ uint32_t wgnl_quick_policy_table(const struct wgnl_config *cfg)
 {
 	const struct wgnl_device *d = cfg->dev;
 
+#ifdef _WIN32
+	/* No policy routing, and no fwmark to mark the tunnel's packets with:
+	 * a full tunnel uses bypass routes instead (up.c). */
+	(void)d;
+	return 0;
+#endif
+
 	if (cfg->quick.table_mode != WGNL_TABLE_AUTO ||
 	    (!wgi_quick_has_default(d, AF_INET) && !wgi_quick_has_default(d, AF_INET6)))
 		return 0;

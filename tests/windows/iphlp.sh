@@ -193,6 +193,19 @@ if [ -x "$WIN_BUILD/wgctl.exe" ]; then
 	grep -q "^interface: wgt0" "$SUITE_TMP/show.out" && grep -q "endpoint: 198.51.100.7:51820" "$SUITE_TMP/show.out" &&
 		ok "wgctl.exe show from another process" ||
 		fail "wgctl.exe show from another process" "$(cat "$SUITE_TMP/show.out")"
+	# sync of a changed file on the running tunnel: MTU, address, a route.
+	sed -i 's|^Address = .*|Address = 10.66.0.3/32|; s|^MTU = 1380|MTU = 1300|; s|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0, 10.20.0.0/16|' \
+		"$OUT/wgt0.conf"
+	(cd "$OUT" && "$WINE" wgctl.exe sync wgt0 wgt0.conf) >"$SUITE_TMP/sync.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && has iphlpapi.state "addr $T inet 10.66.0.3 32" &&
+		! has iphlpapi.state "addr $T inet 10.66.0.2 32" &&
+		has iphlpapi.state "if $T inet 1300 5" &&
+		has iphlpapi.state "route $T inet 10.20.0.0 16 0.0.0.0 0 3" &&
+		has iphlpapi.state "$BYPASS"; then
+		ok "wgctl.exe sync: MTU, address and route of the changed file"
+	else fail "wgctl.exe sync: MTU, address and route of the changed file" "rc=$rc" \
+		"$(cat "$SUITE_TMP/sync.out")" "$(cat "$SD/iphlpapi.state")"; fi
 	# A media-sense flap of the LAN adapter: Windows drops its routes.
 	grep -vxF "$BYPASS" "$SD/iphlpapi.state" >"$SD/flapped" && cp "$SD/flapped" "$SD/iphlpapi.state"
 	(cd "$OUT" && "$WINE" wgctl.exe up wgt0.conf) >"$SUITE_TMP/again.out" 2>&1
