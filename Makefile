@@ -290,7 +290,7 @@ windows: ## Windows port: libwg-netlink.dll, wgctl.exe, wghealth.exe with mingw-
 		WIN_SODIUM="$$sodium" WIN_SQLITE="$$sqlite"
 
 windows-lib: $(WIN_LIB_A) $(WIN_DLL)
-windows-all: windows-lib $(WIN_EXES)
+windows-all: windows-lib $(WIN_EXES) $(WIN_BUILD)/tests/compat_test.exe
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -316,4 +316,37 @@ $(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(b
 	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) $(WIN_LDFLAGS) \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
 		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm
+
+# tests/windows/run.sh runs it under wine: the POSIX layer (compat.h).
+$(WIN_BUILD)/tests/compat_test.exe: $(WIN_BUILD)/tests/windows/compat_test.o $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $< $(WIN_LIB_A) $(WIN_LDFLAGS) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 # ---- end windows ----
+
+# ---- windows nt ----
+# The wireguard-nt tests (tests/windows/nt.sh): the strict stand-in
+# wireguard.dll, blobtest.exe that corrupts blobs on purpose, and nt_tool.exe
+# that drives lib/windows/nt.c through the library.
+# The stand-in lands in $(WIN_BUILD)/tests/standin (WIN_DLLDIR of
+# tests/windows/lib.sh); the backend loads wireguard.dll only from the
+# program's folder or System32, so a test copies it beside the .exe.
+WIN_TEST   := $(WIN_BUILD)/tests/windows
+WIN_STANDIN := $(WIN_BUILD)/tests/standin/wireguard.dll
+WIN_NT_TESTS := $(WIN_STANDIN) $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
+windows-all: $(WIN_NT_TESTS)
+
+$(WIN_STANDIN): tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ \
+		$(filter %.c,$^) -lws2_32
+
+$(WIN_TEST)/blobtest.exe: tests/windows/standin/blobtest.c lib/windows/nt_api.h
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< -lws2_32
+
+$(WIN_TEST)/nt_tool.exe: tests/windows/nt_tool.c $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) $(WIN_CFLAGS) -iquote lib -static -o $@ $< $(WIN_LIB_A) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
+# ---- end windows nt ----

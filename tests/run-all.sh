@@ -36,10 +36,12 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"
 [ -f tests/health/run.sh ] && suite health run sh tests/health/run.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
+[ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
+[ -f tests/windows/run.sh ] && suite windows run sh tests/windows/run.sh "$BUILD"
+[ -f tests/windows/nt.sh ] && suite windows-nt run sh tests/windows/nt.sh build-win "$BUILD"
 # The Windows IP Helper seam and wgctl.exe up/down under wine (needs make windows).
 [ -f tests/windows/iphlp.sh ] && suite windows-iphlp run sh -c \
 	'make --no-print-directory windows >/dev/null && sh tests/windows/iphlp.sh build-win "$1"' _ "$BUILD"
-[ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
 
 echo

@@ -48,6 +48,12 @@ int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r)
 {
 	struct wgnl_link link;
 
+	/* The backend itself is missing (Windows: no wireguard.dll): its
+	 * explanation says what to install. */
+	if (r == -ENOENT && ctx && wgnl_ctx_last_error(ctx)) {
+		wgk_error("cannot read '%s': %s", wgk_q(ifname), wgnl_ctx_last_error(ctx));
+		return WGK_EXIT_NOTFOUND;
+	}
 	if (r == -ENODEV || r == -ENOENT || r == -EPROTONOSUPPORT || r == -ENXIO) {
 		/* Which of "no such link" and "not WireGuard" is it? */
 		if (wgnl_link_get(ctx, ifname, &link) == -ENODEV)
@@ -65,6 +71,10 @@ int wgctl_get_error(struct wgnl_ctx *ctx, const char *ifname, int r)
 
 int wgctl_set_error(struct wgnl_ctx *ctx, const char *ifname, int r, const char *what)
 {
+	if (r == -ENOENT && ctx && wgnl_ctx_last_error(ctx)) {
+		wgk_error("cannot %s on '%s': %s", what, wgk_q(ifname), wgnl_ctx_last_error(ctx));
+		return WGK_EXIT_NOTFOUND;
+	}
 	if (r == -EPROTONOSUPPORT || r == -ENOENT) {
 		wgk_error("cannot %s on '%s': No such device", what, wgk_q(ifname));
 		return WGK_EXIT_NOTFOUND;

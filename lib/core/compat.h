@@ -49,13 +49,16 @@
 #define O_NOCTTY 0
 #endif
 
-/* No group or other mode bits: the checks that look at them pass. */
-#ifndef S_IRWXG
+/* No group or other mode bits (the CRT copies the owner's into them): the
+ * checks that look at them pass, as ACLs guard files on Windows. */
+#undef S_IRWXG
+#undef S_IRWXO
+#undef S_IWGRP
+#undef S_IWOTH
 #define S_IRWXG 0
 #define S_IRWXO 0
 #define S_IWGRP 0
 #define S_IWOTH 0
-#endif
 
 #define LOCK_SH 1
 #define LOCK_EX 2

@@ -13,6 +13,7 @@
 # the Linux wgctl (BUILD/wgctl) for keys.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
+. tests/windows/lib.sh
 suite_init windows-iphlp
 
 WIN_BUILD=${1:-build-win}
@@ -51,9 +52,11 @@ if [ -z "$missing" ]; then ok "stand-in exports every IP Helper import ($(echo $
 else fail "stand-in exports every IP Helper import" "missing:$missing"; fi
 
 # ---------------------------------------------------------------- set-up
-export WINEPREFIX=${WGKIT_WINEPREFIX:-/tmp/wgkit-iphlp-wine}
-export WINEDEBUG=-all WINEDLLOVERRIDES="iphlpapi=n"
+# A fresh prefix (its own wineserver, so the named objects of wgctl.exe's
+# holder are this suite's alone), stopped on exit.
 SD=$SUITE_TMP/standin
+WGKIT_STANDIN_DIR=$SD win_init || cannot "wine64 cannot start a prefix"
+export WINEDLLOVERRIDES="iphlpapi=n"
 export WGKIT_STANDIN_DIR="Z:$(echo "$SD" | tr / '\\')"
 ETH=0006000001000000 # IfType 6 (ethernet), NetLuidIndex 1
 seed() {

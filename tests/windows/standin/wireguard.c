@@ -122,6 +122,25 @@ struct standin_adapter {
 };
 typedef struct standin_adapter *WIREGUARD_ADAPTER_HANDLE_T;
 
+/* The exports: the documented API, and one test-only call. */
+EXPORT WIREGUARD_ADAPTER_HANDLE_T WINAPI WireGuardCreateAdapter(LPCWSTR name, LPCWSTR tunnel_type,
+								const GUID *guid);
+EXPORT WIREGUARD_ADAPTER_HANDLE_T WINAPI WireGuardOpenAdapter(LPCWSTR name);
+EXPORT VOID WINAPI WireGuardCloseAdapter(WIREGUARD_ADAPTER_HANDLE_T h);
+EXPORT VOID WINAPI WireGuardGetAdapterLUID(WIREGUARD_ADAPTER_HANDLE_T h, NET_LUID *luid);
+EXPORT DWORD WINAPI WireGuardGetRunningDriverVersion(VOID);
+EXPORT BOOL WINAPI WireGuardDeleteDriver(VOID);
+EXPORT VOID WINAPI WireGuardSetLogger(void *logger);
+EXPORT BOOL WINAPI WireGuardSetAdapterLogging(WIREGUARD_ADAPTER_HANDLE_T h, DWORD state);
+EXPORT BOOL WINAPI WireGuardSetAdapterState(WIREGUARD_ADAPTER_HANDLE_T h, DWORD state);
+EXPORT BOOL WINAPI WireGuardGetAdapterState(WIREGUARD_ADAPTER_HANDLE_T h, DWORD *state);
+EXPORT BOOL WINAPI WireGuardGetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, void *config,
+					     DWORD *bytes);
+EXPORT BOOL WINAPI WireGuardSetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, const void *config,
+					     DWORD bytes);
+EXPORT BOOL WINAPI WgkitStandinSetPeerStats(WIREGUARD_ADAPTER_HANDLE_T h, const BYTE pub[32],
+					    DWORD64 rx, DWORD64 tx, DWORD64 handshake);
+
 static char dir_path[MAX_PATH];
 
 static const char *state_dir(void)
