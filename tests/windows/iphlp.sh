@@ -9,8 +9,10 @@
 # 192.168.1.1 is seeded so the bypass route has something to go through.
 # Nothing here touches the host's interfaces: wine's own iphlpapi is never
 # loaded (WINEDLLOVERRIDES=iphlpapi=n), and wine 8's could not change them.
-# Needs: make windows-lib (WIN_BUILD/libwg-netlink.a), mingw-w64, wine64, and
-# the Linux wgctl (BUILD/wgctl) for keys.
+# Needs: mingw-w64, wine64, the mingw libsodium/SQLite of
+# tests/windows/sodium.sh (it builds the library and wgctl.exe itself) and
+# the Linux wgctl (BUILD/wgctl) for keys. Closing line:
+# "windows-iphlp: N passed, N failed, N skipped".
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 . tests/windows/lib.sh
@@ -22,9 +24,12 @@ WINE=${WINE:-/usr/lib/wine/wine64}
 CC=${WIN_CC:-x86_64-w64-mingw32-gcc}
 command -v "$CC" >/dev/null 2>&1 || cannot "$CC not installed (make deps)"
 [ -x "$WINE" ] || cannot "$WINE not installed (make deps)"
-[ -f "$WIN_BUILD/libwg-netlink.a" ] || cannot "$WIN_BUILD/libwg-netlink.a missing (make windows)"
 [ -x "$BUILD/wgctl" ] || cannot "$BUILD/wgctl missing (make all)"
 eval "$(sh tests/windows/sodium.sh)" || cannot "no mingw libsodium (tests/windows/sodium.sh)"
+# What this suite needs of make windows, and no more.
+check "make $WIN_BUILD/libwg-netlink.a $WIN_BUILD/wgctl.exe" make --no-print-directory -j2 \
+	WIN_BUILD="$WIN_BUILD" WIN_SODIUM="$sodium" WIN_SQLITE="$sqlite" \
+	"$WIN_BUILD/libwg-netlink.a" "$WIN_BUILD/wgctl.exe"
 
 # ---------------------------------------------------------------- build
 OUT=$WIN_BUILD/tests/windows
