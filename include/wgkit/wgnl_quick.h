@@ -156,6 +156,18 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
 int wgnl_quick_down(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_config *cfg,
 		    const struct wgnl_quick_opts *opts);
 
+/* Where the OS has no policy routing (Windows): put back the bypass host route
+ * of each peer endpoint of @cfg whose family the file routes whole (a /0),
+ * on the running tunnel @ifname, when it has gone (a media-sense flap of the
+ * LAN adapter drops that adapter's routes, and the tunnel's own packets then
+ * loop into it). What an up of the running tunnel does; for a periodic check
+ * (a DONE event of step BYPASS_ADD per route re-added). Returns the number re-added (0:
+ * none missing, the tunnel down, Table = off, or an OS with policy routing),
+ * -ENETUNREACH (no default route outside the tunnel), -ENODEV, -EINVAL (bad
+ * opts->size) or -errno. @opts may be NULL. */
+int wgnl_quick_bypass_repair(struct wgnl_ctx *ctx, const char *ifname,
+			     const struct wgnl_config *cfg, const struct wgnl_quick_opts *opts);
+
 /* The table (and fwmark) of wg-quick's policy routing for @cfg: 0 unless
  * Table is unset and a peer has a /0 allowed IP; then the FwMark, else the
  * ListenPort, else WGNL_QUICK_DEFAULT_TABLE. Always 0 on Windows (no policy

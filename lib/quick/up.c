@@ -232,9 +232,8 @@ static int add_rules(struct up_state *s, const struct wgnl_prefix *p)
 /* No policy routing (Windows): the /0 of @family goes through the tunnel
  * in the main table, and each peer endpoint of that family keeps a host
  * route through the default route outside it, or the tunnel's own packets
- * would loop into the tunnel. With @record false (a repair of a running
- * tunnel) nothing is recorded for undo. */
-static int add_bypass(struct up_state *s, uint16_t family, bool record)
+ * would loop into the tunnel. */
+static int add_bypass(struct up_state *s, uint16_t family)
 {
 	const struct wgnl_device *dev = s->cfg->dev;
 	int r;
@@ -252,7 +251,7 @@ static int add_bypass(struct up_state *s, uint16_t family, bool record)
 			ev.err = r;
 			return emit(s, ev);
 		}
-		if (r == 1 && record)
+		if (r == 1)
 			done(s, (struct undo){ .kind = U_BYPASS, .prefix = ev.prefix });
 	}
 	return 0;
@@ -302,8 +301,7 @@ static int add_routes(struct up_state *s)
 			done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
-		rc = wgi_quick_bypass_mode(s->ctx) ? add_bypass(s, p->family, true) :
-						     add_rules(s, p);
+		rc = wgi_quick_bypass_mode(s->ctx) ? add_bypass(s, p->family) : add_rules(s, p);
 		policy_done[fam] = true;
 	}
 	wgnl_free(tabs[0].v);
@@ -327,20 +325,12 @@ static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
 	return fresh;
 }
 
-/* An up of a running full tunnel without policy routing: the bypass route
- * of an endpoint can vanish when the LAN adapter loses its link for a moment
- * (Windows removes the routes of an interface whose media disconnects), and
- * traffic to the endpoint then loops into the tunnel. Put missing ones back
- * (BYPASS_ADD events), best effort: the up itself is refused anyway. */
+/* An up of a running full tunnel without policy routing puts back a lost
+ * bypass route (wgnl_quick_bypass_repair()), best effort: the up itself is
+ * refused anyway. */
 static void repair_bypass(struct up_state *s)
 {
-	if (!wgi_quick_bypass_mode(s->ctx) || s->cfg->quick.table_mode != WGNL_TABLE_AUTO ||
-	    !s->link.up)
-		return;
-	if (wgi_quick_has_default(s->cfg->dev, AF_INET))
-		add_bypass(s, AF_INET, false);
-	if (wgi_quick_has_default(s->cfg->dev, AF_INET6))
-		add_bypass(s, AF_INET6, false);
+	wgnl_quick_bypass_repair(s->ctx, s->ifname, s->cfg, s->o);
 	wgi_clear_error(s->ctx);
 }
 

@@ -101,8 +101,8 @@ WCONF="Z:$(echo "$CONF" | tr / '\\')"
 
 # ---------------------------------------------- up, a flap, a repair, down
 seed
-run wgt0 "$WCONF" up snap:after-up addrs flap snap:after-flap up snap:after-repair down \
-	snap:after-down
+run wgt0 "$WCONF" up snap:after-up addrs flap snap:after-flap up snap:after-repair flap repair \
+	snap:after-repair2 repair down snap:after-down
 cp "$SUITE_TMP/out" "$SUITE_TMP/full.out"
 if grep -qx "up: 0" "$SUITE_TMP/out"; then ok "up succeeds"
 else fail "up succeeds" "$(cat "$SUITE_TMP/out")"; fi
@@ -132,10 +132,14 @@ grep -qx "link: wgt0 mtu 1380 up" "$SUITE_TMP/out" && grep -qx "addr: 10.66.0.2/
 	fail "link_get, addr_list, route_list" "$(cat "$SUITE_TMP/out")"
 ! has after-flap "$BYPASS" && has after-repair "$BYPASS" &&
 	grep -q "^up: -[0-9]* .*exists\|^up: -[0-9]*" "$SUITE_TMP/out" &&
-	[ "$(grep -c 'event: bypass-add 198.51.100.7/32' "$SUITE_TMP/out")" = 2 ] &&
+	grep -q 'event: bypass-readded 198.51.100.7/32' "$SUITE_TMP/out" &&
 	ok "an up of the running tunnel re-adds the lost bypass route" ||
 	fail "an up of the running tunnel re-adds the lost bypass route" "$(cat "$SUITE_TMP/out")" \
 		"$(cat "$SD/after-flap")" "$(cat "$SD/after-repair")"
+if has after-repair2 "$BYPASS" && grep -qx "repair: 1" "$SUITE_TMP/out" &&
+	grep -qx "repair: 0" "$SUITE_TMP/out"; then
+	ok "wgnl_quick_bypass_repair re-adds a lost bypass route (1), then has nothing to do (0)"
+else fail "wgnl_quick_bypass_repair re-adds a lost bypass route" "$(cat "$SUITE_TMP/out")"; fi
 grep -qx "down: 0" "$SUITE_TMP/out" && ok "down succeeds" ||
 	fail "down succeeds" "$(cat "$SUITE_TMP/out")"
 printf '%s\n' "if $ETH inet 1500 25" "addr $ETH inet 192.168.1.50 24" \

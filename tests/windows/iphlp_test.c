@@ -12,6 +12,7 @@
  *   snap:NAME   copy the stand-in's iphlpapi.state to $WGKIT_STANDIN_DIR/NAME
  *   flap        delete the bypass routes behind the library's back (what a
  *               media-sense flap of the LAN adapter does on Windows)
+ *   repair      wgnl_quick_bypass_repair: "repair: N" routes re-added
  *   addrs       print wgnl_addr_list, routes: wgnl_route_list, link: link_get
  *   crash       exit at once, without closing anything (the adapter stays)
  *   linkadd     wgnl_link_add only (then crash: a leftover adapter)
@@ -41,6 +42,9 @@ static void event(void *arg, const struct wgnl_quick_event *ev)
 	    (ev->step == WGNL_QUICK_BYPASS_ADD || ev->step == WGNL_QUICK_BYPASS_DEL))
 		printf("event: %s %s\n",
 		       ev->step == WGNL_QUICK_BYPASS_ADD ? "bypass-add" : "bypass-del",
+		       wgnl_prefix_format(&ev->prefix, buf, sizeof(buf)));
+	if (ev->kind == WGNL_QUICK_EV_DONE && ev->step == WGNL_QUICK_BYPASS_ADD)
+		printf("event: bypass-readded %s\n",
 		       wgnl_prefix_format(&ev->prefix, buf, sizeof(buf)));
 	if (ev->kind == WGNL_QUICK_EV_FAIL || ev->kind == WGNL_QUICK_EV_UNDO_FAIL)
 		printf("event: %s step %d: %d\n",
@@ -162,6 +166,8 @@ int main(int argc, char **argv)
 			result(ctx, s, wgnl_quick_down(ctx, ifname, cfg, &o));
 		else if (!strncmp(s, "snap:", 5))
 			snap(s + 5);
+		else if (!strcmp(s, "repair"))
+			result(ctx, s, wgnl_quick_bypass_repair(ctx, ifname, cfg, &o));
 		else if (!strcmp(s, "badrow"))
 			badrow();
 		else if (!strcmp(s, "flap"))
