@@ -344,11 +344,23 @@ static DWORD check_sockaddr(const SOCKADDR_INET *s, const char *what, int *famil
 	return 0;
 }
 
+/* The index the stand-in reports for @luid (GetIfTable2, the tables): its
+ * NetLuidIndex. */
+static NET_IFINDEX index_of(ULONG64 luid)
+{
+	NET_LUID l;
+
+	l.Value = luid;
+	return (NET_IFINDEX)l.Info.NetLuidIndex;
+}
+
 static DWORD check_luid(const NET_LUID *luid, NET_IFINDEX index, const char *what)
 {
-	if (index)
-		return violation("%s: InterfaceIndex %lu set: the library names interfaces by LUID",
-				 what, index);
+	/* Documented: the LUID wins when both are set; an index that names
+	 * another interface is a caller's mix-up all the same. */
+	if (index && index != index_of(luid->Value))
+		return violation("%s: InterfaceIndex %lu is not the index of InterfaceLuid %016llx",
+				 what, index, (unsigned long long)luid->Value);
 	if (!luid_known(luid->Value))
 		return violation("%s: InterfaceLuid %016llx is no adapter the stand-ins know", what,
 				 (unsigned long long)luid->Value);
@@ -494,6 +506,7 @@ DWORD WINAPI GetUnicastIpAddressTable(ADDRESS_FAMILY family, MIB_UNICASTIPADDRES
 			continue;
 		InitializeUnicastIpAddressEntry(r);
 		r->InterfaceLuid.Value = addrs[i].luid;
+		r->InterfaceIndex = index_of(addrs[i].luid);
 		r->Address.si_family = (ADDRESS_FAMILY)addrs[i].family;
 		if (addrs[i].family == AF_INET)
 			memcpy(&r->Address.Ipv4.sin_addr, addrs[i].addr, 4);
@@ -658,7 +671,7 @@ DWORD WINAPI GetIpForwardTable2(ADDRESS_FAMILY family, MIB_IPFORWARD_TABLE2 **ta
 			continue;
 		InitializeIpForwardEntry(r);
 		r->InterfaceLuid.Value = routes[i].luid;
-		r->InterfaceIndex = (NET_IFINDEX)(routes[i].luid & 0xffff);
+		r->InterfaceIndex = index_of(routes[i].luid);
 		fill_sockaddr(&r->DestinationPrefix.Prefix, routes[i].family, routes[i].dst);
 		r->DestinationPrefix.PrefixLength = (UINT8)routes[i].plen;
 		fill_sockaddr(&r->NextHop, routes[i].family, routes[i].hop);
