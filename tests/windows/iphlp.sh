@@ -162,9 +162,16 @@ else fail "Table = 1234 refused before any change" "$(cat "$SUITE_TMP/out")"; fi
 # ----------------------------------------------- the stand-in can refuse
 seed
 run wgt0 "$WCONF" badrow
-if grep -q "^badrow: 87$" "$SUITE_TMP/out" && grep -q "iphlpapi stand-in: VIOLATION: CreateIpForwardEntry2: lifetimes" "$SD/violations" 2>/dev/null; then
-	ok "a row built without InitializeIpForwardEntry is refused (VIOLATION, 87)"
-else fail "a row built without InitializeIpForwardEntry is refused" "$(cat "$SUITE_TMP/out")"; fi
+for what in "badrow:CreateIpForwardEntry2: lifetimes" "badaddr:CreateUnicastIpAddressEntry: InterfaceLuid" \
+	"badmtu:SetIpInterfaceEntry: SitePrefixLength 64"; do
+	call=${what%%:*} v=${what#*:}
+	if grep -qx "$call: 87" "$SUITE_TMP/out" &&
+		grep -q "iphlpapi stand-in: VIOLATION: $v" "$SD/violations" 2>/dev/null; then
+		ok "a wrong row is refused: $call (87, VIOLATION: $v ...)"
+	else fail "a wrong row is refused: $call" "$(cat "$SUITE_TMP/out")"; fi
+done
+cmp -s "$SUITE_TMP/seeded" "$SD/iphlpapi.state" && ok "refused rows change nothing" ||
+	fail "refused rows change nothing" "$(diff "$SUITE_TMP/seeded" "$SD/iphlpapi.state")"
 
 # ------------------------------------------- a leftover of a crashed up
 seed

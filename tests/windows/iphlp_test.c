@@ -115,10 +115,15 @@ static void list(struct wgnl_ctx *ctx, const char *ifname)
 		printf("link: %s mtu %u %s\n", link.name, link.mtu, link.up ? "up" : "down");
 }
 
+/* Rows the documentation forbids, each on its own: the stand-in must refuse
+ * every one (87, ERROR_INVALID_PARAMETER, and a VIOLATION line). */
 static void badrow(void)
 {
+	MIB_UNICASTIPADDRESS_ROW a;
+	MIB_IPINTERFACE_ROW ir;
 	MIB_IPFORWARD_ROW2 row;
 
+	/* A route row not from InitializeIpForwardEntry (lifetimes 0). */
 	memset(&row, 0, sizeof(row));
 	row.InterfaceLuid.Value = 0x0006000001000000ULL;
 	row.DestinationPrefix.Prefix.si_family = AF_INET;
@@ -127,6 +132,20 @@ static void badrow(void)
 	row.NextHop.si_family = AF_INET;
 	row.Protocol = MIB_IPPROTO_NETMGMT;
 	printf("badrow: %lu\n", CreateIpForwardEntry2(&row));
+	/* An address on a LUID no adapter has. */
+	InitializeUnicastIpAddressEntry(&a);
+	a.InterfaceLuid.Value = 0x0035000000777000ULL;
+	a.Address.si_family = AF_INET;
+	a.Address.Ipv4.sin_addr.s_addr = htonl(0x0a000001);
+	a.OnLinkPrefixLength = 24;
+	printf("badaddr: %lu\n", CreateUnicastIpAddressEntry(&a));
+	/* The IPv4 MTU set without clearing the site prefix length Get gave. */
+	InitializeIpInterfaceEntry(&ir);
+	ir.Family = AF_INET;
+	ir.InterfaceLuid.Value = 0x0006000001000000ULL;
+	GetIpInterfaceEntry(&ir);
+	ir.NlMtu = 1400;
+	printf("badmtu: %lu\n", SetIpInterfaceEntry(&ir));
 }
 
 static int result(struct wgnl_ctx *ctx, const char *what, int r)
