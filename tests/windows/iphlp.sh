@@ -42,7 +42,7 @@ check "build stand-in wireguard.dll" $CC $W -shared -o "$OUT/wireguard.dll" \
 check "build iphlp_test.exe" $CC $W -std=gnu11 -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC \
 	-Iinclude -static -o "$OUT/iphlp_test.exe" tests/windows/iphlp_test.c \
 	"$WIN_BUILD/libwg-netlink.a" -L"$sodium/lib" -lsodium \
-	-lws2_32 -liphlpapi -ladvapi32 -lbcrypt
+	-lwinpthread -lws2_32 -liphlpapi -ladvapi32 -lbcrypt
 [ "$fail" -eq 0 ] || finish
 
 # The program must take these from the stand-in, or the loader refuses it:
@@ -102,7 +102,7 @@ WCONF="Z:$(echo "$CONF" | tr / '\\')"
 # ---------------------------------------------- up, a flap, a repair, down
 seed
 run wgt0 "$WCONF" up snap:after-up addrs flap snap:after-flap up snap:after-repair flap repair \
-	snap:after-repair2 repair down snap:after-down
+	snap:after-repair2 repair flap health snap:after-health down snap:after-down
 cp "$SUITE_TMP/out" "$SUITE_TMP/full.out"
 if grep -qx "up: 0" "$SUITE_TMP/out"; then ok "up succeeds"
 else fail "up succeeds" "$(cat "$SUITE_TMP/out")"; fi
@@ -140,6 +140,10 @@ if has after-repair2 "$BYPASS" && grep -qx "repair: 1" "$SUITE_TMP/out" &&
 	grep -qx "repair: 0" "$SUITE_TMP/out"; then
 	ok "wgnl_quick_bypass_repair re-adds a lost bypass route (1), then has nothing to do (0)"
 else fail "wgnl_quick_bypass_repair re-adds a lost bypass route" "$(cat "$SUITE_TMP/out")"; fi
+if has after-health "$BYPASS" && grep -qx "health: 0 present 1" "$SUITE_TMP/out"; then
+	ok "a wghealth check (wgnl_health_check_step) re-adds a lost bypass route"
+else fail "a wghealth check re-adds a lost bypass route" "$(cat "$SUITE_TMP/out")" \
+	"$(cat "$SD/after-health")"; fi
 grep -qx "down: 0" "$SUITE_TMP/out" && ok "down succeeds" ||
 	fail "down succeeds" "$(cat "$SUITE_TMP/out")"
 printf '%s\n' "if $ETH inet 1500 25" "addr $ETH inet 192.168.1.50 24" \

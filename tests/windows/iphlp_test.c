@@ -12,6 +12,7 @@
  *   snap:NAME   copy the stand-in's iphlpapi.state to $WGKIT_STANDIN_DIR/NAME
  *   flap        delete the bypass routes behind the library's back (what a
  *               media-sense flap of the LAN adapter does on Windows)
+ *   health      one wghealth check (wgnl_health_check_step, wg_config FILE)
  *   repair      wgnl_quick_bypass_repair: "repair: N" routes re-added
  *   addrs       print wgnl_addr_list, routes: wgnl_route_list, link: link_get
  *   crash       exit at once, without closing anything (the adapter stays)
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "wgkit/wgnl.h"
+#include "wgkit/wgnl_health.h"
 #include "wgkit/wgnl_quick.h"
 
 static void event(void *arg, const struct wgnl_quick_event *ev)
@@ -148,6 +150,24 @@ static void badrow(void)
 	printf("badmtu: %lu\n", SetIpInterfaceEntry(&ir));
 }
 
+/* One wghealth check of @ifname (wgnl_health_check_step) with @file as its
+ * wg_config, state in $WGKIT_STANDIN_DIR. */
+static void health(struct wgnl_ctx *ctx, const char *ifname, const char *file)
+{
+	struct wgnl_health_settings s;
+	struct wgnl_health_check c;
+	struct wgnl_health_step_opts so = { .size = sizeof(so), .settings = &s };
+	int r;
+
+	wgnl_health_settings_default(&s);
+	snprintf(s.wg_config, sizeof(s.wg_config), "%s", file);
+	so.state_dir = getenv("WGKIT_STANDIN_DIR");
+	r = wgnl_health_check_step(ctx, ifname, &so, &c);
+	printf("health: %d present %d\n", r, r == 0 ? c.obs.present : -1);
+	if (r == 0)
+		wgnl_health_check_clear(&c);
+}
+
 static int result(struct wgnl_ctx *ctx, const char *what, int r)
 {
 	printf("%s: %d%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? wgnl_ctx_last_error(ctx) : "");
@@ -187,6 +207,8 @@ int main(int argc, char **argv)
 			snap(s + 5);
 		else if (!strcmp(s, "repair"))
 			result(ctx, s, wgnl_quick_bypass_repair(ctx, ifname, cfg, &o));
+		else if (!strcmp(s, "health"))
+			health(ctx, ifname, argv[2]);
 		else if (!strcmp(s, "badrow"))
 			badrow();
 		else if (!strcmp(s, "flap"))
