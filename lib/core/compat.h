@@ -14,7 +14,8 @@
  *  - mkdir(path, mode) ignores the mode; flock() is LockFileEx on the
  *    whole file; mkostemp() creates with O_EXCL; realpath() is
  *    GetFullPathName of an existing file;
- *  - open_memstream() writes to a temporary file that fclose() reads back;
+ *  - open_memstream() writes to a temporary file that fclose() reads back
+ *    (its users format a sync record and a health state: no key material);
  *  - setenv/unsetenv, strndup, localtime_r/gmtime_r, a numeric strptime;
  *  - strerror_r() is the GNU one, with glibc's texts;
  *  - wgi_net_startup() initialises Winsock once before getaddrinfo().

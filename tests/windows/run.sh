@@ -45,6 +45,11 @@ if [ -s "$T/want.syms" ] && cmp -s "$T/want.syms" "$T/have.syms"; then
 else
 	fail "libwg-netlink.dll exports" "$(diff "$T/want.syms" "$T/have.syms" | head -n 20)"
 fi
+# And the list names only symbols the map has (no stale entry hides a gap).
+stale=$(grep -v '^#' lib/windows/not-exported.txt | while read -r sym; do
+	grep -q "^[[:space:]]*$sym;" lib/libwg-netlink.map || echo "$sym"
+done)
+check "lib/windows/not-exported.txt names only symbols of the map" '[ -z "$stale" ]' 'echo "$stale"'
 # Only system DLLs (and wireguard.dll, loaded at run time): nothing of mingw's.
 bad_dlls=""
 for f in "$WIN_BUILD/libwg-netlink.dll" "$WEXE" "$HEXE"; do
@@ -104,6 +109,39 @@ rc=$?
 check "wghealth.exe probe (Linux-only): exit 1, 'not supported on Windows'" \
 	'[ $rc = 1 ] && [ "$(cat "$T/w.err")" = "wghealth: probe: not supported on Windows" ] && [ ! -s "$T/w.out" ]' \
 	'echo "exit $rc: $(cat "$T/w.err")"'
+
+# wghealth.exe history over a SQLite file written on Linux: the static
+# SQLite, the --since parser (strptime) and local times (localtime_r) give
+# the Linux output.
+sqlite3 "$T/hist.db" "CREATE TABLE events (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
+	interface TEXT NOT NULL, kind TEXT NOT NULL, verdict TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL DEFAULT '', action TEXT NOT NULL DEFAULT '',
+	result TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+	INSERT INTO events (ts_ms, interface, kind, verdict, reason, action, result) VALUES
+	(1700000000000, 'wg0', 'transition', 'degraded', 'handshake_stale', '', ''),
+	(1700000300000, 'wg0', 'remedy', '', '', 'restart', 'ok'),
+	(1700000600500, 'wg0', 'transition', 'healthy', '', '', '');" 2>"$T/sqlite.err"
+hist_same=0 hist_diff=""
+for a in "--json" "" "--since 2023-11-14T22:15:00 --json" "--since 2023-11-14 --json" "--limit 1"; do
+	# shellcheck disable=SC2086
+	"$ROOT/$BUILD/wghealth" history wg0 --db "$T/hist.db" $a >"$T/l.out" 2>&1
+	lr=$?
+	# shellcheck disable=SC2086
+	win_run "$HEXE" history wg0 --db "$T/hist.db" $a >"$T/w.out" 2>&1
+	wr=$?
+	case $a in
+	*--json*) json_diff "$T/l.out" "$T/w.out" >"$T/jd.out" ;;
+	*) diff "$T/l.out" "$T/w.out" >"$T/jd.out" ;;
+	esac
+	if [ $? = 0 ] && [ $lr = 0 ] && [ $wr = 0 ] && [ -s "$T/l.out" ]; then
+		hist_same=$((hist_same + 1))
+	else
+		hist_diff="$hist_diff
+history $a: linux exit $lr, wine exit $wr: $(head -n 6 "$T/jd.out")"
+	fi
+done
+check "wghealth.exe history (SQLite, --since, local times): the Linux output in all 5 forms" \
+	'[ $hist_same = 5 ]' 'cat "$T/sqlite.err"; echo "$hist_diff"'
 
 # ------------------------------------------------------------ keys
 # The same private keys through both pubkeys: fixed bytes (clamped or not),
