@@ -196,6 +196,14 @@ if [ -x "$WIN_BUILD/wgctl.exe" ]; then
 	# last '/', not '\\' (a win-build matter).
 	cp "$CONF" "$OUT/wgt0.conf"
 	seed
+	sed 's/^MTU = 1380$/MTU = 1380\nTable = 1234/' "$CONF" >"$OUT/wgt1.conf"
+	(cd "$OUT" && "$WINE" wgctl.exe up wgt1.conf) >"$SUITE_TMP/t.out" 2>&1
+	rc=$?
+	if [ $rc -eq 5 ] && grep -q "Table = 1234: this OS has one routing table" "$SUITE_TMP/t.out" &&
+		[ ! -e "$SD/adapter-wgt1.state" ] && cmp -s "$SUITE_TMP/seeded" "$SD/iphlpapi.state"; then
+		ok "wgctl.exe up of Table = 1234: refused, exit 5, nothing changed"
+	else fail "wgctl.exe up of Table = 1234: refused, exit 5, nothing changed" "rc=$rc" \
+		"$(cat "$SUITE_TMP/t.out")"; fi
 	(cd "$OUT" && "$WINE" wgctl.exe up wgt0.conf >"$SUITE_TMP/hold.out" 2>&1
 	echo "rc=$?" >>"$SUITE_TMP/hold.out") &
 	HOLDER=$!
