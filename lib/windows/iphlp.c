@@ -377,10 +377,8 @@ static int iphlp_link_add(struct wgnl_ctx *ctx, const char *name, const char *ki
 	return wgi_nt_adapter_create(ctx, name);
 }
 
-/* Remove what IP Helper holds on @luid (its routes, then its addresses):
- * best effort, the adapter's removal reports what matters. Windows drops
- * them with the interface too; doing it first leaves nothing behind if the
- * removal is refused. */
+/* Remove what IP Helper holds on @luid (its routes, then its addresses),
+ * best effort. */
 static void flush(struct wgnl_ctx *ctx, NET_LUID luid)
 {
 	MIB_UNICASTIPADDRESS_TABLE *at;
@@ -410,8 +408,13 @@ static int iphlp_link_del(struct wgnl_ctx *ctx, const char *name)
 	r = luid_of(ctx, name, &luid);
 	if (r < 0)
 		return r;
-	flush(ctx, luid);
-	return wgi_nt_adapter_delete(ctx, name);
+	/* The adapter first: one another process created is refused (-EBUSY)
+	 * and must keep its addresses and routes. Windows drops them with the
+	 * interface; the flush after is for what it might keep. */
+	r = wgi_nt_adapter_delete(ctx, name);
+	if (r == 0)
+		flush(ctx, luid);
+	return r;
 }
 
 /* The MTU IP Helper holds for @family on @luid into *mtu. 0, -ENOENT (no
