@@ -77,6 +77,11 @@ void quick_hold_end(void *hold)
 	}
 }
 
+bool quick_hold_needed(void)
+{
+	return true;
+}
+
 int quick_hold_stop(const char *ifname)
 {
 	char ev[128], mx[128];
@@ -114,6 +119,11 @@ void quick_hold_wait(const char *ifname)
 void quick_hold_end(void *hold)
 {
 	(void)hold;
+}
+
+bool quick_hold_needed(void)
+{
+	return false;
 }
 
 int quick_hold_stop(const char *ifname)

@@ -376,6 +376,18 @@ int quick_run_down(const struct quick_target *t, double wait, FILE *out)
 		rc = wgctl_fail(run.ctx, r, "down: cannot look up '%s'", t->ifname);
 		goto out;
 	}
+	/* Windows: no wgctl up holds it (another program's tunnel, or an up
+	 * that crashed): only its creator can remove the adapter, so change
+	 * nothing rather than strip its routes and fail at the end. */
+	if (!held && quick_hold_needed()) {
+		wgk_error(
+			"down: '%s' is not held by a wgctl up (another program's tunnel, or an up "
+			"that ended without down): only the process that created it can remove it; "
+			"nothing changed",
+			t->ifname);
+		rc = WGK_EXIT_SYSTEM;
+		goto out;
+	}
 	rc = run_down(&run, t);
 out:
 	wgnl_ctx_close(run.ctx);

@@ -256,6 +256,25 @@ if [ -x "$WIN_BUILD/wgctl.exe" ]; then
 	else fail "wgctl.exe down: the holder takes it down, nothing left" "rc=$rc" \
 		"$(cat "$SUITE_TMP/down.out")" "$(cat "$SUITE_TMP/hold.out")" \
 		"$(diff "$SUITE_TMP/seeded" "$SD/exe-down")"; fi
+	# A tunnel another program holds (iphlp_test.exe here, WireGuard for
+	# Windows' service in the field): down refuses before any change.
+	seed
+	(cd "$OUT" && "$WINE" iphlp_test.exe wgt0 "$WCONF" up sleep:6 down) >"$SUITE_TMP/other.out" 2>&1 &
+	OTHER=$!
+	i=0
+	while [ $i -lt 100 ] && ! grep -q "$BYPASS" "$SD/iphlpapi.state" 2>/dev/null; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	cp "$SD/iphlpapi.state" "$SD/other-up"
+	(cd "$OUT" && "$WINE" wgctl.exe down wgt0.conf) >"$SUITE_TMP/down2.out" 2>&1
+	rc=$?
+	if [ $rc -eq 5 ] && grep -q "is not held by a wgctl up" "$SUITE_TMP/down2.out" &&
+		cmp -s "$SD/other-up" "$SD/iphlpapi.state" && [ -e "$SD/adapter-wgt0.state" ]; then
+		ok "wgctl.exe down of a tunnel another program holds: refused, exit 5, nothing changed"
+	else fail "wgctl.exe down of a tunnel another program holds: refused, nothing changed" \
+		"rc=$rc" "$(cat "$SUITE_TMP/down2.out")" "$(diff "$SD/other-up" "$SD/iphlpapi.state")"; fi
+	wait "$OTHER"
 	[ ! -e "$SD/violations" ] && ok "wgctl.exe: no VIOLATION" ||
 		fail "wgctl.exe: no VIOLATION" "$(cat "$SD/violations")"
 else

@@ -15,6 +15,7 @@
  *   health      one wghealth check (wgnl_health_check_step, wg_config FILE)
  *   repair      wgnl_quick_bypass_repair: "repair: N" routes re-added
  *   addrs       print wgnl_addr_list, routes: wgnl_route_list, link: link_get
+ *   sleep:N     wait N seconds (holding the tunnel, as another program would)
  *   crash       exit at once, without closing anything (the adapter stays)
  *   linkadd     wgnl_link_add only (then crash: a leftover adapter)
  *   badtable    as up, FILE is expected to be refused
@@ -217,6 +218,8 @@ int main(int argc, char **argv)
 			list(ctx, ifname);
 		else if (!strcmp(s, "linkadd"))
 			result(ctx, s, wgnl_link_add(ctx, ifname, "wireguard"));
+		else if (!strncmp(s, "sleep:", 6))
+			Sleep((DWORD)atoi(s + 6) * 1000);
 		else if (!strcmp(s, "crash"))
 			ExitProcess(0); /* no ctx close: the adapter's handle is never closed */
 		else {
