@@ -2,6 +2,7 @@
 /* wgctl sync's state directory, and the record `up` writes and `down`
  * forgets (syncstate.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include <wgkit/wgnl_sync.h>
 
@@ -9,11 +10,17 @@
 
 const char *wgk_sync_state_dir(const char *dir)
 {
+	/* A copy: getenv()'s string is the environment's own, and on Windows
+	 * the next setenv() (the interface lock sets one) moves it. */
+	static char copy[4096];
 	const char *env = getenv("WGCTL_STATE_DIR");
 
 	if (dir && *dir)
 		return dir;
-	return env && *env ? env : SYNC_STATE_DIR;
+	if (!env || !*env || strlen(env) >= sizeof(copy))
+		return SYNC_STATE_DIR;
+	strcpy(copy, env);
+	return copy;
 }
 
 int wgctl_sync_record(const char *dir, const char *ifname, struct wgnl_config *cfg)

@@ -46,6 +46,9 @@ struct nt_state {
 	wgi_nt_get_configuration_fn get_config;
 	struct nt_created *created;
 	size_t n_created;
+	/* The size the last read needed: the next one starts there, so a
+	 * device that did not grow is read in one call. */
+	DWORD last_size;
 };
 
 static int nt_open(void **priv)
@@ -305,7 +308,7 @@ short_blob:
 static int nt_read_blob(struct wgnl_ctx *ctx, struct nt_state *st, WIREGUARD_ADAPTER_HANDLE h,
 			const char *name, uint8_t **buf, DWORD *bytes)
 {
-	DWORD size = 64 * 1024, cap = 0;
+	DWORD size = st->last_size > 64 * 1024 ? st->last_size : 64 * 1024, cap = 0;
 
 	*buf = NULL;
 	for (int tries = 0; tries < NT_GET_RETRIES; tries++) {
@@ -324,6 +327,7 @@ static int nt_read_blob(struct wgnl_ctx *ctx, struct nt_state *st, WIREGUARD_ADA
 		if (st->get_config(h, (WIREGUARD_INTERFACE *)*buf, &size)) {
 			ctx->stats.recv_msgs++;
 			*bytes = size;
+			st->last_size = size;
 			return 0;
 		}
 		if (GetLastError() != ERROR_MORE_DATA)

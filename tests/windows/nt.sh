@@ -73,8 +73,9 @@ if WGKIT_STANDIN_DIR=$(winpath "$SD") run blobtest.exe >"$TMP/blob.out" 2>"$TMP/
 else
 	fail_log "blobtest: the stand-in's checks" "$TMP/blob.out"
 fi
-n=$(grep -c 'VIOLATION' "$SD/violations" 2>/dev/null || echo 0)
-nerr=$(grep -c '^wireguard.dll stand-in: VIOLATION: ' "$TMP/blob.err" || echo 0)
+n=$(grep -c 'VIOLATION' "$SD/violations" 2>/dev/null)
+nerr=$(grep -c '^wireguard.dll stand-in: VIOLATION: ' "$TMP/blob.err")
+n=${n:-0} nerr=${nerr:-0}
 if [ "$n" -ge 14 ] && [ "$nerr" = "$n" ]; then
 	ok "stand-in: $n corrupted blobs, $n VIOLATION lines in the file and on stderr"
 else
@@ -204,6 +205,11 @@ both() { # STEP CMD ARGS... (IF stands for the interface): run on both sides
 		fail_log "$step: wgctl.exe $1" "$TMP/w.out"
 		return 1
 	fi
+	# What the command itself said (a sync's summary, any warning) too.
+	if ! cmp -s "$TMP/l.out" "$TMP/w.out"; then
+		diff "$TMP/l.out" "$TMP/w.out" | head -n 10 >"$TMP/d"
+		fail_log "$step: wgctl and wgctl.exe said different things (Linux <, Windows >)" "$TMP/d"
+	fi
 	compare "$step"
 }
 
@@ -228,6 +234,8 @@ EOF
 }
 
 json_part() {
+	# Key files 0600, or the Linux build warns (Windows has no modes to check).
+	umask 077
 	ns_add "$NS" || return 1
 	wggo_start "$NS" "$IFN" "$TMP/wggo.log" || { fail_log "wireguard-go" "$TMP/wggo.log"; return 1; }
 	hold "$IFN" || { fail_log "nt_tool hold $IFN" "$TMP/hold-$IFN.log"; return 1; }

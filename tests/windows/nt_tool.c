@@ -210,6 +210,15 @@ static void refusals(struct wgnl_ctx *ctx)
 	check(r == -EOPNOTSUPP,
 	      "removing one allowed IP: -EOPNOTSUPP (caps lack ALLOWEDIP_REMOVE)");
 	check(wgnl_device_caps(ctx, "nts1") == WGNL_CAP_NO_FWMARK, "caps: WGNL_CAP_NO_FWMARK only");
+	/* The stand-in's adapters are not in wine's interface table, which
+	 * wgnl_device_list() walks: only that the walk works is checked. */
+	{
+		char **names = NULL;
+
+		check(wgnl_device_list(ctx, &names) >= 0 && names,
+		      "wgnl_device_list walks the interface table");
+		wgnl_strv_free(names);
+	}
 	check(wgnl_device_get(ctx, "nts1", &got) == 0 && got->n_peers == 2 &&
 		      got->peers[0].n_allowedips + got->peers[1].n_allowedips == 3,
 	      "the refused sets changed nothing");

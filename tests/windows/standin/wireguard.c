@@ -233,12 +233,14 @@ static int all_zero(const uint8_t *p, size_t n)
 
 /* -------------------------------------------------- peers by key */
 
+/* FNV-1a over the whole key: test keys often share long prefixes. */
 static size_t key_hash(const uint8_t key[32])
 {
-	uint64_t h;
+	uint64_t h = 1469598103934665603ULL;
 
-	memcpy(&h, key, 8);
-	return (size_t)(h ^ (h >> 29));
+	for (int i = 0; i < 32; i++)
+		h = (h ^ key[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32));
 }
 
 static void idx_rebuild(struct sdev *d)
@@ -304,16 +306,16 @@ static struct speer *peer_add(struct sdev *d, const uint8_t key[32])
 	return p;
 }
 
-/* Removed peers stay in the array (marked dead) until the device is saved:
- * the index keeps pointing at live ones only after a rebuild. */
+/* Removed peers stay in the array, marked dead, until the device is saved;
+ * their index slots stay too (lookups skip dead peers), so a removal costs
+ * no rebuild. */
 static void peer_remove(struct sdev *d, struct speer *p)
 {
+	(void)d;
 	p->dead = 1;
 	free(p->ips);
 	p->ips = NULL;
 	p->n_ips = 0;
-	free(d->idx);
-	d->idx = NULL;
 }
 
 /* ------------------------------------------------- allowed IPs */
@@ -514,6 +516,9 @@ static void blob_write(const struct sdev *d, uint8_t *out, uint64_t size)
 		wr64(p + PEER_RX, sp->rx);
 		wr64(p + PEER_HANDSHAKE, sp->handshake);
 		wr32(p + PEER_FLAGS, pf);
+		/* Drivers since the protocol-version field report 1 where the
+		 * documented header has Reserved: a reader must not care. */
+		wr32(p + PEER_RESERVED, 1);
 		ipp = p + PEER_SIZE;
 		for (size_t j = 0; j < sp->n_ips; j++) {
 			if (!sp->ips[j].family)
@@ -1164,7 +1169,14 @@ EXPORT BOOL WINAPI WireGuardSetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, const
 		return FALSE;
 	if (dev_load(h->name, &d) < 0)
 		return FALSE;
+	/* The driver's order: listen port, replace peers, then the private
+	 * key (which drops a peer holding the derived public key). */
 	f = rd32(b + IFACE_FLAGS);
+	if (f & IF_HAS_PORT)
+		d.port = rd16(b + IFACE_PORT);
+	if (f & IF_REPLACE)
+		for (size_t i = 0; i < d.n_peers; i++)
+			peer_remove(&d, &d.peers[i]);
 	if (f & IF_HAS_PRIV) {
 		memcpy(d.priv, b + IFACE_PRIV, 32);
 		d.has_priv = !all_zero(d.priv, 32);
@@ -1179,11 +1191,6 @@ EXPORT BOOL WINAPI WireGuardSetConfiguration(WIREGUARD_ADAPTER_HANDLE_T h, const
 			memset(d.pub, 0, 32);
 		}
 	}
-	if (f & IF_HAS_PORT)
-		d.port = rd16(b + IFACE_PORT);
-	if (f & IF_REPLACE)
-		for (size_t i = 0; i < d.n_peers; i++)
-			peer_remove(&d, &d.peers[i]);
 	ipt_build(&t, &d);
 	n = rd32(b + IFACE_PEERS);
 	for (uint32_t i = 0; i < n; i++) {
