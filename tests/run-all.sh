@@ -41,6 +41,7 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
 [ -f tests/windows/run.sh ] && suite windows run sh tests/windows/run.sh "$BUILD"
 [ -f tests/windows/nt.sh ] && suite windows-nt run sh tests/windows/nt.sh build-win "$BUILD"
+[ -f tests/windows/iphlp.sh ] && suite windows-iphlp run sh tests/windows/iphlp.sh build-win "$BUILD"
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
 
 echo

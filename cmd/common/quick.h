@@ -79,4 +79,18 @@ void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run);
 int quick_run_up(const struct quick_target *t, bool userspace, const char *prog_opt, double wait);
 int quick_run_down(const struct quick_target *t, double wait, FILE *out);
 
+/* quickhold.c: on Windows a tunnel lives with the process that created its
+ * adapter, so `wgctl up` (quick_hold_tunnel set) holds it after a successful
+ * up until `wgctl down` or Ctrl-C, and takes it down itself. begin: the
+ * named objects (before the up; 0 or -1), wait: until asked, end: release.
+ * stop (down): 0 nobody holds @ifname, 1 the holder took it down, -1 it did
+ * not within 30 s. needed: whether the OS ties a tunnel to its creator
+ * (Windows: a down without a holder cannot remove it). No-ops on Linux. */
+extern bool quick_hold_tunnel;
+int quick_hold_begin(const char *ifname, void **hold);
+void quick_hold_wait(const char *ifname);
+void quick_hold_end(void *hold);
+int quick_hold_stop(const char *ifname);
+bool quick_hold_needed(void);
+
 #endif

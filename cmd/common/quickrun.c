@@ -90,6 +90,10 @@ static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
 	case WGNL_QUICK_LINK_UP:
 		return wgctl_fail(ctx, r, "%s: cannot set '%s' up", cmd, ifname);
 	case WGNL_QUICK_ROUTE_ADD:
+		/* Refused before any change: Table = N where there are no tables. */
+		if (!ev->prefix.family)
+			return wgctl_fail(ctx, r, "%s: cannot route '%s' as the file says", cmd,
+					  ifname);
 		if (r != -EEXIST)
 			return wgctl_fail(ctx, r, "%s: cannot add route %s via '%s'", cmd, buf,
 					  ifname);
@@ -104,6 +108,12 @@ static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
 		return WGK_EXIT_SYSTEM;
 	case WGNL_QUICK_RULE_ADD:
 		return wgctl_fail(ctx, r, "%s: cannot add the policy rule for %s", cmd, buf);
+	case WGNL_QUICK_BYPASS_ADD:
+		return wgctl_fail(ctx, r, "%s: cannot add the bypass route to endpoint %s", cmd,
+				  buf);
+	case WGNL_QUICK_BYPASS_DEL:
+		return wgctl_fail(ctx, r, "%s: cannot remove the bypass route to endpoint %s", cmd,
+				  buf);
 	case WGNL_QUICK_SAVE_CONFIG:
 		wgk_error("%s: SaveConfig: cannot write '%s': %s", cmd, wgk_qs(ev->path),
 			  strerror(-r));
@@ -155,6 +165,9 @@ static void undo_line(const struct quick_run *run, const struct wgnl_quick_event
 		break;
 	case WGNL_QUICK_ROUTE_DEL:
 		wgk_warn("%s: undo: cannot remove route %s: %s", cmd, buf, why);
+		break;
+	case WGNL_QUICK_BYPASS_DEL:
+		wgk_warn("%s: undo: cannot remove the bypass route to %s: %s", cmd, buf, why);
 		break;
 	case WGNL_QUICK_RULE_DEL:
 		wgk_warn("%s: undo: cannot remove a policy rule for table %u: %s", cmd,
@@ -254,12 +267,48 @@ static void up_record(const struct quick_target *t, struct wgnl_config *cfg)
 			 strerror(-r));
 }
 
+bool quick_hold_tunnel;
+
+/* down of @t->path on @run->ctx: the file as it is now. Exit code. */
+static int run_down(struct quick_run *run, const struct quick_target *t)
+{
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_quick_opts opts;
+	int rc, r;
+
+	rc = wgctl_load_conf(t->path, WGNL_CONFIG_QUICK, &cfg);
+	if (rc)
+		return rc;
+	quick_opts_init(&opts, run);
+	opts.save_path = t->path;
+	r = wgnl_quick_down(run->ctx, t->ifname, cfg, &opts);
+	if (r < 0)
+		rc = run->rc ? run->rc : WGK_EXIT_SYSTEM;
+	wgnl_config_free(cfg);
+	return rc;
+}
+
+/* Windows: hold the tunnel up (see quickhold.c), then take it down in this
+ * process, the adapter's creator. Exit code of the down. */
+static int hold(struct quick_run *run, const struct quick_target *t, double wait, int *lockfd)
+{
+	wgk_if_unlock(*lockfd);
+	*lockfd = -1;
+	quick_hold_wait(t->ifname);
+	run->cmd = "down";
+	run->rc = 0;
+	if (wgk_if_lock("down", t->ifname, wait, lockfd))
+		return WGK_EXIT_SYSTEM;
+	return run_down(run, t);
+}
+
 int quick_run_up(const struct quick_target *t, bool userspace, const char *prog_opt, double wait)
 {
 	struct quick_run run = { .cmd = "up" };
 	struct wgnl_config *cfg = NULL;
 	struct wgnl_quick_opts opts;
 	int rc, r, lockfd = -1;
+	void *held = NULL;
 
 	/* Everything from the file is checked before the first change. */
 	rc = wgctl_load_conf(t->path, WGNL_CONFIG_QUICK | WGNL_CONFIG_RESOLVE, &cfg);
@@ -275,27 +324,40 @@ int quick_run_up(const struct quick_target *t, bool userspace, const char *prog_
 	quick_opts_init(&opts, &run);
 	if (userspace)
 		opts.flags |= WGNL_QUICK_FORCE_USERSPACE;
+	if (quick_hold_tunnel && quick_hold_begin(t->ifname, &held) < 0) {
+		wgk_error("up: cannot create the objects that hold '%s'", t->ifname);
+		rc = WGK_EXIT_SYSTEM;
+		goto out;
+	}
 	r = wgnl_quick_up(run.ctx, t->ifname, cfg, &opts);
 	if (r < 0) {
 		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
 		goto out;
 	}
 	up_record(t, cfg);
+	if (held)
+		rc = hold(&run, t, wait, &lockfd);
 out:
 	wgnl_config_free(cfg);
 	wgnl_ctx_close(run.ctx);
 	wgk_if_unlock(lockfd);
+	quick_hold_end(held);
 	return rc;
 }
 
 int quick_run_down(const struct quick_target *t, double wait, FILE *out)
 {
 	struct quick_run run = { .cmd = "down" };
-	struct wgnl_config *cfg = NULL;
-	struct wgnl_quick_opts opts;
 	struct wgnl_link link;
-	int rc, r, lockfd = -1;
+	int rc, r, lockfd = -1, held;
 
+	/* Windows: the process that holds the tunnel takes it down. */
+	held = quick_hold_stop(t->ifname);
+	if (held < 0) {
+		wgk_error("down: the wgctl up that holds '%s' did not take it down within 30 s",
+			  t->ifname);
+		return WGK_EXIT_SYSTEM;
+	}
 	rc = wgk_if_lock("down", t->ifname, wait, &lockfd);
 	if (!rc)
 		rc = wgctl_open(&run.ctx);
@@ -306,23 +368,28 @@ int quick_run_down(const struct quick_target *t, double wait, FILE *out)
 	if (r == -ENODEV) {
 		quick_path_forget(t->ifname);
 		wgctl_sync_forget(NULL, t->ifname);
-		fprintf(out, "%s: not up, nothing changed\n", t->ifname);
+		if (!held)
+			fprintf(out, "%s: not up, nothing changed\n", t->ifname);
 		goto out;
 	}
 	if (r < 0) {
 		rc = wgctl_fail(run.ctx, r, "down: cannot look up '%s'", t->ifname);
 		goto out;
 	}
-	rc = wgctl_load_conf(t->path, WGNL_CONFIG_QUICK, &cfg);
-	if (rc)
+	/* Windows: no wgctl up holds it (another program's tunnel, or an up
+	 * that crashed): only its creator can remove the adapter, so change
+	 * nothing rather than strip its routes and fail at the end. */
+	if (!held && quick_hold_needed()) {
+		wgk_error(
+			"down: '%s' is not held by a wgctl up (another program's tunnel, or an up "
+			"that ended without down): only the process that created it can remove it; "
+			"nothing changed",
+			t->ifname);
+		rc = WGK_EXIT_SYSTEM;
 		goto out;
-	quick_opts_init(&opts, &run);
-	opts.save_path = t->path;
-	r = wgnl_quick_down(run.ctx, t->ifname, cfg, &opts);
-	if (r < 0)
-		rc = run.rc ? run.rc : WGK_EXIT_SYSTEM;
+	}
+	rc = run_down(&run, t);
 out:
-	wgnl_config_free(cfg);
 	wgnl_ctx_close(run.ctx);
 	wgk_if_unlock(lockfd);
 	return rc;

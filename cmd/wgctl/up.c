@@ -82,5 +82,7 @@ int cmd_up(int argc, char **argv)
 	rc = quick_target("up", a.arg, &t);
 	if (rc)
 		return rc;
+	/* Windows: the tunnel lives with this process (cmd/common/quickhold.c). */
+	quick_hold_tunnel = true;
 	return quick_run_up(&t, a.userspace, a.userspace_prog, wgctl_opt.wait);
 }

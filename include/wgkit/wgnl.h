@@ -626,7 +626,10 @@ int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix 
  * caller's to undo), -EEXIST when an equal route (same table, destination and
  * metric) goes through another interface (left alone; the error message
  * says so). IPv6 routes of another metric do not collide: callers that must
- * not stack one list the table first. Delete returns -ESRCH when absent. */
+ * not stack one list the table first. Delete returns -ESRCH when absent.
+ * Windows (IP Helper): one table (any other @table is -EOPNOTSUPP), and
+ * routes to one destination through different interfaces coexist (the
+ * metric chooses), so add never says -EEXIST there. */
 int wgnl_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
 		   uint32_t table);
 int wgnl_route_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
@@ -647,7 +650,7 @@ struct wgnl_rule {
 };
 /* Add/remove @r. Add returns 1 when it created the rule, 0 when an equal
  * rule was already there (not the caller's to undo); delete returns -ENOENT
- * when absent. */
+ * when absent. Windows has no policy rules: all three say -EOPNOTSUPP. */
 int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 /* Is a rule equal to @r (priority compared only when r->priority is set)

@@ -63,6 +63,11 @@ enum wgnl_quick_step {
 	WGNL_QUICK_DNS_SET,
 	WGNL_QUICK_DNS_UNSET,
 	WGNL_QUICK_SAVE_CONFIG, /* down: write the running config to .path */
+	/* Where the OS has no policy routing (Windows), a full tunnel keeps
+	 * each peer's endpoint .prefix (a /32 or /128) reachable by a host
+	 * route through the default route outside the tunnel. */
+	WGNL_QUICK_BYPASS_ADD,
+	WGNL_QUICK_BYPASS_DEL,
 };
 
 enum wgnl_quick_event_kind {
@@ -128,7 +133,12 @@ struct wgnl_quick_opts {
 /* wg-quick up of @ifname from @cfg: PreUp, the link (or the userspace
  * implementation), the configuration, Address, MTU (default 1420), link up,
  * a route per allowed IP (Table: off, N, or main with policy routing through
- * table wgnl_quick_policy_table() for a /0), DNS, PostUp. @cfg is updated to
+ * table wgnl_quick_policy_table() for a /0), DNS, PostUp. On Windows (no
+ * policy routing, one table) Table = N is refused with -EOPNOTSUPP before any
+ * change, and a /0 is routed in the main table with a bypass host route per
+ * peer endpoint (BYPASS_ADD); a leftover adapter of an up that crashed is
+ * removed first, and an up of a running tunnel re-adds a missing bypass route
+ * (then says -EEXIST as always). @cfg is updated to
  * what was applied: its device named @ifname, marked as a full replacement,
  * with the fwmark of the policy table. An interface that exists is refused
  * (-EEXIST, event EXISTS) unless it is a userspace device never configured.
@@ -139,16 +149,29 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
 		  const struct wgnl_quick_opts *opts);
 /* wg-quick down of @ifname, @cfg being the file it came up from:
  * SaveConfig (to opts->save_path; a failure there stops before any change),
- * PreDown, the policy rules, the link (and a userspace implementation with
+ * PreDown, the policy rules (on Windows: the bypass routes), the link (and a userspace implementation with
  * it), DNS, PostDown. Goes on after a failed step; returns the first
  * failure's -errno (-ENODEV when the link does not exist), 0 when all
  * succeeded. A DONE event for LINK_DEL says the link is gone. */
 int wgnl_quick_down(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_config *cfg,
 		    const struct wgnl_quick_opts *opts);
 
+/* Where the OS has no policy routing (Windows): put back the bypass host route
+ * of each peer endpoint of @cfg whose family the file routes whole (a /0),
+ * on the running tunnel @ifname, when it has gone (a media-sense flap of the
+ * LAN adapter drops that adapter's routes, and the tunnel's own packets then
+ * loop into it). What an up of the running tunnel does; for a periodic check
+ * (a DONE event of step BYPASS_ADD per route re-added). Returns the number re-added (0:
+ * none missing, the tunnel down, Table = off, or an OS with policy routing),
+ * -ENETUNREACH (no default route outside the tunnel), -ENODEV, -EINVAL (bad
+ * opts->size) or -errno. @opts may be NULL. */
+int wgnl_quick_bypass_repair(struct wgnl_ctx *ctx, const char *ifname,
+			     const struct wgnl_config *cfg, const struct wgnl_quick_opts *opts);
+
 /* The table (and fwmark) of wg-quick's policy routing for @cfg: 0 unless
  * Table is unset and a peer has a /0 allowed IP; then the FwMark, else the
- * ListenPort, else WGNL_QUICK_DEFAULT_TABLE. */
+ * ListenPort, else WGNL_QUICK_DEFAULT_TABLE. Always 0 on Windows (no policy
+ * routing: bypass routes instead). */
 uint32_t wgnl_quick_policy_table(const struct wgnl_config *cfg);
 
 /* What changes around a running device for a wg-quick config. Plain data;

@@ -85,6 +85,17 @@ struct wgi_net_ops {
 	int (*rule_add)(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 	int (*rule_del)(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 	int (*rule_exists)(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
+	/* Where the OS has no policy rules (the rule ops NULL: Windows), a
+	 * full tunnel keeps each peer's endpoint @ep (the address; cidr
+	 * ignored) reachable by a host route through the default route that
+	 * is not @ifname's. Add: 1 created, 0 there already, -ENETUNREACH (no
+	 * such default route), -errno; del: 0 or -ESRCH. NULL elsewhere. */
+	int (*bypass_add)(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *ep);
+	int (*bypass_del)(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *ep);
+	/* Remove link @name when it is a leftover of an up that never
+	 * finished (a crash): 1 removed, 0 none (or a live one), -errno.
+	 * NULL: the OS leaves none. */
+	int (*release_stale)(struct wgnl_ctx *ctx, const char *name);
 };
 
 #ifdef _WIN32

@@ -75,17 +75,30 @@ int wgnl_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
 	return ctx->net->route_list(ctx, ifname, table, ret);
 }
 
+/* Windows has no policy routing rules: its network ops leave them NULL. */
+static int no_rules(struct wgnl_ctx *ctx)
+{
+	wgi_set_error(ctx, "policy routing rules do not exist on this OS (%s)", ctx->net->name);
+	return -EOPNOTSUPP;
+}
+
 int wgnl_rule_add(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
+	if (!ctx->net->rule_add)
+		return no_rules(ctx);
 	return ctx->net->rule_add(ctx, r);
 }
 
 int wgnl_rule_del(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
+	if (!ctx->net->rule_del)
+		return no_rules(ctx);
 	return ctx->net->rule_del(ctx, r);
 }
 
 int wgnl_rule_exists(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
 {
+	if (!ctx->net->rule_exists)
+		return no_rules(ctx);
 	return ctx->net->rule_exists(ctx, r);
 }

@@ -13,8 +13,10 @@
 #include <sodium.h>
 
 #include "core/compat.h"
+#include "core/internal.h"
 #include "core/opts.h"
 #include "wgkit/wgnl_health.h"
+#include "wgkit/wgnl_quick.h"
 #include "wgkit/wgnl_probe.h"
 #include "settings.h"
 
@@ -478,6 +480,23 @@ static void judge(struct wgnl_ctx *ctx, struct wgnl_health_check *c)
 	}
 }
 
+/* Where the OS has no policy routing (Windows; the network ops have
+ * bypass_add), a full tunnel's endpoint bypass routes that a media-sense flap
+ * of the LAN adapter took away come back at every check of a wg-quick
+ * tunnel that is there: best effort, the verdict is the handshakes'. */
+static void repair_bypass(struct wgnl_ctx *ctx, const struct wgnl_health_check *c)
+{
+	struct wgnl_config_error e;
+	struct wgnl_config *cfg = NULL;
+
+	if (!ctx->net->bypass_add || !c->obs.present || !c->s.wg_config[0] ||
+	    wgnl_config_parse_file(c->s.wg_config, WGNL_CONFIG_QUICK, &cfg, &e) < 0)
+		return;
+	wgnl_quick_bypass_repair(ctx, c->ifname, cfg, NULL);
+	wgnl_config_free(cfg);
+	wgi_clear_error(ctx);
+}
+
 int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 			   const struct wgnl_health_step_opts *o, struct wgnl_health_check *c)
 {
@@ -524,6 +543,7 @@ int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 	judge(ctx, c);
 	if (c->unknown || so.read_only)
 		goto out;
+	repair_bypass(ctx, c);
 	/* An interface that is not there, was never seen (no state) and that
 	 * nothing could create (no wg_config, up or restart command): a typo.
 	 * Report it, but leave no state or history behind. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/compat.h"
+#include "core/internal.h"
 #include "core/opts.h"
 #include "quick.h"
 
@@ -74,8 +75,40 @@ uint32_t wgnl_quick_policy_table(const struct wgnl_config *cfg)
 {
 	const struct wgnl_device *d = cfg->dev;
 
+#ifdef _WIN32
+	/* No policy routing, and no fwmark to mark the tunnel's packets with:
+	 * a full tunnel uses bypass routes instead (up.c). */
+	(void)d;
+	return 0;
+#endif
+
 	if (cfg->quick.table_mode != WGNL_TABLE_AUTO ||
 	    (!wgi_quick_has_default(d, AF_INET) && !wgi_quick_has_default(d, AF_INET6)))
 		return 0;
 	return d->fwmark ? d->fwmark : d->listen_port ? d->listen_port : WGNL_QUICK_DEFAULT_TABLE;
+}
+
+bool wgi_quick_bypass_mode(const struct wgnl_ctx *ctx)
+{
+	return ctx->net->bypass_add != NULL;
+}
+
+bool wgi_quick_endpoint_host(const struct wgnl_peer *peer, uint16_t family, struct wgnl_prefix *out)
+{
+	const union wgnl_endpoint *ep = &peer->endpoint;
+
+	if (!(peer->flags & WGNL_PEER_HAS_ENDPOINT) ||
+	    (ep->addr.sa_family != AF_INET && ep->addr.sa_family != AF_INET6) ||
+	    (family && ep->addr.sa_family != family))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->family = ep->addr.sa_family;
+	if (out->family == AF_INET) {
+		out->ip4 = ep->addr4.sin_addr;
+		out->cidr = 32;
+	} else {
+		out->ip6 = ep->addr6.sin6_addr;
+		out->cidr = 128;
+	}
+	return true;
 }

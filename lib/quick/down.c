@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/compat.h"
+#include "core/internal.h"
 #include "quick.h"
 
 /* Write @cfg (wg-quick format) to @path through a 0600 temporary file and a
@@ -137,6 +138,39 @@ static int remove_rules(struct wgnl_ctx *ctx, const char *ifname, const struct w
 	return rc;
 }
 
+/* Without policy routing (Windows): the bypass host routes of the peers'
+ * endpoints, as the file has them and as the device runs (an endpoint may
+ * have roamed since up). Only routes the network ops recognise as bypass
+ * routes go; one already gone is fine. */
+static int remove_bypass(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_device *file,
+			 const struct wgnl_device *cur, const struct wgnl_quick_opts *o)
+{
+	const struct wgnl_device *devs[] = { cur, file };
+	int rc = 0;
+
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < devs[d]->n_peers; i++) {
+			struct wgnl_quick_event ev = { .kind = WGNL_QUICK_EV_START,
+						       .step = WGNL_QUICK_BYPASS_DEL };
+			int r;
+
+			if (!wgi_quick_endpoint_host(&devs[d]->peers[i], 0, &ev.prefix) ||
+			    (!wgi_quick_has_default(cur, ev.prefix.family) &&
+			     !wgi_quick_has_default(file, ev.prefix.family)))
+				continue;
+			wgi_quick_emit(o, ifname, ev);
+			r = ctx->net->bypass_del(ctx, ifname, &ev.prefix);
+			if (r < 0 && r != -ESRCH) {
+				ev.kind = WGNL_QUICK_EV_FAIL;
+				ev.err = r;
+				r = wgi_quick_emit(o, ifname, ev);
+				rc = rc ? rc : r;
+			}
+		}
+	}
+	return rc;
+}
+
 /* Delete the link. A userspace implementation exits when its link goes and
  * removes its socket: wait (bounded) so that an up right after starts
  * afresh. */
@@ -179,7 +213,8 @@ static int down_steps(struct wgnl_ctx *ctx, const char *ifname, const struct wgn
 	/* From here on: keep going, return the first failure. */
 	first = wgi_quick_hooks(o, ifname, "PreDown", q->pre_down, q->n_pre_down);
 	if (q->table_mode == WGNL_TABLE_AUTO) {
-		r = remove_rules(ctx, ifname, cur, o);
+		r = wgi_quick_bypass_mode(ctx) ? remove_bypass(ctx, ifname, cfg->dev, cur, o) :
+						 remove_rules(ctx, ifname, cur, o);
 		first = first ? first : r;
 	}
 	r = delete_link(ctx, ifname, o);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/internal.h"
 #include "quick.h"
 
 static int plan_fail(const struct wgnl_quick_opts *o, const char *ifname, enum wgnl_quick_step step,
@@ -256,6 +257,14 @@ int wgnl_quick_plan(struct wgnl_ctx *ctx, const struct wgnl_config *cfg,
 	r = wgi_quick_opts(&o, opts);
 	if (r < 0)
 		return r;
+	if (wgi_quick_bypass_mode(ctx) && cfg->quick.table_mode == WGNL_TABLE_ID) {
+		wgi_set_error(ctx,
+			      "Table = %u: this OS has one routing table and no policy rules "
+			      "(use Table = auto or off)",
+			      cfg->quick.table);
+		return plan_fail(&o, cfg->dev->name, WGNL_QUICK_ROUTE_ADD, -EOPNOTSUPP,
+				 cfg->quick.table);
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return plan_fail(&o, cfg->dev->name, WGNL_QUICK_NONE, -ENOMEM, 0);

@@ -27,4 +27,12 @@ void wgi_quick_rules(uint16_t family, uint32_t table, struct wgnl_rule out[2]);
  * policy routing (a WARN event when it cannot be set). Not undone. */
 void wgi_quick_src_valid_mark(const struct wgnl_quick_opts *o, const char *ifname);
 
+/* Does this OS route a full tunnel with bypass host routes instead of
+ * policy rules (the network ops have bypass_add: Windows)? */
+bool wgi_quick_bypass_mode(const struct wgnl_ctx *ctx);
+/* The endpoint address of @peer as a host prefix into @out; false when the
+ * peer has none (or not of @family, unless @family is 0). */
+bool wgi_quick_endpoint_host(const struct wgnl_peer *peer, uint16_t family,
+			     struct wgnl_prefix *out);
+
 #endif

@@ -19,12 +19,13 @@ enum undo_kind {
 	U_UP,
 	U_ROUTE,
 	U_RULE,
+	U_BYPASS,
 	U_DNS
 };
 
 struct undo {
 	enum undo_kind kind;
-	struct wgnl_prefix prefix; /* U_ADDR, U_ROUTE */
+	struct wgnl_prefix prefix; /* U_ADDR, U_ROUTE, U_BYPASS (the endpoint) */
 	uint32_t table;		   /* U_ROUTE */
 	struct wgnl_rule rule;	   /* U_RULE */
 };
@@ -116,6 +117,11 @@ static void rollback(struct up_state *s)
 			r = wgnl_rule_del(s->ctx, &u->rule);
 			if (r < 0 && r != -ENOENT)
 				undo_fail(s, WGNL_QUICK_RULE_DEL, r, u);
+			break;
+		case U_BYPASS:
+			r = s->ctx->net->bypass_del(s->ctx, s->ifname, &u->prefix);
+			if (r < 0 && r != -ESRCH && r != -ENODEV)
+				undo_fail(s, WGNL_QUICK_BYPASS_DEL, r, u);
 			break;
 		case U_DNS:
 			r = s->o->dns_unset ? s->o->dns_unset(s->o->arg, s->ifname) : 0;
@@ -223,6 +229,34 @@ static int add_rules(struct up_state *s, const struct wgnl_prefix *p)
 	return 0;
 }
 
+/* No policy routing (Windows): the /0 of @family goes through the tunnel
+ * in the main table, and each peer endpoint of that family keeps a host
+ * route through the default route outside it, or the tunnel's own packets
+ * would loop into the tunnel. */
+static int add_bypass(struct up_state *s, uint16_t family)
+{
+	const struct wgnl_device *dev = s->cfg->dev;
+	int r;
+
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		struct wgnl_quick_event ev = { .kind = WGNL_QUICK_EV_START,
+					       .step = WGNL_QUICK_BYPASS_ADD };
+
+		if (!wgi_quick_endpoint_host(&dev->peers[i], family, &ev.prefix))
+			continue;
+		emit(s, ev);
+		r = s->ctx->net->bypass_add(s->ctx, s->ifname, &ev.prefix);
+		if (r < 0) {
+			ev.kind = WGNL_QUICK_EV_FAIL;
+			ev.err = r;
+			return emit(s, ev);
+		}
+		if (r == 1)
+			done(s, (struct undo){ .kind = U_BYPASS, .prefix = ev.prefix });
+	}
+	return 0;
+}
+
 static int add_routes(struct up_state *s)
 {
 	const struct wgnl_quick *q = &s->cfg->quick;
@@ -267,7 +301,7 @@ static int add_routes(struct up_state *s)
 			done(s, (struct undo){ .kind = U_ROUTE, .prefix = *p, .table = tr->table });
 		if (q->table_mode != WGNL_TABLE_AUTO || p->cidr || policy_done[fam])
 			continue;
-		rc = add_rules(s, p);
+		rc = wgi_quick_bypass_mode(s->ctx) ? add_bypass(s, p->family) : add_rules(s, p);
 		policy_done[fam] = true;
 	}
 	wgnl_free(tabs[0].v);
@@ -291,11 +325,29 @@ static bool fresh_userspace(struct wgnl_ctx *ctx, const char *ifname)
 	return fresh;
 }
 
+/* An up of a running full tunnel without policy routing puts back a lost
+ * bypass route (wgnl_quick_bypass_repair()), best effort: the up itself is
+ * refused anyway. */
+static void repair_bypass(struct up_state *s)
+{
+	wgnl_quick_bypass_repair(s->ctx, s->ifname, s->cfg, s->o);
+	wgi_clear_error(s->ctx);
+}
+
 static int lookup(struct up_state *s)
 {
 	int r;
 
 	start(s, WGNL_QUICK_LOOKUP);
+	/* A leftover of an up that crashed (Windows: a down adapter of ours)
+	 * goes first, so the up below creates the link afresh. */
+	if (s->ctx->net->release_stale) {
+		r = s->ctx->net->release_stale(s->ctx, s->ifname);
+		if (r < 0)
+			return fail(s, WGNL_QUICK_LOOKUP, r);
+		if (r == 1)
+			return 0; /* created afresh below */
+	}
 	r = wgnl_link_get(s->ctx, s->ifname, &s->link);
 	if (r == -ENODEV)
 		return 0;
@@ -304,8 +356,10 @@ static int lookup(struct up_state *s)
 	/* As wg-quick: an interface that exists is not brought up again
 	 * (PostUp twice, a new port, lost packets). The one exception is a
 	 * userspace device started by hand and never configured. */
-	if (!fresh_userspace(s->ctx, s->ifname))
+	if (!fresh_userspace(s->ctx, s->ifname)) {
+		repair_bypass(s);
 		return fail(s, WGNL_QUICK_EXISTS, -EEXIST);
+	}
 	s->existing = true;
 	return 0;
 }
@@ -487,17 +541,29 @@ int wgnl_quick_up(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_config *
 		r = wgi_quick_hooks_runnable(&o, ifname, "PostUp", cfg->quick.n_post_up);
 	if (r)
 		return r;
+	if (wgi_quick_bypass_mode(ctx) && cfg->quick.table_mode == WGNL_TABLE_ID) {
+		wgi_set_error(ctx,
+			      "Table = %u: this OS has one routing table and no policy rules "
+			      "(use Table = auto or off)",
+			      cfg->quick.table);
+		return wgi_quick_emit(&o, ifname,
+				      (struct wgnl_quick_event){ .kind = WGNL_QUICK_EV_FAIL,
+								 .step = WGNL_QUICK_ROUTE_ADD,
+								 .table = cfg->quick.table,
+								 .err = -EOPNOTSUPP });
+	}
 	snprintf(dev->name, sizeof(dev->name), "%s", ifname);
 	wgnl_config_apply_semantics(dev, WGNL_SEM_SETCONF);
-	/* The tunnel's own packets carry this mark and skip table X. */
-	s.policy_table = wgnl_quick_policy_table(cfg);
+	/* The tunnel's own packets carry this mark and skip table X. Without
+	 * policy routing there is neither the table nor the mark. */
+	s.policy_table = wgi_quick_bypass_mode(ctx) ? 0 : wgnl_quick_policy_table(cfg);
 	if (s.policy_table)
 		dev->fwmark = s.policy_table;
 	/* link, config, up, DNS, 2 rules per family, addresses, one route per
-	 * allowed IP at most. */
+	 * allowed IP at most, a bypass route per peer. */
 	s.cap_undo = 8 + cfg->quick.n_addresses;
 	for (size_t i = 0; i < dev->n_peers; i++)
-		s.cap_undo += dev->peers[i].n_allowedips;
+		s.cap_undo += dev->peers[i].n_allowedips + 1;
 	s.undo = calloc(s.cap_undo, sizeof(*s.undo));
 	if (!s.undo)
 		return wgi_quick_emit(&o, ifname,

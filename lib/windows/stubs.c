@@ -1,93 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Stand-ins for the two Windows seams until their real tables exist: every
- * op refuses with -EOPNOTSUPP and an explanation, so the library links and
- * every call that would need the driver or IP Helper fails cleanly.
- * Each section goes as a whole when its real table lands: wgi_nt_backend
- * in lib/windows/nt.c, wgi_iphlp_net in lib/windows/iphlp.c. */
+/* Stand-ins for what has no Windows implementation yet: each refuses with
+ * -EOPNOTSUPP, so the library links and the call fails cleanly. (The
+ * wireguard-nt backend is lib/windows/nt.c, the IP Helper seam
+ * lib/windows/iphlp.c.) */
 #include <errno.h>
 
 #include "core/internal.h"
 #include "wgkit/wgnl_probe.h"
-
-/* ---- wgi_iphlp_net stub (replaced by lib/windows/iphlp.c) ---- */
-static int iphlp_stub(struct wgnl_ctx *ctx)
-{
-	wgi_set_error(ctx, "links, addresses and routes are not built in on Windows");
-	return -EOPNOTSUPP;
-}
-
-static int iphlp_stub_link_add(struct wgnl_ctx *ctx, const char *name, const char *kind)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_link_name(struct wgnl_ctx *ctx, const char *name)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_link_get(struct wgnl_ctx *ctx, const char *name, struct wgnl_link *out)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_link_set_up(struct wgnl_ctx *ctx, const char *name, bool up)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_link_set_mtu(struct wgnl_ctx *ctx, const char *name, uint32_t mtu)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_addr(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret)
-{
-	*ret = NULL;
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_route(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
-			    uint32_t table)
-{
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_route_list(struct wgnl_ctx *ctx, const char *ifname, uint32_t table,
-				 struct wgnl_prefix **ret)
-{
-	*ret = NULL;
-	return iphlp_stub(ctx);
-}
-
-static int iphlp_stub_rule(struct wgnl_ctx *ctx, const struct wgnl_rule *r)
-{
-	return iphlp_stub(ctx);
-}
-
-const struct wgi_net_ops wgi_iphlp_net = {
-	.name = "iphlpapi (stub)",
-	.link_add = iphlp_stub_link_add,
-	.link_del = iphlp_stub_link_name,
-	.link_get = iphlp_stub_link_get,
-	.link_set_up = iphlp_stub_link_set_up,
-	.link_set_mtu = iphlp_stub_link_set_mtu,
-	.addr_add = iphlp_stub_addr,
-	.addr_del = iphlp_stub_addr,
-	.addr_list = iphlp_stub_addr_list,
-	.route_add = iphlp_stub_route,
-	.route_del = iphlp_stub_route,
-	.route_list = iphlp_stub_route_list,
-	.rule_add = iphlp_stub_rule,
-	.rule_del = iphlp_stub_rule,
-	.rule_exists = iphlp_stub_rule,
-};
-/* ---- end wgi_iphlp_net stub ---- */
 
 /* ---- the prober (lib/uring/probe.c is Linux-only: io_uring, libcurl) ----
  * wghealth's ping= and url= observations report -EOPNOTSUPP on Windows

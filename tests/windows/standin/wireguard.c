@@ -688,6 +688,82 @@ static uint64_t luid_for(const char *name)
 	return ((uint64_t)53 << 48) | ((uint64_t)(hash & 0xffffff) << 24);
 }
 
+/* The driver removes an adapter whose creating process has gone (a crash
+ * that never closed the handle) when the next adapter is created: modelled
+ * with adapter-NAME.owner, the creator's process id, written at create and
+ * removed with the adapter. An adapter without that file, or whose creator
+ * still runs, is live. */
+static void owner_path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s\\adapter-%s.owner", state_dir(), name);
+}
+
+/* The names this process created and has not closed. */
+static char created_names[16][256];
+
+static int created_here(const char *name)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (!strcmp(created_names[i], name))
+			return 1;
+	return 0;
+}
+
+static void created_mark(const char *name, int on)
+{
+	for (size_t i = 0; i < 16; i++) {
+		if (on ? !created_names[i][0] : !strcmp(created_names[i], name)) {
+			if (on)
+				snprintf(created_names[i], sizeof(created_names[i]), "%s", name);
+			else
+				created_names[i][0] = '\0';
+			return;
+		}
+	}
+}
+
+static int orphaned(const char *name)
+{
+	char path[MAX_PATH + 300];
+	unsigned long pid = 0;
+	HANDLE proc;
+	DWORD code = 0;
+	FILE *f;
+	int r;
+
+	owner_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	r = fscanf(f, "%lu", &pid);
+	fclose(f);
+	if (r != 1 || !pid)
+		return 0;
+	/* Wine hands a dead process's id to the next one soon: the id being
+	 * ours means its creator has gone unless this process made it. */
+	if (pid == GetCurrentProcessId())
+		return !created_here(name);
+	proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+	if (!proc)
+		return 1;
+	r = !GetExitCodeProcess(proc, &code) || code != STILL_ACTIVE;
+	CloseHandle(proc);
+	return r;
+}
+
+static void owner_write(const char *name)
+{
+	char path[MAX_PATH + 300];
+	FILE *f;
+
+	owner_path(path, sizeof(path), name);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%lu\n", (unsigned long)GetCurrentProcessId());
+		fclose(f);
+	}
+}
+
 EXPORT WIREGUARD_ADAPTER_HANDLE_T WINAPI WireGuardCreateAdapter(LPCWSTR name, LPCWSTR tunnel_type,
 								const GUID *guid)
 {
@@ -700,6 +776,13 @@ EXPORT WIREGUARD_ADAPTER_HANDLE_T WINAPI WireGuardCreateAdapter(LPCWSTR name, LP
 	    !name_ok(tunnel_type, tt, sizeof(tt), "WireGuardCreateAdapter (tunnel type)"))
 		return NULL;
 	adapter_path(path, sizeof(path), n);
+	if (GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES && orphaned(n)) {
+		char owner[MAX_PATH + 300];
+
+		owner_path(owner, sizeof(owner), n);
+		DeleteFileA(path);
+		DeleteFileA(owner);
+	}
 	if (GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES) {
 		SetLastError(ERROR_ALREADY_EXISTS);
 		return NULL;
@@ -717,6 +800,8 @@ EXPORT WIREGUARD_ADAPTER_HANDLE_T WINAPI WireGuardCreateAdapter(LPCWSTR name, LP
 	a->magic = HANDLE_MAGIC;
 	a->created = 1;
 	strcpy(a->name, n);
+	owner_write(n);
+	created_mark(n, 1);
 	return a;
 }
 
@@ -753,6 +838,9 @@ EXPORT VOID WINAPI WireGuardCloseAdapter(WIREGUARD_ADAPTER_HANDLE_T h)
 	if (h->created) {
 		adapter_path(path, sizeof(path), h->name);
 		DeleteFileA(path);
+		owner_path(path, sizeof(path), h->name);
+		DeleteFileA(path);
+		created_mark(h->name, 0);
 	}
 	h->magic = 0;
 	free(h);
