@@ -13,6 +13,16 @@ int cmd_daemon(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
+#ifdef _WIN32
+#include "wgkit/wgnl_health.h"
+/* win_service.c: the tunnel service WireGuardTunnel$IF stopped and/or
+ * started through the SCM with the settings' timeouts (the check's
+ * wgnl_health_step_opts.service). */
+int wh_service_remedy(const char *ifname, enum wgnl_health_remedy what,
+		      const struct wgnl_health_settings *s, struct wgnl_health_remedy_log *log,
+		      void *arg);
+#endif
+
 #define WH_STATE_DIR "/var/lib/wghealth"
 #define WH_CONF "/etc/wgkit/wghealth.conf"
 
