@@ -883,6 +883,10 @@ static struct wgnl_health_check *check_one(struct wgnl_ctx *ctx, const struct op
 		.restart = restart_quick,
 		.record = record_cb,
 		.arg = &a,
+#ifdef _WIN32
+		/* The tunnel is WireGuard for Windows' WireGuardTunnel$IF. */
+		.service = wh_service_remedy,
+#endif
 	};
 
 	if (!c)
@@ -962,6 +966,11 @@ int cmd_check(int argc, char **argv)
 static void on_signal(int sig)
 {
 	(void)sig;
+	stop_flag = 1;
+}
+
+void wh_daemon_stop(void)
+{
 	stop_flag = 1;
 }
 

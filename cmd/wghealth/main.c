@@ -11,6 +11,9 @@ static const struct wgk_cmd cmds[] = {
 	{ "status", cmd_status, "the last verdict of each tunnel" },
 	{ "history", cmd_history, "verdict transitions and remedies" },
 	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
+#ifdef _WIN32
+	{ "service", cmd_service, "install, uninstall or run wghealth.exe as a Windows service" },
+#endif
 };
 
 static const struct wgk_tool tool = {

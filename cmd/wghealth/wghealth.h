@@ -21,7 +21,12 @@ int cmd_status(int argc, char **argv);
 int wh_service_remedy(const char *ifname, enum wgnl_health_remedy what,
 		      const struct wgnl_health_settings *s, struct wgnl_health_remedy_log *log,
 		      void *arg);
+/* `wghealth service install|uninstall|run`: wghealth.exe as a service. */
+int cmd_service(int argc, char **argv);
 #endif
+/* check.c: end cmd_daemon()'s loop after the check in progress (the
+ * service's stop control; signals on Linux). */
+void wh_daemon_stop(void);
 
 #define WH_STATE_DIR "/var/lib/wghealth"
 #define WH_CONF "/etc/wgkit/wghealth.conf"
