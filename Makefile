@@ -250,3 +250,65 @@ bench-stun: all tests ## STUN server vs coturn, probes vs fping, codec cost (ben
 	$(Q)sh bench/stun.sh $(BUILD)
 	$(Q)sh bench/probe.sh $(BUILD)
 # ---- end stun/probe ----
+
+# ---- windows ----
+# The Windows port (issue 13, docs/windows.md): a mingw-w64 cross build into
+# WIN_BUILD of libwg-netlink.dll + its import library and the tools, linked
+# statically against libsodium and SQLite built once from Debian's source
+# packages (tests/windows/sodium.sh caches them under /var/cache/wgkit).
+WIN_BUILD  ?= build-win
+WIN_HOST   ?= x86_64-w64-mingw32
+WIN_CC     ?= $(WIN_HOST)-gcc
+WIN_AR     ?= $(WIN_HOST)-ar
+# Exported from the Linux map but absent on Windows (the UAPI socket, the
+# io_uring STUN/probe engine, what only rtnetlink has): one per line.
+WIN_NO_EXPORT := lib/windows/not-exported.txt
+WIN_SODIUM ?=
+WIN_SQLITE ?=
+WIN_CFLAGS := -std=gnu11 -D_GNU_SOURCE -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 \
+              -DSODIUM_STATIC -Iinclude -MMD -MP $(WARNFLAGS) -O2 -g \
+              $(if $(WIN_SODIUM),-I$(WIN_SODIUM)/include) $(if $(WIN_SQLITE),-I$(WIN_SQLITE)/include)
+# winpthread (clock_gettime, nanosleep) linked in, so no mingw DLL is needed.
+WIN_SYSLIBS := -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lws2_32 -liphlpapi -ladvapi32 -lbcrypt
+WIN_LIB_SRC := $(LIB_SRC_COMMON) $(LIB_SRC_WINDOWS)
+WIN_LIB_OBJ := $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o)
+WIN_LIB_A  := $(WIN_BUILD)/libwg-netlink.a
+WIN_DLL    := $(WIN_BUILD)/libwg-netlink.dll
+WIN_DEF    := $(WIN_BUILD)/libwg-netlink.def
+WIN_TOOLS  := wgctl wghealth
+WIN_EXES   := $(WIN_TOOLS:%=$(WIN_BUILD)/%.exe)
+WIN_COMMON_OBJ := $(COMMON_SRC:%.c=$(WIN_BUILD)/%.o)
+
+.PHONY: windows windows-lib windows-all
+windows: ## Windows port: libwg-netlink.dll, wgctl.exe, wghealth.exe with mingw-w64 into build-win/
+	$(Q)eval "$$(sh tests/windows/sodium.sh)" && $(MAKE) --no-print-directory windows-all \
+		WIN_SODIUM="$$sodium" WIN_SQLITE="$$sqlite"
+
+windows-lib: $(WIN_LIB_A) $(WIN_DLL)
+windows-all: windows-lib $(WIN_EXES)
+
+$(WIN_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,WINCC,$<)$(WIN_CC) $(WIN_CFLAGS) -DWGNL_BUILDING -iquote lib -Icmd/common -c -o $@ $<
+
+$(WIN_LIB_A): $(WIN_LIB_OBJ)
+	$(call echo_cmd,AR,$@)rm -f $@ && $(WIN_AR) rcs $@ $^
+
+# The DLL exports what the Linux map exports, minus WIN_NO_EXPORT.
+$(WIN_DEF): lib/libwg-netlink.map $(WIN_NO_EXPORT)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,GEN,$@){ echo "LIBRARY libwg-netlink.dll"; echo EXPORTS; \
+		sed -n 's/^[[:space:]]*\(wgnl_[a-z0-9_]*\);.*/\1/p' lib/libwg-netlink.map | \
+		grep -vxF -f $(WIN_NO_EXPORT) | sed 's/^/\t/'; } > $@
+
+$(WIN_DLL): $(WIN_LIB_OBJ) $(WIN_DEF)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -shared -o $@ $(WIN_LIB_OBJ) $(WIN_DEF) \
+		-Wl,--out-implib,$(WIN_BUILD)/libwg-netlink.dll.a -static-libgcc \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
+
+.SECONDEXPANSION:
+$(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(WIN_COMMON_OBJ) $(WIN_LIB_A)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
+		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm
+# ---- end windows ----

@@ -7,7 +7,7 @@ libsqlite3-dev libcmocka-dev clang clang-format iproute2 nftables iputils-ping w
 qemu-system-x86 busybox-static cpio xz-utils kmod fping coturn sqlite3 valgrind curl python3
 systemd strace
 postgresql libpq-dev libmicrohttpd-dev bird2
-gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 dpkg-dev"
+gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 dpkg-dev autoconf automake libtool"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

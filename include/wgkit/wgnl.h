@@ -36,9 +36,25 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/types.h>
+#ifdef _WIN32
+/* Windows (mingw-w64): the socket types come from Winsock; struct iovec,
+ * which Windows lacks, is declared here as POSIX has it (a caller that
+ * already has one defines WGNL_HAVE_IOVEC first). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#ifndef WGNL_HAVE_IOVEC
+#define WGNL_HAVE_IOVEC 1
+struct iovec {
+	void *iov_base;
+	size_t iov_len;
+};
+#endif
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#endif
 
 WGNL_DECLS_BEGIN
 

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The `wg` / `wg-quick` configuration format: parse (text or file) and write. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "compat.h"
 #include "internal.h"
 
 enum section {

@@ -4,24 +4,34 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* The WireGuard backends of this OS. Which one serves a device is decided
  * here and nowhere else (wgi_backend_for()): the forced kind, else the first
  * backend that claims the name, else the one that claims nothing (the
  * fallback). wgnl_device_list() asks them all, in this order. */
+#ifdef _WIN32
+static const struct wgi_backend_ops *const backends[] = {
+	&wgi_nt_backend,
+};
+#else
 static const struct wgi_backend_ops *const backends[] = {
 	&wgi_kernel_ops,
 	&wgi_uapi_ops,
 };
+#endif
 _Static_assert(WGI_ARRAY_SIZE(backends) <= WGI_BACKENDS_MAX, "raise WGI_BACKENDS_MAX");
 
 /* The network ops of this OS. */
+#ifdef _WIN32
+static const struct wgi_net_ops *const net_ops = &wgi_iphlp_net;
+#else
 static const struct wgi_net_ops *const net_ops = &wgi_rtnl_ops;
+#endif
 
 int wgnl_ctx_open(struct wgnl_ctx **ret)
 {

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The device/peer model: contiguous peers with an O(1) public-key index,
  * prefixes and endpoints. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <net/if.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* Open addressing with linear probing. A slot holds the peer's position + 1
@@ -29,7 +26,7 @@ struct wgnl_peer_index {
 };
 
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
-static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+static wgi_once_t hash_key_once = WGI_ONCE_INIT;
 
 static void hash_key_init(void)
 {
@@ -45,7 +42,7 @@ static uint32_t key_hash(const wgnl_key k)
 {
 	uint64_t h;
 
-	pthread_once(&hash_key_once, hash_key_init);
+	wgi_once(&hash_key_once, hash_key_init);
 	crypto_shorthash((unsigned char *)&h, k, WGNL_KEY_LEN, hash_key);
 	return (uint32_t)(h ^ (h >> 32));
 }

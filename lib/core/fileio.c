@@ -3,13 +3,10 @@
  * (a fresh temporary file beside it, written, optionally synced, renamed
  * over it). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
+#include "compat.h"
 #include "internal.h"
 
 /* A file larger than this is refused (-EFBIG): 10,000 peers with a few

@@ -48,13 +48,19 @@ struct wgi_backend_ops {
 	void (*release_stale)(struct wgnl_ctx *ctx, const char *ifname);
 };
 
+#ifdef _WIN32
+/* wireguard-nt (lib/windows/nt.c); its kind is WGNL_BACKEND_KERNEL, the
+ * OS's own driver, as the in-kernel module is on Linux. */
+extern const struct wgi_backend_ops wgi_nt_backend;
+#else
 extern const struct wgi_backend_ops wgi_kernel_ops; /* lib/linux/genl.c */
 extern const struct wgi_backend_ops wgi_uapi_ops;   /* lib/uapi/uapi.c */
+#endif
 
 /* The network seam: links, addresses, routes and rules around a device, as
  * the public wgnl_link_* / wgnl_addr_* / wgnl_route_* / wgnl_rule_* calls
  * document them (which dispatch here unchanged). One per OS, chosen at
- * compile time in lib/core/ctx.c: rtnetlink on Linux. */
+ * compile time in lib/core/ctx.c: rtnetlink on Linux, IP Helper on Windows. */
 struct wgi_net_ops {
 	const char *name;
 	int (*open)(void **priv); /* as struct wgi_backend_ops; wgi_net_priv() */
@@ -78,7 +84,11 @@ struct wgi_net_ops {
 	int (*rule_exists)(struct wgnl_ctx *ctx, const struct wgnl_rule *r);
 };
 
-extern const struct wgi_net_ops wgi_rtnl_ops; /* lib/linux/rtnl.c */
+#ifdef _WIN32
+extern const struct wgi_net_ops wgi_iphlp_net; /* IP Helper: lib/windows/iphlp.c */
+#else
+extern const struct wgi_net_ops wgi_rtnl_ops;	    /* lib/linux/rtnl.c */
+#endif
 
 #define WGI_RECV_BUF (256 * 1024)
 #define WGI_ERRMSG_LEN 256

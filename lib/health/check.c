@@ -4,17 +4,15 @@
  * remedies, keep the state. What runs commands or wg-quick down/up is the
  * caller's (callbacks): the library neither forks nor prints. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include <sodium.h>
 
+#include "core/compat.h"
 #include "core/opts.h"
 #include "wgkit/wgnl_health.h"
 #include "wgkit/wgnl_probe.h"

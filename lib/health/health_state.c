@@ -12,16 +12,13 @@
  *   end <number of lines before this one>
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "wgkit/wgnl_health.h"
 
 #define STATE_MAGIC "wghealth-state 1"

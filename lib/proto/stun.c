@@ -3,9 +3,9 @@
  * and building into a caller's buffer. No allocation anywhere. */
 #include <errno.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sodium.h>
 
+#include "core/compat.h"
 #include "wgkit/wgnl_stun.h"
 
 #define FINGERPRINT_XOR 0x5354554eU

@@ -2,10 +2,9 @@
 /* What up, down and the sync plan share: options, events, wg-quick's policy
  * routing for a default route. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "core/opts.h"
 #include "quick.h"
 

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "quick.h"
 
 /* Write @cfg (wg-quick format) to @path through a 0600 temporary file and a

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "core/internal.h"
 #include "wgkit/wgnl_sync.h"
 #include "quick.h"

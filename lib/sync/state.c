@@ -5,15 +5,12 @@
  * formats are read back by record.c. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "record.h"
 
 /* Records are read whole, up to this size (as wgctl reads config files). */
@@ -43,6 +40,9 @@ int wgnl_sync_dir_check(const char *dir, char *why, size_t wlen)
 		snprintf(why, wlen, "not a directory");
 		return -ENOTDIR;
 	}
+#ifndef _WIN32
+	/* Windows guards the folder with its ACL, which st_uid and st_mode
+	 * do not show (docs/windows.md). */
 	if (st.st_uid != geteuid()) {
 		snprintf(why, wlen, "owned by uid %u, not by the effective user (uid %u)",
 			 (unsigned)st.st_uid, (unsigned)geteuid());
@@ -53,6 +53,7 @@ int wgnl_sync_dir_check(const char *dir, char *why, size_t wlen)
 			 (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
+#endif
 	return 0;
 }
 
@@ -131,7 +132,17 @@ void wgnl_sync_dir_sweep(const char *dir, const char *ifname)
 			    strspn(x, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 				      "0123456789") != 6)
 				continue;
+#ifdef _WIN32
+			{
+				char p[PATH_MAX];
+
+				if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) <
+				    (int)sizeof(p))
+					unlink(p);
+			}
+#else
 			unlinkat(dirfd(d), de->d_name, 0);
+#endif
 			break;
 		}
 	}

@@ -8,11 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/types.h>
 
 #include <sodium.h>
 
+#include "core/compat.h"
 #include "wgkit/wgnl.h"
 
 #include "record.h"
