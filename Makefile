@@ -182,7 +182,7 @@ uninstall: ## remove what install put in place
 	rm -f $(SYSTEMD_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean: ## remove build trees
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan $(WIN_BUILD)
 
 distclean: clean
 	rm -rf tests/kernel/cache
@@ -277,6 +277,9 @@ WIN_DLL    := $(WIN_BUILD)/libwg-netlink.dll
 WIN_DEF    := $(WIN_BUILD)/libwg-netlink.def
 WIN_TOOLS  := wgctl wghealth
 WIN_EXES   := $(WIN_TOOLS:%=$(WIN_BUILD)/%.exe)
+# Linux-only tool sources (wghealth probe: the io_uring prober); their
+# subcommands answer "not supported on Windows" (wgk_cmd_unsupported).
+WIN_TOOL_SKIP := cmd/wghealth/probe.c
 WIN_COMMON_OBJ := $(COMMON_SRC:%.c=$(WIN_BUILD)/%.o)
 
 .PHONY: windows windows-lib windows-all
@@ -307,7 +310,7 @@ $(WIN_DLL): $(WIN_LIB_OBJ) $(WIN_DEF)
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 
 .SECONDEXPANSION:
-$(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(WIN_COMMON_OBJ) $(WIN_LIB_A)
+$(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(basename $$(filter-out $(WIN_TOOL_SKIP),$$(wildcard cmd/$$*/*.c))))) $(WIN_COMMON_OBJ) $(WIN_LIB_A)
 	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
 		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm

@@ -41,3 +41,9 @@ int wgk_dispatch(const struct wgk_tool *t, int argc, char **argv)
 	wgk_error("unknown command '%s' (%s)", wgk_q(name), t->hint);
 	return WGK_EXIT_USAGE;
 }
+
+int wgk_cmd_unsupported(int argc, char **argv)
+{
+	wgk_error("%s: not supported on Windows", wgk_q(argv[0]));
+	return WGK_EXIT_USAGE;
+}

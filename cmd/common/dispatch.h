@@ -33,5 +33,8 @@ void wgk_tool_usage(const struct wgk_tool *t, FILE *f);
 /* Run the subcommand argv[1] names (argv[0] is the tool), answer help and
  * version, or report an unknown command (WGK_EXIT_USAGE). */
 int wgk_dispatch(const struct wgk_tool *t, int argc, char **argv);
+/* A Linux-only subcommand in a Windows build: "<prog>: NAME: not supported
+ * on Windows", WGK_EXIT_USAGE. */
+int wgk_cmd_unsupported(int argc, char **argv);
 
 #endif

@@ -3,6 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 #include "wgkit/wgnl.h"
 
@@ -15,6 +19,13 @@ void wgk_err_init(const char *prog)
 {
 	if (prog && *prog)
 		prog_name = prog;
+#ifdef _WIN32
+	/* Byte for byte the Linux output (LF line ends, JSON unchanged) and
+	 * input read as it is: the standard streams in binary mode. */
+	_setmode(0, _O_BINARY);
+	_setmode(1, _O_BINARY);
+	_setmode(2, _O_BINARY);
+#endif
 }
 
 const char *wgk_prog(void)
@@ -41,8 +52,7 @@ void wgk_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void prefixed(const char *what, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+static void prefixed(const char *what, const char *fmt, va_list ap) WGK_PRINTF(2, 0);
 static void prefixed(const char *what, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -6,18 +6,27 @@
 
 #include <stdarg.h>
 
+/* printf-style checking of the tools' message functions. mingw-w64 builds
+ * use its C99 printf (__USE_MINGW_ANSI_STDIO), which GCC checks as
+ * gnu_printf; plain "printf" there would mean Microsoft's (no %zu). */
+#ifdef _WIN32
+#define WGK_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define WGK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+
 /* Name the tool ("wgctl"); every line starts with it. */
 void wgk_err_init(const char *prog);
 const char *wgk_prog(void);
 
 /* "<prog>: <message>\n" on stderr. The message must be one line: pass
  * anything that came from outside through wgk_q(). */
-void wgk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void wgk_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+void wgk_error(const char *fmt, ...) WGK_PRINTF(1, 2);
+void wgk_verror(const char *fmt, va_list ap) WGK_PRINTF(1, 0);
 /* "<prog>: warning: <message>\n" on stderr. */
-void wgk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wgk_warn(const char *fmt, ...) WGK_PRINTF(1, 2);
 /* "<prog>: note: <message>\n" on stderr. */
-void wgk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wgk_note(const char *fmt, ...) WGK_PRINTF(1, 2);
 
 /* @s made safe to print inside one line: control characters, backslashes
  * and bytes >= 0x7f become \xNN, long input is cut with "...". The

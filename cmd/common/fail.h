@@ -14,15 +14,14 @@
 /* wgctl's usage line, whoever runs the command (wgctl, or wghealth's
  * restart running wgctl's up and down): "wgctl: CMD: <message> (see
  * 'wgctl CMD --help')"; returns WGK_EXIT_USAGE. */
-int wgctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wgctl_usage(const char *cmd, const char *fmt, ...) WGK_PRINTF(2, 3);
 /* Open a context (exit code). */
 int wgctl_open(struct wgnl_ctx **ctx);
 /* strerror(-r), with the kernel's or the implementation's explanation
  * appended when @ctx has one. Static buffer. */
 const char *wgctl_reason(const struct wgnl_ctx *ctx, int r);
 /* Print "<what>: <reason>" and return the exit code for @r. */
-int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int wgctl_fail(const struct wgnl_ctx *ctx, int r, const char *fmt, ...) WGK_PRINTF(3, 4);
 /* The error lines of reading and setting device @ifname for the -errno @r
  * (exit code). A missing device is reported as not found whatever the
  * backend said (no kernel module, no socket). */

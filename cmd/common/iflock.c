@@ -2,17 +2,14 @@
 /* The per-interface lock of wgctl's changing commands and of wghealth's
  * in-process restart (wg-quick down and up): /run/wgkit/IF.lock. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "iflock.h"

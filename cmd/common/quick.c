@@ -3,17 +3,17 @@
  * the interface name (wg-quick rules), running hooks, resolvconf, starting a
  * userspace implementation, and the recorded config path. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#ifndef _WIN32
 #include <sys/wait.h>
-#include <unistd.h>
+#endif
 
+#include "core/compat.h"
 #include "quick.h"
 
 #define CONF_DIR "/etc/wireguard"
@@ -78,6 +78,20 @@ int quick_down_target(const char *cmd, const char *arg, struct quick_target *t)
 	return 0;
 }
 
+#ifdef _WIN32
+/* Windows: nothing is started. The library refuses hooks before any change
+ * (quick_opts_init() gives it no hook callback), DNS= is ignored as without
+ * resolvconf, and there is no userspace implementation to start. */
+static int run(char *const argv[], const char *input)
+{
+	return -EOPNOTSUPP;
+}
+
+static void describe_status(char *buf, size_t len, int status)
+{
+	snprintf(buf, len, "could not run: %s", strerror(status < 0 ? -status : EIO));
+}
+#else
 /* Run argv with @input (may be NULL) on its stdin; returns the wait status
  * or -errno. */
 static int run(char *const argv[], const char *input)
@@ -141,6 +155,7 @@ static void describe_status(char *buf, size_t len, int status)
 	else
 		snprintf(buf, len, "failed");
 }
+#endif
 
 int quick_hook(const char *cmd, const char *key, const char *line)
 {
@@ -157,6 +172,9 @@ int quick_hook(const char *cmd, const char *key, const char *line)
 
 bool quick_have_resolvconf(void)
 {
+#ifdef _WIN32
+	return false;
+#else
 	const char *path = getenv("PATH");
 	char buf[PATH_MAX];
 
@@ -176,6 +194,7 @@ bool quick_have_resolvconf(void)
 			path++;
 	}
 	return false;
+#endif
 }
 
 int quick_dns_set(const char *cmd, const char *ifname, const struct wgnl_quick *q)
@@ -310,6 +329,16 @@ const char *quick_userspace_prog(const char *opt)
  * take seconds to start. */
 #define USERSPACE_WAIT_TENTHS 100
 
+#ifdef _WIN32
+int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *prog,
+			  const char *ifname)
+{
+	wgk_error("%s: cannot start the userspace implementation '%s' for '%s': not supported "
+		  "on Windows",
+		  cmd, wgk_q(prog), ifname);
+	return WGK_EXIT_SYSTEM;
+}
+#else
 int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *prog,
 			  const char *ifname)
 {
@@ -372,3 +401,4 @@ int quick_userspace_start(const char *cmd, struct wgnl_ctx *ctx, const char *pro
 		  wgk_q(prog), ifname, why);
 	return WGK_EXIT_SYSTEM;
 }
+#endif

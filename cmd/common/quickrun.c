@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "core/compat.h"
 #include "quick.h"
 
 static int cb_hook(void *arg, const char *ifname, const char *key, const char *command)
@@ -206,11 +206,20 @@ void quick_opts_init(struct wgnl_quick_opts *o, struct quick_run *run)
 	memset(o, 0, sizeof(*o));
 	o->size = sizeof(*o);
 	o->arg = run;
+#ifdef _WIN32
+	/* No sh to run them: the library refuses a config with hooks with
+	 * -EOPNOTSUPP before it changes anything. */
+	o->hook = NULL;
+	o->userspace_start = NULL;
+	(void)cb_hook;
+	(void)cb_userspace;
+#else
 	o->hook = cb_hook;
+	o->userspace_start = cb_userspace;
+#endif
 	/* Without resolvconf, DNS= is ignored with a note, as wg-quick. */
 	o->dns_set = resolvconf ? cb_dns_set : NULL;
 	o->dns_unset = resolvconf ? cb_dns_unset : NULL;
-	o->userspace_start = cb_userspace;
 	o->event = quick_event;
 }
 

@@ -4,9 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include "wgctl.h"
 
 /* Shared by genkey and genpsk: warn when stdout is a file others can read,

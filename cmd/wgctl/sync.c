@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "core/compat.h"
 #include <sodium.h>
 
 #include <wgkit/wgnl_sync.h>

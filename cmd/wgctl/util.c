@@ -3,19 +3,14 @@
  * files, configs, device access. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <strings.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
 
+#include "core/compat.h"
 #include "wgctl.h"
 
 struct wgctl_opts wgctl_opt;

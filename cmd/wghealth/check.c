@@ -4,7 +4,6 @@
  * underlay down/up), record the story in the history, save the state, and
  * report (text, --json, Prometheus textfile, monitoring-plugin exit code). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
+#ifndef _WIN32
 #include <sys/wait.h>
+#endif
 #include <time.h>
-#include <unistd.h>
+#include "core/compat.h"
 #include <sodium.h>
 
 #include "err.h"
@@ -289,6 +288,10 @@ static bool valid_ifname(const char *n)
  * clean. True on exit 0. */
 static bool run(const char *cmd)
 {
+#ifdef _WIN32
+	/* No sh on Windows: a command remedy fails (docs/windows.md). */
+	return false;
+#else
 	pid_t pid;
 	int status;
 
@@ -306,6 +309,7 @@ static bool run(const char *cmd)
 		if (errno != EINTR)
 			return false;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+#endif
 }
 
 /* What a check step calls back into (struct wgnl_health_step_opts.arg). */
@@ -342,7 +346,11 @@ static int restart_quick(struct wgnl_ctx *ctx, const char *ifname, const char *c
 	fflush(stderr);
 	/* Close-on-exec: a wireguard-go started meanwhile must not keep our
 	 * stdout (a caller's pipe) open. */
+#ifdef _WIN32
+	out = dup(STDOUT_FILENO); /* nothing is exec'd on Windows */
+#else
 	out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+#endif
 	if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 		if (out >= 0)
 			close(out);
@@ -1025,11 +1033,16 @@ int cmd_daemon(int argc, char **argv)
 		wgnl_strv_free(ifs);
 		return WGK_EXIT_SYSTEM;
 	}
+#ifdef _WIN32
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+#else
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+#endif
 	struct wh_history *h = open_history(&o);
 	struct wgnl_health_check **cs = calloc((size_t)n_ifs, sizeof(*cs));
 	if (!cs) {

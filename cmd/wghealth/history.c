@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+#include "core/compat.h"
 #include <sqlite3.h>
 
 #include "err.h"

@@ -10,9 +10,12 @@ static const struct wgk_cmd cmds[] = {
 	{ "daemon", cmd_daemon, "check tunnels every --interval until stopped" },
 	{ "status", cmd_status, "the last verdict of each tunnel" },
 	{ "history", cmd_history, "verdict transitions and remedies" },
-	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
 #ifdef _WIN32
+	/* The io_uring prober is Linux-only (probe.c is not in the Windows build). */
+	{ "probe", wgk_cmd_unsupported, "probe targets at once (Linux only)" },
 	{ "service", cmd_service, "install, uninstall or run wghealth.exe as a Windows service" },
+#else
+	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
 #endif
 };
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include "core/compat.h"
 #include "argparse.h"
 #include "err.h"
 #include "exitcodes.h"

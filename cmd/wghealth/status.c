@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/compat.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "json.h"

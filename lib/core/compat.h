@@ -13,6 +13,7 @@
  *    whole file; mkostemp() creates with O_EXCL; realpath() is
  *    GetFullPathName of an existing file;
  *  - open_memstream() writes to a temporary file that fclose() reads back;
+ *  - setenv/unsetenv, strndup, localtime_r/gmtime_r, a numeric strptime;
  *  - strerror_r() is the GNU one, with glibc's texts;
  *  - wgi_net_startup() initialises Winsock once before getaddrinfo().
  * Private headers only; never installed. */
@@ -34,6 +35,7 @@
 #include <direct.h>
 #include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 #ifndef O_CLOEXEC
 #define O_CLOEXEC (O_NOINHERIT | O_BINARY)
@@ -43,6 +45,14 @@
 #endif
 #ifndef O_NOCTTY
 #define O_NOCTTY 0
+#endif
+
+/* No group or other mode bits: the checks that look at them pass. */
+#ifndef S_IRWXG
+#define S_IRWXG 0
+#define S_IRWXO 0
+#define S_IWGRP 0
+#define S_IWOTH 0
 #endif
 
 #define LOCK_SH 1
@@ -61,6 +71,14 @@ int wgi_mkdir(const char *path, int mode);
 int wgi_mkostemp(char *tmpl, int flags);
 char *wgi_realpath(const char *path, char *resolved);
 ssize_t wgi_pread(int fd, void *buf, size_t n, off_t off);
+int wgi_setenv(const char *name, const char *value, int overwrite);
+int wgi_unsetenv(const char *name);
+char *wgi_strndup(const char *s, size_t n);
+struct tm *wgi_localtime_r(const time_t *t, struct tm *tm);
+struct tm *wgi_gmtime_r(const time_t *t, struct tm *tm);
+/* strptime() for the numeric conversions %Y %m %d %H %M %S and literal
+ * characters, which is all the tools parse. */
+char *wgi_strptime(const char *s, const char *fmt, struct tm *tm);
 /* GNU strerror_r: glibc's text for the errno values the library returns,
  * so a message reads the same on both systems; the CRT's for the rest. */
 char *wgi_strerror_r(int e, char *buf, size_t n);
@@ -73,6 +91,12 @@ char *wgi_strerror_r(int e, char *buf, size_t n);
 #define realpath(path, resolved) wgi_realpath(path, resolved)
 #define pread(fd, buf, n, off) wgi_pread(fd, buf, n, off)
 #define strerror_r(e, buf, n) wgi_strerror_r(e, buf, n)
+#define setenv(name, value, overwrite) wgi_setenv(name, value, overwrite)
+#define unsetenv(name) wgi_unsetenv(name)
+#define strndup(s, n) wgi_strndup(s, n)
+#define localtime_r(t, tm) wgi_localtime_r(t, tm)
+#define gmtime_r(t, tm) wgi_gmtime_r(t, tm)
+#define strptime(s, fmt, tm) wgi_strptime(s, fmt, tm)
 #define fchmod(fd, mode) ((void)(fd), (void)(mode), 0)
 
 /* open_memstream() over a temporary file deleted on close: wgi_fclose()

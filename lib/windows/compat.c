@@ -388,3 +388,110 @@ char *wgi_strerror_r(int e, char *buf, size_t n)
 		snprintf(buf, n, "Unknown error %d", e);
 	return buf;
 }
+
+int wgi_setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	if (_putenv_s(name, value)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int wgi_unsetenv(const char *name)
+{
+	/* An empty value removes the variable on Windows. */
+	return _putenv_s(name, "") ? -1 : 0;
+}
+
+char *wgi_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = malloc(len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+struct tm *wgi_localtime_r(const time_t *t, struct tm *tm)
+{
+	return localtime_s(tm, t) ? NULL : tm;
+}
+
+struct tm *wgi_gmtime_r(const time_t *t, struct tm *tm)
+{
+	return gmtime_s(tm, t) ? NULL : tm;
+}
+
+/* Up to @max digits into *out. */
+static const char *digits(const char *s, int max, int *out)
+{
+	int v = 0, n = 0;
+
+	while (n < max && *s >= '0' && *s <= '9') {
+		v = v * 10 + (*s++ - '0');
+		n++;
+	}
+	if (!n)
+		return NULL;
+	*out = v;
+	return s;
+}
+
+char *wgi_strptime(const char *s, const char *fmt, struct tm *tm)
+{
+	for (; *fmt && s; fmt++) {
+		int v;
+
+		if (*fmt != '%') {
+			if (*s != *fmt)
+				return NULL;
+			s++;
+			continue;
+		}
+		switch (*++fmt) {
+		case 'Y':
+			if ((s = digits(s, 4, &v)))
+				tm->tm_year = v - 1900;
+			break;
+		case 'm':
+			if ((s = digits(s, 2, &v)) && (v < 1 || v > 12))
+				return NULL;
+			if (s)
+				tm->tm_mon = v - 1;
+			break;
+		case 'd':
+			if ((s = digits(s, 2, &v)) && (v < 1 || v > 31))
+				return NULL;
+			if (s)
+				tm->tm_mday = v;
+			break;
+		case 'H':
+			if ((s = digits(s, 2, &v)) && v > 23)
+				return NULL;
+			if (s)
+				tm->tm_hour = v;
+			break;
+		case 'M':
+			if ((s = digits(s, 2, &v)) && v > 59)
+				return NULL;
+			if (s)
+				tm->tm_min = v;
+			break;
+		case 'S':
+			if ((s = digits(s, 2, &v)) && v > 60)
+				return NULL;
+			if (s)
+				tm->tm_sec = v;
+			break;
+		default:
+			return NULL;
+		}
+	}
+	return *fmt ? NULL : (char *)s;
+}

@@ -81,8 +81,8 @@ static int iphlp_stub_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct
 	return iphlp_stub(ctx);
 }
 
-static int iphlp_stub_route(struct wgnl_ctx *ctx, const char *ifname,
-			    const struct wgnl_prefix *dst, uint32_t table)
+static int iphlp_stub_route(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
+			    uint32_t table)
 {
 	return iphlp_stub(ctx);
 }
