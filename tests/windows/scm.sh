@@ -20,12 +20,9 @@
 
 scm_winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 
-scm_wine() { WINEPREFIX=$SCM_PREFIX WINEDEBUG=-all "$SCM_WINE" "$@"; }
-
-# scm_check NAME: one `wghealth.exe check NAME` with the test settings.
-scm_check() {
-	scm_wine "$SCM_EXE" check "$1" --json --state-dir "$SCM_WSTATE" \
-		--config "$(scm_winpath "$SCM_DIR/wghealth.conf")" >> "$SCM_DIR/$1.checks" 2>&1
+scm_wine() {
+	WINEPREFIX=$SCM_PREFIX WINEDEBUG=-all WGKIT_STANDIN_DIR=$(scm_winpath "$SCM_DIR/nt") \
+		"$SCM_WINE" "$@"
 }
 
 # scm_story NAME: remedy and cooldown rows as "ts kind attempt result reasons".
@@ -72,11 +69,26 @@ scm_sequence() {
 }
 
 # scm_register NAME MODE: WireGuardTunnel$NAME running the stand-in in MODE.
+# Each service its own copy of the image: wine 8 hands a service to a
+# running process of the same image (one process for all), where Windows
+# starts one process per SERVICE_WIN32_OWN_PROCESS service.
 scm_register() {
 	echo "$2" > "$SCM_DIR/$1.mode"
 	echo 20 > "$SCM_DIR/$1.hold"
+	cp "$SCM_SVC" "$SCM_DIR/bin/tunnelsvc-$1.exe"
 	scm_wine sc create "WireGuardTunnel\$$1" \
-		binPath= "$(scm_winpath "$SCM_SVC") $(scm_winpath "$SCM_DIR")" > /dev/null 2>&1
+		binPath= "$(scm_winpath "$SCM_DIR/bin/tunnelsvc-$1.exe") $(scm_winpath "$SCM_DIR")" \
+		> "$SCM_DIR/$1.create" 2>&1
+}
+
+# scm_wait NAME STATE: up to 10 s for WireGuardTunnel$NAME to be in STATE.
+scm_wait() {
+	_w=0
+	while [ $_w -lt 50 ] && [ "$(scm_state "$1")" != "$2" ]; do
+		sleep 0.2
+		_w=$((_w + 1))
+	done
+	[ $_w -lt 50 ]
 }
 
 scm_state() {
@@ -84,20 +96,27 @@ scm_state() {
 		sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
 }
 
-# scm_run NAME: check NAME over ~13 s, every ~0.3 s plus the check's time.
+# scm_run NAME: `wghealth.exe daemon NAME` checking every 300 ms for ~13 s.
+# One long process, as on a machine: wine shuts a prefix's services down
+# (and kills one in STOP_PENDING) within ~2 s once no ordinary process is
+# left, which separate check runs would let happen between two checks.
 scm_run() {
-	_scm_end=$(($(date +%s) + 13))
-	while [ "$(date +%s)" -lt $_scm_end ]; do
-		scm_check "$1"
-		sleep 0.3
-	done
+	scm_wine "$SCM_EXE" daemon "$1" --json --interval 300ms --state-dir "$SCM_WSTATE" \
+		--config "$(scm_winpath "$SCM_DIR/wghealth.conf")" > "$SCM_DIR/$1.checks" 2>&1 &
+	_scm_pid=$!
+	sleep 13
+	stop_pid $_scm_pid
 }
 
 # scm_case NAME MODE CODE RESULT TITLE: one case of proof 2.
 scm_case() {
 	_n=$1
 	[ "$2" != missing ] && scm_register "$_n" "$2"
-	[ "$2" = stuck_stop ] && scm_wine sc start "WireGuardTunnel\$$_n" > /dev/null 2>&1
+	if [ "$2" = stuck_stop ]; then
+		echo 60 > "$SCM_DIR/$_n.hold"
+		scm_wine sc start "WireGuardTunnel\$$_n" > /dev/null 2>&1
+		scm_wait "$_n" RUNNING
+	fi
 	scm_run "$_n"
 	if ! grep -q '"interface":"'"$_n"'"' "$SCM_DIR/$_n.checks"; then
 		fail_log "$5: wghealth.exe check ran" "$SCM_DIR/$_n.checks"
@@ -118,11 +137,15 @@ scm_case() {
 
 scm_cases() {
 	SCM_WINE=${WINE:-/usr/lib/wine/wine64}
-	SCM_EXE=$(scm_winpath "$(cd "$WIN_BUILD" 2> /dev/null && pwd)/wghealth.exe")
 	SCM_DIR=$SUITE_TMP/scm
+	# wghealth.exe with the stand-in wireguard.dll beside it, as on a real
+	# machine (WireGuard for Windows' folder): a missing adapter is then
+	# -ENODEV, interface_missing.
+	SCM_EXE=$(scm_winpath "$SCM_DIR/bin/wghealth.exe")
+	SCM_DLL=${WGKIT_STANDIN_DLL:-$WIN_BUILD/tests/windows/wireguard.dll}
 	SCM_PREFIX=$SUITE_TMP/scm-wine
 	SCM_SVC=$SCM_DIR/tunnelsvc.exe
-	mkdir -p "$SCM_DIR/state"
+	mkdir -p "$SCM_DIR/state" "$SCM_DIR/nt" "$SCM_DIR/bin"
 	SCM_WSTATE=$(scm_winpath "$SCM_DIR/state")
 	if [ ! -x "$SCM_WINE" ]; then
 		skip "SCM cases" "no wine64 at $SCM_WINE (make deps)"
@@ -132,6 +155,11 @@ scm_cases() {
 		skip "SCM cases" "no $WIN_BUILD/wghealth.exe (make windows)"
 		return
 	fi
+	if [ ! -f "$SCM_DLL" ]; then
+		skip "SCM cases" "no stand-in wireguard.dll at $SCM_DLL (make windows): wghealth.exe cannot look at a tunnel without it"
+		return
+	fi
+	cp "$WIN_BUILD/wghealth.exe" "$SCM_DLL" "$SCM_DIR/bin/"
 	if ! x86_64-w64-mingw32-gcc -municode -O2 -Wall -Wextra -Werror -o "$SCM_SVC" \
 		tests/windows/standin/tunnelsvc.c > "$SCM_DIR/cc" 2>&1; then
 		fail_log "the stand-in tunnel service builds" "$SCM_DIR/cc"
@@ -148,15 +176,24 @@ scm_cases() {
 		service_start_timeout = 1s
 	EOF
 	scm_wine wineboot -i > /dev/null 2>&1
+	# The new prefix's first session must end (registry saved) before the
+	# service manager is used; then one process holds the next session for
+	# the whole suite (tunnelsvc.c --session says why), under its own image
+	# name (see scm_register).
+	WINEPREFIX=$SCM_PREFIX /usr/lib/wine/wineserver -w
+	cp "$SCM_SVC" "$SCM_DIR/bin/session.exe"
+	scm_wine "$SCM_DIR/bin/session.exe" --session 900 > /dev/null 2>&1 &
+	at_exit stop_pid $!
+	sleep 1
 	# The stand-in itself: started by the service manager, it goes RUNNING.
 	scm_register scmprobe normal
-	scm_wine sc start 'WireGuardTunnel$scmprobe' > /dev/null 2>&1
-	sleep 0.5
-	if [ "$(scm_state scmprobe)" = RUNNING ] && grep -q '^running' "$SCM_DIR/scmprobe.log"; then
+	scm_wine sc start 'WireGuardTunnel$scmprobe' > "$SCM_DIR/probe.start" 2>&1
+	if scm_wait scmprobe RUNNING && grep -q '^running' "$SCM_DIR/scmprobe.log"; then
 		ok "the stand-in tunnel service runs under wine's service manager"
 	else
 		fail "the stand-in tunnel service runs under wine's service manager" \
-			"state: $(scm_state scmprobe)" "$(cat "$SCM_DIR/scmprobe.log" 2> /dev/null)"
+			"state: $(scm_state scmprobe)" "$(cat "$SCM_DIR/probe.start" \
+				"$SCM_DIR/scmprobe.log" 2> /dev/null)"
 	fi
 	scm_wine sc stop 'WireGuardTunnel$scmprobe' > /dev/null 2>&1
 

@@ -206,6 +206,16 @@ int wmain(int argc, wchar_t **argv)
 	};
 	const wchar_t *dir = argc > 1 ? argv[1] : _wgetenv(L"WGKIT_STANDIN_DIR");
 
+	/* tunnelsvc.exe --session SECONDS: no service, a process that keeps
+	 * wine's session up for the tests. Once its last ordinary process
+	 * exits, wine ends the session: services are killed (one stuck in
+	 * STOP_PENDING within ~2 s) and the service manager restarts with the
+	 * next command. A Windows machine keeps running between two checks. */
+	if (argc > 2 && !wcscmp(argv[1], L"--session")) {
+		Sleep((DWORD)wcstoul(argv[2], NULL, 10) * 1000);
+		return 0;
+	}
+
 	if (!dir || !dir[0]) {
 		static wchar_t tmp[MAX_PATH];
 		GetTempPathW(MAX_PATH, tmp);
