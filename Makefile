@@ -198,7 +198,7 @@ help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | awk -F'\t' '{printf "  %-13s %s\n", $$1, $$2}'
 	@echo "knobs: PREFIX=$(PREFIX) DESTDIR= SYSTEMDUNITDIR=$(SYSTEMDUNITDIR) BUILD=$(BUILD) CC=$(CC) PKG_CONFIG=$(PKG_CONFIG) V=1 SANITIZE=1 FUZZ_TIME=$(FUZZ_TIME) FUZZ_CHECK_TIME=$(FUZZ_CHECK_TIME)"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(or $(WIN_BUILD),build-win) -name '*.d' 2>/dev/null)
 
 # ---- stun/probe ----
 # STUN interop (coturn) and probe tests in network namespaces, and the
@@ -266,10 +266,12 @@ WIN_NO_EXPORT := lib/windows/not-exported.txt
 WIN_SODIUM ?=
 WIN_SQLITE ?=
 WIN_CFLAGS := -std=gnu11 -D_GNU_SOURCE -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 \
-              -DSODIUM_STATIC -Iinclude -MMD -MP $(WARNFLAGS) -O2 -g \
+              -DSODIUM_STATIC -Iinclude -MMD -MP $(WARNFLAGS) -O2 -g -include lib/core/compat.h \
               $(if $(WIN_SODIUM),-I$(WIN_SODIUM)/include) $(if $(WIN_SQLITE),-I$(WIN_SQLITE)/include)
 # winpthread (clock_gettime, nanosleep) linked in, so no mingw DLL is needed.
 WIN_SYSLIBS := -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lws2_32 -liphlpapi -ladvapi32 -lbcrypt
+# Whatever links the library's objects: open() is lib/windows/compat.c's.
+WIN_LDFLAGS := -Wl,--wrap=open
 WIN_LIB_SRC := $(LIB_SRC_COMMON) $(LIB_SRC_WINDOWS)
 WIN_LIB_OBJ := $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o)
 WIN_LIB_A  := $(WIN_BUILD)/libwg-netlink.a
@@ -288,7 +290,7 @@ windows: ## Windows port: libwg-netlink.dll, wgctl.exe, wghealth.exe with mingw-
 		WIN_SODIUM="$$sodium" WIN_SQLITE="$$sqlite"
 
 windows-lib: $(WIN_LIB_A) $(WIN_DLL)
-windows-all: windows-lib $(WIN_EXES)
+windows-all: windows-lib $(WIN_EXES) $(WIN_BUILD)/tests/compat_test.exe
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -305,13 +307,19 @@ $(WIN_DEF): lib/libwg-netlink.map $(WIN_NO_EXPORT)
 		grep -vxF -f $(WIN_NO_EXPORT) | sed 's/^/\t/'; } > $@
 
 $(WIN_DLL): $(WIN_LIB_OBJ) $(WIN_DEF)
-	$(call echo_cmd,LD,$@)$(WIN_CC) -shared -o $@ $(WIN_LIB_OBJ) $(WIN_DEF) \
+	$(call echo_cmd,LD,$@)$(WIN_CC) -shared -o $@ $(WIN_LIB_OBJ) $(WIN_DEF) $(WIN_LDFLAGS) \
 		-Wl,--out-implib,$(WIN_BUILD)/libwg-netlink.dll.a -static-libgcc \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 
 .SECONDEXPANSION:
 $(WIN_EXES): $(WIN_BUILD)/%.exe: $$(addprefix $(WIN_BUILD)/,$$(addsuffix .o,$$(basename $$(filter-out $(WIN_TOOL_SKIP),$$(wildcard cmd/$$*/*.c))))) $(WIN_COMMON_OBJ) $(WIN_LIB_A)
-	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) \
+	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $(filter %.o,$^) $(WIN_LIB_A) $(WIN_LDFLAGS) \
 		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) $(if $(WIN_SQLITE),-L$(WIN_SQLITE)/lib) \
 		-lsodium -lsqlite3 $(WIN_SYSLIBS) -lm
+
+# tests/windows/run.sh runs it under wine: the POSIX layer (compat.h).
+$(WIN_BUILD)/tests/compat_test.exe: $(WIN_BUILD)/tests/windows/compat_test.o $(WIN_LIB_A)
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -static -o $@ $< $(WIN_LIB_A) $(WIN_LDFLAGS) \
+		$(if $(WIN_SODIUM),-L$(WIN_SODIUM)/lib) -lsodium $(WIN_SYSLIBS)
 # ---- end windows ----

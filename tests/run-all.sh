@@ -37,6 +37,7 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/health/run.sh ] && suite health run sh tests/health/run.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
+[ -f tests/windows/run.sh ] && suite windows run sh tests/windows/run.sh "$BUILD"
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
 
 echo

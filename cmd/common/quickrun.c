@@ -55,6 +55,15 @@ static int fail_line(struct quick_run *run, const struct wgnl_quick_event *ev)
 		/* The callback said what failed. */
 		if (ev->by_callback)
 			return WGK_EXIT_SYSTEM;
+#ifdef _WIN32
+		/* No callback on Windows: refused before any change. */
+		if (ev->step == WGNL_QUICK_HOOK && r == -EOPNOTSUPP) {
+			wgk_error(
+				"%s: '%s': %s hooks are not supported on Windows: nothing changed",
+				cmd, ifname, ev->hook);
+			return WGK_EXIT_INPUT;
+		}
+#endif
 		break;
 	case WGNL_QUICK_LOOKUP:
 		return wgctl_fail(ctx, r, "%s: cannot look up '%s'", cmd, ifname);

@@ -5,6 +5,8 @@
  * lib/windows/compat.c:
  *  - every open() in the library passes O_CLOEXEC: on Windows that is
  *    O_NOINHERIT | O_BINARY, so no file is read in text mode;
+ *  - open() takes a UTF-8 path; opening a folder fails with EISDIR, a link
+ *    loop with ELOOP, as on Linux;
  *  - O_NOFOLLOW, O_NOCTTY are 0 and fchmod() succeeds without change (file
  *    modes are ACLs there; a new file inherits its folder's);
  *  - fsync() is _commit(); rename() replaces an existing target
@@ -12,7 +14,8 @@
  *  - mkdir(path, mode) ignores the mode; flock() is LockFileEx on the
  *    whole file; mkostemp() creates with O_EXCL; realpath() is
  *    GetFullPathName of an existing file;
- *  - open_memstream() writes to a temporary file that fclose() reads back;
+ *  - open_memstream() writes to a temporary file that fclose() reads back
+ *    (its users format a sync record and a health state: no key material);
  *  - setenv/unsetenv, strndup, localtime_r/gmtime_r, a numeric strptime;
  *  - strerror_r() is the GNU one, with glibc's texts;
  *  - wgi_net_startup() initialises Winsock once before getaddrinfo().
@@ -47,13 +50,16 @@
 #define O_NOCTTY 0
 #endif
 
-/* No group or other mode bits: the checks that look at them pass. */
-#ifndef S_IRWXG
+/* No group or other mode bits (the CRT copies the owner's into them): the
+ * checks that look at them pass, as ACLs guard files on Windows. */
+#undef S_IRWXG
+#undef S_IRWXO
+#undef S_IWGRP
+#undef S_IWOTH
 #define S_IRWXG 0
 #define S_IRWXO 0
 #define S_IWGRP 0
 #define S_IWOTH 0
-#endif
 
 #define LOCK_SH 1
 #define LOCK_EX 2
@@ -64,6 +70,12 @@
  * the library returns. */
 int wgi_errno_from_win32(unsigned long err);
 
+/* open() of a UTF-8 path (_wopen), failing as POSIX says where Windows
+ * differs: a folder opened for reading is EISDIR (Windows: EACCES), a
+ * link that cannot be resolved ELOOP. Every open() call becomes this one
+ * at link time (-Wl,--wrap=open, WIN_LDFLAGS in the Makefile), not by a
+ * macro, which would also rewrite the ops tables' ->open(). */
+int __wrap_open(const char *path, int flags, ...);
 int wgi_flock(int fd, int op);
 int wgi_fsync(int fd);
 int wgi_rename(const char *from, const char *to);
@@ -82,6 +94,7 @@ char *wgi_strptime(const char *s, const char *fmt, struct tm *tm);
 /* GNU strerror_r: glibc's text for the errno values the library returns,
  * so a message reads the same on both systems; the CRT's for the rest. */
 char *wgi_strerror_r(int e, char *buf, size_t n);
+char *wgi_strerror(int e);
 
 #define flock(fd, op) wgi_flock(fd, op)
 #define fsync(fd) wgi_fsync(fd)
@@ -91,6 +104,7 @@ char *wgi_strerror_r(int e, char *buf, size_t n);
 #define realpath(path, resolved) wgi_realpath(path, resolved)
 #define pread(fd, buf, n, off) wgi_pread(fd, buf, n, off)
 #define strerror_r(e, buf, n) wgi_strerror_r(e, buf, n)
+#define strerror(e) wgi_strerror(e)
 #define setenv(name, value, overwrite) wgi_setenv(name, value, overwrite)
 #define unsetenv(name) wgi_unsetenv(name)
 #define strndup(s, n) wgi_strndup(s, n)
@@ -103,10 +117,8 @@ char *wgi_strerror_r(int e, char *buf, size_t n);
  * (fclose here) copies its bytes into *buf / *len as POSIX does. */
 FILE *wgi_open_memstream(char **buf, size_t *len);
 int wgi_fclose(FILE *f);
-#ifndef WGI_COMPAT_IMPL
 #define open_memstream(buf, len) wgi_open_memstream(buf, len)
 #define fclose(f) wgi_fclose(f)
-#endif
 
 /* Once-only initialisation without pthreads (INIT_ONCE, Vista and later). */
 typedef INIT_ONCE wgi_once_t;

@@ -587,6 +587,10 @@ static int endpoint_lookup(union wgnl_endpoint *out, const char *s, int ai_flags
 	r = split_host_port(s, host, sizeof(host), port, sizeof(port));
 	if (r < 0)
 		return r;
+	/* Windows: Winsock must be started before getaddrinfo(). */
+	r = wgi_net_startup();
+	if (r < 0)
+		return r;
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r) {
 		if (ai_flags & AI_NUMERICHOST)

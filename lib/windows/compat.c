@@ -2,9 +2,9 @@
 /* The POSIX calls the library uses, over the CRT and Win32 (see
  * lib/core/compat.h for what each keeps and what it cannot). Paths are
  * UTF-8 in the library and converted to UTF-16 for the W calls. */
-#define WGI_COMPAT_IMPL 1
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,9 @@
 
 #include "core/compat.h"
 #include "core/internal.h"
+
+/* The CRT's own, under the names compat.h maps to ours. */
+#undef fclose
 
 int wgi_errno_from_win32(unsigned long err)
 {
@@ -82,6 +85,38 @@ static wchar_t *wide(const char *s)
 	}
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
 	return w;
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	wchar_t *w = wide(path);
+	int mode = 0, fd, e;
+	DWORD attr;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (!w)
+		return -1;
+	/* Modes are ACLs on Windows: only "read-only or not" maps. */
+	fd = _wopen(w, flags, mode & 0200 ? _S_IREAD | _S_IWRITE : _S_IREAD);
+	if (fd >= 0) {
+		free(w);
+		return fd;
+	}
+	e = errno;
+	attr = GetFileAttributesW(w);
+	if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY))
+		e = EISDIR;
+	else if (attr == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_CANT_RESOLVE_FILENAME)
+		e = ELOOP;
+	free(w);
+	errno = e;
+	return -1;
 }
 
 int wgi_flock(int fd, int op)
@@ -494,4 +529,11 @@ char *wgi_strptime(const char *s, const char *fmt, struct tm *tm)
 		}
 	}
 	return *fmt ? NULL : (char *)s;
+}
+
+char *wgi_strerror(int e)
+{
+	static __thread char buf[64];
+
+	return wgi_strerror_r(e, buf, sizeof(buf));
 }
