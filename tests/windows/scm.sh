@@ -15,7 +15,9 @@
 #
 # Alone: sh tests/windows/scm.sh [WIN_BUILD]   (suite "windows-scm")
 # Sourced by tests/windows/run.sh after suite_init, with WIN_BUILD set: only
-# the cases (scm_cases), counted in the harness's suite.
+# the cases (scm_cases), counted in the harness's suite. The stand-in
+# wireguard.dll: $WGKIT_STANDIN_DLL, else $WIN_DLLDIR/wireguard.dll (default
+# $WIN_BUILD/tests/standin), else $WIN_BUILD/tests/windows/wireguard.dll.
 # No lock needed: wine only, no namespace, no port. Own WINEPREFIX.
 
 scm_winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
@@ -142,7 +144,9 @@ scm_cases() {
 	# machine (WireGuard for Windows' folder): a missing adapter is then
 	# -ENODEV, interface_missing.
 	SCM_EXE=$(scm_winpath "$SCM_DIR/bin/wghealth.exe")
-	SCM_DLL=${WGKIT_STANDIN_DLL:-$WIN_BUILD/tests/windows/wireguard.dll}
+	SCM_DLL=${WGKIT_STANDIN_DLL:-${WIN_DLLDIR:-$WIN_BUILD/tests/standin}/wireguard.dll}
+	[ -f "$SCM_DLL" ] || [ -n "${WGKIT_STANDIN_DLL:-}" ] ||
+		SCM_DLL=$WIN_BUILD/tests/windows/wireguard.dll
 	SCM_PREFIX=$SUITE_TMP/scm-wine
 	SCM_SVC=$SCM_DIR/tunnelsvc.exe
 	mkdir -p "$SCM_DIR/state" "$SCM_DIR/nt" "$SCM_DIR/bin"
