@@ -28,8 +28,15 @@ int cmd_service(int argc, char **argv);
  * service's stop control; signals on Linux). */
 void wh_daemon_stop(void);
 
+#ifdef _WIN32
+/* Windows: under ProgramData (`wghealth service install` creates the
+ * folders), not /var/lib on whatever drive a service starts in. */
+#define WH_STATE_DIR "C:/ProgramData/wgkit/wghealth"
+#define WH_CONF "C:/ProgramData/wgkit/wghealth.conf"
+#else
 #define WH_STATE_DIR "/var/lib/wghealth"
 #define WH_CONF "/etc/wgkit/wghealth.conf"
+#endif
 
 /* ---------------------------------------------------------- history.c */
 /* One row of the history: a verdict transition or a remedy. */

@@ -329,6 +329,9 @@ static int svc_install(int argc, char **argv)
 				  wgk_q(argv[i]));
 			return WGK_EXIT_USAGE;
 		}
+	/* The default state folder (WH_STATE_DIR), for the history. */
+	CreateDirectoryW(L"C:\\ProgramData\\wgkit", NULL);
+	CreateDirectoryW(L"C:\\ProgramData\\wgkit\\wghealth", NULL);
 	scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE);
 	if (!scm) {
 		wgk_error("service install: cannot open the service manager: error %lu",
