@@ -417,8 +417,13 @@ static void record_history(struct wh_history *h, const struct wgnl_health_check 
 		wh_history_add(h, &pe);
 	}
 	for (size_t i = 0; i < c->n_rem; i++) {
-		char detail[300];
+		char detail[300], rr[sizeof(reasons) + WGNL_HEALTH_ERROR_LEN + 1];
 		snprintf(detail, sizeof(detail), "attempt %u: %s", c->d.attempt, c->rem[i].detail);
+		/* The remedy's failure code (the tunnel service's) joins the
+		 * check's reasons. */
+		snprintf(rr, sizeof(rr), "%s%s%s", reasons,
+			 reasons[0] && c->rem[i].error[0] ? "," : "", c->rem[i].error);
+		e.reason = rr;
 		e.kind = "remedy";
 		e.action = c->rem[i].name;
 		e.result = c->rem[i].skipped ? "skipped" : c->rem[i].ok ? "ok" : "failed";
@@ -430,6 +435,7 @@ static void record_history(struct wh_history *h, const struct wgnl_health_check 
 		snprintf(detail, sizeof(detail), "%u remedies spent; next try in %u s",
 			 c->s.max_retries, c->s.cooldown_ms / 1000);
 		e.kind = "cooldown";
+		e.reason = reasons;
 		e.action = "";
 		e.result = "";
 		e.detail = detail;
@@ -563,6 +569,8 @@ static void print_json(struct wgk_json *j, const struct wgnl_health_check *c)
 				   c->rem[i].ok	     ? "ok" :
 						       "failed");
 		wgk_json_kv_string(j, "detail", c->rem[i].detail);
+		if (c->rem[i].error[0])
+			wgk_json_kv_string(j, "error", c->rem[i].error);
 		wgk_json_object_end(j);
 	}
 	wgk_json_array_end(j);
@@ -621,12 +629,12 @@ static void print_text(const struct wgnl_health_check *c)
 		printf("\n");
 	}
 	for (size_t i = 0; i < c->n_rem; i++)
-		printf("  remedy %s (attempt %u/%u): %s: %s\n", c->rem[i].name, c->d.attempt,
+		printf("  remedy %s (attempt %u/%u): %s%s%s: %s\n", c->rem[i].name, c->d.attempt,
 		       c->s.max_retries,
 		       c->rem[i].skipped ? "skipped" :
 		       c->rem[i].ok	 ? "ok" :
 					   "failed",
-		       c->rem[i].detail);
+		       c->rem[i].error[0] ? " " : "", c->rem[i].error, c->rem[i].detail);
 	if (c->d.action == WGNL_HEALTH_ACT_WAIT)
 		printf("  backing off: next remedy in %.1f s\n",
 		       (double)(c->d.next_attempt_ms - c->now_ms) / 1000);
@@ -883,6 +891,10 @@ static struct wgnl_health_check *check_one(struct wgnl_ctx *ctx, const struct op
 		.restart = restart_quick,
 		.record = record_cb,
 		.arg = &a,
+#ifdef _WIN32
+		/* The tunnel is WireGuard for Windows' WireGuardTunnel$IF. */
+		.service = wh_service_remedy,
+#endif
 	};
 
 	if (!c)
@@ -962,6 +974,11 @@ int cmd_check(int argc, char **argv)
 static void on_signal(int sig)
 {
 	(void)sig;
+	stop_flag = 1;
+}
+
+void wh_daemon_stop(void)
+{
 	stop_flag = 1;
 }
 

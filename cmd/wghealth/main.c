@@ -13,6 +13,7 @@ static const struct wgk_cmd cmds[] = {
 #ifdef _WIN32
 	/* The io_uring prober is Linux-only (probe.c is not in the Windows build). */
 	{ "probe", wgk_cmd_unsupported, "probe targets at once (Linux only)" },
+	{ "service", cmd_service, "install, uninstall or run wghealth.exe as a Windows service" },
 #else
 	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
 #endif

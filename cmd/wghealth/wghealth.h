@@ -13,8 +13,30 @@ int cmd_daemon(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
+#ifdef _WIN32
+#include "wgkit/wgnl_health.h"
+/* win_service.c: the tunnel service WireGuardTunnel$IF stopped and/or
+ * started through the SCM with the settings' timeouts (the check's
+ * wgnl_health_step_opts.service). */
+int wh_service_remedy(const char *ifname, enum wgnl_health_remedy what,
+		      const struct wgnl_health_settings *s, struct wgnl_health_remedy_log *log,
+		      void *arg);
+/* `wghealth service install|uninstall|run`: wghealth.exe as a service. */
+int cmd_service(int argc, char **argv);
+#endif
+/* check.c: end cmd_daemon()'s loop after the check in progress (the
+ * service's stop control; signals on Linux). */
+void wh_daemon_stop(void);
+
+#ifdef _WIN32
+/* Windows: under ProgramData (`wghealth service install` creates the
+ * folders), not /var/lib on whatever drive a service starts in. */
+#define WH_STATE_DIR "C:/ProgramData/wgkit/wghealth"
+#define WH_CONF "C:/ProgramData/wgkit/wghealth.conf"
+#else
 #define WH_STATE_DIR "/var/lib/wghealth"
 #define WH_CONF "/etc/wgkit/wghealth.conf"
+#endif
 
 /* ---------------------------------------------------------- history.c */
 /* One row of the history: a verdict transition or a remedy. */

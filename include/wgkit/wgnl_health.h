@@ -106,6 +106,10 @@ struct wgnl_health_settings {
 	bool all_critical;	    /* "critical_peers = all": the worst peer decides */
 	size_t n_critical;
 	wgnl_key critical[WGNL_HEALTH_MAX_CRITICAL]; /* "critical_peers = KEY..." */
+	/* The tunnel service (struct wgnl_health_step_opts.service): how long
+	 * a stop may stay STOP_PENDING and a start START_PENDING (30 s each). */
+	uint32_t service_stop_timeout_ms;
+	uint32_t service_start_timeout_ms;
 };
 
 /* Fill @s with the defaults above, size included. */
@@ -349,12 +353,20 @@ void wgnl_health_remedy_done(struct wgnl_health_state *st, const struct wgnl_hea
  * the device, the network and the state directory; they never print and
  * never fork: what runs a command or a wg-quick down/up is a callback. */
 
+#define WGNL_HEALTH_ERROR_LEN 32
+
 /* What one remedy did, for the report and the history. */
 struct wgnl_health_remedy_log {
 	char name[24];	  /* wgnl_health_remedy_name() */
 	bool ok;	  /* it worked */
 	bool skipped;	  /* not applicable here: nothing done */
 	char detail[256]; /* for people: what was set, which command, why not */
+	/* A stable code for a failure, "" otherwise: the tunnel service's
+	 * (struct wgnl_health_step_opts.service): "service_not_found",
+	 * "service_query_failed", "service_state_parse_failed",
+	 * "reconnect_stop_failed", "reconnect_stop_timeout",
+	 * "reconnect_start_failed", "reconnect_start_timeout". */
+	char error[WGNL_HEALTH_ERROR_LEN];
 };
 #define WGNL_HEALTH_MAX_REMEDY_LOG 4
 #define WGNL_HEALTH_MAINT_PATH_MAX 4096
@@ -406,6 +418,18 @@ struct wgnl_health_step_opts {
 	 * lock (the history). May be NULL. */
 	void (*record)(const struct wgnl_health_check *c, void *arg);
 	void *arg; /* for the callbacks */
+	/* The tunnel is a service (Windows: WireGuardTunnel$IF of WireGuard
+	 * for Windows, through the Service Control Manager). When set, and no
+	 * restart/down/up command is configured, the restart remedy is this
+	 * with WGNL_HEALTH_REMEDY_RESTART (stop, then start), tunnel_down with
+	 * TUNNEL_DOWN (stop) and tunnel_up with TUNNEL_UP (start); a missing
+	 * interface is then never a typo to leave alone (the service says).
+	 * The timeouts are @s's service_*_timeout_ms. The callback fills
+	 * @log->detail and, on failure, @log->error (a code listed there).
+	 * Returns 0 when it worked. */
+	int (*service)(const char *ifname, enum wgnl_health_remedy what,
+		       const struct wgnl_health_settings *s, struct wgnl_health_remedy_log *log,
+		       void *arg);
 };
 
 /* Look at @c->ifname with the settings @c->s (the caller zeroes @c and sets

@@ -301,11 +301,34 @@ static bool run_command(const struct wgnl_health_step_opts *o, const char *cmd)
 	return o->command && o->command(cmd, o->arg) == 0;
 }
 
+/* The tunnel service (o->service): its detail, and its failure code in
+ * @err (WGNL_HEALTH_ERROR_LEN bytes). */
+static bool do_service(const struct wgnl_health_step_opts *o, struct wgnl_health_check *c,
+		       enum wgnl_health_remedy what, char *detail, size_t dlen, char *err)
+{
+	struct wgnl_health_remedy_log l;
+
+	memset(&l, 0, sizeof(l));
+	bool ok = o->service(c->ifname, what, &c->s, &l, o->arg) == 0;
+	snprintf(detail, dlen, "%s", l.detail);
+	memcpy(err, l.error, sizeof(l.error));
+	err[sizeof(l.error) - 1] = 0;
+	if (!ok && !err[0])
+		snprintf(err, sizeof(l.error), "%s",
+			 what == WGNL_HEALTH_REMEDY_TUNNEL_UP ? "reconnect_start_failed" :
+								"reconnect_stop_failed");
+	return ok;
+}
+
 static bool do_tunnel(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *o,
-		      struct wgnl_health_check *c, bool up, char *detail, size_t dlen)
+		      struct wgnl_health_check *c, bool up, char *detail, size_t dlen, char *err)
 {
 	const char *cmd = up ? c->s.up_command : c->s.down_command;
 
+	if (!cmd[0] && o->service)
+		return do_service(
+			o, c, up ? WGNL_HEALTH_REMEDY_TUNNEL_UP : WGNL_HEALTH_REMEDY_TUNNEL_DOWN,
+			detail, dlen, err);
 	if (cmd[0]) {
 		bool ok = run_command(o, cmd);
 		snprintf(detail, dlen, "%s_command %s", up ? "up" : "down", ok ? "ok" : "failed");
@@ -322,7 +345,7 @@ static bool do_tunnel(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *
 }
 
 static bool do_restart(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *o,
-		       struct wgnl_health_check *c, char *detail, size_t dlen)
+		       struct wgnl_health_check *c, char *detail, size_t dlen, char *err)
 {
 	char d1[128], d2[128];
 
@@ -331,14 +354,19 @@ static bool do_restart(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts 
 		snprintf(detail, dlen, "restart_command %s", ok ? "ok" : "failed");
 		return ok;
 	}
+	if (o->service && !c->s.down_command[0] && !c->s.up_command[0])
+		return do_service(o, c, WGNL_HEALTH_REMEDY_RESTART, detail, dlen, err);
 	if (!c->s.wg_config[0] && !c->s.down_command[0] && !c->obs.present) {
 		snprintf(detail, dlen,
 			 "interface missing and no wg_config, restart_command or "
 			 "up_command to recreate it");
 		return false;
 	}
-	do_tunnel(ctx, o, c, false, d1, sizeof(d1));
-	bool ok = do_tunnel(ctx, o, c, true, d2, sizeof(d2));
+	char e1[WGNL_HEALTH_ERROR_LEN] = "";
+	bool down_ok = do_tunnel(ctx, o, c, false, d1, sizeof(d1), e1);
+	bool ok = do_tunnel(ctx, o, c, true, d2, sizeof(d2), err);
+	if (!down_ok && e1[0] && !err[0])
+		memcpy(err, e1, sizeof(e1));
 	snprintf(detail, dlen, "%.120s; %.120s", d1, d2);
 	return ok;
 }
@@ -348,7 +376,7 @@ static bool act(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *o,
 		struct wgnl_health_check *c)
 {
 	struct wgnl_health_remedy_log *l;
-	char detail[256];
+	char detail[256], err[WGNL_HEALTH_ERROR_LEN] = "";
 	enum wgnl_health_remedy rm = c->d.remedy;
 	bool ok = false;
 	int r;
@@ -379,13 +407,13 @@ static bool act(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *o,
 		ok = r >= 0;
 		break;
 	case WGNL_HEALTH_REMEDY_RESTART:
-		ok = do_restart(ctx, o, c, detail, sizeof(detail));
+		ok = do_restart(ctx, o, c, detail, sizeof(detail), err);
 		break;
 	case WGNL_HEALTH_REMEDY_TUNNEL_DOWN:
-		ok = do_tunnel(ctx, o, c, false, detail, sizeof(detail));
+		ok = do_tunnel(ctx, o, c, false, detail, sizeof(detail), err);
 		break;
 	case WGNL_HEALTH_REMEDY_TUNNEL_UP:
-		ok = do_tunnel(ctx, o, c, true, detail, sizeof(detail));
+		ok = do_tunnel(ctx, o, c, true, detail, sizeof(detail), err);
 		break;
 	case WGNL_HEALTH_REMEDY_LINK_UP:
 		ok = link_updown(ctx, c->ifname, true, detail, sizeof(detail));
@@ -393,7 +421,9 @@ static bool act(struct wgnl_ctx *ctx, const struct wgnl_health_step_opts *o,
 	default:
 		return true;
 	}
-	log_remedy(c, rm, ok, "%s", detail);
+	l = log_remedy(c, rm, ok, "%s", detail);
+	if (l && !ok)
+		memcpy(l->error, err, sizeof(err));
 	return ok;
 }
 
@@ -548,7 +578,7 @@ int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 	 * nothing could create (no wg_config, up or restart command): a typo.
 	 * Report it, but leave no state or history behind. */
 	if (!c->obs.present && c->state_load == -ENOENT && !c->s.wg_config[0] &&
-	    !c->s.up_command[0] && !c->s.restart_command[0]) {
+	    !c->s.up_command[0] && !c->s.restart_command[0] && !so.service) {
 		c->never_existed = true;
 		goto out;
 	}

@@ -32,6 +32,8 @@ void wgnl_health_settings_default(struct wgnl_health_settings *s)
 	s->port_max = 65535;
 	s->min_healthy_peers = 1;
 	s->max_unhealthy_pct = 50;
+	s->service_stop_timeout_ms = 30000;
+	s->service_start_timeout_ms = 30000;
 }
 
 static int copy_str(char *dst, size_t size, const char *v)
@@ -145,6 +147,15 @@ int wgnl_health_settings_set(struct wgnl_health_settings *s, const char *key, co
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++)
 		if (!strcmp(key, durations[i].key))
 			return parse_duration(v, durations[i].zero_ok, durations[i].ms);
+	/* Fields after 0.1: only when the caller's struct has them. */
+	if (!strcmp(key, "service_stop_timeout") || !strcmp(key, "service_start_timeout")) {
+		if (s->size < WGI_SIZE_0_1(struct wgnl_health_settings, service_start_timeout_ms))
+			return -EINVAL;
+		return parse_duration(v, false,
+				      strcmp(key, "service_stop_timeout") ?
+					      &s->service_start_timeout_ms :
+					      &s->service_stop_timeout_ms);
+	}
 	if (!strcmp(key, "disconnect_after"))
 		return parse_uint(v, 1, 1000000, &s->disconnect_after);
 	if (!strcmp(key, "max_retries"))

@@ -45,6 +45,26 @@ static int cb_restart(struct wgnl_ctx *ctx, const char *ifname, const char *conf
 	return k->fail;
 }
 
+/* The tunnel service: logs what it was asked, fails with k->fail and the
+ * code k->code. */
+static const char *svc_code;
+static int cb_service(const char *ifname, enum wgnl_health_remedy what,
+		      const struct wgnl_health_settings *s, struct wgnl_health_remedy_log *l,
+		      void *arg)
+{
+	struct calls *k = arg;
+
+	assert_string_equal(ifname, IFNAME);
+	assert_non_null(s);
+	snprintf(k->log + strlen(k->log), sizeof(k->log) - strlen(k->log), "svc:%s:%u:%u;",
+		 wgnl_health_remedy_name(what), s->service_stop_timeout_ms,
+		 s->service_start_timeout_ms);
+	snprintf(l->detail, sizeof(l->detail), "service detail");
+	if (k->fail && svc_code)
+		snprintf(l->error, sizeof(l->error), "%s", svc_code);
+	return k->fail;
+}
+
 static void cb_record(const struct wgnl_health_check *c, void *arg)
 {
 	struct calls *k = arg;
@@ -234,6 +254,54 @@ static void unit__no_callbacks__remedy_fails_cleanly(void **state)
 	assert_true(exists(f, ".state"));
 }
 
+static void unit__service_missing_interface__service_restart_not_a_typo(void **state)
+{
+	struct fixture *f = *state;
+
+	/* No wg_config: with a service the missing interface is not a typo. */
+	f->o.service = cb_service;
+	assert_int_equal(wgnl_health_settings_set(&f->s, "service_stop_timeout", "2s"), 0);
+	assert_int_equal(wgnl_health_settings_set(&f->s, "service_start_timeout", "500ms"), 0);
+	assert_int_equal(wgnl_health_settings_set(&f->s, "service_start_timeout", "x"), -EINVAL);
+	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &f->o, &f->c), 0);
+	assert_false(f->c.never_existed);
+	assert_int_equal(f->c.d.remedy, WGNL_HEALTH_REMEDY_RESTART);
+	assert_string_equal(f->k.log, "svc:restart:2000:500;");
+	assert_int_equal(f->c.n_rem, 1);
+	assert_true(f->c.rem[0].ok);
+	assert_string_equal(f->c.rem[0].detail, "service detail");
+	assert_string_equal(f->c.rem[0].error, "");
+	assert_true(exists(f, ".state"));
+}
+
+static void unit__service_failure__code_in_the_log(void **state)
+{
+	struct fixture *f = *state;
+
+	f->o.service = cb_service;
+	f->k.fail = -1;
+	svc_code = "reconnect_stop_timeout";
+	assert_int_equal(wgnl_health_settings_set(&f->s, "retry_interval", "1ms"), 0);
+	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &f->o, &f->c), 0);
+	assert_string_equal(f->k.log, "svc:restart:30000:30000;");
+	assert_false(f->c.rem[0].ok);
+	assert_string_equal(f->c.rem[0].error, "reconnect_stop_timeout");
+	assert_true(f->c.st.last_remedy_failed);
+	wgnl_health_check_clear(&f->c);
+	/* No code from the callback: a generic one, never "". */
+	svc_code = NULL;
+	memset(f->k.log, 0, sizeof(f->k.log));
+	f->s.up_command[0] = 0;
+	snprintf(f->s.down_command, sizeof(f->s.down_command), "true");
+	usleep(5000);
+	assert_int_equal(wgnl_health_check_step(f->ctx, IFNAME, &f->o, &f->c), 0);
+	/* A down_command: the service only brings it up. */
+	assert_string_equal(f->k.log, "cmd:true;svc:tunnel_up:30000:30000;");
+	assert_false(f->c.rem[0].ok);
+	assert_string_equal(f->c.rem[0].error, "reconnect_start_failed");
+	svc_code = NULL;
+}
+
 static void unit__held_lock__unknown_after_the_wait(void **state)
 {
 	struct fixture *f = *state;
@@ -267,6 +335,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			unit__restart_command__command_callback_failure_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(unit__no_callbacks__remedy_fails_cleanly, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			unit__service_missing_interface__service_restart_not_a_typo, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(unit__service_failure__code_in_the_log, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(unit__held_lock__unknown_after_the_wait, setup,
 						teardown),

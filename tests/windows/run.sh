@@ -296,4 +296,6 @@ check "up of a config with a PostUp hook: exit 2, refused before any change" \
 	'echo "exit $rc: $(cat "$T/w.err")"'
 cd "$ROOT" || exit 1
 echo "windows: $nhostile hostile inputs compared"
+# wghealth.exe and the Service Control Manager (issue 13, proof 2).
+. tests/windows/scm.sh && scm_cases
 finish
