@@ -353,13 +353,20 @@ $(WIN_BUILD)/tests/compat_test.exe: $(WIN_BUILD)/tests/windows/compat_test.o $(W
 # program's folder or System32, so a test copies it beside the .exe.
 WIN_TEST   := $(WIN_BUILD)/tests/windows
 WIN_STANDIN := $(WIN_BUILD)/tests/standin/wireguard.dll
-WIN_NT_TESTS := $(WIN_STANDIN) $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
+WIN_STANDIN_IPHLP := $(WIN_BUILD)/tests/standin/iphlpapi.dll
+WIN_NT_TESTS := $(WIN_STANDIN) $(WIN_STANDIN_IPHLP) $(WIN_TEST)/blobtest.exe $(WIN_TEST)/nt_tool.exe
 windows-all: $(WIN_NT_TESTS)
 
 $(WIN_STANDIN): tests/windows/standin/wireguard.c tests/windows/standin/x25519.c tests/windows/standin/x25519.h
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ \
 		$(filter %.c,$^) -lws2_32
+
+# The IP Helper stand-in: wine 8's own aborts on the calls that change
+# addresses, routes and MTU; tests load this one with WINEDLLOVERRIDES=iphlpapi=n.
+$(WIN_STANDIN_IPHLP): tests/windows/standin/iphlpapi.c tests/windows/standin/iphlpapi.def
+	@mkdir -p $(dir $@)
+	$(call echo_cmd,LD,$@)$(WIN_CC) -std=gnu11 $(WARNFLAGS) -O2 -shared -static-libgcc -o $@ $^ -lws2_32
 
 $(WIN_TEST)/blobtest.exe: tests/windows/standin/blobtest.c lib/windows/nt_api.h
 	@mkdir -p $(dir $@)

@@ -58,6 +58,10 @@ winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 RUN=$TMP/bin
 mkdir -p "$RUN"
 cp "$STANDIN" "$T/blobtest.exe" "$T/nt_tool.exe" "$RUN/"
+# wgctl.exe reads the MTU through IP Helper: wine's own aborts on those
+# calls, so the IP Helper stand-in takes its place (as in iphlp.sh).
+cp "$WIN_BUILD/tests/standin/iphlpapi.dll" "$RUN/"
+export WINEDLLOVERRIDES="iphlpapi=n"
 [ -f "$WIN_BUILD/wgctl.exe" ] && cp "$WIN_BUILD/wgctl.exe" "$RUN/"
 run() { # PROGRAM ARGS...: a program of $RUN under wine
 	p=$1
@@ -93,7 +97,7 @@ else
 	fail_log "nt backend selftest" "$TMP/self.out"
 fi
 mkdir -p "$TMP/nodll"
-cp "$T/nt_tool.exe" "$TMP/nodll/"
+cp "$T/nt_tool.exe" "$RUN/iphlpapi.dll" "$TMP/nodll/"
 if "$WINE" "$TMP/nodll/nt_tool.exe" nodll >"$TMP/nodll.out" 2>&1; then
 	ok "no wireguard.dll: -ENOENT, 'wireguard.dll not found: install WireGuard for Windows ...'"
 else
@@ -261,7 +265,7 @@ json_part() {
 # wgctl.exe's own errors: the exit codes of wgctl(8) and the library's words.
 tool_errors() {
 	mkdir -p "$TMP/nodll-wgctl"
-	cp "$RUN/wgctl.exe" "$TMP/nodll-wgctl/"
+	cp "$RUN/wgctl.exe" "$RUN/iphlpapi.dll" "$TMP/nodll-wgctl/"
 	"$WINE" "$TMP/nodll-wgctl/wgctl.exe" show wg0 >"$TMP/e.out" 2>&1
 	rc=$?
 	if [ $rc = 3 ] && grep -q "^wgctl: cannot read 'wg0': wireguard.dll not found: install WireGuard for Windows or put wireguard.dll beside the program" "$TMP/e.out"; then

@@ -830,6 +830,7 @@ NET_IFINDEX WINAPI if_nametoindex(PCSTR name)
 	return (NET_IFINDEX)l.Info.NetLuidIndex;
 }
 
+BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved);
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)
 {
 	(void)inst;
