@@ -221,6 +221,7 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
               -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
               -Wno-gnu-variable-sized-type-not-at-end
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
+FUZZ_SRC_gateway_row := gateway/pgrow.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
