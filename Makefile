@@ -236,6 +236,8 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
               -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
               -Wno-gnu-variable-sized-type-not-at-end
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
+# gateway_conf: wg-gatewayd's config parser and the tools' helpers it uses.
+FUZZ_SRC_gateway_conf := gateway/conf.c cmd/common/err.c cmd/common/argparse.c
 FUZZ_SRC_gateway_row := gateway/pgrow.c
 
 $(BUILD)/fuzz/obj/%.o: %.c

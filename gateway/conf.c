@@ -96,6 +96,16 @@ struct walk {
 static int fail(struct walk *w, unsigned line, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Outside text as it may appear in an error: qv(), checked again once
+ * escaped (an escape such as "\x13" next to a piece of a key can make a
+ * long base64 run of it). */
+static const char *qv(const char *s)
+{
+	const char *q = wgk_qs(s);
+
+	return wgnl_text_may_be_key(q) ? "(not shown: it may hold key material)" : q;
+}
+
 static int fail(struct walk *w, unsigned line, const char *key, const char *fmt, ...)
 {
 	char why[256];
@@ -117,8 +127,8 @@ static int parse_seconds(struct walk *w, unsigned line, const char *key, const c
 	uint32_t n;
 
 	if (wgk_parse_u32(v, lo, hi, &n) < 0)
-		return fail(w, line, key, "'%s' is not a number of seconds in %u..%u", wgk_qs(v),
-			    lo, hi);
+		return fail(w, line, key, "'%s' is not a number of seconds in %u..%u", qv(v), lo,
+			    hi);
 	*out = n;
 	return 0;
 }
@@ -134,19 +144,20 @@ static int read_key_file(struct walk *w, unsigned line, const char *key, const c
 	char *s;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named here must not hang the parse. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		fail(w, line, key, "cannot open '%s': %s", wgk_qs(path), strerror(errno));
+		fail(w, line, key, "cannot open '%s': %s", qv(path), strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(w, line, key, "'%s' is not a regular file", wgk_qs(path));
+		return fail(w, line, key, "'%s' is not a regular file", qv(path));
 	}
 	if (check_mode && st.st_uid != 0 && st.st_uid != geteuid()) {
 		close(fd);
-		fail(w, line, key, "'%s' is owned by uid %u, not root: refused", wgk_qs(path),
+		fail(w, line, key, "'%s' is owned by uid %u, not root: refused", qv(path),
 		     (unsigned)st.st_uid);
 		return -EPERM;
 	}
@@ -154,7 +165,7 @@ static int read_key_file(struct walk *w, unsigned line, const char *key, const c
 		close(fd);
 		fail(w, line, key,
 		     "'%s' has mode %04o: group or others may read it; refused (chmod 0600)",
-		     wgk_qs(path), (unsigned)(st.st_mode & 07777));
+		     qv(path), (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	len = 0;
@@ -166,7 +177,7 @@ static int read_key_file(struct walk *w, unsigned line, const char *key, const c
 			r = -errno;
 			close(fd);
 			wgnl_wipe(buf, sizeof(buf));
-			fail(w, line, key, "cannot read '%s': %s", wgk_qs(path), strerror(-r));
+			fail(w, line, key, "cannot read '%s': %s", qv(path), strerror(-r));
 			return r;
 		}
 		if (n == 0)
@@ -186,8 +197,7 @@ static int read_key_file(struct walk *w, unsigned line, const char *key, const c
 	r = len == WGNL_KEY_B64_LEN ? wgnl_key_from_base64(w->c->private_key, s) : -EINVAL;
 	wgnl_wipe(buf, sizeof(buf));
 	if (r < 0 || wgnl_key_is_zero(w->c->private_key))
-		return fail(w, line, key, "'%s' does not hold one base64 private key",
-			    wgk_qs(path));
+		return fail(w, line, key, "'%s' does not hold one base64 private key", qv(path));
 	return 0;
 }
 
@@ -212,7 +222,7 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 	switch (k) {
 	case K_NAME:
 		if (strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, ".."))
-			return fail(w, line, key, "'%s' is not an interface name", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not an interface name", qv(v));
 		return copy_str(w, it, c->ifname, sizeof(c->ifname));
 	case K_PKFILE:
 		if (v[0] != '/')
@@ -225,7 +235,7 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 				sizeof(c->private_key_credential));
 	case K_PORT:
 		if (wgk_parse_u32(v, 1, 65535, &n) < 0)
-			return fail(w, line, key, "'%s' is not a port in 1..65535", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not a port in 1..65535", qv(v));
 		c->listen_port = (uint16_t)n;
 		return 0;
 	case K_BACKEND:
@@ -237,8 +247,7 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		else if (!strcmp(v, "userspace"))
 			c->backend = WGNL_BACKEND_UAPI;
 		else
-			return fail(w, line, key, "'%s' is not auto, kernel or userspace",
-				    wgk_qs(v));
+			return fail(w, line, key, "'%s' is not auto, kernel or userspace", qv(v));
 		return 0;
 	case K_SOURCE:
 		if (!strcmp(v, "directory"))
@@ -246,7 +255,7 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		else if (!strcmp(v, "postgresql"))
 			c->source = GW_SOURCE_POSTGRESQL;
 		else
-			return fail(w, line, key, "'%s' is not directory or postgresql", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not directory or postgresql", qv(v));
 		snprintf(c->source_name, sizeof(c->source_name), "%s", v);
 		return 0;
 	case K_PATH:
@@ -267,10 +276,10 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		if (c->n_anycast >= GW_MAX_ANYCAST)
 			return fail(w, line, key, "more than %d addresses", GW_MAX_ANYCAST);
 		if (wgnl_prefix_parse(&p, v) < 0)
-			return fail(w, line, key, "'%s' is not an address", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not an address", qv(v));
 		if ((p.family == AF_INET && p.cidr != 32) ||
 		    (p.family == AF_INET6 && p.cidr != 128))
-			return fail(w, line, key, "'%s': only IPv4 /32 and IPv6 /128", wgk_qs(v));
+			return fail(w, line, key, "'%s': only IPv4 /32 and IPv6 /128", qv(v));
 		c->anycast[c->n_anycast++] = p;
 		return 0;
 	case K_LINK:
@@ -284,12 +293,12 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 			return fail(w, line, key, "more than %d addresses", GW_MAX_STUN);
 		if (strlen(v) >= GW_LISTEN_LEN ||
 		    wgnl_endpoint_parse(&c->stun_ep[c->n_stun], v) < 0)
-			return fail(w, line, key, "'%s' is not ADDRESS:PORT", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not ADDRESS:PORT", qv(v));
 		strcpy(c->stun_listen[c->n_stun++], v);
 		return 0;
 	case K_HTTP_LISTEN:
 		if (strlen(v) >= GW_LISTEN_LEN || wgnl_endpoint_parse(&c->http_ep, v) < 0)
-			return fail(w, line, key, "'%s' is not ADDRESS:PORT", wgk_qs(v));
+			return fail(w, line, key, "'%s' is not ADDRESS:PORT", qv(v));
 		strcpy(c->http_listen, v);
 		c->has_http = true;
 		return 0;
@@ -311,10 +320,10 @@ static int walk_item(const struct wgnl_ini_item *it, void *data)
 				w->sect = (enum sect)s;
 				return 0;
 			}
-		return fail(w, it->line, wgk_qs(it->section), "unknown section");
+		return fail(w, it->line, qv(it->section), "unknown section");
 	}
 	if (w->sect == S_NONE)
-		return fail(w, it->line, wgk_qs(it->key), "key before any [Section]");
+		return fail(w, it->line, qv(it->key), "key before any [Section]");
 	/* A key in the text: refused, and its value never repeated. */
 	if (!strcasecmp(it->key, "PrivateKey") || !strcasecmp(it->key, "PresharedKey"))
 		return fail(w, it->line, it->key,
@@ -330,7 +339,7 @@ static int walk_item(const struct wgnl_ini_item *it, void *data)
 		w->line_of[k] = it->line;
 		return set_key(w, (enum keyid)k, it);
 	}
-	return fail(w, it->line, wgk_qs(it->key), "unknown key in [%s]", sect_names[w->sect]);
+	return fail(w, it->line, qv(it->key), "unknown key in [%s]", sect_names[w->sect]);
 }
 
 static void defaults(struct gw_conf *c)
