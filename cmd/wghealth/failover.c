@@ -156,9 +156,9 @@ int cmd_failover(int argc, char **argv)
 	sa.sa_handler = fo_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	wgk_note("failover: watching %s every %u ms (stall %u ms, holdoff %u ms, min tx %llu bytes)",
-		 ifname, interval_ms, s.stall_ms, s.holdoff_ms,
-		 (unsigned long long)s.min_tx_bytes);
+	wgk_note(
+		"failover: watching %s every %u ms (stall %u ms, holdoff %u ms, min tx %llu bytes)",
+		ifname, interval_ms, s.stall_ms, s.holdoff_ms, (unsigned long long)s.min_tx_bytes);
 	while (!fo_stop) {
 		int64_t until = fo_mono_ms() + interval_ms;
 

@@ -30,7 +30,8 @@ static void unit__rx_flat_tx_growing__kick_after_stall_then_holdoff(void **state
 	assert_false(wgnl_health_failover_peer_step(&s, &p, rx, tx, t));
 	/* traffic both ways for 2 s: never */
 	for (int i = 0; i < 10; i++)
-		assert_false(wgnl_health_failover_peer_step(&s, &p, rx += 100, tx += 100, t += 200));
+		assert_false(
+			wgnl_health_failover_peer_step(&s, &p, rx += 100, tx += 100, t += 200));
 	/* the node vanished: tx grows, rx flat; the kick comes at 1.5 s */
 	for (int i = 1; i <= 7; i++) /* 0.2 .. 1.4 s */
 		assert_false(wgnl_health_failover_peer_step(&s, &p, rx, tx += 100, t += 200));
