@@ -88,6 +88,19 @@ wait_dev 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon
 pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$B'"
 wait_dev 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
 
+# A bad row as the newest change must not keep the node unready: the
+# source's position() says every change up to it was handed over.
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$(key)', '10.8.3.1/40')"
+bad3=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.3.1/40'")
+wait_str "bad row id=$bad3: allowed_ips" "$T/gwd.log" 50
+sleep 1.2
+last_ready=$(grep "ready: " "$T/gwd.log" | tail -n 1)
+rz=$(readyz)
+case "$last_ready|$rz" in
+*"ready: yes"*"|200"* | *"ready: yes"*"|none"*) ok "daemon: ready with a bad row as the newest change ($last_ready, /readyz ${rz%% *})" ;;
+*) fail "a bad newest row: $last_ready, /readyz $rz" ;;
+esac
+
 # COMMIT to device: one psql session (a \echo after each autocommitted
 # INSERT says its COMMIT is done), the device read over its UAPI socket.
 python3 - "$IFG" 200 >"$T/lat" 2>"$T/lat.err" <<'PY'
