@@ -7,6 +7,7 @@
  * so a restart over a device already in step sends nothing at all. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@ struct gw_apply {
 	struct wgnl_peerset *set;
 	bool started;	  /* the start-up plan was applied */
 	bool need_plan;	  /* a set failed: plan against the device next time */
+	int64_t retry_ms; /* a failed plan is tried again from then on */
 	int64_t batch_id; /* the highest change id of the rows in this batch */
 };
 
@@ -75,6 +77,11 @@ static void sink_full_end(struct gw_sink *s, int64_t change_id)
 	seen_id(a, change_id);
 }
 
+static void sink_keep(struct gw_sink *s, const uint8_t *pub)
+{
+	wgnl_peerset_keep(of(s)->set, pub);
+}
+
 static void sink_full_abort(struct gw_sink *s)
 {
 	wgnl_peerset_unmark(of(s)->set);
@@ -114,6 +121,7 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 		.full_end = sink_full_end,
 		.position = sink_position,
 		.full_abort = sink_full_abort,
+		.keep = sink_keep,
 	};
 	*ret = a;
 	return 0;
@@ -157,10 +165,15 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 {
 	struct gw *gw = a->gw;
 	struct wgnl_plan *plan = NULL;
+	struct wgnl_device *want;
 	unsigned flags = wgnl_sync_plan_flags(gw->ctx, gw->conf.ifname, 0);
 	int r;
 
-	r = wgnl_sync_plan_stream(gw->ctx, wgnl_peerset_device(a->set), NULL, flags, &plan, NULL);
+	r = wgnl_peerset_build(a->set, &want);
+	if (r < 0)
+		return r;
+	r = wgnl_sync_plan_stream(gw->ctx, want, NULL, flags, &plan, NULL);
+	wgnl_device_free(want);
 	if (r < 0)
 		return r;
 	c->added = plan->n_add;
@@ -171,6 +184,9 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 	wgnl_plan_free(plan);
 	if (r == 0)
 		wgnl_peerset_forget_pending(a->set);
+	/* The full model and the plan were big and are gone: give the memory
+	 * back rather than keep it mapped. */
+	malloc_trim(0);
 	return r;
 }
 
@@ -194,9 +210,15 @@ int gw_apply_flush(struct gw_apply *a)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gw->now.desired_peers = wgnl_peerset_count(a->set);
 	if (!a->started || a->need_plan) {
+		/* A failing device (gone, refusing) is asked again once a
+		 * second, not on every turn of the loop. */
+		if (gw_now_ms() < a->retry_ms)
+			return -EAGAIN;
 		r = plan_apply(a, &c, &dev_changed);
-		if (r < 0)
+		if (r < 0) {
+			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
+		}
 		secs = elapsed_s(&t0);
 		if (!c.added && !c.updated && !c.removed && !dev_changed)
 			gw_log("info", "%s: device in step, 0 set peers=%zu ms=%.3f",
@@ -220,6 +242,7 @@ int gw_apply_flush(struct gw_apply *a)
 		if (r < 0) {
 			/* Part of it may be applied: only a plan can tell. */
 			a->need_plan = true;
+			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
 		}
 		secs = elapsed_s(&t0);
@@ -236,6 +259,12 @@ fail:
 	err = wgnl_ctx_last_error(gw->ctx);
 	gw_log("error", "apply: %s%s%s", strerror(-r), err ? ": " : "", err ? err : "");
 	return r;
+}
+
+void gw_apply_replan(struct gw_apply *a)
+{
+	a->need_plan = true;
+	a->retry_ms = 0;
 }
 
 struct drift_count {
@@ -283,6 +312,7 @@ int gw_apply_drift_check(struct gw_apply *a)
 	r = plan_apply(a, &c, &dev_changed);
 	if (r < 0) {
 		a->need_plan = true;
+		a->retry_ms = gw_now_ms() + 1000;
 		gw_log("error", "drift: repair failed: %s", strerror(-r));
 		return r;
 	}

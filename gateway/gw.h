@@ -119,6 +119,9 @@ struct gw_sink {
 	/* every change up to @change_id_known was handed over (bad rows
 	 * included): applied with this batch */
 	void (*position)(struct gw_sink *, int64_t change_id_known);
+	/* During a full read: the peer with public key @pub stays as it is
+	 * (a source that did not read it again, or whose file did not parse). */
+	void (*keep)(struct gw_sink *, const uint8_t *pub);
 	/* A full read that failed half way, called instead of full_end: keep
 	 * every peer as it was (the marks of full_begin are forgotten). */
 	void (*full_abort)(struct gw_sink *);
@@ -242,6 +245,8 @@ int gw_apply_flush(struct gw_apply *a);
 /* Dump digest vs desired digest; plan + apply on mismatch. 1 repaired,
  * 0 in step, -errno. */
 int gw_apply_drift_check(struct gw_apply *a);
+/* The next flush plans against the device (it was made again). */
+void gw_apply_replan(struct gw_apply *a);
 
 /* notify.c: sd_notify by hand. 0 when sent or no $NOTIFY_SOCKET, -errno. */
 int gw_notify(const char *state);

@@ -135,11 +135,21 @@ static void full_read(struct loop *l, const char *why)
 	l->next_full = gw_now_ms() + (int64_t)gw->conf.full_reread_s * 1000;
 }
 
+/* The link up? A device deleted behind the daemon is made again (its peers
+ * follow: a failed set or the drift check asks for a plan). */
 static void check_link(struct gw *gw)
 {
 	struct wgnl_link link;
+	int r = wgnl_link_get(gw->ctx, gw->conf.ifname, &link);
 
-	gw->now.link_up = wgnl_link_get(gw->ctx, gw->conf.ifname, &link) == 0 && link.up;
+	if (r == -ENODEV) {
+		gw_log("warning", "device: %s is gone, creating it again", gw->conf.ifname);
+		if (ensure_device(gw) == 0) {
+			gw_apply_replan(gw->apply);
+			r = wgnl_link_get(gw->ctx, gw->conf.ifname, &link);
+		}
+	}
+	gw->now.link_up = r == 0 && link.up;
 }
 
 static void status(struct loop *l)

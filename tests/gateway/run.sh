@@ -217,6 +217,12 @@ if wait_for 30 sh -c "[ \$(grep -c 'bad row id=0: $T/peers.d/b.conf' '$T/d1.log'
 	ok "a file bad half way down: nothing of it applied"
 else fail "half-bad file" "$(cat "$T/d1.log")"; fi
 peers "$T/peers.d/b.conf" 10 19
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.2.0.1/32\n' "$(pk 0)" >"$T/peers.d/dup.conf"
+if wait_for 30 log_has "$T/d1.log" "dup.conf: peer 1: its PublicKey is already in a.conf; skipped" &&
+	! wg show "$IF" allowed-ips | grep "^$(pk 0)" | grep -q 10.2.0.1; then
+	ok "a key in two files: the second reported and skipped"
+else fail "key in two files" "$(cat "$T/d1.log")"; fi
+rm "$T/peers.d/dup.conf"
 
 # ---- drift
 wait_for 30 count_is 24
@@ -231,6 +237,14 @@ else fail "drift not repaired" "$(cat "$T/d1.log")"; fi
 # ---- SIGHUP
 kill -HUP "$DPID"
 check "SIGHUP: a full re-read, logged" wait_for 30 log_has "$T/d1.log" "signal: SIGHUP, full re-read"
+
+# ---- the device deleted behind the daemon: made again (the userspace
+# implementation, as wgctl up starts it), with its peers
+ip -n "$NS" link del "$IF"
+if wait_for 150 log_has "$T/d1.log" "device: created $IF (userspace" && wait_for 50 count_is 24; then
+	ok "device deleted: created again with its 24 peers ($(grep -o 'replan: add=[0-9]*' "$T/d1.log"))"
+else fail "device deleted ($(npeers) peers)" "$(tail -n 8 "$T/d1.log")"; fi
+ip -n "$NS" addr add $TG/24 dev "$IF" 2>/dev/null
 
 # ---- the client's handshake survives a restart
 if ip netns exec "$NSC" ping -c 2 -W 2 $TG >"$T/ping" 2>&1; then ok "client pings the gateway through the tunnel"
