@@ -137,6 +137,11 @@ $(BUILD)/tests/test_gateway_edge: TOOL_LIBS += -pthread
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
+# wg-gatewayd's registry row parser (pure: no libpq).
+$(BUILD)/tests/test_gateway_row: $(BUILD)/gateway/pgrow.o
+# The PostgreSQL source alone (tests/gateway/pg.sh).
+$(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o)
+$(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += $(GATEWAY_LIBS) -pthread
 
 # ------------------------------------------------------------------ set-up
 deps: ## install the Debian packages the build and the tests need (as root)
@@ -241,6 +246,7 @@ FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
 FUZZ_SRC_gateway_conf := gateway/conf.c cmd/common/err.c cmd/common/argparse.c
 # The wireguard-nt blob codec is plain C: fuzzed on Linux too.
 FUZZ_SRC_nt_blob := lib/windows/nt_blob.c
+FUZZ_SRC_gateway_row := gateway/pgrow.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

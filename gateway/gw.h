@@ -116,6 +116,8 @@ struct gw_sink {
 	void (*bad)(struct gw_sink *, int64_t id, const char *why);
 	void (*full_begin)(struct gw_sink *); /* a full read starts: unseen peers will go */
 	void (*full_end)(struct gw_sink *, int64_t change_id);
+	/* every change up to @change_id_known was handed over (bad rows
+	 * included): applied with this batch */
 	void (*position)(struct gw_sink *, int64_t change_id_known);
 	/* During a full read: the peer with public key @pub stays as it is
 	 * (a source that did not read it again, or whose file did not parse). */
@@ -137,6 +139,7 @@ struct gw_source_ops {
 	bool (*connected)(struct gw_source *);
 	int64_t (*last_ok_ms)(struct gw_source *); /* last successful contact (CLOCK_MONOTONIC ms) */
 	void (*close)(struct gw_source *);
+	uint64_t (*reconnects)(struct gw_source *); /* successful reconnections; may be NULL (0) */
 };
 
 /* source.c: the registry of sources by name, NULL when unknown. */

@@ -10,6 +10,8 @@ static const struct wgk_cmd cmds[] = {
 	{ "daemon", cmd_daemon, "check tunnels every --interval until stopped" },
 	{ "status", cmd_status, "the last verdict of each tunnel" },
 	{ "history", cmd_history, "verdict transitions and remedies" },
+	{ "failover", cmd_failover,
+	  "fast failover for anycast peers: re-handshake when rx stalls" },
 #ifdef _WIN32
 	/* The io_uring prober is Linux-only (probe.c is not in the Windows build). */
 	{ "probe", wgk_cmd_unsupported, "probe targets at once (Linux only)" },
