@@ -102,7 +102,6 @@ int cmd_failover(int argc, char **argv)
 	uint32_t interval_ms = 200, v;
 	bool holdoff_set = false, quiet = false;
 	const char *ifname;
-	struct sigaction sa;
 	int c, r, rc = WGK_EXIT_OK, last_err = 0;
 
 	wgnl_health_failover_settings_default(&s);
@@ -152,10 +151,10 @@ int cmd_failover(int argc, char **argv)
 		wgnl_ctx_close(ctx);
 		return WGK_EXIT_SYSTEM;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fo_on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* signal(), not sigaction(): mingw has only the former. The loop
+	 * looks at fo_stop at least every interval. */
+	signal(SIGTERM, fo_on_signal);
+	signal(SIGINT, fo_on_signal);
 	wgk_note(
 		"failover: watching %s every %u ms (stall %u ms, holdoff %u ms, min tx %llu bytes)",
 		ifname, interval_ms, s.stall_ms, s.holdoff_ms, (unsigned long long)s.min_tx_bytes);
