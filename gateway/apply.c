@@ -19,6 +19,7 @@ struct gw_apply {
 	struct gw *gw;
 	struct gw_sink sink;
 	struct wgnl_peerset *set;
+	bool known;	  /* a full read completed: the desired state is known */
 	bool started;	  /* the start-up plan was applied */
 	bool need_plan;	  /* a set failed: plan against the device next time */
 	int64_t retry_ms; /* a failed plan is tried again from then on */
@@ -74,6 +75,8 @@ static void sink_full_end(struct gw_sink *s, int64_t change_id)
 
 	if (n < 0)
 		gw_log("error", "full read: %s", strerror((int)-n));
+	else
+		a->known = true;
 	seen_id(a, change_id);
 }
 
@@ -209,6 +212,11 @@ int gw_apply_flush(struct gw_apply *a)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gw->now.desired_peers = wgnl_peerset_count(a->set);
+	/* Until one full read completed (a registry down at start-up), the
+	 * desired state is unknown, not empty: the device is left as it is,
+	 * and the node is not ready. */
+	if (!a->known)
+		return -EAGAIN;
 	if (!a->started || a->need_plan) {
 		/* A failing device (gone, refusing) is asked again once a
 		 * second, not on every turn of the loop. */
