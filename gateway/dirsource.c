@@ -2,8 +2,10 @@
 /* The directory source: Path is one WireGuard config (its [Interface] is
  * ignored) or a folder of *.conf files holding [Peer] sections. Watched with
  * inotify on the folder (for one file: its parent folder, so an editor's
- * write-to-temp-and-rename is seen), debounced DEBOUNCE_MS after the last
- * event. Each file is parsed whole: one that does not parse is reported
+ * write-to-temp-and-rename is seen), rescanned as soon as the events queued
+ * now are read: every event watched marks a finished file (closed after
+ * writing, renamed, deleted), so nothing waits, and a burst read together
+ * is one rescan. Each file is parsed whole: one that does not parse is reported
  * (file:line: key: why) and its peers stay as they were last good, never
  * half applied; the other files still apply. A rescan is a full read for
  * the sink: files whose inode, size or mtime changed are parsed again and
@@ -23,7 +25,7 @@
 
 #include "gw.h"
 
-#define DEBOUNCE_MS 20
+#define DEBOUNCE_MS 0
 
 /* A file as last read: only the keys of its last good parse are kept (the
  * peers themselves live once, in the apply engine's set), so an unchanged

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/* Helpers for bench/gateway_guest.sh (inside the qemu guest):
+ *   gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S]
+ *       rename NEW over DEST (what a deploy tool does), then wait until LOG
+ *       grows a line holding PATTERN; print the seconds from the rename to
+ *       that line. Exit 1 on timeout.
+ *   gw_bench wait LOG PATTERN [TIMEOUT_S]
+ *       wait for a line holding PATTERN anywhere in LOG; print the seconds
+ *       it took (from this call).
+ *   gw_bench rss PID        VmRSS of PID in bytes
+ * The log is read from its size before the rename, so only new lines count. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Scan LOG from @off for a line holding @pat until @deadline. */
+static int wait_line(const char *log, off_t off, const char *pat, double deadline)
+{
+	static char buf[1 << 16];
+	size_t have = 0;
+
+	for (;;) {
+		int fd = open(log, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			ssize_t n;
+
+			while ((n = pread(fd, buf + have, sizeof(buf) - 1 - have, off)) > 0) {
+				char *nl;
+
+				off += n;
+				have += (size_t)n;
+				buf[have] = 0;
+				while ((nl = memchr(buf, '\n', have))) {
+					*nl = 0;
+					if (strstr(buf, pat)) {
+						close(fd);
+						return 0;
+					}
+					have -= (size_t)(nl + 1 - buf);
+					memmove(buf, nl + 1, have);
+				}
+				if (have == sizeof(buf) - 1)
+					have = 0; /* a line longer than the buffer: drop it */
+			}
+			close(fd);
+		}
+		if (now() > deadline)
+			return -1;
+		usleep(200);
+	}
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 6 && !strcmp(argv[1], "swap")) {
+		double tmo = argc > 6 ? atof(argv[6]) : 60, t0;
+		off_t off = size_of(argv[4]);
+
+		t0 = now();
+		if (rename(argv[2], argv[3]) < 0) {
+			perror("rename");
+			return 1;
+		}
+		if (wait_line(argv[4], off, argv[5], t0 + tmo) < 0) {
+			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[5], argv[4], tmo);
+			return 1;
+		}
+		printf("%.6f\n", now() - t0);
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "wait")) {
+		double tmo = argc > 4 ? atof(argv[4]) : 60, t0 = now();
+
+		if (wait_line(argv[2], 0, argv[3], t0 + tmo) < 0) {
+			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[3], argv[2], tmo);
+			return 1;
+		}
+		printf("%.6f\n", now() - t0);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "rss")) {
+		char path[64], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/status", argv[2]);
+		f = fopen(path, "r");
+		if (!f) {
+			perror(path);
+			return 1;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long kb;
+
+			if (sscanf(line, "VmRSS: %lu kB", &kb) == 1) {
+				printf("%lu\n", kb * 1024);
+				fclose(f);
+				return 0;
+			}
+		}
+		fclose(f);
+		return 1;
+	}
+	fprintf(stderr, "usage: gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S] | wait LOG PATTERN [TIMEOUT_S] | rss PID\n");
+	return 1;
+}
