@@ -65,6 +65,14 @@ COMMON_SRC := $(sort $(wildcard cmd/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TOOLS      := $(filter-out common,$(TOOLS))
 TOOL_BINS  := $(TOOLS:%=$(BUILD)/%)
+# wg-gatewayd: every gateway/*.c, the tools' common objects, the static
+# library, libpq (the registry) and libmicrohttpd (/metrics, /readyz).
+GATEWAY_PKGS := libpq libmicrohttpd
+GATEWAY_SRC  := $(sort $(wildcard gateway/*.c))
+GATEWAY_OBJ  := $(GATEWAY_SRC:%.c=$(BUILD)/%.o)
+GATEWAY_BIN  := $(BUILD)/wg-gatewayd
+GATEWAY_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(GATEWAY_PKGS) 2>/dev/null)
+GATEWAY_LIBS := $(shell $(PKG_CONFIG) --libs $(GATEWAY_PKGS) 2>/dev/null)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -82,7 +90,7 @@ TEST_TOOLS := $(TEST_TOOLS_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 all: lib tools
 
 lib: $(LIB_A) $(LIB_SO) $(PC_FILE)
-tools: $(TOOL_BINS)
+tools: $(TOOL_BINS) $(GATEWAY_BIN)
 tests: $(UNIT_BINS) $(TEST_TOOLS)
 
 $(BUILD)/%.pic.o: %.c
@@ -113,6 +121,10 @@ $(PC_FILE): lib/libwg-netlink.pc.in Makefile
 .SECONDEXPANSION:
 $(TOOL_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(COMMON_OBJ) $(LIB_A)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm -pthread
+
+$(GATEWAY_OBJ): ALL_CFLAGS += $(GATEWAY_CFLAGS)
+$(GATEWAY_BIN): $(GATEWAY_OBJ) $(COMMON_OBJ) $(LIB_A)
+	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(GATEWAY_LIBS) $(TOOL_LIBS) -lm -pthread
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -165,7 +177,7 @@ install: all ## install library, headers, tools, man pages, systemd units (PREFI
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/libwg-netlink.so
 	install -m 0644 include/wgkit/*.h $(DESTDIR)$(INCLUDEDIR)/wgkit/
 	install -m 0644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/
-	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(TOOL_BINS) $(GATEWAY_BIN) $(DESTDIR)$(SBINDIR)/
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/; done; true
 	@# The units name the binaries by their path: rewrite it to SBINDIR.
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
@@ -177,7 +189,7 @@ uninstall: ## remove what install put in place
 	rm -f $(DESTDIR)$(LIBDIR)/libwg-netlink.a $(DESTDIR)$(LIBDIR)/libwg-netlink.so*
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/wgkit
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libwg-netlink.pc
-	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(SBINDIR)/%) $(DESTDIR)$(SBINDIR)/wg-gatewayd
 	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 	rm -f $(SYSTEMD_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
@@ -221,6 +233,8 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
               -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
               -Wno-gnu-variable-sized-type-not-at-end
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
+# gateway_conf: wg-gatewayd's config parser and the tools' helpers it uses.
+FUZZ_SRC_gateway_conf := gateway/conf.c cmd/common/err.c cmd/common/argparse.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -587,6 +587,14 @@ int wgnl_link_set_mtu(struct wgnl_ctx *ctx, const char *name, uint32_t mtu);
  * returns 0). Delete returns -EADDRNOTAVAIL when absent. */
 int wgnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
 int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
+/* Add address @p on @ifname, or refresh it in place, with a valid and a
+ * preferred lifetime in seconds: the kernel removes it by itself @valid_s
+ * after the last call (a dead-man switch for an anycast address). IPv6 is
+ * added without duplicate address detection. A refresh is one in-place
+ * update (no delete and re-add). Returns 0, -EINVAL (@valid_s 0 or
+ * @preferred_s > @valid_s, bad prefix or name), -ENODEV, -EPERM or -errno. */
+int wgnl_addr_add_lifetime(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p,
+			   uint32_t valid_s, uint32_t preferred_s);
 /* The addresses on @ifname into *ret (free with wgnl_free()), count returned
  * or -errno. */
 int wgnl_addr_list(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret);

@@ -65,6 +65,9 @@ struct wgi_net_ops {
 	int (*link_set_up)(struct wgnl_ctx *ctx, const char *name, bool up);
 	int (*link_set_mtu)(struct wgnl_ctx *ctx, const char *name, uint32_t mtu);
 	int (*addr_add)(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
+	int (*addr_add_lifetime)(struct wgnl_ctx *ctx, const char *ifname,
+				 const struct wgnl_prefix *p, uint32_t valid_s,
+				 uint32_t preferred_s);
 	int (*addr_del)(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p);
 	int (*addr_list)(struct wgnl_ctx *ctx, const char *ifname, struct wgnl_prefix **ret);
 	int (*route_add)(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,

@@ -35,6 +35,12 @@ int wgnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_pr
 	return ctx->net->addr_add(ctx, ifname, p);
 }
 
+int wgnl_addr_add_lifetime(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p,
+			   uint32_t valid_s, uint32_t preferred_s)
+{
+	return ctx->net->addr_add_lifetime(ctx, ifname, p, valid_s, preferred_s);
+}
+
 int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
 {
 	return ctx->net->addr_del(ctx, ifname, p);

@@ -196,6 +196,39 @@ struct nlmsghdr *wgi_rtnl_msg_addr(void *buf, size_t len, bool add, uint32_t ifi
 	return nlh;
 }
 
+struct nlmsghdr *wgi_rtnl_msg_addr_lifetime(void *buf, size_t len, uint32_t ifindex,
+					    const struct wgnl_prefix *p, uint32_t valid_s,
+					    uint32_t preferred_s)
+{
+	struct ifa_cacheinfo ci = { .ifa_prefered = preferred_s, .ifa_valid = valid_s };
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t flags = 0;
+
+	/* 0 would be refused by the kernel; a preferred lifetime beyond the
+	 * valid one too (EINVAL). */
+	if (!valid_s || preferred_s > valid_s)
+		return NULL;
+	nlh = wgi_rtnl_msg_addr(buf, len, true, ifindex, p);
+	if (!nlh)
+		return NULL;
+	/* No duplicate address detection: an anycast /128 is on several nodes
+	 * at once by design, and DAD would hold it tentative (unusable as a
+	 * source) for a second after every add. */
+	if (p->family == AF_INET6)
+		flags = IFA_F_NODAD;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_flags = (uint8_t)flags;
+	/* With CREATE|REPLACE the kernel updates an existing address's
+	 * lifetimes in place (one RTM_NEWADDR event, never a delete and
+	 * re-add), so a refresh does not disturb sockets bound to it. */
+	if (!mnl_attr_put_check(nlh, len, IFA_CACHEINFO, sizeof(ci), &ci))
+		return NULL;
+	if (flags && !mnl_attr_put_u32_check(nlh, len, IFA_FLAGS, flags))
+		return NULL;
+	return nlh;
+}
+
 struct nlmsghdr *wgi_rtnl_msg_addr_dump(void *buf, size_t len, uint32_t ifindex)
 {
 	struct nlmsghdr *nlh =
@@ -880,8 +913,9 @@ int wgi_rtnl_list_kind(struct wgnl_ctx *ctx, const char *kind, char ***names, si
 
 /* -------------------------------------------------------------- addresses */
 
+/* @valid_s: 0 for a permanent address (or a delete), else the lifetimes. */
 static int addr_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
-		       const struct wgnl_prefix *p)
+		       const struct wgnl_prefix *p, uint32_t valid_s, uint32_t preferred_s)
 {
 	char buf[WGI_RTNL_REQ_BUF] __attribute__((aligned(4)));
 	char txt[INET6_ADDRSTRLEN + 8];
@@ -895,7 +929,11 @@ static int addr_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 	r = ifindex_of(ctx, ifname, &ifindex);
 	if (r < 0)
 		return r;
-	nlh = wgi_rtnl_msg_addr(buf, sizeof(buf), add, ifindex, p);
+	if (valid_s)
+		nlh = wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), ifindex, p, valid_s,
+						 preferred_s);
+	else
+		nlh = wgi_rtnl_msg_addr(buf, sizeof(buf), add, ifindex, p);
 	if (!nlh)
 		return invalid(ctx, "address");
 	r = rtnl_request(ctx, nlh, NULL, NULL);
@@ -905,12 +943,23 @@ static int addr_change(struct wgnl_ctx *ctx, bool add, const char *ifname,
 
 static int rtnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
 {
-	return addr_change(ctx, true, ifname, p);
+	return addr_change(ctx, true, ifname, p, 0, 0);
+}
+
+static int rtnl_addr_add_lifetime(struct wgnl_ctx *ctx, const char *ifname,
+				  const struct wgnl_prefix *p, uint32_t valid_s,
+				  uint32_t preferred_s)
+{
+	if (!valid_s || preferred_s > valid_s) {
+		wgi_clear_error(ctx);
+		return invalid(ctx, "address lifetime");
+	}
+	return addr_change(ctx, true, ifname, p, valid_s, preferred_s);
 }
 
 static int rtnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p)
 {
-	return addr_change(ctx, false, ifname, p);
+	return addr_change(ctx, false, ifname, p, 0, 0);
 }
 
 /* A growing array of prefixes collected by a dump. */
@@ -1226,6 +1275,7 @@ const struct wgi_net_ops wgi_rtnl_ops = {
 	.link_set_up = rtnl_link_set_up,
 	.link_set_mtu = rtnl_link_set_mtu,
 	.addr_add = rtnl_addr_add,
+	.addr_add_lifetime = rtnl_addr_add_lifetime,
 	.addr_del = rtnl_addr_del,
 	.addr_list = rtnl_addr_list,
 	.route_add = rtnl_route_add,

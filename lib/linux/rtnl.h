@@ -33,6 +33,12 @@ struct nlmsghdr *wgi_rtnl_msg_link_set(void *buf, size_t len, const char *name, 
 /* RTM_NEWADDR (@add) or RTM_DELADDR for @p on @ifindex. */
 struct nlmsghdr *wgi_rtnl_msg_addr(void *buf, size_t len, bool add, uint32_t ifindex,
 				   const struct wgnl_prefix *p);
+/* RTM_NEWADDR (CREATE|REPLACE) for @p on @ifindex with IFA_CACHEINFO
+ * lifetimes (seconds; @valid_s > 0, @preferred_s <= @valid_s) and, for IPv6,
+ * IFA_F_NODAD. */
+struct nlmsghdr *wgi_rtnl_msg_addr_lifetime(void *buf, size_t len, uint32_t ifindex,
+					    const struct wgnl_prefix *p, uint32_t valid_s,
+					    uint32_t preferred_s);
 struct nlmsghdr *wgi_rtnl_msg_addr_dump(void *buf, size_t len, uint32_t ifindex);
 /* RTM_NEWROUTE (@add) or RTM_DELROUTE for @dst (masked here) through
  * @ifindex in @table (0: main). */

@@ -201,6 +201,70 @@ check "rule-del: ip's rule untouched" sh -c "ip -n $NS -4 -j rule show | jq -e '
 expect "rule-del of ip's rule" OK rule-del 4 fwmark 9 table 99
 check "rule-del: ip's rule gone" sh -c "ip -n $NS -4 -j rule show | jq -e '[.[] | select(.fwmark == \"0x9\")] | length == 0' >/dev/null"
 
+# ---------------------------------------------------- address lifetimes
+# wgnl_addr_add_lifetime: an anycast /32 and /128 on lo that the kernel
+# removes by itself unless refreshed (the gateway's dead-man switch).
+LV4=192.0.2.53/32 LV6=2001:db8:77::53/128
+on_lo() { ip -n "$NS" -j addr show dev lo | jq -e "[.[0].addr_info[] | select(.local == \"${1%/*}\")] | length == 1" >/dev/null; }
+life_of() { ip -n "$NS" -j addr show dev lo | jq -r ".[0].addr_info[] | select(.local == \"${1%/*}\") | \"\(.valid_life_time) \(.preferred_life_time)\""; }
+# gone_within A TENTHS: poll until A is no longer on lo.
+gone_within() {
+	i=0
+	while on_lo "$1"; do
+		i=$((i + 1))
+		[ "$i" -gt "$2" ] && return 1
+		sleep 0.1
+	done
+	echo "note: $1 gone ${i}00 ms after the check started"
+}
+expect "addr-life: valid 0 is EINVAL" EINVAL addr-life lo "$LV4" 0 0
+expect "addr-life: preferred > valid is EINVAL" EINVAL addr-life lo "$LV4" 2 3
+expect "addr-life: unknown link is ENODEV" ENODEV addr-life rt-nosuch "$LV4" 2 2
+for a in "$LV4" "$LV6"; do
+	expect "addr-life $a on lo, lifetime 2" OK addr-life lo "$a" 2 2
+	check "addr-life $a: ip shows valid/preferred <= 2 s" sh -c \
+		"ip -n $NS -j addr show dev lo | jq -e '[.[0].addr_info[] | select(.local == \"${a%/*}\" and .valid_life_time <= 2 and .preferred_life_time <= 2)] | length == 1' >/dev/null"
+done
+check "addr-life v6: no DAD (not tentative)" sh -c \
+	"ip -n $NS -j addr show dev lo | jq -e '[.[0].addr_info[] | select(.local == \"${LV6%/*}\" and (.tentative // false) == false)] | length == 1' >/dev/null"
+sleep 1.5
+check "addr-life: both still there after 1.5 s" sh -c "ip -n $NS addr show dev lo | grep -q ${LV4%/*} && ip -n $NS addr show dev lo | grep -q ${LV6%/*}"
+check "addr-life $LV4: gone by itself (within 2.5 s more)" gone_within "$LV4" 25
+check "addr-life $LV6: gone by itself (within 2.5 s more)" gone_within "$LV6" 25
+# Refreshed every 0.5 s for 4.5 s: stays, and `ip monitor address` sees no
+# deletion while the refreshes run (an in-place update, not delete + add).
+ip -n "$NS" monitor address >"$TMP/mon" 2>&1 &
+MON=$!
+at_exit stop_pid "$MON"
+sleep 0.3
+X "$DRV" addr-life lo "$LV4" 2 2 500 9 >/dev/null 2>"$TMP/r4" &
+R4=$!
+X "$DRV" addr-life lo "$LV6" 2 2 500 9 >/dev/null 2>"$TMP/r6" &
+R6=$!
+stays=0
+for t in 1 2 3 4; do
+	sleep 1
+	on_lo "$LV4" && on_lo "$LV6" && stays=$((stays + 1))
+done
+wait "$R4"
+r4=$?
+wait "$R6"
+r6=$?
+kill "$MON" 2>/dev/null
+wait "$MON" 2>/dev/null
+check "addr-life refreshed every 0.5 s: both present at 1, 2, 3 and 4 s" test "$stays" = 4
+check "addr-life refresh loops: every call OK" sh -c "[ $r4 = 0 ] && [ $r6 = 0 ] && grep -q err=OK $TMP/r4 && grep -q err=OK $TMP/r6"
+check "addr-life refresh: ip monitor saw the addresses" grep -q "${LV4%/*}" "$TMP/mon"
+check "addr-life refresh: ip monitor saw no deletion" sh -c "! grep -q '^Deleted' $TMP/mon"
+check "addr-life: still 1 copy each, lifetime <= 2 s" sh -c \
+	"ip -n $NS -j addr show dev lo | jq -e '[.[0].addr_info[] | select((.local == \"${LV4%/*}\" or .local == \"${LV6%/*}\") and .valid_life_time <= 2)] | length == 2' >/dev/null"
+check "addr-life after the last refresh: $LV4 gone within 3 s" gone_within "$LV4" 30
+check "addr-life after the last refresh: $LV6 gone" gone_within "$LV6" 10
+expect "addr-life then addr-del: permanent add over it" OK addr-life lo "$LV4" 5 5
+expect "addr-add over a lifetime address: OK" OK addr-add lo "$LV4"
+check "addr-add made it permanent again (forever)" sh -c "[ \"\$(ip -n $NS -j addr show dev lo | jq -r '.[0].addr_info[] | select(.local == \"${LV4%/*}\") | .valid_life_time')\" = 4294967295 ]"
+expect "addr-del of the lifetime address" OK addr-del lo "$LV4"
+
 # ------------------------------------------------------- no CAP_NET_ADMIN
 if command -v setpriv >/dev/null; then
 	# A copy nobody can execute wherever the build tree lives.

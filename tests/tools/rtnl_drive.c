@@ -8,6 +8,8 @@
  *   rtnl_drive link-add NAME KIND | link-del NAME | link-get NAME
  *   rtnl_drive link-up NAME 0|1 | link-mtu NAME MTU
  *   rtnl_drive addr-add|addr-del NAME PREFIX | addr-list NAME
+ *   rtnl_drive addr-life NAME PREFIX VALID PREFERRED [EVERY_MS TIMES]
+ *     (wgnl_addr_add_lifetime, repeated TIMES times EVERY_MS apart)
  *   rtnl_drive route-add|route-del NAME PREFIX TABLE | route-list NAME TABLE
  *   rtnl_drive rule-add|rule-del 4|6 [not] [fwmark N] [table N] [priority N] [suppress N]
  *   rtnl_drive list-kind KIND
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "linux/nl.h"
 
@@ -125,6 +128,26 @@ static int run(struct wgnl_ctx *ctx, int argc, char **argv)
 		p = prefix(argv[3]);
 		return cmd[5] == 'a' ? wgnl_addr_add(ctx, argv[2], &p) :
 				       wgnl_addr_del(ctx, argv[2], &p);
+	}
+	if (!strcmp(cmd, "addr-life")) {
+		uint32_t every = 0, times = 1;
+
+		if (argc != 6 && argc != 8)
+			usage();
+		p = prefix(argv[3]);
+		if (argc == 8) {
+			every = num(argv[6]);
+			times = num(argv[7]);
+		}
+		r = 0;
+		for (uint32_t i = 0; i < times && r >= 0; i++) {
+			struct timespec ts = { every / 1000, (long)(every % 1000) * 1000000L };
+
+			if (i)
+				nanosleep(&ts, NULL);
+			r = wgnl_addr_add_lifetime(ctx, argv[2], &p, num(argv[4]), num(argv[5]));
+		}
+		return r;
 	}
 	if (!strcmp(cmd, "addr-list")) {
 		NEED(3);

@@ -200,6 +200,49 @@ static void rtnl__addr_v4_v6__local_and_address(void **state)
 	assert_null(wgi_rtnl_msg_addr(buf, sizeof(buf), true, 0, &p4));
 }
 
+static void rtnl__addr_lifetime__cacheinfo_and_nodad(void **state)
+{
+	const size_t h = sizeof(struct ifaddrmsg);
+	struct wgnl_prefix p4 = pfx("192.0.2.1/32"), p6 = pfx("2001:db8::1/128");
+	const struct ifa_cacheinfo *ci;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	const struct nlattr *a;
+
+	(void)state;
+	nlh = wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), 3, &p4, 3, 2);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWADDR);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ifa->ifa_prefixlen, 32);
+	assert_int_equal(ifa->ifa_flags, 0);
+	a = attr_of(nlh, h, IFA_CACHEINFO);
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_payload_len(a), sizeof(struct ifa_cacheinfo));
+	ci = mnl_attr_get_payload(a);
+	assert_int_equal(ci->ifa_valid, 3);
+	assert_int_equal(ci->ifa_prefered, 2);
+	assert_null(attr_of(nlh, h, IFA_FLAGS));
+	assert_int_equal(attr_count(nlh, h), 3); /* LOCAL, ADDRESS, CACHEINFO */
+
+	nlh = wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), 3, &p6, 3, 3);
+	assert_non_null(nlh);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ifa->ifa_family, AF_INET6);
+	assert_int_equal(ifa->ifa_flags, IFA_F_NODAD);
+	assert_u32_attr(nlh, h, IFA_FLAGS, IFA_F_NODAD);
+	ci = mnl_attr_get_payload(attr_of(nlh, h, IFA_CACHEINFO));
+	assert_int_equal(ci->ifa_valid, 3);
+	assert_int_equal(ci->ifa_prefered, 3);
+	assert_int_equal(attr_count(nlh, h), 3); /* ADDRESS, CACHEINFO, FLAGS */
+
+	assert_null(wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), 3, &p4, 0, 0));
+	assert_null(wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), 3, &p4, 2, 3));
+	assert_null(wgi_rtnl_msg_addr_lifetime(buf, sizeof(buf), 0, &p4, 3, 3));
+	assert_null(wgi_rtnl_msg_addr_lifetime(buf, 40, 3, &p6, 3, 3)); /* does not fit */
+}
+
 static void rtnl__route_big_table__masked_dst_and_rta_table(void **state)
 {
 	const size_t h = sizeof(struct rtmsg);
@@ -643,6 +686,7 @@ int main(void)
 		cmocka_unit_test(rtnl__link_new_bad_input__null),
 		cmocka_unit_test(rtnl__link_del_get_set__by_name),
 		cmocka_unit_test(rtnl__addr_v4_v6__local_and_address),
+		cmocka_unit_test(rtnl__addr_lifetime__cacheinfo_and_nodad),
 		cmocka_unit_test(rtnl__route_big_table__masked_dst_and_rta_table),
 		cmocka_unit_test(rtnl__route_main_v6_del__any_scope_and_proto),
 		cmocka_unit_test(rtnl__rule_wg_quick_pair__expected_attrs),

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+/* Small things every part of the daemon uses: the clock, the log line, the
+ * metrics snapshot. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "gw.h"
+
+const double gw_apply_bounds[GW_APPLY_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+						   0.1,	  0.25,	  0.5,	 1,    2.5 };
+
+int64_t gw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gw_log(const char *level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line: lines of several threads never interleave. */
+	fprintf(stderr, "%s: %s\n", level, line);
+}
+
+void gw_metrics_snapshot(struct gw_metrics *m, struct gw_snapshot *out)
+{
+	pthread_mutex_lock(&m->lock);
+	*out = m->s;
+	pthread_mutex_unlock(&m->lock);
+}
