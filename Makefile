@@ -133,6 +133,9 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
+# The PostgreSQL source alone (tests/gateway/pg.sh).
+$(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o)
+$(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += $(GATEWAY_LIBS) -pthread
 
 # ------------------------------------------------------------------ set-up
 deps: ## install the Debian packages the build and the tests need (as root)
@@ -235,6 +238,7 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote lib -Icmd/common
 FUZZ_LIB_A := $(BUILD)/fuzz/libwg-netlink-fuzz.a
 # gateway_conf: wg-gatewayd's config parser and the tools' helpers it uses.
 FUZZ_SRC_gateway_conf := gateway/conf.c cmd/common/err.c cmd/common/argparse.c
+FUZZ_SRC_gateway_row := gateway/pgrow.c
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

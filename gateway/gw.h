@@ -134,6 +134,7 @@ struct gw_source_ops {
 	bool (*connected)(struct gw_source *);
 	int64_t (*last_ok_ms)(struct gw_source *); /* last successful contact (CLOCK_MONOTONIC ms) */
 	void (*close)(struct gw_source *);
+	uint64_t (*reconnects)(struct gw_source *); /* successful reconnections; may be NULL (0) */
 };
 
 /* source.c: the registry of sources by name, NULL when unknown. */
