@@ -176,8 +176,11 @@ pinger_stop
 # handshake to reach g1 (g1 never saw the session the client has with g2).
 refresh_start 1
 if el=$(wait_route g1); then ok "g1's loop restarted: route via g1 again in $el s"; else fail "route not back to g1"; fi
+hs1=$(handshake 1)
 client_rekey
 check "after a fresh handshake the client pings through g1" tunnel_ping
+hs1b=$(handshake 1)
+check "g1 made that handshake ($hs1 -> $hs1b)" test "${hs1b:-0}" -gt "${hs1:-0}"
 
 if [ -f "$HERE/lab-daemon.sh" ]; then
 	. "$HERE/lab-daemon.sh"
