@@ -130,6 +130,10 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lcmocka -lm
 
+# The gateway's pure edge decisions (readiness, metrics text) without a daemon.
+$(BUILD)/tests/test_gateway_edge: $(addprefix $(BUILD)/gateway/,ready.o metrics.o stun.o util.o)
+$(BUILD)/tests/test_gateway_edge: TOOL_LIBS += -pthread
+
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm

@@ -1,30 +1,300 @@
 // SPDX-License-Identifier: MIT
-/* The apply engine (not built yet). */
+/* The apply engine: the sink the sources write rows into, over the library's
+ * desired peer set (wgnl_peerset_*). Rows only change the set; the main loop
+ * calls gw_apply_flush() once the source has handed over every row it has
+ * now, and that sends ONE set of only the changed peers (never a dump). The
+ * first flush plans against the running device instead (one streamed dump),
+ * so a restart over a device already in step sends nothing at all. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "gw.h"
+#include "wgkit/wgnl_sync.h"
+
+struct gw_apply {
+	struct gw *gw;
+	struct gw_sink sink;
+	struct wgnl_peerset *set;
+	bool started;	  /* the start-up plan was applied */
+	bool need_plan;	  /* a set failed: plan against the device next time */
+	int64_t batch_id; /* the highest change id of the rows in this batch */
+};
+
+static struct gw_apply *of(struct gw_sink *s)
+{
+	return (struct gw_apply *)((char *)s - offsetof(struct gw_apply, sink));
+}
+
+static void seen_id(struct gw_apply *a, int64_t id)
+{
+	if (id > a->batch_id)
+		a->batch_id = id;
+	if (id > a->gw->now.change_id_known)
+		a->gw->now.change_id_known = id;
+}
+
+static void sink_bad(struct gw_sink *s, int64_t id, const char *why)
+{
+	struct gw_apply *a = of(s);
+
+	a->gw->now.bad_rows_total++;
+	gw_log("warning", "bad row id=%" PRId64 ": %s", id, why);
+}
+
+static void sink_row(struct gw_sink *s, const struct gw_row *row)
+{
+	struct gw_apply *a = of(s);
+	int r;
+
+	if (row->removed)
+		r = wgnl_peerset_remove(a->set, row->peer->public_key);
+	else
+		r = wgnl_peerset_upsert(a->set, row->peer);
+	if (r == -EINVAL)
+		sink_bad(s, row->id, "not a valid peer (key or allowed IP)");
+	else if (r < 0)
+		gw_log("error", "row id=%" PRId64 ": %s", row->id, strerror(-r));
+	seen_id(a, row->change_id);
+}
+
+static void sink_full_begin(struct gw_sink *s)
+{
+	wgnl_peerset_mark(of(s)->set);
+}
+
+static void sink_full_end(struct gw_sink *s, int64_t change_id)
+{
+	struct gw_apply *a = of(s);
+	ssize_t n = wgnl_peerset_sweep(a->set);
+
+	if (n < 0)
+		gw_log("error", "full read: %s", strerror((int)-n));
+	seen_id(a, change_id);
+}
+
+static void sink_full_abort(struct gw_sink *s)
+{
+	wgnl_peerset_unmark(of(s)->set);
+}
+
+static void sink_position(struct gw_sink *s, int64_t change_id_known)
+{
+	struct gw_apply *a = of(s);
+
+	if (change_id_known > a->gw->now.change_id_known)
+		a->gw->now.change_id_known = change_id_known;
+}
 
 int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 {
+	struct gw_apply *a = calloc(1, sizeof(*a));
+	struct wgnl_device *d;
+	int r;
+
 	*ret = NULL;
-	return -EOPNOTSUPP;
+	if (!a)
+		return -ENOMEM;
+	r = wgnl_peerset_new(gw->conf.ifname, &a->set);
+	if (r < 0) {
+		free(a);
+		return r;
+	}
+	/* The device's own fields the daemon owns: key and port. */
+	d = wgnl_peerset_device(a->set);
+	memcpy(d->private_key, gw->conf.private_key, WGNL_KEY_LEN);
+	d->listen_port = gw->conf.listen_port;
+	d->flags |= WGNL_DEV_HAS_PRIVATE_KEY | WGNL_DEV_HAS_LISTEN_PORT;
+	a->gw = gw;
+	a->sink = (struct gw_sink){
+		.row = sink_row,
+		.bad = sink_bad,
+		.full_begin = sink_full_begin,
+		.full_end = sink_full_end,
+		.position = sink_position,
+		.full_abort = sink_full_abort,
+	};
+	*ret = a;
+	return 0;
 }
 
 void gw_apply_free(struct gw_apply *a)
 {
+	if (!a)
+		return;
+	wgnl_peerset_free(a->set);
+	free(a);
 }
 
 struct gw_sink *gw_apply_sink(struct gw_apply *a)
 {
-	return NULL;
+	return &a->sink;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void observe(struct gw_snapshot *s, double secs)
+{
+	size_t i = 0;
+
+	while (i < GW_APPLY_BUCKETS && secs > gw_apply_bounds[i])
+		i++;
+	s->apply_counts[i]++;
+	s->apply_sum += secs;
+	s->apply_count++;
+}
+
+/* Plan against the running device (one streamed dump) and apply it: at
+ * start-up, after a failed set, and to repair drift. Fills the counts. */
+static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *device_changed)
+{
+	struct gw *gw = a->gw;
+	struct wgnl_plan *plan = NULL;
+	unsigned flags = wgnl_sync_plan_flags(gw->ctx, gw->conf.ifname, 0);
+	int r;
+
+	r = wgnl_sync_plan_stream(gw->ctx, wgnl_peerset_device(a->set), NULL, flags, &plan, NULL);
+	if (r < 0)
+		return r;
+	c->added = plan->n_add;
+	c->updated = plan->n_update;
+	c->removed = plan->n_remove;
+	*device_changed = plan->device_changed;
+	r = wgnl_sync_apply(gw->ctx, plan);
+	wgnl_plan_free(plan);
+	if (r == 0)
+		wgnl_peerset_forget_pending(a->set);
+	return r;
+}
+
+static void set_counts(struct gw_apply *a)
+{
+	a->gw->now.desired_peers = wgnl_peerset_count(a->set);
+	a->gw->now.applied_peers = wgnl_peerset_count(a->set);
 }
 
 int gw_apply_flush(struct gw_apply *a)
 {
-	return -EOPNOTSUPP;
+	struct gw *gw = a->gw;
+	struct wgnl_peerset_counts c = { 0 };
+	struct wgnl_device *d = NULL;
+	struct timespec t0;
+	bool dev_changed = false;
+	const char *err;
+	double secs;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	gw->now.desired_peers = wgnl_peerset_count(a->set);
+	if (!a->started || a->need_plan) {
+		r = plan_apply(a, &c, &dev_changed);
+		if (r < 0)
+			goto fail;
+		secs = elapsed_s(&t0);
+		if (!c.added && !c.updated && !c.removed && !dev_changed)
+			gw_log("info", "%s: device in step, 0 set peers=%zu ms=%.3f",
+			       a->started ? "replan" : "start", wgnl_peerset_count(a->set),
+			       secs * 1e3);
+		else
+			gw_log("info",
+			       "%s: add=%zu update=%zu remove=%zu device=%d peers=%zu ms=%.3f",
+			       a->started ? "replan" : "start", c.added, c.updated, c.removed,
+			       dev_changed, wgnl_peerset_count(a->set), secs * 1e3);
+		a->started = true;
+		a->need_plan = false;
+	} else {
+		if (!wgnl_peerset_pending(a->set))
+			goto done;
+		r = wgnl_peerset_delta(a->set, &d, &c);
+		if (r < 0)
+			goto fail;
+		r = d->n_peers ? wgnl_device_set(gw->ctx, d) : 0;
+		wgnl_device_free(d);
+		if (r < 0) {
+			/* Part of it may be applied: only a plan can tell. */
+			a->need_plan = true;
+			goto fail;
+		}
+		secs = elapsed_s(&t0);
+		observe(&gw->now, secs);
+		gw_log("info", "apply: add=%zu update=%zu remove=%zu ms=%.3f change_id=%" PRId64,
+		       c.added, c.updated, c.removed, secs * 1e3, a->batch_id);
+	}
+done:
+	if (a->batch_id > gw->now.change_id_applied)
+		gw->now.change_id_applied = a->batch_id;
+	set_counts(a);
+	return 0;
+fail:
+	err = wgnl_ctx_last_error(gw->ctx);
+	gw_log("error", "apply: %s%s%s", strerror(-r), err ? ": " : "", err ? err : "");
+	return r;
+}
+
+struct drift_count {
+	time_t now;
+	uint64_t recent;
+};
+
+/* Peers with a handshake within 180 s, counted from the drift check's dump. */
+static int count_recent(const struct wgnl_device *dev, const struct wgnl_peer *p, void *data)
+{
+	struct drift_count *dc = data;
+
+	(void)dev;
+	if (!p) {
+		dc->recent = 0;
+		return 0;
+	}
+	if (p->last_handshake.tv_sec && dc->now - p->last_handshake.tv_sec <= 180)
+		dc->recent++;
+	return 0;
 }
 
 int gw_apply_drift_check(struct gw_apply *a)
 {
-	return -EOPNOTSUPP;
+	struct gw *gw = a->gw;
+	struct wgnl_sync_digest want, got;
+	struct wgnl_peerset_counts c = { 0 };
+	struct drift_count dc = { time(NULL), 0 };
+	struct wgnl_device *info = NULL;
+	bool dev_changed = false;
+	int r;
+
+	if (!a->started || a->need_plan || wgnl_peerset_pending(a->set))
+		return 0; /* the next flush plans or sends anyway */
+	r = wgnl_sync_digest_running(gw->ctx, gw->conf.ifname, count_recent, &dc, &got, &info);
+	if (r < 0) {
+		gw_log("error", "drift: cannot read %s: %s", gw->conf.ifname, strerror(-r));
+		return r;
+	}
+	gw->now.peers_handshake_recent = dc.recent;
+	wgnl_peerset_digest(a->set, info, &want);
+	wgnl_device_free(info);
+	if (want.a == got.a && want.b == got.b)
+		return 0;
+	r = plan_apply(a, &c, &dev_changed);
+	if (r < 0) {
+		a->need_plan = true;
+		gw_log("error", "drift: repair failed: %s", strerror(-r));
+		return r;
+	}
+	if (!c.added && !c.updated && !c.removed && !dev_changed) {
+		/* Digests differ where a plan sees nothing to send (an allowed
+		 * IP two desired peers claim): not a repair. */
+		gw_log("info", "drift: digest differs, nothing to send");
+		return 0;
+	}
+	gw->now.drift_repairs_total++;
+	gw_log("warning", "drift: repaired add=%zu update=%zu remove=%zu device=%d", c.added,
+	       c.updated, c.removed, dev_changed);
+	return 1;
 }

@@ -127,8 +127,8 @@ static int parse_seconds(struct walk *w, unsigned line, const char *key, const c
 	uint32_t n;
 
 	if (wgk_parse_u32(v, lo, hi, &n) < 0)
-		return fail(w, line, key, "'%s' is not a number of seconds in %u..%u", qv(v),
-			    lo, hi);
+		return fail(w, line, key, "'%s' is not a number of seconds in %u..%u", qv(v), lo,
+			    hi);
 	*out = n;
 	return 0;
 }
@@ -197,8 +197,7 @@ static int read_key_file(struct walk *w, unsigned line, const char *key, const c
 	r = len == WGNL_KEY_B64_LEN ? wgnl_key_from_base64(w->c->private_key, s) : -EINVAL;
 	wgnl_wipe(buf, sizeof(buf));
 	if (r < 0 || wgnl_key_is_zero(w->c->private_key))
-		return fail(w, line, key, "'%s' does not hold one base64 private key",
-			    qv(path));
+		return fail(w, line, key, "'%s' does not hold one base64 private key", qv(path));
 	return 0;
 }
 
@@ -248,8 +247,7 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		else if (!strcmp(v, "userspace"))
 			c->backend = WGNL_BACKEND_UAPI;
 		else
-			return fail(w, line, key, "'%s' is not auto, kernel or userspace",
-				    qv(v));
+			return fail(w, line, key, "'%s' is not auto, kernel or userspace", qv(v));
 		return 0;
 	case K_SOURCE:
 		if (!strcmp(v, "directory"))

@@ -161,12 +161,12 @@ int gw_http_start(struct gw *gw)
 		flags |= MHD_USE_IPv6;
 	/* MHD_OPTION_SOCK_ADDR: bound to the management address only, never
 	 * the wildcard. */
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-				&c->http_ep.addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)GW_HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				(unsigned)GW_HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)GW_HTTP_TIMEOUT_S, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-				NULL, MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &c->http_ep.addr,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)GW_HTTP_CONN_LIMIT,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GW_HTTP_PER_IP_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GW_HTTP_TIMEOUT_S,
+				MHD_OPTION_END);
 	if (!h->d) {
 		r = errno ? -errno : -EADDRNOTAVAIL;
 		gw_log("error", "http: cannot listen on %s: %s", c->http_listen, strerror(-r));

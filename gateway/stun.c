@@ -19,7 +19,12 @@
 
 struct stun_one {
 	struct gw_stun *st;
-	struct wgnl_stun_server *srv;
+	struct wgnl_stun_server_config cfg;
+	/* Created, run and freed by its own thread (the ring is single
+	 * issuer: io_uring_enter from another thread fails with EEXIST);
+	 * others only call wgnl_stun_server_stop() on it. */
+	struct wgnl_stun_server *srv; /* set under st->lock */
+	int start_err;		      /* 1 until the thread reports, then 0 or -errno */
 	pthread_t thread;
 	bool started;
 	union wgnl_endpoint probe_to;	     /* the listener, a wildcard made loopback */
@@ -51,14 +56,23 @@ static void *serve(void *arg)
 {
 	struct stun_one *o = arg;
 	struct wgnl_stun_server_stats stats;
+	struct wgnl_stun_server *srv = NULL;
+	int r = wgnl_stun_server_new(&o->cfg, &srv);
+
+	pthread_mutex_lock(&o->st->lock);
+	o->srv = srv;
+	o->start_err = r < 0 ? r : 0;
+	pthread_cond_broadcast(&o->st->cond);
+	pthread_mutex_unlock(&o->st->lock);
+	if (r < 0)
+		return NULL;
 
 	/* Short runs: the counters are published between them, by this
 	 * thread (the server's statistics are not meant to be read while it
 	 * runs). */
 	while (!quitting(o->st)) {
-		int r = wgnl_stun_server_run(o->srv, 500);
-
-		wgnl_stun_server_get_stats(o->srv, &stats);
+		r = wgnl_stun_server_run(srv, 500);
+		wgnl_stun_server_get_stats(srv, &stats);
 		pthread_mutex_lock(&o->st->lock);
 		o->stats = stats;
 		pthread_mutex_unlock(&o->st->lock);
@@ -68,6 +82,10 @@ static void *serve(void *arg)
 			break;
 		}
 	}
+	pthread_mutex_lock(&o->st->lock);
+	o->srv = NULL;
+	pthread_mutex_unlock(&o->st->lock);
+	wgnl_stun_server_free(srv);
 	return NULL;
 }
 
@@ -139,11 +157,15 @@ void gw_stun_stop(struct gw *gw)
 	pthread_cond_broadcast(&st->cond);
 	pthread_mutex_unlock(&st->lock);
 	for (size_t i = 0; i < st->n; i++) {
-		if (st->one[i].started) {
+		if (!st->one[i].started)
+			continue;
+		/* Under the lock: the thread frees its server only after
+		 * clearing the pointer under it. */
+		pthread_mutex_lock(&st->lock);
+		if (st->one[i].srv)
 			wgnl_stun_server_stop(st->one[i].srv);
-			pthread_join(st->one[i].thread, NULL);
-		}
-		wgnl_stun_server_free(st->one[i].srv);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->one[i].thread, NULL);
 	}
 	if (st->prober_started)
 		pthread_join(st->prober, NULL);
@@ -185,24 +207,29 @@ int gw_stun_start(struct gw *gw)
 	}
 	gw->stun = st;
 	for (size_t i = 0; i < c->n_stun; i++) {
-		struct wgnl_stun_server_config cfg = { .size = sizeof(cfg),
-						       .addr = c->stun_ep[i],
-						       .software = "wg-gatewayd" };
 		struct stun_one *o = &st->one[i];
 
 		o->st = st;
-		r = wgnl_stun_server_new(&cfg, &o->srv);
+		o->cfg.size = sizeof(o->cfg);
+		o->cfg.addr = c->stun_ep[i];
+		o->cfg.software = "wg-gatewayd";
+		o->start_err = 1;
+		probe_target(&c->stun_ep[i], &o->probe_to);
+		st->n = i + 1;
+		r = -pthread_create(&o->thread, NULL, serve, o);
+		if (r < 0)
+			goto fail;
+		o->started = true;
+		pthread_mutex_lock(&st->lock);
+		while (o->start_err == 1)
+			pthread_cond_wait(&st->cond, &st->lock);
+		r = o->start_err;
+		pthread_mutex_unlock(&st->lock);
 		if (r < 0) {
 			gw_log("error", "stun: cannot listen on %s: %s", c->stun_listen[i],
 			       strerror(-r));
 			goto fail;
 		}
-		st->n = i + 1;
-		probe_target(&c->stun_ep[i], &o->probe_to);
-		r = -pthread_create(&o->thread, NULL, serve, o);
-		if (r < 0)
-			goto fail;
-		o->started = true;
 		gw_log("info", "stun: listening on %s", c->stun_listen[i]);
 	}
 	r = -pthread_create(&st->prober, NULL, prober, st);

@@ -347,5 +347,68 @@ int wgnl_sync_delta_applied(const char *dir, const char *ifname, struct wgnl_syn
 			    const struct wgnl_sync_text *now,
 			    const struct wgnl_sync_digest *expect);
 
+/* ------------------------------------------------ a desired peer set */
+/* The desired peers of one device held in memory by a daemon that learns
+ * them row by row (wg-gatewayd): upsert and remove by public key in O(1),
+ * the changes since the last wgnl_peerset_delta() collected as ONE device
+ * for wgnl_device_set() (only changed peers, never a dump), mark-and-sweep
+ * for a full re-read, and the device's digest kept up to date per change.
+ * Peers are kept with their key, allowed IPs (masked, sorted, unique),
+ * preshared key and keepalive; never an endpoint, so a set never touches a
+ * running endpoint. Not thread-safe. */
+struct wgnl_peerset;
+
+struct wgnl_peerset_counts {
+	size_t added, updated, removed;
+};
+
+/* A new, empty set for device @ifname in *ret (NULL on failure); free with
+ * wgnl_peerset_free() (NULL-safe). 0 or -ENOMEM. */
+int wgnl_peerset_new(const char *ifname, struct wgnl_peerset **ret);
+void wgnl_peerset_free(struct wgnl_peerset *s);
+/* The desired device (owned by @s): hand it to wgnl_sync_plan_stream(). The
+ * caller may set its own fields (private key, listen port, fwmark with
+ * their HAS_* bits) but never adds or removes peers through it. */
+struct wgnl_device *wgnl_peerset_device(struct wgnl_peerset *s);
+/* Desired peers; changes waiting for the next delta. */
+size_t wgnl_peerset_count(const struct wgnl_peerset *s);
+size_t wgnl_peerset_pending(const struct wgnl_peerset *s);
+/* Add or replace the desired peer with @p's public key (@p borrowed; its
+ * endpoint ignored). Returns 1 when the set changed (the change is
+ * queued), 0 when it already held the same peer, -EINVAL (no public key, a
+ * bad allowed IP) or -ENOMEM. During a mark it marks the peer seen. */
+int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p);
+/* Remove the desired peer @pub: 1 (queued), 0 (not in the set), -ENOMEM. */
+int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub);
+/* A full re-read starts: every peer unseen until upserted. Sweep: remove
+ * every peer still unseen (queued); returns how many, or -ENOMEM. Unmark:
+ * the re-read failed, keep every peer. */
+void wgnl_peerset_mark(struct wgnl_peerset *s);
+ssize_t wgnl_peerset_sweep(struct wgnl_peerset *s);
+void wgnl_peerset_unmark(struct wgnl_peerset *s);
+/* The queued changes as one device in *ret (wgnl_device_free(); no peers:
+ * nothing changed) for wgnl_device_set(): new and changed peers whole
+ * (allowed IPs replacing, preshared key and keepalive always set, zero for
+ * none), removed ones with WGNL_PEER_REMOVE. The queue starts empty again.
+ * @counts (may be NULL): peers added, updated, removed since the last delta
+ * (a peer added and removed in between counts nowhere). 0 or -ENOMEM. */
+int wgnl_peerset_delta(struct wgnl_peerset *s, struct wgnl_device **ret,
+		       struct wgnl_peerset_counts *counts);
+/* Drop the queued changes (after a plan made the device equal the set). */
+void wgnl_peerset_forget_pending(struct wgnl_peerset *s);
+/* The digest (wgnl_sync_digest_device()) a device equal to the set has:
+ * its own fields as the set's device asks for them, those it does not as
+ * @running (the device's own fields; may be NULL) has them. O(1). */
+void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
+			 struct wgnl_sync_digest *out);
+/* The digest of running device @ifname, read as a stream (memory bounded at
+ * any size); each peer also goes to @cb (may be NULL; as for
+ * wgnl_device_get_stream(), NULL peer: the dump restarts), so one dump can
+ * serve a caller's counts too. *running (may be NULL; wgnl_device_free())
+ * gets its own fields. 0, @cb's error, or what wgnl_device_get_stream()
+ * returns (-ENODEV, ...). */
+int wgnl_sync_digest_running(struct wgnl_ctx *ctx, const char *ifname, wgnl_peer_cb cb, void *data,
+			     struct wgnl_sync_digest *out, struct wgnl_device **running);
+
 WGNL_DECLS_END
 #endif
