@@ -1,0 +1,1 @@
+skip "daemon on wireguard-go + PostgreSQL" "wg-gatewayd main loop not merged yet"
