@@ -13,7 +13,8 @@
 #   refresh_start I / refresh_stop I
 #                            a shell loop refreshing the anycast addresses
 #                            on gateway I (a stand-in for wg-gatewayd)
-#   wg_gateway I / wg_client wireguard-go ${P}g1, ${P}g2 (the node key
+#   wg_gateway I [bare] / wg_client
+#                            wireguard-go ${P}g1, ${P}g2 (the node key
 #                            $TMP/node.key), ${P}c ($TMP/c.key; endpoint:
 #                            the anycast address); KNODE, KC: public keys
 #   client_rekey             the client forgets its session (fresh handshake)
@@ -189,11 +190,14 @@ refresh_stop() { # i
 }
 
 # ------------------------------------------------------------ WireGuard
-wg_gateway() { # i: wireguard-go with the anycast node key, the client as peer
+wg_gateway() { # i [bare]: wireguard-go with the anycast node key, the client
+	# as peer (bare: neither, wg-gatewayd configures them)
 	wggo_start $P-g$1 ${P}g$1 "$TMP/wg-g$1.log" || return 1
-	ip netns exec $P-g$1 wg set ${P}g$1 private-key "$TMP/node.key" listen-port $WGPORT \
-		peer "$KC" allowed-ips $TUN_C/32 &&
-		ip -n $P-g$1 addr add $TUN_GW/24 dev ${P}g$1 && ip -n $P-g$1 link set ${P}g$1 up
+	if [ "${2:-}" != bare ]; then
+		ip netns exec $P-g$1 wg set ${P}g$1 private-key "$TMP/node.key" listen-port $WGPORT \
+			peer "$KC" allowed-ips $TUN_C/32 || return 1
+	fi
+	ip -n $P-g$1 addr add $TUN_GW/24 dev ${P}g$1 && ip -n $P-g$1 link set ${P}g$1 up
 }
 wg_client() {
 	wggo_start $NSC ${P}c "$TMP/wg-c.log" || return 1
