@@ -20,6 +20,7 @@ struct gw_apply {
 	struct wgnl_peerset *set;
 	bool started;	  /* the start-up plan was applied */
 	bool need_plan;	  /* a set failed: plan against the device next time */
+	int64_t retry_ms; /* a failed plan is tried again from then on */
 	int64_t batch_id; /* the highest change id of the rows in this batch */
 };
 
@@ -195,9 +196,15 @@ int gw_apply_flush(struct gw_apply *a)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gw->now.desired_peers = wgnl_peerset_count(a->set);
 	if (!a->started || a->need_plan) {
+		/* A failing device (gone, refusing) is asked again once a
+		 * second, not on every turn of the loop. */
+		if (gw_now_ms() < a->retry_ms)
+			return -EAGAIN;
 		r = plan_apply(a, &c, &dev_changed);
-		if (r < 0)
+		if (r < 0) {
+			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
+		}
 		secs = elapsed_s(&t0);
 		if (!c.added && !c.updated && !c.removed && !dev_changed)
 			gw_log("info", "%s: device in step, 0 set peers=%zu ms=%.3f",
@@ -221,6 +228,7 @@ int gw_apply_flush(struct gw_apply *a)
 		if (r < 0) {
 			/* Part of it may be applied: only a plan can tell. */
 			a->need_plan = true;
+			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
 		}
 		secs = elapsed_s(&t0);
@@ -237,6 +245,12 @@ fail:
 	err = wgnl_ctx_last_error(gw->ctx);
 	gw_log("error", "apply: %s%s%s", strerror(-r), err ? ": " : "", err ? err : "");
 	return r;
+}
+
+void gw_apply_replan(struct gw_apply *a)
+{
+	a->need_plan = true;
+	a->retry_ms = 0;
 }
 
 struct drift_count {
@@ -284,6 +298,7 @@ int gw_apply_drift_check(struct gw_apply *a)
 	r = plan_apply(a, &c, &dev_changed);
 	if (r < 0) {
 		a->need_plan = true;
+		a->retry_ms = gw_now_ms() + 1000;
 		gw_log("error", "drift: repair failed: %s", strerror(-r));
 		return r;
 	}

@@ -31,7 +31,7 @@ struct dfile {
 };
 
 struct gw_source {
-	char dir[PATH_MAX];    /* the folder watched */
+	char dir[PATH_MAX];	 /* the folder watched */
 	char only[NAME_MAX + 1]; /* file mode: the file's name in dir; "" folder mode */
 	int ifd;
 	int wd;
@@ -226,6 +226,7 @@ static void read_file(struct gw_source *s, struct dfile *f, const struct stat *s
  * read. */
 static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 {
+	struct wgnl_device *keys;
 	struct dfile *nf;
 	char **names;
 	size_t n;
@@ -262,6 +263,12 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 	s->files = nf;
 	s->n_files = n;
 
+	/* Which file each key came from this time: a key in two files is
+	 * the second file's mistake (else the peer would flap between them
+	 * on every rescan). protocol_version holds the file's index. */
+	keys = wgnl_device_new("");
+	if (!keys)
+		return -ENOMEM;
 	s->gen++;
 	sink->full_begin(sink);
 	for (size_t i = 0; i < s->n_files; i++) {
@@ -286,10 +293,24 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 				.removed = false,
 				.peer = &f->cfg->dev->peers[k],
 			};
+			struct wgnl_peer *seen;
+			char why[PATH_MAX + 2 * NAME_MAX + 96];
 
+			r = wgnl_device_add_peer(keys, row.peer->public_key, &seen);
+			if (r == -EEXIST) {
+				snprintf(why, sizeof(why),
+					 "%s/%s: peer %zu: its PublicKey is already in %s; skipped",
+					 s->dir, f->name, k + 1,
+					 s->files[seen->protocol_version].name);
+				sink->bad(sink, 0, why);
+				continue;
+			}
+			if (r == 0)
+				seen->protocol_version = (uint32_t)i;
 			sink->row(sink, &row);
 		}
 	}
+	wgnl_device_free(keys);
 	sink->full_end(sink, s->gen);
 	s->last_ok = gw_now_ms();
 	return 0;

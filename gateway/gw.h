@@ -240,6 +240,8 @@ int gw_apply_flush(struct gw_apply *a);
 /* Dump digest vs desired digest; plan + apply on mismatch. 1 repaired,
  * 0 in step, -errno. */
 int gw_apply_drift_check(struct gw_apply *a);
+/* The next flush plans against the device (it was made again). */
+void gw_apply_replan(struct gw_apply *a);
 
 /* notify.c: sd_notify by hand. 0 when sent or no $NOTIFY_SOCKET, -errno. */
 int gw_notify(const char *state);

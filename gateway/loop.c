@@ -29,8 +29,8 @@
 struct loop {
 	struct gw *gw;
 	int sfd, tfd;
-	bool need_full;	 /* the last full read failed: retry */
-	bool started;	 /* the first apply succeeded (READY=1 sent) */
+	bool need_full; /* the last full read failed: retry */
+	bool started;	/* the first apply succeeded (READY=1 sent) */
 	bool was_ready;
 	int64_t next_full, next_drift, next_link, next_refresh, next_watchdog;
 	int64_t watchdog_ms;
@@ -56,7 +56,8 @@ static int ensure_device(struct gw *gw)
 			r = wgnl_link_add(gw->ctx, c->ifname, "wireguard");
 		if (r == 0) {
 			gw_log("info", "device: created %s (kernel)", c->ifname);
-		} else if (r == -EOPNOTSUPP && (c->backend_auto || c->backend == WGNL_BACKEND_UAPI)) {
+		} else if (r == -EOPNOTSUPP &&
+			   (c->backend_auto || c->backend == WGNL_BACKEND_UAPI)) {
 			const char *prog = quick_userspace_prog(NULL);
 
 			if (quick_userspace_start("device", gw->ctx, prog, c->ifname))
@@ -134,11 +135,21 @@ static void full_read(struct loop *l, const char *why)
 	l->next_full = gw_now_ms() + (int64_t)gw->conf.full_reread_s * 1000;
 }
 
+/* The link up? A device deleted behind the daemon is made again (its peers
+ * follow: a failed set or the drift check asks for a plan). */
 static void check_link(struct gw *gw)
 {
 	struct wgnl_link link;
+	int r = wgnl_link_get(gw->ctx, gw->conf.ifname, &link);
 
-	gw->now.link_up = wgnl_link_get(gw->ctx, gw->conf.ifname, &link) == 0 && link.up;
+	if (r == -ENODEV) {
+		gw_log("warning", "device: %s is gone, creating it again", gw->conf.ifname);
+		if (ensure_device(gw) == 0) {
+			gw_apply_replan(gw->apply);
+			r = wgnl_link_get(gw->ctx, gw->conf.ifname, &link);
+		}
+	}
+	gw->now.link_up = r == 0 && link.up;
 }
 
 static void status(struct loop *l)
@@ -150,8 +161,7 @@ static void status(struct loop *l)
 		return;
 	l->status_applied = gw->now.change_id_applied;
 	snprintf(buf, sizeof(buf), "STATUS=peers=%" PRIu64 " change_id=%" PRId64 "%s",
-		 gw->now.applied_peers, gw->now.change_id_applied,
-		 gw->draining ? " draining" : "");
+		 gw->now.applied_peers, gw->now.change_id_applied, gw->draining ? " draining" : "");
 	gw_notify(buf);
 }
 
@@ -281,8 +291,9 @@ static int run_loop(struct loop *l)
 		if (l->drain_until && now >= l->drain_until)
 			break;
 		timeout = -1;
-		wake = gw->src_ops->tick ? gw->src_ops->tick(gw->src, gw_apply_sink(gw->apply), now) :
-					   -1;
+		wake = gw->src_ops->tick ?
+			       gw->src_ops->tick(gw->src, gw_apply_sink(gw->apply), now) :
+			       -1;
 		if (wake >= 0)
 			timeout = wake;
 		pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };

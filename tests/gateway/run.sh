@@ -1,0 +1,308 @@
+#!/bin/sh
+# tests/gateway/run.sh BUILD: wg-gatewayd (the directory source) on
+# wireguard-go in a network namespace, checked with `wg` (the reference
+# client): start-up applies the peers; a file added, changed, removed is
+# applied (one set, logged as `apply: add=A update=U remove=R`); a bad file
+# is skipped and reported while the others apply; drift made with `wg`
+# behind the daemon is repaired; a restart over a device in step sends
+# nothing (a client's handshake and rx/tx survive); 10,000 peers; a bad
+# gateway.conf, a key file 0644, a key in the text are refused and no key
+# is ever printed; SIGTERM drains DrainSeconds then exits 0; READY=1,
+# WATCHDOG=1 and STOPPING=1 reach a NOTIFY_SOCKET the test listens on.
+#
+# Needs root, wireguard-go, wg, ip, ping, python3. Namespaces "gwc-<pid>-*",
+# interfaces "gwc<pid>*"; everything is removed on exit. Run it under
+# `flock /tmp/wgkit-net.lock`. Closing line: "gateway: N passed, N failed, N skipped".
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+GWD=$BUILD/wg-gatewayd
+. tests/lib.sh
+suite_init gateway
+T=$SUITE_TMP
+CHECK_OUT=$T/out
+
+ID=$$
+NS=gwc-$ID-g NSC=gwc-$ID-c
+IF=gwc${ID}g IFC=gwc${ID}c
+VG=gwc${ID}vg VC=gwc${ID}vc
+UG=198.18.250.1 UC=198.18.250.2
+TG=10.250.0.1 TC=10.250.0.2
+PORT=51950 PORTC=51951
+
+missing=""
+[ "$(id -u)" = 0 ] || missing="$missing root"
+for t in wireguard-go wg ip python3 ping; do command -v $t >/dev/null 2>&1 || missing="$missing $t"; done
+[ -x "$GWD" ] || missing="$missing $GWD(make all)"
+[ -n "$missing" ] && cannot "missing:$missing"
+
+genkey() { (umask 077 && wg genkey >"$1"); }
+# A peer key of our own making: 44 characters of base64 ending "A=".
+pk() { printf 'gwcpeer%035dA=' "$1"; }
+# peers FILE FROM TO [NET]: [Peer] sections for keys FROM..TO.
+peers() {
+	python3 - "$@" <<'EOF'
+import sys
+f, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+net = sys.argv[4] if len(sys.argv) > 4 else "10.9"
+with open(f + ".tmp", "w") as o:
+    for i in range(a, b + 1):
+        o.write("[Peer]\nPublicKey = gwcpeer%035dA=\nAllowedIPs = %s.%d.%d/32\n\n"
+                % (i, net, i // 250, i % 250 + 1))
+import os
+os.rename(f + ".tmp", f)
+EOF
+}
+npeers() { wg show "$IF" peers 2>/dev/null | wc -l; }
+# wait_for TENTHS CMD...: poll until CMD succeeds.
+wait_for() {
+	_n=$1
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	"$@" >/dev/null 2>&1
+}
+log_has() { grep -q -- "$2" "$1"; }
+count_is() { [ "$(npeers)" = "$1" ]; }
+
+DPID=""
+# start_gw CONF LOG [ENV...]: the daemon in the namespace, in the background.
+start_gw() {
+	_c=$1 _l=$2
+	shift 2
+	env "$@" ip netns exec "$NS" "$GWD" -c "$_c" >"$_l" 2>&1 &
+	DPID=$!
+}
+stop_gw() { # exit status in $RC
+	RC=""
+	[ -n "$DPID" ] || return 0
+	kill "$DPID" 2>/dev/null
+	wait "$DPID"
+	RC=$?
+	DPID=""
+}
+at_exit stop_gw
+
+# ------------------------------------------------------------ command line
+check "--version names the version" sh -c "'$GWD' --version | grep -q '^wg-gatewayd '"
+check "--help lists check-config and migrate" sh -c "'$GWD' --help | grep -q check-config && '$GWD' --help | grep -q migrate"
+"$GWD" --bogus >/dev/null 2>&1
+rc=$?
+if [ $rc = 1 ]; then ok "unknown option: exit 1"; else fail "unknown option: exit $rc, not 1"; fi
+
+# ------------------------------------------------------------ config
+genkey "$T/gw.key"
+GWPUB=$(wg pubkey <"$T/gw.key")
+mkdir -p "$T/peers.d"
+write_conf() { # FILE PATH [extra lines]
+	_f=$1 _p=$2
+	shift 2
+	{
+		printf '[Interface]\nName = %s   # the device\nPrivateKeyFile = %s\nListenPort = %s\n' "$IF" "$T/gw.key" $PORT
+		printf '[Registry]\nSource = directory\nPath = %s\n' "$_p"
+		printf '[Apply]\nDriftCheckSeconds = 1\n'
+		printf '[Anycast]\nDrainSeconds = 1\n'
+		for _x in "$@"; do printf '%s\n' "$_x"; done
+	} >"$_f"
+}
+write_conf "$T/gw.conf" "$T/peers.d"
+check "check-config: a good config prints ok" sh -c "'$GWD' check-config -c '$T/gw.conf' | grep -qx ok"
+
+bad_conf() { # NAME EXPECT LINE: appended LINE must be refused with EXPECT
+	write_conf "$T/bad.conf" "$T/peers.d" "$3"
+	"$GWD" check-config -c "$T/bad.conf" >"$T/bad.out" 2>&1
+	_rc=$?
+	cat "$T/bad.out" >>"$T/all-output"
+	if [ $_rc = 2 ] && grep -q -- "$2" "$T/bad.out"; then ok "check-config refuses $1 (exit 2, $(cat "$T/bad.out" | sed 's/.*: \([^:]*: [^:]*\)$/\1/'))"
+	else fail "check-config: $1 (exit $_rc)" "$(cat "$T/bad.out")"; fi
+}
+bad_conf "an unknown key" "bad.conf:12: Bogus: unknown key in \[Anycast\]" "Bogus = 1"
+bad_conf "a bad value" "bad.conf:12: LifetimeSeconds: " "LifetimeSeconds = soon"
+bad_conf "a key repeated" "bad.conf:12: DrainSeconds: given twice" "DrainSeconds = 2"
+bad_conf "a /24 anycast address" "bad.conf:12: Address: " "Address = 192.0.2.0/24"
+bad_conf "an unknown section" "bad.conf:12: Nope: unknown section" "[Nope]"
+bad_conf "a private key in the text" "bad.conf:12: PrivateKey: keys do not belong" "PrivateKey = $(cat "$T/gw.key")"
+printf '[Interface]\nName = x\nPrivateKeyFile = %s\n' "$T/gw.key" >"$T/bad.conf"
+"$GWD" check-config -c "$T/bad.conf" >"$T/bad.out" 2>&1
+rc=$?
+cat "$T/bad.out" >>"$T/all-output"
+if [ $rc = 2 ] && grep -q "Source: missing" "$T/bad.out"; then ok "check-config refuses a missing [Registry] Source"; else fail "missing Source (exit $rc)" "$(cat "$T/bad.out")"; fi
+cp "$T/gw.key" "$T/loose.key" && chmod 0644 "$T/loose.key"
+sed "s|$T/gw.key|$T/loose.key|" "$T/gw.conf" >"$T/loose.conf"
+"$GWD" -c "$T/loose.conf" >"$T/loose.out" 2>&1
+rc=$?
+cat "$T/loose.out" >>"$T/all-output"
+if [ $rc = 4 ] && grep -q "loose.conf:3: PrivateKeyFile: .*mode 0644.*refused" "$T/loose.out"; then
+	ok "a key file of mode 0644 is refused (exit 4, nothing started)"
+else fail "key file 0644 (exit $rc)" "$(cat "$T/loose.out")"; fi
+mkdir -p "$T/creds" && cp "$T/gw.key" "$T/creds/gateway.key"
+sed "s|^PrivateKeyFile = .*|PrivateKeyCredential = gateway.key|" "$T/gw.conf" >"$T/cred.conf"
+check "PrivateKeyCredential is read from \$CREDENTIALS_DIRECTORY" \
+	sh -c "CREDENTIALS_DIRECTORY='$T/creds' '$GWD' check-config -c '$T/cred.conf' | grep -qx ok"
+check "PrivateKeyCredential without \$CREDENTIALS_DIRECTORY is refused" \
+	sh -c "! env -u CREDENTIALS_DIRECTORY '$GWD' check-config -c '$T/cred.conf' 2>&1 | grep -q '^ok'"
+
+# ------------------------------------------------------------ the lab
+setup() {
+	ns_add "$NS" && ns_add "$NSC" || return 1
+	veth_pair "$NS" "$VG" "$NSC" "$VC" || return 1
+	ip -n "$NS" addr add $UG/24 dev "$VG" && ip -n "$NSC" addr add $UC/24 dev "$VC" || return 1
+	wggo_start "$NS" "$IF" "$T/wggo-g.log" && wggo_start "$NSC" "$IFC" "$T/wggo-c.log" || return 1
+	ip -n "$NS" addr add $TG/24 dev "$IF" && ip -n "$NSC" addr add $TC/24 dev "$IFC" || return 1
+	genkey "$T/c.key"
+	wg set "$IFC" private-key "$T/c.key" listen-port $PORTC \
+		peer "$GWPUB" endpoint $UG:$PORT allowed-ips $TG/32 || return 1
+	ip -n "$NSC" link set "$IFC" up
+}
+if ! setup >"$T/setup" 2>&1; then
+	fail "set-up (namespaces, veth, wireguard-go)" "$(cat "$T/setup")"
+	finish
+fi
+CPUB=$(wg pubkey <"$T/c.key")
+
+peers "$T/peers.d/a.conf" 0 9
+peers "$T/peers.d/b.conf" 10 19
+peers "$T/peers.d/c.conf" 20 29
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n' "$CPUB" $TC >"$T/peers.d/client.conf"
+
+python3 - "$T/notify.sock" "$T/notify.log" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
+EOF
+NPID=$!
+at_exit kill $NPID
+wait_for 30 test -S "$T/notify.sock"
+
+start_gw "$T/gw.conf" "$T/d1.log" NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=400000
+if wait_for 100 count_is 31; then ok "start: the 31 peers of 4 files applied ($(grep -o 'start: add=.*' "$T/d1.log"))"
+else fail "start: $(npeers) peers, not 31" "$(cat "$T/d1.log")"; fi
+check "start: private key and listen port set" sh -c "wg show '$IF' public-key | grep -qx '$GWPUB' && wg show '$IF' listen-port | grep -qx $PORT"
+check "READY=1 reaches \$NOTIFY_SOCKET" wait_for 30 grep -qx READY=1 "$T/notify.log"
+check "WATCHDOG=1 every WATCHDOG_USEC/2 (at least 3 in 1 s)" sh -c "sleep 1; [ \$(grep -cx WATCHDOG=1 '$T/notify.log') -ge 3 ]"
+check "STATUS= names the peers" grep -q "^STATUS=peers=31 " "$T/notify.log"
+
+# ---- changes
+peers "$T/peers.d/d.conf" 100 100 10.7
+if wait_for 30 log_has "$T/d1.log" "apply: add=1 update=0 remove=0" && wg show "$IF" peers | grep -qx "$(pk 100)"; then
+	ok "a file added: its peer applied ($(grep -o 'apply: add=1 update=0 remove=0 ms=[0-9.]*' "$T/d1.log"))"
+else fail "file added" "$(cat "$T/d1.log")"; fi
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.6.0.1/32, 10.6.1.0/24\n' "$(pk 100)" >"$T/peers.d/d.conf.tmp"
+mv "$T/peers.d/d.conf.tmp" "$T/peers.d/d.conf"
+if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=1 remove=0" &&
+	wg show "$IF" allowed-ips | grep "^$(pk 100)" | grep -q "10.6.1.0/24"; then
+	ok "a file changed (atomic rename): the peer updated, nothing else sent"
+else fail "file changed" "$(cat "$T/d1.log")" "$(wg show "$IF" allowed-ips | grep "^$(pk 100)")"; fi
+rm "$T/peers.d/c.conf"
+if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10" && wait_for 10 count_is 22; then
+	ok "a file removed: its 10 peers removed"
+else fail "file removed ($(npeers) peers)" "$(cat "$T/d1.log")"; fi
+
+# ---- a bad file among good ones
+echo "this is not a config" >"$T/peers.d/b.conf"
+peers "$T/peers.d/e.conf" 200 201 10.5
+if wait_for 30 log_has "$T/d1.log" "bad row id=0: $T/peers.d/b.conf:1: " && wait_for 30 count_is 24 &&
+	wg show "$IF" peers | grep -qx "$(pk 15)" && wg show "$IF" peers | grep -qx "$(pk 201)"; then
+	ok "a bad file: reported with file:line, its last good peers kept, the other files applied"
+else fail "bad file ($(npeers) peers)" "$(cat "$T/d1.log")"; fi
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.4.0.1/32\nAllowedIPs = 10.4.0.300/32\n' "$(pk 15)" >"$T/peers.d/b.conf"
+if wait_for 30 sh -c "[ \$(grep -c 'bad row id=0: $T/peers.d/b.conf' '$T/d1.log') -ge 2 ]" && count_is 24 &&
+	! wg show "$IF" allowed-ips | grep "^$(pk 15)" | grep -q 10.4.0.1; then
+	ok "a file bad half way down: nothing of it applied"
+else fail "half-bad file" "$(cat "$T/d1.log")"; fi
+peers "$T/peers.d/b.conf" 10 19
+printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.2.0.1/32\n' "$(pk 0)" >"$T/peers.d/dup.conf"
+if wait_for 30 log_has "$T/d1.log" "dup.conf: peer 1: its PublicKey is already in a.conf; skipped" &&
+	! wg show "$IF" allowed-ips | grep "^$(pk 0)" | grep -q 10.2.0.1; then
+	ok "a key in two files: the second reported and skipped"
+else fail "key in two files" "$(cat "$T/d1.log")"; fi
+rm "$T/peers.d/dup.conf"
+
+# ---- drift
+wait_for 30 count_is 24
+wg set "$IF" peer "$(pk 3)" remove
+wg set "$IF" peer "$(pk 4)" allowed-ips 10.3.3.3/32
+if wait_for 40 log_has "$T/d1.log" "drift: repaired" && wait_for 20 count_is 24 &&
+	wg show "$IF" allowed-ips | grep "^$(pk 4)" | grep -q "10.9.0.5/32" &&
+	! wg show "$IF" allowed-ips | grep "^$(pk 4)" | grep -q "10.3.3.3/32"; then
+	ok "drift behind the daemon's back repaired ($(grep -o 'drift: repaired.*' "$T/d1.log" | head -n 1))"
+else fail "drift not repaired" "$(cat "$T/d1.log")"; fi
+
+# ---- SIGHUP
+kill -HUP "$DPID"
+check "SIGHUP: a full re-read, logged" wait_for 30 log_has "$T/d1.log" "signal: SIGHUP, full re-read"
+
+# ---- the device deleted behind the daemon: made again (the userspace
+# implementation, as wgctl up starts it), with its peers
+ip -n "$NS" link del "$IF"
+if wait_for 150 log_has "$T/d1.log" "device: created $IF (userspace" && wait_for 50 count_is 24; then
+	ok "device deleted: created again with its 24 peers ($(grep -o 'replan: add=[0-9]*' "$T/d1.log"))"
+else fail "device deleted ($(npeers) peers)" "$(tail -n 8 "$T/d1.log")"; fi
+ip -n "$NS" addr add $TG/24 dev "$IF" 2>/dev/null
+
+# ---- the client's handshake survives a restart
+if ip netns exec "$NSC" ping -c 2 -W 2 $TG >"$T/ping" 2>&1; then ok "client pings the gateway through the tunnel"
+else fail "client ping" "$(cat "$T/ping")"; fi
+sleep 1
+wg show "$IF" dump | grep "^$CPUB" | cut -f 5,6,7 >"$T/hs1"
+t0=$(date +%s%N)
+stop_gw
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+if [ "$RC" = 0 ] && [ $ms -ge 900 ] && [ $ms -lt 4000 ]; then ok "SIGTERM: drained DrainSeconds (1 s) and exited 0 after $ms ms"
+else fail "SIGTERM: exit $RC after $ms ms" "$(tail -n 5 "$T/d1.log")"; fi
+check "STOPPING=1 reaches \$NOTIFY_SOCKET" grep -qx STOPPING=1 "$T/notify.log"
+start_gw "$T/gw.conf" "$T/d2.log"
+wait_for 50 log_has "$T/d2.log" "start: ready"
+wg show "$IF" dump | grep "^$CPUB" | cut -f 5,6,7 >"$T/hs2"
+if log_has "$T/d2.log" "start: device in step, 0 set"; then ok "restart over a device in step: $(grep -o 'start: device in step.*' "$T/d2.log")"
+else fail "restart sent something" "$(cat "$T/d2.log")"; fi
+if [ -s "$T/hs1" ] && ! grep -q "^0" "$T/hs1" && cmp -s "$T/hs1" "$T/hs2"; then
+	ok "restart: the client's latest handshake and rx/tx unchanged ($(tr '\t' ' ' <"$T/hs2"))"
+else fail "restart: handshake/counters changed" "$(cat "$T/hs1")" "$(cat "$T/hs2")"; fi
+stop_gw
+
+# ---- 10,000 peers, from one whole config (its [Interface] ignored)
+{
+	printf '[Interface]\nPrivateKey = %s\nListenPort = 1\nAddress = 10.0.0.1/24\n\n' "$(wg genkey)"
+} >"$T/big.conf"
+peers "$T/big.peers" 1000 10999 10.10
+cat "$T/big.peers" >>"$T/big.conf"
+chmod 600 "$T/big.conf"
+write_conf "$T/big-gw.conf" "$T/big.conf"
+start_gw "$T/big-gw.conf" "$T/d3.log"
+if wait_for 300 log_has "$T/d3.log" "start: ready" && count_is 10000; then
+	ok "10,000 peers from one config applied ($(grep -o 'start: add=.*' "$T/d3.log"))"
+else fail "10,000 peers ($(npeers))" "$(cat "$T/d3.log")"; fi
+check "10,000: [Interface] of the file ignored (key and port are the daemon's)" \
+	sh -c "wg show '$IF' public-key | grep -qx '$GWPUB' && wg show '$IF' listen-port | grep -qx $PORT"
+sed -i "s|^PublicKey = $(pk 5000)|PublicKey = $(pk 99999)|" "$T/big.conf"
+if wait_for 50 log_has "$T/d3.log" "apply: add=1 update=0 remove=1" && count_is 10000 &&
+	wg show "$IF" peers | grep -qx "$(pk 99999)"; then
+	ok "10,000: one peer changed in place: one set of 2 peers ($(grep -o 'apply: add=1 update=0 remove=1 ms=[0-9.]*' "$T/d3.log"))"
+else fail "10,000: one change" "$(tail -n 5 "$T/d3.log")"; fi
+stop_gw
+start_gw "$T/big-gw.conf" "$T/d4.log"
+if wait_for 300 log_has "$T/d4.log" "start: device in step, 0 set"; then
+	ok "10,000: restart in step: $(grep -o 'start: device in step.*' "$T/d4.log")"
+else fail "10,000: restart" "$(cat "$T/d4.log")"; fi
+stop_gw
+[ "$RC" = 0 ] || fail "10,000: SIGTERM exit $RC"
+
+# ---- no key material anywhere in what was printed
+cat "$T"/d*.log "$T/notify.log" >>"$T/all-output"
+leak=""
+for k in "$T/gw.key" "$T/c.key"; do
+	grep -qF "$(cat "$k")" "$T/all-output" && leak="$leak $k"
+	grep -qF "$(cut -c 1-20 "$k")" "$T/all-output" && leak="$leak $k(part)"
+done
+if [ -z "$leak" ]; then ok "no private key, nor 20 characters of one, in any output"
+else fail "key material printed:$leak"; fi
+
+finish
