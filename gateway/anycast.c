@@ -42,9 +42,6 @@ int gw_anycast_refresh(struct gw *gw)
 		gw->now.announced = false;
 		return first;
 	}
-	if (!gw->now.announced && c->n_anycast)
-		gw_log("info", "anycast: announced addresses=%zu link=%s lifetime=%u", c->n_anycast,
-		       c->anycast_link, c->lifetime_s);
 	gw->now.announced = c->n_anycast > 0;
 	return 0;
 }
@@ -53,7 +50,6 @@ void gw_anycast_withdraw(struct gw *gw)
 {
 	const struct gw_conf *c = &gw->conf;
 	char txt[INET6_ADDRSTRLEN + 8];
-	bool was = gw->now.announced;
 
 	for (size_t i = 0; i < c->n_anycast; i++) {
 		int r = wgnl_addr_del(gw->ctx, c->anycast_link, &c->anycast[i]);
@@ -65,7 +61,4 @@ void gw_anycast_withdraw(struct gw *gw)
 			       strerror(-r));
 	}
 	gw->now.announced = false;
-	if (was)
-		gw_log("info", "anycast: withdrawn addresses=%zu link=%s", c->n_anycast,
-		       c->anycast_link);
 }

@@ -237,6 +237,7 @@ int gw_apply_flush(struct gw_apply *a)
 		       c.added, c.updated, c.removed, secs * 1e3, a->batch_id);
 	}
 done:
+	gw->now.applied_once = true;
 	if (a->batch_id > gw->now.change_id_applied)
 		gw->now.change_id_applied = a->batch_id;
 	set_counts(a);

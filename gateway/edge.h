@@ -45,8 +45,4 @@ bool gw_loop_alive(const struct gw_snapshot *s, int64_t now_ms);
  * @p (cleared first). 0 or -errno of the writer. */
 int gw_metrics_render(const struct gw_snapshot *s, int64_t now_ms, struct wgnl_prom *p);
 
-/* The STUN counters summed over the servers (any thread). Zeros without
- * [Stun]. */
-void gw_stun_counters(struct gw *gw, uint64_t *requests, uint64_t *answered, uint64_t *dropped);
-
 #endif

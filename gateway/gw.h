@@ -172,6 +172,7 @@ struct gw_snapshot {
 	char not_ready[512];
 
 	/* Edge and pg add their fields below, one line each. */
+	bool applied_once; /* edge: the start-up plan ran (apply.c sets it; /readyz) */
 };
 
 struct gw_metrics {

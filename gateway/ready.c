@@ -85,7 +85,7 @@ void gw_ready_eval(struct gw *gw, int64_t now_ms)
 	struct gw_snapshot *s = &gw->now;
 	struct gw_ready_in in = {
 		.now_ms = now_ms,
-		.applied_once = s->apply_count > 0,
+		.applied_once = s->applied_once,
 		.change_id_applied = s->change_id_applied,
 		.change_id_known = s->change_id_known,
 		.link_up = s->link_up,
@@ -102,8 +102,4 @@ void gw_ready_eval(struct gw *gw, int64_t now_ms)
 	if (gw->src_ops && gw->src && gw->src_ops->last_ok_ms)
 		in.registry_last_ok_ms = gw->src_ops->last_ok_ms(gw->src);
 	s->ready = gw_ready_decide(&in, s->not_ready, sizeof(s->not_ready));
-	/* The STUN servers count in their own threads; the snapshot shows
-	 * them as of this turn. */
-	gw_stun_counters(gw, &s->stun_requests_total, &s->stun_answered_total,
-			 &s->stun_dropped_total);
 }

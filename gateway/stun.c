@@ -32,6 +32,7 @@ struct stun_one {
 };
 
 struct gw_stun {
+	struct gw *gw;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool quit;	    /* guarded by lock */
@@ -50,6 +51,29 @@ static bool quitting(struct gw_stun *st)
 	q = st->quit;
 	pthread_mutex_unlock(&st->lock);
 	return q;
+}
+
+/* Sum the servers' counters (under st->lock) and write them into the
+ * metrics snapshot (under its lock); the main loop's publish keeps them. */
+static void publish_counters(struct gw_stun *st)
+{
+	uint64_t req = 0, ans = 0, drop = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct wgnl_stun_server_stats *s = &st->one[i].stats;
+
+		req += s->rx;
+		ans += s->answered;
+		drop += s->drop_not_stun + s->drop_size + s->drop_malformed + s->drop_class +
+			s->drop_ratelimit + s->drop_nospace;
+	}
+	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_lock(&st->gw->metrics.lock);
+	st->gw->metrics.s.stun_requests_total = req;
+	st->gw->metrics.s.stun_answered_total = ans;
+	st->gw->metrics.s.stun_dropped_total = drop;
+	pthread_mutex_unlock(&st->gw->metrics.lock);
 }
 
 static void *serve(void *arg)
@@ -76,6 +100,7 @@ static void *serve(void *arg)
 		pthread_mutex_lock(&o->st->lock);
 		o->stats = stats;
 		pthread_mutex_unlock(&o->st->lock);
+		publish_counters(o->st);
 		if (r < 0) {
 			/* The self-probe stops being answered: not ready. */
 			gw_log("error", "stun: server stopped: %s", strerror(-r));
@@ -206,6 +231,7 @@ int gw_stun_start(struct gw *gw)
 		return r;
 	}
 	gw->stun = st;
+	st->gw = gw;
 	for (size_t i = 0; i < c->n_stun; i++) {
 		struct stun_one *o = &st->one[i];
 
@@ -255,23 +281,4 @@ bool gw_stun_ok(struct gw *gw)
 	last = st->last_ok_ms;
 	pthread_mutex_unlock(&st->lock);
 	return last && gw_now_ms() - last <= GW_STUN_OK_MS;
-}
-
-void gw_stun_counters(struct gw *gw, uint64_t *requests, uint64_t *answered, uint64_t *dropped)
-{
-	struct gw_stun *st = gw->stun;
-
-	*requests = *answered = *dropped = 0;
-	if (!st)
-		return;
-	pthread_mutex_lock(&st->lock);
-	for (size_t i = 0; i < st->n; i++) {
-		const struct wgnl_stun_server_stats *s = &st->one[i].stats;
-
-		*requests += s->rx;
-		*answered += s->answered;
-		*dropped += s->drop_not_stun + s->drop_size + s->drop_malformed + s->drop_class +
-			    s->drop_ratelimit + s->drop_nospace;
-	}
-	pthread_mutex_unlock(&st->lock);
 }

@@ -38,6 +38,7 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/gateway/run.sh ] && suite gateway run sh tests/gateway/run.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f tests/gateway/pg.sh ] && suite gateway-pg run sh tests/gateway/pg.sh "$BUILD"
+[ -f tests/gateway/edge.sh ] && suite gateway-edge run sh tests/gateway/edge.sh "$BUILD"
 [ -f tests/gateway/lab.sh ] && suite gateway-lab run sh tests/gateway/lab.sh "$BUILD"
 [ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"

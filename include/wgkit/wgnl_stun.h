@@ -239,7 +239,9 @@ struct wgnl_stun_server_stats {
  * unavailable), -ENOMEM. */
 int wgnl_stun_server_new(const struct wgnl_stun_server_config *cfg, struct wgnl_stun_server **ret);
 /* Serve until wgnl_stun_server_stop() or, when @timeout_ms >= 0, until that
- * many milliseconds passed. Returns 0 or a fatal -errno from the ring. */
+ * many milliseconds passed. Returns 0 or a fatal -errno from the ring. Call
+ * it from the thread that created @srv (its ring is single-issuer: from
+ * another thread it fails with -EEXIST); run it again to go on serving. */
 int wgnl_stun_server_run(struct wgnl_stun_server *srv, int timeout_ms);
 /* Ask a running server to return from wgnl_stun_server_run(). Safe from a
  * signal handler and from another thread. */
