@@ -83,10 +83,9 @@ static void sink_full_abort(struct gw_sink *s)
 
 static void sink_position(struct gw_sink *s, int64_t change_id_known)
 {
-	struct gw_apply *a = of(s);
-
-	if (change_id_known > a->gw->now.change_id_known)
-		a->gw->now.change_id_known = change_id_known;
+	/* Every change up to here was handed over (a bad row, skipped, too):
+	 * applied once this batch is flushed. */
+	seen_id(of(s), change_id_known);
 }
 
 int gw_apply_new(struct gw *gw, struct gw_apply **ret)

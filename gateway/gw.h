@@ -116,6 +116,8 @@ struct gw_sink {
 	void (*bad)(struct gw_sink *, int64_t id, const char *why);
 	void (*full_begin)(struct gw_sink *); /* a full read starts: unseen peers will go */
 	void (*full_end)(struct gw_sink *, int64_t change_id);
+	/* every change up to @change_id_known was handed over (bad rows
+	 * included): applied with this batch */
 	void (*position)(struct gw_sink *, int64_t change_id_known);
 	/* A full read that failed half way, called instead of full_end: keep
 	 * every peer as it was (the marks of full_begin are forgotten). */

@@ -173,6 +173,8 @@ static void announce(struct loop *l, int64_t now)
 
 	gw->now.registry_up = gw->src_ops->connected(gw->src);
 	gw->now.registry_last_ok_ms = gw->src_ops->last_ok_ms(gw->src);
+	if (gw->src_ops->reconnects)
+		gw->now.registry_reconnects_total = gw->src_ops->reconnects(gw->src);
 	gw_ready_eval(gw, now);
 	if (gw->now.ready != l->was_ready) {
 		if (gw->now.ready) {

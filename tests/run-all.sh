@@ -35,9 +35,10 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/wgctl/run.sh ] && suite wgctl run sh tests/wgctl/run.sh "$BUILD"
 [ -f tests/uapi/run.sh ] && suite uapi run sh tests/uapi/run.sh "$BUILD"
 [ -f tests/health/run.sh ] && suite health run sh tests/health/run.sh "$BUILD"
+[ -f tests/health/failover.sh ] && suite health-failover run sh tests/health/failover.sh "$BUILD"
 [ -f tests/gateway/run.sh ] && suite gateway run sh tests/gateway/run.sh "$BUILD"
-[ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f tests/gateway/pg.sh ] && suite gateway-pg run sh tests/gateway/pg.sh "$BUILD"
+[ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f tests/gateway/edge.sh ] && suite gateway-edge run sh tests/gateway/edge.sh "$BUILD"
 [ -f tests/gateway/lab.sh ] && suite gateway-lab run sh tests/gateway/lab.sh "$BUILD"
 [ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz

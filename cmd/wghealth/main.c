@@ -10,6 +10,8 @@ static const struct wgk_cmd cmds[] = {
 	{ "daemon", cmd_daemon, "check tunnels every --interval until stopped" },
 	{ "status", cmd_status, "the last verdict of each tunnel" },
 	{ "history", cmd_history, "verdict transitions and remedies" },
+	{ "failover", cmd_failover,
+	  "fast failover for anycast peers: re-handshake when rx stalls" },
 	{ "probe", cmd_probe, "probe targets (ICMP, UDP, TCP, HTTP) at once and print RTTs" },
 };
 

@@ -12,6 +12,7 @@ int cmd_check(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_failover(int argc, char **argv);
 
 #define WH_STATE_DIR "/var/lib/wghealth"
 #define WH_CONF "/etc/wgkit/wghealth.conf"

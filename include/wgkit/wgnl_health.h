@@ -433,5 +433,70 @@ int wgnl_health_check_step(struct wgnl_ctx *ctx, const char *ifname,
 /* Free what @c owns and zero it. NULL-safe. */
 void wgnl_health_check_clear(struct wgnl_health_check *c);
 
+/* ------------------------------------------------------------ fast failover */
+
+/* Fast failover for anycast peers (wghealth failover): a client whose
+ * gateway node vanished keeps sending into the void until WireGuard's own
+ * handshake timeout, about 15 s. When a peer's rx has not grown for
+ * stall_ms while its tx grew by more than min_tx_bytes, the peer is set
+ * again (removed, then added back with the same endpoint, allowed IPs,
+ * keepalive and preshared key): that drops its session on the kernel and
+ * on wireguard-go, and the next packet starts a fresh handshake to
+ * whichever node holds the address now. One-way traffic with no reply is
+ * re-keyed once per holdoff_ms; raise it for such peers. */
+struct wgnl_health_failover_settings {
+	size_t size;	     /* sizeof(struct wgnl_health_failover_settings) */
+	uint32_t stall_ms;   /* rx flat this long while tx grows; default 1500 */
+	uint32_t holdoff_ms; /* at least this long between two kicks of a peer; default 1500 */
+	uint64_t min_tx_bytes; /* tx growth that is traffic, not keepalives (32 bytes each); default 100 */
+};
+/* Fill @s with the defaults (size set). */
+void wgnl_health_failover_settings_default(struct wgnl_health_failover_settings *s);
+
+/* One peer's tracking state for wgnl_health_failover_peer_step(); zero it
+ * to start. */
+struct wgnl_health_failover_peer {
+	wgnl_key public_key;
+	bool seen;	    /* observed at least once */
+	uint64_t rx, tx;    /* as last observed */
+	uint64_t tx_base;   /* tx when rx last grew (or at the last kick) */
+	int64_t rx_grew_ms; /* when rx last grew, tracking began, or the last kick */
+	int64_t kicked_ms;  /* the last kick, 0: never */
+	uint32_t kicks;
+};
+/* Feed one observation of a peer's counters at @now_ms (pure). Counters
+ * that went down (the peer was set again) restart the tracking. Returns
+ * true when the peer should be set again now; the kick is then counted in
+ * @p. False for a size-0 @s. */
+bool wgnl_health_failover_peer_step(const struct wgnl_health_failover_settings *s,
+				    struct wgnl_health_failover_peer *p, uint64_t rx, uint64_t tx,
+				    int64_t now_ms);
+
+/* What one kick did, for the caller's log line. */
+struct wgnl_health_failover_kick {
+	wgnl_key public_key;
+	int64_t stalled_ms; /* how long rx had been flat */
+	uint64_t tx_grown;  /* bytes sent meanwhile */
+	int error;	    /* 0, or -errno of the set */
+};
+typedef void (*wgnl_health_failover_cb)(const struct wgnl_health_failover_kick *k, void *arg);
+
+struct wgnl_health_failover; /* opaque: the tracking of one interface's peers */
+/* A tracker with a copy of @s. *ret is NULL on failure. Returns 0, -EINVAL
+ * (@s->size not set) or -ENOMEM. Free with wgnl_health_failover_free(). */
+int wgnl_health_failover_new(const struct wgnl_health_failover_settings *s,
+			     struct wgnl_health_failover **ret);
+/* NULL-safe. */
+void wgnl_health_failover_free(struct wgnl_health_failover *f);
+/* One round on @ifname at @now_ms (CLOCK_MONOTONIC): read the device, step
+ * every peer that has an endpoint (the initiating side), set the stalled
+ * ones again (one set removing them, one adding them back) and call @cb
+ * (may be NULL) once per kick. Peers gone from the device are forgotten.
+ * Returns the number of peers kicked, or -errno of the read (-ENODEV: no
+ * such interface) or -ENOMEM. */
+int wgnl_health_failover_run(struct wgnl_ctx *ctx, struct wgnl_health_failover *f,
+			     const char *ifname, int64_t now_ms, wgnl_health_failover_cb cb,
+			     void *arg);
+
 WGNL_DECLS_END
 #endif

@@ -1,1 +1,170 @@
-skip "daemon on wireguard-go + PostgreSQL" "wg-gatewayd main loop not merged yet"
+# tests/gateway/pgdaemon.sh: part 2 of tests/gateway/pg.sh (sourced; uses
+# its T, GWD, key, wait_for, wait_str, pg_*): wg-gatewayd with Source =
+# postgresql on wireguard-go in namespace gwp-<pid>-g.
+ID=$$
+NSG=gwp-$ID-g IFG=gwp${ID}g
+HTTP=127.0.0.1:19871
+DPID=""
+stop_gwd() {
+	[ -n "$DPID" ] || return 0
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=""
+}
+at_exit stop_gwd
+
+# Whether wg-gatewayd has a main loop (a stub says "not built yet").
+if "$GWD" -c /nonexistent/gw.conf 2>&1 | grep -q "not built yet"; then
+	skip "daemon on wireguard-go + PostgreSQL" "wg-gatewayd's main loop is not built in this tree"
+	return 0 2>/dev/null || true
+fi
+
+dev_keys() { wg show "$IFG" peers 2>/dev/null | sort; }
+dev_has() { wg show "$IFG" allowed-ips 2>/dev/null | grep -qF -- "$1	$2"; }
+dev_lacks() { ! wg show "$IFG" peers 2>/dev/null | grep -qF -- "$1"; }
+# wait_dev TENTHS CMD...: poll until CMD succeeds.
+wait_dev() {
+	_n=$1
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	"$@"
+}
+# metric NAME: its value from /metrics, "" when there is no HTTP server.
+metric() {
+	ip netns exec "$NSG" python3 -c 'import sys, urllib.request
+try:
+    t = urllib.request.urlopen("http://'$HTTP'/metrics", timeout=2).read().decode()
+except Exception:
+    sys.exit(0)
+for l in t.splitlines():
+    if l.split(" ")[0] == sys.argv[1]:
+        print(l.split(" ")[1])' "$1" 2>/dev/null
+}
+readyz() {
+	ip netns exec "$NSG" python3 -c 'import urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen("http://'$HTTP'/readyz", timeout=2); print(r.status, r.read().decode().replace("\n", ";"))
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode().replace("\n", ";"))
+except Exception as e:
+    print("none", e)' 2>/dev/null
+}
+
+echo "=== gateway-pg: the daemon on wireguard-go ($IFG) with PostgreSQL"
+ns_add "$NSG" && wggo_start "$NSG" "$IFG" "$T/wggo.log" || { fail_log "set-up" "$T/wggo.log"; return 0 2>/dev/null; }
+ip -n "$NSG" link set "$IFG" up
+write_conf "$T/gwd.conf" "[Anycast]" "DrainSeconds = 0" "[Http]" "Listen = $HTTP"
+sed -i "s/^Name = gwp0/Name = $IFG/" "$T/gwd.conf"
+pg_sql "DELETE FROM wgkit_peer"
+A1=$(key) A2=$(key)
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$A1', '10.8.0.1/32'), ('$A2', '10.8.0.2/32, fd08::2/128'), ('$(key | cut -c1-40)', '10.8.0.3/32'), ('$(key)', '10.8.0.4/33')"
+bad1=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.0.3/32'")
+bad2=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.0.4/33'")
+ip netns exec "$NSG" "$GWD" -c "$T/gwd.conf" >"$T/gwd.log" 2>&1 &
+DPID=$!
+if wait_dev 100 dev_has "$A1" 10.8.0.1/32 && dev_has "$A2" 10.8.0.2/32 && [ "$(wg show "$IFG" peers | wc -l)" = 2 ]; then
+	ok "daemon: the registry's good rows on the device at start"
+else
+	fail "daemon start" "$(wg show "$IFG" allowed-ips 2>&1)" "$(tail -n 8 "$T/gwd.log")"
+fi
+grep -q "bad row id=$bad1: public_key: " "$T/gwd.log" && grep -q "bad row id=$bad2: allowed_ips: '10.8.0.4/33' is not an IP prefix" "$T/gwd.log" &&
+	ok "daemon: bad rows skipped, logged with their id ($(grep 'bad row' "$T/gwd.log" | sed 's/^warning: //' | tr '\n' ';'))" ||
+	fail_log "bad rows not logged" "$T/gwd.log"
+m=$(metric wgkit_gateway_bad_rows_total)
+if [ -z "$m" ]; then skip "bad_rows_total" "no /metrics in this tree (edge's HTTP not merged)"
+elif [ "$m" -ge 2 ]; then ok "daemon: wgkit_gateway_bad_rows_total $m"
+else fail "bad_rows_total $m"; fi
+
+B=$(key)
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$B', '10.8.1.1/32')"
+wait_dev 50 dev_has "$B" 10.8.1.1/32 && ok "daemon: INSERT reaches the device" || fail "insert" "$(tail -n 4 "$T/gwd.log")"
+pg_sql "UPDATE wgkit_peer SET allowed_ips = '10.8.1.2/32' WHERE public_key = '$B'"
+wait_dev 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon: UPDATE reaches the device" ||
+	fail "update" "$(wg show "$IFG" allowed-ips)"
+pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$B'"
+wait_dev 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
+
+# COMMIT to device: one psql session (a \echo after each autocommitted
+# INSERT says its COMMIT is done), the device read over its UAPI socket.
+python3 - "$IFG" 200 >"$T/lat" 2>"$T/lat.err" <<'PY'
+import base64, os, socket, subprocess, sys, time
+ifname, n = sys.argv[1], int(sys.argv[2])
+def peers():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("/var/run/wireguard/%s.sock" % ifname)
+    s.sendall(b"get=1\n\n")
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        c = s.recv(65536)
+        if not c:
+            break
+        buf += c
+    s.close()
+    return {l[11:] for l in buf.decode().split("\n") if l.startswith("public_key=")}
+psql = subprocess.Popen(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At"],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+lat = []
+for i in range(n):
+    key = base64.b64encode(os.urandom(32)).decode()
+    hexkey = base64.b64decode(key).hex()
+    psql.stdin.write("INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('%s', '10.7.%d.%d/32');\n\\echo done\n" % (key, i // 250, i % 250 + 1))
+    if psql.stdout.readline().strip() != "done":
+        sys.exit("psql said something else")
+    t0 = time.monotonic()
+    while hexkey not in peers():
+        if time.monotonic() - t0 > 5:
+            sys.exit("change %d not on the device after 5 s" % i)
+    lat.append((time.monotonic() - t0) * 1000)
+psql.stdin.write("DELETE FROM wgkit_peer WHERE allowed_ips LIKE '10.7.%';\n\\echo done\n")
+psql.stdout.readline()
+psql.stdin.close()
+lat.sort()
+print("%.1f %.1f %.1f" % (lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], lat[-1]))
+PY
+if read -r p50 p99 pmax <"$T/lat" 2>/dev/null && [ -n "$p99" ]; then
+	ok "daemon: 200 single changes, COMMIT to device p50 $p50 ms, p99 $p99 ms, max $pmax ms"
+	echo "bench: gateway_pg_commit_to_device p50_ms=$p50 p99_ms=$p99 max_ms=$pmax n=200"
+else
+	fail "latency run" "$(cat "$T/lat.err")" "$(tail -n 4 "$T/gwd.log")"
+fi
+wait_dev 50 sh -c "[ \$(wg show '$IFG' peers | wc -l) = 2 ]" || fail "the 200 peers were not removed"
+
+# PostgreSQL stopped: the peers stay, registry down, stale after StaleSeconds.
+before=$(dev_keys)
+pg_stop
+wait_str "registry lost" "$T/gwd.log" 50 && ok "daemon: PostgreSQL stopped -> registry lost (logged)" || fail_log "no registry lost" "$T/gwd.log"
+sleep 4
+[ "$(dev_keys)" = "$before" ] && ok "daemon: the peers stay while the database is down" ||
+	fail "peers changed while the database was down" "$(dev_keys)"
+up=$(metric wgkit_gateway_registry_up)
+if [ -z "$up" ]; then
+	skip "registry_up / stale in /metrics and /readyz" "no /metrics in this tree (edge's HTTP not merged)"
+else
+	rz=$(readyz)
+	[ "$up" = 0 ] && ok "daemon: wgkit_gateway_registry_up 0 while down" || fail "registry_up $up while down"
+	case $rz in 503*registry*) ok "daemon: /readyz $rz" ;; *) fail "readyz while stale: $rz" ;; esac
+fi
+if grep -q "ready: no: .*registry" "$T/gwd.log"; then ok "daemon: not ready while stale ($(grep 'ready: no: .*registry' "$T/gwd.log" | tail -n 1))"
+elif [ -z "$up" ]; then skip "stale readiness in the log" "this tree's readiness has no registry rule (edge's ready.c not merged)"
+else fail_log "no 'ready: no ... registry' in the log" "$T/gwd.log"; fi
+
+# Changes made while the daemon is cut off, then the database back.
+C=$(key)
+pg_restart
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$C', '10.8.2.1/32'); DELETE FROM wgkit_peer WHERE public_key = '$A2'; UPDATE wgkit_peer SET allowed_ips = '10.8.0.9/32' WHERE public_key = '$A1'"
+if wait_dev 100 dev_has "$C" 10.8.2.1/32 && wait_dev 30 dev_lacks "$A2" && wait_dev 30 dev_has "$A1" 10.8.0.9/32; then
+	ok "daemon: reconnects and catches up with the changes made while it was cut off"
+else
+	fail "catch up" "$(wg show "$IFG" allowed-ips)" "$(tail -n 6 "$T/gwd.log")"
+fi
+grep -q "registry connected change_id=[0-9]* reconnects=1" "$T/gwd.log" && ok "daemon: reconnect logged" || fail_log "reconnect log" "$T/gwd.log"
+up=$(metric wgkit_gateway_registry_up)
+rc=$(metric wgkit_gateway_registry_reconnects_total)
+if [ -z "$up" ]; then skip "registry_up back to 1" "no /metrics in this tree"
+else [ "$up" = 1 ] && [ "$rc" = 1 ] && ok "daemon: registry_up 1, registry_reconnects_total 1" || fail "registry_up $up reconnects $rc"; fi
+! grep -qF -e "$(cat "$T/gw.key")" -e "PrivateKey =" "$T/gwd.log" && ok "daemon: no key material in the log" || fail "key in the log"
+stop_gwd
