@@ -248,19 +248,27 @@ gwd_start 1
 restore_check "restarted after SIGKILL"
 check "client pings through g1 again" tunnel_ping
 
-if [ -x "$WH" ] && "$WH" --help 2>&1 | grep -q -- fast-failover; then
-	ip netns exec $NSC "$WH" fast-failover gwlc >"$TMP/wh-ff.log" 2>&1 &
+# The client-side fast failover: `wghealth failover` re-handshakes when rx
+# stalls while tx goes on (the goal: under 3 s after the withdrawal).
+WH_PID=""
+if [ -x "$WH" ] && "$WH" failover --help 2>&1 | grep -q 'Usage: wghealth failover'; then
+	ip netns exec $NSC "$WH" failover gwlc >"$TMP/wh-failover.log" 2>&1 &
 	WH_PID=$!
 	at_exit stop_pid "$WH_PID"
 	sleep 1
-	failover STOP "(wghealth fast failover)"
+	failover STOP "(wghealth failover on the client)"
+	t_res=$(gap_report "$TMP/ping-STOP" "$t_moved" | sed 's/.*resumed \([0-9.]*\) s.*/\1/')
+	check "with wghealth failover the ping resumed under 3 s after the withdrawal ($t_res s)" \
+		awk -v t="$t_res" 'BEGIN { exit !(t != "" && t < 3) }'
+	check "wghealth failover logged its kick" grep -q . "$TMP/wh-failover.log"
 else
-	skip "wghealth fast failover" "MISSING: $WH has no fast-failover mode (gw-pg)"
+	skip "wghealth failover" "MISSING: $WH has no failover mode"
 	failover STOP "(no fast failover)"
 fi
 eval "kill -CONT \$GWD_PID1"
 restore_check "SIGCONT after SIGSTOP"
 check "client pings through g1 again" tunnel_ping
+stop_pid "$WH_PID"
 
 # ------------------------------------------------------------ 4. drift
 echo "--- 4. a peer removed behind the daemon's back"
