@@ -111,6 +111,14 @@ until { [ "$(peers 1)" = 2 ] && [ "$(peers 2)" = 2 ]; } || [ $n -ge 100 ]; do sl
 echo "after $(since "$t0") s: node 1 has $(peers 1) peers, node 2 has $(peers 2)"
 
 say "14. Node 1's daemon killed (SIGKILL): nobody refreshes its anycast address"
+WH=$BUILD/wghealth
+FAST=""
+if [ -x "$WH" ] && "$WH" failover --help 2>&1 | grep -q 'Usage: wghealth failover'; then
+	FAST=1
+	echo "the client runs wghealth failover: when rx stalls while tx goes on, a fresh handshake"
+	echo "\$ wghealth failover dmc &"
+	ip netns exec $NSC "$WH" failover dmc >"$TMP/failover.log" 2>&1 &
+fi
 ip netns exec $NSC ping -D -i 0.2 -W 1 $TUN_GW >"$TMP/ping" 2>&1 &
 PING=$!
 sleep 1
@@ -119,8 +127,12 @@ run kill -9 "$GWD1"
 wait_route g2 >/dev/null
 echo "after $(since "$t0") s the kernel dropped the address, BIRD withdrew the route:"
 router_says
-echo "the client's WireGuard keeps its session with node 1 until its handshake times out (~15 s),"
-echo "then shakes hands with node 2 through the same address..."
+if [ -n "$FAST" ]; then
+	echo "the client's WireGuard still holds its session with node 1; wghealth failover sees rx stall..."
+else
+	echo "the client's WireGuard keeps its session with node 1 until its handshake times out (~15 s),"
+	echo "then shakes hands with node 2 through the same address..."
+fi
 t1=$(now)
 n=0
 until awk -v t="$t1" -F'[][]' '/bytes from/ && $2 > t { f = 1 } END { exit !f }' "$TMP/ping" || [ $n -ge 300 ]; do
@@ -131,6 +143,7 @@ echo "replies again $(since "$t0") s after the kill, now from node 2:"
 sleep 0.6
 kill "$PING" 2>/dev/null
 tail -n 3 "$TMP/ping" | grep 'bytes from'
+[ -n "$FAST" ] && tail -n 1 "$TMP/failover.log"
 echo "node 2 latest handshake: $(ip netns exec $NSG2 wg show dmg2 latest-handshakes | awk -v k="$KC" '$1 == k { print $2 }') (unix time)"
 
 say "15. Tear down (daemons, bird, wireguard-go, namespaces)"
