@@ -215,6 +215,11 @@ failover() {
 		fail "SIG$1: route still via $(route_via) $(since "$t_sig") s after the signal"
 	fi
 	t_moved=$(now)
+	if wait_route g2 -6 >/dev/null; then
+		ok "SIG$1: and the /128 via g1 gone ($(since "$t_sig") s after the signal)"
+	else
+		fail "SIG$1: /128 still via $(route_via -6)"
+	fi
 	if wait_reply_after "$TMP/ping-$1" "$t_moved"; then
 		ok "SIG$1 $2: ping resumed via g2: $(gap_report "$TMP/ping-$1" "$t_moved")"
 	else
