@@ -189,6 +189,9 @@ lag1=$(metric 1 wgkit_gateway_registry_lag_seconds) lag2=$(metric 2 wgkit_gatewa
 check "registry down reported: registry_up g1=$up1 g2=$up2, lag g1=$lag1 g2=$lag2 s" \
 	sh -c "[ '$up1' = 0 ] && [ '$up2' = 0 ] && awk 'BEGIN { exit !($lag1 >= 2 && $lag2 >= 2) }'"
 check "g2's device still holds the client while PostgreSQL is down" pub_on 2 "$KC"
+an1=$(metric 1 wgkit_gateway_announced) an2=$(metric 2 wgkit_gateway_announced)
+check "both still announce within StaleSeconds (announced g1=$an1 g2=$an2, route via $(route_via))" \
+	test "$an1" = 1 -a "$an2" = 1 -a "$(route_via)" = g1
 pg_restart >"$TMP/pg.out" 2>&1 || fail_log "PostgreSQL restart" "$TMP/pg.out"
 PK=$(genpub)
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$PK', '10.9.0.4/32')" >/dev/null
@@ -295,21 +298,23 @@ check "wgkit_gateway_drift_repairs_total counts it ($dr0 -> $dr1)" test "${dr1:-
 
 # ------------------------------------------------------------ 5. bad rows
 echo "--- 5. malformed rows are skipped and reported, the others applied"
-PK=$(genpub)
+PK=$(genpub) PKBAD=$(genpub)
 br0=$(metric 1 wgkit_gateway_bad_rows_total)
+# The second row has one good and one bad prefix: nothing of it may land.
 if pg_sql "BEGIN;
 INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('not-a-key', '10.9.0.6/32');
-INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$(genpub)', '10.9.0.300/32');
+INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$PKBAD', '10.9.0.8/32,10.9.0.300/32');
 INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$PK', '10.9.0.7/32');
 COMMIT;" >"$TMP/sql" 2>&1; then
 	if until_both 5 has_peer; then ok "the good row of the batch applied on both"; else fail "the good row was not applied"; fi
 	id_key=$(pg_sql "SELECT id FROM wgkit_peer WHERE public_key = 'not-a-key'")
-	id_pfx=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.9.0.300/32'")
+	id_pfx=$(pg_sql "SELECT id FROM wgkit_peer WHERE public_key = '$PKBAD'")
 	br1=$(metric 1 wgkit_gateway_bad_rows_total)
 	check "wgkit_gateway_bad_rows_total +2 ($br0 -> $br1)" test "$br1" -ge $((${br0:-0} + 2))
 	check "g1's log names both rows (id=$id_key, id=$id_pfx)" \
 		sh -c "grep -q 'id=$id_key\\b' '$TMP/gwd-g1.log' && grep -q 'id=$id_pfx\\b' '$TMP/gwd-g1.log'"
-	check "nothing of the bad rows on the device" sh -c "! ip netns exec $NSG1 wg show gwlg1 allowed-ips | grep -q '10.9.0.6/32'"
+	check "nothing of the bad rows on either device (not half of one)" sh -c "! ip netns exec $NSG1 wg show gwlg1 allowed-ips | grep -qE '10.9.0.6/32|10.9.0.8/32|$PKBAD' &&
+		! ip netns exec $NSG2 wg show gwlg2 allowed-ips | grep -qE '10.9.0.6/32|10.9.0.8/32|$PKBAD'"
 else
 	# A CHECK constraint in the schema refusing the rows is fine too.
 	ok "the schema refuses malformed rows itself: $(grep -m1 ERROR "$TMP/sql")"
