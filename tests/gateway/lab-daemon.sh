@@ -125,6 +125,10 @@ pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$KC', '$TUN_C/
 	fail_log "registry: insert the client's row" "$TMP/sql"
 # The daemons take over from the loops (the addresses outlive the loops by
 # up to $LFT s, long enough for the daemons to start refreshing them).
+# Part 1 left a session between the client and each gateway: a daemon
+# starting over a device that already holds what the registry says must
+# leave the peer alone (handshake and counters kept).
+hs_before="$(handshake 1) $(handshake 2)"
 refresh_stop 1
 refresh_stop 2
 gwd_start 1
@@ -151,6 +155,13 @@ else
 			"g2 /readyz: $(http 2 /readyz)" "$(tail -n 8 "$TMP/gwd-g1.log")"
 		finish
 	fi
+fi
+hs_after="$(handshake 1) $(handshake 2)"
+if [ "$hs_before" = "$hs_after" ]; then
+	ok "start-up over devices in step kept the client's sessions (handshakes g1 g2: $hs_before)"
+else
+	fail "start-up over devices in step lost the client's sessions (handshakes g1 g2: $hs_before -> $hs_after)" \
+		"$(grep -E 'start|apply|plan' "$TMP/gwd-g1.log" | head -n 6)"
 fi
 sleep $((LFT + 1)) # the loops' last refresh has run out: the daemons alone hold the addresses
 check "router: anycast via g1 with the daemons announcing" test "$(route_via)" = g1
@@ -210,6 +221,7 @@ failover() {
 	pinger_start "$TMP/ping-$1"
 	sleep 1
 	eval "_p=\$GWD_PID1"
+	hs2=$(handshake 2)
 	t_sig=$(now)
 	kill -"$1" "$_p"
 	if el=$(wait_route g2); then
@@ -225,6 +237,8 @@ failover() {
 	fi
 	if wait_reply_after "$TMP/ping-$1" "$t_moved"; then
 		ok "SIG$1 $2: ping resumed via g2: $(gap_report "$TMP/ping-$1" "$t_moved")"
+		hs2b=$(handshake 2)
+		check "SIG$1: the new session is g2's (g2 handshake $hs2 -> $hs2b)" test "${hs2b:-0}" -gt "${hs2:-0}"
 	else
 		fail "SIG$1 $2: no reply within 30 s after the route moved"
 	fi
@@ -233,13 +247,17 @@ failover() {
 # restore: g1 ready before its route comes back (polled every 50 ms; the
 # route is read before /readyz, so a route seen while not ready is caught).
 restore_check() { # what
-	early=0 seen_ready=0 i=0
+	early=0 seen_ready=0 i=0 n_peers=0 has_c=0
 	while [ $i -lt 300 ]; do
 		r=$(route_via)
 		c=$(ready_code 1)
 		[ "$c" = 200 ] && seen_ready=1
 		if [ "$r" = g1 ]; then
 			[ "$c" = 200 ] || early=1
+			# Announced means able to serve: the registry's peers are on the device.
+			n_peers=$(ip netns exec $NSG1 wg show gwlg1 peers | wc -l)
+			has_c=0
+			pub_on 1 "$KC" && has_c=1
 			break
 		fi
 		sleep 0.05
@@ -247,6 +265,8 @@ restore_check() { # what
 	done
 	check "$1: g1 re-announces only once ready (route via g1: $r, ready seen: $seen_ready)" \
 		test "$r" = g1 -a "$early" = 0 -a "$seen_ready" = 1
+	check "$1: when the route came back g1 held the registry's peers (client: $has_c, peers: $n_peers of $(pg_sql "SELECT count(*) FROM wgkit_peer WHERE enabled"))" \
+		test "$has_c" = 1
 	client_rekey
 }
 

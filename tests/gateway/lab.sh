@@ -58,9 +58,9 @@ KC=$(wg pubkey <"$TMP/c.key")
 rx_packets() { # i
 	ip -n $P-g$1 -s -j link show g$1-r | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
 }
-# The latest handshake the gateway has with the client (0: none).
+# The latest handshake gateway i has with the client (0: none).
 handshake() { # i
-	ip netns exec $P-g$1 wg show ${P}g$1 latest-handshakes 2>/dev/null | awk '{ print $2 }'
+	ip netns exec $P-g$1 wg show ${P}g$1 latest-handshakes 2>/dev/null | awk -v k="$KC" '$1 == k { print $2 }'
 }
 
 # ------------------------------------------------------------ ping gap
