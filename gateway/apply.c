@@ -7,6 +7,7 @@
  * so a restart over a device already in step sends nothing at all. */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,11 @@ static void sink_full_end(struct gw_sink *s, int64_t change_id)
 	seen_id(a, change_id);
 }
 
+static void sink_keep(struct gw_sink *s, const uint8_t *pub)
+{
+	wgnl_peerset_keep(of(s)->set, pub);
+}
+
 static void sink_full_abort(struct gw_sink *s)
 {
 	wgnl_peerset_unmark(of(s)->set);
@@ -115,6 +121,7 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 		.full_end = sink_full_end,
 		.position = sink_position,
 		.full_abort = sink_full_abort,
+		.keep = sink_keep,
 	};
 	*ret = a;
 	return 0;
@@ -158,10 +165,15 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 {
 	struct gw *gw = a->gw;
 	struct wgnl_plan *plan = NULL;
+	struct wgnl_device *want;
 	unsigned flags = wgnl_sync_plan_flags(gw->ctx, gw->conf.ifname, 0);
 	int r;
 
-	r = wgnl_sync_plan_stream(gw->ctx, wgnl_peerset_device(a->set), NULL, flags, &plan, NULL);
+	r = wgnl_peerset_build(a->set, &want);
+	if (r < 0)
+		return r;
+	r = wgnl_sync_plan_stream(gw->ctx, want, NULL, flags, &plan, NULL);
+	wgnl_device_free(want);
 	if (r < 0)
 		return r;
 	c->added = plan->n_add;
@@ -172,6 +184,9 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 	wgnl_plan_free(plan);
 	if (r == 0)
 		wgnl_peerset_forget_pending(a->set);
+	/* The full model and the plan were big and are gone: give the memory
+	 * back rather than keep it mapped. */
+	malloc_trim(0);
 	return r;
 }
 

@@ -5,13 +5,15 @@
  * write-to-temp-and-rename is seen), debounced DEBOUNCE_MS after the last
  * event. Each file is parsed whole: one that does not parse is reported
  * (file:line: key: why) and its peers stay as they were last good, never
- * half applied; the other files still apply. A rescan reparses only files
- * whose inode, size or mtime changed and hands every peer to the sink as a
- * full read: the apply engine sends only what differs. */
+ * half applied; the other files still apply. A rescan is a full read for
+ * the sink: files whose inode, size or mtime changed are parsed again and
+ * their peers handed over as rows (the apply engine sends only what
+ * differs), the others' peers are kept by key. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +25,16 @@
 
 #define DEBOUNCE_MS 20
 
+/* A file as last read: only the keys of its last good parse are kept (the
+ * peers themselves live once, in the apply engine's set), so an unchanged
+ * or bad file costs 32 bytes a peer and is handed over as "keep". */
 struct dfile {
 	char name[NAME_MAX + 1];
-	struct stat st;		 /* when last read (good or bad) */
-	struct wgnl_config *cfg; /* last good, NULL if never */
-	bool bad;		 /* the last read did not parse */
+	struct stat st; /* when last read (good or bad) */
+	wgnl_key *keys; /* of the last good parse */
+	size_t n_keys;
+	bool good; /* parsed at least once */
+	bool bad;  /* the last read did not parse */
 };
 
 struct gw_source {
@@ -44,8 +51,10 @@ struct gw_source {
 
 static void dfile_clear(struct dfile *f)
 {
-	wgnl_config_free(f->cfg);
-	f->cfg = NULL;
+	free(f->keys);
+	f->keys = NULL;
+	f->n_keys = 0;
+	f->good = f->bad = false;
 }
 
 static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, size_t errlen)
@@ -185,17 +194,18 @@ static bool same_stat(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Read file @f (named f->name in the folder) when @force or changed. */
-static void read_file(struct gw_source *s, struct dfile *f, const struct stat *st, bool force,
-		      struct gw_sink *sink)
+/* Parse file @f (named f->name in the folder): its config in *ret, or
+ * NULL when it does not parse (reported; its last good keys stay). */
+static void read_file(struct gw_source *s, struct dfile *f, const struct stat *st,
+		      struct gw_sink *sink, struct wgnl_config **ret)
 {
 	struct wgnl_config_error e;
 	struct wgnl_config *cfg = NULL;
 	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + NAME_MAX + 512];
+	wgnl_key *keys;
 	int r;
 
-	if (!force && (f->cfg || f->bad) && same_stat(&f->st, st))
-		return;
+	*ret = NULL;
 	f->st = *st;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 	memset(&e, 0, sizeof(e));
@@ -209,17 +219,29 @@ static void read_file(struct gw_source *s, struct dfile *f, const struct stat *s
 		else
 			snprintf(why, sizeof(why), "%s: %s", path,
 				 e.message[0] ? e.message : strerror(-r));
-		if (f->cfg)
+		if (f->good)
 			strncat(why, " (its last good peers kept)", sizeof(why) - strlen(why) - 1);
 		f->bad = true;
 		sink->bad(sink, 0, why);
 		return;
 	}
+	keys = malloc((cfg->dev->n_peers ? cfg->dev->n_peers : 1) * sizeof(*keys));
+	if (!keys) {
+		/* Cannot remember it: as if it did not parse. */
+		wgnl_config_free(cfg);
+		f->bad = true;
+		return;
+	}
+	for (size_t k = 0; k < cfg->dev->n_peers; k++)
+		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
+	free(f->keys);
+	f->keys = keys;
+	f->n_keys = cfg->dev->n_peers;
 	if (f->bad)
 		gw_log("info", "source: %s parses again", path);
 	f->bad = false;
-	wgnl_config_free(f->cfg);
-	f->cfg = cfg;
+	f->good = true;
+	*ret = cfg;
 }
 
 /* Rescan the folder and hand every peer of every file to @sink as one full
@@ -274,6 +296,8 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 	for (size_t i = 0; i < s->n_files; i++) {
 		struct dfile *f = &s->files[i];
 		char path[PATH_MAX + NAME_MAX + 2];
+		struct wgnl_config *cfg;
+		struct wgnl_peer *seen;
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
@@ -283,17 +307,25 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 			f->bad = false;
 			continue;
 		}
-		read_file(s, f, &st, force, sink);
-		if (!f->cfg)
+		cfg = NULL;
+		if (force || !(f->good || f->bad) || !same_stat(&f->st, &st))
+			read_file(s, f, &st, sink, &cfg);
+		if (!cfg) {
+			/* Unchanged, or bad: its peers stay as they are. */
+			for (size_t k = 0; k < f->n_keys; k++) {
+				if (wgnl_device_add_peer(keys, f->keys[k], &seen) == 0)
+					seen->protocol_version = (uint32_t)i;
+				sink->keep(sink, f->keys[k]);
+			}
 			continue;
-		for (size_t k = 0; k < f->cfg->dev->n_peers; k++) {
+		}
+		for (size_t k = 0; k < cfg->dev->n_peers; k++) {
 			struct gw_row row = {
 				.id = 0,
 				.change_id = s->gen,
 				.removed = false,
-				.peer = &f->cfg->dev->peers[k],
+				.peer = &cfg->dev->peers[k],
 			};
-			struct wgnl_peer *seen;
 			char why[PATH_MAX + 2 * NAME_MAX + 96];
 
 			r = wgnl_device_add_peer(keys, row.peer->public_key, &seen);
@@ -309,10 +341,13 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 				seen->protocol_version = (uint32_t)i;
 			sink->row(sink, &row);
 		}
+		wgnl_config_free(cfg);
 	}
 	wgnl_device_free(keys);
 	sink->full_end(sink, s->gen);
 	s->last_ok = gw_now_ms();
+	/* The parse and the key index were big and are gone. */
+	malloc_trim(0);
 	return 0;
 }
 

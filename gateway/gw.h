@@ -119,6 +119,9 @@ struct gw_sink {
 	/* every change up to @change_id_known was handed over (bad rows
 	 * included): applied with this batch */
 	void (*position)(struct gw_sink *, int64_t change_id_known);
+	/* During a full read: the peer with public key @pub stays as it is
+	 * (a source that did not read it again, or whose file did not parse). */
+	void (*keep)(struct gw_sink *, const uint8_t *pub);
 	/* A full read that failed half way, called instead of full_end: keep
 	 * every peer as it was (the marks of full_begin are forgotten). */
 	void (*full_abort)(struct gw_sink *);

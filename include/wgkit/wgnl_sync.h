@@ -366,10 +366,15 @@ struct wgnl_peerset_counts {
  * wgnl_peerset_free() (NULL-safe). 0 or -ENOMEM. */
 int wgnl_peerset_new(const char *ifname, struct wgnl_peerset **ret);
 void wgnl_peerset_free(struct wgnl_peerset *s);
-/* The desired device (owned by @s): hand it to wgnl_sync_plan_stream(). The
- * caller may set its own fields (private key, listen port, fwmark with
- * their HAS_* bits) but never adds or removes peers through it. */
+/* The device's own fields (owned by @s; it holds no peers): the caller sets
+ * the private key, listen port or fwmark it wants, with their HAS_* bits. */
 struct wgnl_device *wgnl_peerset_device(struct wgnl_peerset *s);
+/* A new device in *ret (wgnl_device_free()): those own fields and every
+ * desired peer, for wgnl_sync_plan_stream() (at start-up, for a repair).
+ * The set itself keeps peers compact (about 70 bytes for a peer with one
+ * allowed IP), so this costs the full model only while it lives. 0 or
+ * -ENOMEM. */
+int wgnl_peerset_build(const struct wgnl_peerset *s, struct wgnl_device **ret);
 /* Desired peers; changes waiting for the next delta. */
 size_t wgnl_peerset_count(const struct wgnl_peerset *s);
 size_t wgnl_peerset_pending(const struct wgnl_peerset *s);
@@ -380,7 +385,10 @@ size_t wgnl_peerset_pending(const struct wgnl_peerset *s);
 int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p);
 /* Remove the desired peer @pub: 1 (queued), 0 (not in the set), -ENOMEM. */
 int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub);
-/* A full re-read starts: every peer unseen until upserted. Sweep: remove
+/* During a mark: peer @pub stays as it is (its source was not read again,
+ * or did not parse). 1 when the set holds it, 0 when not. */
+int wgnl_peerset_keep(struct wgnl_peerset *s, const wgnl_key pub);
+/* A full re-read starts: every peer unseen until upserted or kept. Sweep: remove
  * every peer still unseen (queued); returns how many, or -ENOMEM. Unmark:
  * the re-read failed, keep every peer. */
 void wgnl_peerset_mark(struct wgnl_peerset *s);

@@ -4,8 +4,11 @@
  * wgnl_device_set(), mark-and-sweep for full re-reads, and the digest kept
  * up to date peer by peer (a sum, so a change costs one peer's hash). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "core/internal.h"
 #include "wgkit/wgnl_sync.h"
@@ -16,16 +19,202 @@ enum {
 	PEND_EXISTED = 2
 };
 
+/* One desired peer, compact: at 100k peers the set is most of a gateway's
+ * memory, so no struct wgnl_peer (168 bytes, plus an allocation per
+ * allowed-IP list) is kept; one allowed IP (the common case) lives inline. */
+struct entry {
+	wgnl_key pub;
+	uint8_t (*psk)[WGNL_KEY_LEN]; /* NULL: none */
+	union {
+		struct wgnl_prefix one;	  /* n_ips == 1 */
+		struct wgnl_prefix *many; /* n_ips > 1, sorted, masked, unique */
+	} ip;
+	uint32_t n_ips;
+	uint16_t ka;
+	uint8_t seen; /* since the mark */
+};
+
+#define NO_SLOT UINT32_MAX
+
 struct wgnl_peerset {
-	struct wgnl_device *want; /* the desired device */
-	uint8_t *seen;		  /* per want->peers position: seen since mark */
-	size_t cap_seen;
+	struct wgnl_device *own; /* the device's own fields; no peers */
+	struct entry *e;	 /* n entries */
+	size_t n, cap;
+	uint32_t *slot; /* open addressing (linear probing) -> entry index */
+	size_t mask;	/* slots - 1 */
 	bool marking;
 	struct wgnl_device *pend; /* changes since the last delta (append-only) */
 	uint8_t *pend_kind;	  /* per pend->peers position */
 	size_t cap_kind;
-	struct wgnl_sync_digest sum; /* of want's peers */
+	struct wgnl_sync_digest sum; /* of the entries */
 };
+
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_init(void)
+{
+	if (sodium_init() < 0)
+		memset(hash_key, 0x3c, sizeof(hash_key));
+	else
+		randombytes_buf(hash_key, sizeof(hash_key));
+}
+
+static size_t hash(const wgnl_key k)
+{
+	uint64_t h;
+
+	pthread_once(&hash_once, hash_init);
+	crypto_shorthash((unsigned char *)&h, k, WGNL_KEY_LEN, hash_key);
+	return (size_t)h;
+}
+
+/* The slot holding @pub, or the empty slot where it would go. */
+static size_t probe(const struct wgnl_peerset *s, const wgnl_key pub)
+{
+	size_t i = hash(pub) & s->mask;
+
+	while (s->slot[i] != NO_SLOT && memcmp(s->e[s->slot[i]].pub, pub, WGNL_KEY_LEN))
+		i = (i + 1) & s->mask;
+	return i;
+}
+
+static struct entry *find(const struct wgnl_peerset *s, const wgnl_key pub)
+{
+	size_t i = probe(s, pub);
+
+	return s->slot[i] == NO_SLOT ? NULL : &s->e[s->slot[i]];
+}
+
+/* Room for one more entry and a load of at most one half. */
+static int reserve_one(struct wgnl_peerset *s)
+{
+	if (s->n == s->cap) {
+		/* 1.5x: the array is most of the set. */
+		size_t ncap = s->cap < 16 ? 16 : s->cap + s->cap / 2;
+		struct entry *ne = realloc(s->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		s->e = ne;
+		s->cap = ncap;
+	}
+	if ((s->n + 1) * 2 > s->mask + 1) {
+		size_t nslots = (s->mask + 1) * 2;
+		uint32_t *ns = malloc(nslots * sizeof(*ns)), *old = s->slot;
+
+		if (!ns)
+			return -ENOMEM;
+		memset(ns, 0xff, nslots * sizeof(*ns));
+		s->slot = ns;
+		s->mask = nslots - 1;
+		for (size_t i = 0; i < s->n; i++)
+			s->slot[probe(s, s->e[i].pub)] = (uint32_t)i;
+		free(old);
+	}
+	return 0;
+}
+
+/* Take slot @i out, shifting the probe chain behind it back. */
+static void slot_delete(struct wgnl_peerset *s, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		size_t home;
+
+		s->slot[i] = NO_SLOT;
+		for (;;) {
+			j = (j + 1) & s->mask;
+			if (s->slot[j] == NO_SLOT)
+				return;
+			home = hash(s->e[s->slot[j]].pub) & s->mask;
+			/* It moves into the hole unless its home lies
+			 * cyclically in (i, j]. */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		s->slot[i] = s->slot[j];
+		i = j;
+	}
+}
+
+static const struct wgnl_prefix *ips_of(const struct entry *e)
+{
+	return e->n_ips == 1 ? &e->ip.one : e->ip.many;
+}
+
+static void entry_clear(struct entry *e)
+{
+	if (e->psk) {
+		wgnl_wipe(e->psk, WGNL_KEY_LEN);
+		free(e->psk);
+	}
+	if (e->n_ips > 1)
+		free(e->ip.many);
+	memset(e, 0, sizeof(*e));
+}
+
+/* @e as a peer (borrowing its allowed IPs; never freed). */
+static void as_peer(const struct entry *e, struct wgnl_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->public_key, e->pub, WGNL_KEY_LEN);
+	p->flags = WGNL_PEER_HAS_PUBLIC_KEY | WGNL_PEER_HAS_PRESHARED_KEY |
+		   WGNL_PEER_HAS_KEEPALIVE | WGNL_PEER_REPLACE_ALLOWEDIPS;
+	if (e->psk)
+		memcpy(p->preshared_key, e->psk, WGNL_KEY_LEN);
+	p->persistent_keepalive = e->ka;
+	p->allowedips = (struct wgnl_prefix *)ips_of(e);
+	p->n_allowedips = p->cap_allowedips = e->n_ips;
+}
+
+/* @p as an entry: canonical allowed IPs, a preshared key only when set. */
+static int make_entry(struct entry *e, const struct wgnl_peer *p)
+{
+	struct wgnl_prefix small[WGI_SMALL_IPS], *heap, *v;
+	ssize_t n = wgi_peer_canonical_ips(p, small, &heap, &v);
+
+	memset(e, 0, sizeof(*e));
+	if (n < 0)
+		return (int)n;
+	memcpy(e->pub, p->public_key, WGNL_KEY_LEN);
+	e->ka = (p->flags & WGNL_PEER_HAS_KEEPALIVE) ? p->persistent_keepalive : 0;
+	e->n_ips = (uint32_t)n;
+	if (n == 1) {
+		e->ip.one = v[0];
+	} else if (n > 1) {
+		e->ip.many = malloc((size_t)n * sizeof(*v));
+		if (!e->ip.many)
+			goto nomem;
+		memcpy(e->ip.many, v, (size_t)n * sizeof(*v));
+	}
+	if ((p->flags & WGNL_PEER_HAS_PRESHARED_KEY) && !wgnl_key_is_zero(p->preshared_key)) {
+		e->psk = malloc(WGNL_KEY_LEN);
+		if (!e->psk)
+			goto nomem;
+		memcpy(e->psk, p->preshared_key, WGNL_KEY_LEN);
+	}
+	free(heap);
+	return 0;
+nomem:
+	free(heap);
+	entry_clear(e);
+	return -ENOMEM;
+}
+
+static bool same(const struct entry *a, const struct entry *b)
+{
+	const struct wgnl_prefix *x = ips_of(a), *y = ips_of(b);
+
+	if (a->ka != b->ka || a->n_ips != b->n_ips || !a->psk != !b->psk ||
+	    (a->psk && !wgnl_key_equal(*a->psk, *b->psk)))
+		return false;
+	for (size_t i = 0; i < a->n_ips; i++)
+		if (wgnl_prefix_cmp(&x[i], &y[i]))
+			return false;
+	return true;
+}
 
 int wgnl_peerset_new(const char *ifname, struct wgnl_peerset **ret)
 {
@@ -34,12 +223,15 @@ int wgnl_peerset_new(const char *ifname, struct wgnl_peerset **ret)
 	*ret = NULL;
 	if (!s)
 		return -ENOMEM;
-	s->want = wgnl_device_new(ifname);
+	s->own = wgnl_device_new(ifname);
 	s->pend = wgnl_device_new(ifname);
-	if (!s->want || !s->pend) {
+	s->slot = malloc(16 * sizeof(*s->slot));
+	if (!s->own || !s->pend || !s->slot) {
 		wgnl_peerset_free(s);
 		return -ENOMEM;
 	}
+	memset(s->slot, 0xff, 16 * sizeof(*s->slot));
+	s->mask = 15;
 	*ret = s;
 	return 0;
 }
@@ -48,21 +240,24 @@ void wgnl_peerset_free(struct wgnl_peerset *s)
 {
 	if (!s)
 		return;
-	wgnl_device_free(s->want);
+	for (size_t i = 0; i < s->n; i++)
+		entry_clear(&s->e[i]);
+	free(s->e);
+	free(s->slot);
+	wgnl_device_free(s->own);
 	wgnl_device_free(s->pend);
-	free(s->seen);
 	free(s->pend_kind);
 	free(s);
 }
 
 struct wgnl_device *wgnl_peerset_device(struct wgnl_peerset *s)
 {
-	return s->want;
+	return s->own;
 }
 
 size_t wgnl_peerset_count(const struct wgnl_peerset *s)
 {
-	return s->want->n_peers;
+	return s->n;
 }
 
 size_t wgnl_peerset_pending(const struct wgnl_peerset *s)
@@ -71,84 +266,23 @@ size_t wgnl_peerset_pending(const struct wgnl_peerset *s)
 }
 
 /* One peer's share of the digest. */
-static int share(const struct wgnl_peer *p, struct wgnl_sync_digest *out)
+static int share(const struct entry *e, struct wgnl_sync_digest *out)
 {
+	struct wgnl_peer p;
+
+	as_peer(e, &p);
 	out->a = out->b = 0;
-	return wgnl_sync_digest_add(out, p);
+	return wgnl_sync_digest_add(out, &p);
 }
 
-/* @dst := @src as the set keeps it: key, canonical allowed IPs, preshared
- * key and keepalive (HAS_* set, zero meaning none), nothing else (no
- * endpoint: a running endpoint is never touched). */
-static int canon(struct wgnl_peer *dst, const struct wgnl_peer *src)
+/* Queue the change to @e (its new state, or only its key with @remove). */
+static int queue(struct wgnl_peerset *s, const struct entry *e, bool remove, bool existed)
 {
-	struct wgnl_prefix small[WGI_SMALL_IPS], *heap, *v;
-	ssize_t n = wgi_peer_canonical_ips(src, small, &heap, &v);
-	int r = 0;
-
-	memset(dst, 0, sizeof(*dst));
-	if (n < 0)
-		return (int)n;
-	memcpy(dst->public_key, src->public_key, WGNL_KEY_LEN);
-	dst->flags = WGNL_PEER_HAS_PUBLIC_KEY | WGNL_PEER_HAS_PRESHARED_KEY |
-		     WGNL_PEER_HAS_KEEPALIVE | WGNL_PEER_REPLACE_ALLOWEDIPS;
-	if (src->flags & WGNL_PEER_HAS_PRESHARED_KEY)
-		memcpy(dst->preshared_key, src->preshared_key, WGNL_KEY_LEN);
-	if (src->flags & WGNL_PEER_HAS_KEEPALIVE)
-		dst->persistent_keepalive = src->persistent_keepalive;
-	if (n) {
-		dst->allowedips = malloc((size_t)n * sizeof(*v));
-		if (!dst->allowedips) {
-			r = -ENOMEM;
-			goto out;
-		}
-		memcpy(dst->allowedips, v, (size_t)n * sizeof(*v));
-		dst->n_allowedips = dst->cap_allowedips = (size_t)n;
-	}
-out:
-	free(heap);
-	return r;
-}
-
-static bool same(const struct wgnl_peer *a, const struct wgnl_peer *b)
-{
-	if (!wgnl_key_equal(a->preshared_key, b->preshared_key) ||
-	    a->persistent_keepalive != b->persistent_keepalive ||
-	    a->n_allowedips != b->n_allowedips)
-		return false;
-	for (size_t i = 0; i < a->n_allowedips; i++)
-		if (wgnl_prefix_cmp(&a->allowedips[i], &b->allowedips[i]))
-			return false;
-	return true;
-}
-
-/* Move @src's contents into *@dst (freeing what @dst held). */
-static void move_peer(struct wgnl_peer *dst, struct wgnl_peer *src)
-{
-	wgi_peer_clear(dst);
-	*dst = *src;
-	memset(src, 0, sizeof(*src));
-}
-
-static int copy_peer(struct wgnl_peer *dst, const struct wgnl_peer *src)
-{
-	struct wgnl_peer tmp;
-	int r = canon(&tmp, src);
-
-	if (r < 0)
-		return r;
-	move_peer(dst, &tmp);
-	return 0;
-}
-
-/* Queue @p (the new desired peer, or only its key with @remove). */
-static int queue(struct wgnl_peerset *s, const struct wgnl_peer *p, bool remove, bool existed)
-{
-	struct wgnl_peer *q;
+	struct wgnl_peer *q, tmp;
 	size_t pos;
 	int r;
 
-	r = wgnl_device_add_peer(s->pend, p->public_key, &q);
+	r = wgnl_device_add_peer(s->pend, e->pub, &q);
 	if (r == -EEXIST) {
 		pos = (size_t)(q - s->pend->peers);
 	} else if (r < 0) {
@@ -157,26 +291,35 @@ static int queue(struct wgnl_peerset *s, const struct wgnl_peer *p, bool remove,
 		pos = s->pend->n_peers - 1;
 		r = wgi_grow((void **)&s->pend_kind, &s->cap_kind, s->pend->n_peers, 1);
 		if (r < 0) {
-			wgnl_device_remove_peer(s->pend, p->public_key);
+			wgnl_device_remove_peer(s->pend, e->pub);
 			return r;
 		}
 		s->pend_kind[pos] = existed ? PEND_EXISTED : PEND_NEW;
 	}
+	q->n_allowedips = 0;
 	if (remove) {
-		struct wgnl_peer gone = { .flags = WGNL_PEER_HAS_PUBLIC_KEY | WGNL_PEER_REMOVE };
-
-		memcpy(gone.public_key, p->public_key, WGNL_KEY_LEN);
-		move_peer(q, &gone);
+		q->flags = WGNL_PEER_HAS_PUBLIC_KEY | WGNL_PEER_REMOVE;
+		memset(q->preshared_key, 0, WGNL_KEY_LEN);
+		q->persistent_keepalive = 0;
 		return 0;
 	}
-	return copy_peer(q, p);
+	as_peer(e, &tmp);
+	q->flags = tmp.flags;
+	memcpy(q->preshared_key, tmp.preshared_key, WGNL_KEY_LEN);
+	wgnl_wipe(tmp.preshared_key, WGNL_KEY_LEN);
+	q->persistent_keepalive = tmp.persistent_keepalive;
+	for (size_t i = 0; i < tmp.n_allowedips; i++) {
+		r = wgnl_peer_add_allowedip(q, &tmp.allowedips[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p)
 {
 	struct wgnl_sync_digest old = { 0, 0 }, now;
-	struct wgnl_peer c, *w;
-	size_t pos;
+	struct entry ne, *e;
 	int r;
 
 	if (!(p->flags & WGNL_PEER_HAS_PUBLIC_KEY) || (p->flags & WGNL_PEER_REMOVE))
@@ -185,72 +328,85 @@ int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p)
 		if ((p->allowedips[i].family != AF_INET && p->allowedips[i].family != AF_INET6) ||
 		    p->allowedips[i].cidr > (p->allowedips[i].family == AF_INET ? 32 : 128))
 			return -EINVAL;
-	r = canon(&c, p);
+	r = make_entry(&ne, p);
 	if (r < 0)
 		return r;
-	w = wgnl_device_find_peer(s->want, p->public_key);
-	if (w) {
-		pos = (size_t)(w - s->want->peers);
+	e = find(s, p->public_key);
+	if (e) {
 		if (s->marking)
-			s->seen[pos] = 1;
-		if (same(w, &c)) {
-			wgi_peer_clear(&c);
+			e->seen = 1;
+		if (same(e, &ne)) {
+			entry_clear(&ne);
 			return 0;
 		}
-		r = share(w, &old);
+		r = share(e, &old);
+	} else {
+		r = reserve_one(s);
 	}
 	if (r == 0)
-		r = share(&c, &now);
+		r = share(&ne, &now);
 	if (r == 0)
-		r = queue(s, &c, false, w != NULL);
-	if (r < 0)
-		goto out;
-	if (!w) {
-		r = wgi_grow((void **)&s->seen, &s->cap_seen, s->want->n_peers + 1, 1);
-		if (r == 0)
-			r = wgnl_device_add_peer(s->want, c.public_key, &w);
-		if (r < 0)
-			goto out; /* the queued add stays: harmless, the next delta sends it */
-		s->seen[s->want->n_peers - 1] = 1;
+		r = queue(s, &ne, false, e != NULL);
+	if (r < 0) {
+		entry_clear(&ne);
+		return r;
 	}
-	move_peer(w, &c);
+	ne.seen = 1;
+	if (e) {
+		entry_clear(e);
+		*e = ne;
+	} else {
+		s->slot[probe(s, ne.pub)] = (uint32_t)s->n;
+		s->e[s->n++] = ne;
+	}
 	s->sum.a += now.a - old.a;
 	s->sum.b += now.b - old.b;
 	return 1;
-out:
-	wgi_peer_clear(&c);
-	return r;
 }
 
 int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub)
 {
-	struct wgnl_peer *w = wgnl_device_find_peer(s->want, pub);
 	struct wgnl_sync_digest old;
-	size_t pos, last;
+	size_t i = probe(s, pub), idx, last;
 	int r;
 
-	if (!w)
+	if (s->slot[i] == NO_SLOT)
 		return 0;
-	r = share(w, &old);
+	idx = s->slot[i];
+	r = share(&s->e[idx], &old);
 	if (r == 0)
-		r = queue(s, w, true, true);
+		r = queue(s, &s->e[idx], true, true);
 	if (r < 0)
 		return r;
-	pos = (size_t)(w - s->want->peers);
-	last = s->want->n_peers - 1;
-	/* wgnl_device_remove_peer() moves the last peer into the hole: its
-	 * mark goes with it. */
-	s->seen[pos] = s->seen[last];
-	wgnl_device_remove_peer(s->want, pub);
+	entry_clear(&s->e[idx]);
+	slot_delete(s, i);
+	/* The last entry moves into the hole: its slot follows. */
+	last = s->n - 1;
+	if (idx != last) {
+		s->slot[probe(s, s->e[last].pub)] = (uint32_t)idx;
+		s->e[idx] = s->e[last];
+	}
+	s->n--;
 	s->sum.a -= old.a;
 	s->sum.b -= old.b;
 	return 1;
 }
 
+int wgnl_peerset_keep(struct wgnl_peerset *s, const wgnl_key pub)
+{
+	struct entry *e = find(s, pub);
+
+	if (!e)
+		return 0;
+	if (s->marking)
+		e->seen = 1;
+	return 1;
+}
+
 void wgnl_peerset_mark(struct wgnl_peerset *s)
 {
-	if (s->want->n_peers)
-		memset(s->seen, 0, s->want->n_peers);
+	for (size_t i = 0; i < s->n; i++)
+		s->e[i].seen = 0;
 	s->marking = true;
 }
 
@@ -268,15 +424,15 @@ ssize_t wgnl_peerset_sweep(struct wgnl_peerset *s)
 	if (!s->marking)
 		return 0;
 	s->marking = false;
-	while (i < s->want->n_peers) {
-		if (s->seen[i]) {
+	while (i < s->n) {
+		wgnl_key pub;
+
+		if (s->e[i].seen) {
 			i++;
 			continue;
 		}
-		wgnl_key pub;
-
-		memcpy(pub, s->want->peers[i].public_key, WGNL_KEY_LEN);
-		r = wgnl_peerset_remove(s, pub);
+		memcpy(pub, s->e[i].pub, WGNL_KEY_LEN);
+		r = wgnl_peerset_remove(s, pub); /* the last entry moves to i */
 		if (r < 0)
 			return r;
 		n++;
@@ -284,10 +440,46 @@ ssize_t wgnl_peerset_sweep(struct wgnl_peerset *s)
 	return n;
 }
 
+int wgnl_peerset_build(const struct wgnl_peerset *s, struct wgnl_device **ret)
+{
+	struct wgnl_device *d = wgnl_device_new(s->own->name);
+	int r;
+
+	*ret = NULL;
+	if (!d)
+		return -ENOMEM;
+	d->flags = s->own->flags & ~(uint32_t)WGNL_DEV_REPLACE_PEERS;
+	memcpy(d->private_key, s->own->private_key, WGNL_KEY_LEN);
+	memcpy(d->public_key, s->own->public_key, WGNL_KEY_LEN);
+	d->listen_port = s->own->listen_port;
+	d->fwmark = s->own->fwmark;
+	r = wgnl_device_reserve(d, s->n);
+	for (size_t i = 0; i < s->n && r == 0; i++) {
+		struct wgnl_peer *p, tmp;
+
+		r = wgnl_device_add_peer(d, s->e[i].pub, &p);
+		if (r < 0)
+			break;
+		as_peer(&s->e[i], &tmp);
+		p->flags = tmp.flags;
+		memcpy(p->preshared_key, tmp.preshared_key, WGNL_KEY_LEN);
+		wgnl_wipe(tmp.preshared_key, WGNL_KEY_LEN);
+		p->persistent_keepalive = tmp.persistent_keepalive;
+		for (size_t k = 0; k < tmp.n_allowedips && r == 0; k++)
+			r = wgnl_peer_add_allowedip(p, &tmp.allowedips[k]);
+	}
+	if (r < 0) {
+		wgnl_device_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
 int wgnl_peerset_delta(struct wgnl_peerset *s, struct wgnl_device **ret,
 		       struct wgnl_peerset_counts *counts)
 {
-	struct wgnl_device *d = wgnl_device_new(s->want->name);
+	struct wgnl_device *d = wgnl_device_new(s->own->name);
 
 	*ret = NULL;
 	if (!d)
@@ -315,7 +507,7 @@ int wgnl_peerset_delta(struct wgnl_peerset *s, struct wgnl_device **ret,
 
 void wgnl_peerset_forget_pending(struct wgnl_peerset *s)
 {
-	struct wgnl_device *d = wgnl_device_new(s->want->name);
+	struct wgnl_device *d = wgnl_device_new(s->own->name);
 
 	if (!d) {
 		/* Out of memory: empty the old one instead. */
@@ -332,7 +524,7 @@ void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device 
 {
 	struct wgnl_device own = { 0 };
 	struct wgnl_sync_digest sum = s->sum;
-	const struct wgnl_device *w = s->want;
+	const struct wgnl_device *w = s->own;
 
 	/* The device's own fields as they will be: the key and port the set
 	 * asks for (when it does), the rest as @running has them. */
@@ -346,7 +538,7 @@ void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device 
 	own.listen_port = (w->flags & WGNL_DEV_HAS_LISTEN_PORT) || !running ? w->listen_port :
 									      running->listen_port;
 	own.fwmark = (w->flags & WGNL_DEV_HAS_FWMARK) || !running ? w->fwmark : running->fwmark;
-	wgnl_sync_digest_finish(&sum, w->n_peers, &own);
+	wgnl_sync_digest_finish(&sum, s->n, &own);
 	wgnl_wipe(own.private_key, sizeof(own.private_key));
 	*out = sum;
 }

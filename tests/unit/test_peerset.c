@@ -249,11 +249,19 @@ static void peerset__mark_sweep__unseen_removed_abort_keeps(void **state)
 				 i == 50);
 		wgi_peer_clear(&tmp);
 	}
-	assert_int_equal(wgnl_peerset_sweep(s), 50);
+	{
+		wgnl_key k99, kx;
+
+		key_of(k99, 99);
+		key_of(kx, 12345);
+		assert_int_equal(wgnl_peerset_keep(s, k99), 1); /* odd, but kept */
+		assert_int_equal(wgnl_peerset_keep(s, kx), 0);
+	}
+	assert_int_equal(wgnl_peerset_sweep(s), 49);
 	flush_and_compare(ctx, s, &c);
-	assert_int_equal(c.removed, 50);
+	assert_int_equal(c.removed, 49);
 	assert_int_equal(c.updated, 1);
-	assert_int_equal(wgnl_peerset_count(s), 50);
+	assert_int_equal(wgnl_peerset_count(s), 51);
 
 	/* Bad input never enters. */
 	mk(&tmp, 1, "10.1.0.0/32");
@@ -293,8 +301,14 @@ static void peerset__plan_stream__restart_in_step_sends_nothing(void **state)
 		assert_int_equal(wgnl_peerset_upsert(s, mk(&tmp, i, "fd00::/64,10.1.0.0/32")), 1);
 		wgi_peer_clear(&tmp);
 	}
-	assert_int_equal(wgnl_sync_plan_stream(ctx, wgnl_peerset_device(s), NULL, 0, &plan, NULL),
-			 0);
+	{
+		struct wgnl_device *want;
+
+		assert_int_equal(wgnl_peerset_build(s, &want), 0);
+		assert_int_equal(want->n_peers, 300);
+		assert_int_equal(wgnl_sync_plan_stream(ctx, want, NULL, 0, &plan, NULL), 0);
+		wgnl_device_free(want);
+	}
 	assert_true(wgnl_plan_is_empty(plan));
 	wgnl_plan_free(plan);
 	wgnl_peerset_forget_pending(s);
@@ -304,12 +318,96 @@ static void peerset__plan_stream__restart_in_step_sends_nothing(void **state)
 	wgnl_device_free(model);
 }
 
+/* Random upserts, removals, marks and sweeps against a plain device as the
+ * reference: same peers, the digest of the built device is the set's. */
+static void peerset__random_churn__same_as_reference(void **state)
+{
+	struct wgnl_device *ref = wgnl_device_new("wg0"), *built;
+	struct wgnl_sync_digest a, b;
+	struct wgnl_peerset *s;
+	uint32_t st = 12345;
+
+	(void)state;
+	assert_int_equal(wgnl_peerset_new("wg0", &s), 0);
+	for (int round = 0; round < 40000; round++) {
+		uint32_t k, op;
+		wgnl_key key;
+
+		st = st * 1103515245u + 12345u;
+		k = (st >> 8) % 3000;
+		op = (st >> 24) % 8;
+		key_of(key, k);
+		if (op < 5) {
+			struct wgnl_peer tmp, *rp;
+			char ips[64];
+
+			snprintf(ips, sizeof(ips),
+				 op < 3 ? "10.%u.%u.1/32" : "10.%u.%u.0/24,fd00::%u/128", k / 250,
+				 k % 250, op);
+			mk(&tmp, k, ips);
+			if (op == 4) {
+				tmp.flags |= WGNL_PEER_HAS_PRESHARED_KEY;
+				memset(tmp.preshared_key, (int)k, WGNL_KEY_LEN);
+			}
+			assert_true(wgnl_peerset_upsert(s, &tmp) >= 0);
+			wgnl_device_remove_peer(ref, key);
+			assert_int_equal(wgnl_device_add_peer(ref, key, &rp), 0);
+			rp->flags = tmp.flags;
+			memcpy(rp->preshared_key, tmp.preshared_key, WGNL_KEY_LEN);
+			for (size_t i = 0; i < tmp.n_allowedips; i++)
+				assert_int_equal(wgnl_peer_add_allowedip(rp, &tmp.allowedips[i]),
+						 0);
+			wgi_peer_clear(&tmp);
+		} else {
+			assert_int_equal(wgnl_peerset_remove(s, key),
+					 wgnl_device_find_peer(ref, key) != NULL);
+			wgnl_device_remove_peer(ref, key);
+		}
+		if (round % 997 == 0) {
+			struct wgnl_device *d;
+
+			assert_int_equal(wgnl_peerset_delta(s, &d, NULL), 0);
+			wgnl_device_free(d);
+		}
+	}
+	assert_int_equal(wgnl_peerset_count(s), ref->n_peers);
+	for (size_t i = 0; i < ref->n_peers; i++)
+		assert_int_equal(wgnl_peerset_keep(s, ref->peers[i].public_key), 1);
+	assert_int_equal(wgnl_peerset_build(s, &built), 0);
+	assert_int_equal(built->n_peers, ref->n_peers);
+	assert_int_equal(wgnl_sync_digest_device(built, &a), 0);
+	assert_int_equal(wgnl_sync_digest_device(ref, &b), 0);
+	assert_true(a.a == b.a && a.b == b.b);
+	wgnl_peerset_digest(s, NULL, &b);
+	assert_true(a.a == b.a && a.b == b.b);
+	wgnl_device_free(built);
+	/* Sweep all but the even keys. */
+	wgnl_peerset_mark(s);
+	for (size_t i = 0; i < ref->n_peers; i++) {
+		uint32_t k;
+
+		memcpy(&k, ref->peers[i].public_key, sizeof(k));
+		if (!(k % 2))
+			wgnl_peerset_keep(s, ref->peers[i].public_key);
+	}
+	wgnl_peerset_sweep(s);
+	for (size_t i = 0; i < ref->n_peers; i++) {
+		uint32_t k;
+
+		memcpy(&k, ref->peers[i].public_key, sizeof(k));
+		assert_int_equal(wgnl_peerset_keep(s, ref->peers[i].public_key), !(k % 2));
+	}
+	wgnl_peerset_free(s);
+	wgnl_device_free(ref);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(peerset__rows__one_delta_of_changed_peers_digest_in_step),
 		cmocka_unit_test(peerset__mark_sweep__unseen_removed_abort_keeps),
 		cmocka_unit_test(peerset__plan_stream__restart_in_step_sends_nothing),
+		cmocka_unit_test(peerset__random_churn__same_as_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
