@@ -73,19 +73,33 @@ static mhd_result metrics(struct gw_http *h, struct MHD_Connection *conn,
 	return r;
 }
 
+/* Why the main loop does not count as alive. */
+static const char *loop_state(const struct gw_snapshot *s)
+{
+	return s->loop_ms ? "main loop stalled" : "starting: the main loop has not turned yet";
+}
+
 static mhd_result readyz(struct MHD_Connection *conn, const struct gw_snapshot *s, int64_t now)
 {
 	char body[sizeof(s->not_ready) + 64];
 
 	/* A hung main loop cannot re-evaluate: its last verdict is stale. */
 	if (!gw_loop_alive(s, now)) {
-		snprintf(body, sizeof(body), "main loop stalled\n%s", s->ready ? "" : s->not_ready);
+		snprintf(body, sizeof(body), "%s\n%s", loop_state(s), s->ready ? "" : s->not_ready);
 		return text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
 	}
 	if (s->ready)
 		return text(conn, MHD_HTTP_OK, "ready\n");
 	return text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    s->not_ready[0] ? s->not_ready : "not ready\n");
+}
+
+static mhd_result stalled(struct MHD_Connection *conn, const struct gw_snapshot *s)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "%s\n", loop_state(s));
+	return text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
 }
 
 static mhd_result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -108,9 +122,7 @@ static mhd_result handle(void *cls, struct MHD_Connection *conn, const char *url
 	if (!strcmp(url, "/readyz"))
 		return readyz(conn, &s, now);
 	if (!strcmp(url, "/healthz"))
-		return gw_loop_alive(&s, now) ?
-			       text(conn, MHD_HTTP_OK, "ok\n") :
-			       text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "main loop stalled\n");
+		return gw_loop_alive(&s, now) ? text(conn, MHD_HTTP_OK, "ok\n") : stalled(conn, &s);
 	return text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /readyz, /healthz\n");
 }
 

@@ -592,7 +592,8 @@ int wgnl_addr_del(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_pr
  * after the last call (a dead-man switch for an anycast address). IPv6 is
  * added without duplicate address detection. A refresh is one in-place
  * update (no delete and re-add). Returns 0, -EINVAL (@valid_s 0 or
- * @preferred_s > @valid_s, bad prefix or name), -ENODEV, -EPERM or -errno. */
+ * @preferred_s > @valid_s, bad prefix or name), -ENODEV, -EPERM,
+ * -EOPNOTSUPP (no address lifetimes on this OS) or -errno. */
 int wgnl_addr_add_lifetime(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p,
 			   uint32_t valid_s, uint32_t preferred_s);
 /* The addresses on @ifname into *ret (free with wgnl_free()), count returned

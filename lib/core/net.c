@@ -3,6 +3,8 @@
  * network ops of the context (struct wgi_net_ops; rtnetlink on Linux), which
  * do the checking, the explaining and the -errno mapping documented in
  * wgnl.h. */
+#include <errno.h>
+
 #include "internal.h"
 
 int wgnl_link_add(struct wgnl_ctx *ctx, const char *name, const char *kind)
@@ -38,6 +40,10 @@ int wgnl_addr_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_pr
 int wgnl_addr_add_lifetime(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *p,
 			   uint32_t valid_s, uint32_t preferred_s)
 {
+	/* Newer than the other ops: a network ops table without it (another
+	 * OS's, not yet grown) says so rather than crash. */
+	if (!ctx->net->addr_add_lifetime)
+		return -EOPNOTSUPP;
 	return ctx->net->addr_add_lifetime(ctx, ifname, p, valid_s, preferred_s);
 }
 

@@ -5,7 +5,8 @@
 # the reason when the WireGuard link is down or STUN stops answering (its
 # port blocked with nftables); /healthz; HTTP only on [Http] Listen (another
 # address of the node refused), GET only, 404 elsewhere; STUN answers a
-# client in another namespace from the anycast address it asked; the anycast
+# client in another namespace from the anycast address it asked (IPv4 on
+# 0.0.0.0, IPv6 and v4-mapped on a second listener [::]); the anycast
 # /32 and /128 on lo while ready, gone within LifetimeSeconds + 1 s after
 # SIGSTOP and after SIGKILL of the daemon (the kernel's valid_lft, no one
 # cleans up), and withdrawn at once on SIGTERM while STUN keeps answering for
@@ -30,7 +31,8 @@ IF=gwe${ID}w
 VN=gwe${ID}vn VC=gwe${ID}vc
 UN=198.18.251.1 UC=198.18.251.2
 A4=192.0.2.77 A6=2001:db8:77::1
-HP=9581 SP=3478 LIFE=2 DRAIN=3
+U6N=fd98:251::1 U6C=fd98:251::2
+HP=9581 SP=3478 SP6=3479 LIFE=2 DRAIN=3
 PY=$(command -v python3)
 
 missing=""
@@ -45,6 +47,9 @@ veth_pair "$NS" "$VN" "$NSC" "$VC" || cannot "cannot create veth $VN/$VC"
 ip -n "$NS" addr add $UN/24 dev "$VN"
 ip -n "$NSC" addr add $UC/24 dev "$VC"
 ip -n "$NSC" route add $A4/32 via $UN
+ip -n "$NS" addr add $U6N/64 dev "$VN" nodad
+ip -n "$NSC" addr add $U6C/64 dev "$VC" nodad
+ip -n "$NSC" route add $A6/128 via $U6N
 
 (umask 077 && wg genkey >"$T/gw.key")
 mkdir "$T/peers"
@@ -69,6 +74,7 @@ DrainSeconds = $DRAIN
 
 [Stun]
 Listen = 0.0.0.0:$SP
+Listen = [::]:$SP6
 
 [Http]
 Listen = 127.0.0.1:$HP
@@ -99,12 +105,12 @@ gone_within() {
 	wait_for "$1" none_on_lo || return 1
 	GONE_MS=$((($(date +%s%N) - _t0) / 1000000))
 }
-# stun_from_client ADDR: a Binding request from the client namespace;
+# stun_from_client ADDR [PORT]: a Binding request from the client namespace;
 # prints "SOURCE-ADDR SOURCE-PORT TYPE" of the answer.
 stun_from_client() {
-	ip netns exec "$NSC" "$PY" - "$1" "$SP" <<'EOF'
+	ip netns exec "$NSC" "$PY" - "$1" "${2:-$SP}" <<'EOF'
 import os, socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
 tid = os.urandom(12)
 s.sendto(struct.pack("!HHI", 1, 0, 0x2112A442) + tid, (sys.argv[1], int(sys.argv[2])))
@@ -125,21 +131,25 @@ start_gw() {
 }
 
 # ------------------------------------------------- before the first apply
-# wireguard-go stopped: the daemon's first apply (a UAPI dump) cannot
-# finish, so it is up (HTTP answers) but has not applied anything.
-wggo_start "$NS" "$IF" "$T/wggo.log" || cannot "wireguard-go did not start"
-WG=$WGGO_PID
-kill -STOP "$WG"
+# The link is there (a persistent tun) but no wireguard-go serves it yet:
+# the daemon runs and answers, its first apply fails and is retried. Then
+# wireguard-go takes the same tun over and the next turn applies.
+ip -n "$NS" tuntap add dev "$IF" mode tun || cannot "cannot create tun $IF"
 start_gw
 check "http answers before the first apply" wait_for 50 sh -c "[ \"\$(ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' -m 1 http://127.0.0.1:$HP/readyz)\" = 503 ]"
+check "readyz before the first apply: the reason says so" wait_for 30 sh -c \
+	"ip netns exec $NS curl -s -m 1 http://127.0.0.1:$HP/readyz | grep -q '^not applied yet'"
 get /readyz >/dev/null
 cp "$T/body" "$T/ready.before"
-check "readyz before the first apply: 503 with a reason per line" sh -c "[ -s $T/ready.before ] && ! grep -qx ready $T/ready.before"
+echo "note: /readyz before the first apply: $(tr "\n" ";" <"$T/ready.before")"
 check_detail() { cat "$T/ready.before"; }
-check "readyz before the first apply: says it has not applied or started" grep -Eq "not applied yet|main loop" "$T/ready.before"
+code=$(get /readyz)
+check "readyz before the first apply: 503, one reason per line, not 'ready'" sh -c \
+	"[ $code = 503 ] && ! grep -qx ready $T/body && [ \"\$(grep -c . $T/ready.before)\" = \"\$(wc -l <$T/ready.before)\" ]"
 check_detail() { :; }
+check "healthz 200 although not ready (the loop turns)" sh -c "[ \"\$(ip netns exec $NS curl -s -m 2 http://127.0.0.1:$HP/healthz)\" = ok ]"
 check "anycast not announced before ready" none_on_lo
-kill -CONT "$WG"
+wggo_start "$NS" "$IF" "$T/wggo.log" || cannot "wireguard-go did not start"
 
 # ------------------------------------------------------------- ready
 check "readyz 200 after the first apply (within 8 s)" wait_for 80 ready_is 200
@@ -211,6 +221,10 @@ check_detail() { cat "$T/stun"; }
 check "stun: the answer comes from the anycast address $A4:$SP" grep -q "^$A4 $SP 0x0101\$" "$T/stun"
 stun_from_client $UN >"$T/stun2" 2>/dev/null
 check "stun: asked at $UN, the answer comes from $UN" grep -q "^$UN $SP 0x0101\$" "$T/stun2"
+stun_from_client $A6 $SP6 >"$T/stun6" 2>&1
+check "stun: a second listener [::]:$SP6 answers at $A6 from $A6" grep -q "^$A6 $SP6 0x0101\$" "$T/stun6"
+stun_from_client $A4 $SP6 >"$T/stun46" 2>&1
+check "stun: [::]:$SP6 is dual stack, answers at $A4 from $A4" grep -q "^$A4 $SP6 0x0101\$" "$T/stun46"
 check_detail() { :; }
 sleep 0.7 # the servers publish their counters every 0.5 s
 get /metrics >/dev/null
