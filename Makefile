@@ -137,6 +137,8 @@ $(BUILD)/tests/test_gateway_edge: TOOL_LIBS += -pthread
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
+# wg-gatewayd's registry row parser (pure: no libpq).
+$(BUILD)/tests/test_gateway_row: $(BUILD)/gateway/pgrow.o
 # The PostgreSQL source alone (tests/gateway/pg.sh).
 $(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o)
 $(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += $(GATEWAY_LIBS) -pthread

@@ -88,6 +88,19 @@ wait_dev 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon
 pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$B'"
 wait_dev 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
 
+# A bad row as the newest change must not keep the node unready: the
+# source's position() says every change up to it was handed over.
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$(key)', '10.8.3.1/40')"
+bad3=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.3.1/40'")
+wait_str "bad row id=$bad3: allowed_ips" "$T/gwd.log" 50
+sleep 1.2
+last_ready=$(grep "ready: " "$T/gwd.log" | tail -n 1)
+rz=$(readyz)
+case "$last_ready|$rz" in
+*"ready: yes"*"|200"* | *"ready: yes"*"|none"*) ok "daemon: ready with a bad row as the newest change ($last_ready, /readyz ${rz%% *})" ;;
+*) fail "a bad newest row: $last_ready, /readyz $rz" ;;
+esac
+
 # COMMIT to device: one psql session (a \echo after each autocommitted
 # INSERT says its COMMIT is done), the device read over its UAPI socket.
 python3 - "$IFG" 200 >"$T/lat" 2>"$T/lat.err" <<'PY'
@@ -132,6 +145,31 @@ else
 	fail "latency run" "$(cat "$T/lat.err")" "$(tail -n 4 "$T/gwd.log")"
 fi
 wait_dev 50 sh -c "[ \$(wg show '$IFG' peers | wc -l) = 2 ]" || fail "the 200 peers were not removed"
+
+# 10,000 peers in one statement (one NOTIFY): COMMIT to all on the device,
+# then all gone again (a figure; only "they arrive" is asserted).
+python3 - "$T/bulk.sql" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES\n")
+    f.write(",\n".join("('%s', '10.%d.%d.%d/32')" % (base64.b64encode(os.urandom(32)).decode(),
+            20 + i // 65536, (i // 256) % 256, i % 256) for i in range(10000)))
+    f.write(";\n")
+PY
+n0=$(wg show "$IFG" peers | wc -l)
+runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f "$T/bulk.sql" >/dev/null 2>&1
+t0=$(date +%s%N)
+if wait_dev 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -ge $((n0 + 10000)) ]"; then
+	t1=$(date +%s%N)
+	pg_sql "DELETE FROM wgkit_peer WHERE allowed_ips LIKE '10.2_.%'"
+	t2=$(date +%s%N)
+	wait_dev 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -le $n0 ]"
+	t3=$(date +%s%N)
+	ok "daemon: 10,000 rows in one INSERT on the device $(((t1 - t0) / 1000000)) ms after COMMIT; one DELETE of them gone in $(((t3 - t2) / 1000000)) ms"
+	echo "bench: gateway_pg_bulk_10000 insert_ms=$(((t1 - t0) / 1000000)) delete_ms=$(((t3 - t2) / 1000000))"
+else
+	fail "10,000 rows: $(wg show "$IFG" peers | wc -l) peers on the device" "$(tail -n 4 "$T/gwd.log")"
+fi
 
 # PostgreSQL stopped: the peers stay, registry down, stale after StaleSeconds.
 before=$(dev_keys)
