@@ -24,6 +24,7 @@ else
 	echo "kernel: NOTE: $BUILD/wgctl not built: the wgctl cases will skip (run make first)" >&2
 fi
 [ -x "$BUILD/wghealth" ] && bins="$bins $BUILD/wghealth"
+[ -x "$BUILD/wg-gatewayd" ] && bins="$bins $BUILD/wg-gatewayd"
 for t in "$BUILD"/tests/tools/*; do
 	[ -f "$t" ] && [ -x "$t" ] && bins="$bins $t"
 done
