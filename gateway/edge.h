@@ -32,6 +32,7 @@ struct gw_ready_in {
 	int64_t registry_last_ok_ms; /* 0: never */
 	unsigned stale_s;
 	bool stun_configured, stun_ok;
+	bool stun_never; /* no self-probe answered since the start */
 	bool draining;
 };
 
@@ -40,6 +41,9 @@ struct gw_ready_in {
 bool gw_ready_decide(const struct gw_ready_in *in, char *why, size_t len);
 /* True when the main loop turned within GW_LOOP_ALIVE_MS of @now_ms. */
 bool gw_loop_alive(const struct gw_snapshot *s, int64_t now_ms);
+
+/* True while no self-probe round was answered since the start (stun.c). */
+bool gw_stun_never(struct gw *gw);
 
 /* Render the contract's metrics of @s (registry lag against @now_ms) into
  * @p (cleared first). 0 or -errno of the writer. */

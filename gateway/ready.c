@@ -69,7 +69,11 @@ bool gw_ready_decide(const struct gw_ready_in *in, char *buf, size_t len)
 		}
 	}
 	if (in->stun_configured && !in->stun_ok) {
-		reason(&w, "stun: no self-probe answered in the last %d s\n", GW_STUN_OK_MS / 1000);
+		if (in->stun_never)
+			reason(&w, "stun: no self-probe answered yet\n");
+		else
+			reason(&w, "stun: no self-probe answered in the last %d s\n",
+			       GW_STUN_OK_MS / 1000);
 		ready = false;
 	}
 	return ready;
@@ -96,6 +100,7 @@ void gw_ready_eval(struct gw *gw, int64_t now_ms)
 		.stale_s = gw->conf.stale_s,
 		.stun_configured = gw->conf.n_stun > 0,
 		.stun_ok = gw_stun_ok(gw),
+		.stun_never = gw_stun_never(gw),
 		.draining = gw->draining,
 	};
 

@@ -282,3 +282,16 @@ bool gw_stun_ok(struct gw *gw)
 	pthread_mutex_unlock(&st->lock);
 	return last && gw_now_ms() - last <= GW_STUN_OK_MS;
 }
+
+bool gw_stun_never(struct gw *gw)
+{
+	struct gw_stun *st = gw->stun;
+	bool never;
+
+	if (!st)
+		return true;
+	pthread_mutex_lock(&st->lock);
+	never = !st->last_ok_ms;
+	pthread_mutex_unlock(&st->lock);
+	return never;
+}

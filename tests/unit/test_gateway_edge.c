@@ -91,6 +91,9 @@ static void gateway__ready_each_condition__one_reason_each(void **state)
 	in.stun_ok = false;
 	assert_false(gw_ready_decide(&in, why, sizeof(why)));
 	assert_string_equal(why, "stun: no self-probe answered in the last 10 s\n");
+	in.stun_never = true;
+	assert_false(gw_ready_decide(&in, why, sizeof(why)));
+	assert_string_equal(why, "stun: no self-probe answered yet\n");
 
 	in = ready_in();
 	in.draining = true;
