@@ -227,8 +227,10 @@ static const char *pg_text(const PGresult *res, int row, int col)
 }
 
 /* One result row to the sink: a peer, a disabled peer or a tombstone
- * (removed), or a bad row. */
-static void pg_row(struct gw_sink *sink, const PGresult *res, int i)
+ * (removed), or a bad row. In a full read a bad row whose key parses keeps
+ * its peer as it was (as a bad update does between full reads): a typo in
+ * allowed_ips never drops a working peer. */
+static void pg_row(struct gw_sink *sink, const PGresult *res, int i, bool full)
 {
 	int kind = (int)pg_i64(res, i, 0);
 	const char *en = pg_text(res, i, 6);
@@ -244,7 +246,12 @@ static void pg_row(struct gw_sink *sink, const PGresult *res, int i)
 	 * disabled or deleted peer alive. */
 	if (gw_pg_row_parse(pg_text(res, i, 3), row.removed ? NULL : pg_text(res, i, 4),
 			    row.removed ? NULL : pg_text(res, i, 5), &peer, why, sizeof(why)) < 0) {
+		wgnl_key pub;
+
 		sink->bad(sink, row.id, why);
+		if (full && sink->keep && !row.removed && pg_text(res, i, 3) &&
+		    wgnl_key_from_base64(pub, pg_text(res, i, 3)) == 0)
+			sink->keep(sink, pub);
 		return;
 	}
 	row.peer = &peer;
@@ -286,7 +293,7 @@ static int pg_read(struct gw_source *s, struct gw_sink *sink, bool full, char *w
 		sink->full_begin(sink);
 	for (i = 0; i < n; i++)
 		if (pg_i64(res, i, 0) != 0)
-			pg_row(sink, res, i);
+			pg_row(sink, res, i, full);
 	PQclear(res);
 	if (full) {
 		sink->full_end(sink, counter);

@@ -88,6 +88,24 @@ wait_dev 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon
 pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$B'"
 wait_dev 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
 
+# A good peer updated to a bad prefix: skipped, the peer keeps its last good
+# allowed IPs, also through a full re-read (SIGHUP).
+pg_sql "UPDATE wgkit_peer SET allowed_ips = '10.8.0.1/32, 10.8.0.x/32' WHERE public_key = '$A1'"
+idA1=$(pg_sql "SELECT id FROM wgkit_peer WHERE public_key = '$A1'")
+wait_str "bad row id=$idA1: allowed_ips: '10.8.0.x/32'" "$T/gwd.log" 50 && dev_has "$A1" 10.8.0.1/32 &&
+	ok "daemon: an update to a bad prefix is skipped, the peer keeps 10.8.0.1/32" ||
+	fail "bad update" "$(wg show "$IFG" allowed-ips)" "$(tail -n 3 "$T/gwd.log")"
+nbad=$(grep -c "bad row id=$idA1:" "$T/gwd.log")
+kill -HUP "$DPID"
+wait_for "bad row id=$idA1:.*" "$T/gwd.log" 1 # (already there)
+i=0
+while [ "$(grep -c "bad row id=$idA1:" "$T/gwd.log")" -le "$nbad" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.3
+[ "$(grep -c "bad row id=$idA1:" "$T/gwd.log")" -gt "$nbad" ] && dev_has "$A1" 10.8.0.1/32 &&
+	ok "daemon: SIGHUP full re-read reports the bad row again and keeps the peer as it was" ||
+	fail "full re-read with a bad row" "$(wg show "$IFG" allowed-ips)" "$(tail -n 4 "$T/gwd.log")"
+pg_sql "UPDATE wgkit_peer SET allowed_ips = '10.8.0.1/32' WHERE public_key = '$A1'"
+
 # A bad row as the newest change must not keep the node unready: the
 # source's position() says every change up to it was handed over.
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$(key)', '10.8.3.1/40')"

@@ -3,7 +3,7 @@
  * gw_pgsrc CONNINFO [SECONDS] [STALE_S]: wg-gatewayd's PostgreSQL source
  * (gateway/pgsource.c) alone, its sink printing one line per call on stdout
  * (line-buffered), for tests/gateway/pg.sh:
- *   full_begin | full_end CID | position CID | bad ID WHY |
+ *   full_begin | full_end CID | position CID | bad ID WHY | keep PUBKEY |
  *   row ID CID add|remove PUBKEY ALLOWED,... | state up|down RECONNECTS
  * Public keys only: the registry holds no private key. Runs the main loop
  * (poll on the source fd, tick) for SECONDS (default 60) or until SIGTERM.
@@ -64,6 +64,15 @@ static void s_pos(struct gw_sink *k, int64_t cid)
 	printf("position %lld\n", (long long)cid);
 }
 
+static void s_keep(struct gw_sink *k, const uint8_t *pub)
+{
+	wgnl_key_b64 b64;
+
+	(void)k;
+	wgnl_key_to_base64(b64, pub);
+	printf("keep %s\n", b64);
+}
+
 static void s_abort(struct gw_sink *k)
 {
 	(void)k;
@@ -72,7 +81,15 @@ static void s_abort(struct gw_sink *k)
 
 int main(int argc, char **argv)
 {
-	struct gw_sink sink = { s_row, s_bad, s_begin, s_end, s_pos, s_abort };
+	struct gw_sink sink = {
+		.row = s_row,
+		.bad = s_bad,
+		.full_begin = s_begin,
+		.full_end = s_end,
+		.position = s_pos,
+		.keep = s_keep,
+		.full_abort = s_abort,
+	};
 	const struct gw_source_ops *ops = &gw_pgsource_ops;
 	struct gw_conf c = { .full_reread_s = 300, .stale_s = 30 };
 	struct gw_source *src;

@@ -52,12 +52,15 @@ static void unit__bad_rows__nothing_filled_reason_names_column(void **state)
 		const char *key, *aips, *psk, *why;
 	} cases[] = {
 		{ NULL, "10.0.0.1/32", NULL, "public_key: missing" },
-		{ "short", "10.0.0.1/32", NULL, "public_key: not a 44-character base64 WireGuard key" },
-		{ KEY, "10.0.0.1/32,10.0.0.300/32", NULL, "allowed_ips: '10.0.0.300/32' is not an IP prefix" },
+		{ "short", "10.0.0.1/32", NULL,
+		  "public_key: not a 44-character base64 WireGuard key" },
+		{ KEY, "10.0.0.1/32,10.0.0.300/32", NULL,
+		  "allowed_ips: '10.0.0.300/32' is not an IP prefix" },
 		{ KEY, "10.0.0.1/33", NULL, "allowed_ips: '10.0.0.1/33' is not an IP prefix" },
 		{ KEY, "10.0.0.1/32,,10.0.0.2/32", NULL, "allowed_ips: an empty entry" },
 		{ KEY, "10.0.0.1/32,", NULL, "allowed_ips: an empty entry" },
-		{ KEY, "10.0.0.1/32", "nope", "preshared_key: not a 44-character base64 WireGuard key" },
+		{ KEY, "10.0.0.1/32", "nope",
+		  "preshared_key: not a 44-character base64 WireGuard key" },
 		/* key material in the wrong column is never quoted */
 		{ KEY, PSK, NULL, "allowed_ips: an entry is not an IP prefix" },
 	};
