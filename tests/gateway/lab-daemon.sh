@@ -203,7 +203,17 @@ check "g2's device still holds the client while PostgreSQL is down" pub_on 2 "$K
 an1=$(metric 1 wgkit_gateway_announced) an2=$(metric 2 wgkit_gateway_announced)
 check "both still announce within StaleSeconds (announced g1=$an1 g2=$an2, route via $(route_via))" \
 	test "$an1" = 1 -a "$an2" = 1 -a "$(route_via)" = g1
+# g2's daemon restarted while the registry is unreachable: it has nothing
+# to go by, so it must neither empty the device nor claim to be ready.
+gwd_stop 2
+gwd_start 2
+sleep 3
+rc2=$(ready_code 2)
+check "g2 restarted during the outage keeps the device's peers (client still there)" pub_on 2 "$KC"
+check "g2 restarted during the outage is not ready before it reads the registry (/readyz $rc2: $(http 2 /readyz | head -n 1))" \
+	test "$rc2" != 200
 pg_restart >"$TMP/pg.out" 2>&1 || fail_log "PostgreSQL restart" "$TMP/pg.out"
+check "g2 ready once the registry is back" wait_ready 2
 PK=$(genpub)
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$PK', '10.9.0.4/32')" >/dev/null
 if until_both 20 has_peer; then ok "caught up after the restart (a new row on both nodes)"; else fail "new row not applied after the restart"; fi
