@@ -169,10 +169,14 @@ check-uapi: all tests ## wireguard-go in network namespaces, configured by wgctl
 check-kernel: all tests ## real in-kernel WireGuard in a qemu guest
 	$(Q)sh tests/kernel/run.sh $(BUILD)
 
+.PHONY: check-gateway-lab
+check-gateway-lab: all tests ## the anycast lab: bird2 router, two wg-gatewayd nodes, PostgreSQL, a client
+	$(Q)sh tests/gateway/lab.sh $(BUILD)
+
 bench: all tests ## benchmarks side by side with wg, fping, coturn (see bench/README.md)
 	$(Q)sh bench/run.sh $(BUILD)
 
-demo: deps ## build, then a gateway with two peers in namespaces, ping, tear down
+demo: deps ## build, then a gateway with two peers in namespaces, ping; two anycast wg-gatewayd nodes, one killed
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/demo.sh $(BUILD)
 

@@ -142,3 +142,8 @@ for n in $NODES; do
 done
 echo
 echo "demo: done ($MODE WireGuard): gateway + 2 peers up, pinged, torn down"
+
+# Part 2: anycast gateway nodes (wg-gatewayd, bird2), in its own namespaces.
+cleanup
+trap - EXIT INT TERM
+exec sh tests/demo-gateway.sh "$BUILD"
