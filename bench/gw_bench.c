@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (wait_line(argv[4], off, argv[5], t0 + tmo) < 0) {
-			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[5], argv[4], tmo);
+			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[5], argv[4],
+				tmo);
 			return 1;
 		}
 		printf("%.6f\n", now() - t0);
@@ -93,7 +94,8 @@ int main(int argc, char **argv)
 		double tmo = argc > 4 ? atof(argv[4]) : 60, t0 = now();
 
 		if (wait_line(argv[2], 0, argv[3], t0 + tmo) < 0) {
-			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[3], argv[2], tmo);
+			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[3], argv[2],
+				tmo);
 			return 1;
 		}
 		printf("%.6f\n", now() - t0);
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		return 1;
 	}
-	fprintf(stderr, "usage: gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S] | wait LOG PATTERN [TIMEOUT_S] | rss PID\n");
+	fprintf(stderr,
+		"usage: gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S] | wait LOG PATTERN [TIMEOUT_S] | rss PID\n");
 	return 1;
 }
