@@ -2,7 +2,9 @@
 # bench/run.sh BUILD: every benchmark (`make bench`): the STUN server and
 # codec (bench/stun.sh), probing (bench/probe.sh), `wghealth check` of a
 # 10,000-peer device (bench/health.sh), and sync / dump / down
-# against wg in the qemu guest (bench/sync.sh). Each writes its own summary;
+# against wg in the qemu guest (bench/sync.sh), wg-gatewayd against
+# wg syncconf in the guest and its PostgreSQL COMMIT-to-device latency on
+# the host (bench/gateway.sh). Each writes its own summary;
 # the machine-readable "bench: ..." lines of all of them are repeated at the
 # end. Not part of `make check`: the sync part alone runs for many minutes.
 # Exit: 1 when a benchmark failed; a benchmark that cannot run here (77) is
@@ -14,7 +16,7 @@ out=$BUILD/bench
 mkdir -p "$out"
 : >"$out/all.txt"
 rc=0
-for b in stun probe health sync; do
+for b in stun probe health sync gateway; do
 	echo "=== bench/$b.sh"
 	brc=0
 	sh "bench/$b.sh" "$BUILD" >"$out/$b.out" 2>&1 || brc=$?

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,11 +20,12 @@ struct gw_apply {
 	struct gw *gw;
 	struct gw_sink sink;
 	struct wgnl_peerset *set;
-	bool known;	  /* a full read completed: the desired state is known */
-	bool started;	  /* the start-up plan was applied */
-	bool need_plan;	  /* a set failed: plan against the device next time */
-	int64_t retry_ms; /* a failed plan is tried again from then on */
-	int64_t batch_id; /* the highest change id of the rows in this batch */
+	bool known;		   /* a full read completed: the desired state is known */
+	bool started;		   /* the start-up plan was applied */
+	bool need_plan;		   /* a set failed: plan against the device next time */
+	int64_t retry_ms;	   /* a failed plan is tried again from then on */
+	int64_t batch_id;	   /* the highest change id of the rows in this batch */
+	struct prefetch *prefetch; /* the start-up read, while it runs */
 };
 
 static struct gw_apply *of(struct gw_sink *s)
@@ -130,10 +132,13 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 	return 0;
 }
 
+static bool prefetch_in_step(struct gw_apply *a);
+
 void gw_apply_free(struct gw_apply *a)
 {
 	if (!a)
 		return;
+	prefetch_in_step(a); /* joins a start-up read still running */
 	wgnl_peerset_free(a->set);
 	free(a);
 }
@@ -160,6 +165,101 @@ static void observe(struct gw_snapshot *s, double secs)
 	s->apply_counts[i]++;
 	s->apply_sum += secs;
 	s->apply_count++;
+}
+
+struct drift_count {
+	time_t now;
+	uint64_t recent;
+};
+
+/* Peers with a handshake within 180 s, counted from the drift check's dump. */
+static int count_recent(const struct wgnl_device *dev, const struct wgnl_peer *p, void *data)
+{
+	struct drift_count *dc = data;
+
+	(void)dev;
+	if (!p) {
+		dc->recent = 0;
+		return 0;
+	}
+	if (p->last_handshake.tv_sec && dc->now - p->last_handshake.tv_sec <= 180)
+		dc->recent++;
+	return 0;
+}
+
+/* The start-up read of the running device, in a thread of its own while
+ * the main thread reads the source: a restart over a device in step then
+ * costs the longer of the two, not their sum, and sends nothing. The
+ * thread has its own context; the main thread does not touch the device
+ * before gw_apply_flush() joined it. */
+struct prefetch {
+	pthread_t th;
+	struct gw *gw;
+	int r;
+	struct wgnl_sync_digest got;
+	struct wgnl_device *info;
+	struct drift_count dc;
+	int64_t t_ms; /* when it started */
+};
+
+static void *prefetch_run(void *arg)
+{
+	struct prefetch *p = arg;
+	const struct gw_conf *c = &p->gw->conf;
+	struct wgnl_ctx *ctx = NULL;
+
+	p->r = wgnl_ctx_open(&ctx);
+	if (p->r < 0)
+		return NULL;
+	if (!c->backend_auto)
+		wgnl_ctx_set_backend(ctx, c->backend);
+	p->r = wgnl_sync_digest_running(ctx, c->ifname, count_recent, &p->dc, &p->got, &p->info);
+	wgnl_ctx_close(ctx);
+	return NULL;
+}
+
+void gw_apply_prefetch(struct gw_apply *a)
+{
+	struct prefetch *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return;
+	p->gw = a->gw;
+	p->dc.now = time(NULL);
+	p->t_ms = gw_now_ms();
+	if (pthread_create(&p->th, NULL, prefetch_run, p) != 0) {
+		free(p);
+		return;
+	}
+	a->prefetch = p;
+}
+
+/* Join the start-up read. True when the running device already is the
+ * desired one: same peers (digest), private key and listen port. */
+static bool prefetch_in_step(struct gw_apply *a)
+{
+	struct prefetch *p = a->prefetch;
+	const struct gw_conf *c = &a->gw->conf;
+	struct wgnl_sync_digest want;
+	bool same = false;
+
+	if (!p)
+		return false;
+	pthread_join(p->th, NULL);
+	a->prefetch = NULL;
+	/* A read older than a few seconds (the registry was down at start-up)
+	 * says nothing reliable about the device now: plan instead. */
+	if (p->r == 0 && gw_now_ms() - p->t_ms < 5000 && p->info &&
+	    (p->info->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
+	    wgnl_key_equal(p->info->private_key, c->private_key) &&
+	    p->info->listen_port == c->listen_port) {
+		wgnl_peerset_digest(a->set, p->info, &want);
+		same = want.a == p->got.a && want.b == p->got.b;
+		a->gw->now.peers_handshake_recent = p->dc.recent;
+	}
+	wgnl_device_free(p->info);
+	free(p);
+	return same;
 }
 
 /* Plan against the running device (one streamed dump) and apply it: at
@@ -222,7 +322,12 @@ int gw_apply_flush(struct gw_apply *a)
 		 * second, not on every turn of the loop. */
 		if (gw_now_ms() < a->retry_ms)
 			return -EAGAIN;
-		r = plan_apply(a, &c, &dev_changed);
+		if (!a->started && prefetch_in_step(a)) {
+			wgnl_peerset_forget_pending(a->set);
+			r = 0;
+		} else {
+			r = plan_apply(a, &c, &dev_changed);
+		}
 		if (r < 0) {
 			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
@@ -274,26 +379,6 @@ void gw_apply_replan(struct gw_apply *a)
 {
 	a->need_plan = true;
 	a->retry_ms = 0;
-}
-
-struct drift_count {
-	time_t now;
-	uint64_t recent;
-};
-
-/* Peers with a handshake within 180 s, counted from the drift check's dump. */
-static int count_recent(const struct wgnl_device *dev, const struct wgnl_peer *p, void *data)
-{
-	struct drift_count *dc = data;
-
-	(void)dev;
-	if (!p) {
-		dc->recent = 0;
-		return 0;
-	}
-	if (p->last_handshake.tv_sec && dc->now - p->last_handshake.tv_sec <= 180)
-		dc->recent++;
-	return 0;
 }
 
 int gw_apply_drift_check(struct gw_apply *a)

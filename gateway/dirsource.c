@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gw.h"
+#include "wgkit/wgnl_sync.h"
 
 #define DEBOUNCE_MS 0
 
@@ -35,6 +36,13 @@ struct dfile {
 	struct stat st; /* when last read (good or bad) */
 	wgnl_key *keys; /* of the last good parse */
 	size_t n_keys;
+	/* The last good parse's [Peer] sections by the hash of their canonical
+	 * text (wgnl_sync_text_make()), sorted: a changed file parses only the
+	 * sections not in here. NULL when the sections and peers did not pair
+	 * one to one (the next read parses whole). */
+	struct secmap *map;
+	size_t n_map;
+	uint64_t iface_h[2];
 	bool good; /* parsed at least once */
 	bool bad;  /* the last read did not parse */
 };
@@ -51,11 +59,19 @@ struct gw_source {
 	int64_t last_ok; /* last rescan that could read the folder */
 };
 
+struct secmap {
+	uint64_t h[2];
+	wgnl_key key;
+};
+
 static void dfile_clear(struct dfile *f)
 {
 	free(f->keys);
 	f->keys = NULL;
 	f->n_keys = 0;
+	free(f->map);
+	f->map = NULL;
+	f->n_map = 0;
 	f->good = f->bad = false;
 }
 
@@ -196,24 +212,187 @@ static bool same_stat(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Parse file @f (named f->name in the folder): its config in *ret, or
- * NULL when it does not parse (reported; its last good keys stay). */
-static void read_file(struct gw_source *s, struct dfile *f, const struct stat *st,
-		      struct gw_sink *sink, struct wgnl_config **ret)
+static int secmap_cmp(const void *a, const void *b)
+{
+	const struct secmap *x = a, *y = b;
+
+	if (x->h[0] != y->h[0])
+		return x->h[0] < y->h[0] ? -1 : 1;
+	if (x->h[1] != y->h[1])
+		return x->h[1] < y->h[1] ? -1 : 1;
+	return 0;
+}
+
+/* The sections of @t that the last good parse of @f had too: their keys
+ * into @keep (*n_keep), the others' original text gathered into *gathered
+ * (their indices in @unk). 0, or -EAGAIN when the file must be parsed whole
+ * (no map, the [Interface] part changed), or -ENOMEM. */
+static int sections_split(const struct dfile *f, const char *text, const struct wgnl_sync_text *t,
+			  wgnl_key *keep, size_t *n_keep, size_t *unk, size_t *n_unk,
+			  char **gathered, size_t *glen)
+{
+	size_t total = 0, off = 0;
+	char *buf;
+
+	*n_keep = *n_unk = 0;
+	if (!f->map || f->iface_h[0] != t->iface_h[0] || f->iface_h[1] != t->iface_h[1])
+		return -EAGAIN;
+	for (size_t i = 0; i < t->n_sec; i++) {
+		struct secmap k = { .h = { t->sec[i].h[0], t->sec[i].h[1] } };
+		const struct secmap *m = bsearch(&k, f->map, f->n_map, sizeof(k), secmap_cmp);
+
+		if (m) {
+			memcpy(keep[(*n_keep)++], m->key, WGNL_KEY_LEN);
+		} else {
+			unk[(*n_unk)++] = i;
+			total += t->sec[i].orig_len + 1;
+		}
+	}
+	buf = malloc(total + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t j = 0; j < *n_unk; j++) {
+		const struct wgnl_sync_section *sec = &t->sec[unk[j]];
+
+		memcpy(buf + off, text + sec->orig_off, sec->orig_len);
+		off += sec->orig_len;
+		if (sec->orig_len && buf[off - 1] != '\n')
+			buf[off++] = '\n'; /* the file's last line had none */
+	}
+	buf[off] = '\0';
+	*gathered = buf;
+	*glen = off;
+	return 0;
+}
+
+/* Remember @f's sections for the next read: section i of @t holds the key
+ * @key_of(i). */
+static void secmap_save(struct dfile *f, const struct wgnl_sync_text *t, const wgnl_key *sec_keys)
+{
+	struct secmap *m = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*m));
+
+	free(f->map);
+	f->map = m;
+	f->n_map = m ? t->n_sec : 0;
+	if (!m)
+		return;
+	for (size_t i = 0; i < t->n_sec; i++) {
+		m[i].h[0] = t->sec[i].h[0];
+		m[i].h[1] = t->sec[i].h[1];
+		memcpy(m[i].key, sec_keys[i], WGNL_KEY_LEN);
+	}
+	qsort(m, t->n_sec, sizeof(*m), secmap_cmp);
+	f->iface_h[0] = t->iface_h[0];
+	f->iface_h[1] = t->iface_h[1];
+}
+
+/* Parse the [Peer] sections of @text that changed since the last good parse
+ * of @f. 0 with *ret holding only the changed peers and @keep/@n_keep the
+ * keys of the unchanged ones (f->keys and the map updated); -EAGAIN when
+ * the file must be parsed whole. */
+static int read_changed(struct dfile *f, const char *path, const char *text,
+			const struct wgnl_sync_text *t, struct wgnl_config **ret, wgnl_key *keep,
+			size_t *n_keep)
 {
 	struct wgnl_config_error e;
 	struct wgnl_config *cfg = NULL;
+	size_t *unk, n_unk, glen = 0, ki = 0, ui = 0;
+	wgnl_key *sec_keys = NULL;
+	char *gathered = NULL;
+	int r;
+
+	unk = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*unk));
+	if (!unk)
+		return -ENOMEM;
+	r = sections_split(f, text, t, keep, n_keep, unk, &n_unk, &gathered, &glen);
+	if (r < 0)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	r = wgnl_config_parse(gathered, glen, path, WGNL_CONFIG_QUICK, &cfg, &e);
+	wgnl_wipe(gathered, glen);
+	/* A section that does not parse alone, or two that merged: the whole
+	 * file's parse tells (and reports the right line). */
+	if (r < 0 || cfg->dev->n_peers != n_unk) {
+		r = -EAGAIN;
+		goto out;
+	}
+	sec_keys = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*sec_keys));
+	if (!sec_keys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < t->n_sec; i++) {
+		if (ui < n_unk && unk[ui] == i)
+			memcpy(sec_keys[i], cfg->dev->peers[ui++].public_key, WGNL_KEY_LEN);
+		else
+			memcpy(sec_keys[i], keep[ki++], WGNL_KEY_LEN);
+	}
+	gw_log("info", "source: %s: %zu of %zu [Peer] sections changed, only those parsed", path,
+	       n_unk, t->n_sec);
+	secmap_save(f, t, sec_keys);
+	if (!f->map) {
+		/* No memory for the map: the keys as a plain list. */
+		free(f->keys);
+		f->keys = sec_keys;
+		f->n_keys = t->n_sec;
+		sec_keys = NULL;
+	} else {
+		free(f->keys);
+		f->keys = NULL;
+		f->n_keys = 0;
+	}
+	*ret = cfg;
+	cfg = NULL;
+	r = 0;
+out:
+	wgnl_config_free(cfg);
+	free(gathered);
+	free(sec_keys);
+	free(unk);
+	return r;
+}
+
+/* Read file @f (named f->name in the folder): the peers to hand over as
+ * rows in *ret, and in @keep (*n_keep, malloc'd) the keys of peers that
+ * stand as they were (sections unchanged since the last good parse). *ret
+ * NULL when the file does not parse (reported; its last good keys stay). */
+static void read_file(struct gw_source *s, struct dfile *f, const struct stat *st,
+		      struct gw_sink *sink, struct wgnl_config **ret, wgnl_key **keep,
+		      size_t *n_keep)
+{
+	struct wgnl_config_error e;
+	struct wgnl_config *cfg = NULL;
+	struct wgnl_sync_text t = { 0 };
 	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + NAME_MAX + 512];
+	bool have_t = false;
 	wgnl_key *keys;
+	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	*ret = NULL;
+	*keep = NULL;
+	*n_keep = 0;
 	f->st = *st;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 	memset(&e, 0, sizeof(e));
-	/* wg-quick keys in the [Interface] of a whole config are fine: it is
-	 * ignored. Endpoints are not resolved: peers keep none. */
-	r = wgnl_config_parse_file(path, WGNL_CONFIG_QUICK, &cfg, &e);
+	r = wgnl_file_read(path, 0, &text, &len);
+	if (r == 0) {
+		have_t = wgnl_sync_text_make(text, len, &t) == 0;
+		if (have_t && f->map && !f->bad) {
+			*keep = malloc((t.n_sec ? t.n_sec : 1) * sizeof(**keep));
+			if (*keep && read_changed(f, path, text, &t, &cfg, *keep, n_keep) == 0)
+				goto done;
+			free(*keep);
+			*keep = NULL;
+			*n_keep = 0;
+		}
+		/* wg-quick keys in the [Interface] of a whole config are fine:
+		 * it is ignored. Endpoints are not resolved: peers keep none. */
+		r = wgnl_config_parse(text, len, path, WGNL_CONFIG_QUICK, &cfg, &e);
+	} else {
+		r = wgnl_config_parse_file(path, WGNL_CONFIG_QUICK, &cfg, &e);
+	}
 	if (r < 0) {
 		if (e.line)
 			snprintf(why, sizeof(why), "%s:%u: %s: %s", path, e.line,
@@ -225,32 +404,117 @@ static void read_file(struct gw_source *s, struct dfile *f, const struct stat *s
 			strncat(why, " (its last good peers kept)", sizeof(why) - strlen(why) - 1);
 		f->bad = true;
 		sink->bad(sink, 0, why);
-		return;
+		goto out;
 	}
 	keys = malloc((cfg->dev->n_peers ? cfg->dev->n_peers : 1) * sizeof(*keys));
 	if (!keys) {
 		/* Cannot remember it: as if it did not parse. */
 		wgnl_config_free(cfg);
+		cfg = NULL;
 		f->bad = true;
-		return;
+		goto out;
 	}
 	for (size_t k = 0; k < cfg->dev->n_peers; k++)
 		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
 	free(f->keys);
 	f->keys = keys;
 	f->n_keys = cfg->dev->n_peers;
+	/* Sections and peers one to one, in order: remembered for next time. */
+	if (have_t && t.n_sec == cfg->dev->n_peers) {
+		secmap_save(f, &t, (const wgnl_key *)keys);
+		if (f->map) { /* the keys live in the map */
+			free(f->keys);
+			f->keys = NULL;
+			f->n_keys = 0;
+		}
+	} else {
+		free(f->map);
+		f->map = NULL;
+		f->n_map = 0;
+	}
+done:
 	if (f->bad)
 		gw_log("info", "source: %s parses again", path);
 	f->bad = false;
 	f->good = true;
 	*ret = cfg;
+out:
+	if (text) {
+		wgnl_wipe(text, len);
+		wgnl_free(text);
+	}
+	wgnl_sync_text_clear(&t);
+}
+
+/* The keys of one rescan and the file each came from (a key in two files is
+ * the second file's mistake): open addressing, grown at half full. */
+struct kslot {
+	wgnl_key key;
+	uint32_t file; /* index + 1; 0: empty */
+};
+
+struct keyset {
+	struct kslot *v;
+	size_t mask, n;
+};
+
+static size_t kslot_of(const struct keyset *ks, const uint8_t *key)
+{
+	uint64_t a, b;
+	size_t i;
+
+	memcpy(&a, key, 8);
+	memcpy(&b, key + 8, 8);
+	i = (size_t)((a ^ (b * 0x9e3779b97f4a7c15ULL)) >> 7) & ks->mask;
+	while (ks->v[i].file && memcmp(ks->v[i].key, key, WGNL_KEY_LEN))
+		i = (i + 1) & ks->mask;
+	return i;
+}
+
+/* 1 when added, 0 when there already (*owner: its file's index), -ENOMEM. */
+static int keyset_add(struct keyset *ks, const uint8_t *key, uint32_t file, uint32_t *owner)
+{
+	size_t i;
+
+	if ((ks->n + 1) * 2 > ks->mask + 1 || !ks->v) {
+		size_t cap = ks->v ? (ks->mask + 1) * 2 : 1024;
+		struct keyset g = { calloc(cap, sizeof(*g.v)), cap - 1, ks->n };
+
+		if (!g.v)
+			return -ENOMEM;
+		for (size_t j = 0; ks->v && j <= ks->mask; j++)
+			if (ks->v[j].file)
+				g.v[kslot_of(&g, ks->v[j].key)] = ks->v[j];
+		free(ks->v);
+		*ks = g;
+	}
+	i = kslot_of(ks, key);
+	if (ks->v[i].file) {
+		*owner = ks->v[i].file - 1;
+		return 0;
+	}
+	memcpy(ks->v[i].key, key, WGNL_KEY_LEN);
+	ks->v[i].file = file + 1;
+	ks->n++;
+	return 1;
+}
+
+/* The keys of @f's last good parse: in the section map when there is one. */
+static size_t dfile_count(const struct dfile *f)
+{
+	return f->map ? f->n_map : f->n_keys;
+}
+
+static const uint8_t *dfile_key(const struct dfile *f, size_t k)
+{
+	return f->map ? f->map[k].key : f->keys[k];
 }
 
 /* Rescan the folder and hand every peer of every file to @sink as one full
  * read. */
 static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 {
-	struct wgnl_device *keys;
+	struct keyset keys = { 0 };
 	struct dfile *nf;
 	char **names;
 	size_t n;
@@ -289,17 +553,16 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 
 	/* Which file each key came from this time: a key in two files is
 	 * the second file's mistake (else the peer would flap between them
-	 * on every rescan). protocol_version holds the file's index. */
-	keys = wgnl_device_new("");
-	if (!keys)
-		return -ENOMEM;
+	 * on every rescan). */
 	s->gen++;
 	sink->full_begin(sink);
 	for (size_t i = 0; i < s->n_files; i++) {
 		struct dfile *f = &s->files[i];
 		char path[PATH_MAX + NAME_MAX + 2];
 		struct wgnl_config *cfg;
-		struct wgnl_peer *seen;
+		uint32_t owner;
+		wgnl_key *kept;
+		size_t n_kept;
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
@@ -310,14 +573,21 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 			continue;
 		}
 		cfg = NULL;
+		kept = NULL;
+		n_kept = 0;
 		if (force || !(f->good || f->bad) || !same_stat(&f->st, &st))
-			read_file(s, f, &st, sink, &cfg);
+			read_file(s, f, &st, sink, &cfg, &kept, &n_kept);
+		/* Peers of unchanged sections stand as they are. */
+		for (size_t k = 0; k < n_kept; k++) {
+			keyset_add(&keys, kept[k], (uint32_t)i, &owner);
+			sink->keep(sink, kept[k]);
+		}
+		free(kept);
 		if (!cfg) {
 			/* Unchanged, or bad: its peers stay as they are. */
-			for (size_t k = 0; k < f->n_keys; k++) {
-				if (wgnl_device_add_peer(keys, f->keys[k], &seen) == 0)
-					seen->protocol_version = (uint32_t)i;
-				sink->keep(sink, f->keys[k]);
+			for (size_t k = 0; k < dfile_count(f); k++) {
+				keyset_add(&keys, dfile_key(f, k), (uint32_t)i, &owner);
+				sink->keep(sink, dfile_key(f, k));
 			}
 			continue;
 		}
@@ -330,22 +600,19 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 			};
 			char why[PATH_MAX + 2 * NAME_MAX + 96];
 
-			r = wgnl_device_add_peer(keys, row.peer->public_key, &seen);
-			if (r == -EEXIST) {
+			r = keyset_add(&keys, row.peer->public_key, (uint32_t)i, &owner);
+			if (r == 0) {
 				snprintf(why, sizeof(why),
 					 "%s/%s: peer %zu: its PublicKey is already in %s; skipped",
-					 s->dir, f->name, k + 1,
-					 s->files[seen->protocol_version].name);
+					 s->dir, f->name, k + 1, s->files[owner].name);
 				sink->bad(sink, 0, why);
 				continue;
 			}
-			if (r == 0)
-				seen->protocol_version = (uint32_t)i;
 			sink->row(sink, &row);
 		}
 		wgnl_config_free(cfg);
 	}
-	wgnl_device_free(keys);
+	free(keys.v);
 	sink->full_end(sink, s->gen);
 	s->last_ok = gw_now_ms();
 	/* The parse and the key index were big and are gone. */

@@ -243,6 +243,9 @@ struct gw_sink *gw_apply_sink(struct gw_apply *a);
 /* Send what the sink collected in ONE set (nothing when nothing changed).
  * At start-up (first call): ONE plan against the running device. 0 or -errno. */
 int gw_apply_flush(struct gw_apply *a);
+/* Start reading the running device in a thread (the start-up check of
+ * gw_apply_flush()), before the first full read of the source. */
+void gw_apply_prefetch(struct gw_apply *a);
 /* Dump digest vs desired digest; plan + apply on mismatch. 1 repaired,
  * 0 in step, -errno. */
 int gw_apply_drift_check(struct gw_apply *a);

@@ -286,6 +286,7 @@ static int run_loop(struct loop *l)
 	l->next_full = now + (int64_t)gw->conf.full_reread_s * 1000;
 	l->next_drift = now + (int64_t)gw->conf.drift_check_s * 1000;
 	l->watchdog_ms = gw_watchdog_interval_ms();
+	gw_apply_prefetch(gw->apply);
 	full_read(l, "start");
 	turn(l, gw_now_ms());
 	for (;;) {

@@ -204,6 +204,35 @@ if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10" && wait_for
 	ok "a file removed: its 10 peers removed"
 else fail "file removed ($(npeers) peers)" "$(cat "$T/d1.log")"; fi
 
+# ---- a changed file is parsed by its changed sections only
+peers "$T/peers.d/g.conf" 300 309 10.8
+wait_for 30 log_has "$T/d1.log" "apply: add=10 update=0 remove=0"
+python3 - "$T/peers.d/g.conf" <<'EOF'
+import os, sys
+f = sys.argv[1]
+t = open(f).read().replace("AllowedIPs = 10.8.1.56/32", "AllowedIPs = 10.8.1.56/32, 10.8.9.0/24")
+open(f + ".tmp", "w").write("# a comment changes nothing\n" + t)
+os.rename(f + ".tmp", f)
+EOF
+if wait_for 30 log_has "$T/d1.log" "g.conf: 1 of 10 \[Peer\] sections changed, only those parsed" &&
+	wait_for 30 sh -c "wg show '$IF' allowed-ips | grep '^$(pk 305)' | grep -q 10.8.9.0/24"; then
+	ok "one section of ten changed: only it parsed and sent ($(grep -o 'g.conf: 1 of 10.*' "$T/d1.log" | head -n 1))"
+else fail "one section changed" "$(tail -n 5 "$T/d1.log")"; fi
+python3 - "$T/peers.d/g.conf" <<'EOF'
+import os, sys
+f = sys.argv[1]
+t = open(f).read().replace("AllowedIPs = 10.8.1.60/32", "AllowedIPs = 10.8.1.999/32")
+open(f + ".tmp", "w").write(t)
+os.rename(f + ".tmp", f)
+EOF
+# Line 40: the comment, nine 4-line sections, then [Peer], PublicKey, AllowedIPs.
+if wait_for 30 log_has "$T/d1.log" "bad row id=0: $T/peers.d/g.conf:40: AllowedIPs" &&
+	wg show "$IF" allowed-ips | grep "^$(pk 309)" | grep -q "10.8.1.60/32"; then
+	ok "a section gone bad in a parsed file: reported at its line in the whole file, the peer kept"
+else fail "bad section" "$(grep 'g.conf' "$T/d1.log" | tail -n 3)"; fi
+rm "$T/peers.d/g.conf"
+wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10"
+
 # ---- a bad file among good ones
 echo "this is not a config" >"$T/peers.d/b.conf"
 peers "$T/peers.d/e.conf" 200 201 10.5
