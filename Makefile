@@ -148,7 +148,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, style (clang-format), ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, STUN, fuzz, kernel (qemu)
+check: deps ## everything: unit, style (clang-format), ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, gateway (+ PostgreSQL, bird2 lab), STUN, fuzz, Windows (wine), kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
@@ -173,7 +173,7 @@ check-kernel: all tests ## real in-kernel WireGuard in a qemu guest
 check-gateway-lab: all tests ## the anycast lab: bird2 router, two wg-gatewayd nodes, PostgreSQL, a client
 	$(Q)sh tests/gateway/lab.sh $(BUILD)
 
-bench: all tests ## benchmarks side by side with wg, fping, coturn (see bench/README.md)
+bench: all tests ## benchmarks side by side with wg, wg syncconf, fping, coturn (see bench/README.md)
 	$(Q)sh bench/run.sh $(BUILD)
 
 demo: deps ## build, then a gateway with two peers in namespaces, ping; two anycast wg-gatewayd nodes, one killed
