@@ -86,6 +86,9 @@ while [ $r -lt "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 grep -o 'apply: add=[0-9]* update=[0-9]* remove=[0-9]*' $B/one.log | sort | uniq -c | sed 's/^/KTEST info bench-gateway: /'
+# Where the time goes: the daemon's own timing of each set (after the read).
+grep -o 'apply: .* ms=[0-9.]*' $B/one.log | tail -n 4 | sed 's/^/KTEST info bench-gateway: 1% /'
+grep -o 'sections changed.*' $B/one.log | sort | uniq -c | sed 's/^/KTEST info bench-gateway: 1% /'
 wg showconf gb | grep -c '^\[Peer\]' >$B/cnt
 [ "$(cat $B/cnt)" = "$N" ] || bfail churn "after the rounds: $(cat $B/cnt) peers"
 echo "BENCHRES case=gateway_churn_1pct ours=$(quantile 0.5 <$B/c1.ours) ref=$(quantile 0.5 <$B/c1.ref) runs_ours=$(tr '\n' ',' <$B/c1.ours) runs_ref=$(tr '\n' ',' <$B/c1.ref)"
