@@ -20,6 +20,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "gw.h"
+#include "iflock.h"
 #include "quick.h"
 
 /* Housekeeping tick: link state, readiness, anycast, watchdog. */
@@ -29,6 +30,7 @@
 struct loop {
 	struct gw *gw;
 	int sfd, tfd;
+	int lockfd;	/* the interface's lock (/run/wgkit/IF.lock), held while running */
 	bool need_full; /* the last full read failed: retry */
 	bool started;	/* the first apply succeeded (READY=1 sent) */
 	bool was_ready;
@@ -326,7 +328,7 @@ static int run_loop(struct loop *l)
 int gw_run(const char *conf_path)
 {
 	struct gw *gw = calloc(1, sizeof(*gw));
-	struct loop l = { .gw = NULL, .sfd = -1, .tfd = -1 };
+	struct loop l = { .gw = NULL, .sfd = -1, .tfd = -1, .lockfd = -1 };
 	char err[512];
 	int r, rc = WGK_EXIT_SYSTEM;
 
@@ -344,6 +346,13 @@ int gw_run(const char *conf_path)
 	pthread_mutex_init(&gw->metrics.lock, NULL);
 	gw_log("info", "start: wg-gatewayd %s config=%s interface=%s source=%s", WGKIT_VERSION,
 	       conf_path, gw->conf.ifname, gw->conf.source_name);
+	/* The device is this daemon's while it runs: a second wg-gatewayd, or
+	 * a wgctl sync/up/down/set of the same interface, is refused rather
+	 * than left to fight it (the lock wgctl and wghealth take). */
+	rc = wgk_if_lock("wg-gatewayd", gw->conf.ifname, 0, &l.lockfd);
+	if (rc != WGK_EXIT_OK)
+		goto out;
+	rc = WGK_EXIT_SYSTEM;
 	gw->src_ops = gw_source_find(gw->conf.source_name);
 	if (!gw->src_ops) {
 		wgk_error("%s: Source: '%s' is not built in", conf_path, gw->conf.source_name);
@@ -398,6 +407,7 @@ out:
 		close(l.sfd);
 	if (l.tfd >= 0)
 		close(l.tfd);
+	wgk_if_unlock(l.lockfd);
 	gw_conf_clear(&gw->conf);
 	pthread_mutex_destroy(&gw->metrics.lock);
 	free(gw);

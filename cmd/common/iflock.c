@@ -68,8 +68,8 @@ int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd)
 			 (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 		if (waited >= wait) {
 			close(fd);
-			wgk_error("%s: '%s' is busy: another wgctl holds '%s' (waited %g s; see "
-				  "--wait)",
+			wgk_error("%s: '%s' is busy: another wgctl or wg-gatewayd holds '%s' "
+				  "(waited %g s; see --wait)",
 				  cmd, wgk_q(ifname), wgk_q(path), wait);
 			return WGK_EXIT_SYSTEM;
 		}

@@ -188,6 +188,13 @@ check "READY=1 reaches \$NOTIFY_SOCKET" wait_for 30 grep -qx READY=1 "$T/notify.
 check "WATCHDOG=1 every WATCHDOG_USEC/2 (at least 3 in 1 s)" sh -c "sleep 1; [ \$(grep -cx WATCHDOG=1 '$T/notify.log') -ge 3 ]"
 check "STATUS= names the peers" grep -q "^STATUS=peers=31 " "$T/notify.log"
 
+# ---- two at once: the second is refused, the first untouched
+ip netns exec "$NS" "$GWD" -c "$T/gw.conf" >"$T/second.log" 2>&1
+rc=$?
+if [ $rc = 5 ] && grep -q "'$IF' is busy: another wgctl or wg-gatewayd holds" "$T/second.log" && count_is 31; then
+	ok "a second wg-gatewayd on the same interface: refused (exit 5), the first untouched"
+else fail "second daemon (exit $rc, $(npeers) peers)" "$(cat "$T/second.log")"; fi
+
 # ---- changes
 peers "$T/peers.d/d.conf" 100 100 10.7
 if wait_for 30 log_has "$T/d1.log" "apply: add=1 update=0 remove=0" && wg show "$IF" peers | grep -qx "$(pk 100)"; then
