@@ -146,6 +146,27 @@ static void route_row(MIB_IPFORWARD_ROW2 *row, NET_LUID luid, const struct wgnl_
 	row->Protocol = MIB_IPPROTO_NETMGMT;
 }
 
+/* What a route add and delete both check first: the destination, the table
+ * (main only), the interface's LUID; *d the masked destination. */
+static int route_target(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
+			uint32_t table, NET_LUID *luid, struct wgnl_prefix *d)
+{
+	int r;
+
+	wgi_clear_error(ctx);
+	if (!prefix_ok(dst))
+		return invalid(ctx, "route destination");
+	if (!main_table(table))
+		return no_table(ctx, table);
+	r = luid_of(ctx, ifname, luid);
+	if (r < 0)
+		return r;
+	*d = *dst;
+	d->flags = 0;
+	wgnl_prefix_mask(d);
+	return 0;
+}
+
 static int iphlp_route_add(struct wgnl_ctx *ctx, const char *ifname, const struct wgnl_prefix *dst,
 			   uint32_t table)
 {
@@ -156,17 +177,9 @@ static int iphlp_route_add(struct wgnl_ctx *ctx, const char *ifname, const struc
 	DWORD e;
 	int r;
 
-	wgi_clear_error(ctx);
-	if (!prefix_ok(dst))
-		return invalid(ctx, "route destination");
-	if (!main_table(table))
-		return no_table(ctx, table);
-	r = luid_of(ctx, ifname, &luid);
+	r = route_target(ctx, ifname, dst, table, &luid, &d);
 	if (r < 0)
 		return r;
-	d = *dst;
-	d.flags = 0;
-	wgnl_prefix_mask(&d);
 	/* Windows keeps routes to one destination through several interfaces
 	 * side by side (the metric chooses), so the LAN's default route is no
 	 * conflict for the tunnel's: only a route of ours already there is. */
@@ -197,17 +210,9 @@ static int iphlp_route_del(struct wgnl_ctx *ctx, const char *ifname, const struc
 	DWORD e;
 	int r;
 
-	wgi_clear_error(ctx);
-	if (!prefix_ok(dst))
-		return invalid(ctx, "route destination");
-	if (!main_table(table))
-		return no_table(ctx, table);
-	r = luid_of(ctx, ifname, &luid);
+	r = route_target(ctx, ifname, dst, table, &luid, &d);
 	if (r < 0)
 		return r;
-	d = *dst;
-	d.flags = 0;
-	wgnl_prefix_mask(&d);
 	route_row(&row, luid, &d, NULL, 0);
 	e = DeleteIpForwardEntry2(&row);
 	if (e == ERROR_NOT_FOUND) {
