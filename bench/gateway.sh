@@ -24,13 +24,8 @@ for b in wg-gatewayd libwg-netlink.a; do
 	[ -e "$BUILD/$b" ] || { echo "bench/gateway: $BUILD/$b not built (run make)" >&2; exit 1; }
 done
 CC=${CC:-cc}
-PKG=$(pkg-config --cflags --libs libmnl libsodium liburing libcurl 2>/dev/null)
-# shellcheck disable=SC2086
-$CC -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -o "$out/sync_bench" bench/sync_bench.c \
-	"$BUILD/libwg-netlink.a" $PKG -lm || exit 1
+guest_tools "$BUILD" "$out" || exit 1
 $CC -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/gw_bench" bench/gw_bench.c || exit 1
-$CC -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$out/nlcount.so" bench/nlcount.c -ldl || exit 1
-chmod 755 "$out/nlcount.so"
 
 params="ROUNDS=${ROUNDS:-5} N=${N:-10000} SINGLE=${SINGLE:-100} BIG=${BIG:-100000}"
 log=$out/gateway-serial.log

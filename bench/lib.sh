@@ -15,7 +15,20 @@
 #                        the machine-readable line `make bench` collects:
 #                        "bench: NAME ours=OURS ref=REF ratio=RATIO EXTRA..."
 #                        (RATIO computed from OURS / REF when not given)
+#   guest_tools BUILD OUT  sync_bench and nlcount.so for the guest benches
 . tests/lib.sh
+
+# guest_tools BUILD OUT: build the guest-side helpers both guest benches ship
+# (sync_bench and the nlcount.so netlink counter) into OUT; 1 on failure.
+guest_tools() {
+	_gt_pkg=$(pkg-config --cflags --libs libmnl libsodium liburing libcurl 2>/dev/null)
+	# shellcheck disable=SC2086
+	${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -o "$2/sync_bench" bench/sync_bench.c \
+		"$1/libwg-netlink.a" $_gt_pkg -lm || return 1
+	${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$2/nlcount.so" bench/nlcount.c \
+		-ldl || return 1
+	chmod 755 "$2/nlcount.so"
+}
 
 bench_init() { # NAME
 	suite_init "bench-$1"

@@ -20,12 +20,7 @@ mkdir -p "$out"
 [ -x "$BUILD/wgctl" ] || { echo "bench/sync: $BUILD/wgctl not built (run make)" >&2; exit 1; }
 [ -f "$BUILD/libwg-netlink.a" ] || { echo "bench/sync: $BUILD/libwg-netlink.a not built" >&2; exit 1; }
 CC=${CC:-cc}
-PKG=$(pkg-config --cflags --libs libmnl libsodium liburing libcurl 2>/dev/null)
-# shellcheck disable=SC2086
-$CC -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -o "$out/sync_bench" bench/sync_bench.c \
-	"$BUILD/libwg-netlink.a" $PKG -lm || exit 1
-$CC -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$out/nlcount.so" bench/nlcount.c -ldl || exit 1
-chmod 755 "$out/nlcount.so"
+guest_tools "$BUILD" "$out" || exit 1
 
 params="ROUNDS=${ROUNDS:-3} N=${N:-10000} BIG=${BIG:-100000} BIG_REF=${BIG_REF:-1} DOWN_SMALL=${DOWN_SMALL:-1000} DOWN=${DOWN:-1}"
 log=$out/sync-serial.log
