@@ -79,7 +79,20 @@ struct wgnl_sync_text {
  * a NUL byte, an unknown section, [Interface] after a [Peer], a secret that
  * is not a 44-character base64 key. */
 int wgnl_sync_text_make(const char *text, size_t len, struct wgnl_sync_text *out);
-/* Free what wgnl_sync_text_make() put in @t and zero it (NULL-safe). */
+/* The [Peer] sections of @text as they stand, without canonical text: for
+ * a caller that keeps the sections of a file it re-reads (wg-gatewayd's
+ * directory source) and parses only those whose bytes changed. A section
+ * starts at a line whose first non-blank byte is '['; one headed [Peer]
+ * (any case, blanks and a comment after it allowed) goes to @out->sec with
+ * orig_off/orig_len, a 64-bit hash of its raw bytes in h[0] and its length
+ * in h[1] (san_off and san_len 0); the bytes of every other part (what precedes the first
+ * section, [Interface], anything unknown) are hashed together into
+ * iface_h, so a change there shows. @out->san stays NULL. No secret is
+ * hashed away: keep these hashes in memory only. 0 or -ENOMEM; what does
+ * not parse is left to the parser. */
+int wgnl_sync_text_split(const char *text, size_t len, struct wgnl_sync_text *out);
+/* Free what wgnl_sync_text_make() or _split() put in @t and zero it
+ * (NULL-safe). */
 void wgnl_sync_text_clear(struct wgnl_sync_text *t);
 
 /* Pair each section of @now with an equal one of @old (same length and
@@ -383,6 +396,8 @@ size_t wgnl_peerset_pending(const struct wgnl_peerset *s);
  * queued), 0 when it already held the same peer, -EINVAL (no public key, a
  * bad allowed IP) or -ENOMEM. During a mark it marks the peer seen. */
 int wgnl_peerset_upsert(struct wgnl_peerset *s, const struct wgnl_peer *p);
+/* Whether the set holds a desired peer with public key @pub. O(1). */
+bool wgnl_peerset_has(const struct wgnl_peerset *s, const wgnl_key pub);
 /* Remove the desired peer @pub: 1 (queued), 0 (not in the set), -ENOMEM. */
 int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub);
 /* During a mark: peer @pub stays as it is (its source was not read again,
@@ -409,6 +424,17 @@ void wgnl_peerset_forget_pending(struct wgnl_peerset *s);
  * @running (the device's own fields; may be NULL) has them. O(1). */
 void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
 			 struct wgnl_sync_digest *out);
+/* The peers' part of that digest (a sum over the peers, no secret in it)
+ * and their count: what a daemon remembers across a restart, to tell a
+ * device in step before it has read its peers again. O(1). */
+void wgnl_peerset_peers_digest(const struct wgnl_peerset *s, struct wgnl_sync_digest *sum,
+			       size_t *n);
+/* wgnl_peerset_digest() as if the set held @n peers whose part is @peers
+ * (from wgnl_peerset_peers_digest(), maybe of an earlier run), with @s's
+ * own fields. O(1). */
+void wgnl_peerset_digest_as(const struct wgnl_peerset *s, const struct wgnl_sync_digest *peers,
+			    size_t n, const struct wgnl_device *running,
+			    struct wgnl_sync_digest *out);
 /* The digest of running device @ifname, read as a stream (memory bounded at
  * any size); each peer also goes to @cb (may be NULL; as for
  * wgnl_device_get_stream(), NULL peer: the dump restarts), so one dump can

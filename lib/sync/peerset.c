@@ -392,6 +392,11 @@ int wgnl_peerset_remove(struct wgnl_peerset *s, const wgnl_key pub)
 	return 1;
 }
 
+bool wgnl_peerset_has(const struct wgnl_peerset *s, const wgnl_key pub)
+{
+	return find(s, pub) != NULL;
+}
+
 int wgnl_peerset_keep(struct wgnl_peerset *s, const wgnl_key pub)
 {
 	struct entry *e = find(s, pub);
@@ -522,8 +527,22 @@ void wgnl_peerset_forget_pending(struct wgnl_peerset *s)
 void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device *running,
 			 struct wgnl_sync_digest *out)
 {
+	wgnl_peerset_digest_as(s, &s->sum, s->n, running, out);
+}
+
+void wgnl_peerset_peers_digest(const struct wgnl_peerset *s, struct wgnl_sync_digest *sum,
+			       size_t *n)
+{
+	*sum = s->sum;
+	*n = s->n;
+}
+
+void wgnl_peerset_digest_as(const struct wgnl_peerset *s, const struct wgnl_sync_digest *peers,
+			    size_t n, const struct wgnl_device *running,
+			    struct wgnl_sync_digest *out)
+{
 	struct wgnl_device own = { 0 };
-	struct wgnl_sync_digest sum = s->sum;
+	struct wgnl_sync_digest sum = *peers;
 	const struct wgnl_device *w = s->own;
 
 	/* The device's own fields as they will be: the key and port the set
@@ -538,7 +557,7 @@ void wgnl_peerset_digest(const struct wgnl_peerset *s, const struct wgnl_device 
 	own.listen_port = (w->flags & WGNL_DEV_HAS_LISTEN_PORT) || !running ? w->listen_port :
 									      running->listen_port;
 	own.fwmark = (w->flags & WGNL_DEV_HAS_FWMARK) || !running ? w->fwmark : running->fwmark;
-	wgnl_sync_digest_finish(&sum, s->n, &own);
+	wgnl_sync_digest_finish(&sum, n, &own);
 	wgnl_wipe(own.private_key, sizeof(own.private_key));
 	*out = sum;
 }

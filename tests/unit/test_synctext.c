@@ -155,6 +155,63 @@ static void match__reordered_changed_and_duplicated(void **state)
 	wgnl_sync_text_clear(&now);
 }
 
+/* Raw sections: each [Peer] from its header line to the next header; the
+ * rest hashed together; a '[' inside a line or a comment starts nothing. */
+static void split__raw_sections_and_the_rest(void **state)
+{
+	const char *text = "\xef\xbb\xbf[Interface]\n"
+			   "ListenPort = 51820 # [Peer]\n"
+			   "\n"
+			   "  [peer]  # one\n"
+			   "PublicKey = " K1 "\n"
+			   "Endpoint = [::1]:51820\n"
+			   "[Peer]\n"
+			   "PublicKey = " K2 "\n"
+			   "[Unknown]\n"
+			   "x = 1\n"
+			   "[Peer]\n"
+			   "PublicKey = " K3;
+	struct wgnl_sync_text a, b;
+	char *edit;
+
+	(void)state;
+	assert_int_equal(wgnl_sync_text_split(text, strlen(text), &a), 0);
+	assert_null(a.san);
+	assert_int_equal(a.n_sec, 3);
+	assert_int_equal(a.sec[0].orig_off, strstr(text, "  [peer]") - text);
+	assert_int_equal(a.sec[0].orig_len,
+			 strstr(text, "[Peer]\nPublicKey = " K2) - strstr(text, "  [peer]"));
+	assert_int_equal(a.sec[1].orig_len, strlen("[Peer]\nPublicKey = " K2 "\n"));
+	assert_int_equal(a.sec[2].orig_off + a.sec[2].orig_len, strlen(text));
+	/* The same bytes: the same hashes; one byte of a section: only its. */
+	edit = strdup(text);
+	assert_non_null(edit);
+	*strstr(edit, "51820\n[Peer]") = '6';
+	assert_int_equal(wgnl_sync_text_split(edit, strlen(edit), &b), 0);
+	assert_int_equal(b.n_sec, 3);
+	assert_true(a.sec[0].h[0] != b.sec[0].h[0]);
+	assert_true(a.sec[1].h[0] == b.sec[1].h[0] && a.sec[2].h[1] == b.sec[2].h[1]);
+	assert_true(a.iface_h[0] == b.iface_h[0] && a.iface_h[1] == b.iface_h[1]);
+	wgnl_sync_text_clear(&b);
+	/* A byte of the part between sections: the rest's hash only. */
+	strcpy(edit, text);
+	*strstr(edit, "x = 1") = 'y';
+	assert_int_equal(wgnl_sync_text_split(edit, strlen(edit), &b), 0);
+	assert_true(a.iface_h[0] != b.iface_h[0]);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(a.sec[i].h[0] == b.sec[i].h[0]);
+	wgnl_sync_text_clear(&b);
+	/* No section at all, and nothing. */
+	assert_int_equal(wgnl_sync_text_split("# only\n", 7, &b), 0);
+	assert_int_equal(b.n_sec, 0);
+	wgnl_sync_text_clear(&b);
+	assert_int_equal(wgnl_sync_text_split("", 0, &b), 0);
+	assert_int_equal(b.n_sec, 0);
+	wgnl_sync_text_clear(&b);
+	free(edit);
+	wgnl_sync_text_clear(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +219,7 @@ int main(void)
 		cmocka_unit_test(canonical__refused_for_the_parser),
 		cmocka_unit_test(canonical__text_hash_ignores_comments_not_values),
 		cmocka_unit_test(match__reordered_changed_and_duplicated),
+		cmocka_unit_test(split__raw_sections_and_the_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
