@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,14 +28,22 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Scan LOG from @off for a line holding @pat until @deadline. */
+/* Scan LOG from @off for a line holding @pat until @deadline. Between
+ * looks it sleeps on inotify until the log is written (a busy poll would
+ * take CPU from the daemon it times). */
 static int wait_line(const char *log, off_t off, const char *pat, double deadline)
 {
 	static char buf[1 << 16];
 	size_t have = 0;
+	int in = inotify_init1(IN_CLOEXEC), r = -1;
 
+	if (in >= 0 && inotify_add_watch(in, log, IN_MODIFY) < 0) {
+		close(in);
+		in = -1;
+	}
 	for (;;) {
 		int fd = open(log, O_RDONLY | O_CLOEXEC);
+		double left;
 
 		if (fd >= 0) {
 			ssize_t n;
@@ -48,7 +58,8 @@ static int wait_line(const char *log, off_t off, const char *pat, double deadlin
 					*nl = 0;
 					if (strstr(buf, pat)) {
 						close(fd);
-						return 0;
+						r = 0;
+						goto out;
 					}
 					have -= (size_t)(nl + 1 - buf);
 					memmove(buf, nl + 1, have);
@@ -58,10 +69,24 @@ static int wait_line(const char *log, off_t off, const char *pat, double deadlin
 			}
 			close(fd);
 		}
-		if (now() > deadline)
-			return -1;
-		usleep(200);
+		left = deadline - now();
+		if (left <= 0)
+			goto out;
+		if (in >= 0) {
+			struct pollfd p = { .fd = in, .events = POLLIN };
+			char ev[4096];
+
+			/* Woken by a write; at most 100 ms between looks anyway. */
+			if (poll(&p, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1) > 0)
+				(void)!read(in, ev, sizeof(ev));
+		} else {
+			usleep(200);
+		}
 	}
+out:
+	if (in >= 0)
+		close(in);
+	return r;
 }
 
 static off_t size_of(const char *path)

@@ -87,6 +87,11 @@ static void sink_keep(struct gw_sink *s, const uint8_t *pub)
 	wgnl_peerset_keep(of(s)->set, pub);
 }
 
+static bool sink_has(struct gw_sink *s, const uint8_t *pub)
+{
+	return wgnl_peerset_has(of(s)->set, pub);
+}
+
 static void sink_full_abort(struct gw_sink *s)
 {
 	wgnl_peerset_unmark(of(s)->set);
@@ -127,6 +132,7 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 		.position = sink_position,
 		.full_abort = sink_full_abort,
 		.keep = sink_keep,
+		.has = sink_has,
 	};
 	*ret = a;
 	return 0;
@@ -146,14 +152,6 @@ void gw_apply_free(struct gw_apply *a)
 struct gw_sink *gw_apply_sink(struct gw_apply *a)
 {
 	return &a->sink;
-}
-
-static double elapsed_s(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void observe(struct gw_snapshot *s, double secs)
@@ -332,7 +330,7 @@ int gw_apply_flush(struct gw_apply *a)
 			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
 		}
-		secs = elapsed_s(&t0);
+		secs = gw_elapsed_ms(&t0) / 1e3;
 		if (!c.added && !c.updated && !c.removed && !dev_changed)
 			gw_log("info", "%s: device in step, 0 set peers=%zu ms=%.3f",
 			       a->started ? "replan" : "start", wgnl_peerset_count(a->set),
@@ -358,7 +356,7 @@ int gw_apply_flush(struct gw_apply *a)
 			a->retry_ms = gw_now_ms() + 1000;
 			goto fail;
 		}
-		secs = elapsed_s(&t0);
+		secs = gw_elapsed_ms(&t0) / 1e3;
 		observe(&gw->now, secs);
 		gw_log("info", "apply: add=%zu update=%zu remove=%zu ms=%.3f change_id=%" PRId64,
 		       c.added, c.updated, c.removed, secs * 1e3, a->batch_id);

@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,21 +31,39 @@
 
 #define DEBOUNCE_MS 0
 
+/* A file's [Peer] sections as its last good parse had them: the hash of
+ * each section's raw bytes (wgnl_sync_text_split()) and the key of the
+ * peer it holds, 40 bytes a peer, found by hash through an open-addressed
+ * table of indices (4 bytes a slot, at most 4/5 full). A re-read parses
+ * only the sections whose hash is not in here. The hashes live in memory
+ * only; the timer's and SIGHUP's full re-reads parse whole, so even a
+ * 64-bit collision would not outlive FullRereadSeconds. */
+struct sent {
+	uint64_t h;
+	wgnl_key key;
+};
+
+struct secidx {
+	struct sent *e;
+	size_t n, cap;
+	uint32_t *slot; /* entry index + 1; 0: empty */
+	size_t mask;
+};
+
 /* A file as last read: only the keys of its last good parse are kept (the
  * peers themselves live once, in the apply engine's set), so an unchanged
- * or bad file costs 32 bytes a peer and is handed over as "keep". */
+ * or bad file is handed over as "keep". */
 struct dfile {
 	char name[NAME_MAX + 1];
 	struct stat st; /* when last read (good or bad) */
-	wgnl_key *keys; /* of the last good parse */
+	/* The last good parse: its sections when they paired one to one with
+	 * its peers (have_idx), else its keys alone (the next read parses
+	 * whole). */
+	struct secidx idx;
+	bool have_idx;
+	uint64_t other_h[2]; /* the bytes outside [Peer] sections (with have_idx) */
+	wgnl_key *keys;
 	size_t n_keys;
-	/* The last good parse's [Peer] sections by the hash of their canonical
-	 * text (wgnl_sync_text_make()), sorted: a changed file parses only the
-	 * sections not in here. NULL when the sections and peers did not pair
-	 * one to one (the next read parses whole). */
-	struct secmap *map;
-	size_t n_map;
-	uint64_t iface_h[2];
 	bool good; /* parsed at least once */
 	bool bad;  /* the last read did not parse */
 };
@@ -57,22 +78,156 @@ struct gw_source {
 	int64_t gen;	 /* change id: one per rescan */
 	int64_t due_ms;	 /* rescan due (debounce), 0: none */
 	int64_t last_ok; /* last rescan that could read the folder */
+	bool dups;	 /* the last full rescan skipped a key found in two files */
 };
 
-struct secmap {
-	uint64_t h[2];
-	wgnl_key key;
-};
+static void sx_free(struct secidx *x)
+{
+	free(x->e);
+	free(x->slot);
+	memset(x, 0, sizeof(*x));
+}
+
+/* The slot holding @h's entry, or the empty slot where it would go. */
+static size_t sx_probe(const struct secidx *x, uint64_t h)
+{
+	size_t i = (size_t)h & x->mask;
+
+	while (x->slot[i] && x->e[x->slot[i] - 1].h != h)
+		i = (i + 1) & x->mask;
+	return i;
+}
+
+/* The entry with hash @h: its index, or -1. */
+static ssize_t sx_find(const struct secidx *x, uint64_t h)
+{
+	size_t i;
+
+	if (!x->slot)
+		return -1;
+	i = sx_probe(x, h);
+	return x->slot[i] ? (ssize_t)x->slot[i] - 1 : -1;
+}
+
+/* A table for @n entries at most 4/5 full, every entry put in again. */
+static int sx_rehash(struct secidx *x, size_t n)
+{
+	size_t size = 16;
+	uint32_t *slot;
+
+	while (size * 4 < n * 5)
+		size *= 2;
+	slot = calloc(size, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	free(x->slot);
+	x->slot = slot;
+	x->mask = size - 1;
+	for (size_t j = 0; j < x->n; j++)
+		x->slot[sx_probe(x, x->e[j].h)] = (uint32_t)j + 1;
+	return 0;
+}
+
+/* A new index of @n sections: hash @h[i] holds key @keys[i]. */
+static int sx_build(struct secidx *x, const struct wgnl_sync_section *sec, const wgnl_key *keys,
+		    size_t n)
+{
+	struct secidx nx = { .e = malloc((n ? n : 1) * sizeof(*nx.e)), .n = n, .cap = n };
+
+	if (!nx.e)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		nx.e[i].h = sec[i].h[0];
+		memcpy(nx.e[i].key, keys[i], WGNL_KEY_LEN);
+	}
+	if (sx_rehash(&nx, n) < 0) {
+		free(nx.e);
+		return -ENOMEM;
+	}
+	sx_free(x);
+	*x = nx;
+	return 0;
+}
+
+/* Take entry @j out: its slot by backward shift (linear probing keeps no
+ * tombstones), then the last entry moved into its place. */
+static void sx_del(struct secidx *x, size_t j)
+{
+	size_t i = sx_probe(x, x->e[j].h), k, home;
+
+	for (k = (i + 1) & x->mask; x->slot[k]; k = (k + 1) & x->mask) {
+		home = (size_t)x->e[x->slot[k] - 1].h & x->mask;
+		/* The entry at k may move to i unless its home lies in (i, k]. */
+		if (i <= k ? (i < home && home <= k) : (i < home || home <= k))
+			continue;
+		x->slot[i] = x->slot[k];
+		i = k;
+	}
+	x->slot[i] = 0;
+	if (j != x->n - 1) {
+		x->slot[sx_probe(x, x->e[x->n - 1].h)] = (uint32_t)j + 1;
+		x->e[j] = x->e[x->n - 1];
+	}
+	x->n--;
+}
+
+/* Add hash @h holding @key (not in the index). 0 or -ENOMEM. */
+static int sx_add(struct secidx *x, uint64_t h, const uint8_t *key)
+{
+	if (x->n == x->cap) {
+		size_t ncap = x->cap < 16 ? 16 : x->cap + x->cap / 2;
+		struct sent *ne = realloc(x->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		x->e = ne;
+		x->cap = ncap;
+	}
+	if (!x->slot || (x->n + 1) * 5 > (x->mask + 1) * 4) {
+		if (sx_rehash(x, x->n + 1) < 0)
+			return -ENOMEM;
+	}
+	x->e[x->n].h = h;
+	memcpy(x->e[x->n].key, key, WGNL_KEY_LEN);
+	x->slot[sx_probe(x, h)] = (uint32_t)x->n + 1;
+	x->n++;
+	return 0;
+}
 
 static void dfile_clear(struct dfile *f)
 {
 	free(f->keys);
 	f->keys = NULL;
 	f->n_keys = 0;
-	free(f->map);
-	f->map = NULL;
-	f->n_map = 0;
+	sx_free(&f->idx);
+	f->have_idx = false;
 	f->good = f->bad = false;
+}
+
+/* A file mapped rather than read costs no copy and no fresh pages, but a
+ * file truncated while mapped raises SIGBUS at the first byte touched past
+ * its new end. So the mapping is only touched under a guard: the handler
+ * jumps back to the reader, which then reads the file the ordinary way. */
+static __thread sigjmp_buf *bus_jmp;
+static __thread const char *bus_lo, *bus_hi;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	const char *a = si->si_addr;
+
+	(void)uc;
+	if (bus_jmp && a >= bus_lo && a < bus_hi)
+		siglongjmp(*bus_jmp, 1);
+	/* Not ours: the default action, at once (the fault repeats). */
+	signal(sig, SIG_DFL);
+}
+
+static int sigbus_guard_install(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
 }
 
 static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, size_t errlen)
@@ -113,6 +268,11 @@ static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, 
 			else
 				*slash = '\0';
 		}
+	}
+	if (sigbus_guard_install() < 0) {
+		snprintf(err, errlen, "cannot install the SIGBUS guard: %s", strerror(errno));
+		free(s);
+		return -errno;
 	}
 	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ifd >= 0)
@@ -212,184 +372,335 @@ static bool same_stat(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static int secmap_cmp(const void *a, const void *b)
-{
-	const struct secmap *x = a, *y = b;
+/* One file read again against the index of its last good parse. */
+struct reread {
+	char *text;
+	size_t len;
+	size_t map_len;		 /* text is a mapping of this size (0: wgnl_file_read()) */
+	bool mapped;		 /* of the file itself (reread_map()) */
+	struct wgnl_sync_text t; /* its sections (wgnl_sync_text_split()) */
+	uint32_t *match;	 /* per section: its index entry + 1, 0: new */
+	uint64_t *seen;		 /* per index entry: matched (a bitmap) */
+	size_t n_new;		 /* sections not in the index */
+	bool split;		 /* t holds the split */
+	bool other;		 /* the bytes outside [Peer] sections changed */
+	struct wgnl_config *cfg; /* the new sections parsed, in order (NULL: none) */
+	char *gather;		 /* the text cfg was parsed from */
+	size_t gather_len;
+};
 
-	if (x->h[0] != y->h[0])
-		return x->h[0] < y->h[0] ? -1 : 1;
-	if (x->h[1] != y->h[1])
-		return x->h[1] < y->h[1] ? -1 : 1;
-	return 0;
+/* Read regular file @path whole into rr->text: into an anonymous mapping
+ * populated in one call (a fresh malloc'd buffer this size takes a page
+ * fault a page, and an emulated CPU pays dearly for each), else, for a
+ * file that grows while read or is not regular, wgnl_file_read(). 0 or
+ * -errno. */
+static int reread_load(struct reread *rr, const char *path)
+{
+	struct stat st;
+	size_t cap;
+	char *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (256 << 20))
+		goto fallback;
+	cap = (size_t)st.st_size + 2;
+	m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+		 0);
+	if (m == MAP_FAILED)
+		goto fallback;
+	rr->len = 0;
+	for (;;) {
+		ssize_t n = read(fd, m + rr->len, cap - 1 - rr->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		rr->len += (size_t)n;
+		if (rr->len == cap - 1)
+			break; /* it grew: read it again below */
+	}
+	if (r == 0 && rr->len < cap - 1) {
+		m[rr->len] = '\0';
+		rr->text = m;
+		rr->map_len = cap;
+		close(fd);
+		return 0;
+	}
+	munmap(m, cap);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+fallback:
+	close(fd);
+	return wgnl_file_read(path, 0, &rr->text, &rr->len);
 }
 
-/* The sections of @t that the last good parse of @f had too: their keys
- * into @keep (*n_keep), the others' original text gathered into *gathered
- * (their indices in @unk). 0, or -EAGAIN when the file must be parsed whole
- * (no map, the [Interface] part changed), or -ENOMEM. */
-static int sections_split(const struct dfile *f, const char *text, const struct wgnl_sync_text *t,
-			  wgnl_key *keep, size_t *n_keep, size_t *unk, size_t *n_unk,
-			  char **gathered, size_t *glen)
+static void reread_clear(struct reread *rr)
 {
-	size_t total = 0, off = 0;
-	char *buf;
-
-	*n_keep = *n_unk = 0;
-	if (!f->map || f->iface_h[0] != t->iface_h[0] || f->iface_h[1] != t->iface_h[1])
-		return -EAGAIN;
-	for (size_t i = 0; i < t->n_sec; i++) {
-		struct secmap k = { .h = { t->sec[i].h[0], t->sec[i].h[1] } };
-		const struct secmap *m = bsearch(&k, f->map, f->n_map, sizeof(k), secmap_cmp);
-
-		if (m) {
-			memcpy(keep[(*n_keep)++], m->key, WGNL_KEY_LEN);
-		} else {
-			unk[(*n_unk)++] = i;
-			total += t->sec[i].orig_len + 1;
-		}
+	if (rr->text && rr->mapped) {
+		munmap(rr->text, rr->map_len);
+	} else if (rr->text && rr->map_len) {
+		/* Unmapped pages leave the process whole (the kernel zeroes
+		 * them before anyone gets them again): no wipe to pay for. */
+		munmap(rr->text, rr->map_len);
+	} else if (rr->text) {
+		wgnl_wipe(rr->text, rr->len);
+		wgnl_free(rr->text);
 	}
-	buf = malloc(total + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (size_t j = 0; j < *n_unk; j++) {
-		const struct wgnl_sync_section *sec = &t->sec[unk[j]];
-
-		memcpy(buf + off, text + sec->orig_off, sec->orig_len);
-		off += sec->orig_len;
-		if (sec->orig_len && buf[off - 1] != '\n')
-			buf[off++] = '\n'; /* the file's last line had none */
+	if (rr->gather) {
+		wgnl_wipe(rr->gather, rr->gather_len);
+		free(rr->gather);
 	}
-	buf[off] = '\0';
-	*gathered = buf;
-	*glen = off;
-	return 0;
+	wgnl_sync_text_clear(&rr->t);
+	free(rr->match);
+	free(rr->seen);
+	wgnl_config_free(rr->cfg);
+	memset(rr, 0, sizeof(*rr));
 }
 
-/* Remember @f's sections for the next read: section i of @t holds the key
- * @key_of(i). */
-static void secmap_save(struct dfile *f, const struct wgnl_sync_text *t, const wgnl_key *sec_keys)
+/* Append @n bytes at @p to @buf (*off), with a newline if they end without
+ * one (a file's last line). */
+static void put_part(char *buf, size_t *off, const char *p, size_t n)
 {
-	struct secmap *m = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*m));
-
-	free(f->map);
-	f->map = m;
-	f->n_map = m ? t->n_sec : 0;
-	if (!m)
+	if (!n)
 		return;
-	for (size_t i = 0; i < t->n_sec; i++) {
-		m[i].h[0] = t->sec[i].h[0];
-		m[i].h[1] = t->sec[i].h[1];
-		memcpy(m[i].key, sec_keys[i], WGNL_KEY_LEN);
-	}
-	qsort(m, t->n_sec, sizeof(*m), secmap_cmp);
-	f->iface_h[0] = t->iface_h[0];
-	f->iface_h[1] = t->iface_h[1];
+	memcpy(buf + *off, p, n);
+	*off += n;
+	if (p[n - 1] != '\n')
+		buf[(*off)++] = '\n';
 }
 
-/* Parse the [Peer] sections of @text that changed since the last good parse
- * of @f. 0 with *ret holding only the changed peers and @keep/@n_keep the
- * keys of the unchanged ones (f->keys and the map updated); -EAGAIN when
- * the file must be parsed whole. */
-static int read_changed(struct dfile *f, const char *path, const char *text,
-			const struct wgnl_sync_text *t, struct wgnl_config **ret, wgnl_key *keep,
-			size_t *n_keep)
+/* Match the sections of rr->text against @f's index and parse only the new
+ * ones (with the bytes outside [Peer] sections, when those changed, so
+ * what they say is checked too). 0: rr->cfg holds exactly one peer per new
+ * section, in order (NULL when none); -EAGAIN: parse the file whole (no
+ * index, a section twice, a new section that does not parse alone or
+ * does not hold exactly one peer); -ENOMEM. */
+static int reread_match(const struct dfile *f, const char *path, struct reread *rr)
 {
+	const struct wgnl_sync_text *t = &rr->t;
 	struct wgnl_config_error e;
-	struct wgnl_config *cfg = NULL;
-	size_t *unk, n_unk, glen = 0, ki = 0, ui = 0;
-	wgnl_key *sec_keys = NULL;
-	char *gathered = NULL;
+	size_t total = 0, off = 0, prev = 0;
+	char *buf;
 	int r;
 
-	unk = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*unk));
-	if (!unk)
-		return -ENOMEM;
-	r = sections_split(f, text, t, keep, n_keep, unk, &n_unk, &gathered, &glen);
+	if (!f->have_idx)
+		return -EAGAIN;
+	r = wgnl_sync_text_split(rr->text, rr->len, &rr->t);
 	if (r < 0)
-		goto out;
-	memset(&e, 0, sizeof(e));
-	r = wgnl_config_parse(gathered, glen, path, WGNL_CONFIG_QUICK, &cfg, &e);
-	wgnl_wipe(gathered, glen);
-	/* A section that does not parse alone, or two that merged: the whole
-	 * file's parse tells (and reports the right line). */
-	if (r < 0 || cfg->dev->n_peers != n_unk) {
-		r = -EAGAIN;
-		goto out;
-	}
-	sec_keys = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*sec_keys));
-	if (!sec_keys) {
-		r = -ENOMEM;
-		goto out;
-	}
+		return r;
+	rr->split = true;
+	rr->other = t->iface_h[0] != f->other_h[0] || t->iface_h[1] != f->other_h[1];
+	rr->match = calloc(t->n_sec ? t->n_sec : 1, sizeof(*rr->match));
+	rr->seen = calloc(f->idx.n / 64 + 1, sizeof(*rr->seen));
+	if (!rr->match || !rr->seen)
+		return -ENOMEM;
 	for (size_t i = 0; i < t->n_sec; i++) {
-		if (ui < n_unk && unk[ui] == i)
-			memcpy(sec_keys[i], cfg->dev->peers[ui++].public_key, WGNL_KEY_LEN);
-		else
-			memcpy(sec_keys[i], keep[ki++], WGNL_KEY_LEN);
+		ssize_t j = sx_find(&f->idx, t->sec[i].h[0]);
+
+		if (j < 0) {
+			rr->n_new++;
+			total += t->sec[i].orig_len + 1;
+			continue;
+		}
+		if (rr->seen[j / 64] & (1ULL << (j % 64)))
+			return -EAGAIN; /* the same section twice: the parser tells */
+		rr->seen[j / 64] |= 1ULL << (j % 64);
+		rr->match[i] = (uint32_t)j + 1;
 	}
-	gw_log("info", "source: %s: %zu of %zu [Peer] sections changed, only those parsed", path,
-	       n_unk, t->n_sec);
-	secmap_save(f, t, sec_keys);
-	if (!f->map) {
-		/* No memory for the map: the keys as a plain list. */
-		free(f->keys);
-		f->keys = sec_keys;
-		f->n_keys = t->n_sec;
-		sec_keys = NULL;
-	} else {
-		free(f->keys);
-		f->keys = NULL;
-		f->n_keys = 0;
+	if (!rr->n_new && !rr->other)
+		return 0;
+	if (rr->other)
+		total += rr->len + t->n_sec + 1;
+	buf = rr->gather = malloc(total + 1);
+	if (!buf)
+		return -ENOMEM;
+	/* The bytes outside [Peer] sections first: before the first, between
+	 * sections (another kind of section), after the last. */
+	for (size_t i = 0; rr->other && i <= t->n_sec; i++) {
+		size_t to = i < t->n_sec ? t->sec[i].orig_off : rr->len;
+
+		put_part(buf, &off, rr->text + prev, to - prev);
+		if (i < t->n_sec)
+			prev = t->sec[i].orig_off + t->sec[i].orig_len;
 	}
-	*ret = cfg;
-	cfg = NULL;
-	r = 0;
-out:
-	wgnl_config_free(cfg);
-	free(gathered);
-	free(sec_keys);
-	free(unk);
+	for (size_t i = 0; i < t->n_sec; i++)
+		if (!rr->match[i])
+			put_part(buf, &off, rr->text + t->sec[i].orig_off, t->sec[i].orig_len);
+	buf[off] = '\0';
+	memset(&e, 0, sizeof(e));
+	/* wg-quick keys in an [Interface] are fine: it is ignored. Endpoints
+	 * are not resolved: peers keep none. */
+	rr->gather_len = off;
+	r = wgnl_config_parse(buf, off, path, WGNL_CONFIG_QUICK, &rr->cfg, &e);
+	if (r < 0 || rr->cfg->dev->n_peers != rr->n_new)
+		return -EAGAIN;
+	return 0;
+}
+
+/* Map regular file @path read-only into rr->text (rr->mapped). -errno, or
+ * -EAGAIN when it is empty, not regular, or too big to map. */
+static int reread_map(struct reread *rr, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r = -EAGAIN;
+	struct stat st;
+	void *m;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    st.st_size <= (256 << 20)) {
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			rr->text = m;
+			rr->len = rr->map_len = (size_t)st.st_size;
+			rr->mapped = true;
+			r = 0;
+		}
+	}
+	close(fd);
 	return r;
 }
 
-/* Read file @f (named f->name in the folder): the peers to hand over as
- * rows in *ret, and in @keep (*n_keep, malloc'd) the keys of peers that
- * stand as they were (sections unchanged since the last good parse). *ret
- * NULL when the file does not parse (reported; its last good keys stay). */
-static void read_file(struct gw_source *s, struct dfile *f, const struct stat *st,
-		      struct gw_sink *sink, struct wgnl_config **ret, wgnl_key **keep,
-		      size_t *n_keep)
+/* reread_match() over the file mapped, under the SIGBUS guard; read
+ * whole (reread_load()) when it cannot be mapped or shrank meanwhile. */
+static int reread_match_mapped(const struct dfile *f, const char *path, struct reread *rr)
+{
+	sigjmp_buf jb;
+
+	if (reread_map(rr, path) == 0) {
+		if (sigsetjmp(jb, 1) == 0) {
+			int r;
+
+			bus_lo = rr->text;
+			bus_hi = rr->text + rr->map_len;
+			bus_jmp = &jb;
+			r = reread_match(f, path, rr);
+			bus_jmp = NULL;
+			/* The text is not needed past the match: what the
+			 * parse kept was copied. */
+			munmap(rr->text, rr->map_len);
+			rr->text = NULL;
+			rr->len = rr->map_len = 0;
+			rr->mapped = false;
+			return r;
+		}
+		bus_jmp = NULL;
+		gw_log("info", "source: %s changed while read; reading it again", path);
+		reread_clear(rr);
+	}
+	if (reread_load(rr, path) < 0)
+		return -EAGAIN;
+	return reread_match(f, path, rr);
+}
+
+/* Remember @f's sections: section i of @t holds the key @keys[i]. Without
+ * memory for the index, the keys alone (the next read parses whole). */
+static void remember(struct dfile *f, const struct wgnl_sync_text *t, wgnl_key *keys, size_t n_keys)
+{
+	free(f->keys);
+	f->keys = NULL;
+	f->n_keys = 0;
+	if (t && t->n_sec == n_keys &&
+	    sx_build(&f->idx, t->sec, (const wgnl_key *)keys, n_keys) == 0) {
+		f->have_idx = true;
+		f->other_h[0] = t->iface_h[0];
+		f->other_h[1] = t->iface_h[1];
+		free(keys);
+		return;
+	}
+	sx_free(&f->idx);
+	f->have_idx = false;
+	f->keys = keys;
+	f->n_keys = n_keys;
+}
+
+/* The new sections of a re-read (reread_match() == 0): the keys of the
+ * unchanged ones into @keep (*n_keep), the index made anew. */
+static int reread_keep(struct dfile *f, const char *path, struct reread *rr, wgnl_key *keep,
+		       size_t *n_keep)
+{
+	const struct wgnl_sync_text *t = &rr->t;
+	wgnl_key *keys = malloc((t->n_sec ? t->n_sec : 1) * sizeof(*keys));
+	size_t ni = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	*n_keep = 0;
+	for (size_t i = 0; i < t->n_sec; i++) {
+		if (rr->match[i]) {
+			memcpy(keys[i], f->idx.e[rr->match[i] - 1].key, WGNL_KEY_LEN);
+			memcpy(keep[(*n_keep)++], keys[i], WGNL_KEY_LEN);
+		} else {
+			memcpy(keys[i], rr->cfg->dev->peers[ni++].public_key, WGNL_KEY_LEN);
+		}
+	}
+	gw_log("info", "source: %s: %zu of %zu [Peer] sections changed, only those parsed", path,
+	       rr->n_new, t->n_sec);
+	remember(f, t, keys, t->n_sec);
+	return 0;
+}
+
+/* Where in the file (1 for the first [Peer]) each new section of a
+ * re-read lies, for messages; NULL without memory (then by count). */
+static size_t *new_positions(const struct reread *rr)
+{
+	size_t *pos = malloc((rr->n_new ? rr->n_new : 1) * sizeof(*pos)), k = 0;
+
+	for (size_t i = 0; pos && i < rr->t.n_sec; i++)
+		if (!rr->match[i])
+			pos[k++] = i + 1;
+	return pos;
+}
+
+/* Read file @f (named f->name in the folder): 0 with the peers to hand
+ * over as rows in *ret (NULL: none new) and in @keep (*n_keep, malloc'd
+ * or NULL) the keys of peers that stand as they were (sections unchanged
+ * since the last good parse); <0 when the file does not parse (reported;
+ * its last good keys stay). @whole: parse it whole, index or not (the
+ * timer's and SIGHUP's safety net). *pos (malloc'd, may be NULL): the
+ * position in the file of each peer in *ret, when not all were parsed. */
+static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st,
+		     struct gw_sink *sink, bool whole, struct wgnl_config **ret, wgnl_key **keep,
+		     size_t *n_keep, size_t **pos)
 {
 	struct wgnl_config_error e;
 	struct wgnl_config *cfg = NULL;
-	struct wgnl_sync_text t = { 0 };
+	struct reread rr = { 0 };
 	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + NAME_MAX + 512];
-	bool have_t = false;
 	wgnl_key *keys;
-	char *text = NULL;
-	size_t len = 0;
 	int r;
 
 	*ret = NULL;
 	*keep = NULL;
 	*n_keep = 0;
+	*pos = NULL;
 	f->st = *st;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 	memset(&e, 0, sizeof(e));
-	r = wgnl_file_read(path, 0, &text, &len);
+	r = reread_load(&rr, path);
 	if (r == 0) {
-		have_t = wgnl_sync_text_make(text, len, &t) == 0;
-		if (have_t && f->map && !f->bad) {
-			*keep = malloc((t.n_sec ? t.n_sec : 1) * sizeof(**keep));
-			if (*keep && read_changed(f, path, text, &t, &cfg, *keep, n_keep) == 0)
+		if (!whole && f->have_idx && !f->bad && reread_match(f, path, &rr) == 0) {
+			*keep = malloc((rr.t.n_sec ? rr.t.n_sec : 1) * sizeof(**keep));
+			if (*keep && reread_keep(f, path, &rr, *keep, n_keep) == 0) {
+				cfg = rr.cfg; /* NULL: no new section */
+				*pos = new_positions(&rr);
+				rr.cfg = NULL;
 				goto done;
+			}
 			free(*keep);
 			*keep = NULL;
 			*n_keep = 0;
 		}
-		/* wg-quick keys in the [Interface] of a whole config are fine:
-		 * it is ignored. Endpoints are not resolved: peers keep none. */
-		r = wgnl_config_parse(text, len, path, WGNL_CONFIG_QUICK, &cfg, &e);
+		if (!rr.split && wgnl_sync_text_split(rr.text, rr.len, &rr.t) < 0)
+			memset(&rr.t, 0, sizeof(rr.t));
+		r = wgnl_config_parse(rr.text, rr.len, path, WGNL_CONFIG_QUICK, &cfg, &e);
 	} else {
 		r = wgnl_config_parse_file(path, WGNL_CONFIG_QUICK, &cfg, &e);
 	}
@@ -412,38 +723,23 @@ static void read_file(struct gw_source *s, struct dfile *f, const struct stat *s
 		wgnl_config_free(cfg);
 		cfg = NULL;
 		f->bad = true;
+		r = -ENOMEM;
 		goto out;
 	}
 	for (size_t k = 0; k < cfg->dev->n_peers; k++)
 		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
-	free(f->keys);
-	f->keys = keys;
-	f->n_keys = cfg->dev->n_peers;
-	/* Sections and peers one to one, in order: remembered for next time. */
-	if (have_t && t.n_sec == cfg->dev->n_peers) {
-		secmap_save(f, &t, (const wgnl_key *)keys);
-		if (f->map) { /* the keys live in the map */
-			free(f->keys);
-			f->keys = NULL;
-			f->n_keys = 0;
-		}
-	} else {
-		free(f->map);
-		f->map = NULL;
-		f->n_map = 0;
-	}
+	/* Sections and peers one to one, in order: remembered by section. */
+	remember(f, &rr.t, keys, cfg->dev->n_peers);
 done:
 	if (f->bad)
 		gw_log("info", "source: %s parses again", path);
 	f->bad = false;
 	f->good = true;
 	*ret = cfg;
+	r = 0;
 out:
-	if (text) {
-		wgnl_wipe(text, len);
-		wgnl_free(text);
-	}
-	wgnl_sync_text_clear(&t);
+	reread_clear(&rr);
+	return r;
 }
 
 /* The keys of one rescan and the file each came from (a key in two files is
@@ -499,15 +795,16 @@ static int keyset_add(struct keyset *ks, const uint8_t *key, uint32_t file, uint
 	return 1;
 }
 
-/* The keys of @f's last good parse: in the section map when there is one. */
+/* The keys of @f's last good parse: in the section index when there is
+ * one. */
 static size_t dfile_count(const struct dfile *f)
 {
-	return f->map ? f->n_map : f->n_keys;
+	return f->have_idx ? f->idx.n : f->n_keys;
 }
 
 static const uint8_t *dfile_key(const struct dfile *f, size_t k)
 {
-	return f->map ? f->map[k].key : f->keys[k];
+	return f->have_idx ? f->idx.e[k].key : f->keys[k];
 }
 
 /* Rescan the folder and hand every peer of every file to @sink as one full
@@ -517,7 +814,7 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 	struct keyset keys = { 0 };
 	struct dfile *nf;
 	char **names;
-	size_t n;
+	size_t n, dups = 0;
 	int r;
 
 	r = list_names(s, &names, &n);
@@ -562,8 +859,9 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 		struct wgnl_config *cfg;
 		uint32_t owner;
 		wgnl_key *kept;
-		size_t n_kept;
+		size_t n_kept, *pos = NULL;
 		struct stat st;
+		bool read;
 
 		snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -575,20 +873,24 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 		cfg = NULL;
 		kept = NULL;
 		n_kept = 0;
-		if (force || !(f->good || f->bad) || !same_stat(&f->st, &st))
-			read_file(s, f, &st, sink, &cfg, &kept, &n_kept);
+		read = force || !(f->good || f->bad) || !same_stat(&f->st, &st);
+		if (!read || read_file(s, f, &st, sink, force, &cfg, &kept, &n_kept, &pos) < 0) {
+			/* Unchanged, or bad: its peers stay as they are. */
+			for (size_t k = 0; k < dfile_count(f); k++) {
+				dups += keyset_add(&keys, dfile_key(f, k), (uint32_t)i, &owner) ==
+					0;
+				sink->keep(sink, dfile_key(f, k));
+			}
+			continue;
+		}
 		/* Peers of unchanged sections stand as they are. */
 		for (size_t k = 0; k < n_kept; k++) {
-			keyset_add(&keys, kept[k], (uint32_t)i, &owner);
+			dups += keyset_add(&keys, kept[k], (uint32_t)i, &owner) == 0;
 			sink->keep(sink, kept[k]);
 		}
 		free(kept);
 		if (!cfg) {
-			/* Unchanged, or bad: its peers stay as they are. */
-			for (size_t k = 0; k < dfile_count(f); k++) {
-				keyset_add(&keys, dfile_key(f, k), (uint32_t)i, &owner);
-				sink->keep(sink, dfile_key(f, k));
-			}
+			free(pos);
 			continue;
 		}
 		for (size_t k = 0; k < cfg->dev->n_peers; k++) {
@@ -602,22 +904,183 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 
 			r = keyset_add(&keys, row.peer->public_key, (uint32_t)i, &owner);
 			if (r == 0) {
+				dups++;
 				snprintf(why, sizeof(why),
 					 "%s/%s: peer %zu: its PublicKey is already in %s; skipped",
-					 s->dir, f->name, k + 1, s->files[owner].name);
+					 s->dir, f->name, pos ? pos[k] : k + 1,
+					 s->files[owner].name);
 				sink->bad(sink, 0, why);
 				continue;
 			}
 			sink->row(sink, &row);
 		}
 		wgnl_config_free(cfg);
+		free(pos);
 	}
 	free(keys.v);
+	s->dups = dups > 0;
 	sink->full_end(sink, s->gen);
 	s->last_ok = gw_now_ms();
 	/* The parse and the key index were big and are gone. */
 	malloc_trim(0);
 	return 0;
+}
+
+/* A peer of a section gone from a file: removed, unless a new section
+ * holds it again. */
+struct gone {
+	wgnl_key key;
+	bool again;
+};
+
+static int gone_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, WGNL_KEY_LEN);
+}
+
+/* The one file of the folder that changed since the last rescan, with its
+ * stat in @st; NULL when none did. *full: the folder changed otherwise (a
+ * file came or went, two changed, the folder cannot be read). */
+static struct dfile *one_changed(struct gw_source *s, struct stat *st, bool *full)
+{
+	struct dfile *f = NULL;
+	char **names;
+	size_t n;
+	bool same;
+
+	*full = true;
+	if (list_names(s, &names, &n) < 0)
+		return NULL;
+	same = n == s->n_files;
+	for (size_t i = 0; i < n; i++) {
+		same = same && !strcmp(names[i], s->files[i].name);
+		free(names[i]);
+	}
+	free(names);
+	if (!same)
+		return NULL;
+	for (size_t i = 0; i < s->n_files; i++) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		struct stat now;
+
+		snprintf(path, sizeof(path), "%s/%s", s->dir, s->files[i].name);
+		if (stat(path, &now) < 0 || !S_ISREG(now.st_mode))
+			return NULL;
+		if ((s->files[i].good || s->files[i].bad) && same_stat(&s->files[i].st, &now))
+			continue;
+		if (f)
+			return NULL; /* two: the full rescan */
+		f = &s->files[i];
+		*st = now;
+	}
+	*full = false;
+	return f;
+}
+
+/* The quick rescan: exactly one file changed (the same names, the others'
+ * stat as before), its last parse was good and is indexed by section, and
+ * the last full rescan found no key in two files. It hands over only what
+ * changed, as rows: the peers of its new sections, the removal of the
+ * peers of its sections gone. No full read (nothing marked, kept or swept):
+ * the cost is reading and hashing the file, not handing over every peer.
+ * 0, or -EAGAIN when the full rescan must decide (and report). */
+static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	struct reread rr = { 0 };
+	struct gone *gone = NULL;
+	size_t *gone_at = NULL, n_gone = 0, n_sec;
+	struct dfile *f;
+	struct stat st;
+	struct timespec t0;
+	bool full;
+	int r = -EAGAIN;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (s->dups || !sink->has)
+		return -EAGAIN;
+	f = one_changed(s, &st, &full);
+	if (full)
+		return -EAGAIN;
+	if (!f)
+		return 0; /* an event that changed nothing */
+	if (!f->good || f->bad || !f->have_idx)
+		return -EAGAIN;
+	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
+	if (reread_match_mapped(f, path, &rr) < 0)
+		goto out;
+	n_sec = rr.t.n_sec;
+	/* The sections gone: index entries no section matched. */
+	n_gone = f->idx.n - (n_sec - rr.n_new);
+	gone = malloc((n_gone ? n_gone : 1) * sizeof(*gone));
+	gone_at = malloc((n_gone ? n_gone : 1) * sizeof(*gone_at));
+	if (!gone || !gone_at)
+		goto out;
+	for (size_t j = 0, k = 0; j < f->idx.n && k < n_gone; j++) {
+		if (rr.seen[j / 64] & (1ULL << (j % 64)))
+			continue;
+		memcpy(gone[k].key, f->idx.e[j].key, WGNL_KEY_LEN);
+		gone[k].again = false;
+		gone_at[k++] = j;
+	}
+	qsort(gone, n_gone, sizeof(*gone), gone_cmp);
+	/* A new section's key must be new, or one of a section gone from this
+	 * file: anything else (another section of it, another file) is a key
+	 * twice, which the full rescan reports. */
+	for (size_t k = 0; rr.cfg && k < rr.cfg->dev->n_peers; k++) {
+		const uint8_t *key = rr.cfg->dev->peers[k].public_key;
+		struct gone *g = bsearch(key, gone, n_gone, sizeof(*gone), gone_cmp);
+
+		if (g && !g->again)
+			g->again = true;
+		else if (g || sink->has(sink, key))
+			goto out;
+	}
+	s->gen++;
+	for (size_t k = 0; k < n_gone; k++) {
+		struct wgnl_peer p = { 0 };
+		struct gw_row row = { .change_id = s->gen, .removed = true, .peer = &p };
+
+		if (gone[k].again)
+			continue;
+		memcpy(p.public_key, gone[k].key, WGNL_KEY_LEN);
+		sink->row(sink, &row);
+	}
+	for (size_t k = 0; rr.cfg && k < rr.cfg->dev->n_peers; k++) {
+		struct gw_row row = { .change_id = s->gen, .peer = &rr.cfg->dev->peers[k] };
+
+		sink->row(sink, &row);
+	}
+	sink->position(sink, s->gen);
+	/* The index follows: gone entries out (from the last, as the last
+	 * entry moves into a hole), new ones in. */
+	for (size_t k = n_gone; k-- > 0;)
+		sx_del(&f->idx, gone_at[k]);
+	r = 0;
+	for (size_t i = 0, k = 0; i < n_sec && r == 0; i++)
+		if (!rr.match[i])
+			r = sx_add(&f->idx, rr.t.sec[i].h[0], rr.cfg->dev->peers[k++].public_key);
+	if (r < 0) {
+		/* No memory for the index: read the file whole next time. */
+		sx_free(&f->idx);
+		f->have_idx = false;
+		f->good = false;
+		s->due_ms = gw_now_ms();
+		r = 0;
+	} else {
+		f->st = st;
+		f->other_h[0] = rr.t.iface_h[0];
+		f->other_h[1] = rr.t.iface_h[1];
+	}
+	s->last_ok = gw_now_ms();
+	gw_log("info",
+	       "source: %s: %zu of %zu [Peer] sections changed, only those parsed; %zu gone; no full read ms=%.3f",
+	       path, rr.n_new, n_sec, n_gone, gw_elapsed_ms(&t0));
+out:
+	free(gone);
+	free(gone_at);
+	reread_clear(&rr);
+	return r;
 }
 
 static int dir_full(struct gw_source *s, struct gw_sink *sink)
@@ -660,7 +1123,8 @@ static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 	if (now_ms < s->due_ms)
 		return (int)(s->due_ms - now_ms);
 	s->due_ms = 0;
-	rescan(s, sink, false);
+	if (rescan_delta(s, sink) == -EAGAIN)
+		rescan(s, sink, false);
 	return -1;
 }
 

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "wgkit/wgnl.h"
 
@@ -125,6 +126,9 @@ struct gw_sink {
 	/* A full read that failed half way, called instead of full_end: keep
 	 * every peer as it was (the marks of full_begin are forgotten). */
 	void (*full_abort)(struct gw_sink *);
+	/* Whether the desired set holds the peer with public key @pub (may be
+	 * NULL: a source then never hands over a delta it cannot check). */
+	bool (*has)(struct gw_sink *, const uint8_t *pub);
 };
 
 struct gw_source_ops {
@@ -212,6 +216,8 @@ struct gw {
 
 /* CLOCK_MONOTONIC in ms. */
 int64_t gw_now_ms(void);
+/* Milliseconds since @t0 (CLOCK_MONOTONIC). */
+double gw_elapsed_ms(const struct timespec *t0);
 /* One log line on stderr: "level: what key=value ...". */
 void gw_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -239,6 +239,42 @@ if wait_for 30 log_has "$T/d1.log" "bad row id=0: $T/peers.d/g.conf:40: AllowedI
 else fail "bad section" "$(grep 'g.conf' "$T/d1.log" | tail -n 3)"; fi
 rm "$T/peers.d/g.conf"
 wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10"
+# ---- a changed file's sections handed over alone (no full read)
+peers "$T/peers.d/h.conf" 400 409 10.10
+wait_for 30 log_has "$T/d1.log" "apply: add=10 update=0 remove=0"
+# A key replaced, a section dropped, an allowed IP changed: one file, one rename.
+python3 - "$T/peers.d/h.conf" "$(pk 401)" "$(pk 402)" "$(pk 410)" <<'EOF'
+import os, sys
+f, k1, k2, k3 = sys.argv[1:5]
+t = open(f).read().replace(k1, k3).replace("10.10.1.155/32", "10.10.1.155/32, 10.10.9.0/24")
+t = "[Peer]".join(p for p in t.split("[Peer]") if k2 not in p)
+open(f + ".tmp", "w").write(t)
+os.rename(f + ".tmp", f)
+EOF
+if wait_for 30 log_has "$T/d1.log" "h.conf: 2 of 9 \[Peer\] sections changed, only those parsed; 3 gone; no full read" &&
+	wait_for 30 log_has "$T/d1.log" "apply: add=1 update=1 remove=2" &&
+	wg show "$IF" peers | grep -qx "$(pk 410)" && ! wg show "$IF" peers | grep -qx "$(pk 402)" &&
+	wg show "$IF" allowed-ips | grep "^$(pk 404)" | grep -q 10.10.9.0/24; then
+	ok "a key replaced, a section dropped, an IP added in one file: only those handed over, no full read"
+else fail "quick rescan" "$(grep 'h.conf\|apply:' "$T/d1.log" | tail -n 4)"; fi
+# A new section whose key another file holds: the full rescan reports it.
+printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.2.0.9/32\n' "$(pk 1)" >>"$T/peers.d/h.conf"
+if wait_for 30 log_has "$T/d1.log" "h.conf: peer 10: its PublicKey is already in a.conf; skipped" &&
+	! wg show "$IF" allowed-ips | grep "^$(pk 1)" | grep -q 10.2.0.9; then
+	ok "a new section with a key of another file: left to the full rescan, reported, not applied"
+else fail "new key in two files" "$(grep 'h.conf' "$T/d1.log" | tail -n 3)"; fi
+# Rewritten in place (truncate, then write) again and again while read: the
+# daemon survives (a mapped file that shrinks is read again) and ends with
+# the last version.
+peers "$T/h1" 400 409 10.10
+peers "$T/h2" 400 409 10.11
+for i in $(seq 1 40); do cp "$T/h1" "$T/peers.d/h.conf"; cp "$T/h2" "$T/peers.d/h.conf"; done
+if wait_for 50 sh -c "wg show '$IF' allowed-ips | grep '^$(pk 405)' | grep -q 10.11.1.156/32" &&
+	kill -0 "$DPID" 2>/dev/null && count_is 32; then
+	ok "80 in-place rewrites (truncate, write) while the daemon reads: alive, ends with the last version"
+else fail "in-place rewrites" "$(tail -n 5 "$T/d1.log")" "$(npeers) peers"; fi
+rm "$T/peers.d/h.conf"
+wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10"
 
 # ---- a bad file among good ones
 echo "this is not a config" >"$T/peers.d/b.conf"
