@@ -139,6 +139,9 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
 # wg-gatewayd's registry row parser (pure: no libpq).
 $(BUILD)/tests/test_gateway_row: $(BUILD)/gateway/pgrow.o
+# wg-gatewayd's run-time loader (libpq, libmicrohttpd), tried on libc.
+$(BUILD)/tests/test_gateway_dl: $(BUILD)/gateway/dl.o
+$(BUILD)/tests/test_gateway_dl: TOOL_LIBS += -pthread
 # The PostgreSQL source alone (tests/gateway/pg.sh).
 $(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o)
 $(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += $(GATEWAY_LIBS) -pthread
