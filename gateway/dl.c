@@ -12,11 +12,12 @@
 /* One lock for every library: loading happens a few times per process. */
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int gw_dl_load(const char *soname, const char *const *names, void **slots, size_t n, char *err,
-	       size_t errlen)
+int gw_dl_load(const char *soname, const char *const *names, void **slots, size_t n,
+	       const char *hint, char *err, size_t errlen)
 {
 	void **tmp = NULL, *h;
 	const char *why;
+	size_t len;
 	int r = 0;
 
 	pthread_mutex_lock(&dl_lock);
@@ -50,6 +51,10 @@ int gw_dl_load(const char *soname, const char *const *names, void **slots, size_
 fail:
 	dlclose(h);
 out:
+	if (r < 0 && hint && errlen) {
+		len = strlen(err);
+		snprintf(err + len, errlen - len, " (%s)", hint);
+	}
 	free(tmp);
 	pthread_mutex_unlock(&dl_lock);
 	return r;

@@ -31,8 +31,10 @@
  * into @slots, all or nothing: on failure @slots is left as it was and the
  * library closed. Thread-safe; once loaded (@slots[0] set), a second call
  * is a no-op. Never unloaded. 0, or -ELIBACC (-ENOMEM) with one line in
- * @err naming the library and dlerror() or the missing symbol. */
-int gw_dl_load(const char *soname, const char *const *names, void **slots, size_t n, char *err,
-	       size_t errlen);
+ * @err naming the library and dlerror() or the missing symbol, then @hint
+ * in parentheses when not NULL (who needs it, what to install). */
+int gw_dl_load(const char *soname, const char *const *names, void **slots, size_t n,
+	       const char *hint, char *err, size_t errlen);
+#define GW_DL_N(names) (sizeof(names) / sizeof((names)[0]))
 
 #endif

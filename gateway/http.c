@@ -27,15 +27,9 @@ _Static_assert(sizeof(gw_mhd.f) == sizeof(gw_mhd.slot), "one slot per libmicroht
 int gw_mhd_load(char *err, size_t errlen)
 {
 	static const char *const names[] = { GW_MHD_FUNCS(GW_DL_NAME) };
-	char why[320];
-	int r;
 
-	r = gw_dl_load(GW_MHD_SONAME, names, gw_mhd.slot, sizeof(names) / sizeof(names[0]), why,
-		       sizeof(why));
-	if (r < 0)
-		snprintf(err, errlen,
-			 "%s ([Http] Listen needs it: install Debian's libmicrohttpd12)", why);
-	return r;
+	return gw_dl_load(GW_MHD_SONAME, names, gw_mhd.slot, GW_DL_N(names),
+			  "[Http] Listen needs it: install Debian's libmicrohttpd12", err, errlen);
 }
 
 struct gw_http {

@@ -47,15 +47,9 @@ _Static_assert(sizeof(gw_pq.f) == sizeof(gw_pq.slot), "one slot per libpq functi
 int gw_pq_load(char *err, size_t errlen)
 {
 	static const char *const names[] = { GW_PQ_FUNCS(GW_DL_NAME) };
-	char why[320];
-	int r;
 
-	r = gw_dl_load(GW_PQ_SONAME, names, gw_pq.slot, sizeof(names) / sizeof(names[0]), why,
-		       sizeof(why));
-	if (r < 0)
-		snprintf(err, errlen,
-			 "%s (the PostgreSQL registry needs it: install Debian's libpq5)", why);
-	return r;
+	return gw_dl_load(GW_PQ_SONAME, names, gw_pq.slot, GW_DL_N(names),
+			  "the PostgreSQL registry needs it: install Debian's libpq5", err, errlen);
 }
 
 enum pg_state {

@@ -35,13 +35,13 @@ static void unit__libc__typed_slots_filled_second_load_noop(void **state)
 
 	(void)state;
 	assert_int_equal(sizeof(u.f), sizeof(u.slot));
-	assert_int_equal(gw_dl_load("libc.so.6", names, u.slot, 2, err, sizeof(err)), 0);
+	assert_int_equal(gw_dl_load("libc.so.6", names, u.slot, 2, NULL, err, sizeof(err)), 0);
 	assert_non_null(u.f.strlen);
 	assert_int_equal(u.f.strlen("wgkit"), 5);
 	assert_int_equal(u.f.getpid(), getpid());
 	memcpy(first, u.slot, sizeof(first));
 	/* loaded: a second call touches nothing, whatever it asks for */
-	assert_int_equal(gw_dl_load("libc.so.6", other, u.slot, 2, err, sizeof(err)), 0);
+	assert_int_equal(gw_dl_load("libc.so.6", other, u.slot, 2, NULL, err, sizeof(err)), 0);
 	assert_memory_equal(first, u.slot, sizeof(first));
 }
 
@@ -52,7 +52,7 @@ static void unit__missing_symbol__nothing_filled_error_names_it(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(gw_dl_load("libc.so.6", bad, slots, 2, err, sizeof(err)), -ELIBACC);
+	assert_int_equal(gw_dl_load("libc.so.6", bad, slots, 2, NULL, err, sizeof(err)), -ELIBACC);
 	assert_null(slots[0]);
 	assert_null(slots[1]);
 	assert_string_equal(err, "cannot load libc.so.6: it has no symbol no_such_symbol_wgkit");
@@ -64,11 +64,12 @@ static void unit__missing_library__error_names_it(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(gw_dl_load("libwgkit-nonexistent.so.9", names, slots, 2, err, sizeof(err)),
+	assert_int_equal(gw_dl_load("libwgkit-nonexistent.so.9", names, slots, 2, "install it", err,
+				    sizeof(err)),
 			 -ELIBACC);
 	assert_null(slots[0]);
 	assert_non_null(strstr(err, "cannot load libwgkit-nonexistent.so.9: "));
-	assert_non_null(strstr(err, "No such file or directory"));
+	assert_non_null(strstr(err, "No such file or directory (install it)"));
 }
 
 int main(void)
