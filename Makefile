@@ -65,14 +65,15 @@ COMMON_SRC := $(sort $(wildcard cmd/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TOOLS      := $(filter-out common,$(TOOLS))
 TOOL_BINS  := $(TOOLS:%=$(BUILD)/%)
-# wg-gatewayd: every gateway/*.c, the tools' common objects, the static
-# library, libpq (the registry) and libmicrohttpd (/metrics, /readyz).
+# wg-gatewayd: every gateway/*.c, the tools' common objects and the static
+# library. libpq (the registry) and libmicrohttpd (/metrics, /readyz) give
+# only their headers: gateway/dl.c dlopen()s them when the config needs them
+# (their dependency trees cost every start tens of ms of loading).
 GATEWAY_PKGS := libpq libmicrohttpd
 GATEWAY_SRC  := $(sort $(wildcard gateway/*.c))
 GATEWAY_OBJ  := $(GATEWAY_SRC:%.c=$(BUILD)/%.o)
 GATEWAY_BIN  := $(BUILD)/wg-gatewayd
 GATEWAY_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(GATEWAY_PKGS) 2>/dev/null)
-GATEWAY_LIBS := $(shell $(PKG_CONFIG) --libs $(GATEWAY_PKGS) 2>/dev/null)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -124,7 +125,7 @@ $(TOOL_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(
 
 $(GATEWAY_OBJ): ALL_CFLAGS += $(GATEWAY_CFLAGS)
 $(GATEWAY_BIN): $(GATEWAY_OBJ) $(COMMON_OBJ) $(LIB_A)
-	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(GATEWAY_LIBS) $(TOOL_LIBS) -lm -pthread
+	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm -pthread
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -139,9 +140,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_A)
 	$(call echo_cmd,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDSAN) $(LDFLAGS) $(TOOL_LIBS) -lm
 # wg-gatewayd's registry row parser (pure: no libpq).
 $(BUILD)/tests/test_gateway_row: $(BUILD)/gateway/pgrow.o
+# wg-gatewayd's run-time loader (libpq, libmicrohttpd), tried on libc.
+$(BUILD)/tests/test_gateway_dl: $(BUILD)/gateway/dl.o
+$(BUILD)/tests/test_gateway_dl: TOOL_LIBS += -pthread
 # The PostgreSQL source alone (tests/gateway/pg.sh).
-$(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o)
-$(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += $(GATEWAY_LIBS) -pthread
+$(BUILD)/tests/tools/gw_pgsrc: $(addprefix $(BUILD)/gateway/,pgsource.o pgrow.o util.o dl.o)
+$(BUILD)/tests/tools/gw_pgsrc: TOOL_LIBS += -pthread
 
 # ------------------------------------------------------------------ set-up
 deps: ## install the Debian packages the build and the tests need (as root)

@@ -223,6 +223,10 @@ void gw_log(const char *level, const char *fmt, ...) __attribute__((format(print
 
 /* ------------------------------------------------------------ edge hooks */
 /* Called from the main thread. Start: 0 or -errno (the daemon exits 5). */
+/* Load libmicrohttpd when [Http] Listen is set (a no-op otherwise, and once
+ * loaded): before anything is changed, so a missing library changes nothing.
+ * 0, or -ELIBACC with one line in @err. gw_http_start() loads it too. */
+int gw_http_load(const struct gw *gw, char *err, size_t errlen);
 int gw_http_start(struct gw *gw);
 void gw_http_stop(struct gw *gw);
 int gw_stun_start(struct gw *gw);

@@ -11,14 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <microhttpd.h>
-
 #include "edge.h"
+#include "mhd.h"
 
 /* A handful of scrapers and probes; anything beyond waits or is refused. */
 #define GW_HTTP_CONN_LIMIT 32
 #define GW_HTTP_PER_IP_LIMIT 8
 #define GW_HTTP_TIMEOUT_S 5
+
+/* libmicrohttpd, loaded on first use (mhd.h): a node without [Http] never
+ * maps it nor gnutls, which it pulls in. */
+union gw_mhd gw_mhd;
+_Static_assert(sizeof(gw_mhd.f) == sizeof(gw_mhd.slot), "one slot per libmicrohttpd function");
+
+int gw_mhd_load(char *err, size_t errlen)
+{
+	static const char *const names[] = { GW_MHD_FUNCS(GW_DL_NAME) };
+
+	return gw_dl_load(GW_MHD_SONAME, names, gw_mhd.slot, GW_DL_N(names),
+			  "[Http] Listen needs it: install Debian's libmicrohttpd12", err, errlen);
+}
 
 struct gw_http {
 	struct MHD_Daemon *d;
@@ -150,15 +162,26 @@ void gw_http_stop(struct gw *gw)
 	gw->http = NULL;
 }
 
+int gw_http_load(const struct gw *gw, char *err, size_t errlen)
+{
+	return gw->conf.has_http ? gw_mhd_load(err, errlen) : 0;
+}
+
 int gw_http_start(struct gw *gw)
 {
 	const struct gw_conf *c = &gw->conf;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	char err[512];
 	struct gw_http *h;
 	int r;
 
 	if (!c->has_http)
 		return 0;
+	r = gw_mhd_load(err, sizeof(err));
+	if (r < 0) {
+		gw_log("error", "http: %s", err);
+		return r;
+	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;

@@ -359,6 +359,20 @@ int gw_run(const char *conf_path)
 		rc = WGK_EXIT_INPUT;
 		goto out;
 	}
+	/* The source (libpq for PostgreSQL) and libmicrohttpd load before the
+	 * device is touched: a node missing one exits 5 having changed nothing. */
+	r = gw->src_ops->open(&gw->src, &gw->conf, err, sizeof(err));
+	if (r < 0) {
+		wgk_error("%s", err);
+		rc = r == -EOPNOTSUPP || r == -ELIBACC ? WGK_EXIT_SYSTEM :
+							 wgk_exit_for_file_errno(r);
+		goto out;
+	}
+	r = gw_http_load(gw, err, sizeof(err));
+	if (r < 0) {
+		wgk_error("%s", err);
+		goto out;
+	}
 	r = setup_fds(&l);
 	if (r < 0) {
 		wgk_error("cannot set up signals and timers: %s", strerror(-r));
@@ -377,12 +391,6 @@ int gw_run(const char *conf_path)
 	r = gw_apply_new(gw, &gw->apply);
 	if (r < 0) {
 		wgk_error("cannot start the apply engine: %s", strerror(-r));
-		goto out;
-	}
-	r = gw->src_ops->open(&gw->src, &gw->conf, err, sizeof(err));
-	if (r < 0) {
-		wgk_error("%s", err);
-		rc = r == -EOPNOTSUPP ? WGK_EXIT_SYSTEM : wgk_exit_for_file_errno(r);
 		goto out;
 	}
 	r = gw_stun_start(gw);

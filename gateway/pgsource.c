@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 
 #include "gw.h"
 #include "pgrow.h"
+#include "pq.h"
 
 #define PG_BACKOFF_MIN_MS 250
 #define PG_BACKOFF_MAX_MS 5000
@@ -39,6 +39,18 @@
 #define PG_CONNECT_STEP_MS 10
 #define PG_BEAT_MIN_MS 1000
 #define PG_SCHEMA_VERSION 1
+
+/* libpq, loaded on first use (pq.h): a directory-source node never maps it. */
+union gw_pq gw_pq;
+_Static_assert(sizeof(gw_pq.f) == sizeof(gw_pq.slot), "one slot per libpq function");
+
+int gw_pq_load(char *err, size_t errlen)
+{
+	static const char *const names[] = { GW_PQ_FUNCS(GW_DL_NAME) };
+
+	return gw_dl_load(GW_PQ_SONAME, names, gw_pq.slot, GW_DL_N(names),
+			  "the PostgreSQL registry needs it: install Debian's libpq5", err, errlen);
+}
 
 enum pg_state {
 	PG_DOWN,
@@ -429,6 +441,7 @@ static int pg_open(struct gw_source **ret, const struct gw_conf *c, char *err, s
 	struct gw_source *s;
 	char *perr = NULL;
 	PQconninfoOption *opts;
+	int r;
 
 	*ret = NULL;
 	if (!c->conninfo || !*c->conninfo) {
@@ -436,6 +449,9 @@ static int pg_open(struct gw_source **ret, const struct gw_conf *c, char *err, s
 			 c->path);
 		return -EINVAL;
 	}
+	r = gw_pq_load(err, errlen);
+	if (r < 0)
+		return r;
 	opts = PQconninfoParse(c->conninfo, &perr);
 	if (!opts) {
 		/* libpq's message names the bad keyword, not the values */
@@ -610,6 +626,9 @@ int gw_pg_migrate(const struct gw_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: Conninfo: missing", c->path);
 		return -EINVAL;
 	}
+	r = gw_pq_load(err, errlen);
+	if (r < 0)
+		return r;
 	conn = pg_connect(c->conninfo, false);
 	if (!conn)
 		return -ENOMEM;

@@ -155,6 +155,10 @@ wggo_start "$NS" "$IF" "$T/wggo.log" || cannot "wireguard-go did not start"
 check "readyz 200 after the first apply (within 8 s)" wait_for 80 ready_is 200
 check "readyz body is 'ready'" grep -qx ready "$T/body"
 check "healthz 200 ok" sh -c "[ \"\$(ip netns exec $NS curl -s -m 2 http://127.0.0.1:$HP/healthz)\" = ok ]"
+check_detail() { grep '\.so' "/proc/$DPID/maps" | awk '{print $6}' | sort -u; }
+check "[Http] Listen: libmicrohttpd.so.12 mapped, /healthz answers; libpq not (directory source)" sh -c \
+	"grep -q 'libmicrohttpd\.so\.12' /proc/$DPID/maps && ! grep -q 'libpq\.so' /proc/$DPID/maps && [ \"\$(ip netns exec $NS curl -s -m 2 http://127.0.0.1:$HP/healthz)\" = ok ]"
+check_detail() { :; }
 check "anycast $A4/32 and $A6/128 on lo while ready" wait_for 30 both_on_lo
 check "anycast addresses carry valid_lft <= $LIFE s (the dead-man switch)" sh -c \
 	"ip -n $NS -j addr show dev lo | $PY -c 'import json,sys; a=[x for l in json.load(sys.stdin) for x in l[\"addr_info\"] if x[\"local\"] in (\"$A4\",\"$A6\")]; sys.exit(not (len(a)==2 and all(x[\"valid_life_time\"]<=$LIFE for x in a)))'"

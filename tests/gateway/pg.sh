@@ -79,6 +79,14 @@ rc=0
 "$GWD" migrate -c "$T/gw-nodb.conf" >"$T/m3" 2>&1 || rc=$?
 [ $rc = 5 ] && grep -q "cannot connect to the registry" "$T/m3" &&
 	ok "migrate without a database: exit 5, says why" || fail "migrate without a database: exit $rc" "$(cat "$T/m3")"
+# libpq is loaded at run time (gateway/dl.c): one that cannot load (a file
+# that is no ELF library, first on LD_LIBRARY_PATH) is a clear error, no crash.
+mkdir -p "$T/badlib" && echo "not a library" >"$T/badlib/libpq.so.5"
+rc=0
+LD_LIBRARY_PATH=$T/badlib "$GWD" migrate -c "$T/gw.conf" >"$T/m4" 2>&1 || rc=$?
+[ $rc = 5 ] && grep -q "cannot load libpq.so.5: .*install Debian's libpq5" "$T/m4" &&
+	ok "migrate with a broken libpq.so.5: exit 5, names it and libpq5 ($(sed 's/^wg-gatewayd: //' "$T/m4"))" ||
+	fail "migrate with a broken libpq: exit $rc" "$(cat "$T/m4")"
 
 # ------------------------------------------------------------ change ids in COMMIT order
 # A slow transaction takes its id first and commits late: a second writer

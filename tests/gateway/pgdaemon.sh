@@ -64,6 +64,14 @@ A1=$(key) A2=$(key)
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$A1', '10.8.0.1/32'), ('$A2', '10.8.0.2/32, fd08::2/128'), ('$(key | cut -c1-40)', '10.8.0.3/32'), ('$(key)', '10.8.0.4/33')"
 bad1=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.0.3/32'")
 bad2=$(pg_sql "SELECT id FROM wgkit_peer WHERE allowed_ips = '10.8.0.4/33'")
+# libpq that cannot load: exit 5 before anything is changed (no peer set,
+# no HTTP listener), the error names libpq.so.5 and the package.
+rc=0
+LD_LIBRARY_PATH=$T/badlib ip netns exec "$NSG" "$GWD" -c "$T/gwd.conf" >"$T/gwd-nolib.log" 2>&1 || rc=$?
+[ $rc = 5 ] && grep -q "cannot load libpq.so.5: .*install Debian's libpq5" "$T/gwd-nolib.log" &&
+	[ -z "$(wg show "$IFG" peers)" ] && ! ip netns exec "$NSG" ss -Hltn | grep -q ":${HTTP##*:} " &&
+	ok "daemon with a broken libpq.so.5: exit 5, says so, nothing changed" ||
+	fail "daemon with a broken libpq: exit $rc" "$(cat "$T/gwd-nolib.log")"
 ip netns exec "$NSG" "$GWD" -c "$T/gwd.conf" >"$T/gwd.log" 2>&1 &
 DPID=$!
 if wait_dev 100 dev_has "$A1" 10.8.0.1/32 && dev_has "$A2" 10.8.0.2/32 && [ "$(wg show "$IFG" peers | wc -l)" = 2 ]; then
@@ -71,6 +79,9 @@ if wait_dev 100 dev_has "$A1" 10.8.0.1/32 && dev_has "$A2" 10.8.0.2/32 && [ "$(w
 else
 	fail "daemon start" "$(wg show "$IFG" allowed-ips 2>&1)" "$(tail -n 8 "$T/gwd.log")"
 fi
+grep -q 'libpq\.so\.5' "/proc/$DPID/maps" && grep -q 'libmicrohttpd\.so\.12' "/proc/$DPID/maps" &&
+	ok "daemon: Source = postgresql and [Http]: libpq and libmicrohttpd loaded" ||
+	fail "daemon: libpq/libmicrohttpd not mapped" "$(grep '\.so' "/proc/$DPID/maps" | awk '{print $6}' | sort -u)"
 grep -q "bad row id=$bad1: public_key: " "$T/gwd.log" && grep -q "bad row id=$bad2: allowed_ips: '10.8.0.4/33' is not an IP prefix" "$T/gwd.log" &&
 	ok "daemon: bad rows skipped, logged with their id ($(grep 'bad row' "$T/gwd.log" | sed 's/^warning: //' | tr '\n' ';'))" ||
 	fail_log "bad rows not logged" "$T/gwd.log"

@@ -187,6 +187,12 @@ check "start: private key and listen port set" sh -c "wg show '$IF' public-key |
 check "READY=1 reaches \$NOTIFY_SOCKET" wait_for 30 grep -qx READY=1 "$T/notify.log"
 check "WATCHDOG=1 every WATCHDOG_USEC/2 (at least 3 in 1 s)" sh -c "sleep 1; [ \$(grep -cx WATCHDOG=1 '$T/notify.log') -ge 3 ]"
 check "STATUS= names the peers" grep -q "^STATUS=peers=31 " "$T/notify.log"
+# Directory source, no [Http]: libpq and libmicrohttpd (and what they pull
+# in) never loaded (gateway/dl.c loads them only for configs that need them).
+check_detail() { grep '\.so' "/proc/$DPID/maps" | awk '{print $6}' | sort -u; }
+check "no PostgreSQL, no [Http]: libpq, libmicrohttpd, gnutls, libssl, krb5 not mapped" sh -c \
+	"grep -q wg-gatewayd /proc/$DPID/maps && ! grep -qE 'libpq\.so|libmicrohttpd\.so|libgnutls|libssl|libkrb5' /proc/$DPID/maps"
+check_detail() { :; }
 
 # ---- two at once: the second is refused, the first untouched
 ip netns exec "$NS" "$GWD" -c "$T/gw.conf" >"$T/second.log" 2>&1
