@@ -26,6 +26,13 @@ struct gw_apply {
 	int64_t retry_ms;	   /* a failed plan is tried again from then on */
 	int64_t batch_id;	   /* the highest change id of the rows in this batch */
 	struct prefetch *prefetch; /* the start-up read, while it runs */
+	/* Started from the state file: its content and digest stand in for
+	 * the set until the source's first full read (full_ends moves). */
+	bool assumed;
+	struct gw_state as;
+	uint64_t full_ends, as_full_ends;
+	struct gw_state saved; /* the state file as last written */
+	bool saved_ok;
 };
 
 static struct gw_apply *of(struct gw_sink *s)
@@ -75,10 +82,12 @@ static void sink_full_end(struct gw_sink *s, int64_t change_id)
 	struct gw_apply *a = of(s);
 	ssize_t n = wgnl_peerset_sweep(a->set);
 
-	if (n < 0)
+	if (n < 0) {
 		gw_log("error", "full read: %s", strerror((int)-n));
-	else
+	} else {
 		a->known = true;
+		a->full_ends++;
+	}
 	seen_id(a, change_id);
 }
 
@@ -251,7 +260,10 @@ static bool prefetch_in_step(struct gw_apply *a)
 	    (p->info->flags & WGNL_DEV_HAS_PRIVATE_KEY) &&
 	    wgnl_key_equal(p->info->private_key, c->private_key) &&
 	    p->info->listen_port == c->listen_port) {
-		wgnl_peerset_digest(a->set, p->info, &want);
+		if (a->assumed)
+			wgnl_peerset_digest_as(a->set, &a->as.sum, a->as.n, p->info, &want);
+		else
+			wgnl_peerset_digest(a->set, p->info, &want);
 		same = want.a == p->got.a && want.b == p->got.b;
 		a->gw->now.peers_handshake_recent = p->dc.recent;
 	}
@@ -293,8 +305,93 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 
 static void set_counts(struct gw_apply *a)
 {
-	a->gw->now.desired_peers = wgnl_peerset_count(a->set);
-	a->gw->now.applied_peers = wgnl_peerset_count(a->set);
+	uint64_t n = a->assumed ? a->as.n : wgnl_peerset_count(a->set);
+
+	a->gw->now.desired_peers = n;
+	a->gw->now.applied_peers = n;
+}
+
+bool gw_apply_assume(struct gw_apply *a, const uint64_t id[2])
+{
+	struct gw_state st;
+
+	if (a->started || gw_state_load(a->gw->conf.ifname, &st) < 0 || st.id[0] != id[0] ||
+	    st.id[1] != id[1])
+		return false;
+	a->assumed = a->known = true;
+	a->as = st;
+	a->as_full_ends = a->full_ends;
+	a->saved = st;
+	a->saved_ok = true;
+	return true;
+}
+
+bool gw_apply_assumed(const struct gw_apply *a)
+{
+	return a->assumed;
+}
+
+/* The first flush of an assumed start: in step when the device has the
+ * state file's digest; else the assumption goes and the source is read. */
+static int assumed_start(struct gw_apply *a, const struct timespec *t0)
+{
+	if (prefetch_in_step(a)) {
+		a->started = true;
+		a->gw->now.applied_once = true;
+		set_counts(a);
+		gw_log("info",
+		       "start: device in step, 0 set peers=%" PRIu64
+		       " ms=%.3f (as the state file says; the registry is read next)",
+		       a->as.n, gw_elapsed_ms(t0));
+		return 0;
+	}
+	gw_log("info", "start: the device is not as the state file says: reading the registry");
+	a->assumed = a->known = false;
+	a->saved_ok = false;
+	return -EAGAIN;
+}
+
+/* The source's first full read after an assumed start: the set it gave is
+ * what the device holds when its digest is the state file's (nothing to
+ * send); else a plan against the device sends the difference. */
+static void assumed_end(struct gw_apply *a)
+{
+	struct wgnl_sync_digest sum;
+	size_t n;
+
+	wgnl_peerset_peers_digest(a->set, &sum, &n);
+	a->assumed = false;
+	if (sum.a == a->as.sum.a && sum.b == a->as.sum.b && n == a->as.n) {
+		wgnl_peerset_forget_pending(a->set);
+		gw_log("info", "start: registry read: as the state file said, 0 set peers=%zu", n);
+		return;
+	}
+	a->need_plan = true;
+	a->retry_ms = 0;
+	a->saved_ok = false;
+	gw_log("warning", "start: registry read: not as the state file said, planning against %s",
+	       a->gw->conf.ifname);
+}
+
+void gw_apply_save_state(struct gw_apply *a, const uint64_t id[2])
+{
+	struct gw_state st = { .id = { id[0], id[1] } };
+	size_t n;
+	int r;
+
+	if (!a->started || a->assumed || !a->known || a->need_plan || wgnl_peerset_pending(a->set))
+		return;
+	wgnl_peerset_peers_digest(a->set, &st.sum, &n);
+	st.n = n;
+	if (a->saved_ok && !memcmp(&st, &a->saved, sizeof(st)))
+		return;
+	r = gw_state_save(a->gw->conf.ifname, &st);
+	if (r < 0) {
+		gw_log("warning", "state file: cannot write it: %s", strerror(-r));
+		return;
+	}
+	a->saved = st;
+	a->saved_ok = true;
 }
 
 int gw_apply_flush(struct gw_apply *a)
@@ -309,12 +406,19 @@ int gw_apply_flush(struct gw_apply *a)
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	gw->now.desired_peers = wgnl_peerset_count(a->set);
+	gw->now.desired_peers = a->assumed ? a->as.n : wgnl_peerset_count(a->set);
 	/* Until one full read completed (a registry down at start-up), the
 	 * desired state is unknown, not empty: the device is left as it is,
 	 * and the node is not ready. */
 	if (!a->known)
 		return -EAGAIN;
+	if (a->assumed && !a->started)
+		return assumed_start(a, &t0);
+	if (a->assumed) {
+		if (a->full_ends == a->as_full_ends)
+			goto done; /* the source not read yet: nothing to send */
+		assumed_end(a);
+	}
 	if (!a->started || a->need_plan) {
 		/* A failing device (gone, refusing) is asked again once a
 		 * second, not on every turn of the loop. */
@@ -389,7 +493,7 @@ int gw_apply_drift_check(struct gw_apply *a)
 	bool dev_changed = false;
 	int r;
 
-	if (!a->started || a->need_plan || wgnl_peerset_pending(a->set))
+	if (!a->started || a->assumed || a->need_plan || wgnl_peerset_pending(a->set))
 		return 0; /* the next flush plans or sends anyway */
 	r = wgnl_sync_digest_running(gw->ctx, gw->conf.ifname, count_recent, &dc, &got, &info);
 	if (r < 0) {

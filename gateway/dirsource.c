@@ -62,6 +62,7 @@ struct dfile {
 	struct secidx idx;
 	bool have_idx;
 	uint64_t other_h[2]; /* the bytes outside [Peer] sections (with have_idx) */
+	uint64_t text_h[2];  /* the whole text's (with have_idx) */
 	wgnl_key *keys;
 	size_t n_keys;
 	bool good; /* parsed at least once */
@@ -568,36 +569,86 @@ static int reread_map(struct reread *rr, const char *path)
 	return r;
 }
 
-/* reread_match() over the file mapped, under the SIGBUS guard; read
- * whole (reread_load()) when it cannot be mapped or shrank meanwhile. */
-static int reread_match_mapped(const struct dfile *f, const char *path, struct reread *rr)
+/* @fn(@rr, @arg) over file @path mapped into rr->text, under the SIGBUS
+ * guard; the mapping is gone when this returns (what @fn keeps of the text
+ * it copies). -EAGAIN when the file cannot be mapped or shrank meanwhile
+ * (the caller reads it the ordinary way), else what @fn returns. */
+static int mapped_call(struct reread *rr, const char *path,
+		       int (*fn)(struct reread *, const void *), const void *arg)
 {
 	sigjmp_buf jb;
+	int r;
 
-	if (reread_map(rr, path) == 0) {
-		if (sigsetjmp(jb, 1) == 0) {
-			int r;
-
-			bus_lo = rr->text;
-			bus_hi = rr->text + rr->map_len;
-			bus_jmp = &jb;
-			r = reread_match(f, path, rr);
-			bus_jmp = NULL;
-			/* The text is not needed past the match: what the
-			 * parse kept was copied. */
-			munmap(rr->text, rr->map_len);
-			rr->text = NULL;
-			rr->len = rr->map_len = 0;
-			rr->mapped = false;
-			return r;
-		}
+	if (reread_map(rr, path) < 0)
+		return -EAGAIN;
+	if (sigsetjmp(jb, 1) == 0) {
+		bus_lo = rr->text;
+		bus_hi = rr->text + rr->map_len;
+		bus_jmp = &jb;
+		r = fn(rr, arg);
 		bus_jmp = NULL;
-		gw_log("info", "source: %s changed while read; reading it again", path);
-		reread_clear(rr);
+		munmap(rr->text, rr->map_len);
+		rr->text = NULL;
+		rr->len = rr->map_len = 0;
+		rr->mapped = false;
+		return r == -EAGAIN ? -EINVAL : r;
 	}
+	bus_jmp = NULL;
+	gw_log("info", "source: %s changed while read; reading it again", path);
+	reread_clear(rr);
+	return -EAGAIN;
+}
+
+struct match_arg {
+	const struct dfile *f;
+	const char *path;
+};
+
+static int match_fn(struct reread *rr, const void *arg)
+{
+	const struct match_arg *m = arg;
+
+	return reread_match(m->f, m->path, rr);
+}
+
+/* reread_match() over the file mapped; read whole (reread_load()) when it
+ * cannot be mapped or shrank meanwhile. 0 or -EAGAIN (parse it whole). */
+static int reread_match_mapped(const struct dfile *f, const char *path, struct reread *rr)
+{
+	struct match_arg m = { f, path };
+	int r = mapped_call(rr, path, match_fn, &m);
+
+	if (r != -EAGAIN)
+		return r < 0 ? -EAGAIN : 0;
 	if (reread_load(rr, path) < 0)
 		return -EAGAIN;
-	return reread_match(f, path, rr);
+	return reread_match(f, path, rr) < 0 ? -EAGAIN : 0;
+}
+
+static int split_fn(struct reread *rr, const void *arg)
+{
+	(void)arg;
+	return wgnl_sync_text_split(rr->text, rr->len, &rr->t);
+}
+
+/* The text hash (wgnl_sync_text_split()'s text_h) of file @path as it is
+ * now. 0 or -errno. */
+static int file_text_h(const char *path, uint64_t th[2])
+{
+	struct reread rr = { 0 };
+	int r = mapped_call(&rr, path, split_fn, NULL);
+
+	if (r == -EAGAIN) {
+		r = reread_load(&rr, path);
+		if (r == 0)
+			r = split_fn(&rr, NULL);
+	}
+	if (r == 0) {
+		th[0] = rr.t.text_h[0];
+		th[1] = rr.t.text_h[1];
+	}
+	reread_clear(&rr);
+	return r;
 }
 
 /* Remember @f's sections: section i of @t holds the key @keys[i]. Without
@@ -612,6 +663,8 @@ static void remember(struct dfile *f, const struct wgnl_sync_text *t, wgnl_key *
 		f->have_idx = true;
 		f->other_h[0] = t->iface_h[0];
 		f->other_h[1] = t->iface_h[1];
+		f->text_h[0] = t->text_h[0];
+		f->text_h[1] = t->text_h[1];
 		free(keys);
 		return;
 	}
@@ -1071,6 +1124,8 @@ static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
 		f->st = st;
 		f->other_h[0] = rr.t.iface_h[0];
 		f->other_h[1] = rr.t.iface_h[1];
+		f->text_h[0] = rr.t.text_h[0];
+		f->text_h[1] = rr.t.text_h[1];
 	}
 	s->last_ok = gw_now_ms();
 	gw_log("info",
@@ -1138,6 +1193,66 @@ static int64_t dir_last_ok(struct gw_source *s)
 	return s->last_ok;
 }
 
+/* Two FNV-1a lanes over each file's name and text hash, in name order. */
+static void id_add(uint64_t id[2], const char *name, const uint64_t th[2])
+{
+	const uint8_t *b = (const uint8_t *)name;
+	uint8_t w[16];
+
+	for (size_t i = 0; i <= strlen(name); i++) {
+		id[0] = (id[0] ^ b[i]) * 0x100000001b3ULL;
+		id[1] = (id[1] ^ b[i]) * 0x100000001b3ULL;
+	}
+	memcpy(w, th, sizeof(w));
+	for (size_t i = 0; i < sizeof(w); i++) {
+		id[0] = (id[0] ^ w[i]) * 0x100000001b3ULL;
+		id[1] = (id[1] ^ w[(i + 8) % 16]) * 0x100000001b3ULL;
+	}
+}
+
+/* The identity of the folder's content: every file's name and text hash.
+ * @now: as the files are on disk (start-up, before any read; no peer is
+ * handed over); else as the last rescan left them, only when every file
+ * parsed good and by sections, and no key was in two files. 0, -EAGAIN
+ * (none to give), or -errno. */
+static int dir_content_id(struct gw_source *s, bool now, uint64_t id[2])
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	char **names;
+	size_t n;
+	int r = 0;
+
+	id[0] = 0xcbf29ce484222325ULL;
+	id[1] = 0x84222325cbf29ce4ULL;
+	if (!now) {
+		if (s->dups)
+			return -EAGAIN;
+		for (size_t i = 0; i < s->n_files; i++) {
+			const struct dfile *f = &s->files[i];
+
+			if (!f->good || f->bad || !f->have_idx)
+				return -EAGAIN;
+			id_add(id, f->name, f->text_h);
+		}
+		return 0;
+	}
+	r = list_names(s, &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t th[2];
+
+		snprintf(path, sizeof(path), "%s/%s", s->dir, names[i]);
+		if (r == 0)
+			r = file_text_h(path, th);
+		if (r == 0)
+			id_add(id, names[i], th);
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
 const struct gw_source_ops gw_dirsource_ops = {
 	.name = "directory",
 	.open = dir_open,
@@ -1147,5 +1262,6 @@ const struct gw_source_ops gw_dirsource_ops = {
 	.tick = dir_tick,
 	.connected = dir_connected,
 	.last_ok_ms = dir_last_ok,
+	.content_id = dir_content_id,
 	.close = dir_close,
 };

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "wgkit/wgnl.h"
+#include "wgkit/wgnl_sync.h"
 
 #define GW_DEFAULT_CONF "/etc/wgkit/gateway.conf"
 #define GW_MAX_ANYCAST 16
@@ -144,6 +145,11 @@ struct gw_source_ops {
 	int64_t (*last_ok_ms)(struct gw_source *); /* last successful contact (CLOCK_MONOTONIC ms) */
 	void (*close)(struct gw_source *);
 	uint64_t (*reconnects)(struct gw_source *); /* successful reconnections; may be NULL (0) */
+	/* The identity of the content the source holds (may be NULL: none):
+	 * @now, as it stands before any read (start-up); else as last handed
+	 * over. 0, or -EAGAIN when it cannot say. Two equal ids name content
+	 * that gives the same peers. */
+	int (*content_id)(struct gw_source *, bool now, uint64_t id[2]);
 };
 
 /* source.c: the registry of sources by name, NULL when unknown. */
@@ -261,6 +267,29 @@ void gw_apply_prefetch(struct gw_apply *a);
 int gw_apply_drift_check(struct gw_apply *a);
 /* The next flush plans against the device (it was made again). */
 void gw_apply_replan(struct gw_apply *a);
+/* Start from the state file (state.c) when it names content @id: the set is
+ * then not read yet, and the first flush is in step when the device has
+ * the digest the file holds (else it drops the assumption and returns
+ * -EAGAIN: the caller reads the source in full). True when assumed. */
+bool gw_apply_assume(struct gw_apply *a, const uint64_t id[2]);
+bool gw_apply_assumed(const struct gw_apply *a);
+/* After a flush: write the state file for source content @id when the
+ * device is in step with the set and it changed since the last write. */
+void gw_apply_save_state(struct gw_apply *a, const uint64_t id[2]);
+
+/* ------------------------------------------------------------ state file */
+
+/* What the state file holds (state.c). */
+struct gw_state {
+	uint64_t id[2];		     /* the source's content id */
+	struct wgnl_sync_digest sum; /* wgnl_peerset_peers_digest() of it */
+	uint64_t n;		     /* its peers */
+};
+/* 0, -ENOENT, or -EINVAL (not this version's or this interface's, torn). */
+int gw_state_load(const char *ifname, struct gw_state *st);
+/* Write it whole (0600) and rename it into place. 0 or -errno. */
+int gw_state_save(const char *ifname, const struct gw_state *st);
+void gw_state_forget(const char *ifname);
 
 /* notify.c: sd_notify by hand. 0 when sent or no $NOTIFY_SOCKET, -errno. */
 int gw_notify(const char *state);

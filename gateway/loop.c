@@ -32,6 +32,7 @@ struct loop {
 	int sfd, tfd;
 	int lockfd;	/* the interface's lock (/run/wgkit/IF.lock), held while running */
 	bool need_full; /* the last full read failed: retry */
+	bool deferred;	/* started from the state file: the full read comes next */
 	bool started;	/* the first apply succeeded (READY=1 sent) */
 	bool was_ready;
 	int64_t next_full, next_drift, next_link, next_refresh, next_watchdog;
@@ -245,6 +246,25 @@ static void read_signals(struct loop *l, int64_t now)
 	}
 }
 
+/* Apply what the source handed over; the first success makes the node
+ * ready; each one that leaves the device in step updates the state file. */
+static void flush(struct loop *l)
+{
+	struct gw *gw = l->gw;
+	uint64_t id[2];
+
+	if (gw_apply_flush(gw->apply) < 0)
+		return;
+	if (!l->started) {
+		l->started = true;
+		gw_notify("READY=1");
+		gw_log("info", "start: ready to serve peers=%" PRIu64 " change_id=%" PRId64,
+		       gw->now.applied_peers, gw->now.change_id_applied);
+	}
+	if (gw->src_ops->content_id && gw->src_ops->content_id(gw->src, false, id) == 0)
+		gw_apply_save_state(gw->apply, id);
+}
+
 static void turn(struct loop *l, int64_t now)
 {
 	struct gw *gw = l->gw;
@@ -253,11 +273,13 @@ static void turn(struct loop *l, int64_t now)
 		full_read(l, "retry");
 	else if (now >= l->next_full)
 		full_read(l, "timer");
-	if (gw_apply_flush(gw->apply) == 0 && !l->started) {
-		l->started = true;
-		gw_notify("READY=1");
-		gw_log("info", "start: ready to serve peers=%" PRIu64 " change_id=%" PRId64,
-		       gw->now.applied_peers, gw->now.change_id_applied);
+	flush(l);
+	/* A start from the state file: the source is read in full now that
+	 * the node serves (or at once, when the device was not as it said). */
+	if (l->deferred && (l->started || !gw_apply_assumed(gw->apply))) {
+		l->deferred = false;
+		full_read(l, "start");
+		flush(l);
 	}
 	if (now >= l->next_link) {
 		check_link(gw);
@@ -282,14 +304,20 @@ static int run_loop(struct loop *l)
 	struct gw *gw = l->gw;
 	struct pollfd pfd[3];
 	int64_t now = gw_now_ms();
-	uint64_t ticks;
+	uint64_t ticks, id[2];
 	int timeout, wake;
 
 	l->next_full = now + (int64_t)gw->conf.full_reread_s * 1000;
 	l->next_drift = now + (int64_t)gw->conf.drift_check_s * 1000;
 	l->watchdog_ms = gw_watchdog_interval_ms();
 	gw_apply_prefetch(gw->apply);
-	full_read(l, "start");
+	/* The source's content as the state file knew it: no read before
+	 * the device is checked (the read comes right after); else now. */
+	if (gw->src_ops->content_id && gw->src_ops->content_id(gw->src, true, id) == 0 &&
+	    gw_apply_assume(gw->apply, id))
+		l->deferred = true;
+	else
+		full_read(l, "start");
 	turn(l, gw_now_ms());
 	for (;;) {
 		now = gw_now_ms();

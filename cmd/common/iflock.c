@@ -20,9 +20,16 @@
 /* The note found before ours (one lock at a time per process). */
 static char prev_held[64];
 
+const char *wgk_run_dir(void)
+{
+	const char *dir = getenv("WGCTL_LOCK_DIR");
+
+	return dir && *dir ? dir : LOCK_DIR;
+}
+
 int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd)
 {
-	const char *dir = getenv("WGCTL_LOCK_DIR"), *held = getenv(LOCK_HELD_ENV);
+	const char *dir = wgk_run_dir(), *held = getenv(LOCK_HELD_ENV);
 	char path[PATH_MAX];
 	struct timespec start, now;
 	bool told = false;
@@ -33,8 +40,6 @@ int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd)
 	 * PostUp may well call `wgctl set %i ...`): the parent holds it. */
 	if (held && !strcmp(held, ifname))
 		return 0;
-	if (!dir || !*dir)
-		dir = LOCK_DIR;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, ifname) >= sizeof(path)) {
 		wgk_error("%s: lock path too long", cmd);
 		return WGK_EXIT_INPUT;

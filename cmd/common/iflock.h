@@ -14,6 +14,9 @@
 #define WGK_IF_LOCK_WAIT 10.0
 
 int wgk_if_lock(const char *cmd, const char *ifname, double wait, int *lockfd);
+/* The folder of the locks (and of wg-gatewayd's state file): /run/wgkit,
+ * or $WGCTL_LOCK_DIR. */
+const char *wgk_run_dir(void);
 /* Release what wgk_if_lock() took (-1: nothing) and drop $WGCTL_LOCK_HELD, so
  * that a long-running process can take it again later. */
 void wgk_if_unlock(int lockfd);

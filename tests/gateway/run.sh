@@ -85,6 +85,7 @@ stop_gw() { # exit status in $RC
 	DPID=""
 }
 at_exit stop_gw
+at_exit rm -f "/run/wgkit/$IF.gwstate" "/run/wgkit/$IF.gwstate.tmp"
 
 # ------------------------------------------------------------ command line
 check "--version names the version" sh -c "'$GWD' --version | grep -q '^wg-gatewayd '"
@@ -344,6 +345,33 @@ else fail "restart sent something" "$(cat "$T/d2.log")"; fi
 if [ -s "$T/hs1" ] && ! grep -q "^0" "$T/hs1" && cmp -s "$T/hs1" "$T/hs2"; then
 	ok "restart: the client's latest handshake and rx/tx unchanged ($(tr '\t' ' ' <"$T/hs2"))"
 else fail "restart: handshake/counters changed" "$(cat "$T/hs1")" "$(cat "$T/hs2")"; fi
+check "restart: the registry read right after, as the state file said" wait_for 50 log_has "$T/d2.log" "start: registry read: as the state file said, 0 set peers=24"
+check "the state file: 0600, in the run folder" sh -c "[ \"\$(stat -c %a /run/wgkit/$IF.gwstate)\" = 600 ]"
+stop_gw
+# A file changed while the daemon was down: the state file names other
+# content, so the start reads the registry (and applies the change).
+peers "$T/peers.d/e.conf" 200 202 10.5
+start_gw "$T/gw.conf" "$T/d2b.log"
+if wait_for 50 log_has "$T/d2b.log" "start: add=1 update=0 remove=0" &&
+	! log_has "$T/d2b.log" "state file says"; then
+	ok "restart after a file changed meanwhile: read and applied, the state file not used"
+else fail "restart after a change" "$(grep 'start:' "$T/d2b.log")"; fi
+stop_gw
+# The device changed while the daemon was down: its digest is not the state
+# file's, so the registry is read and the device planned back.
+wg set "$IF" peer "$(pk 3)" remove
+start_gw "$T/gw.conf" "$T/d2c.log"
+if wait_for 50 log_has "$T/d2c.log" "start: the device is not as the state file says" &&
+	wait_for 50 log_has "$T/d2c.log" "start: add=1 update=0 remove=0" && wait_for 20 count_is 25; then
+	ok "restart over a device changed meanwhile: the state file refused, the peer put back"
+else fail "restart over a changed device ($(npeers))" "$(grep 'start:' "$T/d2c.log")"; fi
+stop_gw
+# A torn or foreign state file is ignored.
+printf 'garbage' >/run/wgkit/$IF.gwstate
+start_gw "$T/gw.conf" "$T/d2d.log"
+if wait_for 50 log_has "$T/d2d.log" "start: device in step, 0 set peers=25" && ! log_has "$T/d2d.log" "state file says"; then
+	ok "a torn state file: ignored, the registry read, nothing sent"
+else fail "torn state file" "$(grep 'start:' "$T/d2d.log")"; fi
 stop_gw
 
 # ---- 10,000 peers, from one whole config (its [Interface] ignored)

@@ -401,6 +401,49 @@ static void peerset__random_churn__same_as_reference(void **state)
 	wgnl_device_free(ref);
 }
 
+/* The digest by parts: the peers' sum of one set stands in for it in
+ * another (a restart that has not read its peers yet), with that set's own
+ * fields; has() follows upserts and removals. */
+static void peerset__digest_by_parts__stands_in_across_sets(void **state)
+{
+	struct wgnl_peerset *a = NULL, *b = NULL;
+	struct wgnl_sync_digest sum, da, db, empty;
+	struct wgnl_peer tmp;
+	wgnl_key k;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(wgnl_peerset_new("ps0", &a), 0);
+	assert_int_equal(wgnl_peerset_new("ps0", &b), 0);
+	wgnl_peerset_device(a)->listen_port = wgnl_peerset_device(b)->listen_port = 51820;
+	wgnl_peerset_device(a)->flags |= WGNL_DEV_HAS_LISTEN_PORT;
+	wgnl_peerset_device(b)->flags |= WGNL_DEV_HAS_LISTEN_PORT;
+	for (uint32_t i = 0; i < 50; i++) {
+		assert_int_equal(wgnl_peerset_upsert(a, mk(&tmp, i, "10.1.0.0/24,fd00::1/128")), 1);
+		wgi_peer_clear(&tmp);
+	}
+	key_of(k, 7);
+	assert_true(wgnl_peerset_has(a, k));
+	assert_int_equal(wgnl_peerset_remove(a, k), 1);
+	assert_false(wgnl_peerset_has(a, k));
+	wgnl_peerset_peers_digest(a, &sum, &n);
+	assert_int_equal(n, 49);
+	wgnl_peerset_digest(a, NULL, &da);
+	/* b holds no peer: as if it held a's. */
+	wgnl_peerset_digest_as(b, &sum, n, NULL, &db);
+	assert_true(da.a == db.a && da.b == db.b);
+	wgnl_peerset_digest(b, NULL, &empty);
+	assert_false(empty.a == db.a && empty.b == db.b);
+	/* Another count, or another own field: another digest. */
+	wgnl_peerset_digest_as(b, &sum, n + 1, NULL, &db);
+	assert_false(da.a == db.a && da.b == db.b);
+	wgnl_peerset_device(b)->listen_port = 51821;
+	wgnl_peerset_digest_as(b, &sum, n, NULL, &db);
+	assert_false(da.a == db.a && da.b == db.b);
+	wgnl_peerset_free(a);
+	wgnl_peerset_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +451,7 @@ int main(void)
 		cmocka_unit_test(peerset__mark_sweep__unseen_removed_abort_keeps),
 		cmocka_unit_test(peerset__plan_stream__restart_in_step_sends_nothing),
 		cmocka_unit_test(peerset__random_churn__same_as_reference),
+		cmocka_unit_test(peerset__digest_by_parts__stands_in_across_sets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
