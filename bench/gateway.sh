@@ -9,7 +9,7 @@
 # against the 200-byte target. On the host: COMMIT-to-device
 # latency of the PostgreSQL source (tests/gateway/pg.sh, 200 single changes)
 # against the 50 ms target.
-# Knobs: ROUNDS (5), N (10000), SINGLE (100), BIG (100000; 0 skips),
+# Knobs: ROUNDS (5), CHURN (10 rounds of the 1% change), N (10000), SINGLE (100), BIG (100000; 0 skips),
 # PG (1; 0 skips the host part), BENCH_TIMEOUT (VM seconds, 3600).
 # Output: bench: NAME ours=S ref=S ratio=R lines. Exit 0, 1 on failure,
 # 77 when the guest cannot run here.
@@ -27,7 +27,7 @@ CC=${CC:-cc}
 guest_tools "$BUILD" "$out" || exit 1
 $CC -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/gw_bench" bench/gw_bench.c || exit 1
 
-params="ROUNDS=${ROUNDS:-5} N=${N:-10000} SINGLE=${SINGLE:-100} BIG=${BIG:-100000}"
+params="ROUNDS=${ROUNDS:-5} CHURN=${CHURN:-10} N=${N:-10000} SINGLE=${SINGLE:-100} BIG=${BIG:-100000}"
 log=$out/gateway-serial.log
 echo "bench/gateway: booting the guest ($params); several minutes (TCG)" >&2
 rc=0

@@ -2,20 +2,20 @@
 # /ktest/main.sh, busybox sh, real in-kernel WireGuard): wg-gatewayd's
 # directory source against what an operator otherwise runs (`wg syncconf`
 # of the regenerated file), on the same N-peer configs, alternating ours and
-# theirs. Parameters in /ktest/filter: ROUNDS N SINGLE BIG.
+# theirs. Parameters in /ktest/filter: ROUNDS CHURN N SINGLE BIG.
 # Prints "BENCHRES case=NAME ours=S ref=S ..." lines and KTEST lines.
 . /ktest/lib.sh
 
-ROUNDS=5 N=10000 SINGLE=100 BIG=100000
+ROUNDS=5 CHURN=10 N=10000 SINGLE=100 BIG=100000
 for kv in $(cat /ktest/filter 2>/dev/null); do
 	case $kv in
-	ROUNDS=* | N=* | SINGLE=* | BIG=*) eval "$kv" ;;
+	ROUNDS=* | CHURN=* | N=* | SINGLE=* | BIG=*) eval "$kv" ;;
 	esac
 done
 B=/tmp/gwb
 mkdir -p $B
 PRE=/ktest/bin/nlcount.so
-echo "KTEST info bench-gateway: kernel $(uname -r), ROUNDS=$ROUNDS N=$N SINGLE=$SINGLE BIG=$BIG"
+echo "KTEST info bench-gateway: kernel $(uname -r), ROUNDS=$ROUNDS CHURN=$CHURN N=$N SINGLE=$SINGLE BIG=$BIG"
 fails=0
 bfail() { echo "KTEST fail bench-gateway/$1 $2"; fails=$((fails + 1)); }
 
@@ -76,11 +76,15 @@ gw_bench rss $PID >$B/rss_n
 ip link add gr type wireguard && wg setconf gr $B/base.conf || bfail ref "set-up of gr"
 : >$B/c1.ours; : >$B/c1.ref
 r=0
-while [ $r -lt "$ROUNDS" ]; do
+while [ $r -lt "$CHURN" ]; do
 	for v in c1 base; do
 		cp $B/p-$v $B/one/.peers.conf.new
+		# Each sample starts on a settled guest: the kernel's deferred
+		# work after the other side's 58 removals is not timed to either.
+		sleep 0.3
 		gw_bench swap $B/one/.peers.conf.new $B/one/peers.conf $B/one.log "apply: " 120 >>$B/c1.ours ||
 			bfail churn "daemon did not apply $v"
+		sleep 0.3
 		sync_bench time wg syncconf gr $B/$v.conf >>$B/c1.ref || bfail churn "wg syncconf $v"
 	done
 	r=$((r + 1))

@@ -33,6 +33,10 @@ struct gw_apply {
 	uint64_t full_ends, as_full_ends;
 	struct gw_state saved; /* the state file as last written */
 	bool saved_ok;
+	/* MaxShrinkPercent refused a batch: nothing is planned again before
+	 * the source hands over something new (seq moves). */
+	bool held;
+	uint64_t seq, held_seq;
 };
 
 static struct gw_apply *of(struct gw_sink *s)
@@ -42,6 +46,7 @@ static struct gw_apply *of(struct gw_sink *s)
 
 static void seen_id(struct gw_apply *a, int64_t id)
 {
+	a->seq++;
 	if (id > a->batch_id)
 		a->batch_id = id;
 	if (id > a->gw->now.change_id_known)
@@ -272,8 +277,35 @@ static bool prefetch_in_step(struct gw_apply *a)
 	return same;
 }
 
+/* MaxShrinkPercent: a batch that would leave the device with fewer peers
+ * than it holds (@before) by more than that share (and by more than
+ * GW_REMOVE_FLOOR) is refused: a truncated file or a wiped table must not
+ * empty a gateway, while churn (as many added as removed) and growth pass.
+ * The device is kept as it is (the node keeps serving it), the refusal
+ * logged and counted, and nothing is tried again until the source hands
+ * over something new; then a plan against the device. */
+static bool refuse(struct gw_apply *a, size_t removed, size_t added, size_t before)
+{
+	const struct gw_conf *c = &a->gw->conf;
+	size_t shrink = removed > added ? removed - added : 0;
+
+	if (c->max_shrink_pct >= 100 || shrink <= GW_REMOVE_FLOOR ||
+	    shrink * 100 <= (size_t)c->max_shrink_pct * before)
+		return false;
+	a->held = a->need_plan = true;
+	a->held_seq = a->seq;
+	a->gw->now.apply_held = true;
+	a->gw->now.apply_refused_total++;
+	gw_log("error",
+	       "apply: refused: it would take %s from %zu to %zu peers (remove %zu, add %zu; "
+	       "MaxShrinkPercent=%u); the device is kept as it is until the registry changes",
+	       c->ifname, before, before - shrink, removed, added, c->max_shrink_pct);
+	return true;
+}
+
 /* Plan against the running device (one streamed dump) and apply it: at
- * start-up, after a failed set, and to repair drift. Fills the counts. */
+ * start-up, after a failed set, and to repair drift. Fills the counts.
+ * -ECANCELED: refused (refuse()), nothing sent. */
 static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *device_changed)
 {
 	struct gw *gw = a->gw;
@@ -293,6 +325,11 @@ static int plan_apply(struct gw_apply *a, struct wgnl_peerset_counts *c, bool *d
 	c->updated = plan->n_update;
 	c->removed = plan->n_remove;
 	*device_changed = plan->device_changed;
+	if (refuse(a, plan->n_remove, plan->n_add,
+		   wgnl_peerset_count(a->set) + plan->n_remove - plan->n_add)) {
+		wgnl_plan_free(plan);
+		return -ECANCELED;
+	}
 	r = wgnl_sync_apply(gw->ctx, plan);
 	wgnl_plan_free(plan);
 	if (r == 0)
@@ -424,11 +461,17 @@ int gw_apply_flush(struct gw_apply *a)
 		 * second, not on every turn of the loop. */
 		if (gw_now_ms() < a->retry_ms)
 			return -EAGAIN;
+		if (a->held && a->seq == a->held_seq)
+			goto done; /* refused, and nothing new since */
 		if (!a->started && prefetch_in_step(a)) {
 			wgnl_peerset_forget_pending(a->set);
 			r = 0;
 		} else {
 			r = plan_apply(a, &c, &dev_changed);
+		}
+		if (r == -ECANCELED) {
+			a->started = true;
+			goto done;
 		}
 		if (r < 0) {
 			a->retry_ms = gw_now_ms() + 1000;
@@ -445,13 +488,18 @@ int gw_apply_flush(struct gw_apply *a)
 			       a->started ? "replan" : "start", c.added, c.updated, c.removed,
 			       dev_changed, wgnl_peerset_count(a->set), secs * 1e3);
 		a->started = true;
-		a->need_plan = false;
+		a->need_plan = a->held = gw->now.apply_held = false;
 	} else {
 		if (!wgnl_peerset_pending(a->set))
 			goto done;
 		r = wgnl_peerset_delta(a->set, &d, &c);
 		if (r < 0)
 			goto fail;
+		if (refuse(a, c.removed, c.added,
+			   wgnl_peerset_count(a->set) + c.removed - c.added)) {
+			wgnl_device_free(d);
+			goto done;
+		}
 		r = d->n_peers ? wgnl_device_set(gw->ctx, d) : 0;
 		wgnl_device_free(d);
 		if (r < 0) {

@@ -53,6 +53,7 @@ enum keyid {
 	K_FULL,
 	K_STALE,
 	K_DRIFT,
+	K_MAXSHRINK,
 	K_ADDRESS,
 	K_LINK,
 	K_LIFETIME,
@@ -74,6 +75,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_FULL] = { S_REGISTRY, "FullRereadSeconds", false },
 	[K_STALE] = { S_REGISTRY, "StaleSeconds", false },
 	[K_DRIFT] = { S_APPLY, "DriftCheckSeconds", false },
+	[K_MAXSHRINK] = { S_APPLY, "MaxShrinkPercent", false },
 	[K_ADDRESS] = { S_ANYCAST, "Address", true },
 	[K_LINK] = { S_ANYCAST, "Link", false },
 	[K_LIFETIME] = { S_ANYCAST, "LifetimeSeconds", false },
@@ -272,6 +274,10 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		return parse_seconds(w, line, key, v, 1, 86400, &c->stale_s);
 	case K_DRIFT:
 		return parse_seconds(w, line, key, v, 0, 86400, &c->drift_check_s);
+	case K_MAXSHRINK:
+		if (wgk_parse_u32(v, 1, 100, &c->max_shrink_pct) < 0)
+			return fail(w, line, key, "'%s' is not a percentage in 1..100", qv(v));
+		return 0;
 	case K_ADDRESS:
 		if (c->n_anycast >= GW_MAX_ANYCAST)
 			return fail(w, line, key, "more than %d addresses", GW_MAX_ANYCAST);
@@ -350,6 +356,7 @@ static void defaults(struct gw_conf *c)
 	c->full_reread_s = 300;
 	c->stale_s = 30;
 	c->drift_check_s = 60;
+	c->max_shrink_pct = 50;
 	strcpy(c->anycast_link, "lo");
 	c->lifetime_s = 3;
 	c->drain_s = 5;

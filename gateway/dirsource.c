@@ -90,7 +90,7 @@ static void sx_free(struct secidx *x)
 }
 
 /* The slot holding @h's entry, or the empty slot where it would go. */
-static size_t sx_probe(const struct secidx *x, uint64_t h)
+static inline __attribute__((always_inline)) size_t sx_probe(const struct secidx *x, uint64_t h)
 {
 	size_t i = (size_t)h & x->mask;
 
@@ -100,7 +100,7 @@ static size_t sx_probe(const struct secidx *x, uint64_t h)
 }
 
 /* The entry with hash @h: its index, or -1. */
-static ssize_t sx_find(const struct secidx *x, uint64_t h)
+static inline __attribute__((always_inline)) ssize_t sx_find(const struct secidx *x, uint64_t h)
 {
 	size_t i;
 
@@ -335,6 +335,23 @@ static int list_names(struct gw_source *s, char ***ret, size_t *n)
 
 	*ret = NULL;
 	*n = 0;
+	if (s->only[0]) {
+		/* One file: no folder to list, only whether it is there. */
+		char path[PATH_MAX + NAME_MAX + 2];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", s->dir, s->only);
+		if (lstat(path, &st) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		v = malloc(sizeof(*v));
+		if (!v || !(v[0] = strdup(s->only))) {
+			free(v);
+			return -ENOMEM;
+		}
+		*ret = v;
+		*n = 1;
+		return 0;
+	}
 	d = opendir(s->dir);
 	if (!d)
 		return -errno;

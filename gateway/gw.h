@@ -63,6 +63,10 @@ struct gw_conf {
 
 	/* [Apply] */
 	unsigned drift_check_s; /* default 60; 0: off */
+	/* A batch that would shrink the device by more than this share of
+	 * its peers (and by more than GW_REMOVE_FLOOR) is refused; 100: no
+	 * guard. */
+	uint32_t max_shrink_pct; /* default 50 */
 
 	/* [Anycast] */
 	struct wgnl_prefix anycast[GW_MAX_ANYCAST]; /* /32 and /128 only */
@@ -162,6 +166,10 @@ int gw_pg_migrate(const struct gw_conf *c, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ metrics */
 
+/* Peers any batch may take away, whatever MaxShrinkPercent says (a small
+ * registry can still shrink). */
+#define GW_REMOVE_FLOOR 10
+
 /* Bounds of wgkit_gateway_apply_seconds. */
 #define GW_APPLY_BUCKETS 11
 extern const double gw_apply_bounds[GW_APPLY_BUCKETS];
@@ -187,7 +195,9 @@ struct gw_snapshot {
 	char not_ready[512];
 
 	/* Edge and pg add their fields below, one line each. */
-	bool applied_once; /* edge: the start-up plan ran (apply.c sets it; /readyz) */
+	bool applied_once;	      /* edge: the start-up plan ran (apply.c sets it; /readyz) */
+	bool apply_held;	      /* a batch refused by MaxShrinkPercent waits */
+	uint64_t apply_refused_total; /* batches refused by it */
 };
 
 struct gw_metrics {

@@ -329,6 +329,9 @@ static int run_loop(struct loop *l)
 			       -1;
 		if (wake >= 0)
 			timeout = wake;
+		/* What that tick handed over goes out now, not after the
+		 * next wake-up (up to a timer tick later). */
+		flush(l);
 		pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = l->tfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = gw->src_ops->fd ? gw->src_ops->fd(gw->src) : -1,
@@ -345,6 +348,8 @@ static int run_loop(struct loop *l)
 				;
 		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLERR | POLLHUP)))
 			gw->src_ops->poll(gw->src, gw_apply_sink(gw->apply));
+		/* The clock again: what the poll just armed is due now. */
+		now = gw_now_ms();
 		if (gw->src_ops->tick)
 			gw->src_ops->tick(gw->src, gw_apply_sink(gw->apply), now);
 		turn(l, now);

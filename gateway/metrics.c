@@ -58,6 +58,12 @@ int gw_metrics_render(const struct gw_snapshot *s, int64_t now_ms, struct wgnl_p
 	put(p, "wgkit_gateway_drift_repairs_total", C,
 	    "Drift checks that found and repaired a difference on the device",
 	    s->drift_repairs_total);
+	put(p, "wgkit_gateway_apply_held", G,
+	    "1 while a batch refused by MaxShrinkPercent waits for the registry to change",
+	    s->apply_held);
+	put(p, "wgkit_gateway_apply_refused_total", C,
+	    "Batches refused for shrinking the device by more than MaxShrinkPercent",
+	    s->apply_refused_total);
 	put(p, "wgkit_gateway_peers_handshake_recent", G,
 	    "Peers with a handshake within the last 180 s", s->peers_handshake_recent);
 	put(p, "wgkit_gateway_stun_requests_total", C, "STUN datagrams received",

@@ -57,7 +57,9 @@ except Exception as e:
 echo "=== gateway-pg: the daemon on wireguard-go ($IFG) with PostgreSQL"
 ns_add "$NSG" && wggo_start "$NSG" "$IFG" "$T/wggo.log" || { fail_log "set-up" "$T/wggo.log"; return 0 2>/dev/null; }
 ip -n "$NSG" link set "$IFG" up
-write_conf "$T/gwd.conf" "[Anycast]" "DrainSeconds = 0" "[Http]" "Listen = $HTTP"
+# Rows are deleted by the hundred and the ten thousand on purpose here: no
+# shrink guard (run.sh tests MaxShrinkPercent).
+write_conf "$T/gwd.conf" "[Apply]" "MaxShrinkPercent = 100" "[Anycast]" "DrainSeconds = 0" "[Http]" "Listen = $HTTP"
 sed -i "s/^Name = gwp0/Name = $IFG/" "$T/gwd.conf"
 pg_sql "DELETE FROM wgkit_peer"
 A1=$(key) A2=$(key)

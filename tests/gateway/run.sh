@@ -112,19 +112,22 @@ write_conf() { # FILE PATH [extra lines]
 write_conf "$T/gw.conf" "$T/peers.d"
 check "check-config: a good config prints ok" sh -c "'$GWD' check-config -c '$T/gw.conf' | grep -qx ok"
 
-bad_conf() { # NAME EXPECT LINE: appended LINE must be refused with EXPECT
-	write_conf "$T/bad.conf" "$T/peers.d" "$3"
+bad_conf() { # NAME EXPECT LINE...: appended LINEs must be refused with EXPECT
+	_name=$1 _exp=$2
+	shift 2
+	write_conf "$T/bad.conf" "$T/peers.d" "$@"
 	"$GWD" check-config -c "$T/bad.conf" >"$T/bad.out" 2>&1
 	_rc=$?
 	cat "$T/bad.out" >>"$T/all-output"
-	if [ $_rc = 2 ] && grep -q -- "$2" "$T/bad.out"; then ok "check-config refuses $1 (exit 2, $(cat "$T/bad.out" | sed 's/.*: \([^:]*: [^:]*\)$/\1/'))"
-	else fail "check-config: $1 (exit $_rc)" "$(cat "$T/bad.out")"; fi
+	if [ $_rc = 2 ] && grep -q -- "$_exp" "$T/bad.out"; then ok "check-config refuses $_name (exit 2, $(cat "$T/bad.out" | sed 's/.*: \([^:]*: [^:]*\)$/\1/'))"
+	else fail "check-config: $_name (exit $_rc)" "$(cat "$T/bad.out")"; fi
 }
 bad_conf "an unknown key" "bad.conf:12: Bogus: unknown key in \[Anycast\]" "Bogus = 1"
 bad_conf "a bad value" "bad.conf:12: LifetimeSeconds: " "LifetimeSeconds = soon"
 bad_conf "a key repeated" "bad.conf:12: DrainSeconds: given twice" "DrainSeconds = 2"
 bad_conf "a /24 anycast address" "bad.conf:12: Address: " "Address = 192.0.2.0/24"
 bad_conf "an unknown section" "bad.conf:12: Nope: unknown section" "[Nope]"
+bad_conf "a shrink guard of 0%" "bad.conf:13: MaxShrinkPercent: '0' is not a percentage in 1..100" "[Apply]" "MaxShrinkPercent = 0"
 bad_conf "a private key in the text" "bad.conf:12: PrivateKey: keys do not belong" "PrivateKey = $(cat "$T/gw.key")"
 printf '[Interface]\nName = x\nPrivateKeyFile = %s\n' "$T/gw.key" >"$T/bad.conf"
 "$GWD" check-config -c "$T/bad.conf" >"$T/bad.out" 2>&1
@@ -393,6 +396,22 @@ if wait_for 50 log_has "$T/d3.log" "apply: add=1 update=0 remove=1" && count_is 
 	wg show "$IF" peers | grep -qx "$(pk 99999)"; then
 	ok "10,000: one peer changed in place: one set of 2 peers ($(grep -o 'apply: add=1 update=0 remove=1 ms=[0-9.]*' "$T/d3.log"))"
 else fail "10,000: one change" "$(tail -n 5 "$T/d3.log")"; fi
+# The file truncated to 100 peers (a deploy cut short): taking the device
+# from 10,000 to 100 peers is refused (MaxShrinkPercent, default 50), the
+# device kept; the file whole again: nothing to send, the hold lifted.
+head -n 400 "$T/big.peers" >"$T/big.cut"
+cp "$T/big.conf" "$T/big.full"
+{ sed -n '1,/^\[Peer\]/p' "$T/big.conf" | sed '$d'; cat "$T/big.cut"; } >"$T/big.tmp"
+mv "$T/big.tmp" "$T/big.conf"
+if wait_for 50 log_has "$T/d3.log" "apply: refused: it would take $IF from 10000 to 100 peers (remove 9900, add 0; MaxShrinkPercent=50)" &&
+	sleep 1 && count_is 10000; then
+	ok "10,000: a file cut to 100 peers: the removal of 9,900 refused, the device kept"
+else fail "10,000: truncation guard ($(npeers) peers)" "$(tail -n 3 "$T/d3.log")"; fi
+cp "$T/big.full" "$T/big.tmp"
+mv "$T/big.tmp" "$T/big.conf"
+if wait_for 50 log_has "$T/d3.log" "replan: device in step, 0 set peers=10000" && count_is 10000; then
+	ok "10,000: the file whole again: planned against the device, nothing to send"
+else fail "10,000: after the guard" "$(tail -n 3 "$T/d3.log")"; fi
 stop_gw
 start_gw "$T/big-gw.conf" "$T/d4.log"
 if wait_for 300 log_has "$T/d4.log" "start: device in step, 0 set"; then
