@@ -1227,7 +1227,8 @@ static void id_add(uint64_t id[2], const char *name, const uint64_t th[2])
 	}
 }
 
-/* The identity of the folder's content: every file's name and text hash.
+/* The identity of the folder's content: the folder, every file's name and
+ * text hash.
  * @now: as the files are on disk (start-up, before any read; no peer is
  * handed over); else as the last rescan left them, only when every file
  * parsed good and by sections, and no key was in two files. 0, -EAGAIN
@@ -1241,6 +1242,8 @@ static int dir_content_id(struct gw_source *s, bool now, uint64_t id[2])
 
 	id[0] = 0xcbf29ce484222325ULL;
 	id[1] = 0x84222325cbf29ce4ULL;
+	/* The folder too: the same files elsewhere are another registry. */
+	id_add(id, s->dir, (const uint64_t[2]){ 0, 0 });
 	if (!now) {
 		if (s->dups)
 			return -EAGAIN;
