@@ -278,6 +278,13 @@ int wgnl_sync_text_split(const char *text, size_t len, struct wgnl_sync_text *ou
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	/* Room for a section every 64 bytes (a [Peer] with its key is
+	 * longer): a 10,000-peer file is not copied over and over as the
+	 * array grows. */
+	cap = len / 64 + 16;
+	out->sec = malloc(cap * sizeof(*out->sec));
+	if (!out->sec)
+		return -ENOMEM;
 	/* Walk the '[' bytes: one that only blanks precede on its line
 	 * starts a section, which runs to the next one. */
 	for (;;) {
