@@ -11,6 +11,7 @@
  * The log is read from its size before the rename, so only new lines count. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +29,35 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Scan LOG from @off for a line holding @pat until @deadline. Between
- * looks it sleeps on inotify until the log is written (a busy poll would
- * take CPU from the daemon it times). */
-static int wait_line(const char *log, off_t off, const char *pat, double deadline)
+/* An inotify watch for writes to @log, or -1 (then wait_line() polls). */
+static int watch_log(const char *log)
 {
-	static char buf[1 << 16];
-	size_t have = 0;
-	int in = inotify_init1(IN_CLOEXEC), r = -1;
+	int in = inotify_init1(IN_CLOEXEC);
 
 	if (in >= 0 && inotify_add_watch(in, log, IN_MODIFY) < 0) {
 		close(in);
 		in = -1;
 	}
+	return in;
+}
+
+/* Scan LOG from @off for a line holding @pat until @deadline. Between
+ * looks it sleeps on @in (watch_log(); consumed) until the log is written
+ * (a busy poll would take CPU from the daemon it times); @sleep_first: the
+ * line cannot be there yet (a swap just made), so no look before the first
+ * write. */
+static int wait_line(const char *log, off_t off, const char *pat, double deadline, int in,
+		     bool sleep_first)
+{
+	static char buf[1 << 16];
+	size_t have = 0;
+	int r = -1;
+
 	for (;;) {
-		int fd = open(log, O_RDONLY | O_CLOEXEC);
+		int fd = sleep_first && in >= 0 ? -1 : open(log, O_RDONLY | O_CLOEXEC);
 		double left;
 
+		sleep_first = false;
 		if (fd >= 0) {
 			ssize_t n;
 
@@ -101,13 +114,17 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "swap")) {
 		double tmo = argc > 6 ? atof(argv[6]) : 60, t0;
 		off_t off = size_of(argv[4]);
+		/* Everything the wait needs is set up before the clock
+		 * starts: after the rename this process only sleeps until
+		 * the log is written, so the daemon it woke runs at once. */
+		int in = watch_log(argv[4]);
 
 		t0 = now();
 		if (rename(argv[2], argv[3]) < 0) {
 			perror("rename");
 			return 1;
 		}
-		if (wait_line(argv[4], off, argv[5], t0 + tmo) < 0) {
+		if (wait_line(argv[4], off, argv[5], t0 + tmo, in, true) < 0) {
 			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[5], argv[4],
 				tmo);
 			return 1;
@@ -118,7 +135,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "wait")) {
 		double tmo = argc > 4 ? atof(argv[4]) : 60, t0 = now();
 
-		if (wait_line(argv[2], 0, argv[3], t0 + tmo) < 0) {
+		if (wait_line(argv[2], 0, argv[3], t0 + tmo, watch_log(argv[2]), false) < 0) {
 			fprintf(stderr, "gw_bench: no '%s' in %s after %.0f s\n", argv[3], argv[2],
 				tmo);
 			return 1;
