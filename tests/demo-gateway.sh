@@ -84,6 +84,8 @@ for i in 1 2; do
 	wg_gateway $i bare >/dev/null 2>&1 || die "wireguard-go on node $i"
 	ip netns exec "dm-g$i" setsid "$GWD" -c "$TMP/g$i/gateway.conf" >"$TMP/gwd-g$i.log" 2>&1 &
 	eval "GWD$i=\$!"
+	# Tear-down runs last first: the daemon stops, then its state file goes.
+	at_exit rm -f "/run/wgkit/dmg$i.gwstate"
 	# Before wireguard-go goes: a running daemon would make its device again.
 	eval "at_exit stop_pid \$GWD$i"
 done

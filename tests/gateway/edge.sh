@@ -28,6 +28,8 @@ CHECK_OUT=$T/out
 ID=$$
 NS=gwe-$ID-n NSC=gwe-$ID-c
 IF=gwe${ID}w
+# The daemon's state file (/run/wgkit/IF.gwstate) goes with the suite.
+at_exit rm -f "/run/wgkit/$IF.gwstate" "/run/wgkit/$IF.gwstate.tmp"
 VN=gwe${ID}vn VC=gwe${ID}vc
 UN=198.18.251.1 UC=198.18.251.2
 A4=192.0.2.77 A6=2001:db8:77::1

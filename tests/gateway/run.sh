@@ -84,8 +84,9 @@ stop_gw() { # exit status in $RC
 	RC=$?
 	DPID=""
 }
-at_exit stop_gw
+# Tear-down runs last first: the daemon stops, then its state file goes.
 at_exit rm -f "/run/wgkit/$IF.gwstate" "/run/wgkit/$IF.gwstate.tmp"
+at_exit stop_gw
 
 # ------------------------------------------------------------ command line
 check "--version names the version" sh -c "'$GWD' --version | grep -q '^wg-gatewayd '"
