@@ -348,11 +348,16 @@ static void set_counts(struct gw_apply *a)
 	a->gw->now.applied_peers = n;
 }
 
-bool gw_apply_assume(struct gw_apply *a, const uint64_t id[2])
+bool gw_apply_assume(struct gw_apply *a)
 {
+	const struct gw *gw = a->gw;
 	struct gw_state st;
+	uint64_t id[2];
 
-	if (a->started || gw_state_load(a->gw->conf.ifname, &st) < 0 || st.id[0] != id[0] ||
+	/* The state file first: without one, the files are not hashed for
+	 * nothing before the full read hashes them again. */
+	if (a->started || !gw->src_ops->content_id || gw_state_load(gw->conf.ifname, &st) < 0 ||
+	    gw->src_ops->content_id(gw->src, true, id) < 0 || st.id[0] != id[0] ||
 	    st.id[1] != id[1])
 		return false;
 	a->assumed = a->known = true;
@@ -410,13 +415,16 @@ static void assumed_end(struct gw_apply *a)
 	       a->gw->conf.ifname);
 }
 
-void gw_apply_save_state(struct gw_apply *a, const uint64_t id[2])
+void gw_apply_save_state(struct gw_apply *a)
 {
-	struct gw_state st = { .id = { id[0], id[1] } };
+	const struct gw *gw = a->gw;
+	struct gw_state st = { 0 };
 	size_t n;
 	int r;
 
-	if (!a->started || a->assumed || !a->known || a->need_plan || wgnl_peerset_pending(a->set))
+	if (!a->started || a->assumed || !a->known || a->need_plan ||
+	    wgnl_peerset_pending(a->set) || !gw->src_ops->content_id ||
+	    gw->src_ops->content_id(gw->src, false, st.id) < 0)
 		return;
 	wgnl_peerset_peers_digest(a->set, &st.sum, &n);
 	st.n = n;

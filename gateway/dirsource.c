@@ -394,8 +394,7 @@ static bool same_stat(const struct stat *a, const struct stat *b)
 struct reread {
 	char *text;
 	size_t len;
-	size_t map_len;		 /* text is a mapping of this size (0: wgnl_file_read()) */
-	bool mapped;		 /* of the file itself (reread_map()) */
+	size_t map_len;		 /* text maps the file, this size (0: wgnl_file_read()) */
 	struct wgnl_sync_text t; /* its sections (wgnl_sync_text_split()) */
 	uint32_t *match;	 /* per section: its index entry + 1, 0: new */
 	uint64_t *seen;		 /* per index entry: matched (a bitmap) */
@@ -407,65 +406,9 @@ struct reread {
 	size_t gather_len;
 };
 
-/* Read regular file @path whole into rr->text: into an anonymous mapping
- * populated in one call (a fresh malloc'd buffer this size takes a page
- * fault a page, and an emulated CPU pays dearly for each), else, for a
- * file that grows while read or is not regular, wgnl_file_read(). 0 or
- * -errno. */
-static int reread_load(struct reread *rr, const char *path)
-{
-	struct stat st;
-	size_t cap;
-	char *m;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (256 << 20))
-		goto fallback;
-	cap = (size_t)st.st_size + 2;
-	m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
-		 0);
-	if (m == MAP_FAILED)
-		goto fallback;
-	rr->len = 0;
-	for (;;) {
-		ssize_t n = read(fd, m + rr->len, cap - 1 - rr->len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		rr->len += (size_t)n;
-		if (rr->len == cap - 1)
-			break; /* it grew: read it again below */
-	}
-	if (r == 0 && rr->len < cap - 1) {
-		m[rr->len] = '\0';
-		rr->text = m;
-		rr->map_len = cap;
-		close(fd);
-		return 0;
-	}
-	munmap(m, cap);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-fallback:
-	close(fd);
-	return wgnl_file_read(path, 0, &rr->text, &rr->len);
-}
-
 static void reread_clear(struct reread *rr)
 {
-	if (rr->text && rr->mapped) {
-		munmap(rr->text, rr->map_len);
-	} else if (rr->text && rr->map_len) {
-		/* Unmapped pages leave the process whole (the kernel zeroes
-		 * them before anyone gets them again): no wipe to pay for. */
+	if (rr->text && rr->map_len) {
 		munmap(rr->text, rr->map_len);
 	} else if (rr->text) {
 		wgnl_wipe(rr->text, rr->len);
@@ -562,7 +505,7 @@ static int reread_match(const struct dfile *f, const char *path, struct reread *
 	return 0;
 }
 
-/* Map regular file @path read-only into rr->text (rr->mapped). -errno, or
+/* Map regular file @path read-only into rr->text (rr->map_len). -errno, or
  * -EAGAIN when it is empty, not regular, or too big to map. */
 static int reread_map(struct reread *rr, const char *path)
 {
@@ -578,7 +521,6 @@ static int reread_map(struct reread *rr, const char *path)
 		if (m != MAP_FAILED) {
 			rr->text = m;
 			rr->len = rr->map_len = (size_t)st.st_size;
-			rr->mapped = true;
 			r = 0;
 		}
 	}
@@ -607,7 +549,6 @@ static int mapped_call(struct reread *rr, const char *path,
 		munmap(rr->text, rr->map_len);
 		rr->text = NULL;
 		rr->len = rr->map_len = 0;
-		rr->mapped = false;
 		return r == -EAGAIN ? -EINVAL : r;
 	}
 	bus_jmp = NULL;
@@ -628,7 +569,7 @@ static int match_fn(struct reread *rr, const void *arg)
 	return reread_match(m->f, m->path, rr);
 }
 
-/* reread_match() over the file mapped; read whole (reread_load()) when it
+/* reread_match() over the file mapped; read whole (a copy) when it
  * cannot be mapped or shrank meanwhile. 0 or -EAGAIN (parse it whole). */
 static int reread_match_mapped(const struct dfile *f, const char *path, struct reread *rr)
 {
@@ -637,7 +578,7 @@ static int reread_match_mapped(const struct dfile *f, const char *path, struct r
 
 	if (r != -EAGAIN)
 		return r < 0 ? -EAGAIN : 0;
-	if (reread_load(rr, path) < 0)
+	if (wgnl_file_read(path, 0, &rr->text, &rr->len) < 0)
 		return -EAGAIN;
 	return reread_match(f, path, rr) < 0 ? -EAGAIN : 0;
 }
@@ -656,7 +597,7 @@ static int file_text_h(const char *path, uint64_t th[2])
 	int r = mapped_call(&rr, path, split_fn, NULL);
 
 	if (r == -EAGAIN) {
-		r = reread_load(&rr, path);
+		r = wgnl_file_read(path, 0, &rr.text, &rr.len);
 		if (r == 0)
 			r = split_fn(&rr, NULL);
 	}
@@ -754,7 +695,7 @@ static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st
 	f->st = *st;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 	memset(&e, 0, sizeof(e));
-	r = reread_load(&rr, path);
+	r = wgnl_file_read(path, 0, &rr.text, &rr.len);
 	if (r == 0) {
 		if (!whole && f->have_idx && !f->bad && reread_match(f, path, &rr) == 0) {
 			*keep = malloc((rr.t.n_sec ? rr.t.n_sec : 1) * sizeof(**keep));
@@ -1210,21 +1151,13 @@ static int64_t dir_last_ok(struct gw_source *s)
 	return s->last_ok;
 }
 
-/* Two FNV-1a lanes over each file's name and text hash, in name order. */
+/* Two FNV-1a lanes over each file's name (with its NUL) and text hash,
+ * the second lane taking the hash's halves the other way round. */
 static void id_add(uint64_t id[2], const char *name, const uint64_t th[2])
 {
-	const uint8_t *b = (const uint8_t *)name;
-	uint8_t w[16];
-
-	for (size_t i = 0; i <= strlen(name); i++) {
-		id[0] = (id[0] ^ b[i]) * 0x100000001b3ULL;
-		id[1] = (id[1] ^ b[i]) * 0x100000001b3ULL;
-	}
-	memcpy(w, th, sizeof(w));
-	for (size_t i = 0; i < sizeof(w); i++) {
-		id[0] = (id[0] ^ w[i]) * 0x100000001b3ULL;
-		id[1] = (id[1] ^ w[(i + 8) % 16]) * 0x100000001b3ULL;
-	}
+	id[0] = gw_fnv1a(gw_fnv1a(id[0], name, strlen(name) + 1), th, 2 * sizeof(*th));
+	id[1] = gw_fnv1a(gw_fnv1a(gw_fnv1a(id[1], name, strlen(name) + 1), &th[1], sizeof(*th)),
+			 &th[0], sizeof(*th));
 }
 
 /* The identity of the folder's content: the folder, every file's name and

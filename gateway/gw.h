@@ -232,6 +232,9 @@ struct gw {
 
 /* CLOCK_MONOTONIC in ms. */
 int64_t gw_now_ms(void);
+/* FNV-1a of @n bytes at @p, continuing from @h (0xcbf29ce484222325 to
+ * start): the state file's check, the directory source's content id. */
+uint64_t gw_fnv1a(uint64_t h, const void *p, size_t n);
 /* Milliseconds since @t0 (CLOCK_MONOTONIC). */
 double gw_elapsed_ms(const struct timespec *t0);
 /* One log line on stderr: "level: what key=value ...". */
@@ -277,15 +280,17 @@ void gw_apply_prefetch(struct gw_apply *a);
 int gw_apply_drift_check(struct gw_apply *a);
 /* The next flush plans against the device (it was made again). */
 void gw_apply_replan(struct gw_apply *a);
-/* Start from the state file (state.c) when it names content @id: the set is
- * then not read yet, and the first flush is in step when the device has
- * the digest the file holds (else it drops the assumption and returns
- * -EAGAIN: the caller reads the source in full). True when assumed. */
-bool gw_apply_assume(struct gw_apply *a, const uint64_t id[2]);
+/* Start from the state file (state.c) when there is one and it names the
+ * content the source holds now (its content_id): the set is then not read
+ * yet, and the first flush is in step when the device has the digest the
+ * file holds (else it drops the assumption and returns -EAGAIN: the caller
+ * reads the source in full). True when assumed. */
+bool gw_apply_assume(struct gw_apply *a);
 bool gw_apply_assumed(const struct gw_apply *a);
-/* After a flush: write the state file for source content @id when the
- * device is in step with the set and it changed since the last write. */
-void gw_apply_save_state(struct gw_apply *a, const uint64_t id[2]);
+/* After a flush: write the state file (the source's content id, the set's
+ * digest) when the device is in step with the set and it changed since the
+ * last write. */
+void gw_apply_save_state(struct gw_apply *a);
 
 /* ------------------------------------------------------------ state file */
 

@@ -251,7 +251,6 @@ static void read_signals(struct loop *l, int64_t now)
 static void flush(struct loop *l)
 {
 	struct gw *gw = l->gw;
-	uint64_t id[2];
 
 	if (gw_apply_flush(gw->apply) < 0)
 		return;
@@ -261,8 +260,7 @@ static void flush(struct loop *l)
 		gw_log("info", "start: ready to serve peers=%" PRIu64 " change_id=%" PRId64,
 		       gw->now.applied_peers, gw->now.change_id_applied);
 	}
-	if (gw->src_ops->content_id && gw->src_ops->content_id(gw->src, false, id) == 0)
-		gw_apply_save_state(gw->apply, id);
+	gw_apply_save_state(gw->apply);
 }
 
 static void turn(struct loop *l, int64_t now)
@@ -304,7 +302,7 @@ static int run_loop(struct loop *l)
 	struct gw *gw = l->gw;
 	struct pollfd pfd[3];
 	int64_t now = gw_now_ms();
-	uint64_t ticks, id[2];
+	uint64_t ticks;
 	int timeout, wake;
 
 	l->next_full = now + (int64_t)gw->conf.full_reread_s * 1000;
@@ -313,8 +311,7 @@ static int run_loop(struct loop *l)
 	gw_apply_prefetch(gw->apply);
 	/* The source's content as the state file knew it: no read before
 	 * the device is checked (the read comes right after); else now. */
-	if (gw->src_ops->content_id && gw->src_ops->content_id(gw->src, true, id) == 0 &&
-	    gw_apply_assume(gw->apply, id))
+	if (gw_apply_assume(gw->apply))
 		l->deferred = true;
 	else
 		full_read(l, "start");

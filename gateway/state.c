@@ -37,12 +37,7 @@ struct state_file {
 
 static uint64_t check_of(const struct state_file *f)
 {
-	const uint8_t *b = (const uint8_t *)f;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < offsetof(struct state_file, check); i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
+	return gw_fnv1a(0xcbf29ce484222325ULL, f, offsetof(struct state_file, check));
 }
 
 static int state_path(char *path, size_t len, const char *ifname, const char *suffix)
