@@ -106,6 +106,11 @@ static bool sink_has(struct gw_sink *s, const uint8_t *pub)
 	return wgnl_peerset_has(of(s)->set, pub);
 }
 
+static void sink_flush(struct gw_sink *s)
+{
+	(void)gw_apply_flush(of(s));
+}
+
 static void sink_full_abort(struct gw_sink *s)
 {
 	wgnl_peerset_unmark(of(s)->set);
@@ -147,6 +152,7 @@ int gw_apply_new(struct gw *gw, struct gw_apply **ret)
 		.full_abort = sink_full_abort,
 		.keep = sink_keep,
 		.has = sink_has,
+		.flush = sink_flush,
 	};
 	*ret = a;
 	return 0;

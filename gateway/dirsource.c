@@ -506,7 +506,9 @@ static int reread_match(const struct dfile *f, const char *path, struct reread *
 }
 
 /* Map regular file @path read-only into rr->text (rr->map_len). -errno, or
- * -EAGAIN when it is empty, not regular, or too big to map. */
+ * -EAGAIN when it is empty, not regular, or too big to map. Not populated:
+ * the faults of the one pass over it map the pages around each (fault-
+ * around), cheaper than MAP_POPULATE measured in the guest. */
 static int reread_map(struct reread *rr, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r = -EAGAIN;
@@ -517,7 +519,7 @@ static int reread_map(struct reread *rr, const char *path)
 		return -errno;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    st.st_size <= (256 << 20)) {
-		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m != MAP_FAILED) {
 			rr->text = m;
 			rr->len = rr->map_len = (size_t)st.st_size;
@@ -529,9 +531,11 @@ static int reread_map(struct reread *rr, const char *path)
 }
 
 /* @fn(@rr, @arg) over file @path mapped into rr->text, under the SIGBUS
- * guard; the mapping is gone when this returns (what @fn keeps of the text
- * it copies). -EAGAIN when the file cannot be mapped or shrank meanwhile
- * (the caller reads it the ordinary way), else what @fn returns. */
+ * guard. The mapping stays until reread_clear() (so unmapping is not paid
+ * before the change is applied), but nothing reads rr->text after @fn: what
+ * @fn keeps of the text it copies. -EAGAIN when the file cannot be mapped
+ * or shrank meanwhile (the caller reads it the ordinary way), else what
+ * @fn returns. */
 static int mapped_call(struct reread *rr, const char *path,
 		       int (*fn)(struct reread *, const void *), const void *arg)
 {
@@ -546,9 +550,6 @@ static int mapped_call(struct reread *rr, const char *path,
 		bus_jmp = &jb;
 		r = fn(rr, arg);
 		bus_jmp = NULL;
-		munmap(rr->text, rr->map_len);
-		rr->text = NULL;
-		rr->len = rr->map_len = 0;
 		return r == -EAGAIN ? -EINVAL : r;
 	}
 	bus_jmp = NULL;
@@ -1063,6 +1064,14 @@ static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
 		sink->row(sink, &row);
 	}
 	sink->position(sink, s->gen);
+	s->last_ok = gw_now_ms();
+	gw_log("info",
+	       "source: %s: %zu of %zu [Peer] sections changed, only those parsed; %zu gone; no full read ms=%.3f",
+	       path, rr.n_new, n_sec, n_gone, gw_elapsed_ms(&t0));
+	/* The change goes to the device now: it does not wait for the
+	 * bookkeeping below, nor for the mapping to go. */
+	if (sink->flush)
+		sink->flush(sink);
 	/* The index follows: gone entries out (from the last, as the last
 	 * entry moves into a hole), new ones in. */
 	for (size_t k = n_gone; k-- > 0;)
@@ -1085,10 +1094,6 @@ static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
 		f->text_h[0] = rr.t.text_h[0];
 		f->text_h[1] = rr.t.text_h[1];
 	}
-	s->last_ok = gw_now_ms();
-	gw_log("info",
-	       "source: %s: %zu of %zu [Peer] sections changed, only those parsed; %zu gone; no full read ms=%.3f",
-	       path, rr.n_new, n_sec, n_gone, gw_elapsed_ms(&t0));
 out:
 	free(gone);
 	free(gone_at);

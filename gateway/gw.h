@@ -134,6 +134,9 @@ struct gw_sink {
 	/* Whether the desired set holds the peer with public key @pub (may be
 	 * NULL: a source then never hands over a delta it cannot check). */
 	bool (*has)(struct gw_sink *, const uint8_t *pub);
+	/* Apply what was handed over now, before the source's own
+	 * bookkeeping (the loop applies whatever is left after the tick). */
+	void (*flush)(struct gw_sink *);
 };
 
 struct gw_source_ops {
