@@ -52,6 +52,7 @@ enum keyid {
 	K_CONNINFO,
 	K_FULL,
 	K_STALE,
+	K_STARTWAIT,
 	K_DRIFT,
 	K_MAXSHRINK,
 	K_ADDRESS,
@@ -74,6 +75,7 @@ static const struct key_def keys[K_COUNT] = {
 	[K_CONNINFO] = { S_REGISTRY, "Conninfo", false },
 	[K_FULL] = { S_REGISTRY, "FullRereadSeconds", false },
 	[K_STALE] = { S_REGISTRY, "StaleSeconds", false },
+	[K_STARTWAIT] = { S_REGISTRY, "StartWaitSeconds", false },
 	[K_DRIFT] = { S_APPLY, "DriftCheckSeconds", false },
 	[K_MAXSHRINK] = { S_APPLY, "MaxShrinkPercent", false },
 	[K_ADDRESS] = { S_ANYCAST, "Address", true },
@@ -272,6 +274,8 @@ static int set_key(struct walk *w, enum keyid k, const struct wgnl_ini_item *it)
 		return parse_seconds(w, line, key, v, 1, 86400, &c->full_reread_s);
 	case K_STALE:
 		return parse_seconds(w, line, key, v, 1, 86400, &c->stale_s);
+	case K_STARTWAIT:
+		return parse_seconds(w, line, key, v, 0, 86400, &c->start_wait_s);
 	case K_DRIFT:
 		return parse_seconds(w, line, key, v, 0, 86400, &c->drift_check_s);
 	case K_MAXSHRINK:
@@ -355,6 +359,7 @@ static void defaults(struct gw_conf *c)
 	c->backend_auto = true;
 	c->full_reread_s = 300;
 	c->stale_s = 30;
+	c->start_wait_s = 30;
 	c->drift_check_s = 60;
 	c->max_shrink_pct = 50;
 	strcpy(c->anycast_link, "lo");

@@ -60,6 +60,7 @@ struct gw_conf {
 	char *conninfo;		      /* postgresql source (owned; may hold a password) */
 	unsigned full_reread_s;	      /* default 300 */
 	unsigned stale_s;	      /* default 30 */
+	unsigned start_wait_s;	      /* READY=1 without a registry read after it; 0: never */
 
 	/* [Apply] */
 	unsigned drift_check_s; /* default 60; 0: off */

@@ -33,12 +33,14 @@ struct loop {
 	int lockfd;	/* the interface's lock (/run/wgkit/IF.lock), held while running */
 	bool need_full; /* the last full read failed: retry */
 	bool deferred;	/* started from the state file: the full read comes next */
-	bool started;	/* the first apply succeeded (READY=1 sent) */
+	bool started;	/* the first apply succeeded */
+	bool notified;	/* READY=1 sent (at the first apply, or after StartWaitSeconds) */
 	bool was_ready;
 	int64_t next_full, next_drift, next_link, next_refresh, next_watchdog;
 	int64_t watchdog_ms;
 	int64_t drain_until; /* 0: not draining */
-	int64_t status_applied;
+	int64_t start_ms;
+	char status_sent[160]; /* the last STATUS= */
 };
 
 /* The WireGuard device: there already (kernel or userspace), else created
@@ -155,17 +157,45 @@ static void check_link(struct gw *gw)
 	gw->now.link_up = r == 0 && link.up;
 }
 
+/* STATUS= for systemd, sent when it changes. */
 static void status(struct loop *l)
 {
 	struct gw *gw = l->gw;
-	char buf[160];
+	char buf[sizeof(l->status_sent)];
 
-	if (l->status_applied == gw->now.change_id_applied && l->started)
+	if (!l->started)
+		snprintf(
+			buf, sizeof(buf),
+			"STATUS=waiting for the first registry read (%s); the device is left as it is",
+			gw->now.registry_up ? "reading" : "registry unreachable");
+	else
+		snprintf(buf, sizeof(buf), "STATUS=peers=%" PRIu64 " change_id=%" PRId64 "%s",
+			 gw->now.applied_peers, gw->now.change_id_applied,
+			 gw->draining ? " draining" : "");
+	if (!strcmp(buf, l->status_sent))
 		return;
-	l->status_applied = gw->now.change_id_applied;
-	snprintf(buf, sizeof(buf), "STATUS=peers=%" PRIu64 " change_id=%" PRId64 "%s",
-		 gw->now.applied_peers, gw->now.change_id_applied, gw->draining ? " draining" : "");
+	memcpy(l->status_sent, buf, sizeof(buf));
 	gw_notify(buf);
+}
+
+/* A registry that cannot be read at start (PostgreSQL not up yet after a
+ * power cut): after StartWaitSeconds the unit is started for systemd
+ * anyway, rather than failing its start timeout and restarting in a loop.
+ * Nothing else changes: not ready, nothing announced, the device left as
+ * it is until the first read is applied. */
+static void start_wait(struct loop *l, int64_t now)
+{
+	struct gw *gw = l->gw;
+
+	if (l->notified || !gw->conf.start_wait_s ||
+	    now - l->start_ms < (int64_t)gw->conf.start_wait_s * 1000)
+		return;
+	l->notified = true;
+	gw_notify("READY=1");
+	gw_log("warning",
+	       "start: no registry read applied after %u s (StartWaitSeconds): started for "
+	       "systemd, not ready to serve; %s is left as it is until the first read",
+	       gw->conf.start_wait_s, gw->conf.ifname);
 }
 
 /* Readiness and the anycast addresses; only ever from this thread. */
@@ -256,7 +286,9 @@ static void flush(struct loop *l)
 		return;
 	if (!l->started) {
 		l->started = true;
-		gw_notify("READY=1");
+		if (!l->notified)
+			gw_notify("READY=1");
+		l->notified = true;
 		gw_log("info", "start: ready to serve peers=%" PRIu64 " change_id=%" PRId64,
 		       gw->now.applied_peers, gw->now.change_id_applied);
 	}
@@ -288,6 +320,7 @@ static void turn(struct loop *l, int64_t now)
 		l->next_drift = now + (int64_t)gw->conf.drift_check_s * 1000;
 	}
 	announce(l, now);
+	start_wait(l, now);
 	if (l->watchdog_ms && now >= l->next_watchdog) {
 		gw_notify("WATCHDOG=1");
 		l->next_watchdog = now + l->watchdog_ms;
@@ -305,6 +338,7 @@ static int run_loop(struct loop *l)
 	uint64_t ticks;
 	int timeout, wake;
 
+	l->start_ms = now;
 	l->next_full = now + (int64_t)gw->conf.full_reread_s * 1000;
 	l->next_drift = now + (int64_t)gw->conf.drift_check_s * 1000;
 	l->watchdog_ms = gw_watchdog_interval_ms();

@@ -237,3 +237,49 @@ if [ -z "$up" ]; then skip "registry_up back to 1" "no /metrics in this tree"
 else [ "$up" = 1 ] && [ "$rc" = 1 ] && ok "daemon: registry_up 1, registry_reconnects_total 1" || fail "registry_up $up reconnects $rc"; fi
 ! grep -qF -e "$(cat "$T/gw.key")" -e "PrivateKey =" "$T/gwd.log" && ok "daemon: no key material in the log" || fail "key in the log"
 stop_gwd
+
+# PostgreSQL down when the daemon starts (a power cut: the gateways boot
+# before the database). After StartWaitSeconds systemd hears READY=1, with
+# a STATUS= saying what the daemon waits for, so the unit neither fails its
+# start timeout nor restarts in a loop; the node stays not ready and the
+# device is left as it is. PostgreSQL up: the first read is applied.
+before=$(dev_keys)
+pg_stop
+sed 's/^StaleSeconds = 3$/StaleSeconds = 3\nStartWaitSeconds = 1/' "$T/gwd.conf" >"$T/gwd-wait.conf"
+python3 - "$T/notify.sock" "$T/notify.log" <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
+PYEOF
+NPID=$!
+at_exit kill $NPID
+_i=0
+while [ ! -S "$T/notify.sock" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+ip netns exec "$NSG" env NOTIFY_SOCKET="$T/notify.sock" "$GWD" -c "$T/gwd-wait.conf" >"$T/gwd-wait.log" 2>&1 &
+DPID=$!
+if wait_str "READY=1" "$T/notify.log" 80 &&
+	grep -q "^STATUS=waiting for the first registry read (registry unreachable)" "$T/notify.log" &&
+	grep -q "start: no registry read applied after 1 s (StartWaitSeconds): started for systemd, not ready to serve" "$T/gwd-wait.log"; then
+	ok "daemon: PostgreSQL down at start: READY=1 after StartWaitSeconds, $(grep -m1 '^STATUS=' "$T/notify.log")"
+else
+	fail "start with PostgreSQL down" "$(cat "$T/notify.log")" "$(tail -n 5 "$T/gwd-wait.log")"
+fi
+rz=$(readyz)
+case $rz in
+503*"not applied yet"*) ok "daemon: ... and not ready: /readyz ${rz%%;*}" ;;
+*) fail "readyz before the first read: $rz" ;;
+esac
+! grep -q "anycast: announced" "$T/gwd-wait.log" && [ "$(dev_keys)" = "$before" ] &&
+	ok "daemon: ... announces nothing, and the device keeps its $(echo "$before" | grep -c .) peers" ||
+	fail "before the first read" "$(dev_keys | wc -l) peers" "$(tail -n 5 "$T/gwd-wait.log")"
+pg_restart
+if wait_str "start: ready to serve" "$T/gwd-wait.log" 150 && wait_str "ready: yes" "$T/gwd-wait.log" 50 &&
+	[ "$(grep -cx READY=1 "$T/notify.log")" = 1 ] && wait_for "^STATUS=peers=" "$T/notify.log" 30; then
+	ok "daemon: PostgreSQL up: $(grep -m1 -o 'start: ready to serve.*' "$T/gwd-wait.log"), ready, READY=1 sent once"
+else
+	fail "PostgreSQL back after a start without it" "$(cat "$T/notify.log")" "$(tail -n 6 "$T/gwd-wait.log")"
+fi
+stop_gwd

@@ -129,6 +129,7 @@ bad_conf "a key repeated" "bad.conf:12: DrainSeconds: given twice" "DrainSeconds
 bad_conf "a /24 anycast address" "bad.conf:12: Address: " "Address = 192.0.2.0/24"
 bad_conf "an unknown section" "bad.conf:12: Nope: unknown section" "[Nope]"
 bad_conf "a shrink guard of 0%" "bad.conf:13: MaxShrinkPercent: '0' is not a percentage in 1..100" "[Apply]" "MaxShrinkPercent = 0"
+bad_conf "a start wait of an hour and a day" "bad.conf:13: StartWaitSeconds: '90000' is not a number of seconds in 0..86400" "[Registry]" "StartWaitSeconds = 90000"
 bad_conf "a private key in the text" "bad.conf:12: PrivateKey: keys do not belong" "PrivateKey = $(cat "$T/gw.key")"
 printf '[Interface]\nName = x\nPrivateKeyFile = %s\n' "$T/gw.key" >"$T/bad.conf"
 "$GWD" check-config -c "$T/bad.conf" >"$T/bad.out" 2>&1
