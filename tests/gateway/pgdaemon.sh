@@ -246,14 +246,7 @@ stop_gwd
 before=$(dev_keys)
 pg_stop
 sed 's/^StaleSeconds = 3$/StaleSeconds = 3\nStartWaitSeconds = 1/' "$T/gwd.conf" >"$T/gwd-wait.conf"
-python3 - "$T/notify.sock" "$T/notify.log" <<'PYEOF' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as log:
-    while True:
-        log.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
-PYEOF
+python3 tests/gateway/notify_listen.py "$T/notify.sock" "$T/notify.log" &
 NPID=$!
 at_exit kill $NPID
 _i=0

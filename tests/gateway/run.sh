@@ -174,14 +174,7 @@ peers "$T/peers.d/b.conf" 10 19
 peers "$T/peers.d/c.conf" 20 29
 printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n' "$CPUB" $TC >"$T/peers.d/client.conf"
 
-python3 - "$T/notify.sock" "$T/notify.log" <<'EOF' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as log:
-    while True:
-        log.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
-EOF
+python3 tests/gateway/notify_listen.py "$T/notify.sock" "$T/notify.log" &
 NPID=$!
 at_exit kill $NPID
 wait_for 30 test -S "$T/notify.sock"
