@@ -179,6 +179,19 @@ wggo_start() { # NS IF [LOG]
 	wait_sock "$2" "$WGGO_PID"
 }
 
+# wait_for TENTHS CMD...: run CMD (output dropped) every 0.1 s until it
+# succeeds, at most TENTHS times; its status at the last try.
+wait_for() {
+	_lib_n=$1
+	shift
+	while [ "$_lib_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_lib_n=$((_lib_n - 1))
+	done
+	"$@" >/dev/null 2>&1
+}
+
 # wait_sock IF [PID]: up to 10 s for the UAPI socket of IF (sooner given up
 # when PID, the process that should make it, is gone).
 wait_sock() {

@@ -85,17 +85,6 @@ EOF
 X() { ip netns exec "$NS" "$@"; }
 # get PATH [METHOD]: the status code; the body in $T/body.
 get() { X curl -s -o "$T/body" -w '%{http_code}' -m 2 -X "${2:-GET}" "http://127.0.0.1:$HP$1"; }
-# wait_for TENTHS CMD...: poll until CMD succeeds.
-wait_for() {
-	_n=$1
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@" >/dev/null 2>&1
-}
 ready_is() { [ "$(get /readyz)" = "$1" ]; }
 on_lo() { ip -n "$NS" addr show dev lo | grep -q "inet6\{0,1\} $1/"; }
 both_on_lo() { on_lo $A4 && on_lo $A6; }

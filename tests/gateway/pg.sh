@@ -33,10 +33,10 @@ missing=$(pg_missing)
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -z "$missing" ] || cannot "missing:$missing"
 
-# wait_for PATTERN FILE [TENTHS]: until an extended regex matches a line;
+# wait_grep PATTERN FILE [TENTHS]: until an extended regex matches a line;
 # wait_str the same for a fixed string (keys hold + and /).
-wait_str() { WAIT_GREP=-Fq wait_for "$@"; }
-wait_for() {
+wait_str() { WAIT_GREP=-Fq wait_grep "$@"; }
+wait_grep() {
 	_i=0
 	while ! grep ${WAIT_GREP:--Eq} -- "$1" "$2" 2>/dev/null; do
 		[ $_i -ge "${3:-100}" ] && return 1
@@ -119,7 +119,7 @@ pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$K1', '10.9.0.
 "$DRV" "$PG_CONNINFO" 120 3 >"$T/drv" 2>"$T/drv.err" &
 DRVPID=$!
 at_exit stop_pid $DRVPID
-wait_for "^state up" "$T/drv" &&
+wait_grep "^state up" "$T/drv" &&
 	grep -qF "add $K1 10.9.0.2/32" "$T/drv" && grep -q "^full_end" "$T/drv" &&
 	ok "source: connects, full read at start" || fail_log "source: start" "$T/drv.err"
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips, preshared_key) VALUES ('$K2', ' 10.9.0.3/32 ,fd00::3/128', '$(wg genpsk)')"
@@ -147,7 +147,7 @@ wait_str "add $K4 10.9.0.6/32" "$T/drv" 30 &&
 # PostgreSQL stopped: nothing removed; rows changed meanwhile arrive after.
 n_before=$(wc -l <"$T/drv")
 pg_stop
-wait_for "^state down" "$T/drv" 50 && ok "source: PostgreSQL stopped -> disconnected" || fail "no disconnect seen"
+wait_grep "^state down" "$T/drv" 50 && ok "source: PostgreSQL stopped -> disconnected" || fail "no disconnect seen"
 sleep 1.5
 tail -n +"$n_before" "$T/drv" | grep -q "remove\|full_begin" &&
 	fail "source: removals while the database is down" "$(tail -n +"$n_before" "$T/drv")" ||
@@ -155,7 +155,7 @@ tail -n +"$n_before" "$T/drv" | grep -q "remove\|full_begin" &&
 # Changes made while the source cannot see them (it retries every <= 5 s).
 pg_restart
 pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$K4'; UPDATE wgkit_peer SET allowed_ips = '10.9.0.7/32' WHERE public_key = '$K1'"
-wait_for "^state up 1" "$T/drv" 80 && wait_str "remove $K4" "$T/drv" 30 && wait_str "add $K1 10.9.0.7/32" "$T/drv" 30 &&
+wait_grep "^state up 1" "$T/drv" 80 && wait_str "remove $K4" "$T/drv" 30 && wait_str "add $K1 10.9.0.7/32" "$T/drv" 30 &&
 	ok "source: reconnects (reconnects=1) and catches up with what changed meanwhile" ||
 	fail "catch up" "$(tail -n 8 "$T/drv")" "$(tail -n 4 "$T/drv.err")"
 grep -q "registry lost" "$T/drv.err" && grep -q "registry connected change_id=[0-9]* reconnects=1" "$T/drv.err" &&

@@ -1,5 +1,5 @@
 # tests/gateway/pgdaemon.sh: part 2 of tests/gateway/pg.sh (sourced; uses
-# its T, GWD, key, wait_for, wait_str, pg_*): wg-gatewayd with Source =
+# its T, GWD, key, wait_grep, wait_str, pg_*): wg-gatewayd with Source =
 # postgresql on wireguard-go in namespace gwp-<pid>-g.
 ID=$$
 NSG=gwp-$ID-g IFG=gwp${ID}g
@@ -22,17 +22,6 @@ fi
 dev_keys() { wg show "$IFG" peers 2>/dev/null | sort; }
 dev_has() { wg show "$IFG" allowed-ips 2>/dev/null | grep -qF -- "$1	$2"; }
 dev_lacks() { ! wg show "$IFG" peers 2>/dev/null | grep -qF -- "$1"; }
-# wait_dev TENTHS CMD...: poll until CMD succeeds.
-wait_dev() {
-	_n=$1
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@"
-}
 # metric NAME: its value from /metrics, "" when there is no HTTP server.
 metric() {
 	ip netns exec "$NSG" python3 -c 'import sys, urllib.request
@@ -76,7 +65,7 @@ LD_LIBRARY_PATH=$T/badlib ip netns exec "$NSG" "$GWD" -c "$T/gwd.conf" >"$T/gwd-
 	fail "daemon with a broken libpq: exit $rc" "$(cat "$T/gwd-nolib.log")"
 ip netns exec "$NSG" "$GWD" -c "$T/gwd.conf" >"$T/gwd.log" 2>&1 &
 DPID=$!
-if wait_dev 100 dev_has "$A1" 10.8.0.1/32 && dev_has "$A2" 10.8.0.2/32 && [ "$(wg show "$IFG" peers | wc -l)" = 2 ]; then
+if wait_for 100 dev_has "$A1" 10.8.0.1/32 && dev_has "$A2" 10.8.0.2/32 && [ "$(wg show "$IFG" peers | wc -l)" = 2 ]; then
 	ok "daemon: the registry's good rows on the device at start"
 else
 	fail "daemon start" "$(wg show "$IFG" allowed-ips 2>&1)" "$(tail -n 8 "$T/gwd.log")"
@@ -94,12 +83,12 @@ else fail "bad_rows_total $m"; fi
 
 B=$(key)
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$B', '10.8.1.1/32')"
-wait_dev 50 dev_has "$B" 10.8.1.1/32 && ok "daemon: INSERT reaches the device" || fail "insert" "$(tail -n 4 "$T/gwd.log")"
+wait_for 50 dev_has "$B" 10.8.1.1/32 && ok "daemon: INSERT reaches the device" || fail "insert" "$(tail -n 4 "$T/gwd.log")"
 pg_sql "UPDATE wgkit_peer SET allowed_ips = '10.8.1.2/32' WHERE public_key = '$B'"
-wait_dev 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon: UPDATE reaches the device" ||
+wait_for 50 dev_has "$B" 10.8.1.2/32 && ! dev_has "$B" 10.8.1.1/32 && ok "daemon: UPDATE reaches the device" ||
 	fail "update" "$(wg show "$IFG" allowed-ips)"
 pg_sql "DELETE FROM wgkit_peer WHERE public_key = '$B'"
-wait_dev 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
+wait_for 50 dev_lacks "$B" && ok "daemon: DELETE reaches the device" || fail "delete"
 
 # A good peer updated to a bad prefix: skipped, the peer keeps its last good
 # allowed IPs, also through a full re-read (SIGHUP).
@@ -110,7 +99,7 @@ wait_str "bad row id=$idA1: allowed_ips: '10.8.0.x/32'" "$T/gwd.log" 50 && dev_h
 	fail "bad update" "$(wg show "$IFG" allowed-ips)" "$(tail -n 3 "$T/gwd.log")"
 nbad=$(grep -c "bad row id=$idA1:" "$T/gwd.log")
 kill -HUP "$DPID"
-wait_for "bad row id=$idA1:.*" "$T/gwd.log" 1 # (already there)
+wait_grep "bad row id=$idA1:.*" "$T/gwd.log" 1 # (already there)
 i=0
 while [ "$(grep -c "bad row id=$idA1:" "$T/gwd.log")" -le "$nbad" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 0.3
@@ -175,7 +164,7 @@ if read -r p50 p99 pmax <"$T/lat" 2>/dev/null && [ -n "$p99" ]; then
 else
 	fail "latency run" "$(cat "$T/lat.err")" "$(tail -n 4 "$T/gwd.log")"
 fi
-wait_dev 50 sh -c "[ \$(wg show '$IFG' peers | wc -l) = 2 ]" || fail "the 200 peers were not removed"
+wait_for 50 sh -c "[ \$(wg show '$IFG' peers | wc -l) = 2 ]" || fail "the 200 peers were not removed"
 
 # 10,000 peers in one statement (one NOTIFY): COMMIT to all on the device,
 # then all gone again (a figure; only "they arrive" is asserted).
@@ -190,11 +179,11 @@ PY
 n0=$(wg show "$IFG" peers | wc -l)
 runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f "$T/bulk.sql" >/dev/null 2>&1
 t0=$(date +%s%N)
-if wait_dev 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -ge $((n0 + 10000)) ]"; then
+if wait_for 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -ge $((n0 + 10000)) ]"; then
 	t1=$(date +%s%N)
 	pg_sql "DELETE FROM wgkit_peer WHERE allowed_ips LIKE '10.2_.%'"
 	t2=$(date +%s%N)
-	wait_dev 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -le $n0 ]"
+	wait_for 300 sh -c "[ \$(wg show '$IFG' peers | wc -l) -le $n0 ]"
 	t3=$(date +%s%N)
 	ok "daemon: 10,000 rows in one INSERT on the device $(((t1 - t0) / 1000000)) ms after COMMIT; one DELETE of them gone in $(((t3 - t2) / 1000000)) ms"
 	echo "bench: gateway_pg_bulk_10000 insert_ms=$(((t1 - t0) / 1000000)) delete_ms=$(((t3 - t2) / 1000000))"
@@ -225,7 +214,7 @@ else fail_log "no 'ready: no ... registry' in the log" "$T/gwd.log"; fi
 C=$(key)
 pg_restart
 pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) VALUES ('$C', '10.8.2.1/32'); DELETE FROM wgkit_peer WHERE public_key = '$A2'; UPDATE wgkit_peer SET allowed_ips = '10.8.0.9/32' WHERE public_key = '$A1'"
-if wait_dev 100 dev_has "$C" 10.8.2.1/32 && wait_dev 30 dev_lacks "$A2" && wait_dev 30 dev_has "$A1" 10.8.0.9/32; then
+if wait_for 100 dev_has "$C" 10.8.2.1/32 && wait_for 30 dev_lacks "$A2" && wait_for 30 dev_has "$A1" 10.8.0.9/32; then
 	ok "daemon: reconnects and catches up with the changes made while it was cut off"
 else
 	fail "catch up" "$(wg show "$IFG" allowed-ips)" "$(tail -n 6 "$T/gwd.log")"
@@ -270,7 +259,7 @@ esac
 	fail "before the first read" "$(dev_keys | wc -l) peers" "$(tail -n 5 "$T/gwd-wait.log")"
 pg_restart
 if wait_str "start: ready to serve" "$T/gwd-wait.log" 150 && wait_str "ready: yes" "$T/gwd-wait.log" 50 &&
-	[ "$(grep -cx READY=1 "$T/notify.log")" = 1 ] && wait_for "^STATUS=peers=" "$T/notify.log" 30; then
+	[ "$(grep -cx READY=1 "$T/notify.log")" = 1 ] && wait_grep "^STATUS=peers=" "$T/notify.log" 30; then
 	ok "daemon: PostgreSQL up: $(grep -m1 -o 'start: ready to serve.*' "$T/gwd-wait.log"), ready, READY=1 sent once"
 else
 	fail "PostgreSQL back after a start without it" "$(cat "$T/notify.log")" "$(tail -n 6 "$T/gwd-wait.log")"

@@ -54,17 +54,6 @@ os.rename(f + ".tmp", f)
 EOF
 }
 npeers() { wg show "$IF" peers 2>/dev/null | wc -l; }
-# wait_for TENTHS CMD...: poll until CMD succeeds.
-wait_for() {
-	_n=$1
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	"$@" >/dev/null 2>&1
-}
 log_has() { grep -q -- "$2" "$1"; }
 count_is() { [ "$(npeers)" = "$1" ]; }
 
