@@ -224,6 +224,12 @@ if [ -x "$WIN_BUILD/wgctl.exe" ]; then
 	grep -q "^interface: wgt0" "$SUITE_TMP/show.out" && grep -q "endpoint: 198.51.100.7:51820" "$SUITE_TMP/show.out" &&
 		ok "wgctl.exe show from another process" ||
 		fail "wgctl.exe show from another process" "$(cat "$SUITE_TMP/show.out")"
+	# No interface named: every WireGuard adapter, found through GetIfTable2
+	# (wireguard-nt cannot enumerate its adapters itself).
+	(cd "$OUT" && "$WINE" wgctl.exe show) 2>&1 | tr -d '\r' >"$SUITE_TMP/showall.out"
+	grep -q "^interface: wgt0" "$SUITE_TMP/showall.out" && [ "$(grep -c '^interface: ' "$SUITE_TMP/showall.out")" = 1 ] &&
+		ok "wgctl.exe show (no interface): the one adapter up, found through GetIfTable2" ||
+		fail "wgctl.exe show (no interface)" "$(cat "$SUITE_TMP/showall.out")"
 	# sync of a changed file on the running tunnel: MTU, address, a route.
 	sed -i 's|^Address = .*|Address = 10.66.0.3/32|; s|^MTU = 1380|MTU = 1300|; s|^AllowedIPs = .*|AllowedIPs = 0.0.0.0/0, 10.20.0.0/16|' \
 		"$OUT/wgt0.conf"
