@@ -118,9 +118,14 @@ static void sink_full_abort(struct gw_sink *s)
 
 static void sink_position(struct gw_sink *s, int64_t change_id_known)
 {
+	struct gw_apply *a = of(s);
+
 	/* Every change up to here was handed over (a bad row, skipped, too):
-	 * applied once this batch is flushed. */
-	seen_id(of(s), change_id_known);
+	 * applied once this batch is flushed. Only a position past the last
+	 * is news: a refused batch is planned again when the registry
+	 * changes, not at every heartbeat that finds nothing new. */
+	if (change_id_known > a->batch_id)
+		seen_id(a, change_id_known);
 }
 
 int gw_apply_new(struct gw *gw, struct gw_apply **ret)

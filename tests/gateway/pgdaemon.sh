@@ -234,7 +234,9 @@ stop_gwd
 # device is left as it is. PostgreSQL up: the first read is applied.
 before=$(dev_keys)
 pg_stop
-sed 's/^StaleSeconds = 3$/StaleSeconds = 3\nStartWaitSeconds = 1/' "$T/gwd.conf" >"$T/gwd-wait.conf"
+# (With the shrink guard at its default: the TRUNCATE case below.)
+sed -e 's/^StaleSeconds = 3$/StaleSeconds = 3\nStartWaitSeconds = 1/' -e '/^MaxShrinkPercent = 100$/d' \
+	"$T/gwd.conf" >"$T/gwd-wait.conf"
 python3 tests/gateway/notify_listen.py "$T/notify.sock" "$T/notify.log" &
 NPID=$!
 at_exit kill $NPID
@@ -263,5 +265,30 @@ if wait_str "start: ready to serve" "$T/gwd-wait.log" 150 && wait_str "ready: ye
 	ok "daemon: PostgreSQL up: $(grep -m1 -o 'start: ready to serve.*' "$T/gwd-wait.log"), ready, READY=1 sent once"
 else
 	fail "PostgreSQL back after a start without it" "$(cat "$T/notify.log")" "$(tail -n 6 "$T/gwd-wait.log")"
+fi
+
+# The shrink guard on this source. TRUNCATE fires no row trigger, so the
+# daemon hears of it at its next full read (SIGHUP here, else the timer),
+# which finds the registry empty: refused, the device keeps its peers, and
+# nothing is tried again until the registry changes. The rows back: in step.
+n=$(($(dev_keys | wc -l) + 100))
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) SELECT encode(decode(md5('t-' || i) || md5('u-' || i), 'hex'), 'base64'), '10.7.' || (i / 200) || '.' || (i % 200 + 1) || '/32' FROM generate_series(1, 100) i"
+wait_for 100 sh -c "[ \$(wg show '$IFG' peers | wc -l) = $n ]"
+before=$(dev_keys)
+pg_sql "CREATE TABLE gwtest_keep AS SELECT public_key, allowed_ips FROM wgkit_peer; TRUNCATE wgkit_peer"
+kill -HUP "$DPID"
+if wait_str "apply: refused: it would take $IFG from $n to 0 peers (remove $n, add 0; MaxShrinkPercent=50)" "$T/gwd-wait.log" 50 &&
+	sleep 3 && [ "$(dev_keys)" = "$before" ] && [ "$(metric wgkit_gateway_apply_held)" = 1 ] &&
+	[ "$(grep -c 'apply: refused' "$T/gwd-wait.log")" = 1 ]; then
+	ok "daemon: TRUNCATE of the registry, then a full read: refused once (not again at each heartbeat), the device keeps its $n peers, apply_held 1"
+else
+	fail "TRUNCATE and a full read" "$(dev_keys | wc -l) peers, apply_held $(metric wgkit_gateway_apply_held)" "$(tail -n 4 "$T/gwd-wait.log")"
+fi
+pg_sql "INSERT INTO wgkit_peer (public_key, allowed_ips) SELECT public_key, allowed_ips FROM gwtest_keep; DROP TABLE gwtest_keep"
+if wait_str "replan: device in step, 0 set peers=$n" "$T/gwd-wait.log" 50 && [ "$(dev_keys)" = "$before" ] &&
+	sleep 0.3 && [ "$(metric wgkit_gateway_apply_held)" = 0 ]; then
+	ok "daemon: the rows back: $(grep -o 'replan: device in step, 0 set peers=[0-9]*' "$T/gwd-wait.log" | tail -n 1), apply_held 0"
+else
+	fail "rows back after a refused TRUNCATE" "$(tail -n 4 "$T/gwd-wait.log")" "apply_held $(metric wgkit_gateway_apply_held)"
 fi
 stop_gwd
