@@ -152,7 +152,7 @@ deps: ## install the Debian packages the build and the tests need (as root)
 	$(Q)sh tests/deps.sh
 
 # ------------------------------------------------------------------ tests
-check: deps ## everything: unit, style (clang-format), ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, gateway (+ PostgreSQL, bird2 lab), STUN, fuzz, Windows (wine), kernel (qemu)
+check: deps ## everything: unit, style (clang-format), ABI, install, ASan+UBSan, valgrind, rtnl, wgctl, UAPI, health, gateway (+ PostgreSQL, bird2 lab, ASan+UBSan daemon), STUN, fuzz, Windows (wine), kernel (qemu)
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-all.sh "$(BUILD)"
 
@@ -173,7 +173,11 @@ check-uapi: all tests ## wireguard-go in network namespaces, configured by wgctl
 check-kernel: all tests ## real in-kernel WireGuard in a qemu guest
 	$(Q)sh tests/kernel/run.sh $(BUILD)
 
-.PHONY: check-gateway-lab
+.PHONY: check-gateway-asan check-gateway-lab
+check-gateway-asan: check-asan ## wg-gatewayd built with ASan+UBSan through the gateway, edge and PostgreSQL suites
+	$(Q)sh tests/gateway/sanitized.sh build-asan
+
+
 check-gateway-lab: all tests ## the anycast lab: bird2 router, two wg-gatewayd nodes, PostgreSQL, a client
 	$(Q)sh tests/gateway/lab.sh $(BUILD)
 

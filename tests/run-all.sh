@@ -40,6 +40,8 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/gateway/pg.sh ] && suite gateway-pg run sh tests/gateway/pg.sh "$BUILD"
 [ -f tests/stun/run.sh ] && suite stun run sh tests/stun/run.sh "$BUILD"
 [ -f tests/gateway/edge.sh ] && suite gateway-edge run sh tests/gateway/edge.sh "$BUILD"
+# The same three against wg-gatewayd built with ASan+UBSan (built by the asan suite above).
+[ -f tests/gateway/sanitized.sh ] && suite gateway-asan run sh tests/gateway/sanitized.sh build-asan
 [ -f tests/gateway/lab.sh ] && suite gateway-lab run sh tests/gateway/lab.sh "$BUILD"
 [ -f fuzz/run.sh ] && suite fuzz run make --no-print-directory BUILD="$BUILD" check-fuzz
 [ -f tests/windows/run.sh ] && suite windows run sh tests/windows/run.sh "$BUILD"
