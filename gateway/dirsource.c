@@ -74,6 +74,11 @@ struct gw_source {
 	char only[NAME_MAX + 1]; /* file mode: the file's name in dir; "" folder mode */
 	int ifd;
 	int wd;
+	int pwd;		 /* the watch on dir's parent, for dir's own name (-1: none) */
+	char base[NAME_MAX + 1]; /* dir's last component, as its parent lists it */
+	dev_t wdev;		 /* the folder the watch is on (rewatch()) */
+	ino_t wino;
+	bool missing; /* the folder was not there at the last look (logged once) */
 	struct dfile *files;
 	size_t n_files;
 	int64_t gen;	 /* change id: one per rescan */
@@ -81,6 +86,91 @@ struct gw_source {
 	int64_t last_ok; /* last rescan that could read the folder */
 	bool dups;	 /* the last full rescan skipped a key found in two files */
 };
+
+/* Watch the folder the path names now, not the one first watched: a
+ * folder swapped in by rename (a deploy's atomic switch of the whole
+ * folder), a symlink to it replaced, or a folder made again after a delete
+ * would otherwise go unwatched, its changes seen only at the next timed
+ * full read. Its parent is watched for the folder's own name (watch_parent())
+ * so such a switch is an event; the folder is opened and watched through
+ * its descriptor, so the watch is on the inode fstat() names even if the
+ * path moves meanwhile. 0, or -errno (not there). */
+static int rewatch(struct gw_source *s)
+{
+	char fdpath[64];
+	struct stat st;
+	int fd, wd, r = 0;
+
+	fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+	} else if (s->wd < 0 || st.st_dev != s->wdev || st.st_ino != s->wino) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		wd = inotify_add_watch(s->ifd, fdpath,
+				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+					       IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
+		if (wd < 0 && errno == ENOENT) /* no /proc: by path */
+			wd = inotify_add_watch(s->ifd, s->dir,
+					       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+						       IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
+						       IN_MOVE_SELF);
+		if (wd < 0) {
+			r = -errno;
+		} else {
+			/* The old one: gone with its folder, or on a folder
+			 * moved away (whose events are not ours). */
+			if (s->wd >= 0 && s->wd != wd) {
+				inotify_rm_watch(s->ifd, s->wd);
+				gw_log("info", "source: '%s' is another folder now: watching it",
+				       s->dir);
+			}
+			s->wd = wd;
+			s->wdev = st.st_dev;
+			s->wino = st.st_ino;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+/* The watch on dir's parent: dir's own name created, moved in or away,
+ * deleted there (dir_poll() looks at those events for that name only).
+ * Best effort: without it only the timed full read sees a switch. */
+static void watch_parent(struct gw_source *s)
+{
+	char parent[PATH_MAX];
+	size_t n = strlen(s->dir);
+	char *slash;
+
+	while (n > 1 && s->dir[n - 1] == '/')
+		n--;
+	if (n >= sizeof(parent))
+		return;
+	memcpy(parent, s->dir, n);
+	parent[n] = '\0';
+	slash = strrchr(parent, '/');
+	if (!slash) { /* "peers.d": its parent is "." */
+		if (n >= sizeof(s->base))
+			return;
+		memcpy(s->base, parent, n + 1);
+		strcpy(parent, ".");
+	} else {
+		if (strlen(slash + 1) >= sizeof(s->base) || !slash[1] || !strcmp(slash + 1, ".") ||
+		    !strcmp(slash + 1, ".."))
+			return;
+		strcpy(s->base, slash + 1);
+		if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!strcmp(s->base, ".") || !strcmp(s->base, ".."))
+		return;
+	s->pwd = inotify_add_watch(
+		s->ifd, parent, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
+}
 
 static void sx_free(struct secidx *x)
 {
@@ -236,11 +326,11 @@ static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, 
 	struct gw_source *s;
 	struct stat st;
 	char *slash;
+	int r;
 
 	*ret = NULL;
 	if (stat(c->registry_path, &st) < 0) {
-		int r = -errno;
-
+		r = -errno;
 		snprintf(err, errlen, "%s: Path: cannot use '%s': %s", c->path, c->registry_path,
 			 strerror(errno));
 		return r;
@@ -248,7 +338,7 @@ static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->ifd = s->wd = -1;
+	s->ifd = s->wd = s->pwd = -1;
 	if (S_ISDIR(st.st_mode)) {
 		snprintf(s->dir, sizeof(s->dir), "%s", c->registry_path);
 	} else {
@@ -276,15 +366,12 @@ static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, 
 		return -errno;
 	}
 	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->ifd >= 0)
-		s->wd = inotify_add_watch(s->ifd, s->dir,
-					  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-						  IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
-	if (s->ifd < 0 || s->wd < 0) {
-		int r = -errno;
-
+	r = s->ifd < 0 ? -errno : rewatch(s);
+	if (r == 0)
+		watch_parent(s);
+	if (r < 0) {
 		snprintf(err, errlen, "%s: Path: cannot watch '%s': %s", c->path, s->dir,
-			 strerror(errno));
+			 strerror(-r));
 		if (s->ifd >= 0)
 			close(s->ifd);
 		free(s);
@@ -1101,9 +1188,36 @@ out:
 	return r;
 }
 
+/* rewatch() before a rescan. A folder not there (deleted, or between the
+ * two renames of a swap) is logged once and looked for every second by
+ * dir_tick(); the peers stay as they are meanwhile. 0 or -errno. */
+static int follow(struct gw_source *s)
+{
+	int r = rewatch(s);
+
+	if (r == 0) {
+		if (s->missing)
+			gw_log("info", "source: '%s' is there again", s->dir);
+		s->missing = false;
+		return 0;
+	}
+	if (!s->missing)
+		gw_log("error",
+		       "source: cannot watch '%s': %s; the peers stay as they are, looking again "
+		       "every second",
+		       s->dir, strerror(-r));
+	s->missing = true;
+	s->due_ms = gw_now_ms() + 1000;
+	return r;
+}
+
 static int dir_full(struct gw_source *s, struct gw_sink *sink)
 {
 	s->due_ms = 0;
+	/* A folder not there: nothing read, nothing to retry from the loop
+	 * (dir_tick() looks again every second and reads it when it is back). */
+	if (follow(s) < 0)
+		return 0;
 	return rescan(s, sink, true);
 }
 
@@ -1123,9 +1237,14 @@ static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			if ((ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF)) ||
-			    (ev->len && wanted(s, ev->name)))
+			if (ev->mask & IN_Q_OVERFLOW)
 				hit = true;
+			else if (ev->wd == s->pwd && s->pwd >= 0)
+				hit |= ev->len &&
+				       !strcmp(ev->name, s->base); /* the folder itself */
+			else if (ev->wd == s->wd)
+				hit |= (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ||
+				       (ev->len && wanted(s, ev->name));
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -1141,6 +1260,8 @@ static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 	if (now_ms < s->due_ms)
 		return (int)(s->due_ms - now_ms);
 	s->due_ms = 0;
+	if (follow(s) < 0)
+		return (int)(s->due_ms - now_ms);
 	if (rescan_delta(s, sink) == -EAGAIN)
 		rescan(s, sink, false);
 	return -1;

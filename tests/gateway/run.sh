@@ -297,6 +297,50 @@ if wait_for 30 log_has "$T/d1.log" "dup.conf: peer 1: its PublicKey is already i
 else fail "key in two files" "$(cat "$T/d1.log")"; fi
 rm "$T/peers.d/dup.conf"
 
+# ---- the folder itself switched (what deploys do: a new folder renamed in,
+# a symlink flipped) or gone a while: the daemon follows the path, and the
+# folder it names now is the one watched (else its changes would wait for
+# the timed full read, 300 s here).
+wait_for 30 count_is 24
+cp -a "$T/peers.d" "$T/peers.new"
+peers "$T/peers.new/s.conf" 500 500 10.12
+mv "$T/peers.d" "$T/peers.v1"
+mv "$T/peers.new" "$T/peers.d"
+if wait_for 50 count_is 25 && wait_for 30 log_has "$T/d1.log" "source: '$T/peers.d' is another folder now: watching it"; then
+	peers "$T/peers.d/t.conf" 501 501 10.12
+	if wait_for 30 count_is 26; then
+		ok "a new folder renamed over the path: applied, and a change in it seen at once (the new folder watched)"
+	else fail "a change in the new folder" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+else fail "folder renamed over the path" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+# The path a symlink: flipped atomically to another folder (ln -s; mv -T).
+rm -rf "$T/peers.v1"
+mv "$T/peers.d" "$T/peers.v1"
+ln -s peers.v1 "$T/peers.lnk" && mv -T "$T/peers.lnk" "$T/peers.d"
+cp -a "$T/peers.v1" "$T/peers.v2"
+peers "$T/peers.v2/u.conf" 502 502 10.12
+wait_for 30 count_is 26
+ln -s peers.v2 "$T/peers.lnk" && mv -T "$T/peers.lnk" "$T/peers.d"
+if wait_for 50 count_is 27; then
+	peers "$T/peers.d/v.conf" 503 503 10.12
+	if wait_for 30 count_is 28; then
+		ok "a symlink to the folder flipped to another: applied, its changes seen at once"
+	else fail "a change in the folder the symlink names now" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+else fail "symlink flipped" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+# Gone a while: the peers stay, one line says so (the swap above may have
+# been seen between its two renames: counted from here); back: read.
+n0=$(grep -c "cannot watch '$T/peers.d'" "$T/d1.log")
+rm "$T/peers.d"
+if wait_for 30 sh -c "[ \$(grep -c \"cannot watch '$T/peers.d': No such file or directory; the peers stay as they are, looking again every second\" '$T/d1.log') -gt $n0 ]" &&
+	sleep 1.5 && count_is 28 && [ "$(grep -c "cannot watch '$T/peers.d'" "$T/d1.log")" = $((n0 + 1)) ]; then
+	ok "the folder gone: the peers stay, logged once"
+else fail "the folder gone" "$(npeers) peers" "$(grep 'source:' "$T/d1.log" | tail -n 8)"; fi
+rm "$T/peers.v2/s.conf" "$T/peers.v2/t.conf" "$T/peers.v2/u.conf" "$T/peers.v2/v.conf"
+rm -rf "$T/peers.v1"
+mv "$T/peers.v2" "$T/peers.d"
+if wait_for 50 log_has "$T/d1.log" "source: '$T/peers.d' is there again" && wait_for 30 count_is 24; then
+	ok "the folder back (with four files fewer): read, watched again, 24 peers"
+else fail "the folder back" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+
 # ---- drift
 wait_for 30 count_is 24
 wg set "$IF" peer "$(pk 3)" remove
