@@ -144,6 +144,30 @@ grep -o 'apply: add=[0-9]* update=[0-9]* remove=[0-9]*' $B/dir.log | sort | uniq
 echo "BENCHRES case=gateway_single_p50 ours=$(quantile 0.5 <$B/one.ours) ref=$(quantile 0.5 <$B/one.ref)"
 echo "BENCHRES case=gateway_single_p99 ours=$(quantile 0.99 <$B/one.ours) ref=$(quantile 0.99 <$B/one.ref)"
 gw_stop
+
+# ---------------------------------------------------------------- single-peer changes, one file per peer
+# The layout of a registry kept as one file per device: N files of one peer.
+# Only the file inotify names is looked at (not N stats per change).
+mkdir -p $B/files
+awk -v d=$B/files '/^\[Peer\]/ { n++; if (f) close(f); f = sprintf("%s/d%05d.conf", d, n - 1) } f { print > f }' $B/p-base
+awk 'done == 0 && /^AllowedIPs/ { print "AllowedIPs = 10.250.0.1/32"; done = 1; next } { print }' $B/files/d00000.conf >$B/f1
+cp $B/files/d00000.conf $B/f0
+gw_conf $B/files.conf gb $B/files
+gw_start $B/files.conf $B/files.log || exit 0
+echo "KTEST info bench-gateway: $(ls $B/files | wc -l) files: $(grep -o 'start: .*peers=[0-9]*' $B/files.log | head -n 1)"
+: >$B/files.ours
+i=0
+while [ $i -lt "$SINGLE" ]; do
+	[ $((i % 2)) = 0 ] && v=f1 || v=f0
+	cp $B/$v $B/files/.d00000.new
+	gw_bench swap $B/files/.d00000.new $B/files/d00000.conf $B/files.log "apply: " 60 >>$B/files.ours || bfail files "change $i not applied"
+	i=$((i + 1))
+done
+grep -o 'no full read ms=[0-9.]*' $B/files.log | sed 's/.*=//' | sort -n | awk '{ a[NR] = $1 } END { if (NR) print "KTEST info bench-gateway: one file of " NR " changes: the source'"'"'s own work " a[1] "-" a[NR] " ms" }'
+# Reference: the same `wg syncconf` of the whole 10,000-peer file as above.
+echo "BENCHRES case=gateway_single_files_p50 ours=$(quantile 0.5 <$B/files.ours) ref=$(quantile 0.5 <$B/one.ref)"
+echo "BENCHRES case=gateway_single_files_p99 ours=$(quantile 0.99 <$B/files.ours) ref=$(quantile 0.99 <$B/one.ref)"
+gw_stop
 # Empty before deleting: deleting a populated link costs ~17 ms a peer.
 printf '[Interface]\n' >$B/empty.conf
 wg setconf gr $B/empty.conf; ip link del gr

@@ -30,6 +30,7 @@
 #include "wgkit/wgnl_sync.h"
 
 #define DEBOUNCE_MS 0
+#define CHANGED_MAX 256
 
 /* A file's [Peer] sections as its last good parse had them: the hash of
  * each section's raw bytes (wgnl_sync_text_split()) and the key of the
@@ -79,6 +80,11 @@ struct gw_source {
 	dev_t wdev;		 /* the folder the watch is on (rewatch()) */
 	ino_t wino;
 	bool missing; /* the folder was not there at the last look (logged once) */
+	/* The files inotify named since the last rescan (wanted names only);
+	 * overflow: more than CHANGED_MAX, or an event that names none. */
+	char *changed[CHANGED_MAX];
+	size_t n_changed;
+	bool overflow;
 	struct dfile *files;
 	size_t n_files;
 	int64_t gen;	 /* change id: one per rescan */
@@ -388,6 +394,8 @@ static void dir_close(struct gw_source *s)
 	for (size_t i = 0; i < s->n_files; i++)
 		dfile_clear(&s->files[i]);
 	free(s->files);
+	for (size_t i = 0; i < s->n_changed; i++)
+		free(s->changed[i]);
 	if (s->ifd >= 0)
 		close(s->ifd);
 	free(s);
@@ -1076,33 +1084,23 @@ static struct dfile *one_changed(struct gw_source *s, struct stat *st, bool *ful
 	return f;
 }
 
-/* The quick rescan: exactly one file changed (the same names, the others'
- * stat as before), its last parse was good and is indexed by section, and
- * the last full rescan found no key in two files. It hands over only what
- * changed, as rows: the peers of its new sections, the removal of the
- * peers of its sections gone. No full read (nothing marked, kept or swept):
- * the cost is reading and hashing the file, not handing over every peer.
- * 0, or -EAGAIN when the full rescan must decide (and report). */
-static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
+/* The quick rescan of file @f, changed (its stat now @now), whose last
+ * parse was good and is indexed by section, the last full rescan having
+ * found no key in two files. It hands over only what changed, as rows: the
+ * peers of its new sections, the removal of the peers of its sections
+ * gone. No full read (nothing marked, kept or swept): the cost is reading
+ * and hashing the file, not handing over every peer. 0, or -EAGAIN when
+ * the full rescan must decide (and report). */
+static int delta_file(struct gw_source *s, struct gw_sink *sink, struct dfile *f,
+		      const struct stat *now, const struct timespec *t0)
 {
 	char path[PATH_MAX + NAME_MAX + 2];
 	struct reread rr = { 0 };
 	struct gone *gone = NULL;
 	size_t *gone_at = NULL, n_gone = 0, n_sec;
-	struct dfile *f;
-	struct stat st;
-	struct timespec t0;
-	bool full;
+	struct stat st = *now;
 	int r = -EAGAIN;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (s->dups || !sink->has)
-		return -EAGAIN;
-	f = one_changed(s, &st, &full);
-	if (full)
-		return -EAGAIN;
-	if (!f)
-		return 0; /* an event that changed nothing */
 	if (!f->good || f->bad || !f->have_idx)
 		return -EAGAIN;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
@@ -1154,7 +1152,7 @@ static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
 	s->last_ok = gw_now_ms();
 	gw_log("info",
 	       "source: %s: %zu of %zu [Peer] sections changed, only those parsed; %zu gone; no full read ms=%.3f",
-	       path, rr.n_new, n_sec, n_gone, gw_elapsed_ms(&t0));
+	       path, rr.n_new, n_sec, n_gone, gw_elapsed_ms(t0));
 	/* The change goes to the device now: it does not wait for the
 	 * bookkeeping below, nor for the mapping to go. */
 	if (sink->flush)
@@ -1188,6 +1186,195 @@ out:
 	return r;
 }
 
+/* The quick rescan when inotify did not say which files changed (its queue
+ * overflowed, the folder was switched): exactly one file changed, found by
+ * listing the folder and comparing every file's stat. */
+static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
+{
+	struct timespec t0;
+	struct dfile *f;
+	struct stat st;
+	bool full;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (s->dups || !sink->has)
+		return -EAGAIN;
+	f = one_changed(s, &st, &full);
+	if (full)
+		return -EAGAIN;
+	if (!f)
+		return 0; /* an event that changed nothing */
+	return delta_file(s, sink, f, &st, &t0);
+}
+
+/* The index of the file named @name in s->files (sorted by name), or -1. */
+static ssize_t file_at(const struct gw_source *s, const char *name)
+{
+	size_t lo = 0, hi = s->n_files;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->files[mid].name, name);
+
+		if (!c)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* A file new in the folder: parsed whole, remembered by section, its peers
+ * handed over when every key is new. 0, or -EAGAIN: it does not parse, or
+ * holds a key twice or one a peer has already (the full rescan reports it
+ * with its file and line). */
+static int add_file(struct gw_source *s, struct gw_sink *sink, const char *name,
+		    const struct stat *st)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	struct reread rr = { 0 };
+	struct wgnl_config *cfg = NULL;
+	struct dfile *v, *f;
+	wgnl_key *keys = NULL;
+	size_t at, n;
+	int r = -EAGAIN;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	if (wgnl_file_read(path, 0, &rr.text, &rr.len) < 0 ||
+	    wgnl_config_parse(rr.text, rr.len, path, WGNL_CONFIG_QUICK, &cfg, NULL) < 0)
+		goto out;
+	n = cfg->dev->n_peers;
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *key = cfg->dev->peers[k].public_key;
+
+		if (sink->has(sink, key))
+			goto out;
+		for (size_t j = 0; j < k; j++)
+			if (!memcmp(cfg->dev->peers[j].public_key, key, WGNL_KEY_LEN))
+				goto out;
+	}
+	if (wgnl_sync_text_split(rr.text, rr.len, &rr.t) < 0)
+		memset(&rr.t, 0, sizeof(rr.t));
+	keys = malloc((n ? n : 1) * sizeof(*keys));
+	v = realloc(s->files, (s->n_files + 1) * sizeof(*v));
+	if (!keys || !v) {
+		r = -ENOMEM;
+		goto out;
+	}
+	s->files = v;
+	for (at = 0; at < s->n_files && strcmp(s->files[at].name, name) < 0; at++)
+		;
+	memmove(&s->files[at + 1], &s->files[at], (s->n_files - at) * sizeof(*v));
+	s->n_files++;
+	f = &s->files[at];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->st = *st;
+	f->good = true;
+	for (size_t k = 0; k < n; k++)
+		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
+	remember(f, &rr.t, keys, n); /* owns keys now */
+	keys = NULL;
+	s->gen++;
+	for (size_t k = 0; k < n; k++) {
+		struct gw_row row = { .change_id = s->gen, .peer = &cfg->dev->peers[k] };
+
+		sink->row(sink, &row);
+	}
+	sink->position(sink, s->gen);
+	gw_log("info", "source: %s: a new file, %zu peers; no full read", path, n);
+	r = 0;
+out:
+	free(keys);
+	wgnl_config_free(cfg);
+	reread_clear(&rr);
+	return r;
+}
+
+/* File s->files[@i] gone from the folder: the removal of its last good
+ * peers handed over (no other file holds them: s->dups is false). */
+static void drop_file(struct gw_source *s, struct gw_sink *sink, size_t i)
+{
+	struct dfile *f = &s->files[i];
+	size_t n = dfile_count(f);
+
+	s->gen++;
+	for (size_t k = 0; k < n; k++) {
+		struct wgnl_peer p = { 0 };
+		struct gw_row row = { .change_id = s->gen, .removed = true, .peer = &p };
+
+		memcpy(p.public_key, dfile_key(f, k), WGNL_KEY_LEN);
+		sink->row(sink, &row);
+	}
+	sink->position(sink, s->gen);
+	gw_log("info", "source: %s/%s: gone, its %zu peers removed; no full read", s->dir, f->name,
+	       n);
+	dfile_clear(f);
+	memmove(f, f + 1, (s->n_files - i - 1) * sizeof(*f));
+	s->n_files--;
+}
+
+/* The quick rescan of the files inotify named (s->changed): each changed
+ * one by its sections (delta_file()), each new one parsed whole, each gone
+ * one's peers removed; the other files are not even stat'ed, so a folder
+ * of 10,000 one-peer files costs what one file costs. 0, or -EAGAIN: the
+ * full rescan decides (what was handed over before it is read again). */
+static int rescan_names(struct gw_source *s, struct gw_sink *sink)
+{
+	struct timespec t0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (s->dups || !sink->has || s->overflow || !s->n_changed)
+		return -EAGAIN;
+	qsort(s->changed, s->n_changed, sizeof(*s->changed), name_cmp);
+	for (size_t i = 0; i < s->n_changed; i++) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		const char *name = s->changed[i];
+		ssize_t at = file_at(s, name);
+		struct stat st;
+		bool there;
+
+		if (i && !strcmp(name, s->changed[i - 1]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+		there = stat(path, &st) == 0;
+		if (there && !S_ISREG(st.st_mode))
+			return -EAGAIN;
+		if (at >= 0 && there) {
+			struct dfile *f = &s->files[at];
+
+			if ((f->good || f->bad) && same_stat(&f->st, &st))
+				continue;
+			r = delta_file(s, sink, f, &st, &t0);
+		} else if (at >= 0) {
+			drop_file(s, sink, (size_t)at);
+			r = 0;
+		} else if (there) {
+			r = add_file(s, sink, name, &st);
+		} else {
+			r = 0; /* came and went */
+		}
+		if (r < 0)
+			return -EAGAIN;
+	}
+	s->last_ok = gw_now_ms();
+	if (sink->flush)
+		sink->flush(sink);
+	return 0;
+}
+
+/* Forget which files inotify named (after any rescan). */
+static void forget_changed(struct gw_source *s)
+{
+	for (size_t i = 0; i < s->n_changed; i++)
+		free(s->changed[i]);
+	s->n_changed = 0;
+	s->overflow = false;
+}
+
 /* rewatch() before a rescan. A folder not there (deleted, or between the
  * two renames of a swap) is logged once and looked for every second by
  * dir_tick(); the peers stay as they are meanwhile. 0 or -errno. */
@@ -1214,11 +1401,27 @@ static int follow(struct gw_source *s)
 static int dir_full(struct gw_source *s, struct gw_sink *sink)
 {
 	s->due_ms = 0;
+	forget_changed(s);
 	/* A folder not there: nothing read, nothing to retry from the loop
 	 * (dir_tick() looks again every second and reads it when it is back). */
 	if (follow(s) < 0)
 		return 0;
 	return rescan(s, sink, true);
+}
+
+/* Remember that inotify named file @name (once is enough). */
+static void note_changed(struct gw_source *s, const char *name)
+{
+	if (s->overflow)
+		return;
+	for (size_t i = 0; i < s->n_changed; i++)
+		if (!strcmp(s->changed[i], name))
+			return;
+	if (s->n_changed == CHANGED_MAX || !(s->changed[s->n_changed] = strdup(name))) {
+		s->overflow = true;
+		return;
+	}
+	s->n_changed++;
 }
 
 /* Drain inotify; a relevant event (re)arms the debounce. */
@@ -1237,14 +1440,19 @@ static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
-			if (ev->mask & IN_Q_OVERFLOW)
-				hit = true;
-			else if (ev->wd == s->pwd && s->pwd >= 0)
-				hit |= ev->len &&
-				       !strcmp(ev->name, s->base); /* the folder itself */
-			else if (ev->wd == s->wd)
-				hit |= (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ||
-				       (ev->len && wanted(s, ev->name));
+			if (ev->mask & IN_Q_OVERFLOW) {
+				hit = s->overflow = true;
+			} else if (ev->wd == s->pwd && s->pwd >= 0) {
+				if (ev->len && !strcmp(ev->name, s->base)) /* the folder itself */
+					hit = s->overflow = true;
+			} else if (ev->wd == s->wd) {
+				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+					hit = s->overflow = true;
+				} else if (ev->len && wanted(s, ev->name)) {
+					hit = true;
+					note_changed(s, ev->name);
+				}
+			}
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -1255,6 +1463,8 @@ static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 
 static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 {
+	int r;
+
 	if (!s->due_ms)
 		return -1;
 	if (now_ms < s->due_ms)
@@ -1262,8 +1472,15 @@ static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 	s->due_ms = 0;
 	if (follow(s) < 0)
 		return (int)(s->due_ms - now_ms);
-	if (rescan_delta(s, sink) == -EAGAIN)
+	/* The files inotify named; else (it could not say) the one file that
+	 * changed, found by stat; else the folder whole. */
+	if (!s->dups && sink->has && !s->overflow && s->n_changed)
+		r = rescan_names(s, sink);
+	else
+		r = rescan_delta(s, sink);
+	if (r == -EAGAIN)
 		rescan(s, sink, false);
+	forget_changed(s);
 	return -1;
 }
 

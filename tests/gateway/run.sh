@@ -198,8 +198,9 @@ else fail "second daemon (exit $rc, $(npeers) peers)" "$(cat "$T/second.log")"; 
 
 # ---- changes
 peers "$T/peers.d/d.conf" 100 100 10.7
-if wait_for 30 log_has "$T/d1.log" "apply: add=1 update=0 remove=0" && wg show "$IF" peers | grep -qx "$(pk 100)"; then
-	ok "a file added: its peer applied ($(grep -o 'apply: add=1 update=0 remove=0 ms=[0-9.]*' "$T/d1.log"))"
+if wait_for 30 log_has "$T/d1.log" "apply: add=1 update=0 remove=0" && wg show "$IF" peers | grep -qx "$(pk 100)" &&
+	log_has "$T/d1.log" "source: $T/peers.d/d.conf: a new file, 1 peers; no full read"; then
+	ok "a file added: its peer applied, the other files not read nor stat'ed ($(grep -o 'apply: add=1 update=0 remove=0 ms=[0-9.]*' "$T/d1.log"))"
 else fail "file added" "$(cat "$T/d1.log")"; fi
 printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.6.0.1/32, 10.6.1.0/24\n' "$(pk 100)" >"$T/peers.d/d.conf.tmp"
 mv "$T/peers.d/d.conf.tmp" "$T/peers.d/d.conf"
@@ -208,8 +209,9 @@ if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=1 remove=0" &&
 	ok "a file changed (atomic rename): the peer updated, nothing else sent"
 else fail "file changed" "$(cat "$T/d1.log")" "$(wg show "$IF" allowed-ips | grep "^$(pk 100)")"; fi
 rm "$T/peers.d/c.conf"
-if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10" && wait_for 10 count_is 22; then
-	ok "a file removed: its 10 peers removed"
+if wait_for 30 log_has "$T/d1.log" "apply: add=0 update=0 remove=10" && wait_for 10 count_is 22 &&
+	log_has "$T/d1.log" "source: $T/peers.d/c.conf: gone, its 10 peers removed; no full read"; then
+	ok "a file removed: its 10 peers removed, no full read"
 else fail "file removed ($(npeers) peers)" "$(cat "$T/d1.log")"; fi
 
 # ---- a changed file is parsed by its changed sections only
