@@ -79,7 +79,8 @@ struct gw_source {
 	char base[NAME_MAX + 1]; /* dir's last component, as its parent lists it */
 	dev_t wdev;		 /* the folder the watch is on (rewatch()) */
 	ino_t wino;
-	bool missing; /* the folder was not there at the last look (logged once) */
+	bool missing;	      /* the folder was not there at the last look (logged once) */
+	int64_t next_look_ms; /* when dir_tick() next stats the path (see there) */
 	/* The files inotify named since the last rescan (wanted names only);
 	 * overflow: more than CHANGED_MAX, or an event that names none. */
 	char *changed[CHANGED_MAX];
@@ -1463,8 +1464,20 @@ static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 
 static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 {
+	struct stat st;
 	int r;
 
+	/* Once a second, whether the path still names the folder watched: a
+	 * symlink flipped on the way to it (Path = current/peers.d, current a
+	 * release) makes no event in the folder nor in its parent. */
+	if (now_ms >= s->next_look_ms) {
+		s->next_look_ms = now_ms + 1000;
+		if (!s->missing && !s->due_ms &&
+		    (stat(s->dir, &st) < 0 || st.st_dev != s->wdev || st.st_ino != s->wino)) {
+			s->overflow = true;
+			s->due_ms = now_ms;
+		}
+	}
 	if (!s->due_ms)
 		return -1;
 	if (now_ms < s->due_ms)

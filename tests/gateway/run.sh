@@ -342,6 +342,32 @@ mv "$T/peers.v2" "$T/peers.d"
 if wait_for 50 log_has "$T/d1.log" "source: '$T/peers.d' is there again" && wait_for 30 count_is 24; then
 	ok "the folder back (with four files fewer): read, watched again, 24 peers"
 else fail "the folder back" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+# A symlink on the way to the folder flipped (Path = cur/peers.d, cur a
+# release): no event in the folder nor in its parent says so; the path is
+# looked at every second. A second daemon, on a device of its own.
+IF2=gwc${ID}h
+at_exit rm -f "/run/wgkit/$IF2.gwstate" "/run/wgkit/$IF2.gwstate.tmp"
+mkdir -p "$T/rel1/peers.d" "$T/rel2/peers.d"
+peers "$T/rel1/peers.d/a.conf" 600 601 10.13
+peers "$T/rel2/peers.d/a.conf" 600 602 10.13
+ln -s rel1 "$T/cur"
+printf '[Interface]\nName = %s\nPrivateKeyFile = %s\nListenPort = %s\n[Registry]\nSource = directory\nPath = %s\n[Anycast]\nDrainSeconds = 0\n' \
+	"$IF2" "$T/gw.key" $((PORT + 10)) "$T/cur/peers.d" >"$T/gw2.conf"
+ip netns exec "$NS" "$GWD" -c "$T/gw2.conf" >"$T/e1.log" 2>&1 &
+EPID=$!
+at_exit stop_pid "$EPID"
+n2() { [ "$(wg show "$IF2" peers 2>/dev/null | wc -l)" = "$1" ]; }
+if wait_for 150 n2 2; then
+	ln -s rel2 "$T/cur.new" && mv -T "$T/cur.new" "$T/cur"
+	if wait_for 40 n2 3 && wait_for 20 log_has "$T/e1.log" "source: '$T/cur/peers.d' is another folder now: watching it"; then
+		peers "$T/rel2/peers.d/b.conf" 603 603 10.13
+		if wait_for 30 n2 4; then
+			ok "a symlink on the way to the folder flipped: seen within a second, the new folder watched"
+		else fail "a change after the flip" "$(tail -n 4 "$T/e1.log")"; fi
+	else fail "a symlink on the way flipped" "$(wg show "$IF2" peers 2>&1 | wc -l) peers" "$(tail -n 4 "$T/e1.log")"; fi
+else fail "a second daemon on $IF2" "$(tail -n 4 "$T/e1.log")"; fi
+kill "$EPID" 2>/dev/null
+wait "$EPID" 2>/dev/null
 
 # ---- drift
 wait_for 30 count_is 24
