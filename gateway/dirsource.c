@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "gw.h"
 #include "wgkit/wgnl_sync.h"
 
@@ -66,8 +67,9 @@ struct dfile {
 	uint64_t text_h[2];  /* the whole text's (with have_idx) */
 	wgnl_key *keys;
 	size_t n_keys;
-	bool good; /* parsed at least once */
-	bool bad;  /* the last read did not parse */
+	bool good;	      /* parsed at least once */
+	bool bad;	      /* the last read did not parse */
+	unsigned warned_mode; /* the mode + 1 a key-material warning named (0: none) */
 };
 
 struct gw_source {
@@ -177,6 +179,23 @@ static void watch_parent(struct gw_source *s)
 		return;
 	s->pwd = inotify_add_watch(
 		s->ifd, parent, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
+}
+
+/* A file holding a private or preshared key that group or others can
+ * read: said once per file and mode, as wgctl says it of configs. */
+static void warn_secret_mode(struct dfile *f, const char *path, const struct stat *st,
+			     const struct wgnl_config *cfg)
+{
+	const char *secret = cfg ? wgk_config_secret(cfg) : NULL;
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+
+	if (!secret || !(mode & 077) || f->warned_mode == mode + 1)
+		return;
+	f->warned_mode = mode + 1;
+	gw_log("warning",
+	       "source: %s holds a %s key and is accessible by group or others (mode %04o; chmod "
+	       "600 it)",
+	       path, secret, mode);
 }
 
 static void sx_free(struct secidx *x)
@@ -839,6 +858,7 @@ static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st
 	/* Sections and peers one to one, in order: remembered by section. */
 	remember(f, &rr.t, keys, cfg->dev->n_peers);
 done:
+	warn_secret_mode(f, path, st, cfg);
 	if (f->bad)
 		gw_log("info", "source: %s parses again", path);
 	f->bad = false;
@@ -1134,6 +1154,7 @@ static int delta_file(struct gw_source *s, struct gw_sink *sink, struct dfile *f
 		else if (g || sink->has(sink, key))
 			goto out;
 	}
+	warn_secret_mode(f, path, &st, rr.cfg);
 	s->gen++;
 	for (size_t k = 0; k < n_gone; k++) {
 		struct wgnl_peer p = { 0 };
@@ -1274,6 +1295,7 @@ static int add_file(struct gw_source *s, struct gw_sink *sink, const char *name,
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->st = *st;
 	f->good = true;
+	warn_secret_mode(f, path, st, cfg);
 	for (size_t k = 0; k < n; k++)
 		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
 	remember(f, &rr.t, keys, n); /* owns keys now */

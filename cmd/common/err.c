@@ -148,3 +148,16 @@ int wgk_exit_for_file_errno(int negerr)
 		return WGK_EXIT_PERM;
 	return WGK_EXIT_INPUT;
 }
+
+const char *wgk_config_secret(const struct wgnl_config *cfg)
+{
+	const struct wgnl_device *d = cfg->dev;
+
+	if ((d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key))
+		return "private";
+	for (size_t i = 0; i < d->n_peers; i++)
+		if ((d->peers[i].flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
+		    !wgnl_key_is_zero(d->peers[i].preshared_key))
+			return "preshared";
+	return NULL;
+}

@@ -28,6 +28,11 @@ void wgk_warn(const char *fmt, ...) WGK_PRINTF(1, 2);
 /* "<prog>: note: <message>\n" on stderr. */
 void wgk_note(const char *fmt, ...) WGK_PRINTF(1, 2);
 
+struct wgnl_config;
+/* The kind of secret key @cfg holds ("private", "preshared"), or NULL: none
+ * (an all-zero key is none). For warnings about a file's mode. */
+const char *wgk_config_secret(const struct wgnl_config *cfg);
+
 /* @s made safe to print inside one line: control characters, backslashes
  * and bytes >= 0x7f become \xNN, long input is cut with "...". The
  * result lives in one of 8 rotating static buffers, so up to 8 calls can be

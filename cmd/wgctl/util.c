@@ -523,22 +523,14 @@ int wgctl_limits_check(const char *cmd, const char *ifname, const struct wgctl_l
 
 void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl_config *cfg)
 {
-	const struct wgnl_device *d = cfg->dev;
-	bool secret = (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key);
+	const char *secret = wgk_config_secret(cfg);
 	struct stat st;
 
-	for (size_t i = 0; !secret && i < d->n_peers; i++)
-		secret = (d->peers[i].flags & WGNL_PEER_HAS_PRESHARED_KEY) &&
-			 !wgnl_key_is_zero(d->peers[i].preshared_key);
 	/* A pipe's mode says nothing about who can read the file behind it. */
 	if (!secret || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
 		return;
 	wgk_warn("%s: '%s' holds a %s key and is accessible by group or others (mode %04o; "
 		 "chmod 600 it)",
-		 cmd, wgk_qs(path),
-		 (d->flags & WGNL_DEV_HAS_PRIVATE_KEY) && !wgnl_key_is_zero(d->private_key) ?
-			 "private" :
-			 "preshared",
-		 (unsigned)(st.st_mode & 07777));
+		 cmd, wgk_qs(path), secret, (unsigned)(st.st_mode & 07777));
 }

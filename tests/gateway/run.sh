@@ -369,6 +369,28 @@ else fail "a second daemon on $IF2" "$(tail -n 4 "$T/e1.log")"; fi
 kill "$EPID" 2>/dev/null
 wait "$EPID" 2>/dev/null
 
+# ---- a file holding a preshared key that others can read: said once (as
+# wgctl says it of configs), the key itself never
+PSK=$(wg genpsk)
+psk_file() { # MODE IP
+	printf '[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s/32\n' "$(pk 700)" "$PSK" "$2" >"$T/peers.d/.psk.tmp"
+	chmod "$1" "$T/peers.d/.psk.tmp"
+	mv "$T/peers.d/.psk.tmp" "$T/peers.d/psk.conf"
+}
+psk_warn="source: $T/peers.d/psk.conf holds a preshared key and is accessible by group or others (mode 0644; chmod 600 it)"
+psk_file 644 10.14.0.1
+if wait_for 30 count_is 25 && wait_for 20 log_has "$T/d1.log" "$psk_warn"; then
+	psk_file 644 10.14.0.2
+	wait_for 30 sh -c "wg show '$IF' allowed-ips | grep '^$(pk 700)' | grep -q 10.14.0.2/32"
+	psk_file 600 10.14.0.3
+	if wait_for 30 sh -c "wg show '$IF' allowed-ips | grep '^$(pk 700)' | grep -q 10.14.0.3/32" &&
+		[ "$(grep -c 'holds a preshared key' "$T/d1.log")" = 1 ] && ! grep -qF -- "$PSK" "$T/d1.log"; then
+		ok "a peers file with a PresharedKey, mode 0644: warned once (not again when rewritten), the key never printed"
+	else fail "preshared key warning" "$(grep -c 'holds a preshared key' "$T/d1.log") warnings" "$(tail -n 4 "$T/d1.log")"; fi
+else fail "a peers file with a PresharedKey, mode 0644" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+rm "$T/peers.d/psk.conf"
+wait_for 30 count_is 24
+
 # ---- drift
 wait_for 30 count_is 24
 wg set "$IF" peer "$(pk 3)" remove
