@@ -32,6 +32,11 @@
 
 #define DEBOUNCE_MS 0
 #define CHANGED_MAX 256
+/* What the folder's watch reports: a file written, renamed in or out,
+ * deleted, its mode or owner changed; the folder itself gone or moved. */
+#define WATCH_MASK                                                                               \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | \
+	 IN_MOVE_SELF)
 
 /* A file's [Peer] sections as its last good parse had them: the hash of
  * each section's raw bytes (wgnl_sync_text_split()) and the key of the
@@ -117,14 +122,9 @@ static int rewatch(struct gw_source *s)
 		r = -errno;
 	} else if (s->wd < 0 || st.st_dev != s->wdev || st.st_ino != s->wino) {
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-		wd = inotify_add_watch(s->ifd, fdpath,
-				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-					       IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
+		wd = inotify_add_watch(s->ifd, fdpath, WATCH_MASK);
 		if (wd < 0 && errno == ENOENT) /* no /proc: by path */
-			wd = inotify_add_watch(s->ifd, s->dir,
-					       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-						       IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
-						       IN_MOVE_SELF);
+			wd = inotify_add_watch(s->ifd, s->dir, WATCH_MASK);
 		if (wd < 0) {
 			r = -errno;
 		} else {
@@ -748,6 +748,22 @@ static void remember(struct dfile *f, const struct wgnl_sync_text *t, wgnl_key *
 	f->n_keys = n_keys;
 }
 
+/* Remember @f's peers as parsed from the whole file (@cfg, its sections @t:
+ * one to one, in order). 0 or -ENOMEM (nothing remembered). */
+static int remember_peers(struct dfile *f, const struct wgnl_sync_text *t,
+			  const struct wgnl_config *cfg)
+{
+	size_t n = cfg->dev->n_peers;
+	wgnl_key *keys = malloc((n ? n : 1) * sizeof(*keys));
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
+	remember(f, t, keys, n);
+	return 0;
+}
+
 /* The new sections of a re-read (reread_match() == 0): the keys of the
  * unchanged ones into @keep (*n_keep), the index made anew. */
 static int reread_keep(struct dfile *f, const char *path, struct reread *rr, wgnl_key *keep,
@@ -801,7 +817,6 @@ static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st
 	struct wgnl_config *cfg = NULL;
 	struct reread rr = { 0 };
 	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + NAME_MAX + 512];
-	wgnl_key *keys;
 	int r;
 
 	*ret = NULL;
@@ -844,8 +859,8 @@ static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st
 		sink->bad(sink, 0, why);
 		goto out;
 	}
-	keys = malloc((cfg->dev->n_peers ? cfg->dev->n_peers : 1) * sizeof(*keys));
-	if (!keys) {
+	/* Sections and peers one to one, in order: remembered by section. */
+	if (remember_peers(f, &rr.t, cfg) < 0) {
 		/* Cannot remember it: as if it did not parse. */
 		wgnl_config_free(cfg);
 		cfg = NULL;
@@ -853,10 +868,6 @@ static int read_file(struct gw_source *s, struct dfile *f, const struct stat *st
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < cfg->dev->n_peers; k++)
-		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
-	/* Sections and peers one to one, in order: remembered by section. */
-	remember(f, &rr.t, keys, cfg->dev->n_peers);
 done:
 	warn_secret_mode(f, path, st, cfg);
 	if (f->bad)
@@ -1105,6 +1116,26 @@ static struct dfile *one_changed(struct gw_source *s, struct stat *st, bool *ful
 	return f;
 }
 
+/* The rows of a quick rescan (change id @gen): the removal of the peer
+ * with key @key; every peer of @cfg (NULL: none). */
+static void hand_removal(struct gw_sink *sink, int64_t gen, const uint8_t *key)
+{
+	struct wgnl_peer p = { 0 };
+	struct gw_row row = { .change_id = gen, .removed = true, .peer = &p };
+
+	memcpy(p.public_key, key, WGNL_KEY_LEN);
+	sink->row(sink, &row);
+}
+
+static void hand_peers(struct gw_sink *sink, int64_t gen, const struct wgnl_config *cfg)
+{
+	for (size_t k = 0; cfg && k < cfg->dev->n_peers; k++) {
+		struct gw_row row = { .change_id = gen, .peer = &cfg->dev->peers[k] };
+
+		sink->row(sink, &row);
+	}
+}
+
 /* The quick rescan of file @f, changed (its stat now @now), whose last
  * parse was good and is indexed by section, the last full rescan having
  * found no key in two files. It hands over only what changed, as rows: the
@@ -1156,20 +1187,10 @@ static int delta_file(struct gw_source *s, struct gw_sink *sink, struct dfile *f
 	}
 	warn_secret_mode(f, path, &st, rr.cfg);
 	s->gen++;
-	for (size_t k = 0; k < n_gone; k++) {
-		struct wgnl_peer p = { 0 };
-		struct gw_row row = { .change_id = s->gen, .removed = true, .peer = &p };
-
-		if (gone[k].again)
-			continue;
-		memcpy(p.public_key, gone[k].key, WGNL_KEY_LEN);
-		sink->row(sink, &row);
-	}
-	for (size_t k = 0; rr.cfg && k < rr.cfg->dev->n_peers; k++) {
-		struct gw_row row = { .change_id = s->gen, .peer = &rr.cfg->dev->peers[k] };
-
-		sink->row(sink, &row);
-	}
+	for (size_t k = 0; k < n_gone; k++)
+		if (!gone[k].again)
+			hand_removal(sink, s->gen, gone[k].key);
+	hand_peers(sink, s->gen, rr.cfg);
 	sink->position(sink, s->gen);
 	s->last_ok = gw_now_ms();
 	gw_log("info",
@@ -1259,7 +1280,6 @@ static int add_file(struct gw_source *s, struct gw_sink *sink, const char *name,
 	struct reread rr = { 0 };
 	struct wgnl_config *cfg = NULL;
 	struct dfile *v, *f;
-	wgnl_key *keys = NULL;
 	size_t at, n;
 	int r = -EAGAIN;
 
@@ -1279,9 +1299,8 @@ static int add_file(struct gw_source *s, struct gw_sink *sink, const char *name,
 	}
 	if (wgnl_sync_text_split(rr.text, rr.len, &rr.t) < 0)
 		memset(&rr.t, 0, sizeof(rr.t));
-	keys = malloc((n ? n : 1) * sizeof(*keys));
 	v = realloc(s->files, (s->n_files + 1) * sizeof(*v));
-	if (!keys || !v) {
+	if (!v) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1294,23 +1313,20 @@ static int add_file(struct gw_source *s, struct gw_sink *sink, const char *name,
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->st = *st;
+	/* Without memory to remember it, it stays unread: the full rescan
+	 * reads it. */
+	if (remember_peers(f, &rr.t, cfg) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	f->good = true;
 	warn_secret_mode(f, path, st, cfg);
-	for (size_t k = 0; k < n; k++)
-		memcpy(keys[k], cfg->dev->peers[k].public_key, WGNL_KEY_LEN);
-	remember(f, &rr.t, keys, n); /* owns keys now */
-	keys = NULL;
 	s->gen++;
-	for (size_t k = 0; k < n; k++) {
-		struct gw_row row = { .change_id = s->gen, .peer = &cfg->dev->peers[k] };
-
-		sink->row(sink, &row);
-	}
+	hand_peers(sink, s->gen, cfg);
 	sink->position(sink, s->gen);
 	gw_log("info", "source: %s: a new file, %zu peers; no full read", path, n);
 	r = 0;
 out:
-	free(keys);
 	wgnl_config_free(cfg);
 	reread_clear(&rr);
 	return r;
@@ -1324,13 +1340,8 @@ static void drop_file(struct gw_source *s, struct gw_sink *sink, size_t i)
 	size_t n = dfile_count(f);
 
 	s->gen++;
-	for (size_t k = 0; k < n; k++) {
-		struct wgnl_peer p = { 0 };
-		struct gw_row row = { .change_id = s->gen, .removed = true, .peer = &p };
-
-		memcpy(p.public_key, dfile_key(f, k), WGNL_KEY_LEN);
-		sink->row(sink, &row);
-	}
+	for (size_t k = 0; k < n; k++)
+		hand_removal(sink, s->gen, dfile_key(f, k));
 	sink->position(sink, s->gen);
 	gw_log("info", "source: %s/%s: gone, its %zu peers removed; no full read", s->dir, f->name,
 	       n);
@@ -1342,16 +1353,16 @@ static void drop_file(struct gw_source *s, struct gw_sink *sink, size_t i)
 /* The quick rescan of the files inotify named (s->changed): each changed
  * one by its sections (delta_file()), each new one parsed whole, each gone
  * one's peers removed; the other files are not even stat'ed, so a folder
- * of 10,000 one-peer files costs what one file costs. 0, or -EAGAIN: the
- * full rescan decides (what was handed over before it is read again). */
+ * of 10,000 one-peer files costs what one file costs. Only while no key is
+ * in two files, sink->has is there and inotify could say (dir_tick()).
+ * 0, or -EAGAIN: the full rescan decides (what was handed over before it
+ * is read again). */
 static int rescan_names(struct gw_source *s, struct gw_sink *sink)
 {
 	struct timespec t0;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (s->dups || !sink->has || s->overflow || !s->n_changed)
-		return -EAGAIN;
 	qsort(s->changed, s->n_changed, sizeof(*s->changed), name_cmp);
 	for (size_t i = 0; i < s->n_changed; i++) {
 		char path[PATH_MAX + NAME_MAX + 2];
