@@ -10,7 +10,8 @@
 # latency of the PostgreSQL source (tests/gateway/pg.sh, 200 single changes)
 # against the 50 ms target.
 # Knobs: ROUNDS (5), CHURN (10 rounds of the 1% change), N (10000), SINGLE (100), BIG (100000; 0 skips),
-# PG (1; 0 skips the host part), BENCH_TIMEOUT (VM seconds, 3600).
+# PG (1; 0 skips the host part), BENCH_TIMEOUT (VM seconds, 3600),
+# KTEST_APPEND (the guest's kernel arguments: idle=poll, bench/lib.sh).
 # Output: bench: NAME ours=S ref=S ratio=R lines. Exit 0, 1 on failure,
 # 77 when the guest cannot run here.
 set -u

@@ -16,6 +16,8 @@ B=/tmp/gwb
 mkdir -p $B
 PRE=/ktest/bin/nlcount.so
 echo "KTEST info bench-gateway: kernel $(uname -r), ROUNDS=$ROUNDS CHURN=$CHURN N=$N SINGLE=$SINGLE BIG=$BIG"
+# The guest's wake-up latency, which every timed path pays (see bench/README.md, idle=poll).
+echo "KTEST info bench-gateway: kernel arguments: $(cat /proc/cmdline); a process woken through a pipe: $(gw_bench wakelat 100 20000)"
 fails=0
 bfail() { echo "KTEST fail bench-gateway/$1 $2"; fails=$((fails + 1)); }
 

@@ -8,6 +8,10 @@
  *       wait for a line holding PATTERN anywhere in LOG; print the seconds
  *       it took (from this call).
  *   gw_bench rss PID        VmRSS of PID in bytes
+ *   gw_bench wakelat N GAP_US
+ *       how long a process blocked in read() takes to run after another
+ *       writes to its pipe, N times GAP_US apart: "p50_ms=… p99_ms=…". What
+ *       every wake-up in the timed paths pays (the guest's idle mode).
  * The log is read from its size before the rename, so only new lines count. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +21,9 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +115,58 @@ static off_t size_of(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* gw_bench wakelat N GAP_US: see the top. */
+static int wakelat(int n, int gap_us)
+{
+	double *woke, *lat;
+	int go[2], back[2];
+	pid_t pid;
+	char c = 'x';
+
+	if (n < 1 || gap_us < 0)
+		return 1;
+	woke = mmap(NULL, sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		    0);
+	lat = calloc((size_t)n, sizeof(*lat));
+	if (woke == MAP_FAILED || !lat || pipe(go) < 0 || pipe(back) < 0)
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(go[1]);
+		while (read(go[0], &c, 1) == 1) {
+			*woke = now();
+			if (write(back[1], &c, 1) != 1)
+				break;
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	for (int i = 0; i < n; i++) {
+		double t0;
+
+		usleep((useconds_t)gap_us);
+		t0 = now();
+		if (write(go[1], &c, 1) != 1 || read(back[0], &c, 1) != 1)
+			return 1;
+		lat[i] = (*woke - t0) * 1e3;
+	}
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	qsort(lat, (size_t)n, sizeof(*lat), dbl_cmp);
+	printf("p50_ms=%.3f p99_ms=%.3f\n", lat[(n - 1) / 2], lat[(n * 99 + 99) / 100 - 1]);
+	free(lat);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "swap")) {
@@ -165,7 +223,9 @@ int main(int argc, char **argv)
 		fclose(f);
 		return 1;
 	}
-	fprintf(stderr,
-		"usage: gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S] | wait LOG PATTERN [TIMEOUT_S] | rss PID\n");
+	if (argc == 4 && !strcmp(argv[1], "wakelat"))
+		return wakelat(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: gw_bench swap NEW DEST LOG PATTERN [TIMEOUT_S] | wait LOG PATTERN "
+			"[TIMEOUT_S] | rss PID | wakelat N GAP_US\n");
 	return 1;
 }

@@ -18,6 +18,15 @@
 #   guest_tools BUILD OUT  sync_bench and nlcount.so for the guest benches
 . tests/lib.sh
 
+# The guest benches boot with idle=poll (tests/kernel/vm.sh's KTEST_APPEND):
+# under TCG a vCPU that halted when idle runs a task woken for it 0.3 to 5
+# ms later (real hardware: microseconds), and every timed path wakes another
+# CPU (a daemon woken by inotify, the RCU grace period of each peer removal,
+# a timing process). KTEST_APPEND= (empty) boots them halting. See
+# bench/README.md.
+KTEST_APPEND=${KTEST_APPEND-idle=poll}
+export KTEST_APPEND
+
 # guest_tools BUILD OUT: build the guest-side helpers both guest benches ship
 # (sync_bench and the nlcount.so netlink counter) into OUT; 1 on failure.
 guest_tools() {

@@ -5,7 +5,8 @@
 # Knobs (environment): ROUNDS (default 3), N (10000), BIG (100000; 0 skips
 # the 100k part), BIG_REF (1: wg at 100k too), DOWN_SMALL (1000), DOWN (1;
 # 0 skips the teardown cases, ~4 minutes of the run),
-# BENCH_TIMEOUT (VM seconds, default 3600).
+# BENCH_TIMEOUT (VM seconds, default 3600), KTEST_APPEND (the guest's kernel
+# arguments: idle=poll, bench/lib.sh).
 # Output: a table, then machine-readable lines
 #   bench: NAME ours=S ref=S ratio=R ours_msgs=SENT/SET ref_msgs=SENT/SET
 # Exit: 0, 1 on failure, 77 when the guest cannot run here.

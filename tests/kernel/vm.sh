@@ -15,6 +15,7 @@
 #   KTEST_TIMEOUT  seconds before the VM is killed (default 480)
 #   KTEST_FILTER   space-separated test script names (test_foo) the guest runs
 #   KTEST_VERBOSE  1: copy the whole serial output to stderr as it arrives
+#   KTEST_APPEND   more kernel arguments (bench/gateway.sh: idle=poll)
 # Prints one line per result and "<suite>: N passed, N failed, N skipped".
 # Exit: 0 no failure, 1 a failure (including a VM that did not finish),
 #       77 the kernel or qemu cannot be prepared here (counted as skipped).
@@ -152,6 +153,7 @@ initrd="$stage/initrd.cpio"
 (cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet >"$initrd")
 say "initramfs $(($(wc -c <"$initrd") / 1024)) KiB, booting $(cat "$cache/kver") ($(basename "$kernel")), timeout ${vm_timeout}s"
 
+append="console=ttyS0 quiet panic=-1${KTEST_APPEND:+ $KTEST_APPEND}"
 mkdir -p "$(dirname "$log")"
 : >"$log"
 start=$(date +%s)
@@ -160,12 +162,12 @@ if [ "${KTEST_VERBOSE:-0}" = 1 ]; then
 	timeout -k 10 "$vm_timeout" "$qemu" -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
 		-nodefaults -no-reboot -display none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 | tee "$log" >&2 || qrc=$?
+		-append "$append" </dev/null 2>&1 | tee "$log" >&2 || qrc=$?
 else
 	timeout -k 10 "$vm_timeout" "$qemu" -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
 		-nodefaults -no-reboot -display none -serial stdio \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1" </dev/null >"$log" 2>&1 || qrc=$?
+		-append "$append" </dev/null >"$log" 2>&1 || qrc=$?
 fi
 # With -serial stdio and the pipe above, qrc is tee's status in verbose mode;
 # the KTEST done line is what counts.
