@@ -173,6 +173,10 @@ check-uapi: all tests ## wireguard-go in network namespaces, configured by wgctl
 check-kernel: all tests ## real in-kernel WireGuard in a qemu guest
 	$(Q)sh tests/kernel/run.sh $(BUILD)
 
+.PHONY: check-systemd
+check-systemd: all tests ## wg-gatewayd and wghealth units under a real systemd (Debian 12 in a qemu guest)
+	$(Q)sh tests/systemd/run.sh $(BUILD)
+
 .PHONY: check-gateway-asan check-gateway-lab
 check-gateway-asan: check-asan ## wg-gatewayd built with ASan+UBSan through the gateway, edge and PostgreSQL suites
 	$(Q)sh tests/gateway/sanitized.sh build-asan

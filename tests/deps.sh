@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libmnl-dev libsodium-dev liburing-dev libcurl4-openssl-dev
 libsqlite3-dev libcmocka-dev clang clang-format iproute2 nftables iputils-ping wireguard-tools wireguard-go
-qemu-system-x86 busybox-static cpio xz-utils kmod fping coturn sqlite3 valgrind curl python3
+qemu-system-x86 busybox-static cpio xz-utils kmod debootstrap fping coturn sqlite3 valgrind curl python3
 systemd strace
 postgresql libpq-dev libmicrohttpd-dev bird2
 gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 dpkg-dev autoconf automake libtool"

@@ -48,6 +48,7 @@ suite valgrind run make --no-print-directory BUILD="$BUILD" check-valgrind
 [ -f tests/windows/nt.sh ] && suite windows-nt run sh tests/windows/nt.sh build-win "$BUILD"
 [ -f tests/windows/iphlp.sh ] && suite windows-iphlp run sh tests/windows/iphlp.sh build-win "$BUILD"
 [ -f tests/kernel/run.sh ] && suite kernel run sh tests/kernel/run.sh "$BUILD"
+[ -f tests/systemd/run.sh ] && suite systemd run sh tests/systemd/run.sh "$BUILD"
 
 echo
 if [ -n "$bad" ]; then
