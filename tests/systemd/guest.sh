@@ -101,6 +101,9 @@ cap=$(sed -n 's/^CapEff:\t*//p' "$st")
 	fail seccomp "Seccomp $(sed -n 's/^Seccomp:\t*//p' "$st")"
 awk '$5 == "/" { print $6 }' "/proc/$pid/mountinfo" | grep -q '^ro' && ok "ProtectSystem=strict: / read-only for it" ||
 	fail protect "/ not read-only in its mount namespace"
+systemd-run -q --wait -p ProtectSystem=strict touch /run/strict-probe 2>/dev/null
+[ -e /run/strict-probe ] && rw=writable || rw=read-only
+info "under ProtectSystem=strict alone, /run is $rw"
 info "its mounts: $(awk '$5 ~ /^\/run/ { printf "%s %s; ", $5, substr($6, 1, 2) }' "/proc/$pid/mountinfo")"
 [ -e /run/wgkit/gw0.gwstate ] && ok "RuntimeDirectory: the state file written in /run/wgkit" ||
 	fail state "no /run/wgkit/gw0.gwstate: $(ls /run/wgkit 2>&1)"
@@ -198,7 +201,7 @@ else
 	info_tail
 fi
 systemctl stop $U
-journal | grep -q "$(cat /etc/wgkit/gateway.key)" && fail key-log "the private key is in the journal" ||
+journal | grep -qF "$(cat /etc/wgkit/gateway.key)" && fail key-log "the private key is in the journal" ||
 	ok "the private key never in the journal"
 # ---------------------------------------------------------------- wghealth's units
 uprop() { systemctl show -p "$2" --value "$1"; }
