@@ -19,7 +19,7 @@
 . tests/lib.sh
 
 # The guest benches boot with idle=poll (tests/kernel/vm.sh's KTEST_APPEND):
-# under TCG a vCPU that halted when idle runs a task woken for it 0.3 to 5
+# under TCG a vCPU that halted when idle runs a task woken for it 0.3 to 7
 # ms later (real hardware: microseconds), and every timed path wakes another
 # CPU (a daemon woken by inotify, the RCU grace period of each peer removal,
 # a timing process). KTEST_APPEND= (empty) boots them halting. See

@@ -15,7 +15,7 @@
 #   KTEST_TIMEOUT  seconds before the VM is killed (default 480)
 #   KTEST_FILTER   space-separated test script names (test_foo) the guest runs
 #   KTEST_VERBOSE  1: copy the whole serial output to stderr as it arrives
-#   KTEST_APPEND   more kernel arguments (bench/gateway.sh: idle=poll)
+#   KTEST_APPEND   more kernel arguments (the guest benches: idle=poll, bench/lib.sh)
 # Prints one line per result and "<suite>: N passed, N failed, N skipped".
 # Exit: 0 no failure, 1 a failure (including a VM that did not finish),
 #       77 the kernel or qemu cannot be prepared here (counted as skipped).
