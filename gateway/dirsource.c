@@ -192,10 +192,7 @@ static void warn_secret_mode(struct dfile *f, const char *path, const struct sta
 	if (!secret || !(mode & 077) || f->warned_mode == mode + 1)
 		return;
 	f->warned_mode = mode + 1;
-	gw_log("warning",
-	       "source: %s holds a %s key and is accessible by group or others (mode %04o; chmod "
-	       "600 it)",
-	       path, secret, mode);
+	gw_log("warning", "source: %s " WGK_SECRET_MODE_FMT, path, secret, mode);
 }
 
 static void sx_free(struct secidx *x)

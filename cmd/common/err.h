@@ -32,6 +32,10 @@ struct wgnl_config;
 /* The kind of secret key @cfg holds ("private", "preshared"), or NULL: none
  * (an all-zero key is none). For warnings about a file's mode. */
 const char *wgk_config_secret(const struct wgnl_config *cfg);
+/* What follows the file's name in that warning, given the kind and the
+ * mode (wgctl of configs, wg-gatewayd of its peers files). */
+#define WGK_SECRET_MODE_FMT \
+	"holds a %s key and is accessible by group or others (mode %04o; chmod 600 it)"
 
 /* @s made safe to print inside one line: control characters, backslashes
  * and bytes >= 0x7f become \xNN, long input is cut with "...". The

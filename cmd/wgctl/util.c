@@ -530,7 +530,6 @@ void wgctl_warn_secret_file(const char *cmd, const char *path, const struct wgnl
 	if (!secret || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
 		return;
-	wgk_warn("%s: '%s' holds a %s key and is accessible by group or others (mode %04o; "
-		 "chmod 600 it)",
-		 cmd, wgk_qs(path), secret, (unsigned)(st.st_mode & 07777));
+	wgk_warn("%s: '%s' " WGK_SECRET_MODE_FMT, cmd, wgk_qs(path), secret,
+		 (unsigned)(st.st_mode & 07777));
 }

@@ -9,6 +9,8 @@
 # credential; then wghealth's units (the check, its timer, the daemon).
 # Results as "KTEST ok|fail NAME" on the serial console.
 set -u
+# wait_for from the host suites' harness; its ok/fail are replaced below.
+. /ktest/lib.sh
 tty=/dev/ttyS0
 out() { echo "$*" >"$tty"; }
 ok() { out "KTEST ok $1"; }
@@ -16,17 +18,6 @@ fail() { out "KTEST fail $1 $2"; }
 info() { out "KTEST info $*"; }
 U=wg-gatewayd
 AC=192.0.2.53
-# wait_for TENTHS CMD...: until CMD succeeds, at most TENTHS tenths of a second.
-wait_for() {
-	n=$1
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	"$@"
-}
 peers() { wg show gw0 peers 2>/dev/null | wc -l; }
 has_peers() { [ "$(peers)" = "$1" ]; }
 prop() { systemctl show -p "$1" --value $U; }

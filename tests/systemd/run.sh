@@ -55,6 +55,7 @@ cp systemd/wg-gatewayd.service systemd/wghealth.service systemd/wghealth@.servic
 	systemd/wghealth@.timer "$root/etc/systemd/system/"
 cp "$cache/modules/"*.ko "$cache/modules/order" "$root/ktest/modules/"
 cp tests/systemd/guest.sh "$root/ktest/guest.sh"
+cp tests/lib.sh "$root/ktest/lib.sh"
 cat >"$root/etc/systemd/system/wgkit-test.service" <<'UNIT'
 [Unit]
 Description=wgkit: wg-gatewayd.service under systemd (tests/systemd)
