@@ -188,6 +188,9 @@ else
 		"grep -q wg-gatewayd /proc/$DPID/maps && ! grep -qE 'libpq\.so|libmicrohttpd\.so|libgnutls|libssl|libkrb5' /proc/$DPID/maps"
 fi
 check_detail() { :; }
+# Transparent huge pages off for the daemon (gateway/loop.c: khugepaged
+# would fill the heap the start's peak left sparse).
+check "transparent huge pages off for the daemon (THP_enabled: 0)" grep -qx 'THP_enabled:[[:space:]]*0' "/proc/$DPID/status"
 
 # ---- two at once: the second is refused, the first untouched
 ip netns exec "$NS" "$GWD" -c "$T/gw.conf" >"$T/second.log" 2>&1

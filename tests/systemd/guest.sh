@@ -90,6 +90,8 @@ cap=$(sed -n 's/^CapEff:\t*//p' "$st")
 [ "$(sed -n 's/^NoNewPrivs:\t*//p' "$st")" = 1 ] && ok "NoNewPrivs" || fail nnp "NoNewPrivs off"
 [ "$(sed -n 's/^Seccomp:\t*//p' "$st")" = 2 ] && ok "a seccomp filter (SystemCallFilter)" ||
 	fail seccomp "Seccomp $(sed -n 's/^Seccomp:\t*//p' "$st")"
+grep -qx 'THP_enabled:[[:space:]]*0' "$st" && ok "transparent huge pages off (prctl allowed by SystemCallFilter)" ||
+	fail thp "$(grep THP_enabled "$st")"
 awk '$5 == "/" { print $6 }' "/proc/$pid/mountinfo" | grep -q '^ro' && ok "ProtectSystem=strict: / read-only for it" ||
 	fail protect "/ not read-only in its mount namespace"
 systemd-run -q --wait -p ProtectSystem=strict touch /run/strict-probe 2>/dev/null
