@@ -22,6 +22,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/vmlib.sh"
 cache="$here/cache"
 suite=${KTEST_SUITE:-kernel-vm}
 log=${KTEST_LOG:-$cache/serial.log}
@@ -80,12 +81,9 @@ put() {
 	cp -L "$1" "$root$2"
 }
 # A dynamically linked program needs its loader and libraries at the paths
-# ldd names (the guest has no ld.so.cache; the loader's default directories
-# cover Debian's multiarch paths).
+# ldd names (vmlib.sh).
 put_libs() {
-	ldd "$1" 2>/dev/null | awk '
-		$2 == "=>" && $3 ~ /^\// { print $3 }
-		$1 ~ /^\// { print $1 }' | while read -r lib; do
+	vm_libs "$1" | while read -r lib; do
 		[ -e "$root$lib" ] || put "$lib" "$lib"
 	done
 }
@@ -173,30 +171,8 @@ fi
 # the KTEST done line is what counts.
 elapsed=$(($(date +%s) - start))
 
-# The verdict: only whole lines starting with KTEST count (serial lines end
-# in \r\n; kernel messages can interleave with the guest's output).
-tr -d '\r' <"$log" | awk -v suite="$suite" -v elapsed="$elapsed" -v qrc="$qrc" -v logf="$log" '
-	$1 == "KTEST" && $2 == "ok"   { pass++; print "ok   " $3; next }
-	$1 == "KTEST" && $2 == "fail" { fail++; r = $0; sub(/^KTEST fail [^ ]* ?/, "", r); print "FAIL " $3 ": " r; next }
-	$1 == "KTEST" && $2 == "skip" { skip++; r = $0; sub(/^KTEST skip [^ ]* ?/, "", r); print "skip " $3 ": " r; next }
-	$1 == "KTEST" && $2 == "info" { r = $0; sub(/^KTEST info /, "", r); print "info " r; next }
-	$1 == "KTEST" && $2 == "done" { done = 1; next }
-	$1 == "KTEST-LOG" { r = $0; sub(/^KTEST-LOG ?/, "", r); print "     | " r; next }
-	# A kernel crash fails the run even if the guest got to its end.
-	/Kernel panic|BUG:|Oops:/ { fail++; print "FAIL kernel: " $0; next }
-	/WARNING:/ { print "kern " $0 }
-	END {
-		if (!done) {
-			fail++
-			if (qrc == 124 || qrc == 137)
-				print "FAIL vm: the guest did not finish within the timeout (" elapsed " s); serial log: " logf
-			else
-				print "FAIL vm: the guest never printed KTEST done (qemu exit " qrc ", " elapsed " s); serial log: " logf
-		}
-		printf "info VM ran %d s\n", elapsed
-		printf "%s: %d passed, %d failed, %d skipped\n", suite, pass, fail, skip
-		exit fail > 0 ? 1 : 0
-	}' && vrc=0 || vrc=$?
+# The verdict (vmlib.sh): only whole KTEST lines count.
+vm_verdict "$suite" "$elapsed" "$qrc" "$log" && vrc=0 || vrc=$?
 if [ "$vrc" != 0 ] && ! tr -d '\r' <"$log" | grep -q '^KTEST done'; then
 	say "last lines of the serial log:"
 	tr -d '\r' <"$log" | tail -n 25 | sed 's/^/  | /' >&2

@@ -15,6 +15,7 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 suite=systemd
+. tests/kernel/vmlib.sh
 say() { echo "$suite: $*" >&2; }
 skip_all() {
 	echo "SKIP systemd guest: $*"
@@ -48,8 +49,7 @@ put() {
 for b in wg-gatewayd wghealth; do
 	cp "$BUILD/$b" "$root/usr/local/sbin/$b"
 	# Its libraries as this machine has them (the root is the same release).
-	ldd "$BUILD/$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-		while read -r lib; do put "$lib" "$lib"; done
+	vm_libs "$BUILD/$b" | while read -r lib; do put "$lib" "$lib"; done
 done
 cp systemd/wg-gatewayd.service systemd/wghealth.service systemd/wghealth@.service \
 	systemd/wghealth@.timer "$root/etc/systemd/system/"
@@ -107,21 +107,7 @@ done
 kill $qpid 2>/dev/null
 wait $qpid 2>/dev/null
 elapsed=$(($(date +%s) - start))
-tr -d '\r' <"$log" | awk -v suite="$suite" -v elapsed="$elapsed" -v qrc="$qrc" -v logf="$log" '
-	$1 == "KTEST" && $2 == "ok"   { pass++; r = $0; sub(/^KTEST ok /, "", r); print "ok   - " r; next }
-	$1 == "KTEST" && $2 == "fail" { fail++; r = $0; sub(/^KTEST fail /, "", r); print "FAIL - " r; next }
-	$1 == "KTEST" && $2 == "info" { r = $0; sub(/^KTEST info /, "", r); print "info " r; next }
-	$1 == "KTEST" && $2 == "done" { done = 1; next }
-	/Kernel panic|BUG:|Oops:/ { fail++; print "FAIL kernel: " $0; next }
-	END {
-		if (!done) {
-			fail++
-			print "FAIL vm: the guest never printed KTEST done (qemu exit " qrc ", " elapsed " s); serial log: " logf
-		}
-		printf "info VM ran %d s\n", elapsed
-		printf "%s: %d passed, %d failed, 0 skipped\n", suite, pass, fail
-		exit fail > 0 ? 1 : 0
-	}' && vrc=0 || vrc=$?
+vm_verdict "$suite" "$elapsed" "$qrc" "$log" text && vrc=0 || vrc=$?
 if [ "$vrc" != 0 ]; then
 	say "last lines of the serial log:"
 	tr -d '\r' <"$log" | tail -n 30 | sed 's/^/  | /' >&2
