@@ -179,6 +179,14 @@ fi
 journal | grep -q 'gateway.conf:[0-9]*: Bogus' && ok "ExecStartPre check-config named file, line, key" ||
 	fail bad-config-log "$(journal | tail -n 2 | tr '\n' ' ')"
 has_peers 4 && ok "the refused start left the device alone" || fail bad-config-peers "$(peers) peers"
+# Restart=on-failure retries the refused start; systemd's start limit
+# (DefaultStartLimitBurst=5 in 10 s) ends it failed, not retried for ever.
+is_failed() { [ "$(systemctl is-active $U)" = failed ]; }
+if wait_for 250 is_failed; then
+	ok "a bad config: the unit is failed after $(prop NRestarts) retries, not retried for ever"
+else
+	fail bad-config-loop "$(systemctl is-active $U) after 25 s, NRestarts $(prop NRestarts)"
+fi
 cp /tmp/good.conf /etc/wgkit/gateway.conf
 systemctl reset-failed $U
 
