@@ -407,7 +407,7 @@ int gw_run(const char *conf_path)
 	 * (Debian's default) khugepaged fills it back in 2 MiB pages seconds
 	 * later: 100,000 peers went from 16 to 25, then 36 MB, with nothing
 	 * allocated. The daemon walks its memory rarely; huge pages gain it
-	 * nothing. Before anything is allocated; inherited by nothing (the
+	 * nothing. Set before the registry is read; inherited by nothing (the
 	 * daemon execs nothing). */
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		gw_log("warning",
