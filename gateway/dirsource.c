@@ -33,10 +33,16 @@
 #define DEBOUNCE_MS 0
 #define CHANGED_MAX 256
 /* What the folder's watch reports: a file written, renamed in or out,
- * deleted, its mode or owner changed; the folder itself gone or moved. */
-#define WATCH_MASK                                                                               \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | \
-	 IN_MOVE_SELF)
+ * deleted, its mode or owner changed, a symlink made (IN_CREATE: a file
+ * being written is read at IN_CLOSE_WRITE, not half-way); the folder
+ * itself gone or moved. */
+#define WATCH_MASK                                                                          \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CREATE | \
+	 IN_DELETE_SELF | IN_MOVE_SELF)
+/* What the watch on a symlinked file's target reports (link_set()): the
+ * target written, its mode or link count changed (renamed over, deleted),
+ * moved away. */
+#define LINK_MASK (IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
 /* A file's [Peer] sections as its last good parse had them: the hash of
  * each section's raw bytes (wgnl_sync_text_split()) and the key of the
@@ -75,6 +81,7 @@ struct dfile {
 	bool good;	      /* parsed at least once */
 	bool bad;	      /* the last read did not parse */
 	unsigned warned_mode; /* the mode + 1 a key-material warning named (0: none) */
+	int lwd;	      /* the watch on its target when it is a symlink (0: none) */
 };
 
 struct gw_source {
@@ -99,6 +106,12 @@ struct gw_source {
 	int64_t due_ms;	 /* rescan due (debounce), 0: none */
 	int64_t last_ok; /* last rescan that could read the folder */
 	bool dups;	 /* the last full rescan skipped a key found in two files */
+	/* Files that are symlinks to nothing (the target deleted): no watch
+	 * can name a file not there yet, so dir_tick() stats them every
+	 * second and reads one when its target is back. */
+	char **dangling;
+	size_t n_dangling;
+	bool lw_warned; /* a target that could not be watched was logged */
 };
 
 /* Watch the folder the path names now, not the one first watched: a
@@ -404,6 +417,15 @@ static int dir_open(struct gw_source **ret, const struct gw_conf *c, char *err, 
 	return 0;
 }
 
+static void dangling_clear(struct gw_source *s)
+{
+	for (size_t i = 0; i < s->n_dangling; i++)
+		free(s->dangling[i]);
+	free(s->dangling);
+	s->dangling = NULL;
+	s->n_dangling = 0;
+}
+
 static void dir_close(struct gw_source *s)
 {
 	if (!s)
@@ -413,8 +435,9 @@ static void dir_close(struct gw_source *s)
 	free(s->files);
 	for (size_t i = 0; i < s->n_changed; i++)
 		free(s->changed[i]);
+	dangling_clear(s);
 	if (s->ifd >= 0)
-		close(s->ifd);
+		close(s->ifd); /* and every watch with it */
 	free(s);
 }
 
@@ -943,6 +966,80 @@ static const uint8_t *dfile_key(const struct dfile *f, size_t k)
 	return f->have_idx ? f->idx.e[k].key : f->keys[k];
 }
 
+/* Whether @name in the folder is a symlink. */
+static bool is_link(const struct gw_source *s, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* Stop watching @f's target, unless another file of the folder (a second
+ * symlink to it) shares the watch. */
+static void link_drop(struct gw_source *s, struct dfile *f)
+{
+	int wd = f->lwd;
+
+	if (!wd)
+		return;
+	f->lwd = 0;
+	for (size_t i = 0; i < s->n_files; i++)
+		if (s->files[i].lwd == wd)
+			return;
+	inotify_rm_watch(s->ifd, wd);
+}
+
+/* @f (in the folder) a symlink: watch the file it names, whose changes
+ * through its own path (edited in place, renamed over, deleted) make no
+ * event in the folder. Called after each look at @f; the watch follows
+ * the inode the link names now. */
+static void link_set(struct gw_source *s, struct dfile *f)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	int wd = 0;
+
+	if (is_link(s, f->name)) {
+		snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
+		wd = inotify_add_watch(s->ifd, path, LINK_MASK);
+		if (wd < 0) {
+			if (!s->lw_warned)
+				gw_log("warning",
+				       "source: cannot watch the file %s points to: %s; its changes "
+				       "wait for the next full read",
+				       path, strerror(errno));
+			s->lw_warned = true;
+			wd = 0;
+		}
+	}
+	if (wd == f->lwd)
+		return;
+	link_drop(s, f);
+	f->lwd = wd;
+}
+
+/* @name (in the folder) is not there as a file: if it is a symlink to
+ * nothing (its target deleted), remember it for dir_tick() to look at. */
+static void dangling_note(struct gw_source *s, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 2], **v;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	if (!is_link(s, name) || stat(path, &st) == 0 || errno != ENOENT)
+		return; /* not a symlink, or to something (a folder...) */
+	for (size_t i = 0; i < s->n_dangling; i++)
+		if (!strcmp(s->dangling[i], name))
+			return;
+	v = realloc(s->dangling, (s->n_dangling + 1) * sizeof(*v));
+	if (!v)
+		return; /* the full read finds it */
+	s->dangling = v;
+	if ((v[s->n_dangling] = strdup(name)))
+		s->n_dangling++;
+}
+
 /* Rescan the folder and hand every peer of every file to @sink as one full
  * read. */
 static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
@@ -978,8 +1075,13 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 		free(names[i]);
 	}
 	free(names);
-	for (size_t j = 0; j < s->n_files; j++)
-		dfile_clear(&s->files[j]); /* files gone */
+	for (size_t j = 0; j < s->n_files; j++) {
+		/* Files gone. (A watch a file still there shares is made
+		 * again by its link_set() below.) */
+		if (s->files[j].lwd)
+			inotify_rm_watch(s->ifd, s->files[j].lwd);
+		dfile_clear(&s->files[j]);
+	}
 	free(s->files);
 	s->files = nf;
 	s->n_files = n;
@@ -988,6 +1090,7 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 	 * the second file's mistake (else the peer would flap between them
 	 * on every rescan). */
 	s->gen++;
+	dangling_clear(s);
 	sink->full_begin(sink);
 	for (size_t i = 0; i < s->n_files; i++) {
 		struct dfile *f = &s->files[i];
@@ -1002,10 +1105,13 @@ static int rescan(struct gw_source *s, struct gw_sink *sink, bool force)
 		snprintf(path, sizeof(path), "%s/%s", s->dir, f->name);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 			/* Gone meanwhile, or not a file: as if absent. */
+			link_drop(s, f);
 			dfile_clear(f);
 			f->bad = false;
+			dangling_note(s, f->name);
 			continue;
 		}
+		link_set(s, f);
 		cfg = NULL;
 		kept = NULL;
 		n_kept = 0;
@@ -1244,7 +1350,10 @@ static int rescan_delta(struct gw_source *s, struct gw_sink *sink)
 		return -EAGAIN;
 	if (!f)
 		return 0; /* an event that changed nothing */
-	return delta_file(s, sink, f, &st, &t0);
+	if (delta_file(s, sink, f, &st, &t0) < 0)
+		return -EAGAIN;
+	link_set(s, f);
+	return 0;
 }
 
 /* The index of the file named @name in s->files (sorted by name), or -1. */
@@ -1342,6 +1451,7 @@ static void drop_file(struct gw_source *s, struct gw_sink *sink, size_t i)
 	sink->position(sink, s->gen);
 	gw_log("info", "source: %s/%s: gone, its %zu peers removed; no full read", s->dir, f->name,
 	       n);
+	link_drop(s, f);
 	dfile_clear(f);
 	memmove(f, f + 1, (s->n_files - i - 1) * sizeof(*f));
 	s->n_files--;
@@ -1390,6 +1500,10 @@ static int rescan_names(struct gw_source *s, struct gw_sink *sink)
 		}
 		if (r < 0)
 			return -EAGAIN;
+		if (!there)
+			dangling_note(s, name);
+		else if ((at = file_at(s, name)) >= 0)
+			link_set(s, &s->files[at]);
 	}
 	s->last_ok = gw_now_ms();
 	if (sink->flush)
@@ -1455,6 +1569,33 @@ static void note_changed(struct gw_source *s, const char *name)
 	s->n_changed++;
 }
 
+/* The symlinks to nothing (dangling_note()): one whose target is back is
+ * read as a changed file; one no longer a symlink is the folder's watch's
+ * business. */
+static void dangling_look(struct gw_source *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_dangling; i++) {
+		char path[PATH_MAX + NAME_MAX + 2], *name = s->dangling[i];
+		bool link = is_link(s, name);
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+		if (link && stat(path, &st) < 0) {
+			s->dangling[k++] = name; /* still to nothing */
+			continue;
+		}
+		if (link) {
+			note_changed(s, name);
+			if (!s->due_ms)
+				s->due_ms = gw_now_ms();
+		}
+		free(name);
+	}
+	s->n_dangling = k;
+}
+
 /* Drain inotify; a relevant event (re)arms the debounce. */
 static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 {
@@ -1479,9 +1620,20 @@ static int dir_poll(struct gw_source *s, struct gw_sink *sink)
 			} else if (ev->wd == s->wd) {
 				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 					hit = s->overflow = true;
-				} else if (ev->len && wanted(s, ev->name)) {
+				} else if (ev->len && wanted(s, ev->name) &&
+					   (!(ev->mask & IN_CREATE) || is_link(s, ev->name))) {
 					hit = true;
 					note_changed(s, ev->name);
+				}
+			} else {
+				/* The target of a symlinked file (or of several). */
+				for (size_t i = 0; i < s->n_files; i++) {
+					if (s->files[i].lwd != ev->wd)
+						continue;
+					if (ev->mask & IN_IGNORED) /* the watch is gone */
+						s->files[i].lwd = 0;
+					note_changed(s, s->files[i].name);
+					hit = true;
 				}
 			}
 			p += sizeof(*ev) + ev->len;
@@ -1502,6 +1654,7 @@ static int dir_tick(struct gw_source *s, struct gw_sink *sink, int64_t now_ms)
 	 * release) makes no event in the folder nor in its parent. */
 	if (now_ms >= s->next_look_ms) {
 		s->next_look_ms = now_ms + 1000;
+		dangling_look(s);
 		if (!s->missing && !s->due_ms &&
 		    (stat(s->dir, &st) < 0 || st.st_dev != s->wdev || st.st_ino != s->wino)) {
 			s->overflow = true;

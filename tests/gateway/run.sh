@@ -372,6 +372,36 @@ else fail "a second daemon on $IF2" "$(tail -n 4 "$T/e1.log")"; fi
 kill "$EPID" 2>/dev/null
 wait "$EPID" 2>/dev/null
 
+# ---- a file of the folder that is a symlink to a file elsewhere (kept by
+# another tool): the target's changes make no event in the folder; its own
+# watch sees them at once (not at the full read, 300 s here).
+wait_for 30 count_is 24
+mkdir -p "$T/ext"
+peers "$T/ext/x.conf" 800 801 10.15
+ln -s ../ext/x.conf "$T/peers.d/x.conf"
+add_x() { printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.15.9.%s/32\n' "$(pk "$1")" "$2" >>"$T/ext/x.conf"; }
+if wait_for 30 count_is 26; then
+	add_x 810 1 # in place (>>): written through the target's own path
+	if wait_for 30 count_is 27 && log_has "$T/d1.log" "source: $T/peers.d/x.conf: [0-9]* of 3 \[Peer\] sections changed.*no full read"; then
+		ok "a symlinked file's target edited in place elsewhere: applied at once, by its changed section"
+	else fail "symlink target edited in place" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+	peers "$T/ext/x.conf" 800 800 10.15 # renamed over the target
+	add_x 811 2                         # and then the new inode edited
+	x_is() { [ "$(wg show "$IF" peers | grep '^gwcpeer0*8[01][0-9]A=' | sort | tr '\n' ' ')" = "$(pk 800) $(pk 811) " ]; }
+	if wait_for 30 x_is && count_is 26; then
+		ok "the target renamed over, then edited: both applied at once (the watch follows the new file)"
+	else fail "symlink target renamed over" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+	rm "$T/ext/x.conf"
+	if wait_for 30 count_is 24; then
+		peers "$T/ext/x.conf" 802 802 10.15
+		if wait_for 40 count_is 25; then
+			ok "the target deleted: its peers removed; made again: read within a second or two"
+		else fail "symlink target made again" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+	else fail "symlink target deleted" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+else fail "a symlinked file" "$(npeers) peers" "$(tail -n 4 "$T/d1.log")"; fi
+rm -f "$T/peers.d/x.conf"
+wait_for 30 count_is 24
+
 # ---- a file holding a preshared key that others can read: said once (as
 # wgctl says it of configs), the key itself never
 PSK=$(wg genpsk)
